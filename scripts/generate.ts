@@ -1,0 +1,41 @@
+/**
+ * Writes the generated files: crds/ (one CRD per kind) and metacontroller/ (one CompositeController per
+ * controller). With --check, writes nothing and exits 1 when a file on disk differs from what would be
+ * generated (CI's freshness check).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generatedFiles } from '../src/generated.js';
+
+const check = process.argv.includes('--check');
+const root = new URL('..', import.meta.url).pathname;
+const files = generatedFiles();
+const stale: string[] = [];
+
+for (const dir of new Set(Object.keys(files).map((f) => f.split('/')[0]))) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) {
+    if (!check) mkdirSync(abs, { recursive: true });
+    continue;
+  }
+  for (const entry of readdirSync(abs)) {
+    const rel = `${dir}/${entry}`;
+    if (entry.endsWith('.yaml') && !(rel in files)) stale.push(`${rel} (not generated any more)`);
+  }
+}
+for (const [rel, content] of Object.entries(files)) {
+  const abs = join(root, rel);
+  const current = existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
+  if (current === content) continue;
+  stale.push(rel);
+  if (!check) writeFileSync(abs, content);
+}
+if (check) {
+  if (stale.length) {
+    console.error(`generated files are stale; run \`npm run crds\`:\n  ${stale.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log(`generated files are up to date (${Object.keys(files).length} files)`);
+} else {
+  console.log(stale.length ? `wrote ${stale.length} file(s):\n  ${stale.join('\n  ')}` : 'nothing to write');
+}

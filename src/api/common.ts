@@ -1,0 +1,135 @@
+/**
+ * Shapes shared by several kinds: references, conditions, the Helm install method, and the three
+ * duck-typed status contracts (git provider, gateway, GitOps provider). Consumers read providers only
+ * through these fields (DESIGN.md decision 2).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DNS1123Label, DNS1123Subdomain, Enum, FreeForm, HttpURL, KindName, Obj, Port, Quantity, StringMap } from './schema.js';
+
+export const GROUP = 'idpbuilder.cnoe.io';
+export const STORAGE_VERSION = 'v1alpha2';
+export const SERVED_VERSIONS = ['v1alpha1', 'v1alpha2'] as const;
+export const API_VERSION = `${GROUP}/${STORAGE_VERSION}`;
+
+export const SecretKeyRef = Obj(
+  {
+    name: DNS1123Subdomain,
+    namespace: Type.Optional(DNS1123Label),
+    key: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' })),
+  },
+  { description: 'A Secret (and optionally one key in it). The namespace defaults to the referring object\'s.' },
+);
+export type SecretKeyRef = Static<typeof SecretKeyRef>;
+
+export const SecretRef = Obj({ name: DNS1123Subdomain, namespace: Type.Optional(DNS1123Label) });
+export type SecretRef = Static<typeof SecretRef>;
+
+/** A reference to another idpbuilder object by kind and name (duck-typed: any kind that honours the contract). */
+export const ObjectRef = Obj({
+  kind: KindName,
+  name: DNS1123Subdomain,
+  namespace: Type.Optional(DNS1123Label),
+});
+export type ObjectRef = Static<typeof ObjectRef>;
+
+export const Condition = Obj({
+  type: Type.String({ minLength: 1, maxLength: 316, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$' }),
+  status: Enum(['True', 'False', 'Unknown'] as const),
+  reason: Type.Optional(Type.String({ maxLength: 1024 })),
+  message: Type.Optional(Type.String({ maxLength: 32768 })),
+  lastTransitionTime: Type.Optional(Type.String({ format: 'date-time' })),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export type Condition = Static<typeof Condition>;
+
+export const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const);
+export type Phase = Static<typeof Phase>;
+
+export const Conditions = Type.Array(Condition, { maxItems: 16 });
+
+/** Fields every status carries. */
+export const BaseStatus = {
+  conditions: Type.Optional(Conditions),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  phase: Type.Optional(Phase),
+};
+
+export const HelmChart = Obj({
+  repository: Type.String({ minLength: 1, maxLength: 2048, pattern: '^(https?|oci)://[^\\s]+$' }),
+  chart: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+});
+export type HelmChart = Static<typeof HelmChart>;
+
+export const InstallMethod = Obj({
+  type: Enum(['Helm'] as const, { default: 'Helm' }),
+  helm: Type.Optional(HelmChart),
+});
+export type InstallMethod = Static<typeof InstallMethod>;
+
+export const DeletionPolicy = Enum(['Delete', 'Retain'] as const, {
+  default: 'Delete',
+  description: 'Delete uninstalls what the provider installed when it is deleted; Retain leaves it running.',
+});
+
+export const Resources = Obj({
+  limits: Type.Optional(StringMap(Quantity)),
+  requests: Type.Optional(StringMap(Quantity)),
+});
+
+/** Spec fields every Helm-installed provider has. */
+export function installedProviderSpec(defaultNamespace: string) {
+  return {
+    namespace: Type.Optional(
+      Type.String({ ...DNS1123Label, default: defaultNamespace, description: 'Namespace the component is installed into.' }),
+    ),
+    version: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Application version (informative; the chart version decides).' })),
+    installMethod: Type.Optional(InstallMethod),
+    values: Type.Optional(FreeForm('Helm values merged last over the values computed from this spec.')),
+    deletionPolicy: Type.Optional(DeletionPolicy),
+  };
+}
+
+/** How a component with a UI is reached: set by hand or filled in by the Platform that owns it. */
+export const Routing = Obj({
+  gatewayRef: Type.Optional(ObjectRef),
+  domain: Type.Optional(Type.String({ ...DNS1123Subdomain, default: 'cnoe.localtest.me' })),
+  usePathRouting: Type.Optional(Type.Boolean({ default: false })),
+  protocol: Type.Optional(Enum(['http', 'https'] as const, { default: 'https' })),
+  port: Type.Optional(Port),
+  tlsSecretName: Type.Optional(DNS1123Subdomain),
+});
+export type Routing = Static<typeof Routing>;
+
+// ---- duck-typed status contracts --------------------------------------------------------------
+
+export const CredentialsSecretRef = Obj({ name: DNS1123Subdomain, namespace: DNS1123Label, key: Type.String({ minLength: 1 }) });
+
+/** Git providers: endpoint, internalEndpoint, credentialsSecretRef. */
+export const GitProviderStatusFields = {
+  ...BaseStatus,
+  endpoint: Type.Optional(Type.String()),
+  internalEndpoint: Type.Optional(Type.String()),
+  credentialsSecretRef: Type.Optional(CredentialsSecretRef),
+};
+
+/** Gateways: ingressClassName, loadBalancerEndpoint, internalEndpoint. */
+export const GatewayStatusFields = {
+  ...BaseStatus,
+  ingressClassName: Type.Optional(Type.String()),
+  loadBalancerEndpoint: Type.Optional(Type.String()),
+  internalEndpoint: Type.Optional(Type.String()),
+};
+
+/** GitOps providers: same contract as git providers. */
+export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
+
+export const InstalledStatusFields = {
+  installed: Type.Optional(Type.Boolean()),
+  version: Type.Optional(Type.String()),
+};
+
+export const Address = Obj({ type: Type.String(), value: Type.String() });
+export const ReadyFlag = Obj({ ready: Type.Boolean() });
+
+export { HttpURL, Port, FreeForm };

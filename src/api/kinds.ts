@@ -1,0 +1,92 @@
+/**
+ * The one list of our kinds. CRDs, offline validation, the hook routes and the Metacontroller manifests
+ * all derive from it.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { GROUP } from './common.js';
+import { GiteaProviderSpec, GiteaProviderStatus } from './gitea.js';
+import { GitHubProviderSpec, GitHubProviderStatus } from './github.js';
+import { GitLabProviderSpec, GitLabProviderStatus } from './gitlab.js';
+import {
+  EnvoyGatewaySpec,
+  EnvoyGatewayStatus,
+  IstioGatewaySpec,
+  IstioGatewayStatus,
+  NginxGatewaySpec,
+  NginxGatewayStatus,
+} from './gateways.js';
+import { ArgoCDProviderSpec, ArgoCDProviderStatus, FluxProviderSpec, FluxProviderStatus } from './gitops.js';
+import { GitRepositorySpec, GitRepositoryStatus } from './gitrepository.js';
+import { PackageSpec, PackageStatus } from './package.js';
+import { PlatformSpec, PlatformStatus } from './platform.js';
+
+export type Duck = 'git' | 'gateway' | 'gitops';
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  priority?: number;
+}
+
+export interface KindDef {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  /** Which duck-typed status contract the kind honours, if any. */
+  duck?: Duck;
+  spec: TSchema;
+  status: TSchema;
+  /** The status field shown as the endpoint column. */
+  endpointColumn?: { name: string; jsonPath: string };
+  description: string;
+}
+
+const endpoint = { name: 'Endpoint', jsonPath: '.status.endpoint' };
+const lbEndpoint = { name: 'Endpoint', jsonPath: '.status.loadBalancerEndpoint' };
+
+export const KINDS: readonly KindDef[] = [
+  { kind: 'Platform', plural: 'platforms', singular: 'platform', shortNames: ['plat'], spec: PlatformSpec, status: PlatformStatus, description: 'An internal developer platform: references to git, gateway and GitOps providers (or inline components) wired together and bootstrapped through GitOps.' },
+  { kind: 'GiteaProvider', plural: 'giteaproviders', singular: 'giteaprovider', shortNames: ['giteap'], duck: 'git', spec: GiteaProviderSpec, status: GiteaProviderStatus, endpointColumn: endpoint, description: 'A Gitea server installed in the cluster with Helm.' },
+  { kind: 'GitHubProvider', plural: 'githubproviders', singular: 'githubprovider', shortNames: ['ghp'], duck: 'git', spec: GitHubProviderSpec, status: GitHubProviderStatus, endpointColumn: endpoint, description: 'A GitHub (or GitHub Enterprise) organization used as git provider.' },
+  { kind: 'GitLabProvider', plural: 'gitlabproviders', singular: 'gitlabprovider', shortNames: ['glp'], duck: 'git', spec: GitLabProviderSpec, status: GitLabProviderStatus, endpointColumn: endpoint, description: 'A GitLab group (gitlab.com or self-hosted) used as git provider.' },
+  { kind: 'NginxGateway', plural: 'nginxgateways', singular: 'nginxgateway', shortNames: ['ngw'], duck: 'gateway', spec: NginxGatewaySpec, status: NginxGatewayStatus, endpointColumn: lbEndpoint, description: 'The ingress-nginx controller installed with Helm.' },
+  { kind: 'EnvoyGateway', plural: 'envoygateways', singular: 'envoygateway', shortNames: ['egw'], duck: 'gateway', spec: EnvoyGatewaySpec, status: EnvoyGatewayStatus, endpointColumn: lbEndpoint, description: 'Envoy Gateway with a GatewayClass and a Gateway.' },
+  { kind: 'IstioGateway', plural: 'istiogateways', singular: 'istiogateway', shortNames: ['igw'], duck: 'gateway', spec: IstioGatewaySpec, status: IstioGatewayStatus, endpointColumn: lbEndpoint, description: 'Istio control plane and ingress gateway.' },
+  { kind: 'ArgoCDProvider', plural: 'argocdproviders', singular: 'argocdprovider', shortNames: ['argop'], duck: 'gitops', spec: ArgoCDProviderSpec, status: ArgoCDProviderStatus, endpointColumn: endpoint, description: 'Argo CD installed with Helm.' },
+  { kind: 'FluxProvider', plural: 'fluxproviders', singular: 'fluxprovider', shortNames: ['fluxp'], duck: 'gitops', spec: FluxProviderSpec, status: FluxProviderStatus, endpointColumn: endpoint, description: 'Flux controllers installed with Helm.' },
+  { kind: 'GitRepository', plural: 'gitrepositories', singular: 'gitrepository', shortNames: ['idprepo'], spec: GitRepositorySpec, status: GitRepositoryStatus, endpointColumn: { name: 'URL', jsonPath: '.status.url' }, description: 'A repository on any git provider, filled from embedded, local or remote sources.' },
+  { kind: 'Package', plural: 'packages', singular: 'package', shortNames: ['idppkg'], spec: PackageSpec, status: PackageStatus, description: 'An application deployed from a GitRepository through a GitOps provider.' },
+];
+
+export const KIND_BY_NAME: ReadonlyMap<string, KindDef> = new Map(KINDS.map((k) => [k.kind, k]));
+export const KIND_BY_PLURAL: ReadonlyMap<string, KindDef> = new Map(KINDS.map((k) => [k.plural, k]));
+
+const ObjectMeta = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+}, { additionalProperties: true });
+
+/**
+ * The whole object as `kubectl apply` sends it. metadata is checked loosely (the API server owns it),
+ * apart from name and namespace syntax.
+ */
+export function objectSchema(def: KindDef): TSchema {
+  return Type.Object(
+    {
+      apiVersion: Type.String(),
+      kind: Type.Literal(def.kind),
+      metadata: ObjectMeta,
+      spec: def.spec,
+      status: Type.Optional(def.status),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export function isOurApiVersion(apiVersion: unknown): boolean {
+  return typeof apiVersion === 'string' && (apiVersion === `${GROUP}/v1alpha1` || apiVersion === `${GROUP}/v1alpha2`);
+}

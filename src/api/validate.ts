@@ -1,0 +1,178 @@
+/**
+ * Offline admission: what the API server would say about one of our objects. OpenAPI checks (types,
+ * enums, patterns, required fields, unknown fields as with strict field validation) run through Ajv;
+ * `x-kubernetes-validations` CEL rules run through cel-js; list-type=map keys must be unique. With
+ * `applyDefaults` the object also gets the schema defaults, as the API server would store it.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { evaluate } from '@marcbachmann/cel-js';
+import type { TSchema } from '@sinclair/typebox';
+import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from './kinds.js';
+import type { CelRule } from './schema.js';
+
+export interface Problem {
+  /** JSON path in kubectl's style: `.spec.components.gateways[0].kind` */
+  path: string;
+  message: string;
+}
+
+export type AdmitResult =
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'invalid'; kind: string; problems: Problem[] }
+  | { outcome: 'valid'; kind: string; object: Record<string, unknown> };
+
+const K8S_KEYWORDS = [
+  'x-kubernetes-validations',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-embedded-resource',
+];
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** An Ajv instance that understands the Kubernetes schema extensions. */
+export function newAjv(options: { useDefaults?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults ?? false, coerceTypes: false });
+  ajv.addVocabulary(K8S_KEYWORDS);
+  ajv.addFormat('date-time', DATE_TIME);
+  return ajv;
+}
+
+function toPath(instancePath: string): string {
+  if (!instancePath) return '.';
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
+    .join('');
+}
+
+function describe(e: ErrorObject): Problem {
+  const path = toPath(e.instancePath);
+  const join = (p: string, field: string) => (p === '.' ? `.${field}` : `${p}.${field}`);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path: join(path, String(e.params.additionalProperty)), message: 'unknown field' };
+    case 'required':
+      return { path: join(path, String(e.params.missingProperty)), message: 'Required value' };
+    case 'enum':
+      return { path, message: `Unsupported value: supported values: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(e.params.allowedValue)}` };
+    case 'pattern':
+      return { path, message: `Invalid value: should match '${e.params.pattern}'` };
+    default:
+      return { path, message: e.message ?? e.keyword };
+  }
+}
+
+/** Integers as BigInt, as CEL's int type expects; everything else as is. */
+function toCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toCel);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+  return value;
+}
+
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+  'x-kubernetes-validations'?: CelRule[];
+  'x-kubernetes-list-type'?: string;
+  'x-kubernetes-list-map-keys'?: string[];
+};
+
+/** Runs CEL rules and list-map uniqueness over `value`, walking its schema. Skips subtrees with schema errors. */
+export function checkRules(schema: TSchema, value: unknown, basePath: string, hasSchemaError: (path: string) => boolean): Problem[] {
+  const problems: Problem[] = [];
+  const visit = (node: SchemaNode | undefined, v: unknown, path: string): void => {
+    if (!node || v === undefined || v === null) return;
+    if (hasSchemaError(path)) return;
+    for (const rule of node['x-kubernetes-validations'] ?? []) {
+      let ok: unknown;
+      try {
+        ok = evaluate(rule.rule, { self: toCel(v) });
+      } catch (err) {
+        problems.push({ path, message: `rule ${JSON.stringify(rule.rule)} could not be evaluated: ${(err as Error).message}` });
+        continue;
+      }
+      if (ok !== true) problems.push({ path: rule.fieldPath ? `${path === '.' ? '' : path}${rule.fieldPath}` : path, message: rule.message });
+    }
+    if (Array.isArray(v)) {
+      const keys = node['x-kubernetes-list-map-keys'];
+      if (node['x-kubernetes-list-type'] === 'map' && keys) {
+        const seen = new Set<string>();
+        v.forEach((item, i) => {
+          const key = JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k]));
+          if (seen.has(key)) problems.push({ path: `${path}[${i}]`, message: `Duplicate value: ${key}` });
+          seen.add(key);
+        });
+      }
+      v.forEach((item, i) => visit(node.items, item, `${path}[${i}]`));
+      return;
+    }
+    if (typeof v === 'object') {
+      for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+        const sub = node.properties?.[k] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+        visit(sub, child, path === '.' ? `.${k}` : `${path}.${k}`);
+      }
+    }
+  };
+  visit(schema as SchemaNode, value, basePath);
+  return problems;
+}
+
+/** Validates (and optionally defaults) objects of our kinds. Compiled validators are cached per instance. */
+export class Admission {
+  private readonly ajv: Ajv;
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(private readonly options: { applyDefaults?: boolean } = {}) {
+    this.ajv = newAjv({ useDefaults: options.applyDefaults });
+  }
+
+  private validator(def: KindDef): ValidateFunction {
+    let v = this.validators.get(def.kind);
+    if (!v) {
+      v = this.ajv.compile(objectSchema(def));
+      this.validators.set(def.kind, v);
+    }
+    return v;
+  }
+
+  admit(input: unknown): AdmitResult {
+    const obj = input as Record<string, unknown> | null;
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return { outcome: 'invalid', kind: '?', problems: [{ path: '.', message: 'not an object' }] };
+    const kind = typeof obj.kind === 'string' ? obj.kind : '';
+    if (!isOurApiVersion(obj.apiVersion)) return { outcome: 'skipped', reason: `${String(obj.apiVersion ?? '?')} ${kind || '?'} is not an idpbuilder kind` };
+    const def = KIND_BY_NAME.get(kind);
+    if (!def) return { outcome: 'invalid', kind: kind || '?', problems: [{ path: '.kind', message: `unknown kind ${JSON.stringify(kind)} in ${String(obj.apiVersion)}` }] };
+    const object = this.options.applyDefaults ? (structuredClone(obj) as Record<string, unknown>) : obj;
+    const validate = this.validator(def);
+    const ok = validate(object);
+    const schemaProblems = ok ? [] : (validate.errors ?? []).map(describe);
+    const errorPaths = schemaProblems.map((p) => p.path);
+    const hasSchemaError = (path: string) => errorPaths.some((p) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`));
+    const ruleProblems = [
+      ...checkRules(def.spec, object.spec, '.spec', hasSchemaError),
+      ...checkRules(def.status, object.status, '.status', hasSchemaError),
+    ];
+    const problems = dedupe([...schemaProblems, ...ruleProblems]);
+    if (problems.length) return { outcome: 'invalid', kind: def.kind, problems };
+    return { outcome: 'valid', kind: def.kind, object };
+  }
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

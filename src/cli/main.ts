@@ -1,0 +1,60 @@
+/** The `idpbuilder` command line. Each subcommand lives in its own module; this file only wires them. */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { validatePaths } from './validate.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function program(out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Command {
+  const cmd = new Command('idpbuilder')
+    .description('Build an internal developer platform on Kubernetes, reconciled by Metacontroller hooks')
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
+
+  cmd
+    .command('serve')
+    .description('Run the hook service Metacontroller calls')
+    .option('--port <port>', 'port to listen on', port, 8080)
+    .option('--host <host>', 'address to bind', '0.0.0.0')
+    .option('--token-file <path>', 'file holding the bearer token Metacontroller sends (default: $IDPBUILDER_WEBHOOK_TOKEN)')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (o: { port: number; host: string; tokenFile?: string; logLevel: string }) => {
+      const { serve } = await import('../server/serve.js');
+      await serve({ port: o.port, host: o.host, tokenFile: o.tokenFile, logLevel: o.logLevel });
+    });
+
+  cmd
+    .command('validate')
+    .description('Check idpbuilder objects in YAML/JSON files offline against the CRD schemas and CEL rules.\n' +
+      'Prints FILE#DOC: Kind/name: .json.path: message per problem (DOC counts documents from 1); exits 1 if any is invalid.')
+    .requiredOption('-f, --filename <path>', 'file or directory (repeatable)', collect, [] as string[])
+    .option('-R, --recursive', 'read directories recursively', false)
+    .action((o: { filename: string[]; recursive: boolean }) => {
+      const report = validatePaths(o.filename, o.recursive);
+      for (const line of report.lines) out(`${line}\n`);
+      err(`${report.valid} valid, ${report.invalid} invalid, ${report.skipped} skipped\n`);
+      process.exitCode = report.invalid > 0 ? 1 : 0;
+    });
+
+  return cmd;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = 0;
+  try {
+    await program().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Every controller of the service, in one list. The HTTP routes (src/server) and the Metacontroller
+ * manifests (metacontroller/, generated) both come from here, so they cannot disagree.
+ */
+import { KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
+import type { ControllerDef, Hooks } from './types.js';
+import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
+
+function kind(name: string): KindDef {
+  const def = KIND_BY_NAME.get(name);
+  if (!def) throw new Error(`unknown kind ${name}`);
+  return def;
+}
+
+const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
+
+/** Hooks by kind; a kind without an entry answers 501 until its controller is written. */
+const HOOKS: Partial<Record<string, Hooks>> = {};
+
+const CHILDREN: Record<string, ControllerDef['children']> = {
+  Platform: [ours('GiteaProvider'), ours('NginxGateway'), ours('ArgoCDProvider'), ours('GitRepository'), ours('Package')],
+  GiteaProvider: helmInstalled,
+  GitHubProvider: [CONFIGMAPS, JOBS],
+  GitLabProvider: [CONFIGMAPS, JOBS],
+  NginxGateway: helmInstalled,
+  EnvoyGateway: helmInstalled,
+  IstioGateway: helmInstalled,
+  ArgoCDProvider: helmInstalled,
+  FluxProvider: helmInstalled,
+  GitRepository: [CONFIGMAPS, JOBS],
+  Package: [],
+};
+
+const RESYNC: Partial<Record<string, number>> = { GitHubProvider: 600, GitLabProvider: 600, GitRepository: 300 };
+
+export function controllers(): ControllerDef[] {
+  return KINDS.map((k) => ({
+    kind: k,
+    children: CHILDREN[k.kind] ?? [],
+    resyncPeriodSeconds: RESYNC[k.kind],
+    hooks: HOOKS[k.kind],
+  }));
+}
+
+export { kind as kindDef };

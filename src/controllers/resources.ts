@@ -1,0 +1,22 @@
+/** Child and related resource types used by the controllers, with their Metacontroller update strategies. */
+import { API_VERSION } from '../api/common.js';
+import { KIND_BY_NAME } from '../api/kinds.js';
+import type { ChildResource, UpdateMethod } from './types.js';
+
+function res(apiVersion: string, kind: string, resource: string, updateStrategy: UpdateMethod): ChildResource {
+  return { apiVersion, kind, resource, updateStrategy };
+}
+
+/** Jobs are named after a hash of what they do, so they are never updated in place (a change makes a new Job). */
+export const JOBS = res('batch/v1', 'Job', 'jobs', 'OnDelete');
+export const CONFIGMAPS = res('v1', 'ConfigMap', 'configmaps', 'InPlace');
+export const SECRETS = res('v1', 'Secret', 'secrets', 'InPlace');
+
+/** One of our own kinds as a child (the Platform owns inline providers, bootstrap repositories and Packages). */
+export function ours(kind: string): ChildResource {
+  const def = KIND_BY_NAME.get(kind);
+  if (!def) throw new Error(`unknown kind ${kind}`);
+  return res(API_VERSION, kind, def.plural, 'InPlace');
+}
+
+export const ARGO_APPLICATIONS = res('argoproj.io/v1alpha1', 'Application', 'applications', 'InPlace');

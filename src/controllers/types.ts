@@ -1,0 +1,57 @@
+/**
+ * What a controller is: its parent kind, the child types it manages (with update strategies), and pure
+ * hooks. The list in ./registry.ts drives the HTTP routes and the Metacontroller manifests alike.
+ */
+import type { KindDef } from '../api/kinds.js';
+import type { CustomizeRequest, CustomizeResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+
+export type UpdateMethod = 'OnDelete' | 'Recreate' | 'InPlace';
+
+export interface ChildResource {
+  apiVersion: string;
+  kind: string;
+  resource: string;
+  updateStrategy: UpdateMethod;
+}
+
+/** Settings of the running service, injected into every hook (never read from globals). */
+export interface Settings {
+  /** Image that runs install, bootstrap and sync Jobs (has helm, kubectl, git and this program). */
+  jobImage: string;
+  /** ServiceAccount the Jobs run as, in the parent's namespace. */
+  jobServiceAccount: string;
+  /** Namespace Argo CD Applications made by idpbuilder live in (the controllers' namespace). */
+  controllerNamespace: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  jobImage: 'ghcr.io/cnoe-io/idpbuilder-metacontroller:0.1.0',
+  jobServiceAccount: 'idpbuilder-installer',
+  controllerNamespace: 'idpbuilder-system',
+};
+
+/** Everything impure a hook may use, injected: time, randomness and settings. */
+export interface HookEnv {
+  now(): Date;
+  /** Cryptographically random bytes (the server) or a seeded stream (render, tests). */
+  random(bytes: number): Uint8Array;
+  settings: Settings;
+}
+
+export interface Hooks {
+  sync(req: SyncRequest, env: HookEnv): SyncResponse;
+  finalize?(req: SyncRequest, env: HookEnv): SyncResponse;
+  customize?(req: CustomizeRequest, env: HookEnv): CustomizeResponse;
+}
+
+export interface ControllerDef {
+  kind: KindDef;
+  children: ChildResource[];
+  /** Periodic resync; status that depends on time (sync intervals, re-validation) also asks via resyncAfterSeconds. */
+  resyncPeriodSeconds?: number;
+  /** Undefined while the kind's hooks are not written: the routes answer 501. */
+  hooks?: Hooks;
+}
+
+export type HookName = 'sync' | 'finalize' | 'customize';
+export const HOOK_NAMES: readonly HookName[] = ['sync', 'finalize', 'customize'];

@@ -1,0 +1,88 @@
+/**
+ * CustomResourceDefinitions generated from the TypeBox schemas in src/api. `v1alpha2` is the storage
+ * version; `v1alpha1` is served with the same schema so that the spec's examples apply as written.
+ */
+import { GROUP, SERVED_VERSIONS, STORAGE_VERSION } from '../api/common.js';
+import { KINDS, type KindDef, type PrinterColumn } from '../api/kinds.js';
+
+export const CATEGORY = 'idpbuilder';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Drops what a CRD schema may not carry: TypeBox symbols, closed objects, Ajv-only keywords. */
+export function toStructural(schema: unknown): Json {
+  const plain = JSON.parse(JSON.stringify(schema)) as Json;
+  const walk = (node: Json): Json => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const out: { [k: string]: Json } = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'additionalProperties' && v === false) continue;
+      if (k === '$id' || k === 'unevaluatedProperties') continue;
+      if (k === 'properties' || k === 'patternProperties') {
+        out[k] = Object.fromEntries(Object.entries(v as Record<string, Json>).map(([pk, pv]) => [pk, walk(pv)]));
+        continue;
+      }
+      out[k] = walk(v);
+    }
+    return out;
+  };
+  return walk(plain);
+}
+
+export function printerColumns(def: KindDef): PrinterColumn[] {
+  const cols: PrinterColumn[] = [
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+  ];
+  if (def.endpointColumn) cols.push({ name: def.endpointColumn.name, type: 'string', jsonPath: def.endpointColumn.jsonPath });
+  cols.push({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
+  return cols;
+}
+
+export function crdFor(def: KindDef): Record<string, Json> {
+  const openAPIV3Schema: Json = {
+    type: 'object',
+    description: def.description,
+    required: ['spec'],
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      spec: toStructural(def.spec),
+      status: toStructural(def.status),
+    },
+  };
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${def.plural}.${GROUP}`,
+      labels: { 'app.kubernetes.io/part-of': 'idpbuilder', 'app.kubernetes.io/managed-by': 'idpbuilder' },
+    },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: def.kind,
+        listKind: `${def.kind}List`,
+        plural: def.plural,
+        singular: def.singular,
+        shortNames: def.shortNames,
+        categories: [CATEGORY],
+      },
+      scope: 'Namespaced',
+      versions: SERVED_VERSIONS.map((name) => ({
+        name,
+        served: true,
+        storage: name === STORAGE_VERSION,
+        schema: { openAPIV3Schema },
+        subresources: { status: {} },
+        additionalPrinterColumns: printerColumns(def) as unknown as Json,
+      })),
+    },
+  };
+}
+
+export function allCrds(): Record<string, Json>[] {
+  return KINDS.map(crdFor);
+}

@@ -1,0 +1,22 @@
+/** Deterministic JSON: object keys sorted, so equal inputs give byte-identical output and stable hashes. */
+import { createHash } from 'node:crypto';
+
+export function sortKeysDeep<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeysDeep) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = sortKeysDeep(v);
+  }
+  return out as T;
+}
+
+export function canonicalJSON(value: unknown): string {
+  return JSON.stringify(sortKeysDeep(value));
+}
+
+/** A short lowercase hex digest of any JSON value (first `length` hex characters of SHA-256). */
+export function shortHash(value: unknown, length = 8): string {
+  return createHash('sha256').update(canonicalJSON(value)).digest('hex').slice(0, length);
+}

@@ -1,0 +1,34 @@
+/**
+ * Kubernetes-style conditions. lastTransitionTime is kept from the observed status unless the condition's
+ * status really changed, so an unchanged world yields a byte-identical status (no hot loop).
+ */
+import type { Condition } from '../api/common.js';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface ConditionInput {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message?: string;
+}
+
+export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function isConditionTrue(obj: { status?: { conditions?: Condition[] } } | undefined, type = 'Ready'): boolean {
+  return findCondition(obj?.status?.conditions, type)?.status === 'True';
+}
+
+/** Builds the conditions list in the given order, carrying over transition times from `previous`. */
+export function conditions(previous: readonly Condition[] | undefined, next: ConditionInput[], now: Date, generation?: number): Condition[] {
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return next.map((c) => {
+    const old = findCondition(previous, c.type);
+    const lastTransitionTime = old && old.status === c.status && old.lastTransitionTime ? old.lastTransitionTime : stamp;
+    const out: Condition = { type: c.type, status: c.status, reason: c.reason, message: c.message ?? '', lastTransitionTime };
+    if (generation !== undefined) out.observedGeneration = generation;
+    return out;
+  });
+}

@@ -1,0 +1,35 @@
+/** Valid Kubernetes names for generated objects (DESIGN.md decision 5). */
+import { shortHash } from './canonical.js';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isDNS1123Label(name: string): boolean {
+  return name.length <= 63 && DNS1123_LABEL.test(name);
+}
+
+function sanitize(part: string): string {
+  return part
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * Joins parts with `-` into a DNS-1123 label of at most `max` characters. A name that had to be
+ * shortened or cleaned ends with a hash of the original parts, so distinct inputs stay distinct.
+ */
+export function childName(parts: string[], max = 63): string {
+  const raw = parts.join('-');
+  const clean = sanitize(raw);
+  if (clean === raw && clean.length <= max && clean.length > 0) return clean;
+  const suffix = shortHash(parts, 6);
+  const head = clean.slice(0, max - suffix.length - 1).replace(/-+$/g, '');
+  return head ? `${head}-${suffix}` : suffix;
+}
+
+/** Like childName, with a hash of `content` always appended (for objects whose identity is their content, e.g. install Jobs). */
+export function hashedName(parts: string[], content: unknown, max = 63): string {
+  const hash = shortHash(content, 8);
+  return `${childName(parts, max - hash.length - 1)}-${hash}`;
+}
