@@ -38,7 +38,7 @@ const Controller = Type.Object({}, { additionalProperties: true });
 
 export const SyncRequest = Type.Object(
   {
-    controller: Controller,
+    controller: Type.Optional(Controller),
     parent: KubeObject,
     children: Type.Optional(ObjectMap),
     related: Type.Optional(ObjectMap),
@@ -46,7 +46,7 @@ export const SyncRequest = Type.Object(
   },
   { additionalProperties: true },
 );
-export type SyncRequest = { controller: Record<string, unknown>; parent: KubeObject; children?: ObjectMap; related?: ObjectMap; finalizing?: boolean };
+export type SyncRequest = { controller?: Record<string, unknown>; parent: KubeObject; children?: ObjectMap; related?: ObjectMap; finalizing?: boolean };
 
 export const SyncResponse = Type.Object(
   {
@@ -82,8 +82,8 @@ export const RelatedResourceRule = Type.Object(
 );
 export type RelatedResourceRule = Static<typeof RelatedResourceRule>;
 
-export const CustomizeRequest = Type.Object({ controller: Controller, parent: KubeObject }, { additionalProperties: true });
-export type CustomizeRequest = { controller: Record<string, unknown>; parent: KubeObject };
+export const CustomizeRequest = Type.Object({ controller: Type.Optional(Controller), parent: KubeObject }, { additionalProperties: true });
+export type CustomizeRequest = { controller?: Record<string, unknown>; parent: KubeObject };
 
 export const CustomizeResponse = Type.Object({ relatedResources: Type.Array(RelatedResourceRule) }, { additionalProperties: false });
 export type CustomizeResponse = Static<typeof CustomizeResponse>;

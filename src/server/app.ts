@@ -5,7 +5,7 @@
  * Routes: POST /hooks/<plural>/<sync|finalize|customize>, GET /healthz, GET /readyz, GET /metrics.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { Admission } from '../api/validate.js';
@@ -59,8 +59,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const expectedToken = options.token ? digest(`Bearer ${options.token}`) : undefined;
   let closing = false;
 
+  const logging = typeof options.logger === 'object' ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: options.logger ?? false };
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...logging,
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false, strict: false, keywords: K8S_KEYWORDS } },
     return503OnClosing: true,

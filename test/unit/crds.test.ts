@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { KINDS } from '../../src/api/kinds.js';
+import { generatedFiles } from '../../src/generated.js';
+import { ROOT } from '../support/examples.js';
+
+type Node = Record<string, any>;
+
+/** The structural-schema rules the API server enforces that a generator can get wrong. */
+function structuralProblems(node: Node, path: string): string[] {
+  const out: string[] = [];
+  const special = node['x-kubernetes-int-or-string'] || node['x-kubernetes-preserve-unknown-fields'];
+  if (!node.type && !special) out.push(`${path}: no type`);
+  if (node.additionalProperties === false) out.push(`${path}: additionalProperties false`);
+  if (node.properties && node.additionalProperties) out.push(`${path}: properties and additionalProperties`);
+  if (node.patternProperties) out.push(`${path}: patternProperties`);
+  for (const [k, v] of Object.entries(node.properties ?? {})) out.push(...structuralProblems(v as Node, `${path}.${k}`));
+  if (node.items) out.push(...structuralProblems(node.items, `${path}[]`));
+  if (typeof node.additionalProperties === 'object') out.push(...structuralProblems(node.additionalProperties, `${path}{}`));
+  return out;
+}
+
+const crds = KINDS.map((k) => parse(readFileSync(join(ROOT, 'crds', `idpbuilder.cnoe.io_${k.plural}.yaml`), 'utf8')) as Node);
+
+describe('generated CRDs', () => {
+  it('are up to date on disk (npm run crds)', () => {
+    for (const [rel, content] of Object.entries(generatedFiles())) expect(readFileSync(join(ROOT, rel), 'utf8'), rel).toBe(content);
+  });
+
+  it('one per kind, each serving v1alpha1 and v1alpha2 with v1alpha2 stored', () => {
+    expect(crds).toHaveLength(11);
+    for (const crd of crds) {
+      expect(crd.spec.group).toBe('idpbuilder.cnoe.io');
+      expect(crd.spec.scope).toBe('Namespaced');
+      expect(crd.spec.versions.map((v: Node) => [v.name, v.served, v.storage])).toEqual([
+        ['v1alpha1', true, false],
+        ['v1alpha2', true, true],
+      ]);
+    }
+  });
+
+  it('have the status subresource, printer columns, short names and the idpbuilder category', () => {
+    for (const crd of crds) {
+      const kind = crd.spec.names.kind;
+      expect(crd.spec.names.categories).toEqual(['idpbuilder']);
+      expect(crd.spec.names.shortNames.length).toBeGreaterThan(0);
+      for (const v of crd.spec.versions) {
+        expect(v.subresources).toEqual({ status: {} });
+        const cols = v.additionalPrinterColumns.map((c: Node) => c.name);
+        expect(cols[0]).toBe('Ready');
+        expect(cols).toContain('Phase');
+        expect(cols.at(-1)).toBe('Age');
+        if (/Provider$|Gateway$/.test(kind)) expect(cols, kind).toContain('Endpoint');
+      }
+    }
+    const shortNames = crds.flatMap((c) => c.spec.names.shortNames);
+    expect(new Set(shortNames).size).toBe(shortNames.length);
+  });
+
+  it('have structural schemas and keep the CEL rules', () => {
+    for (const crd of crds) {
+      const schema = crd.spec.versions[1].schema.openAPIV3Schema;
+      expect(structuralProblems(schema, crd.spec.names.kind)).toEqual([]);
+    }
+    const github = crds.find((c) => c.spec.names.kind === 'GitHubProvider')!;
+    const rules = github.spec.versions[1].schema.openAPIV3Schema.properties.spec['x-kubernetes-validations'].map((r: Node) => r.message);
+    expect(rules).toContain('authType app requires appAuth');
+  });
+});
