@@ -22,7 +22,9 @@ if [[ -z "$go_bin" ]]; then
   exit 1
 fi
 
-hash="$(cat "$mod_dir/go.mod" "$mod_dir/go.sum" | sha256sum | cut -c1-12)"
+# Bump when the build recipe below changes (flags, tool list), so cached binaries are rebuilt.
+recipe=2
+hash="$( (cat "$mod_dir/go.mod" "$mod_dir/go.sum"; echo "recipe=$recipe ${tools[*]}") | sha256sum | cut -c1-12)"
 base="${IDPBUILDER_TOOLS_DIR:-${HOME:-/tmp}/.cache/idpbuilder-test-tools}"
 dir="$base/$hash"
 bin="$dir/bin"
@@ -45,11 +47,23 @@ build() {
     cd "$mod_dir"
     export CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off
     export GOFLAGS="${GOFLAGS:-} -mod=readonly"
-    flags=(-trimpath "-ldflags=-s -w")
-    "$go_bin" build "${flags[@]}" -o "$tmp/bin/etcd" go.etcd.io/etcd/server/v3
-    "$go_bin" build "${flags[@]}" -o "$tmp/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-    "$go_bin" build "${flags[@]}" -o "$tmp/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
-    "$go_bin" build "${flags[@]}" -o "$tmp/bin/helm" helm.sh/helm/v3/cmd/helm
+    # Version stamps the upstream Makefiles set (without them the binaries call themselves
+    # v0.0.0-master, and helm assumes Kubernetes 1.20 for .Capabilities).
+    k8s="$("$go_bin" list -m -f '{{.Version}}' k8s.io/kubernetes)"   # v1.34.4
+    helm="$("$go_bin" list -m -f '{{.Version}}' helm.sh/helm/v3)"     # v3.19.5
+    minor="$(echo "$k8s" | cut -d. -f2)"
+    kv=""
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      kv+=" -X $pkg.gitVersion=$k8s -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+      kv+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    done
+    hv="-X helm.sh/helm/v3/internal/version.version=$helm -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    hv+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+    hv+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+    "$go_bin" build -trimpath "-ldflags=-s -w" -o "$tmp/bin/etcd" go.etcd.io/etcd/server/v3
+    "$go_bin" build -trimpath "-ldflags=-s -w$kv" -o "$tmp/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    "$go_bin" build -trimpath "-ldflags=-s -w$kv" -o "$tmp/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
+    "$go_bin" build -trimpath "-ldflags=-s -w $hv" -o "$tmp/bin/helm" helm.sh/helm/v3/cmd/helm
   ) >&2
   cp "$mod_dir/go.mod" "$mod_dir/go.sum" "$tmp/"
   # Atomic publish: rename fails if another build got there first; then keep theirs.

@@ -5,6 +5,7 @@
 import { KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
 import type { ControllerDef, Hooks } from './types.js';
 import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
+import { nginxGatewayHooks } from './nginxgateway.js';
 
 function kind(name: string): KindDef {
   const def = KIND_BY_NAME.get(name);
@@ -15,7 +16,9 @@ function kind(name: string): KindDef {
 const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
 
 /** Hooks by kind; a kind without an entry answers 501 until its controller is written. */
-const HOOKS: Partial<Record<string, Hooks>> = {};
+const HOOKS: Partial<Record<string, Hooks>> = {
+  NginxGateway: nginxGatewayHooks,
+};
 
 const CHILDREN: Record<string, ControllerDef['children']> = {
   Platform: [ours('GiteaProvider'), ours('NginxGateway'), ours('ArgoCDProvider'), ours('GitRepository'), ours('Package')],

@@ -1,0 +1,38 @@
+/**
+ * Default charts and versions. Chart coordinates and versions come from ../shared/facts/charts-and-apis.md
+ * (each verified against the chart's repository); every one can be overridden per object through
+ * spec.installMethod.helm.
+ */
+export interface ChartDefault {
+  repository: string;
+  chart: string;
+  version: string;
+  /** The application version that chart version ships (reported in status.version). */
+  appVersion: string;
+}
+
+export const CHARTS = {
+  gitea: { repository: 'https://dl.gitea.com/charts/', chart: 'gitea', version: '12.1.2', appVersion: '1.24.3' },
+  ingressNginx: { repository: 'https://kubernetes.github.io/ingress-nginx', chart: 'ingress-nginx', version: '4.15.1', appVersion: '1.15.1' },
+  argoCD: { repository: 'https://argoproj.github.io/argo-helm', chart: 'argo-cd', version: '10.1.1', appVersion: 'v3.4.4' },
+  envoyGateway: { repository: 'oci://docker.io/envoyproxy/gateway-helm', chart: 'gateway-helm', version: 'v1.9.0', appVersion: 'v1.9.0' },
+  istioBase: { repository: 'https://istio-release.storage.googleapis.com/charts', chart: 'base', version: '1.30.3', appVersion: '1.30.3' },
+  istiod: { repository: 'https://istio-release.storage.googleapis.com/charts', chart: 'istiod', version: '1.30.3', appVersion: '1.30.3' },
+  istioGateway: { repository: 'https://istio-release.storage.googleapis.com/charts', chart: 'gateway', version: '1.30.3', appVersion: '1.30.3' },
+  flux2: { repository: 'https://fluxcd-community.github.io/helm-charts', chart: 'flux2', version: '2.18.3', appVersion: '2.8.5' },
+} as const satisfies Record<string, ChartDefault>;
+
+/** The chart to install: the object's installMethod.helm over the default. */
+export function chartFor(
+  spec: { installMethod?: { helm?: { repository?: string; chart?: string; version?: string } }; version?: string },
+  fallback: ChartDefault,
+): { repository: string; chart: string; version?: string; appVersion: string } {
+  const h = spec.installMethod?.helm;
+  if (!h) return { ...fallback, appVersion: spec.version ?? fallback.appVersion };
+  return {
+    repository: h.repository ?? fallback.repository,
+    chart: h.chart ?? fallback.chart,
+    version: h.version,
+    appVersion: spec.version ?? (h.version ? h.version : fallback.appVersion),
+  };
+}

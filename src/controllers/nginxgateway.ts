@@ -1,0 +1,104 @@
+/**
+ * NginxGateway: the ingress-nginx chart. Exposes the gateway duck type (ingressClassName,
+ * loadBalancerEndpoint, internalEndpoint) plus the controller Deployment's replica counts.
+ */
+import type { NginxGatewaySpec } from '../api/gateways.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { mergeValues } from '../kit/helm.js';
+import { relatedObject } from '../kit/observed.js';
+import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
+import { CHARTS, chartFor } from './defaults.js';
+
+interface Resolved {
+  spec: NginxGatewaySpec;
+  namespace: string;
+  className: string;
+  release: string;
+  service: string;
+}
+
+export function resolve(parent: KubeObject): Resolved {
+  const spec = (parent.spec ?? {}) as NginxGatewaySpec;
+  const namespace = spec.namespace ?? 'ingress-nginx';
+  const className = spec.ingressClass?.name ?? spec.class ?? 'nginx';
+  // The chart's fullname is the release name when it contains "ingress-nginx": Services stay predictable.
+  const release = className === 'nginx' ? 'ingress-nginx' : `ingress-nginx-${className}`.slice(0, 53).replace(/-+$/, '');
+  return { spec, namespace, className, release, service: `${release}-controller` };
+}
+
+/** spec → chart values (documented in docs/providers.md). */
+export function values(r: Resolved): Record<string, unknown> {
+  const c = r.spec.config?.controller ?? {};
+  const serviceType = c.service?.type ?? r.spec.serviceType;
+  const extraArgs: Record<string, string> = { ...(c.extraArgs ?? {}) };
+  const tls = r.spec.defaultTLS?.secretRef;
+  if (tls) extraArgs['default-ssl-certificate'] = `${tls.namespace ?? r.namespace}/${tls.name}`;
+  const controller: Record<string, unknown> = {
+    ingressClass: r.className,
+    ingressClassResource: {
+      name: r.className,
+      enabled: true,
+      default: r.spec.ingressClass?.isDefault ?? false,
+      controllerValue: r.className === 'nginx' ? 'k8s.io/ingress-nginx' : `k8s.io/ingress-nginx-${r.className}`,
+    },
+  };
+  if (serviceType || c.service?.nodePorts) {
+    controller.service = {
+      ...(serviceType ? { type: serviceType } : {}),
+      ...(c.service?.nodePorts ? { nodePorts: c.service.nodePorts } : {}),
+    };
+  }
+  if (c.replicaCount !== undefined) controller.replicaCount = c.replicaCount;
+  if (c.hostPort) controller.hostPort = { enabled: c.hostPort.enabled };
+  if (c.resources) controller.resources = c.resources;
+  if (c.admissionWebhooks) controller.admissionWebhooks = { enabled: c.admissionWebhooks.enabled };
+  if (c.config) controller.config = c.config;
+  if (Object.keys(extraArgs).length) controller.extraArgs = extraArgs;
+  return mergeValues({ controller }, r.spec.values);
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const r = resolve(req.parent);
+  return {
+    relatedResources: [
+      jobPodsRule(req.parent),
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: [r.service] },
+      { apiVersion: 'v1', resource: 'services', namespace: r.namespace, names: [r.service] },
+    ],
+  };
+}
+
+function loadBalancerEndpoint(svc: KubeObject | undefined): string | undefined {
+  const ingress = (svc?.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer?.ingress?.[0];
+  const host = ingress?.ip ?? ingress?.hostname;
+  return host ? `http://${host}` : undefined;
+}
+
+export function plan(req: SyncRequest): ProviderPlan {
+  const r = resolve(req.parent);
+  const chart = chartFor(r.spec, CHARTS.ingressNginx);
+  const deployment = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, r.service);
+  const replicas = deployment?.status as { replicas?: number; readyReplicas?: number } | undefined;
+  const status: Record<string, unknown> = {
+    ingressClassName: r.className,
+    internalEndpoint: `http://${r.service}.${r.namespace}.svc.cluster.local`,
+    version: chart.appVersion,
+  };
+  const lb = loadBalancerEndpoint(relatedObject(req, 'Service', 'v1', r.namespace, r.service));
+  if (lb) status.loadBalancerEndpoint = lb;
+  if (deployment) status.controller = { replicas: replicas?.replicas ?? 0, readyReplicas: replicas?.readyReplicas ?? 0 };
+  return {
+    install: {
+      releases: [{ name: r.release, namespace: r.namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values: values(r) }],
+    },
+    health: deployment && !(replicas?.readyReplicas ?? 0) ? { reason: 'ControllerNotReady', message: `deployment ${r.namespace}/${r.service} has no ready replica` } : undefined,
+    status,
+  };
+}
+
+export const nginxGatewayHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
+  finalize: (req, env) => finalizeProvider(req, env),
+};

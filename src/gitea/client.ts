@@ -1,0 +1,407 @@
+/**
+ * A small Gitea API v1 client (undici). It covers what the Job programs need: readiness, the admin API
+ * token, organizations and repositories.
+ *
+ * Every failure is a {@link GitServerError}. Its message ends up in a Kubernetes condition, so it is one
+ * short line that names the operation, the HTTP status and Gitea's own `message`, and it never carries a
+ * credential: the client scrubs its password/token (and the Basic header built from them) out of anything
+ * it quotes, and never puts credentials in URLs.
+ */
+import { request, type Dispatcher } from 'undici';
+
+export type GitServerErrorCode =
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'Conflict'
+  | 'Invalid'
+  | 'RateLimited'
+  | 'ServerError'
+  | 'Network';
+
+/** A git server (Gitea today; GitHub/GitLab later) refused or failed a request. `status` is 0 for network errors. */
+export class GitServerError extends Error {
+  override readonly name = 'GitServerError';
+  constructor(
+    readonly status: number,
+    readonly code: GitServerErrorCode,
+    message: string,
+    /** The server's own `message` field, sanitized (may be empty). */
+    readonly apiMessage = '',
+  ) {
+    super(message);
+  }
+}
+
+export function codeForStatus(status: number): GitServerErrorCode {
+  if (status === 401) return 'Unauthorized';
+  if (status === 403) return 'Forbidden';
+  if (status === 404) return 'NotFound';
+  if (status === 409) return 'Conflict';
+  if (status === 429) return 'RateLimited';
+  if (status >= 500) return 'ServerError';
+  return 'Invalid';
+}
+
+export type GiteaAuth = { basic: { username: string; password: string } } | { token: string };
+
+export interface GiteaClientOptions {
+  /** Gitea's base URL, e.g. `http://gitea-http.gitea.svc.cluster.local:3000` or `https://host/gitea` (sub-path routing). */
+  baseURL: string;
+  auth: GiteaAuth;
+  dispatcher?: Dispatcher;
+  /** Per-request timeout for headers and body (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+export interface WaitReadyOptions {
+  timeoutMs: number;
+  intervalMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  /** Called after each failed probe with a one-line reason (never a credential). */
+  onWait?: (reason: string) => void;
+}
+
+export interface OrgSpec {
+  name: string;
+  description?: string;
+  visibility?: 'public' | 'limited' | 'private';
+}
+
+export interface RepoSpec {
+  name: string;
+  description?: string;
+  private?: boolean;
+  autoInit?: boolean;
+  defaultBranch: string;
+}
+
+export interface RepoInfo {
+  htmlURL: string;
+  cloneURL: string;
+  defaultBranch: string;
+  empty: boolean;
+  /** True when this call created the repository. */
+  created: boolean;
+}
+
+interface ApiToken {
+  id: number;
+  name: string;
+  sha1?: string;
+}
+
+interface ApiRepo {
+  html_url?: string;
+  clone_url?: string;
+  default_branch?: string;
+  empty?: boolean;
+}
+
+const MAX_API_MESSAGE = 240;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Collapses whitespace, drops control characters and bounds the length of a server-provided text. */
+export function oneLine(text: string, max = MAX_API_MESSAGE): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** The base URL without userinfo, query or trailing slash: safe to print. */
+export function displayURL(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return '<invalid URL>';
+  }
+}
+
+export class GiteaClient {
+  private readonly base: string;
+  private readonly authHeader: string;
+  private readonly secrets: string[];
+  private readonly dispatcher?: Dispatcher;
+  private readonly timeoutMs: number;
+  readonly isBasicAuth: boolean;
+
+  constructor(opts: GiteaClientOptions) {
+    let u: URL;
+    try {
+      u = new URL(opts.baseURL);
+    } catch {
+      throw new TypeError('Gitea baseURL is not a valid URL');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('Gitea baseURL must be http(s)');
+    if (u.username || u.password) throw new TypeError('Gitea baseURL must not carry credentials; pass them as auth');
+    this.base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    this.dispatcher = opts.dispatcher;
+    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    if ('basic' in opts.auth) {
+      const { username, password } = opts.auth.basic;
+      const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+      this.authHeader = `Basic ${encoded}`;
+      this.secrets = [password, encoded].filter((s) => s.length > 0);
+      this.isBasicAuth = true;
+    } else {
+      this.authHeader = `token ${opts.auth.token}`;
+      this.secrets = [opts.auth.token].filter((s) => s.length > 0);
+      this.isBasicAuth = false;
+    }
+  }
+
+  /** The base URL as given, without trailing slash (no credentials). */
+  get baseURL(): string {
+    return this.base;
+  }
+
+  /** `GET /api/v1/version` → the version string. */
+  async version(): Promise<string> {
+    const res = await this.call('get version', 'GET', '/api/v1/version');
+    const v = (res.data as { version?: unknown } | undefined)?.version;
+    return typeof v === 'string' ? v : '';
+  }
+
+  /**
+   * Polls `GET /api/healthz` (not under /api/v1) until it passes, then `GET /api/v1/version`.
+   * Network errors, 5xx, 424 (health check failing) and 404 (ingress not routed yet) are retried until
+   * `timeoutMs`; 401/403 on the version call mean wrong credentials or a locked account and fail at once.
+   */
+  async waitReady(opts: WaitReadyOptions): Promise<string> {
+    const sleep = opts.sleep ?? defaultSleep;
+    const now = opts.now ?? Date.now;
+    const start = now();
+    let slept = 0;
+    for (;;) {
+      let last: GitServerError;
+      try {
+        await this.call('health check', 'GET', '/api/healthz', { auth: false });
+        return await this.version();
+      } catch (e) {
+        if (!(e instanceof GitServerError)) throw e;
+        if (e.code === 'Unauthorized' || e.code === 'Forbidden') throw e;
+        last = e;
+      }
+      opts.onWait?.(last.message);
+      const elapsed = Math.max(now() - start, slept);
+      if (elapsed + opts.intervalMs > opts.timeoutMs) {
+        throw new GitServerError(
+          last.status,
+          last.code,
+          `Gitea at ${displayURL(this.base)} not ready after ${Math.round(opts.timeoutMs / 1000)}s: ${last.message.replace(/^Gitea: /, '')}`,
+          last.apiMessage,
+        );
+      }
+      await sleep(opts.intervalMs);
+      slept += opts.intervalMs;
+    }
+  }
+
+  /** `GET /api/v1/user` → the login of the authenticated user. */
+  async currentUser(): Promise<{ login: string; isAdmin: boolean }> {
+    const res = await this.call('get authenticated user', 'GET', '/api/v1/user');
+    const d = (res.data ?? {}) as { login?: unknown; username?: unknown; is_admin?: unknown };
+    const login = typeof d.login === 'string' ? d.login : typeof d.username === 'string' ? d.username : '';
+    return { login, isAdmin: d.is_admin === true };
+  }
+
+  /**
+   * Deletes the user's token named `name` (if any) and creates a new one with `scopes`; returns its
+   * secret (`sha1`, shown only once). Gitea only accepts Basic auth here: a token cannot mint tokens.
+   */
+  async recreateToken(username: string, name: string, scopes: string[]): Promise<string> {
+    if (!this.isBasicAuth) throw new TypeError('recreateToken needs Basic auth: Gitea does not let a token create tokens');
+    const u = enc(username);
+    for (let attempt = 1; ; attempt++) {
+      for (const t of await this.listTokens(username)) {
+        if (t.name !== name) continue;
+        await this.call(`delete token "${name}" of user ${username}`, 'DELETE', `/api/v1/users/${u}/tokens/${t.id}`, {
+          ok: [204, 404],
+        });
+      }
+      try {
+        const res = await this.call(`create token "${name}" for user ${username}`, 'POST', `/api/v1/users/${u}/tokens`, {
+          body: { name, scopes },
+          ok: [201],
+        });
+        const sha1 = (res.data as ApiToken | undefined)?.sha1;
+        if (typeof sha1 !== 'string' || sha1 === '') {
+          throw new GitServerError(res.status, 'ServerError', `Gitea: create token "${name}" for user ${username}: the answer has no sha1`);
+        }
+        return sha1;
+      } catch (e) {
+        // 400 "access token name has been used already": someone created it between our list and create.
+        if (attempt < 2 && e instanceof GitServerError && e.status === 400 && /used already|already exist/i.test(e.apiMessage)) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async listTokens(username: string): Promise<ApiToken[]> {
+    const all: ApiToken[] = [];
+    const limit = 50;
+    for (let page = 1; page <= 100; page++) {
+      const res = await this.call(`list tokens of user ${username}`, 'GET', `/api/v1/users/${enc(username)}/tokens?page=${page}&limit=${limit}`);
+      const items = Array.isArray(res.data) ? (res.data as ApiToken[]) : [];
+      all.push(...items.filter((t) => t && typeof t.id === 'number' && typeof t.name === 'string'));
+      if (items.length < limit) break;
+    }
+    return all;
+  }
+
+  /** `GET /api/v1/orgs/{org}`; on 404 `POST /api/v1/orgs`. Returns whether it created the organization. */
+  async ensureOrg(spec: OrgSpec): Promise<{ created: boolean }> {
+    if (await this.orgExists(spec.name)) return { created: false };
+    try {
+      await this.call(`create organization ${spec.name}`, 'POST', '/api/v1/orgs', {
+        body: {
+          username: spec.name,
+          ...(spec.description !== undefined ? { description: spec.description } : {}),
+          visibility: spec.visibility ?? 'public',
+        },
+        ok: [201],
+      });
+      return { created: true };
+    } catch (e) {
+      // 422 "user already exists": created concurrently (fine) or a *user* has that name (a real error).
+      if (e instanceof GitServerError && e.status === 422 && (await this.orgExists(spec.name))) return { created: false };
+      throw e;
+    }
+  }
+
+  private async orgExists(name: string): Promise<boolean> {
+    const res = await this.call(`get organization ${name}`, 'GET', `/api/v1/orgs/${enc(name)}`, { ok: [200, 404] });
+    return res.status === 200;
+  }
+
+  /**
+   * `GET /api/v1/repos/{owner}/{repo}`; on 404 creates it where Gitea documents it:
+   * an organization owner → `POST /api/v1/orgs/{org}/repos`; the authenticated user → `POST /api/v1/user/repos`;
+   * any other user → `POST /api/v1/admin/users/{user}/repos` (site admin, `write:admin` scope).
+   */
+  async ensureRepo(owner: string, spec: RepoSpec): Promise<RepoInfo> {
+    const full = `${owner}/${spec.name}`;
+    const existing = await this.getRepo(owner, spec.name);
+    if (existing) return toRepoInfo(existing, false);
+
+    const body = {
+      name: spec.name,
+      ...(spec.description !== undefined ? { description: spec.description } : {}),
+      private: spec.private ?? false,
+      auto_init: spec.autoInit ?? false,
+      default_branch: spec.defaultBranch,
+    };
+    let path: string;
+    if (await this.orgExists(owner)) {
+      path = `/api/v1/orgs/${enc(owner)}/repos`;
+    } else {
+      const me = await this.currentUser();
+      path = me.login.toLowerCase() === owner.toLowerCase() ? '/api/v1/user/repos' : `/api/v1/admin/users/${enc(owner)}/repos`;
+    }
+    try {
+      const res = await this.call(`create repository ${full}`, 'POST', path, { body, ok: [201] });
+      return toRepoInfo(res.data as ApiRepo, true);
+    } catch (e) {
+      if (e instanceof GitServerError && e.status === 404 && path.startsWith('/api/v1/admin/')) {
+        throw new GitServerError(404, 'NotFound', `Gitea: create repository ${full} failed: owner ${owner} is neither an organization nor a user`, e.apiMessage);
+      }
+      if (e instanceof GitServerError && e.status === 409) {
+        const again = await this.getRepo(owner, spec.name);
+        if (again) return toRepoInfo(again, false);
+      }
+      throw e;
+    }
+  }
+
+  private async getRepo(owner: string, name: string): Promise<ApiRepo | undefined> {
+    const res = await this.call(`get repository ${owner}/${name}`, 'GET', `/api/v1/repos/${enc(owner)}/${enc(name)}`, { ok: [200, 404] });
+    return res.status === 200 ? ((res.data ?? {}) as ApiRepo) : undefined;
+  }
+
+  private scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('***');
+    return out;
+  }
+
+  private async call(
+    op: string,
+    method: 'GET' | 'POST' | 'DELETE' | 'PATCH',
+    path: string,
+    opts: { body?: unknown; ok?: number[]; auth?: boolean } = {},
+  ): Promise<{ status: number; data: unknown }> {
+    const ok = opts.ok ?? [200];
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.auth !== false) headers.authorization = this.authHeader;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.base}${path}`, {
+        method,
+        headers,
+        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (e) {
+      throw new GitServerError(0, 'Network', `Gitea: ${op} failed: ${this.networkReason(e)}`);
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (e) {
+      throw new GitServerError(0, 'Network', `Gitea: ${op} failed: ${this.networkReason(e)}`);
+    }
+    const contentType = String(res.headers['content-type'] ?? '');
+    let data: unknown;
+    if (text.length > 0 && contentType.includes('json')) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = undefined;
+      }
+    }
+    if (ok.includes(res.statusCode)) return { status: res.statusCode, data };
+
+    let apiMessage = '';
+    const m = (data as { message?: unknown } | undefined)?.message;
+    if (typeof m === 'string') apiMessage = m;
+    else if (Array.isArray(data) && typeof (data[0] as { message?: unknown })?.message === 'string') apiMessage = (data[0] as { message: string }).message;
+    else if (data === undefined && contentType.startsWith('text/plain') && text.length <= 200) apiMessage = text;
+    apiMessage = oneLine(this.scrub(apiMessage));
+    const status = res.statusCode;
+    let detail = apiMessage || 'no message';
+    if (status === 429) {
+      const ra = res.headers['retry-after'];
+      if (typeof ra === 'string' && /^\d+$/.test(ra)) detail += ` (retry after ${ra}s)`;
+    }
+    throw new GitServerError(status, codeForStatus(status), `Gitea: ${op} failed with HTTP ${status}: ${detail}`, apiMessage);
+  }
+
+  private networkReason(e: unknown): string {
+    const err = e as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+    const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : '';
+    const where = displayURL(this.base);
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no answer from ${where} within ${Math.round(this.timeoutMs / 1000)}s`;
+    const msg = typeof err?.message === 'string' ? oneLine(this.scrub(err.message), 120) : 'unknown error';
+    return `cannot reach ${where} (${code || msg})`;
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function toRepoInfo(r: ApiRepo, created: boolean): RepoInfo {
+  return {
+    htmlURL: typeof r.html_url === 'string' ? r.html_url : '',
+    cloneURL: typeof r.clone_url === 'string' ? r.clone_url : '',
+    defaultBranch: typeof r.default_branch === 'string' ? r.default_branch : '',
+    empty: r.empty === true,
+    created,
+  };
+}

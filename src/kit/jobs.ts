@@ -1,0 +1,135 @@
+/**
+ * Jobs as children: the pod template every Job of ours uses (non-root, read-only root filesystem, the
+ * configured image and ServiceAccount), and the mapping from an observed Job (and its Pods) to a state.
+ */
+import type { KubeObject } from '../metacontroller/protocol.js';
+import type { HookEnv } from '../controllers/types.js';
+import { LABEL_OWNER_UID } from './labels.js';
+
+export type JobPhase = 'Absent' | 'Running' | 'Succeeded' | 'Failed';
+
+export interface JobState {
+  phase: JobPhase;
+  /** Why it failed: the Job condition, plus the failed container's termination message when observed. */
+  message?: string;
+  completionTime?: string;
+  annotations?: Record<string, string>;
+}
+
+interface Cond {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export function jobState(job: KubeObject | undefined, pods: KubeObject[] = []): JobState {
+  if (!job) return { phase: 'Absent' };
+  const status = (job.status ?? {}) as { conditions?: Cond[]; succeeded?: number; failed?: number; completionTime?: string };
+  const conds = status.conditions ?? [];
+  const annotations = job.metadata.annotations;
+  const isTrue = (t: string) => conds.some((c) => c.type === t && c.status === 'True');
+  if (isTrue('Complete') || isTrue('SuccessCriteriaMet')) return { phase: 'Succeeded', completionTime: status.completionTime, annotations };
+  if (isTrue('Failed') || isTrue('FailureTarget')) {
+    const c = conds.find((x) => (x.type === 'Failed' || x.type === 'FailureTarget') && x.status === 'True')!;
+    const detail = podFailure(job, pods);
+    const base = [c.reason, c.message].filter(Boolean).join(': ') || 'job failed';
+    return { phase: 'Failed', message: detail ? `${base}; last error: ${detail}` : base, annotations };
+  }
+  return { phase: 'Running', annotations };
+}
+
+/** The termination message of the newest failed container of the Job's pods (FallbackToLogsOnError gives the log tail). */
+function podFailure(job: KubeObject, pods: KubeObject[]): string | undefined {
+  const mine = pods
+    .filter((p) => {
+      const l = p.metadata.labels ?? {};
+      return l['batch.kubernetes.io/job-name'] === job.metadata.name || l['job-name'] === job.metadata.name;
+    })
+    .sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+  for (const p of mine.reverse()) {
+    const statuses = ((p.status as { containerStatuses?: { state?: { terminated?: { exitCode?: number; message?: string } } }[] })?.containerStatuses) ?? [];
+    for (const s of statuses) {
+      const t = s.state?.terminated;
+      if (t && t.exitCode !== 0 && t.message) return t.message.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+    }
+  }
+  return undefined;
+}
+
+export interface JobSpecInput {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  ownerUid?: string;
+  command: string[];
+  env?: Record<string, unknown>[];
+  /** ConfigMap mounted at /config. */
+  configMap: string;
+  /** Secrets (same namespace) mounted read-only at /secrets/<name>. */
+  secrets?: string[];
+  backoffLimit?: number;
+  activeDeadlineSeconds?: number;
+  annotations?: Record<string, string>;
+}
+
+/** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
+export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
+  const podLabels = { ...input.labels, ...(input.ownerUid ? { [LABEL_OWNER_UID]: input.ownerUid } : {}) };
+  const volumes: Record<string, unknown>[] = [
+    { name: 'config', configMap: { name: input.configMap } },
+    { name: 'tmp', emptyDir: {} },
+    ...(input.secrets ?? []).map((s, i) => ({ name: `secret-${i}`, secret: { secretName: s } })),
+  ];
+  const mounts: Record<string, unknown>[] = [
+    { name: 'config', mountPath: '/config', readOnly: true },
+    { name: 'tmp', mountPath: '/tmp' },
+    ...(input.secrets ?? []).map((s, i) => ({ name: `secret-${i}`, mountPath: `/secrets/${s}`, readOnly: true })),
+  ];
+  const metadata: Record<string, unknown> = { name: input.name, namespace: input.namespace, labels: input.labels };
+  if (input.annotations) metadata.annotations = input.annotations;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata,
+    spec: {
+      backoffLimit: input.backoffLimit ?? 2,
+      activeDeadlineSeconds: input.activeDeadlineSeconds ?? 1800,
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: env.settings.jobServiceAccount,
+          restartPolicy: 'Never',
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'main',
+              image: env.settings.jobImage,
+              command: input.command,
+              env: [
+                { name: 'HOME', value: '/tmp' },
+                { name: 'HELM_CACHE_HOME', value: '/tmp/helm/cache' },
+                { name: 'HELM_CONFIG_HOME', value: '/tmp/helm/config' },
+                { name: 'HELM_DATA_HOME', value: '/tmp/helm/data' },
+                { name: 'JOB_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+                ...(input.env ?? []),
+              ],
+              volumeMounts: mounts,
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  } as KubeObject;
+}
+
+export function configMapObject(name: string, namespace: string, labels: Record<string, string>, data: Record<string, string>): KubeObject {
+  const sorted: Record<string, string> = {};
+  for (const k of Object.keys(data).sort()) sorted[k] = data[k];
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: sorted } as KubeObject;
+}
