@@ -127,6 +127,12 @@ export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
 export const InstalledStatusFields = {
   installed: Type.Optional(Type.Boolean()),
   version: Type.Optional(Type.String()),
+  installation: Type.Optional(
+    Obj(
+      { configMap: Type.String(), job: Type.String() },
+      { description: 'The current install Job and its values ConfigMap (in this object\'s namespace).' },
+    ),
+  ),
 };
 
 export const Address = Obj({ type: Type.String(), value: Type.String() });

@@ -17,6 +17,10 @@ export const PackageSpec = Obj(
       Obj({
         enabled: Type.Optional(Type.Boolean({ default: true })),
         project: Type.Optional(Type.String({ ...DNS1123Label, default: 'default' })),
+        cascadeDelete: Type.Optional(
+          Type.Boolean({ default: true, description: 'Delete what the Application deployed when the Package is deleted (Argo CD resources finalizer).' }),
+        ),
+        releaseName: Type.Optional(Type.String({ minLength: 1, maxLength: 53, description: 'Helm release name, for sources that are Helm charts' })),
         destination: Type.Optional(
           Obj({
             server: Type.Optional(Type.String({ maxLength: 2048, default: 'https://kubernetes.default.svc' })),

@@ -43,6 +43,25 @@ export function program(out: (s: string) => void = (s) => process.stdout.write(s
       process.exitCode = report.invalid > 0 ? 1 : 0;
     });
 
+  cmd
+    .command('render')
+    .description('Run every controller offline over the given objects (default: the built-in platform) to a fixed point\n' +
+      'and print each input with its computed status plus every desired child. Secret values are redacted.')
+    .option('-f, --filename <path>', 'file or directory of objects (repeatable); default: the built-in default platform', collect, [] as string[])
+    .option('-R, --recursive', 'read directories recursively', false)
+    .option('--assume-ready', 'treat every Job as succeeded and every Application as synced and healthy', false)
+    .option('-o, --output <format>', 'yaml (multi-document) or json (a v1 List)', 'yaml')
+    .option('--show-secrets', 'print generated Secret values (seeded, for inspection only)', false)
+    .option('--now <time>', 'the clock the hooks see (RFC 3339); fixed by default so output is reproducible')
+    .action(async (o: { filename: string[]; recursive: boolean; assumeReady: boolean; output: string; showSecrets: boolean; now?: string }) => {
+      if (o.output !== 'yaml' && o.output !== 'json') throw new InvalidArgumentError(`--output must be yaml or json, not ${o.output}`);
+      const { runRender } = await import('./render.js');
+      const r = runRender({ ...o, output: o.output });
+      out(r.stdout);
+      err(r.stderr);
+      process.exitCode = r.code;
+    });
+
   return cmd;
 }
 

@@ -4,8 +4,13 @@
  */
 import { KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
 import type { ControllerDef, Hooks } from './types.js';
-import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
+import { ARGO_APPLICATIONS, CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
 import { nginxGatewayHooks } from './nginxgateway.js';
+import { giteaProviderHooks } from './giteaprovider.js';
+import { argoCDProviderHooks } from './argocdprovider.js';
+import { gitRepositoryHooks } from './gitrepository.js';
+import { packageHooks } from './package.js';
+import { platformHooks } from './platform.js';
 
 function kind(name: string): KindDef {
   const def = KIND_BY_NAME.get(name);
@@ -17,7 +22,12 @@ const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
 
 /** Hooks by kind; a kind without an entry answers 501 until its controller is written. */
 const HOOKS: Partial<Record<string, Hooks>> = {
+  Platform: platformHooks,
+  GiteaProvider: giteaProviderHooks,
   NginxGateway: nginxGatewayHooks,
+  ArgoCDProvider: argoCDProviderHooks,
+  GitRepository: gitRepositoryHooks,
+  Package: packageHooks,
 };
 
 const CHILDREN: Record<string, ControllerDef['children']> = {
@@ -31,7 +41,7 @@ const CHILDREN: Record<string, ControllerDef['children']> = {
   ArgoCDProvider: helmInstalled,
   FluxProvider: helmInstalled,
   GitRepository: [CONFIGMAPS, JOBS],
-  Package: [],
+  Package: [ARGO_APPLICATIONS],
 };
 
 const RESYNC: Partial<Record<string, number>> = { GitHubProvider: 600, GitLabProvider: 600, GitRepository: 300 };

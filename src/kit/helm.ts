@@ -30,6 +30,9 @@ export interface HelmRelease {
   values: Record<string, unknown>;
   /** Values read from Secrets at install time with --set-file: they never enter the ConfigMap. */
   secretValues?: SecretValue[];
+  /** Values layered over `values` in the GitOps copy of the release (bootstrap repositories): what keeps
+   *  Argo CD from undoing what only the install Job can set, such as secret values. */
+  gitOpsValues?: Record<string, unknown>;
   timeout?: string;
 }
 
@@ -103,6 +106,7 @@ export interface ReleaseSummary {
   chart: string;
   version?: string;
   values: Record<string, unknown>;
+  gitOpsValues?: Record<string, unknown>;
 }
 
 export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, action: 'install' | 'uninstall' = 'install'): InstallChildren {
@@ -118,7 +122,9 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
   const data: Record<string, string> = {
     'run.sh': action === 'install' ? installScript(plan) : uninstallScript(plan),
     'releases.json': JSON.stringify(
-      plan.releases.map((r): ReleaseSummary => ({ name: r.name, namespace: r.namespace, repository: r.repository, chart: r.chart, version: r.version, values: r.values })),
+      plan.releases.map(
+        (r): ReleaseSummary => ({ name: r.name, namespace: r.namespace, repository: r.repository, chart: r.chart, version: r.version, values: r.values, gitOpsValues: r.gitOpsValues }),
+      ),
     ),
   };
   plan.releases.forEach((r, i) => (data[`values-${i}.yaml`] = stringify(r.values, { aliasDuplicateObjects: false, lineWidth: 0 })));

@@ -113,7 +113,8 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
     reason = 'Available';
     message = `${kind} is installed and available`;
   }
-  const status = statusWith(req, env, { ...plan.status, installed: installState.phase === 'Succeeded' }, phase, standardConditions(phase, reason, message));
+  const fields = { ...plan.status, installed: installState.phase === 'Succeeded', installation: { configMap: install.configMap.metadata.name, job: install.job.metadata.name } };
+  const status = statusWith(req, env, fields, phase, standardConditions(phase, reason, message));
   return { status, children };
 }
 

@@ -37,3 +37,46 @@ export function secret(name: string, namespace: string, labels: Record<string, s
   for (const k of Object.keys(data).sort()) encoded[k] = Buffer.from(data[k], 'utf8').toString('base64');
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels }, type: 'Opaque', data: encoded } as KubeObject;
 }
+
+export interface CredentialRef {
+  name: string;
+  namespace?: string;
+  key?: string;
+}
+
+export interface AdminCredential {
+  secret: KubeObject;
+  data: Record<string, string>;
+}
+
+/**
+ * The admin credential Secret of a component, a child in the parent's namespace. Its password comes from
+ * the user's Secret (`ref`, read as a related object) when it exists, else from the observed child
+ * (generated earlier), else it is generated now. With `bcrypt`, a bcrypt hash is kept beside it and
+ * reused while the password is unchanged.
+ */
+export function adminCredential(
+  req: { parent: KubeObject; children?: Record<string, Record<string, KubeObject>>; related?: Record<string, Record<string, KubeObject>> },
+  env: HookEnv,
+  opts: { name: string; username: string; ref?: CredentialRef; autoGenerate: boolean; labels: Record<string, string>; bcrypt?: boolean },
+): AdminCredential | { blocked: { reason: string; message: string } } {
+  const ns = req.parent.metadata.namespace ?? 'default';
+  const observed = decodeSecretData(req.children?.['Secret.v1']?.[`${ns}/${opts.name}`]);
+  let password: string | undefined;
+  if (opts.ref) {
+    const refNs = opts.ref.namespace ?? ns;
+    const user = decodeSecretData(req.related?.['Secret.v1']?.[`${refNs}/${opts.ref.name}`]);
+    password = user[opts.ref.key ?? 'password'];
+    if (!password && !opts.autoGenerate) {
+      return { blocked: { reason: 'SecretNotFound', message: `secret ${refNs}/${opts.ref.name} (key ${opts.ref.key ?? 'password'}) not found` } };
+    }
+  }
+  password ??= observed.password || generatePassword(env);
+  const data: Record<string, string> = { username: opts.username, password };
+  if (opts.bcrypt) data.bcrypt = observed.bcrypt && observed.password === password ? observed.bcrypt : bcrypt(env, password);
+  return { secret: secret(opts.name, ns, opts.labels, data), data };
+}
+
+export function credentialRule(ref: CredentialRef | undefined, parent: KubeObject) {
+  return ref ? [{ apiVersion: 'v1', resource: 'secrets', namespace: ref.namespace ?? parent.metadata.namespace, names: [ref.name] }] : [];
+}

@@ -1,0 +1,166 @@
+/**
+ * ArgoCDProvider: the argo-cd chart with Applications allowed in the controllers' namespace (children
+ * live beside their parent, so idpbuilder's Applications live there), an admin credential Secret (its
+ * bcrypt hash goes to the chart with --set-file), and AppProjects applied after the chart (the CRDs come
+ * from the same release, so the chart itself cannot create them). Exposes the GitOps provider duck type.
+ */
+import type { ArgoCDProviderSpec } from '../api/gitops.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { mergeValues, secretDigest } from '../kit/helm.js';
+import { ownerLabels } from '../kit/labels.js';
+import { childName } from '../kit/names.js';
+import { relatedObject } from '../kit/observed.js';
+import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
+import { gatewayRules, ingressClass, route, type Route } from '../kit/routing.js';
+import { adminCredential, credentialRule } from '../kit/secrets.js';
+import { CHARTS, chartFor } from './defaults.js';
+
+export const RELEASE = 'argocd';
+
+export function adminSecretName(parent: KubeObject): string {
+  return childName([parent.metadata.name, 'argocd-admin']);
+}
+
+function specOf(parent: KubeObject): ArgoCDProviderSpec {
+  return (parent.spec ?? {}) as ArgoCDProviderSpec;
+}
+
+/** spec → chart values (docs/providers/argocdprovider.md). */
+export function values(spec: ArgoCDProviderSpec, r: Route, className: string, applicationNamespaces: string[]): Record<string, unknown> {
+  const c = spec.config ?? {};
+  const params: Record<string, unknown> = { 'server.insecure': true, 'application.namespaces': applicationNamespaces.join(', ') };
+  if (r.usePathRouting) {
+    params['server.basehref'] = r.path;
+    params['server.rootpath'] = r.path;
+  }
+  const ingressEnabled = c.server?.ingress?.enabled ?? true;
+  const server: Record<string, unknown> = {
+    ingress: ingressEnabled
+      ? {
+          enabled: true,
+          ingressClassName: className,
+          hostname: c.server?.ingress?.hosts?.[0] ?? r.host,
+          path: r.path,
+          pathType: 'Prefix',
+          tls: r.protocol === 'https',
+          ...(c.server?.ingress?.hosts && c.server.ingress.hosts.length > 1 ? { extraHosts: c.server.ingress.hosts.slice(1).map((name) => ({ name, path: r.path })) } : {}),
+        }
+      : { enabled: false },
+  };
+  if (c.server?.extraArgs) server.extraArgs = c.server.extraArgs;
+  if (c.server?.replicas !== undefined) server.replicas = c.server.replicas;
+  if (c.server?.resources) server.resources = c.server.resources;
+  const scaled = (x: { replicas?: number; resources?: unknown } | undefined) =>
+    x ? { ...(x.replicas !== undefined ? { replicas: x.replicas } : {}), ...(x.resources ? { resources: x.resources } : {}) } : undefined;
+  return mergeValues(
+    {
+      global: { domain: r.host },
+      configs: { params, cm: { 'timeout.reconciliation': '60s' } },
+      server,
+      controller: scaled(c.controller),
+      repoServer: scaled(c.repoServer),
+      dex: { enabled: c.dex?.enabled ?? false },
+      notifications: { enabled: c.notifications?.enabled ?? false },
+    },
+    spec.values,
+  );
+}
+
+/** AppProjects: `default` always accepts Applications from the controllers' namespace; then the spec's projects. */
+export function appProjects(spec: ArgoCDProviderSpec, target: string, sourceNamespaces: string[]): KubeObject[] {
+  const byName = new Map<string, NonNullable<ArgoCDProviderSpec['projects']>[number]>();
+  byName.set('default', { name: 'default' });
+  for (const p of spec.projects ?? []) byName.set(p.name, p);
+  return [...byName.values()].map((p) => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AppProject',
+    metadata: { name: p.name, namespace: target, labels: { 'app.kubernetes.io/managed-by': 'idpbuilder' } },
+    spec: {
+      ...(p.description ? { description: p.description } : {}),
+      sourceRepos: p.sourceRepos ?? ['*'],
+      destinations: (p.destinations ?? [{ server: '*', namespace: '*' }]).map((d) => ({ server: d.server ?? '*', namespace: d.namespace ?? '*' })),
+      clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+      sourceNamespaces,
+    },
+  })) as KubeObject[];
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const spec = specOf(req.parent);
+  const target = spec.namespace ?? 'argocd';
+  return {
+    relatedResources: [
+      jobPodsRule(req.parent),
+      ...credentialRule(spec.adminCredentials?.secretRef ? { ...spec.adminCredentials.secretRef, key: 'password' } : undefined, req.parent),
+      ...gatewayRules(spec.routing, req),
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: target, names: [`${RELEASE}-server`] },
+      { apiVersion: 'apps/v1', resource: 'statefulsets', namespace: target, names: [`${RELEASE}-application-controller`] },
+    ],
+  };
+}
+
+export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
+  const parent = req.parent;
+  const spec = specOf(parent);
+  const ns = parent.metadata.namespace ?? 'default';
+  const target = spec.namespace ?? 'argocd';
+  const chart = chartFor(spec, CHARTS.argoCD);
+  const r = route('argocd', spec.routing, spec.config?.server?.ingress?.hosts?.[0]);
+  const secretName = adminSecretName(parent);
+  const appNamespaces = [...new Set([env.settings.controllerNamespace, ns])].sort();
+  const server = relatedObject(req, 'Deployment', 'apps/v1', target, `${RELEASE}-server`);
+  const controller = relatedObject(req, 'StatefulSet', 'apps/v1', target, `${RELEASE}-application-controller`);
+  const status: Record<string, unknown> = {
+    endpoint: r.endpoint,
+    internalEndpoint: `http://${RELEASE}-server.${target}.svc.cluster.local`,
+    credentialsSecretRef: { name: secretName, namespace: ns, key: 'password' },
+    version: chart.appVersion,
+    applicationNamespaces: appNamespaces,
+  };
+  const serverReady = server ? ((server.status as { readyReplicas?: number })?.readyReplicas ?? 0) > 0 : undefined;
+  const controllerReady = controller ? ((controller.status as { readyReplicas?: number })?.readyReplicas ?? 0) > 0 : undefined;
+  if (serverReady !== undefined) status.serverHealth = { status: serverReady ? 'Healthy' : 'Progressing' };
+  if (controllerReady !== undefined) status.applicationController = { ready: controllerReady };
+
+  const cred = adminCredential(req, env, {
+    name: secretName,
+    username: 'admin',
+    ref: spec.adminCredentials?.secretRef ? { ...spec.adminCredentials.secretRef, key: 'password' } : undefined,
+    autoGenerate: spec.adminCredentials?.autoGenerate ?? true,
+    labels: ownerLabels(parent, 'credentials'),
+    bcrypt: true,
+  });
+  if ('blocked' in cred) return { blocked: cred.blocked, status };
+  const cls = ingressClass(req, spec.routing, spec.config?.server?.ingress?.ingressClassName);
+  if ('blocked' in cls) return { blocked: cls.blocked, children: [cred.secret], status };
+  const notReady = serverReady === false ? 'argocd-server' : controllerReady === false ? 'argocd-application-controller' : undefined;
+  return {
+    children: [cred.secret],
+    install: {
+      releases: [
+        {
+          name: RELEASE,
+          namespace: target,
+          repository: chart.repository,
+          chart: chart.chart,
+          version: chart.version,
+          values: values(spec, r, cls.className, appNamespaces),
+          secretValues: [{ path: 'configs.secret.argocdServerAdminPassword', secret: secretName, key: 'bcrypt' }],
+          // Argo CD syncs its own release without the admin hash: leave the Secret the install Job made alone.
+          gitOpsValues: { configs: { secret: { createSecret: false } } },
+        },
+      ],
+      manifests: appProjects(spec, target, appNamespaces),
+      secretDigests: { [secretName]: secretDigest(cred.data) },
+    },
+    health: notReady ? { reason: 'ComponentNotReady', message: `${notReady} has no ready replica` } : undefined,
+    status,
+  };
+}
+
+export const argoCDProviderHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req, env) => syncProvider(req, env, plan(req, env)),
+  finalize: (req, env) => finalizeProvider(req, env),
+};

@@ -1,0 +1,229 @@
+/**
+ * EnvoyGateway: the gateway-helm chart (OCI) plus, applied by kubectl after the chart, a GatewayClass
+ * and a Gateway (and an EnvoyProxy when the Service type is set, ReferenceGrants for certificates in
+ * other namespaces). Exposes the gateway duck type (ingressClassName = the GatewayClass name,
+ * loadBalancerEndpoint, internalEndpoint) from the Envoy proxy Service Envoy Gateway creates for the
+ * Gateway. Mapping and limitations: docs/providers/envoygateway.md.
+ *
+ * Only core objects are related (Deployments, Services): a related rule for a Gateway API resource
+ * fails Metacontroller's discovery while the Gateway API CRDs are not installed, which aborts the very
+ * sync that would install them.
+ */
+import type { EnvoyGatewaySpec } from '../api/gateways.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { mergeValues } from '../kit/helm.js';
+import { ownerLabels } from '../kit/labels.js';
+import { childName } from '../kit/names.js';
+import { relatedObject, relatedObjects } from '../kit/observed.js';
+import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
+import { CHARTS, chartFor } from './defaults.js';
+
+type Listener = NonNullable<EnvoyGatewaySpec['listeners']>[number];
+
+/** `GatewayControllerName` in envoyproxy/gateway: the controllerName Envoy Gateway answers to by default. */
+export const DEFAULT_CONTROLLER_NAME = 'gateway.envoyproxy.io/gatewayclass-controller';
+/** The controller Deployment (and Service) of gateway-helm: fixed names, whatever the release. */
+export const CONTROLLER_DEPLOYMENT = 'envoy-gateway';
+export const OWNING_GATEWAY_NAME = 'gateway.envoyproxy.io/owning-gateway-name';
+export const OWNING_GATEWAY_NAMESPACE = 'gateway.envoyproxy.io/owning-gateway-namespace';
+
+const DEFAULT_LISTENERS: Listener[] = [{ name: 'http', protocol: 'HTTP', port: 80 }];
+
+interface Resolved {
+  spec: EnvoyGatewaySpec;
+  parent: KubeObject;
+  namespace: string;
+  className: string;
+  controllerName: string;
+  release: string;
+  /** The Gateway: named after the provider, in the install namespace. */
+  gateway: string;
+  listeners: Listener[];
+  serviceType?: string;
+}
+
+export function resolve(parent: KubeObject): Resolved {
+  const spec = (parent.spec ?? {}) as EnvoyGatewaySpec;
+  const namespace = spec.namespace ?? 'envoy-gateway-system';
+  const className = spec.gatewayClass?.name ?? spec.class ?? 'envoy';
+  // Two Envoy Gateway installs with the same controllerName would both reconcile every class: a
+  // non-default class gets its own controllerName unless one is given.
+  const controllerName = spec.config?.gateway?.controllerName ?? (className === 'envoy' ? DEFAULT_CONTROLLER_NAME : `${DEFAULT_CONTROLLER_NAME}-${className}`);
+  // gateway-helm names its ClusterRole/ClusterRoleBinding after the release: one release name per class.
+  const release = className === 'envoy' ? 'envoy-gateway' : childName(['envoy-gateway', className], 53);
+  return {
+    spec,
+    parent,
+    namespace,
+    className,
+    controllerName,
+    release,
+    gateway: parent.metadata.name,
+    listeners: spec.listeners?.length ? spec.listeners : DEFAULT_LISTENERS,
+    serviceType: spec.serviceType,
+  };
+}
+
+/** spec → gateway-helm values (docs/providers/envoygateway.md). */
+export function values(r: Resolved): Record<string, unknown> {
+  const c = r.spec.config ?? {};
+  const deployment: Record<string, unknown> = {};
+  if (c.deployment?.replicas !== undefined) deployment.replicas = c.deployment.replicas;
+  if (c.resources || c.deployment?.resources) deployment.envoyGateway = { resources: mergeValues(c.resources, c.deployment?.resources) };
+  const envoyGateway: Record<string, unknown> = { gateway: { controllerName: r.controllerName } };
+  if (c.provider) envoyGateway.provider = { type: c.provider.type };
+  return mergeValues({ ...(Object.keys(deployment).length ? { deployment } : {}), config: { envoyGateway } }, r.spec.values);
+}
+
+function listener(l: Listener, namespace: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: l.name, protocol: l.protocol, port: l.port };
+  if (l.hostname) out.hostname = l.hostname;
+  // Gateway API allows tls only on HTTPS and TLS listeners.
+  if (l.tls && (l.protocol === 'HTTPS' || l.protocol === 'TLS')) {
+    const refs = l.tls.certificateRefs ?? [];
+    out.tls = {
+      mode: l.tls.mode ?? 'Terminate',
+      ...(refs.length ? { certificateRefs: refs.map((s) => ({ group: '', kind: 'Secret', name: s.name, namespace: s.namespace ?? namespace })) } : {}),
+    };
+  }
+  // The platform's routes live in their own namespaces (argocd, gitea, …).
+  out.allowedRoutes = { namespaces: { from: 'All' } };
+  return out;
+}
+
+/** Objects the install Job applies after the chart: [EnvoyProxy], GatewayClass, [ReferenceGrants], Gateway. */
+export function manifests(r: Resolved): KubeObject[] {
+  const labels = ownerLabels(r.parent);
+  const out: KubeObject[] = [];
+  if (r.serviceType) {
+    out.push({
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyProxy',
+      metadata: { name: r.gateway, namespace: r.namespace, labels },
+      spec: { provider: { type: 'Kubernetes', kubernetes: { envoyService: { type: r.serviceType } } } },
+    });
+  }
+  out.push({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GatewayClass',
+    metadata: { name: r.className, labels },
+    spec: { controllerName: r.controllerName },
+  });
+  // A certificate in another namespace needs a ReferenceGrant there (Gateway API cross-namespace rule).
+  const foreign = new Map<string, Set<string>>();
+  for (const l of r.listeners) {
+    if (!l.tls || (l.protocol !== 'HTTPS' && l.protocol !== 'TLS')) continue;
+    for (const s of l.tls.certificateRefs ?? []) {
+      const ns = s.namespace ?? r.namespace;
+      if (ns === r.namespace) continue;
+      if (!foreign.has(ns)) foreign.set(ns, new Set());
+      foreign.get(ns)!.add(s.name);
+    }
+  }
+  for (const ns of [...foreign.keys()].sort()) {
+    out.push({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: childName([r.gateway, r.namespace, 'certificates']), namespace: ns, labels },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: r.namespace }],
+        to: [...foreign.get(ns)!].sort().map((name) => ({ group: '', kind: 'Secret', name })),
+      },
+    });
+  }
+  out.push({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: r.gateway, namespace: r.namespace, labels },
+    spec: {
+      gatewayClassName: r.className,
+      ...(r.serviceType ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: r.gateway } } } : {}),
+      listeners: r.listeners.map((l) => listener(l, r.namespace)),
+    },
+  });
+  return out;
+}
+
+function proxySelector(r: Resolved) {
+  return { matchLabels: { [OWNING_GATEWAY_NAME]: r.gateway, [OWNING_GATEWAY_NAMESPACE]: r.namespace } };
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const r = resolve(req.parent);
+  return {
+    relatedResources: [
+      jobPodsRule(req.parent),
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: [CONTROLLER_DEPLOYMENT] },
+      // The Envoy proxy of our Gateway: hashed names, found by the owning-gateway labels.
+      { apiVersion: 'v1', resource: 'services', namespace: r.namespace, labelSelector: proxySelector(r) },
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, labelSelector: proxySelector(r) },
+    ],
+  };
+}
+
+function owned(r: Resolved, o: KubeObject): boolean {
+  const l = o.metadata.labels ?? {};
+  return o.metadata.namespace === r.namespace && l[OWNING_GATEWAY_NAME] === r.gateway && l[OWNING_GATEWAY_NAMESPACE] === r.namespace;
+}
+
+function readyReplicas(d: KubeObject | undefined): number {
+  return (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+}
+
+/** `scheme://host[:port]` for the first HTTP listener (else the first HTTPS one). */
+export function endpointFor(host: string, listeners: Listener[]): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  const http = listeners.find((l) => l.protocol === 'HTTP');
+  if (http) return `http://${h}${http.port === 80 ? '' : `:${http.port}`}`;
+  const https = listeners.find((l) => l.protocol === 'HTTPS');
+  if (https) return `https://${h}${https.port === 443 ? '' : `:${https.port}`}`;
+  return `http://${h}`;
+}
+
+function addresses(svc: KubeObject | undefined): { type: string; value: string }[] {
+  const ingress = (svc?.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer?.ingress ?? [];
+  return ingress.flatMap((i) => (i.ip ? [{ type: 'IPAddress', value: i.ip }] : i.hostname ? [{ type: 'Hostname', value: i.hostname }] : []));
+}
+
+export function plan(req: SyncRequest): ProviderPlan {
+  const r = resolve(req.parent);
+  const chart = chartFor(r.spec, CHARTS.envoyGateway);
+  const controller = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, CONTROLLER_DEPLOYMENT);
+  const proxySvc = relatedObjects(req, 'Service', 'v1').find((o) => owned(r, o));
+  const proxy = relatedObjects(req, 'Deployment', 'apps/v1').find((o) => owned(r, o));
+  const addrs = addresses(proxySvc);
+
+  const status: Record<string, unknown> = {
+    ingressClassName: r.className,
+    gatewayClass: r.className,
+    version: chart.appVersion,
+  };
+  if (addrs.length) status.loadBalancerEndpoint = endpointFor(addrs[0].value, r.listeners);
+  if (proxySvc) status.internalEndpoint = endpointFor(`${proxySvc.metadata.name}.${r.namespace}.svc.cluster.local`, r.listeners);
+  if (proxy || proxySvc) status.gateway = { ready: readyReplicas(proxy) > 0, ...(addrs.length ? { addresses: addrs } : {}) };
+
+  let health: Blocker | undefined;
+  if (controller && readyReplicas(controller) === 0) {
+    health = { reason: 'ControllerNotReady', message: `deployment ${r.namespace}/${CONTROLLER_DEPLOYMENT} has no ready replica` };
+  } else if (proxy && readyReplicas(proxy) === 0) {
+    health = { reason: 'GatewayNotReady', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} (deployment ${proxy.metadata.name}) has no ready replica` };
+  } else if (!proxy && r.spec.config?.provider?.type !== 'Custom') {
+    health = { reason: 'GatewayPending', message: `waiting for Envoy Gateway to deploy the proxy of gateway ${r.namespace}/${r.gateway}` };
+  }
+
+  return {
+    install: {
+      releases: [{ name: r.release, namespace: r.namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values: values(r) }],
+      manifests: manifests(r),
+    },
+    health,
+    status,
+  };
+}
+
+export const envoyGatewayHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
+  finalize: (req, env) => finalizeProvider(req, env),
+};

@@ -1,0 +1,186 @@
+/**
+ * GiteaProvider: the Gitea chart (light single-pod setup: sqlite, no Valkey/PostgreSQL subcharts unless
+ * asked), an admin credential Secret, and after the install a bootstrap Job that creates the
+ * organizations and an API token Secret. Exposes the git provider duck type.
+ */
+import type { GiteaProviderSpec } from '../api/gitea.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { mergeValues, secretDigest } from '../kit/helm.js';
+import { configMapObject, jobObject } from '../kit/jobs.js';
+import { ownerLabels } from '../kit/labels.js';
+import { childName, hashedName } from '../kit/names.js';
+import { observedChild } from '../kit/observed.js';
+import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan, type Step } from '../kit/provider.js';
+import { jobState } from '../kit/jobs.js';
+import { relatedObjects } from '../kit/observed.js';
+import { gatewayRules, ingressClass, route, type Route } from '../kit/routing.js';
+import { adminCredential, credentialRule } from '../kit/secrets.js';
+import { CHARTS, chartFor } from './defaults.js';
+
+export const RELEASE = 'gitea';
+export const DEFAULT_ORGANIZATION = 'idpbuilder';
+
+export function names(parent: KubeObject) {
+  return {
+    admin: childName([parent.metadata.name, 'gitea-admin']),
+    token: childName([parent.metadata.name, 'gitea-token']),
+  };
+}
+
+function specOf(parent: KubeObject): GiteaProviderSpec {
+  return (parent.spec ?? {}) as GiteaProviderSpec;
+}
+
+export function internalEndpoint(namespace: string): string {
+  return `http://${RELEASE}-http.${namespace}.svc.cluster.local:3000`;
+}
+
+/** spec → chart values (docs/providers/giteaprovider.md). The admin password is passed with --set-file. */
+export function values(spec: GiteaProviderSpec, r: Route, className: string, username: string): Record<string, unknown> & { invalid?: string } {
+  const db = spec.config?.database?.type ?? 'sqlite';
+  const userDb = (spec.values as { gitea?: { config?: { database?: { HOST?: string } } } } | undefined)?.gitea?.config?.database;
+  if (db === 'mysql' && !userDb?.HOST) return { invalid: 'database type mysql needs an external server: set values.gitea.config.database (DB_TYPE, HOST, NAME, USER, PASSWD)' };
+  const database: Record<string, string> = db === 'sqlite' ? { DB_TYPE: 'sqlite3' } : db === 'postgres' ? { DB_TYPE: 'postgres' } : { DB_TYPE: 'mysql' };
+  const ing = spec.config?.ingress ?? {};
+  const ingress: Record<string, unknown> = { enabled: ing.enabled ?? true };
+  if (ingress.enabled) {
+    ingress.className = className;
+    if (r.usePathRouting) {
+      ingress.annotations = { 'nginx.ingress.kubernetes.io/rewrite-target': '/$2', 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' };
+      ingress.hosts = [{ host: r.host, paths: [{ path: `${r.path}(/|$)(.*)`, pathType: 'ImplementationSpecific' }] }];
+    } else {
+      ingress.annotations = { 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' };
+      ingress.hosts = [{ host: r.host, paths: [{ path: '/', pathType: 'Prefix' }] }];
+    }
+    if (r.protocol === 'https') ingress.tls = [{ hosts: [r.host], ...(r.tlsSecretName ? { secretName: r.tlsSecretName } : {}) }];
+  }
+  const persistence = spec.config?.persistence;
+  return mergeValues(
+    {
+      gitea: {
+        admin: { username, email: spec.adminUser?.email ?? `admin@${r.host}`, passwordMode: 'keepUpdated' },
+        config: {
+          database,
+          server: { DOMAIN: r.host, ROOT_URL: `${r.endpoint}/` },
+          session: { PROVIDER: 'memory' },
+          cache: { ADAPTER: 'memory' },
+          queue: { TYPE: 'level' },
+        },
+      },
+      'valkey-cluster': { enabled: false },
+      valkey: { enabled: false },
+      'postgresql-ha': { enabled: false },
+      postgresql: { enabled: db === 'postgres' },
+      persistence: {
+        enabled: persistence?.enabled ?? true,
+        size: persistence?.size ?? '5Gi',
+        ...(persistence?.storageClass ? { storageClass: persistence.storageClass } : {}),
+      },
+      test: { enabled: false },
+      ingress,
+    },
+    spec.values,
+  );
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const spec = specOf(req.parent);
+  return {
+    relatedResources: [jobPodsRule(req.parent), ...credentialRule(spec.adminUser?.passwordSecretRef, req.parent), ...gatewayRules(spec.routing, req)],
+  };
+}
+
+export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
+  const parent = req.parent;
+  const spec = specOf(parent);
+  const ns = parent.metadata.namespace ?? 'default';
+  const target = spec.namespace ?? 'gitea';
+  const n = names(parent);
+  const chart = chartFor(spec, CHARTS.gitea);
+  const r = route('gitea', spec.routing, spec.config?.ingress?.host);
+  const username = spec.adminUser?.username ?? 'giteaAdmin';
+  const status: Record<string, unknown> = {
+    endpoint: r.endpoint,
+    internalEndpoint: internalEndpoint(target),
+    credentialsSecretRef: { name: n.token, namespace: ns, key: 'token' },
+    version: chart.appVersion,
+    adminUser: { username },
+  };
+  const cred = adminCredential(req, env, {
+    name: n.admin,
+    username,
+    ref: spec.adminUser?.passwordSecretRef,
+    autoGenerate: spec.adminUser?.autoGenerate ?? true,
+    labels: ownerLabels(parent, 'credentials'),
+  });
+  if ('blocked' in cred) return { blocked: cred.blocked, status };
+  const cls = ingressClass(req, spec.routing, spec.config?.ingress?.className);
+  if ('blocked' in cls) return { blocked: cls.blocked, children: [cred.secret], status };
+  const v = values(spec, r, cls.className, username);
+  if (typeof v.invalid === 'string') return { blocked: { reason: 'InvalidSpec', message: v.invalid }, children: [cred.secret], status };
+
+  const organizations = spec.organizations?.length ? spec.organizations : [{ name: DEFAULT_ORGANIZATION, description: 'idpbuilder repositories' }];
+  const bootstrapConfig = {
+    endpoint: internalEndpoint(target),
+    organizations,
+    tokenName: 'idpbuilder',
+    tokenSecret: {
+      namespace: ns,
+      name: n.token,
+      labels: ownerLabels(parent, 'credentials'),
+      ownerReference: { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid ?? '' },
+    },
+    timeoutSeconds: 600,
+  };
+  const digest = secretDigest(cred.data);
+  return {
+    children: [cred.secret],
+    install: {
+      releases: [
+        {
+          name: RELEASE,
+          namespace: target,
+          repository: chart.repository,
+          chart: chart.chart,
+          version: chart.version,
+          values: v,
+          secretValues: [{ path: 'gitea.admin.password', secret: n.admin, key: 'password' }],
+          // Argo CD syncs this release without the password: keep the one the install Job set.
+          gitOpsValues: { gitea: { admin: { passwordMode: 'initialOnlyNoReset' } } },
+        },
+      ],
+      secretDigests: { [n.admin]: digest },
+    },
+    after: (): Step[] => {
+      const name = hashedName([parent.metadata.name, 'bootstrap'], { bootstrapConfig, digest });
+      const labels = ownerLabels(parent, 'bootstrap');
+      const job = jobObject(
+        {
+          name,
+          namespace: ns,
+          labels,
+          ownerUid: parent.metadata.uid,
+          command: ['idpbuilder', 'job', 'gitea-bootstrap', '--config', '/config/config.json'],
+          configMap: name,
+          env: [
+            { name: 'GITEA_USERNAME', valueFrom: { secretKeyRef: { name: n.admin, key: 'username' } } },
+            { name: 'GITEA_PASSWORD', valueFrom: { secretKeyRef: { name: n.admin, key: 'password' } } },
+          ],
+          backoffLimit: 4,
+          activeDeadlineSeconds: 900,
+        },
+        env,
+      );
+      const state = jobState(observedChild(req, 'Job', 'batch/v1', name), relatedObjects(req, 'Pod', 'v1'));
+      return [{ name: 'bootstrap', children: [configMapObject(name, ns, labels, { 'config.json': JSON.stringify(bootstrapConfig, null, 2) }), job], state }];
+    },
+    status,
+  };
+}
+
+export const giteaProviderHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req, env) => syncProvider(req, env, plan(req, env)),
+  finalize: (req, env) => finalizeProvider(req, env),
+};

@@ -1,0 +1,183 @@
+/**
+ * GitRepository: a repository on any git provider, found through gitServerRef and read only through the
+ * git provider duck status (endpoint, internalEndpoint, credentialsSecretRef). A sync Job (our image,
+ * `idpbuilder job repo-sync`) creates the repository and pushes the merged content of the sources; it
+ * writes its result (commit, time, URLs) onto its own Job, which this hook reads back.
+ */
+import type { GitRepositorySpec, GitRepositoryStatus } from '../api/gitrepository.js';
+import type { Condition } from '../api/common.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { conditions, type ConditionInput } from '../kit/conditions.js';
+import { durationSeconds } from '../kit/duration.js';
+import { configMapObject, jobObject, jobState } from '../kit/jobs.js';
+import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
+import { hashedName } from '../kit/names.js';
+import { asDesired, observedChild, observedChildren, relatedObjects } from '../kit/observed.js';
+import { jobPodsRule } from '../kit/provider.js';
+import { lookup, readiness, refRules } from '../kit/refs.js';
+
+export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
+export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
+const ROLE = 'repo-sync';
+
+/** The git API a server speaks, from its kind; an unknown kind is probed by the Job. */
+export function flavorOf(kind: string): 'gitea' | 'github' | 'gitlab' | 'auto' {
+  return kind === 'GiteaProvider' ? 'gitea' : kind === 'GitHubProvider' ? 'github' : kind === 'GitLabProvider' ? 'gitlab' : 'auto';
+}
+
+interface ServerDuck {
+  endpoint?: string;
+  internalEndpoint?: string;
+  credentialsSecretRef?: { name: string; namespace: string; key: string };
+  organization?: string;
+  group?: string;
+}
+
+function trimSlash(s: string): string {
+  return s.replace(/\/+$/, '');
+}
+
+/** Web and clone URLs before the first sync reports the real ones. */
+export function repoURLs(server: ServerDuck, org: string, repo: string): { url: string; cloneURL: string } {
+  const endpoint = trimSlash(server.endpoint ?? '');
+  const base = endpoint.endsWith(`/${org}`) ? endpoint : `${endpoint}/${org}`;
+  const url = `${base}/${repo}.git`;
+  const internal = trimSlash(server.internalEndpoint ?? '');
+  // An in-cluster server (its internal endpoint is not an API path) is cloned through the cluster-local URL.
+  const cloneURL = internal && !/\/api(\/|$)/.test(new URL(internal).pathname) && !/^https:\/\/api\./.test(internal) ? `${internal}/${org}/${repo}.git` : url;
+  return { url, cloneURL };
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const spec = req.parent.spec as GitRepositorySpec;
+  return { relatedResources: [jobPodsRule(req.parent), ...refRules([spec.gitServerRef], req.parent)] };
+}
+
+interface Result {
+  commitSHA?: string;
+  syncedAt?: string;
+  url?: string;
+  cloneURL?: string;
+}
+
+function readResult(annotations: Record<string, string> | undefined): Result {
+  try {
+    return JSON.parse(annotations?.[RESULT_ANNOTATION] ?? '{}') as Result;
+  } catch {
+    return {};
+  }
+}
+
+function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+  const parent = req.parent;
+  const spec = parent.spec as GitRepositorySpec;
+  const ns = parent.metadata.namespace ?? 'default';
+  const prev = (parent.status ?? {}) as GitRepositoryStatus;
+  const gen = parent.metadata.generation;
+  const carried: Record<string, unknown> = {};
+  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA'] as const) if (prev[k]) carried[k] = prev[k];
+  const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
+    const status: Record<string, unknown> = {
+      ...carried,
+      ...fields,
+      phase,
+      conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen),
+    };
+    if (gen !== undefined) status.observedGeneration = gen;
+    return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
+  };
+  const keep = () => [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1')].filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE).map(asDesired);
+  const notReady = (reason: string, message: string): ConditionInput[] => [
+    { type: 'Ready', status: 'False', reason, message },
+    { type: 'Progressing', status: 'False', reason, message },
+  ];
+
+  const ref = spec.gitServerRef;
+  const label = `${ref.kind} ${ref.namespace ?? ns}/${ref.name}`;
+  const server = lookup(req, ref);
+  if (!server) return finish('Pending', notReady('ProviderNotFound', `git server ${label} not found`), {}, keep());
+  const r = readiness(server);
+  if (!r.ready) return finish('Pending', notReady('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`), {}, keep());
+  const duck = (server.status ?? {}) as ServerDuck;
+  if (!duck.credentialsSecretRef || !duck.internalEndpoint) {
+    return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or credentialsSecretRef`), {}, keep());
+  }
+
+  const repo = spec.name ?? parent.metadata.name;
+  const org = spec.organization ?? duck.organization ?? duck.group ?? 'idpbuilder';
+  const urls = repoURLs(duck, org, repo);
+  const config = {
+    flavor: flavorOf(ref.kind),
+    apiEndpoint: duck.internalEndpoint,
+    credentialsSecretRef: duck.credentialsSecretRef,
+    organization: org,
+    repository: {
+      name: repo,
+      description: spec.description ?? '',
+      private: spec.private ?? false,
+      autoInit: spec.autoInit ?? false,
+      defaultBranch: spec.defaultBranch ?? 'main',
+    },
+    sources: spec.sources ?? [],
+    embeddedRoot: EMBEDDED_ROOT,
+    commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },
+  };
+  const autoSync = spec.sync?.autoSync ?? true;
+  const interval = durationSeconds(spec.sync?.interval, 300);
+  const nowSeconds = Math.floor(env.now().getTime() / 1000);
+  const round = autoSync ? Math.floor(nowSeconds / interval) : 0;
+  const cmName = hashedName([parent.metadata.name, 'sync'], config);
+  const jobName = hashedName([parent.metadata.name, 'sync'], { config, round });
+  const labels = ownerLabels(parent, ROLE);
+  const cm = configMapObject(cmName, ns, labels, { 'config.json': JSON.stringify({ ...config }, null, 2) });
+  const job = jobObject(
+    {
+      name: jobName,
+      namespace: ns,
+      labels,
+      ownerUid: parent.metadata.uid,
+      command: ['idpbuilder', 'job', 'repo-sync', '--config', '/config/config.json'],
+      configMap: cmName,
+      backoffLimit: 3,
+      activeDeadlineSeconds: 900,
+    },
+    env,
+  );
+  const resync = autoSync ? (round + 1) * interval - nowSeconds : undefined;
+  const state = jobState(observedChild(req, 'Job', 'batch/v1', jobName), relatedObjects(req, 'Pod', 'v1'));
+  const fields: Record<string, unknown> = { url: carried.url ?? urls.url, cloneURL: carried.cloneURL ?? urls.cloneURL };
+  if (state.phase === 'Succeeded') {
+    const result = readResult(state.annotations);
+    fields.url = result.url ?? urls.url;
+    fields.cloneURL = result.cloneURL ?? urls.cloneURL;
+    if (result.commitSHA) fields.commitSHA = result.commitSHA;
+    const at = result.syncedAt ?? state.completionTime;
+    if (at) fields.lastSyncTime = at;
+    const ok = `repository ${org}/${repo} synced${result.commitSHA ? ` at ${result.commitSHA.slice(0, 12)}` : ''}`;
+    return finish('Ready', [
+      { type: 'Ready', status: 'True', reason: 'Synced', message: ok },
+      { type: 'Progressing', status: 'False', reason: 'Synced', message: ok },
+    ], fields, [cm, job], resync);
+  }
+  if (state.phase === 'Failed') {
+    const message = `sync job failed: ${state.message ?? 'unknown error'}`;
+    return finish('Failed', [
+      { type: 'Ready', status: 'False', reason: 'SyncFailed', message },
+      { type: 'Progressing', status: 'False', reason: 'SyncFailed', message },
+    ], fields, [cm, job], resync);
+  }
+  // Running or not yet created: a periodic re-sync of an unchanged spec keeps the repository Ready.
+  const prevReady = (prev.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
+  const stillReady = prevReady?.status === 'True' && prev.observedGeneration === gen;
+  const message = `sync job ${state.phase === 'Absent' ? 'created' : 'running'}`;
+  return finish(stillReady ? 'Ready' : 'Syncing', [
+    stillReady ? { type: 'Ready', status: 'True', reason: 'Synced', message: prevReady?.message ?? message } : { type: 'Ready', status: 'False', reason: 'Syncing', message },
+    { type: 'Progressing', status: 'True', reason: 'Syncing', message },
+  ], fields, [cm, job], resync);
+}
+
+export const gitRepositoryHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req, env) => sync(req, env),
+};

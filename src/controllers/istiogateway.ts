@@ -1,0 +1,214 @@
+/**
+ * IstioGateway: Istio from its Helm charts, in the documented order, in one install Job:
+ * `istio-base` (CRDs) → `istiod` → [`istio-cni`, `ztunnel` for the ambient profile] → the ingress
+ * gateway (chart `gateway`) → extra gateways from config.gateways. Then kubectl applies the IngressClass
+ * that makes `ingressClassName: istio` work and, when spec.mesh.mtls is set, the mesh-wide
+ * PeerAuthentication. Exposes the gateway duck type from the gateway's Service and Deployment.
+ * Mapping and limitations: docs/providers/istiogateway.md.
+ */
+import type { IstioGatewaySpec } from '../api/gateways.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import type { HelmRelease } from '../kit/helm.js';
+import { mergeValues } from '../kit/helm.js';
+import { ownerLabels } from '../kit/labels.js';
+import { relatedObject } from '../kit/observed.js';
+import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
+import { CHARTS, chartFor, type ChartDefault } from './defaults.js';
+
+type GatewayService = NonNullable<NonNullable<IstioGatewaySpec['config']>['gateways']>[string];
+
+export const DEFAULT_GATEWAY = 'istio-ingressgateway';
+export const ISTIOD = 'istiod';
+export const INGRESS_CONTROLLER = 'istio.io/ingress-controller';
+/** The gateway chart's default Service ports (manifests/charts/gateway/values.yaml). */
+const STATUS_PORT = { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 };
+
+interface Resolved {
+  spec: IstioGatewaySpec;
+  parent: KubeObject;
+  /** Control-plane (and mesh root) namespace. */
+  namespace: string;
+  profile: 'default' | 'demo' | 'minimal' | 'ambient';
+  className: string;
+  gateway: string;
+  gatewayNamespace: string;
+  /** Whether the main gateway is installed (config.gateways[<gateway>].enabled: false turns it off). */
+  gatewayEnabled: boolean;
+}
+
+export function resolve(parent: KubeObject): Resolved {
+  const spec = (parent.spec ?? {}) as IstioGatewaySpec;
+  const namespace = spec.namespace ?? 'istio-system';
+  const gateway = spec.gateway?.name ?? DEFAULT_GATEWAY;
+  return {
+    spec,
+    parent,
+    namespace,
+    profile: spec.profile ?? 'default',
+    className: spec.class ?? 'istio',
+    gateway,
+    gatewayNamespace: spec.gateway?.namespace ?? namespace,
+    gatewayEnabled: spec.config?.gateways?.[gateway]?.enabled !== false,
+  };
+}
+
+/** The `istio: <x>` label of a gateway: the chart uses the name minus "istio-", unless labels.istio is set. */
+function selectorValue(r: Resolved): string {
+  return r.spec.gateway?.selector?.istio ?? r.gateway.replace(/^istio-/, '');
+}
+
+export function baseValues(r: Resolved): Record<string, unknown> {
+  return { defaultRevision: 'default', ...(r.namespace !== 'istio-system' ? { global: { istioNamespace: r.namespace } } : {}) };
+}
+
+/** spec → istiod values (flat since Istio 1.24: no `pilot.` prefix). spec.values is merged last here. */
+export function istiodValues(r: Resolved): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  // 'default' is the chart's default; 'minimal' (istioctl's istiod-only profile) has no Helm profile.
+  if (r.profile === 'demo' || r.profile === 'ambient') out.profile = r.profile;
+  if (r.spec.config?.pilot?.resources) out.resources = r.spec.config.pilot.resources;
+  if (r.namespace !== 'istio-system') out.global = { istioNamespace: r.namespace };
+  const meshConfig: Record<string, unknown> = {};
+  if (r.className !== 'istio') meshConfig.ingressClass = r.className;
+  if (r.gatewayEnabled) {
+    meshConfig.ingressService = r.gateway;
+    meshConfig.ingressSelector = selectorValue(r);
+  }
+  const o = r.spec.mesh?.observability;
+  if (o?.tracing !== undefined) meshConfig.enableTracing = o.tracing;
+  if (o?.metrics !== undefined) meshConfig.enablePrometheusMerge = o.metrics;
+  if (Object.keys(meshConfig).length) out.meshConfig = meshConfig;
+  return mergeValues(out, r.spec.values);
+}
+
+/** Service values of one gateway release: type and ports (the status port is kept for LB health checks). */
+export function gatewayValues(svc: GatewayService | undefined, serviceType: string | undefined, labels?: Record<string, string>): Record<string, unknown> {
+  const service: Record<string, unknown> = {};
+  const type = svc?.type ?? serviceType;
+  if (type) service.type = type;
+  if (svc?.ports?.length) {
+    const ports = svc.ports.map((p) => ({ name: p.name, port: p.port, protocol: 'TCP', targetPort: p.targetPort ?? p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) }));
+    service.ports = ports.some((p) => p.name === STATUS_PORT.name) ? ports : [STATUS_PORT, ...ports];
+  }
+  return {
+    ...(Object.keys(service).length ? { service } : {}),
+    ...(labels && Object.keys(labels).length ? { labels } : {}),
+  };
+}
+
+function chart(r: Resolved, fallback: ChartDefault): { repository: string; chart: string; version?: string; appVersion: string } {
+  // One repository and version for every Istio chart: installMethod.helm.chart cannot name three charts.
+  return { ...chartFor(r.spec, fallback), chart: fallback.chart };
+}
+
+export function releases(r: Resolved): HelmRelease[] {
+  const release = (name: string, namespace: string, def: ChartDefault, values: Record<string, unknown>): HelmRelease => {
+    const c = chart(r, def);
+    return { name, namespace, repository: c.repository, chart: c.chart, version: c.version, values };
+  };
+  const out: HelmRelease[] = [
+    release('istio-base', r.namespace, CHARTS.istioBase, baseValues(r)),
+    release('istiod', r.namespace, CHARTS.istiod, istiodValues(r)),
+  ];
+  if (r.profile === 'ambient') {
+    // Ambient's data plane: the CNI node agent and ztunnel (same repository and version as istiod).
+    out.push(release('istio-cni', r.namespace, { ...CHARTS.istiod, chart: 'cni' }, { profile: 'ambient' }));
+    out.push(release('ztunnel', r.namespace, { ...CHARTS.istiod, chart: 'ztunnel' }, {}));
+  }
+  const gateways = r.spec.config?.gateways ?? {};
+  if (r.gatewayEnabled) {
+    out.push(release(r.gateway, r.gatewayNamespace, CHARTS.istioGateway, gatewayValues(gateways[r.gateway], r.spec.serviceType, r.spec.gateway?.selector)));
+  }
+  for (const name of Object.keys(gateways).sort()) {
+    if (name === r.gateway || gateways[name].enabled === false) continue;
+    out.push(release(name, r.gatewayNamespace, CHARTS.istioGateway, gatewayValues(gateways[name], undefined)));
+  }
+  return out;
+}
+
+/** The IngressClass for `ingressClassName: <class>`, and the mesh-wide PeerAuthentication when mtls is set. */
+export function manifests(r: Resolved): KubeObject[] {
+  const labels = ownerLabels(r.parent);
+  const out: KubeObject[] = [
+    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: r.className, labels }, spec: { controller: INGRESS_CONTROLLER } },
+  ];
+  if (r.spec.mesh?.mtls) {
+    out.push({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: r.namespace, labels },
+      spec: { mtls: { mode: r.spec.mesh.mtls.mode ?? 'PERMISSIVE' } },
+    });
+  }
+  return out;
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const r = resolve(req.parent);
+  const rules: CustomizeResponse['relatedResources'] = [
+    jobPodsRule(req.parent),
+    { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: [ISTIOD] },
+  ];
+  if (r.gatewayEnabled) {
+    rules.push({ apiVersion: 'apps/v1', resource: 'deployments', namespace: r.gatewayNamespace, names: [r.gateway] });
+    rules.push({ apiVersion: 'v1', resource: 'services', namespace: r.gatewayNamespace, names: [r.gateway] });
+  }
+  return { relatedResources: rules };
+}
+
+function readyReplicas(d: KubeObject | undefined): number {
+  return (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+}
+
+/** The Istio version an istiod Deployment runs: the tag of its `discovery` container image, variant dropped. */
+export function istiodVersion(d: KubeObject): string | undefined {
+  const containers = ((d.spec as { template?: { spec?: { containers?: { name: string; image?: string }[] } } } | undefined)?.template?.spec?.containers) ?? [];
+  const image = (containers.find((c) => c.name === 'discovery') ?? containers[0])?.image;
+  const tag = image && !image.includes('@') ? /:([^:/]+)$/.exec(image)?.[1] : undefined;
+  return tag?.replace(/-(distroless|debug)$/, '');
+}
+
+function addresses(svc: KubeObject | undefined): { type: string; value: string }[] {
+  const ingress = (svc?.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)?.loadBalancer?.ingress ?? [];
+  return ingress.flatMap((i) => (i.ip ? [{ type: 'IPAddress', value: i.ip }] : i.hostname ? [{ type: 'Hostname', value: i.hostname }] : []));
+}
+
+export function plan(req: SyncRequest): ProviderPlan {
+  const r = resolve(req.parent);
+  const istiod = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, ISTIOD);
+  const gwDeployment = r.gatewayEnabled ? relatedObject(req, 'Deployment', 'apps/v1', r.gatewayNamespace, r.gateway) : undefined;
+  const gwService = r.gatewayEnabled ? relatedObject(req, 'Service', 'v1', r.gatewayNamespace, r.gateway) : undefined;
+  const addrs = addresses(gwService);
+
+  const status: Record<string, unknown> = {
+    ingressClassName: r.className,
+    version: chart(r, CHARTS.istiod).appVersion,
+    profile: r.profile,
+  };
+  if (r.gatewayEnabled) status.internalEndpoint = `http://${r.gateway}.${r.gatewayNamespace}.svc.cluster.local`;
+  if (addrs.length) {
+    const a = addrs[0].value;
+    status.loadBalancerEndpoint = `http://${a.includes(':') ? `[${a}]` : a}`;
+  }
+  if (istiod) {
+    const version = istiodVersion(istiod);
+    status.controlPlane = { ready: readyReplicas(istiod) > 0, ...(version ? { version } : {}) };
+  }
+  if (gwDeployment || gwService) status.gateway = { ready: readyReplicas(gwDeployment) > 0, ...(addrs.length ? { addresses: addrs } : {}) };
+
+  let health: Blocker | undefined;
+  if (istiod && readyReplicas(istiod) === 0) {
+    health = { reason: 'ControlPlaneNotReady', message: `deployment ${r.namespace}/${ISTIOD} has no ready replica` };
+  } else if (gwDeployment && readyReplicas(gwDeployment) === 0) {
+    health = { reason: 'GatewayNotReady', message: `deployment ${r.gatewayNamespace}/${r.gateway} has no ready replica` };
+  }
+
+  return { install: { releases: releases(r), manifests: manifests(r) }, health, status };
+}
+
+export const istioGatewayHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
+  finalize: (req, env) => finalizeProvider(req, env),
+};

@@ -1,0 +1,337 @@
+/**
+ * Platform: wires providers together and hands the platform to GitOps.
+ *
+ * - Inline components (components.gitea / nginx / argocd) become provider objects the Platform owns,
+ *   routed through the platform's gateway under its domain.
+ * - Referenced providers are read through their duck-typed status only (related objects).
+ * - Once every provider is Ready, the Platform creates the bootstrap GitRepositories and, through the
+ *   GitOps provider, Packages (which make the Argo CD Applications) that point at their cloneURL. By
+ *   default there is one bootstrap repository per Helm-installed component, holding that component in
+ *   GitOps form: an umbrella chart of the chart, version and values its provider computed.
+ *
+ * Who owns a component after the hand-off is written down in docs/decisions.md.
+ */
+import { stringify } from 'yaml';
+import type { PlatformSpec, PlatformStatus, InlineComponent } from '../api/platform.js';
+import type { Condition, ObjectRef } from '../api/common.js';
+import { API_VERSION } from '../api/common.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { conditions, type ConditionInput } from '../kit/conditions.js';
+import { mergeValues, type ReleaseSummary } from '../kit/helm.js';
+import { ownerLabels } from '../kit/labels.js';
+import { childName } from '../kit/names.js';
+import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
+import { lookup, readiness, refRules, type Readiness } from '../kit/refs.js';
+
+type Group = 'gitProviders' | 'gateways' | 'gitOpsProviders';
+const INLINE: Record<'gitea' | 'nginx' | 'argocd', { kind: string; group: Group }> = {
+  nginx: { kind: 'NginxGateway', group: 'gateways' },
+  gitea: { kind: 'GiteaProvider', group: 'gitProviders' },
+  argocd: { kind: 'ArgoCDProvider', group: 'gitOpsProviders' },
+};
+const GATEWAY_SHORT: Record<string, string> = { nginx: 'NginxGateway', envoy: 'EnvoyGateway', istio: 'IstioGateway' };
+
+interface Member {
+  group: Group;
+  kind: string;
+  name: string;
+  namespace: string;
+  inline: boolean;
+  object?: KubeObject;
+}
+
+function specOf(parent: KubeObject): PlatformSpec {
+  return (parent.spec ?? {}) as PlatformSpec;
+}
+
+function enabled(c: InlineComponent | undefined): c is InlineComponent {
+  return !!c && (c.enabled ?? true);
+}
+
+function inlineName(parent: KubeObject, component: string): string {
+  return childName([parent.metadata.name, component]);
+}
+
+/** Referenced and inline providers, in spec order (inline ones after the references of their group). */
+function members(req: { parent: KubeObject; children?: SyncRequest['children'] }, withObjects: boolean): Member[] {
+  const parent = req.parent;
+  const spec = specOf(parent);
+  const ns = parent.metadata.namespace ?? 'default';
+  const out: Member[] = [];
+  for (const group of ['gitProviders', 'gateways', 'gitOpsProviders'] as const) {
+    for (const ref of spec.components?.[group] ?? []) {
+      out.push({ group, kind: ref.kind, name: ref.name, namespace: ref.namespace ?? ns, inline: false, object: withObjects ? lookup(req as SyncRequest, ref) : undefined });
+    }
+    for (const [component, def] of Object.entries(INLINE)) {
+      if (def.group !== group || !enabled(spec.components?.[component as keyof typeof INLINE])) continue;
+      const name = inlineName(parent, component);
+      const object = withObjects ? observedChildren(req as SyncRequest, def.kind, API_VERSION).find((o) => o.metadata.name === name) : undefined;
+      out.push({ group, kind: def.kind, name, namespace: ns, inline: true, object });
+    }
+  }
+  return out;
+}
+
+/** The gateway UIs are routed through: ingressConfig.provider names one (by name or kind short name), else the first. */
+function routingGateway(spec: PlatformSpec, all: Member[]): Member | undefined {
+  const gateways = all.filter((m) => m.group === 'gateways');
+  const wanted = spec.ingressConfig?.provider;
+  if (wanted) {
+    const byName = gateways.find((g) => g.name === wanted);
+    if (byName) return byName;
+    const byKind = gateways.find((g) => g.kind === GATEWAY_SHORT[wanted]);
+    if (byKind) return byKind;
+  }
+  return gateways[0];
+}
+
+function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): KubeObject[] {
+  const ns = parent.metadata.namespace ?? 'default';
+  const gw = routingGateway(spec, all);
+  const ic = spec.ingressConfig ?? {};
+  const routing: Record<string, unknown> = {
+    domain: spec.domain ?? 'cnoe.localtest.me',
+    usePathRouting: ic.usePathRouting ?? false,
+    protocol: ic.protocol ?? 'https',
+    ...(ic.port ? { port: ic.port } : {}),
+    ...(gw ? { gatewayRef: { kind: gw.kind, name: gw.name, namespace: gw.namespace } } : {}),
+  };
+  const out: KubeObject[] = [];
+  for (const [component, def] of Object.entries(INLINE)) {
+    const c = spec.components?.[component as keyof typeof INLINE];
+    if (!enabled(c)) continue;
+    const s: Record<string, unknown> = {};
+    if (c.namespace) s.namespace = c.namespace;
+    if (c.version) s.version = c.version;
+    if (c.helmChart) s.installMethod = { type: 'Helm', helm: c.helmChart };
+    if (c.values) s.values = c.values;
+    if (component === 'nginx' && ic.tlsSecretRef) s.defaultTLS = { secretRef: ic.tlsSecretRef };
+    if (component !== 'nginx') s.routing = routing;
+    if (component === 'gitea') s.adminUser = { autoGenerate: true };
+    if (component === 'argocd') s.adminCredentials = { autoGenerate: true };
+    out.push({ apiVersion: API_VERSION, kind: def.kind, metadata: { name: inlineName(parent, component), namespace: ns, labels: ownerLabels(parent) }, spec: s } as KubeObject);
+  }
+  return out;
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  const spec = specOf(req.parent);
+  const refs: ObjectRef[] = [...(spec.components?.gitProviders ?? []), ...(spec.components?.gateways ?? []), ...(spec.components?.gitOpsProviders ?? [])];
+  const namespaces = new Set<string>([req.parent.metadata.namespace ?? 'default', ...refs.map((r) => r.namespace ?? req.parent.metadata.namespace ?? 'default')]);
+  const rules: RelatedResourceRule[] = [
+    ...refRules(refs, req.parent),
+    // providers' values ConfigMaps: the content of the default bootstrap repositories
+    ...[...namespaces].sort().map((namespace) => ({ apiVersion: 'v1', resource: 'configmaps', namespace, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/helm-values': 'true' } } })),
+  ];
+  return { relatedResources: rules };
+}
+
+interface BootstrapRepo {
+  name: string;
+  /** GitRepository sources. */
+  sources: Record<string, unknown>[];
+  /** One Package per path in the repository. */
+  packages: { name: string; path: string; namespace?: string; releaseName?: string; autoSync: boolean }[];
+}
+
+/** A component's releases in GitOps form: one umbrella chart per release (chart, version, values). */
+export function gitOpsFiles(m: Member, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
+  const files: Record<string, string> = {};
+  const lines = [`# ${m.kind} ${m.namespace}/${m.name}`, '', 'Written by idpbuilder from what the provider installed. Argo CD keeps the component in sync with this', 'repository: edit `values.yaml` or the chart version in `Chart.yaml` to change it.', 'Secret values (admin passwords) are not stored here; the install Job set them.', ''];
+  releases.forEach((r, i) => {
+    const dir = r.name;
+    files[`${dir}/Chart.yaml`] = stringify({
+      apiVersion: 'v2',
+      name: r.name,
+      description: `${r.chart} for ${m.kind} ${m.name}, managed by idpbuilder`,
+      type: 'application',
+      version: '0.1.0',
+      dependencies: [{ name: r.chart, version: r.version ?? '*', repository: r.repository }],
+    });
+    files[`${dir}/values.yaml`] = stringify({ [r.chart]: mergeValues(r.values, r.gitOpsValues) }, { aliasDuplicateObjects: false, lineWidth: 0 });
+    if (manifests && i === releases.length - 1) files[`${dir}/templates/extra-manifests.yaml`] = manifests;
+    lines.push(`- \`${dir}/\`: release ${r.name} of ${r.chart}${r.version ? ` ${r.version}` : ''} into namespace ${r.namespace}`);
+  });
+  files['README.md'] = `${lines.join('\n')}\n`;
+  return files;
+}
+
+function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): BootstrapRepo[] {
+  const parent = req.parent;
+  if (spec.bootstrap?.repositories?.length) {
+    return spec.bootstrap.repositories.map((r) => ({
+      name: childName([parent.metadata.name, r.name]),
+      sources: [{ type: 'Embedded', path: r.path, targetPath: '.' }],
+      packages: [{ name: childName([parent.metadata.name, r.name]), path: '.', autoSync: r.autoSync ?? true }],
+    }));
+  }
+  const out: BootstrapRepo[] = [];
+  for (const m of all) {
+    const installation = (m.object?.status as { installation?: { configMap?: string } } | undefined)?.installation;
+    if (!installation?.configMap) continue;
+    const cm = relatedObject(req, 'ConfigMap', 'v1', m.namespace, installation.configMap);
+    const data = (cm?.data ?? {}) as Record<string, string>;
+    if (!data['releases.json']) continue;
+    const releases = JSON.parse(data['releases.json']) as ReleaseSummary[];
+    const component = m.name.startsWith(`${parent.metadata.name}-`) ? m.name.slice(parent.metadata.name.length + 1) : m.name;
+    const name = childName([parent.metadata.name, component]);
+    out.push({
+      name,
+      sources: [{ type: 'Inline', files: gitOpsFiles(m, releases, data['manifests.yaml']), targetPath: '.' }],
+      packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true })),
+    });
+  }
+  return out;
+}
+
+function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+  const parent = req.parent;
+  const spec = specOf(parent);
+  const ns = parent.metadata.namespace ?? 'default';
+  const gen = parent.metadata.generation;
+  const prev = (parent.status ?? {}) as PlatformStatus;
+  const all = members(req, true);
+  const children = inlineChildren(parent, spec, all);
+
+  const states = all.map((m) => ({ m, r: m.object ? readiness(m.object) : ({ ready: false, message: m.inline ? 'being created' : 'not found' } as Readiness) }));
+  const entry = ({ m, r }: (typeof states)[number]) => ({
+    name: m.name,
+    kind: m.kind,
+    namespace: m.namespace,
+    ready: r.ready,
+    ...(r.phase ? { phase: r.phase } : {}),
+    ...(r.observedGeneration !== undefined ? { observedGeneration: r.observedGeneration } : {}),
+    ...(!r.ready && r.message ? { message: r.message } : {}),
+  });
+  const providers = {
+    gitProviders: states.filter((s) => s.m.group === 'gitProviders').map(entry),
+    gateways: states.filter((s) => s.m.group === 'gateways').map(entry),
+    gitOpsProviders: states.filter((s) => s.m.group === 'gitOpsProviders').map(entry),
+  };
+  const missing = states.filter((s) => !s.m.inline && !s.m.object);
+  const failed = states.filter((s) => s.r.phase === 'Failed');
+  const waiting = states.filter((s) => !s.r.ready);
+
+  // Bootstrap: only once every provider is Ready; until then, what exists already is kept.
+  const repoStatus: { name: string; ready: boolean; cloneURL?: string; application?: string }[] = [];
+  const bootstrapKinds = ['GitRepository', 'Package'];
+  const observedBootstrap = () => bootstrapKinds.flatMap((k) => observedChildren(req, k, API_VERSION)).map(asDesired);
+  let bootstrapProblem: string | undefined;
+  let bootstrapPending: string[] = [];
+  if (waiting.length) {
+    children.push(...observedBootstrap());
+  } else {
+    const gitServers = all.filter((m) => m.group === 'gitProviders');
+    const wantServer = spec.bootstrap?.gitServerRef;
+    const server = wantServer ? gitServers.find((g) => g.name === wantServer.name && (!wantServer.kind || g.kind === wantServer.kind)) : gitServers[0];
+    const gitOps = all.filter((m) => m.group === 'gitOpsProviders');
+    const wantOps = spec.bootstrap?.gitOpsProviderRef;
+    const ops = wantOps ? gitOps.find((g) => g.name === wantOps.name && (!wantOps.kind || g.kind === wantOps.kind)) : gitOps.find((g) => g.kind === 'ArgoCDProvider');
+    if (wantServer && !server) bootstrapProblem = `bootstrap.gitServerRef ${wantServer.name} is not one of the platform's git providers`;
+    else if (wantOps && !ops) bootstrapProblem = `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers`;
+    if (bootstrapProblem) children.push(...observedBootstrap());
+    else if (server && ops) {
+      for (const repo of bootstrapRepos(req, spec, all)) {
+        children.push({
+          apiVersion: API_VERSION,
+          kind: 'GitRepository',
+          metadata: { name: repo.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
+          spec: {
+            gitServerRef: { kind: server.kind, name: server.name, namespace: server.namespace },
+            ...(spec.bootstrap?.organization ? { organization: spec.bootstrap.organization } : {}),
+            description: `idpbuilder bootstrap repository of platform ${parent.metadata.name}`,
+            private: false,
+            sources: repo.sources,
+            // Git is the source of truth after the hand-off: the repository is written when its content changes, not on a timer.
+            sync: { autoSync: false },
+          },
+        } as KubeObject);
+        const observedRepo = observedChildren(req, 'GitRepository', API_VERSION).find((o) => o.metadata.name === repo.name);
+        const repoReady = readiness(observedRepo);
+        for (const p of repo.packages) {
+          children.push({
+            apiVersion: API_VERSION,
+            kind: 'Package',
+            metadata: { name: p.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
+            spec: {
+              source: { gitRepository: { name: repo.name, path: p.path } },
+              gitOpsProviderRef: { kind: ops.kind, name: ops.name, namespace: ops.namespace },
+              argocd: {
+                project: 'default',
+                // deleting the platform must not make Argo CD delete itself and the git server under it
+                cascadeDelete: false,
+                ...(p.releaseName ? { releaseName: p.releaseName } : {}),
+                destination: { server: 'https://kubernetes.default.svc', ...(p.namespace ? { namespace: p.namespace } : {}) },
+                syncPolicy: { ...(p.autoSync ? { automated: { prune: false, selfHeal: true } } : {}), syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'] },
+              },
+            },
+          } as KubeObject);
+          const pkg = observedChildren(req, 'Package', API_VERSION).find((o) => o.metadata.name === p.name);
+          const pr = readiness(pkg);
+          repoStatus.push({
+            name: p.name,
+            ready: repoReady.ready && pr.ready,
+            ...((observedRepo?.status as { cloneURL?: string } | undefined)?.cloneURL ? { cloneURL: (observedRepo!.status as { cloneURL: string }).cloneURL } : {}),
+            application: `${ns}/${p.name}`,
+          });
+          if (!repoReady.ready) bootstrapPending.push(`GitRepository ${repo.name} (${repoReady.message})`);
+          else if (!pr.ready) bootstrapPending.push(`Package ${p.name} (${pr.message})`);
+        }
+      }
+      bootstrapPending = [...new Set(bootstrapPending)];
+    }
+  }
+
+  let conds: ConditionInput[];
+  let phase: 'Progressing' | 'Ready' | 'Degraded';
+  const list = (xs: typeof states) => xs.map((s) => `${s.m.kind}/${s.m.name}`).join(', ');
+  if (missing.length) {
+    const msg = `provider not found: ${list(missing)}`;
+    phase = 'Degraded';
+    conds = [
+      { type: 'Ready', status: 'False', reason: 'ProviderNotFound', message: msg },
+      { type: 'Progressing', status: 'False', reason: 'ProviderNotFound', message: msg },
+      { type: 'Degraded', status: 'True', reason: 'ProviderNotFound', message: msg },
+    ];
+  } else if (failed.length || bootstrapProblem) {
+    const msg = bootstrapProblem ?? `provider failed: ${failed.map((s) => `${s.m.kind}/${s.m.name}: ${s.r.message}`).join('; ')}`;
+    const reason = bootstrapProblem ? 'InvalidBootstrap' : 'ProviderFailed';
+    phase = 'Degraded';
+    conds = [
+      { type: 'Ready', status: 'False', reason, message: msg },
+      { type: 'Progressing', status: 'False', reason, message: msg },
+      { type: 'Degraded', status: 'True', reason, message: msg },
+    ];
+  } else if (waiting.length || bootstrapPending.length) {
+    const msg = waiting.length ? `waiting for providers: ${list(waiting)}` : `bootstrapping: waiting for ${bootstrapPending.join(', ')}`;
+    const reason = waiting.length ? 'WaitingForProviders' : 'Bootstrapping';
+    phase = 'Progressing';
+    conds = [
+      { type: 'Ready', status: 'False', reason, message: msg },
+      { type: 'Progressing', status: 'True', reason, message: msg },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
+    ];
+  } else {
+    phase = 'Ready';
+    const msg = 'All platform components are operational';
+    conds = [
+      { type: 'Ready', status: 'True', reason: 'AllComponentsReady', message: msg },
+      { type: 'Progressing', status: 'False', reason: 'AllComponentsReady', message: '' },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
+    ];
+  }
+  const status: Record<string, unknown> = {
+    phase,
+    conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen),
+    providers,
+  };
+  if (repoStatus.length) status.bootstrap = { repositories: repoStatus };
+  if (gen !== undefined) status.observedGeneration = gen;
+  return { status, children };
+}
+
+export const platformHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req, env) => sync(req, env),
+};

@@ -1,0 +1,110 @@
+/**
+ * `idpbuilder job <name> --config /config/config.json`: the programs our Kubernetes Jobs run.
+ *
+ * Each prints exactly one JSON line with its result on stdout, logs JSON lines on stderr, and on failure
+ * prints one `error: <message>` line on stderr and exits 1. The message (a GitServerError/KubeError/…
+ * message, never a credential) is also written to the pod's termination log when there is one, so it can
+ * surface in a condition.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { KubeClient } from '../kube/client.js';
+import { parseGiteaBootstrapConfig, runGiteaBootstrap } from './gitea-bootstrap.js';
+import { parseRepoSyncConfig, runRepoSync, type JobLogger } from './repo-sync.js';
+
+export interface JobCommandIO {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  env?: NodeJS.ProcessEnv;
+  setExitCode?: (code: number) => void;
+  /** Written on exit when the file exists (Kubernetes mounts /dev/termination-log). */
+  terminationLog?: string;
+}
+
+interface CommonOptions {
+  config: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+export function jobCommand(io: JobCommandIO = {}): Command {
+  const out = io.out ?? ((s: string) => void process.stdout.write(s));
+  const err = io.err ?? ((s: string) => void process.stderr.write(s));
+  const env = io.env ?? process.env;
+  const setExitCode = io.setExitCode ?? ((code: number) => void (process.exitCode = code));
+  const terminationLog = io.terminationLog ?? '/dev/termination-log';
+
+  const log: JobLogger = {
+    info: (msg, fields) => err(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...fields })}\n`),
+    warn: (msg, fields) => err(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg, ...fields })}\n`),
+  };
+
+  const finish = (message: string): void => {
+    if (!existsSync(terminationLog)) return;
+    try {
+      writeFileSync(terminationLog, message);
+    } catch {
+      /* best effort */
+    }
+  };
+
+  const run = async (o: CommonOptions, body: (config: unknown, kube: KubeClient) => Promise<unknown>): Promise<void> => {
+    try {
+      const config = readConfig(o.config);
+      const kube = o.kubeconfig ? KubeClient.fromKubeconfig(o.kubeconfig, o.context) : KubeClient.fromInCluster(env);
+      const result = await body(config, kube);
+      const line = JSON.stringify(result);
+      out(`${line}\n`);
+      finish(line);
+      setExitCode(0);
+    } catch (e) {
+      const message = oneLine(e instanceof Error ? e.message : String(e));
+      err(`error: ${message}\n`);
+      finish(message);
+      setExitCode(1);
+    }
+  };
+
+  const cmd = new Command('job').description('Programs run inside Kubernetes Jobs (side effects the hooks cannot have)');
+
+  const common = (c: Command): Command =>
+    c
+      .requiredOption('--config <file>', 'JSON config written by the hook (usually /config/config.json)')
+      .option('--kubeconfig <path>', 'use this kubeconfig instead of the in-cluster service account')
+      .option('--context <name>', 'kubeconfig context (default: current-context)');
+
+  common(
+    cmd
+      .command('gitea-bootstrap')
+      .description('Wait for Gitea, recreate the admin API token into a Secret, ensure organizations (env GITEA_USERNAME, GITEA_PASSWORD)'),
+  ).action((o: CommonOptions) =>
+    run(o, (config, kube) => runGiteaBootstrap(parseGiteaBootstrapConfig(config), { kube, log, env })),
+  );
+
+  common(
+    cmd
+      .command('repo-sync')
+      .description('Ensure a repository on the git server and push the merged sources to its default branch'),
+  ).action((o: CommonOptions) => run(o, (config, kube) => runRepoSync(parseRepoSyncConfig(config), { kube, log })));
+
+  return cmd;
+}
+
+function readConfig(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read config ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`config ${path} is not valid JSON`);
+  }
+}
+
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,654 @@
+/**
+ * `idpbuilder job repo-sync`: makes a git repository on a git server hold exactly the merged content of a
+ * GitRepository's sources.
+ *
+ *  1. reads the API token (and `username`, when the same Secret has it) through the Kubernetes API;
+ *  2. ensures the repository exists (provider API: Gitea today, GitHub/GitLab slot in as providers);
+ *  3. fetches the default branch into a temp dir with the `git` binary, replaces the whole tree (except
+ *     .git) with the sources — each copied under its targetPath, later sources winning on collisions —
+ *     and commits as `git-reconciler` only when something changed;
+ *  4. pushes to the default branch (creating it on an empty repository);
+ *  5. optionally records the result on its own Job as annotation `idpbuilder.cnoe.io/result`.
+ *
+ * Credentials reach git only through the environment (`GIT_CONFIG_*` → `http.<url>.extraHeader`), scoped
+ * to the target repository URL: never in argv, URLs or logs, and never sent to a Git source's host.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
+import { GiteaClient, GitServerError, type RepoSpec } from '../gitea/client.js';
+import type { KubeClient } from '../kube/client.js';
+
+export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
+export const DEFAULT_COMMIT_AUTHOR = { name: 'git-reconciler', email: 'git-reconciler@cnoe.io' } as const;
+
+// --- config ------------------------------------------------------------------------------------------
+
+export type GitServerFlavor = 'gitea' | 'github' | 'gitlab';
+
+export interface EmbeddedSource {
+  type: 'Embedded';
+  /** A directory below `embeddedRoot`. */
+  path: string;
+  targetPath?: string;
+}
+export interface GitSource {
+  type: 'Git';
+  url: string;
+  /** Branch, tag, or full commit SHA; default: the remote's default branch. */
+  ref?: string;
+  /** Subdirectory of the source repository to take (default: all of it). */
+  path?: string;
+  targetPath?: string;
+}
+export interface InlineSource {
+  type: 'Inline';
+  /** Path (relative to targetPath) → file content. */
+  files: Record<string, string>;
+  targetPath?: string;
+}
+export interface LocalSource {
+  type: 'Local';
+  /** A path on the machine running the CLI, which pushes it itself; the Job skips it. */
+  path: string;
+  targetPath?: string;
+}
+export type RepoSource = EmbeddedSource | GitSource | InlineSource | LocalSource;
+
+export interface RepoSyncConfig {
+  flavor: GitServerFlavor;
+  /** API base URL of the git server (Gitea: the internal endpoint, e.g. http://gitea-http.gitea.svc.cluster.local:3000). */
+  apiEndpoint: string;
+  credentialsSecretRef: { namespace: string; name: string; key: string };
+  organization: string;
+  repository: RepoSpec;
+  sources: RepoSource[];
+  embeddedRoot: string;
+  commitAuthor?: { name: string; email: string };
+  result?: { jobNamespace: string; jobName: string };
+}
+
+export interface RepoSyncResult {
+  commitSHA: string;
+  /** The repository's web page. */
+  url: string;
+  /** The clone URL the git server advertises. */
+  cloneURL: string;
+  changed: boolean;
+}
+
+// --- providers ---------------------------------------------------------------------------------------
+
+export interface EnsuredRepository {
+  htmlURL: string;
+  cloneURL: string;
+  /** Where the Job pushes (may differ from cloneURL: e.g. Gitea's in-cluster endpoint). No credentials. */
+  pushURL: string;
+}
+
+/** What repo-sync needs from a git server; one implementation per flavor. */
+export interface GitHostingProvider {
+  ensureRepository(owner: string, spec: RepoSpec): Promise<EnsuredRepository>;
+  /** HTTP Basic credentials for git over HTTPS. */
+  gitCredentials(): { username: string; password: string };
+}
+
+export interface ProviderOptions {
+  apiEndpoint: string;
+  token: string;
+  /** The `username` key of the credentials Secret, when present. */
+  username?: string;
+}
+
+export type ProviderFactory = (opts: ProviderOptions) => GitHostingProvider;
+
+/** Gitea: API token auth; git pushes go to `<apiEndpoint>/<owner>/<repo>.git`, reachable from the Job. */
+export const giteaProvider: ProviderFactory = (opts) => {
+  const client = new GiteaClient({ baseURL: opts.apiEndpoint, auth: { token: opts.token } });
+  return {
+    async ensureRepository(owner, spec) {
+      const r = await client.ensureRepo(owner, spec);
+      return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: `${client.baseURL}/${encodeURIComponent(owner)}/${encodeURIComponent(spec.name)}.git` };
+    },
+    // Gitea takes a token as the Basic password (with its owner as username), or as the username with
+    // password `x-oauth-basic` when the owner is not known.
+    gitCredentials: () => (opts.username ? { username: opts.username, password: opts.token } : { username: opts.token, password: 'x-oauth-basic' }),
+  };
+};
+
+export const defaultProviders: Partial<Record<GitServerFlavor, ProviderFactory>> = { gitea: giteaProvider };
+
+// --- deps --------------------------------------------------------------------------------------------
+
+export interface JobLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RepoSyncDeps {
+  kube: Pick<KubeClient, 'getSecret' | 'annotateJob'>;
+  log: JobLogger;
+  now?: () => Date;
+  providers?: Partial<Record<GitServerFlavor, ProviderFactory>>;
+  /** Parent of the temp dirs (default: the OS temp dir). */
+  tmpDir?: string;
+  gitBinary?: string;
+  /** Push attempts when the branch moved underneath (default 3). */
+  maxAttempts?: number;
+}
+
+/** A configuration or source problem (not the git server's). */
+export class RepoSyncError extends Error {
+  override readonly name = 'RepoSyncError';
+}
+
+// --- run ---------------------------------------------------------------------------------------------
+
+export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): Promise<RepoSyncResult> {
+  const cfg = parseRepoSyncConfig(config);
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log;
+  const factory = (deps.providers ?? defaultProviders)[cfg.flavor];
+  if (!factory) throw new RepoSyncError(`git server flavor "${cfg.flavor}" is not supported yet`);
+
+  const ref = cfg.credentialsSecretRef;
+  const secret = await deps.kube.getSecret(ref.namespace, ref.name);
+  if (!secret) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} not found`);
+  const token = secret[ref.key];
+  if (!token) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
+  const username = ref.key !== 'username' && secret.username ? secret.username : undefined;
+
+  const provider = factory({ apiEndpoint: cfg.apiEndpoint, token, username });
+  const fullName = `${cfg.organization}/${cfg.repository.name}`;
+  const creds = provider.gitCredentials();
+  const secrets = [token, creds.password, basic(creds.username, creds.password)].filter((s) => s && s !== 'x-oauth-basic');
+  const work = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'repo-sync-'));
+  const git = new Git(deps.gitBinary ?? 'git', join(work, 'home'), secrets);
+  try {
+    await mkdir(join(work, 'home'));
+    // Sources first: a bad path or an unreachable Git source fails before anything changes on the server.
+    const prepared = await prepareSources(cfg, git, join(work, 'sources'), log);
+    const repo = await provider.ensureRepository(cfg.organization, cfg.repository);
+    log.info('repository ready', { repository: fullName, url: repo.htmlURL });
+    const author = cfg.commitAuthor ?? DEFAULT_COMMIT_AUTHOR;
+    const auth = { url: repo.pushURL, header: `Authorization: Basic ${basic(creds.username, creds.password)}` };
+    const maxAttempts = deps.maxAttempts ?? 3;
+    let outcome: { sha: string; changed: boolean } | undefined;
+    for (let attempt = 1; !outcome; attempt++) {
+      try {
+        outcome = await syncOnce({
+          git,
+          dir: join(work, `repo-${attempt}`),
+          pushURL: repo.pushURL,
+          auth,
+          branch: cfg.repository.defaultBranch,
+          prepared,
+          author,
+          date: now(),
+          message: commitMessage(cfg.sources),
+        });
+      } catch (e) {
+        if (e instanceof PushRejected && attempt < maxAttempts) {
+          log.warn('push rejected: the branch moved; retrying', { repository: fullName, attempt });
+          continue;
+        }
+        throw e instanceof PushRejected ? new RepoSyncError(e.message) : e;
+      }
+    }
+    if (outcome.changed) log.info('pushed', { repository: fullName, branch: cfg.repository.defaultBranch, commitSHA: outcome.sha });
+    else log.info('no changes', { repository: fullName, commitSHA: outcome.sha });
+
+    const result: RepoSyncResult = { commitSHA: outcome.sha, url: repo.htmlURL, cloneURL: repo.cloneURL, changed: outcome.changed };
+    if (cfg.result) {
+      const value = JSON.stringify({ commitSHA: result.commitSHA, syncedAt: now().toISOString(), url: result.url, cloneURL: result.cloneURL });
+      await deps.kube.annotateJob(cfg.result.jobNamespace, cfg.result.jobName, { [RESULT_ANNOTATION]: value });
+    }
+    return result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+// --- sources -----------------------------------------------------------------------------------------
+
+type Prepared =
+  | { kind: 'dir'; dir: string; target: string[] }
+  | { kind: 'files'; files: Array<[string[], string]>; target: string[] };
+
+async function prepareSources(cfg: RepoSyncConfig, git: Git, dir: string, log: JobLogger): Promise<Prepared[]> {
+  await mkdir(dir, { recursive: true });
+  const out: Prepared[] = [];
+  let rootReal: string | undefined;
+  for (const [i, src] of cfg.sources.entries()) {
+    const where = `sources[${i}]`;
+    const target = safeRelParts(src.targetPath ?? '', `${where}.targetPath`);
+    switch (src.type) {
+      case 'Local':
+        log.info('skipping Local source: the CLI pushes it', { source: i, path: src.path });
+        break;
+      case 'Inline': {
+        const files: Array<[string[], string]> = [];
+        for (const [name, content] of Object.entries(src.files)) {
+          const parts = safeRelParts(name, `${where}.files["${name}"]`);
+          if (parts.length === 0) throw new RepoSyncError(`${where}.files: a file needs a name`);
+          files.push([parts, content]);
+        }
+        out.push({ kind: 'files', files, target });
+        break;
+      }
+      case 'Embedded': {
+        if (rootReal === undefined) {
+          try {
+            rootReal = await realpath(cfg.embeddedRoot);
+          } catch {
+            throw new RepoSyncError(`embedded root ${cfg.embeddedRoot} does not exist`);
+          }
+        }
+        const real = await containedDir(rootReal, safeRelParts(src.path, `${where}.path`), `Embedded source "${src.path}"`);
+        out.push({ kind: 'dir', dir: real, target });
+        break;
+      }
+      case 'Git': {
+        const clone = join(dir, String(i));
+        const shown = redactURL(src.url);
+        log.info('fetching Git source', { source: i, url: shown, ref: src.ref ?? '(default branch)' });
+        await git.cloneSource(src.url, src.ref, clone);
+        const cloneReal = await realpath(clone);
+        const real = await containedDir(cloneReal, safeRelParts(src.path ?? '', `${where}.path`), `path "${src.path ?? ''}" of Git source ${shown}`);
+        out.push({ kind: 'dir', dir: real, target });
+        break;
+      }
+      default:
+        throw new RepoSyncError(`${where}: unknown source type "${(src as { type: string }).type}"`);
+    }
+  }
+  return out;
+}
+
+/** Splits a repository-relative path; rejects absolute paths, `..` and `.git` components. */
+export function safeRelParts(p: string, field: string): string[] {
+  if (p.includes('\0')) throw new RepoSyncError(`${field} contains a NUL character`);
+  if (p.startsWith('/') || p.includes('\\') || /^[A-Za-z]:/.test(p)) throw new RepoSyncError(`${field} must be a relative path: "${p}"`);
+  const parts = p.split('/').filter((s) => s !== '' && s !== '.');
+  if (parts.includes('..')) throw new RepoSyncError(`${field} must stay inside the repository: "${p}"`);
+  if (parts.some((s) => s.toLowerCase() === '.git')) throw new RepoSyncError(`${field} must not touch .git: "${p}"`);
+  return parts;
+}
+
+/** Resolves `parts` below `rootReal` (symlinks followed) and insists the result is a directory inside it. */
+async function containedDir(rootReal: string, parts: string[], what: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(join(rootReal, ...parts));
+  } catch {
+    throw new RepoSyncError(`${what} not found`);
+  }
+  if (real !== rootReal && !real.startsWith(rootReal + sep)) throw new RepoSyncError(`${what} escapes its root`);
+  if (!(await stat(real)).isDirectory()) throw new RepoSyncError(`${what} is not a directory`);
+  return real;
+}
+
+/** Makes `root/parts…` a real directory, replacing files or symlinks in the way (so nothing is written through a link). */
+async function ensureRealDir(root: string, parts: string[]): Promise<string> {
+  let cur = root;
+  for (const part of parts) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (st?.isDirectory()) continue;
+    if (st) await rm(cur, { recursive: true, force: true });
+    await mkdir(cur);
+  }
+  return cur;
+}
+
+/** Copies `src` into `dst` (a real directory), overwriting; skips `.git`, keeps symlinks as symlinks and the exec bit. */
+async function copyTree(src: string, dst: string): Promise<void> {
+  for (const entry of await readdir(src, { withFileTypes: true })) {
+    if (entry.name.toLowerCase() === '.git') continue;
+    const s = join(src, entry.name);
+    const d = join(dst, entry.name);
+    const st = await lstat(s);
+    const existing = await lstat(d).catch(() => undefined);
+    if (st.isDirectory()) {
+      if (existing && !existing.isDirectory()) await rm(d, { recursive: true, force: true });
+      if (!existing || !existing.isDirectory()) await mkdir(d);
+      await copyTree(s, d);
+    } else if (st.isSymbolicLink()) {
+      if (existing) await rm(d, { recursive: true, force: true });
+      await symlink(await readlink(s), d);
+    } else if (st.isFile()) {
+      if (existing) await rm(d, { recursive: true, force: true });
+      await copyFile(s, d);
+      await chmod(d, st.mode & 0o111 ? 0o755 : 0o644);
+    }
+  }
+}
+
+async function materialize(worktree: string, prepared: Prepared[]): Promise<void> {
+  for (const entry of await readdir(worktree)) if (entry !== '.git') await rm(join(worktree, entry), { recursive: true, force: true });
+  for (const p of prepared) {
+    const base = await ensureRealDir(worktree, p.target);
+    if (p.kind === 'dir') {
+      await copyTree(p.dir, base);
+      continue;
+    }
+    for (const [parts, content] of p.files) {
+      const parent = await ensureRealDir(base, parts.slice(0, -1));
+      const file = join(parent, parts[parts.length - 1]);
+      if (await lstat(file).catch(() => undefined)) await rm(file, { recursive: true, force: true });
+      await writeFile(file, content, { mode: 0o644 });
+    }
+  }
+}
+
+function commitMessage(sources: RepoSource[]): string {
+  const lines = sources.map((s) => {
+    const to = s.targetPath ? ` -> ${s.targetPath}` : '';
+    switch (s.type) {
+      case 'Embedded':
+        return `- Embedded ${s.path}${to}`;
+      case 'Git':
+        return `- Git ${redactURL(s.url)}${s.ref ? `@${s.ref}` : ''}${s.path ? ` (${s.path})` : ''}${to}`;
+      case 'Inline':
+        return `- Inline (${Object.keys(s.files).length} files)${to}`;
+      case 'Local':
+        return `- Local ${s.path}${to} (pushed by the CLI)`;
+    }
+  });
+  return ['Sync from idpbuilder', '', ...lines].join('\n');
+}
+
+// --- git -----------------------------------------------------------------------------------------------
+
+class PushRejected extends Error {}
+
+interface SyncOnce {
+  git: Git;
+  dir: string;
+  pushURL: string;
+  auth: { url: string; header: string };
+  branch: string;
+  prepared: Prepared[];
+  author: { name: string; email: string };
+  date: Date;
+  message: string;
+}
+
+async function syncOnce(o: SyncOnce): Promise<{ sha: string; changed: boolean }> {
+  const { git, dir, branch, auth } = o;
+  await git.run(['init', '-q', `--initial-branch=${branch}`, dir]);
+  await git.run(['remote', 'add', 'origin', o.pushURL], { cwd: dir });
+  const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: dir, auth });
+  const remoteSHA = listed.stdout.split('\n').map((l) => l.split('\t')).find((f) => f[1] === `refs/heads/${branch}`)?.[0];
+  if (remoteSHA) {
+    await git.run(['fetch', '-q', '--depth', '1', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { cwd: dir, auth });
+    await git.run(['checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`], { cwd: dir });
+  }
+  await materialize(dir, o.prepared);
+  await git.run(['add', '--all', '--force', '.'], { cwd: dir });
+  if (remoteSHA) {
+    const diff = await git.run(['diff', '--cached', '--quiet'], { cwd: dir, okCodes: [0, 1] });
+    if (diff.code === 0) return { sha: remoteSHA, changed: false };
+  }
+  const stamp = `@${Math.floor(o.date.getTime() / 1000)} +0000`;
+  await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', o.message], {
+    cwd: dir,
+    env: {
+      GIT_AUTHOR_NAME: o.author.name,
+      GIT_AUTHOR_EMAIL: o.author.email,
+      GIT_COMMITTER_NAME: o.author.name,
+      GIT_COMMITTER_EMAIL: o.author.email,
+      GIT_AUTHOR_DATE: stamp,
+      GIT_COMMITTER_DATE: stamp,
+    },
+  });
+  const sha = (await git.run(['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
+  try {
+    await git.run(['push', '-q', '--porcelain', 'origin', `HEAD:refs/heads/${branch}`], { cwd: dir, auth });
+  } catch (e) {
+    if (e instanceof GitCommandError && /\[rejected\]|non-fast-forward|fetch first|stale info/.test(e.output)) {
+      throw new PushRejected(`git push to ${branch} was rejected: the branch moved during the sync`);
+    }
+    throw e;
+  }
+  return { sha, changed: true };
+}
+
+export class GitCommandError extends Error {
+  override readonly name = 'GitCommandError';
+  constructor(
+    message: string,
+    /** Sanitized stdout+stderr. */
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Send `header` on requests to `url` only (http.<url>.extraHeader via GIT_CONFIG_* env). */
+  auth?: { url: string; header: string };
+  okCodes?: number[];
+}
+
+class Git {
+  constructor(
+    private readonly bin: string,
+    private readonly home: string,
+    private readonly secrets: string[],
+  ) {}
+
+  private baseEnv(): NodeJS.ProcessEnv {
+    const pass = ['PATH', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'GIT_SSL_CAINFO', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+    const env: NodeJS.ProcessEnv = {};
+    for (const k of pass) if (process.env[k] !== undefined) env[k] = process.env[k];
+    return {
+      ...env,
+      HOME: this.home,
+      LC_ALL: 'C',
+      LANG: 'C',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_ALLOW_PROTOCOL: 'http:https:ssh:git:file',
+      GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
+      GIT_ADVICE: '0',
+    };
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('***');
+    return redactURLsIn(out);
+  }
+
+  run(args: string[], opts: RunOptions = {}): Promise<{ stdout: string; code: number }> {
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv(), ...opts.env };
+    const config: Array<[string, string]> = [['advice.detachedHead', 'false']];
+    if (opts.auth) config.push([`http.${opts.auth.url}.extraHeader`, opts.auth.header]);
+    env.GIT_CONFIG_COUNT = String(config.length);
+    config.forEach(([k, v], i) => {
+      env[`GIT_CONFIG_KEY_${i}`] = k;
+      env[`GIT_CONFIG_VALUE_${i}`] = v;
+    });
+    const okCodes = opts.okCodes ?? [0];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.bin, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => err.push(c));
+      child.on('error', (e) => reject(new GitCommandError(`cannot run git: ${(e as NodeJS.ErrnoException).code ?? e.message}`, '')));
+      child.on('close', (code) => {
+        const stdout = Buffer.concat(out).toString('utf8');
+        const c = code ?? -1;
+        if (okCodes.includes(c)) return resolve({ stdout, code: c });
+        const output = this.scrub(`${stdout}\n${Buffer.concat(err).toString('utf8')}`);
+        reject(new GitCommandError(`git ${args[0]} failed: ${summarize(output) || `exit code ${c}`}`, output));
+      });
+    });
+  }
+
+  /** Shallow clone of a Git source. Credentials in the URL move to a header scoped to that URL. */
+  async cloneSource(rawURL: string, ref: string | undefined, dir: string): Promise<void> {
+    const { url, header } = splitCredentials(rawURL);
+    if (header) this.secrets.push(header.slice('Authorization: Basic '.length));
+    const auth = header ? { url, header } : undefined;
+    const r = ref?.replace(/^refs\/(heads|tags)\//, '');
+    try {
+      if (r && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(r)) {
+        await this.run(['init', '-q', dir]);
+        await this.run(['remote', 'add', 'origin', url], { cwd: dir });
+        try {
+          await this.run(['fetch', '-q', '--depth', '1', '--no-tags', 'origin', r], { cwd: dir, auth });
+        } catch {
+          await this.run(['fetch', '-q', '--no-tags', 'origin'], { cwd: dir, auth });
+        }
+        await this.run(['checkout', '-q', r], { cwd: dir });
+      } else {
+        await this.run(['clone', '-q', '--depth', '1', '--no-tags', ...(r ? ['--branch', r] : []), '--', url, dir], { auth });
+      }
+    } catch (e) {
+      if (e instanceof GitCommandError) {
+        throw new GitCommandError(`Git source ${redactURL(rawURL)}${ref ? `@${ref}` : ''}: ${e.message}`, e.output);
+      }
+      throw e;
+    }
+  }
+}
+
+/** The lines of git's output that say what went wrong, on one line. */
+function summarize(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const useful = lines.filter((l) => /^(fatal|error|remote|!|hint: Updates were rejected)/i.test(l) || l.includes('[rejected]') || l.includes('[remote rejected]'));
+  const text = (useful.length > 0 ? useful : lines.slice(-2)).join('; ').replace(/\s+/g, ' ');
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
+function basic(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+}
+
+function splitCredentials(raw: string): { url: string; header?: string } {
+  if (!/^https?:\/\//i.test(raw)) return { url: raw };
+  try {
+    const u = new URL(raw);
+    if (!u.username && !u.password) return { url: raw };
+    const header = `Authorization: Basic ${basic(decodeURIComponent(u.username), decodeURIComponent(u.password))}`;
+    u.username = '';
+    u.password = '';
+    return { url: u.toString(), header };
+  } catch {
+    return { url: raw };
+  }
+}
+
+/** A URL fit for logs: userinfo replaced by `***`. */
+export function redactURL(raw: string): string {
+  return redactURLsIn(raw);
+}
+
+function redactURLsIn(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s:]*(?::[^/@\s]*)?@/gi, '$1***@');
+}
+
+// --- config validation -------------------------------------------------------------------------------
+
+/** Checks the shape of a repo-sync config (as emitted by the GitRepository hook) and returns it typed. */
+export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
+  const c = obj(raw, 'config');
+  const flavor = str(c, 'flavor', 'config');
+  if (!['gitea', 'github', 'gitlab'].includes(flavor)) throw new RepoSyncError(`config.flavor must be gitea, github or gitlab, not "${flavor}"`);
+  const apiEndpoint = str(c, 'apiEndpoint', 'config');
+  if (!/^https?:\/\//.test(apiEndpoint)) throw new RepoSyncError('config.apiEndpoint must be an http(s) URL');
+  const cred = obj(c.credentialsSecretRef, 'config.credentialsSecretRef');
+  const repo = obj(c.repository, 'config.repository');
+  if (!Array.isArray(c.sources)) throw new RepoSyncError('config.sources must be a list');
+  const sources = c.sources.map((s, i): RepoSource => {
+    const where = `config.sources[${i}]`;
+    const o = obj(s, where);
+    const targetPath = optStr(o, 'targetPath', where);
+    const t = { ...(targetPath !== undefined ? { targetPath } : {}) };
+    switch (o.type) {
+      case 'Embedded':
+        return { type: 'Embedded', path: str(o, 'path', where, true), ...t };
+      case 'Local':
+        return { type: 'Local', path: str(o, 'path', where, true), ...t };
+      case 'Git': {
+        const ref = optStr(o, 'ref', where);
+        const path = optStr(o, 'path', where);
+        return { type: 'Git', url: str(o, 'url', where), ...(ref !== undefined ? { ref } : {}), ...(path !== undefined ? { path } : {}), ...t };
+      }
+      case 'Inline': {
+        const files = obj(o.files, `${where}.files`);
+        for (const [k, v] of Object.entries(files)) if (typeof v !== 'string') throw new RepoSyncError(`${where}.files["${k}"] must be a string`);
+        return { type: 'Inline', files: files as Record<string, string>, ...t };
+      }
+      default:
+        throw new RepoSyncError(`${where}.type must be Embedded, Git, Inline or Local`);
+    }
+  });
+  const out: RepoSyncConfig = {
+    flavor: flavor as GitServerFlavor,
+    apiEndpoint,
+    credentialsSecretRef: { namespace: str(cred, 'namespace', 'config.credentialsSecretRef'), name: str(cred, 'name', 'config.credentialsSecretRef'), key: str(cred, 'key', 'config.credentialsSecretRef') },
+    organization: str(c, 'organization', 'config'),
+    repository: {
+      name: str(repo, 'name', 'config.repository'),
+      defaultBranch: str(repo, 'defaultBranch', 'config.repository'),
+      ...(optStr(repo, 'description', 'config.repository', true) !== undefined ? { description: repo.description as string } : {}),
+      ...(optBool(repo, 'private', 'config.repository') !== undefined ? { private: repo.private as boolean } : {}),
+      ...(optBool(repo, 'autoInit', 'config.repository') !== undefined ? { autoInit: repo.autoInit as boolean } : {}),
+    },
+    sources,
+    embeddedRoot: str(c, 'embeddedRoot', 'config'),
+  };
+  if (!validBranchName(out.repository.defaultBranch)) {
+    throw new RepoSyncError(`config.repository.defaultBranch "${out.repository.defaultBranch}" is not a valid branch name`);
+  }
+  if (c.commitAuthor !== undefined) {
+    const a = obj(c.commitAuthor, 'config.commitAuthor');
+    out.commitAuthor = { name: str(a, 'name', 'config.commitAuthor'), email: str(a, 'email', 'config.commitAuthor') };
+  }
+  if (c.result !== undefined) {
+    const r = obj(c.result, 'config.result');
+    out.result = { jobNamespace: str(r, 'jobNamespace', 'config.result'), jobName: str(r, 'jobName', 'config.result') };
+  }
+  return out;
+}
+
+/** git check-ref-format rules for `refs/heads/<name>`. */
+export function validBranchName(name: string): boolean {
+  if (name === '' || name === '@' || name.length > 255) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes('..') || name.includes('@{') || name.includes('//')) return false;
+  if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.') || name.startsWith('-')) return false;
+  return name.split('/').every((c) => !c.startsWith('.') && !c.endsWith('.lock'));
+}
+
+function obj(v: unknown, where: string): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RepoSyncError(`${where} must be an object`);
+  return v as Record<string, unknown>;
+}
+function str(o: Record<string, unknown>, k: string, where: string, allowEmpty = false): string {
+  const v = o[k];
+  if (typeof v !== 'string' || (!allowEmpty && v === '')) throw new RepoSyncError(`${where}.${k} must be a ${allowEmpty ? '' : 'non-empty '}string`);
+  return v;
+}
+function optStr(o: Record<string, unknown>, k: string, where: string, allowEmpty = true): string | undefined {
+  if (o[k] === undefined || o[k] === null) return undefined;
+  return str(o, k, where, allowEmpty);
+}
+function optBool(o: Record<string, unknown>, k: string, where: string): boolean | undefined {
+  if (o[k] === undefined || o[k] === null) return undefined;
+  if (typeof o[k] !== 'boolean') throw new RepoSyncError(`${where}.${k} must be true or false`);
+  return o[k] as boolean;
+}
+
+export { GitServerError };

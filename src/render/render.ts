@@ -1,0 +1,211 @@
+/**
+ * `idpbuilder render`: runs every controller's customize and sync over a set of objects to a fixed
+ * point, like Metacontroller would, feeding each round's children back as observed. Offline and
+ * deterministic: a fixed clock and seeded randomness, stable ordering.
+ *
+ * With `assumeReady`, every Job is treated as succeeded and every Argo CD Application as synced and
+ * healthy, so the whole tree appears.
+ */
+import { createHash } from 'node:crypto';
+import { API_VERSION } from '../api/common.js';
+import { Admission, type Problem } from '../api/validate.js';
+import { KIND_BY_NAME } from '../api/kinds.js';
+import type { ControllerDef, HookEnv, Settings } from '../controllers/types.js';
+import { DEFAULT_SETTINGS } from '../controllers/types.js';
+import type { KubeObject, ObjectMap, RelatedResourceRule } from '../metacontroller/protocol.js';
+import { groupKey, objectKey } from '../metacontroller/protocol.js';
+import { canonicalJSON, shortHash } from '../kit/canonical.js';
+import { finishSync } from '../server/response.js';
+import { groupOf, kindOf } from './resources.js';
+
+export interface RenderOptions {
+  assumeReady?: boolean;
+  now?: Date;
+  seed?: string;
+  settings?: Settings;
+  maxRounds?: number;
+}
+
+export interface RenderResult {
+  objects: KubeObject[];
+  rounds: number;
+  converged: boolean;
+  warnings: string[];
+}
+
+export class RenderInputError extends Error {
+  constructor(readonly problems: { object: string; problem: Problem }[]) {
+    super(`${problems.length} invalid input object(s)`);
+  }
+}
+
+/** 2000-01-01: a fixed clock, so output is byte-identical from run to run. */
+export const RENDER_EPOCH = new Date('2000-01-01T00:00:00Z');
+
+function keyOf(o: KubeObject): string {
+  return `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+function seededRandom(seed: string): HookEnv['random'] {
+  let counter = 0;
+  return (n) => {
+    const out = Buffer.alloc(n);
+    for (let off = 0; off < n; off += 32) createHash('sha256').update(`${seed}:${counter++}`).digest().copy(out, off);
+    return out;
+  };
+}
+
+function matchesSelector(labels: Record<string, string> | undefined, sel: RelatedResourceRule['labelSelector']): boolean {
+  if (!sel) return true;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = e.key in l;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+    if (e.operator === 'In' && !(has && (e.values ?? []).includes(l[e.key]))) return false;
+    if (e.operator === 'NotIn' && has && (e.values ?? []).includes(l[e.key])) return false;
+  }
+  return true;
+}
+
+function assumeReady(o: KubeObject): KubeObject {
+  if (o.kind === 'Job' && o.apiVersion === 'batch/v1') {
+    return { ...o, status: { succeeded: 1, completionTime: RENDER_EPOCH.toISOString().replace('.000', ''), conditions: [{ type: 'Complete', status: 'True' }] } } as KubeObject;
+  }
+  if (o.kind === 'Application' && o.apiVersion.startsWith('argoproj.io/')) {
+    return { ...o, status: { sync: { status: 'Synced' }, health: { status: 'Healthy' } } } as KubeObject;
+  }
+  return o;
+}
+
+export function render(inputs: KubeObject[], controllers: ControllerDef[], opts: RenderOptions = {}): RenderResult {
+  const admission = new Admission({ applyDefaults: true });
+  const env: HookEnv = { now: () => opts.now ?? RENDER_EPOCH, random: seededRandom(opts.seed ?? 'idpbuilder-render'), settings: opts.settings ?? DEFAULT_SETTINGS };
+  const warnings: string[] = [];
+  const world = new Map<string, KubeObject>();
+  const owner = new Map<string, string>(); // child key → parent key
+  const inputOrder: string[] = [];
+  const problems: { object: string; problem: Problem }[] = [];
+
+  const admit = (o: KubeObject, what: string): KubeObject | undefined => {
+    if (!KIND_BY_NAME.has(o.kind) || !o.apiVersion.startsWith('idpbuilder.cnoe.io/')) return o;
+    const r = admission.admit(o);
+    if (r.outcome === 'invalid') {
+      for (const p of r.problems) problems.push({ object: what, problem: p });
+      return undefined;
+    }
+    if (r.outcome !== 'valid') return o;
+    return { ...(r.object as KubeObject), apiVersion: API_VERSION };
+  };
+  const identify = (o: KubeObject, previous?: KubeObject): KubeObject => {
+    const md = { ...o.metadata };
+    md.uid = previous?.metadata.uid ?? md.uid ?? `00000000-0000-4000-8000-${shortHash(keyOf(o), 12)}`;
+    const changed = previous && canonicalJSON(previous.spec) !== canonicalJSON(o.spec);
+    md.generation = previous ? (previous.metadata.generation ?? 1) + (changed ? 1 : 0) : (md.generation ?? 1);
+    return { ...o, metadata: md } as KubeObject;
+  };
+
+  for (const raw of inputs) {
+    const o = { ...raw, metadata: { ...raw.metadata, namespace: raw.metadata.namespace ?? 'default' } } as KubeObject;
+    const admitted = admit(o, `${o.kind}/${o.metadata.name}`);
+    if (!admitted) continue;
+    const key = keyOf(admitted);
+    if (world.has(key)) warnings.push(`${admitted.kind} ${admitted.metadata.namespace}/${admitted.metadata.name} is defined more than once; the last definition wins`);
+    else inputOrder.push(key);
+    // status in inputs is ignored, as the API server ignores it on create
+    const { status: _ignored, ...withoutStatus } = admitted as KubeObject & { status?: unknown };
+    world.set(key, identify(withoutStatus as KubeObject));
+  }
+  if (problems.length) throw new RenderInputError(problems);
+
+  const byKind = new Map(controllers.filter((c) => c.hooks).map((c) => [c.kind.kind, c]));
+  const related = (rules: RelatedResourceRule[]): ObjectMap => {
+    const map: ObjectMap = {};
+    for (const rule of rules) {
+      const kind = kindOf(rule.apiVersion, rule.resource);
+      const gk = groupKey(kind ?? rule.resource, rule.apiVersion);
+      map[gk] ??= {};
+      if (!kind) continue;
+      const group = groupOf(rule.apiVersion);
+      for (const o of world.values()) {
+        if (o.kind !== kind || groupOf(o.apiVersion) !== group) continue;
+        if (rule.namespace && o.metadata.namespace !== rule.namespace) continue;
+        if (rule.names && !rule.names.includes(o.metadata.name)) continue;
+        if (!matchesSelector(o.metadata.labels, rule.labelSelector)) continue;
+        map[gk][objectKey(o.metadata.namespace, o.metadata.name)] = { ...o, apiVersion: rule.apiVersion } as KubeObject;
+      }
+    }
+    return map;
+  };
+
+  const maxRounds = opts.maxRounds ?? 25;
+  let rounds = 0;
+  let converged = false;
+  while (rounds < maxRounds) {
+    rounds += 1;
+    const before = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const parents = [...world.keys()].sort().filter((k) => byKind.has(world.get(k)!.kind));
+    for (const pkey of parents) {
+      const parent = world.get(pkey);
+      if (!parent) continue; // deleted earlier in this round
+      const c = byKind.get(parent.kind)!;
+      const customize = c.hooks!.customize?.({ parent }, env);
+      const children: ObjectMap = {};
+      for (const rule of c.children) children[groupKey(rule.kind, rule.apiVersion)] = {};
+      for (const [ck, pk] of owner) {
+        if (pk !== pkey) continue;
+        const child = world.get(ck);
+        if (child) (children[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
+      }
+      const res = finishSync(c.hooks!.sync({ parent, children, related: related(customize?.relatedResources ?? []), finalizing: false }, env));
+      world.set(pkey, { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject);
+      const desired = new Set<string>();
+      for (const d of res.children) {
+        const child = { ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? parent.metadata.namespace } } as KubeObject;
+        if (child.metadata.namespace !== parent.metadata.namespace) warnings.push(`${parent.kind} ${parent.metadata.name}: child ${child.kind} ${child.metadata.name} is outside the parent's namespace`);
+        const admitted = admit(child, `${child.kind}/${child.metadata.name} (child of ${parent.kind}/${parent.metadata.name})`);
+        if (!admitted) throw new RenderInputError(problems);
+        const ckey = keyOf(admitted);
+        const prev = world.get(ckey);
+        if (prev && owner.get(ckey) !== pkey && inputOrder.includes(ckey)) {
+          warnings.push(`${parent.kind} ${parent.metadata.name} wants ${admitted.kind} ${admitted.metadata.name}, which is an input object: the input is kept`);
+          continue;
+        }
+        desired.add(ckey);
+        owner.set(ckey, pkey);
+        // Metacontroller ignores status in desired children: the observed status stays.
+        let next = identify(admitted, prev);
+        if (prev?.status !== undefined) next = { ...next, status: prev.status } as KubeObject;
+        else delete (next as { status?: unknown }).status;
+        if (opts.assumeReady) next = assumeReady(next);
+        world.set(ckey, next);
+      }
+      for (const [ck, pk] of [...owner]) {
+        if (pk === pkey && !desired.has(ck)) {
+          owner.delete(ck);
+          world.delete(ck);
+          // children of a deleted child go with it (garbage collection)
+          for (const [gk, gp] of [...owner]) if (gp === ck) (owner.delete(gk), world.delete(gk));
+        }
+      }
+    }
+    const after = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (after === before) {
+      converged = true;
+      break;
+    }
+  }
+  if (!converged) warnings.push(`no fixed point after ${maxRounds} rounds; the output is the last round's`);
+  const generated = [...world.keys()].filter((k) => !inputOrder.includes(k)).sort();
+  return { objects: [...inputOrder, ...generated].map((k) => world.get(k)!).filter(Boolean), rounds, converged, warnings };
+}
+
+/** Secret values replaced, so render output can be shared; `showSecrets` keeps them. */
+export function redactSecrets(objects: KubeObject[]): KubeObject[] {
+  return objects.map((o) => {
+    if (o.kind !== 'Secret' || o.apiVersion !== 'v1' || !o.data) return o;
+    const data = Object.fromEntries(Object.keys(o.data).map((k) => [k, Buffer.from('REDACTED').toString('base64')]));
+    return { ...o, data } as KubeObject;
+  });
+}
