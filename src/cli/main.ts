@@ -1,6 +1,7 @@
 /** The `idpbuilder` command line. Each subcommand lives in its own module; this file only wires them. */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { validatePaths } from './validate.js';
+import { jobCommand } from '../jobs/cli.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -61,6 +62,8 @@ export function program(out: (s: string) => void = (s) => process.stdout.write(s
       err(r.stderr);
       process.exitCode = r.code;
     });
+
+  cmd.addCommand(jobCommand());
 
   return cmd;
 }

@@ -150,7 +150,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   if (state.phase === 'Succeeded') {
     const result = readResult(state.annotations);
     fields.url = result.url ?? urls.url;
-    fields.cloneURL = result.cloneURL ?? urls.cloneURL;
+    // An in-cluster server is cloned through its cluster-local URL (what the server itself reports is its
+    // external ROOT_URL); an external server through the URL it reports.
+    fields.cloneURL = urls.cloneURL !== urls.url ? urls.cloneURL : (result.cloneURL ?? urls.cloneURL);
     if (result.commitSHA) fields.commitSHA = result.commitSHA;
     const at = result.syncedAt ?? state.completionTime;
     if (at) fields.lastSyncTime = at;

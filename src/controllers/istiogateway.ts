@@ -174,8 +174,24 @@ function addresses(svc: KubeObject | undefined): { type: string; value: string }
   return ingress.flatMap((i) => (i.ip ? [{ type: 'IPAddress', value: i.ip }] : i.hostname ? [{ type: 'Hostname', value: i.hostname }] : []));
 }
 
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** What the schema cannot catch: gateway release names that are invalid or would overwrite another release. */
+export function specProblem(r: Resolved): Blocker | undefined {
+  const all = releases(r);
+  const first = r.profile === 'ambient' ? 4 : 2;
+  const gateways = all.slice(first);
+  const bad = gateways.map((g) => g.name).filter((n) => n.length > 53 || !RELEASE_NAME.test(n));
+  if (bad.length) return { reason: 'InvalidSpec', message: `gateway names must be DNS-1123 labels of at most 53 characters (Helm release names): ${bad.join(', ')}` };
+  const keys = all.map((x) => `${x.namespace}/${x.name}`);
+  const taken = gateways.filter((g, i) => keys.indexOf(`${g.namespace}/${g.name}`) !== first + i).map((g) => g.name);
+  if (taken.length) return { reason: 'InvalidSpec', message: `gateway names collide with another Istio release in ${r.gatewayNamespace}: ${taken.join(', ')}` };
+  return undefined;
+}
+
 export function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
+  const problem = specProblem(r);
   const istiod = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, ISTIOD);
   const gwDeployment = r.gatewayEnabled ? relatedObject(req, 'Deployment', 'apps/v1', r.gatewayNamespace, r.gateway) : undefined;
   const gwService = r.gatewayEnabled ? relatedObject(req, 'Service', 'v1', r.gatewayNamespace, r.gateway) : undefined;
@@ -204,6 +220,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     health = { reason: 'GatewayNotReady', message: `deployment ${r.gatewayNamespace}/${r.gateway} has no ready replica` };
   }
 
+  if (problem) return { blocked: problem, status };
   return { install: { releases: releases(r), manifests: manifests(r) }, health, status };
 }
 

@@ -10,8 +10,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('binDir', controlPlane.binDir);
   project.provide('server', controlPlane.server);
   return async () => {
-    process.stderr.write('teardown: stopping\n');
     await controlPlane.stop();
-    process.stderr.write('teardown: stopped\n');
   };
 }

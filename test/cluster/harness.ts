@@ -175,6 +175,8 @@ async function freePorts(count: number): Promise<number[]> {
 // Process bookkeeping: every live server process group, killed on exit whatever happens.
 
 const liveGroups = new Set<number>();
+const liveDirs = new Set<string>(); // temporary directories to remove if the process dies
+const liveWatchdogs = new Set<number>();
 let handlersInstalled = false;
 
 function killGroupSync(pid: number, signal: NodeJS.Signals): void {
@@ -185,16 +187,22 @@ function killGroupSync(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+function cleanupSync(): void {
+  for (const pid of liveGroups) killGroupSync(pid, 'SIGKILL');
+  liveGroups.clear();
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  liveDirs.clear();
+  for (const pid of liveWatchdogs) killGroupSync(pid, 'SIGKILL');
+  liveWatchdogs.clear();
+}
+
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', () => {
-    for (const pid of liveGroups) killGroupSync(pid, 'SIGKILL');
-  });
+  process.on('exit', cleanupSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
-      for (const pid of liveGroups) killGroupSync(pid, 'SIGKILL');
-      liveGroups.clear();
+      cleanupSync();
       // If nobody else handles the signal, behave as if we had not handled it: terminate.
       if (process.listenerCount(signal) === 1) {
         process.removeListener(signal, handler);
@@ -205,20 +213,34 @@ function installExitHandlers(): void {
   }
 }
 
-/** Starts a detached watchdog that kills the given process groups once this process is gone. */
-function startWatchdog(groups: number[]): ChildProcess {
+/**
+ * Starts a detached watchdog that kills the given process groups (and removes dir, unless
+ * empty) once this process is gone: the last resort when Node is killed with SIGKILL.
+ */
+function startWatchdog(groups: number[], dir: string): ChildProcess {
   const script = [
-    'parent=$1; shift',
-    'while kill -0 "$parent" 2>/dev/null; do sleep 1; done',
-    'for g in "$@"; do kill -TERM -- "-$g" 2>/dev/null; done',
+    'parent=$1; dir=$2; shift 2',
+    'alive() {',
+    '  kill -0 "$parent" 2>/dev/null || return 1',
+    '  # a killed parent stays a zombie until its own parent reaps it',
+    '  if [ -r "/proc/$parent/stat" ]; then',
+    '    state=$(sed "s/.*) //" "/proc/$parent/stat" 2>/dev/null | cut -c1)',
+    '    [ "$state" != Z ] || return 1',
+    '  fi',
+    '}',
+    'while alive; do sleep 1; done',
+    'for g in "$@"; do kill -TERM "-$g" 2>/dev/null; done',
     'sleep 3',
-    'for g in "$@"; do kill -KILL -- "-$g" 2>/dev/null; done',
+    'for g in "$@"; do kill -KILL "-$g" 2>/dev/null; done',
+    '[ -n "$dir" ] && rm -rf "$dir"',
   ].join('\n');
-  const watchdog = spawn('sh', ['-c', script, 'idpbuilder-cluster-watchdog', String(process.pid), ...groups.map(String)], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const watchdog = spawn(
+    'sh',
+    ['-c', script, 'idpbuilder-cluster-watchdog', String(process.pid), dir, ...groups.map(String)],
+    { detached: true, stdio: 'ignore' },
+  );
   watchdog.unref();
+  if (watchdog.pid !== undefined) liveWatchdogs.add(watchdog.pid);
   return watchdog;
 }
 
@@ -262,11 +284,17 @@ async function stopServer(server: Server, graceMs = 10_000): Promise<void> {
   const pid = server.child.pid;
   if (pid === undefined) return;
   if (server.exitInfo() === undefined) {
+    // Keep the event loop alive until the exit is observed (the child was unref'd).
+    server.child.ref();
     killGroupSync(pid, 'SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       server.exited.then(() => false),
-      new Promise<boolean>((done) => setTimeout(() => done(true), graceMs).unref()),
+      new Promise<boolean>((done) => {
+        timer = setTimeout(() => done(true), graceMs);
+      }),
     ]);
+    clearTimeout(timer);
     if (timedOut) killGroupSync(pid, 'SIGKILL');
     await server.exited;
   }
@@ -394,6 +422,7 @@ async function startOnce(
   const [etcdClientPort, etcdPeerPort, apiPort] = (await freePorts(3)) as [number, number, number];
   const certDir = join(dir, 'certs');
   await mkdir(certDir, { recursive: true });
+  if (!keep) liveDirs.add(dir);
 
   // Service-account token signing key (the API server derives the public key from it).
   const { privateKey } = generateKeyPairSync('rsa', {
@@ -415,13 +444,13 @@ async function startOnce(
     'etcd',
     join(binDir, 'etcd'),
     [
-      '--name=default',
+      '--name=idpbuilder-test',
       `--data-dir=${join(dir, 'etcd-data')}`,
       `--listen-client-urls=${etcdUrl}`,
       `--advertise-client-urls=${etcdUrl}`,
       `--listen-peer-urls=${peerUrl}`,
       `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=default=${peerUrl}`,
+      `--initial-cluster=idpbuilder-test=${peerUrl}`,
       '--initial-cluster-state=new',
       '--unsafe-no-fsync=true',
       '--quota-backend-bytes=1073741824',
@@ -436,7 +465,10 @@ async function startOnce(
   const stopAll = async (): Promise<void> => {
     // API server first, so it does not log etcd connection errors on the way down.
     for (const s of [...servers].reverse()) await stopServer(s);
-    if (watchdog?.pid !== undefined) killGroupSync(watchdog.pid, 'SIGKILL');
+    if (watchdog?.pid !== undefined) {
+      killGroupSync(watchdog.pid, 'SIGKILL');
+      liveWatchdogs.delete(watchdog.pid);
+    }
   };
 
   try {
@@ -468,7 +500,7 @@ async function startOnce(
       join(dir, 'kube-apiserver.log'),
     );
     servers.push(apiServer);
-    watchdog = startWatchdog(servers.map((s) => s.child.pid as number));
+    watchdog = startWatchdog(servers.map((s) => s.child.pid as number), keep ? '' : dir);
 
     await waitFor('kube-apiserver /readyz', servers, deadline, async () => {
       const { status } = await probe(`${server}/readyz`, token);
@@ -503,6 +535,7 @@ async function startOnce(
       stop: () => {
         stopped ??= (async () => {
           await stopAll();
+          liveDirs.delete(dir);
           if (!keep) await rm(dir, { recursive: true, force: true });
         })();
         return stopped;
@@ -510,6 +543,7 @@ async function startOnce(
     };
   } catch (error) {
     await stopAll();
+    liveDirs.delete(dir); // keep the logs of a failed start
     const message = error instanceof Error ? error.message : String(error);
     const logs = servers
       .map((s) => `--- ${s.name} (${s.logFile}), last lines:\n${tail(s.logFile)}`)

@@ -119,13 +119,45 @@ export async function installCrdFiles(kube: Client, files: string[]): Promise<vo
   );
 }
 
-export const installProjectCrds = (kube: Client): Promise<void> => installCrdFiles(kube, yamlFiles(crdsDir()));
+/**
+ * Installs the project's CRDs file by file, tolerating files the server rejects (crds.test.ts
+ * reports those), so tests of the other kinds still run. Returns the rejected files' errors.
+ */
+export async function installProjectCrds(kube: Client): Promise<string[]> {
+  const errors: string[] = [];
+  for (const file of yamlFiles(crdsDir())) {
+    try {
+      await installCrdFiles(kube, [file]);
+    } catch (error) {
+      errors.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (errors.length > 0) {
+    process.stderr.write(`warning: ${errors.length} CRD file(s) in ${crdsDir()} were rejected; see crds.test.ts\n`);
+  }
+  return errors;
+}
 export const installThirdPartyCrds = (kube: Client): Promise<void> =>
   installCrdFiles(kube, yamlFiles(thirdPartyCrdsDir));
 
-/** kind -> { plural, scope } from the project's CRDs. */
-export function projectKinds(): Map<string, { group: string; plural: string; namespaced: boolean; versions: string[] }> {
-  const kinds = new Map<string, { group: string; plural: string; namespaced: boolean; versions: string[] }>();
+export interface ProjectKind {
+  group: string;
+  plural: string;
+  namespaced: boolean;
+  /** Served versions. */
+  versions: string[];
+  /** The enum of status.phase in the storage version's schema, if it has one. */
+  phaseEnum?: string[];
+}
+
+interface CrdSchemaNode {
+  properties?: Record<string, CrdSchemaNode>;
+  enum?: unknown[];
+}
+
+/** group/kind -> what the tests need to know, from the project's CRDs. */
+export function projectKinds(): Map<string, ProjectKind> {
+  const kinds = new Map<string, ProjectKind>();
   for (const file of yamlFiles(crdsDir())) {
     for (const crd of readObjects(file)) {
       if (crd.kind !== 'CustomResourceDefinition') continue;
@@ -133,14 +165,19 @@ export function projectKinds(): Map<string, { group: string; plural: string; nam
         group: string;
         scope: string;
         names: { kind: string; plural: string };
-        versions?: { name: string; served?: boolean }[];
+        versions?: { name: string; served?: boolean; storage?: boolean; schema?: { openAPIV3Schema?: CrdSchemaNode } }[];
       };
-      kinds.set(`${spec.group}/${spec.names.kind}`, {
+      const versions = spec.versions ?? [];
+      const storage = versions.find((v) => v.storage) ?? versions[0];
+      const phase = storage?.schema?.openAPIV3Schema?.properties?.status?.properties?.phase;
+      const info: ProjectKind = {
         group: spec.group,
         plural: spec.names.plural,
         namespaced: spec.scope === 'Namespaced',
-        versions: (spec.versions ?? []).filter((v) => v.served !== false).map((v) => v.name),
-      });
+        versions: versions.filter((v) => v.served !== false).map((v) => v.name),
+      };
+      if (phase?.enum) info.phaseEnum = phase.enum.map(String);
+      kinds.set(`${spec.group}/${spec.names.kind}`, info);
     }
   }
   return kinds;

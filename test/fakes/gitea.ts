@@ -406,13 +406,19 @@ export class FakeGitea {
       const o = this.orgs.get(m[1].toLowerCase());
       if (!o) throw new HttpError(404, NOT_FOUND);
       if (!me.isAdmin && !o.ownerIds.has(me.id)) throw new HttpError(403, 'Given user is not allowed to create repository in organization.');
-      return sendJSON(res, 201, this.repoJSON(await this.createRepo(o.name, o.id, body)));
+      {
+        const r = await this.createRepo(o.name, o.id, body);
+        return sendJSON(res, 201, this.repoJSON(r, await this.isEmpty(r)));
+      }
     }
 
     if (p === '/user/repos' && method === 'POST') {
       const me = this.signedIn(auth);
       this.requireScopes(auth, method, 'user', 'repository');
-      return sendJSON(res, 201, this.repoJSON(await this.createRepo(me.login, me.id, body)));
+      {
+        const r = await this.createRepo(me.login, me.id, body);
+        return sendJSON(res, 201, this.repoJSON(r, await this.isEmpty(r)));
+      }
     }
 
     if ((m = p.match(/^\/admin\/users\/([^/]+)\/repos$/)) && method === 'POST') {
@@ -421,7 +427,10 @@ export class FakeGitea {
       if (!me.isAdmin) throw new HttpError(403, 'user should be the site admin');
       const u = this.users.get(m[1].toLowerCase());
       if (!u) throw new HttpError(404, NOT_FOUND);
-      return sendJSON(res, 201, this.repoJSON(await this.createRepo(u.login, u.id, body)));
+      {
+        const r = await this.createRepo(u.login, u.id, body);
+        return sendJSON(res, 201, this.repoJSON(r, await this.isEmpty(r)));
+      }
     }
 
     if ((m = p.match(/^\/repos\/([^/]+)\/([^/]+)$/)) && method === 'GET') {

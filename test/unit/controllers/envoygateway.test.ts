@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { envoyGatewayHooks as hooks } from '../../../src/controllers/envoygateway.js';
+import type { KubeObject, SyncResponse } from '../../../src/metacontroller/protocol.js';
+import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+
+const env = testEnv();
+const eg = (spec: Record<string, unknown> = {}, extra = {}) => parent('EnvoyGateway', 'envoy-gateway', { namespace: 'envoy-gateway-system', ...spec }, extra);
+const data = (res: SyncResponse) => byKind(res, 'ConfigMap')[0].data as Record<string, string>;
+const manifests = (res: SyncResponse) => parseAllDocuments(data(res)['manifests.yaml']).map((d) => d.toJS() as KubeObject);
+const OWNER = { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/envoygateway': 'envoy-gateway' };
+const PROXY_LABELS = { 'gateway.envoyproxy.io/owning-gateway-name': 'envoy-gateway', 'gateway.envoyproxy.io/owning-gateway-namespace': 'envoy-gateway-system' };
+
+/** What Envoy Gateway runs once installed: its controller and the proxy of our Gateway. */
+function world({ controllerReady = 1, proxyReady = 1, lb = '172.18.0.3' }: { controllerReady?: number; proxyReady?: number | null; lb?: string | null } = {}) {
+  const objects: KubeObject[] = [
+    withStatus({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'envoy-gateway', namespace: 'envoy-gateway-system' } }, { replicas: 1, readyReplicas: controllerReady }),
+  ];
+  if (proxyReady !== null) {
+    objects.push(
+      withStatus({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'envoy-envoy-gateway-system-envoy-gateway-1a2b3c4d', namespace: 'envoy-gateway-system', labels: PROXY_LABELS } }, { replicas: 1, readyReplicas: proxyReady }),
+      withStatus(
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'envoy-envoy-gateway-system-envoy-gateway-1a2b3c4d', namespace: 'envoy-gateway-system', labels: PROXY_LABELS } },
+        lb ? { loadBalancer: { ingress: [{ ip: lb }] } } : {},
+      ),
+    );
+  }
+  return toMap(objects);
+}
+
+describe('EnvoyGateway', () => {
+  it('first sync: the gateway-helm chart from OCI, then a GatewayClass and a Gateway applied by kubectl', () => {
+    const res = hooks.sync(syncRequest(eg()), env);
+    const [cm] = byKind(res, 'ConfigMap');
+    const [job] = byKind(res, 'Job');
+    expect(res.children).toHaveLength(2);
+    expect(cm.metadata.namespace).toBe('idpbuilder-system');
+    expect(job.metadata.name).toBe(cm.metadata.name);
+    expect(job.metadata.name).toMatch(/^envoy-gateway-install-[0-9a-f]{8}$/);
+    const script = data(res)['run.sh'];
+    expect(script).toContain(
+      'helm upgrade --install envoy-gateway oci://docker.io/envoyproxy/gateway-helm --version v1.9.0 --namespace envoy-gateway-system --create-namespace --values /config/values-0.yaml --wait --timeout 10m',
+    );
+    expect(script).toContain('kubectl apply --server-side --force-conflicts --field-manager=idpbuilder -f /config/manifests.yaml');
+    expect(parse(data(res)['values-0.yaml'])).toEqual({ config: { envoyGateway: { gateway: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } } } });
+    expect(manifests(res)).toEqual([
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'envoy', labels: OWNER }, spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' } },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'envoy-gateway', namespace: 'envoy-gateway-system', labels: OWNER },
+        spec: { gatewayClassName: 'envoy', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'All' } } }] },
+      },
+    ]);
+    expect(res.status.phase).toBe('Installing');
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing' });
+    expect(res.status).toMatchObject({ ingressClassName: 'envoy', gatewayClass: 'envoy', version: 'v1.9.0', installed: false });
+    expect(res.status.internalEndpoint).toBeUndefined();
+    expect(res.status.loadBalancerEndpoint).toBeUndefined();
+  });
+
+  it('maps config onto chart values and listeners (TLS, cross-namespace certificates, Service type) onto manifests', () => {
+    const res = hooks.sync(
+      syncRequest(
+        eg({
+          config: {
+            provider: { type: 'Kubernetes' },
+            gateway: { controllerName: 'example.com/eg' },
+            resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+            deployment: { replicas: 2, resources: { limits: { memory: '512Mi' } } },
+          },
+          gatewayClass: { name: 'platform', isDefault: true },
+          serviceType: 'NodePort',
+          listeners: [
+            { name: 'http', protocol: 'HTTP', port: 8080, tls: { mode: 'Terminate' } },
+            { name: 'https', protocol: 'HTTPS', port: 443, hostname: '*.cnoe.localtest.me', tls: { mode: 'Terminate', certificateRefs: [{ name: 'platform-tls', namespace: 'idpbuilder-system' }, { name: 'local-tls' }] } },
+            { name: 'tls', protocol: 'TLS', port: 8443, tls: { mode: 'Passthrough' } },
+          ],
+          values: { deployment: { envoyGateway: { imagePullPolicy: 'Always' } } },
+        }),
+      ),
+      env,
+    );
+    expect(parse(data(res)['values-0.yaml'])).toEqual({
+      deployment: { replicas: 2, envoyGateway: { resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } }, imagePullPolicy: 'Always' } },
+      config: { envoyGateway: { gateway: { controllerName: 'example.com/eg' }, provider: { type: 'Kubernetes' } } },
+    });
+    // a non-default class gets its own release (gateway-helm names cluster RBAC after the release)
+    expect(data(res)['run.sh']).toContain('helm upgrade --install envoy-gateway-platform oci://docker.io/envoyproxy/gateway-helm');
+    const [proxy, cls, grant, gateway] = manifests(res);
+    expect(proxy).toEqual({
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyProxy',
+      metadata: { name: 'envoy-gateway', namespace: 'envoy-gateway-system', labels: OWNER },
+      spec: { provider: { type: 'Kubernetes', kubernetes: { envoyService: { type: 'NodePort' } } } },
+    });
+    expect(cls.spec).toEqual({ controllerName: 'example.com/eg' });
+    expect(cls.metadata).toEqual({ name: 'platform', labels: OWNER });
+    expect(grant).toEqual({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'envoy-gateway-envoy-gateway-system-certificates', namespace: 'idpbuilder-system', labels: OWNER },
+      spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'envoy-gateway-system' }], to: [{ group: '', kind: 'Secret', name: 'platform-tls' }] },
+    });
+    const all = { namespaces: { from: 'All' } };
+    expect(gateway.spec).toEqual({
+      gatewayClassName: 'platform',
+      infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'envoy-gateway' } },
+      listeners: [
+        { name: 'http', protocol: 'HTTP', port: 8080, allowedRoutes: all },
+        {
+          name: 'https',
+          protocol: 'HTTPS',
+          port: 443,
+          hostname: '*.cnoe.localtest.me',
+          tls: {
+            mode: 'Terminate',
+            certificateRefs: [
+              { group: '', kind: 'Secret', name: 'platform-tls', namespace: 'idpbuilder-system' },
+              { group: '', kind: 'Secret', name: 'local-tls', namespace: 'envoy-gateway-system' },
+            ],
+          },
+          allowedRoutes: all,
+        },
+        { name: 'tls', protocol: 'TLS', port: 8443, tls: { mode: 'Passthrough' }, allowedRoutes: all },
+      ],
+    });
+    expect(res.status).toMatchObject({ ingressClassName: 'platform', gatewayClass: 'platform' });
+  });
+
+  it('the class shorthand names the GatewayClass and derives its own controllerName', () => {
+    const res = hooks.sync(syncRequest(eg({ namespace: 'envoy-gateway-internal', class: 'envoy-internal', serviceType: 'ClusterIP' })), env);
+    const cls = manifests(res).find((m) => m.kind === 'GatewayClass')!;
+    expect(cls.metadata.name).toBe('envoy-internal');
+    expect(cls.spec).toEqual({ controllerName: 'gateway.envoyproxy.io/gatewayclass-controller-envoy-internal' });
+    expect(parse(data(res)['values-0.yaml']).config.envoyGateway.gateway.controllerName).toBe('gateway.envoyproxy.io/gatewayclass-controller-envoy-internal');
+    expect(data(res)['run.sh']).toContain('helm upgrade --install envoy-gateway-envoy-internal oci://docker.io/envoyproxy/gateway-helm --version v1.9.0 --namespace envoy-gateway-internal');
+    expect(res.status.ingressClassName).toBe('envoy-internal');
+  });
+
+  it('install succeeded: Ready, with the Envoy proxy Service as endpoints and the gateway addresses', () => {
+    const req = syncRequest(eg());
+    const first = hooks.sync(req, env);
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world()), testEnv('2026-01-01T00:05:00Z'));
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Available', lastTransitionTime: '2026-01-01T00:05:00Z' });
+    expect(res.status).toMatchObject({
+      installed: true,
+      ingressClassName: 'envoy',
+      gatewayClass: 'envoy',
+      loadBalancerEndpoint: 'http://172.18.0.3',
+      internalEndpoint: 'http://envoy-envoy-gateway-system-envoy-gateway-1a2b3c4d.envoy-gateway-system.svc.cluster.local',
+      gateway: { ready: true, addresses: [{ type: 'IPAddress', value: '172.18.0.3' }] },
+    });
+    const again = hooks.sync(next(req, res, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world()), testEnv('2026-01-01T09:00:00Z'));
+    expect(JSON.stringify(again)).toBe(JSON.stringify(res));
+  });
+
+  it('endpoints carry the listener port when it is not the default', () => {
+    const req = syncRequest(eg({ listeners: [{ name: 'web', protocol: 'HTTP', port: 8080 }] }));
+    const first = hooks.sync(req, env);
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world({ lb: null })), env);
+    expect(res.status.internalEndpoint).toBe('http://envoy-envoy-gateway-system-envoy-gateway-1a2b3c4d.envoy-gateway-system.svc.cluster.local:8080');
+    expect(res.status.loadBalancerEndpoint).toBeUndefined();
+    expect(res.status.gateway).toEqual({ ready: true });
+  });
+
+  it('is not Ready while the controller, or the proxy of its Gateway, is not ready or not there yet', () => {
+    const req = syncRequest(eg());
+    const installed = (related: ReturnType<typeof world>) => hooks.sync(next(req, hooks.sync(req, env), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), related), env);
+    const noController = installed(world({ controllerReady: 0 }));
+    expect(noController.status.phase).toBe('Installing');
+    expect(condition(noController)).toMatchObject({ status: 'False', reason: 'ControllerNotReady', message: 'deployment envoy-gateway-system/envoy-gateway has no ready replica' });
+    const proxyDown = installed(world({ proxyReady: 0 }));
+    expect(condition(proxyDown).reason).toBe('GatewayNotReady');
+    expect(proxyDown.status.gateway).toEqual({ ready: false, addresses: [{ type: 'IPAddress', value: '172.18.0.3' }] });
+    const noProxy = installed(world({ proxyReady: null }));
+    expect(condition(noProxy)).toMatchObject({ reason: 'GatewayPending', message: 'waiting for Envoy Gateway to deploy the proxy of gateway envoy-gateway-system/envoy-gateway' });
+    expect(noProxy.status.gateway).toBeUndefined();
+    expect(noProxy.status.installed).toBe(true);
+  });
+
+  it('install failed: the message surfaces in status', () => {
+    const req = syncRequest(eg());
+    const first = hooks.sync(req, env);
+    const jobName = byKind(first, 'Job')[0].metadata.name;
+    const pods = toMap([
+      withStatus(
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${jobName}-x1`, namespace: 'idpbuilder-system', labels: { 'batch.kubernetes.io/job-name': jobName } } },
+        { containerStatuses: [{ state: { terminated: { exitCode: 1, message: 'Error: failed to download "oci://docker.io/envoyproxy/gateway-helm"' } } }] },
+      ),
+    ]);
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), pods), env);
+    expect(res.status.phase).toBe('Failed');
+    expect(condition(res)).toMatchObject({
+      status: 'False',
+      reason: 'InstallFailed',
+      message: 'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: failed to download "oci://docker.io/envoyproxy/gateway-helm"',
+    });
+    expect(condition(res, 'Degraded').status).toBe('True');
+    expect(byKind(res, 'Job')[0].metadata.name).toBe(jobName);
+  });
+
+  it('spec change: a new Job (and ConfigMap), the old one dropped', () => {
+    const req = syncRequest(eg());
+    const first = hooks.sync(req, env);
+    const changed = { ...next(req, first, jobSucceeded), parent: eg({ listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] }) };
+    const res = hooks.sync(changed, env);
+    const old = byKind(first, 'Job')[0].metadata.name;
+    expect(res.children.map((c) => c.metadata.name)).not.toContain(old);
+    expect(byKind(res, 'Job')).toHaveLength(1);
+    expect(byKind(res, 'ConfigMap')).toHaveLength(1);
+    expect(byKind(res, 'Job')[0].metadata.name).not.toBe(old);
+    expect(res.status.phase).toBe('Installing');
+  });
+
+  it('finalize with Delete removes the manifests, then uninstalls the release; finalized only once that succeeded', () => {
+    const req = syncRequest(eg());
+    const installed = next(req, hooks.sync(req, env), jobSucceeded);
+    const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
+    expect(f1.finalized).toBe(false);
+    expect(byKind(f1, 'Job')[0].metadata.name).toMatch(/^envoy-gateway-uninstall-[0-9a-f]{8}$/);
+    const script = data(f1)['run.sh'];
+    const del = script.indexOf('kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml');
+    const un = script.indexOf("helm uninstall envoy-gateway --namespace envoy-gateway-system --wait --ignore-not-found --timeout 10m");
+    expect(del).toBeGreaterThan(0);
+    expect(un).toBeGreaterThan(del);
+    expect(manifests(f1).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['GatewayClass/envoy', 'Gateway/envoy-gateway']);
+    expect(f1.status.phase).toBe('Deleting');
+    const installCMs = Object.values(installed.children!['ConfigMap.v1']);
+    const f2 = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobSucceeded(c) : c))]), finalizing: true }, env);
+    expect(f2.finalized).toBe(true);
+    expect(condition(f2).reason).toBe('Uninstalled');
+    const failed = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c) : c))]), finalizing: true }, env);
+    expect(failed.finalized).toBe(false);
+    expect(condition(failed).reason).toBe('UninstallFailed');
+  });
+
+  it('finalize with Retain is done at once and leaves the installation', () => {
+    const req = syncRequest(eg({ deletionPolicy: 'Retain' }));
+    const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
+    expect(res).toMatchObject({ finalized: true, children: [] });
+    expect(condition(res).reason).toBe('Retained');
+  });
+
+  it('relates only core objects: Job pods, the controller Deployment, and the proxy Service and Deployment by owning-gateway labels', () => {
+    const res = hooks.customize!({ parent: eg() }, env);
+    expect(res.relatedResources).toEqual([
+      { apiVersion: 'v1', resource: 'pods', namespace: 'idpbuilder-system', labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-envoy-gateway' } } },
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'envoy-gateway-system', names: ['envoy-gateway'] },
+      { apiVersion: 'v1', resource: 'services', namespace: 'envoy-gateway-system', labelSelector: { matchLabels: PROXY_LABELS } },
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'envoy-gateway-system', labelSelector: { matchLabels: PROXY_LABELS } },
+    ]);
+  });
+});

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { istioGatewayHooks as hooks } from '../../../src/controllers/istiogateway.js';
+import type { KubeObject, SyncResponse } from '../../../src/metacontroller/protocol.js';
+import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+
+const env = testEnv();
+const istio = (spec: Record<string, unknown> = {}, extra = {}) => parent('IstioGateway', 'istio-gateway', { namespace: 'istio-system', ...spec }, extra);
+const data = (res: SyncResponse) => byKind(res, 'ConfigMap')[0].data as Record<string, string>;
+const valuesOf = (res: SyncResponse, i: number) => parse(data(res)[`values-${i}.yaml`]);
+const manifests = (res: SyncResponse) => parseAllDocuments(data(res)['manifests.yaml']).map((d) => d.toJS() as KubeObject);
+const releases = (res: SyncResponse) => (JSON.parse(data(res)['releases.json']) as { name: string; namespace: string; chart: string; version?: string }[]).map((r) => `${r.name}:${r.chart}@${r.version}:${r.namespace}`);
+const OWNER = { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/istiogateway': 'istio-gateway' };
+const REPO = 'https://istio-release.storage.googleapis.com/charts';
+
+function world({ istiodReady = 1, gatewayReady = 1, lb = '172.18.0.4' }: { istiodReady?: number; gatewayReady?: number; lb?: string | null } = {}) {
+  return toMap([
+    withStatus(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'istiod', namespace: 'istio-system' },
+        spec: { template: { spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.30.3-distroless' }] } } },
+      } as KubeObject,
+      { replicas: 1, readyReplicas: istiodReady },
+    ),
+    withStatus({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istio-ingressgateway', namespace: 'istio-system' } }, { replicas: 1, readyReplicas: gatewayReady }),
+    withStatus({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-ingressgateway', namespace: 'istio-system' } }, lb ? { loadBalancer: { ingress: [{ ip: lb }] } } : {}),
+  ]);
+}
+
+describe('IstioGateway', () => {
+  it('first sync: istio-base, istiod and the gateway in order in one Job, then the IngressClass', () => {
+    const res = hooks.sync(syncRequest(istio()), env);
+    expect(res.children.map((c) => c.kind)).toEqual(['ConfigMap', 'Job']);
+    expect(byKind(res, 'Job')[0].metadata.name).toMatch(/^istio-gateway-install-[0-9a-f]{8}$/);
+    const script = data(res)['run.sh'];
+    const base = `helm upgrade --install istio-base base --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-0.yaml --wait --timeout 10m`;
+    const istiod = `helm upgrade --install istiod istiod --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-1.yaml --wait --timeout 10m`;
+    const gateway = `helm upgrade --install istio-ingressgateway gateway --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-2.yaml --wait --timeout 10m`;
+    expect(script.indexOf(base)).toBeGreaterThan(0);
+    expect(script.indexOf(istiod)).toBeGreaterThan(script.indexOf(base));
+    expect(script.indexOf(gateway)).toBeGreaterThan(script.indexOf(istiod));
+    expect(valuesOf(res, 0)).toEqual({ defaultRevision: 'default' });
+    expect(valuesOf(res, 1)).toEqual({ meshConfig: { ingressService: 'istio-ingressgateway', ingressSelector: 'ingressgateway' } });
+    expect(valuesOf(res, 2)).toEqual({});
+    expect(manifests(res)).toEqual([
+      { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'istio', labels: OWNER }, spec: { controller: 'istio.io/ingress-controller' } },
+    ]);
+    expect(res.status).toMatchObject({
+      phase: 'Installing',
+      installed: false,
+      ingressClassName: 'istio',
+      profile: 'default',
+      version: '1.30.3',
+      internalEndpoint: 'http://istio-ingressgateway.istio-system.svc.cluster.local',
+    });
+    expect(res.status.loadBalancerEndpoint).toBeUndefined();
+  });
+
+  it('maps the spec example: pilot resources, gateway Service, selector labels, mTLS and observability', () => {
+    const res = hooks.sync(
+      syncRequest(
+        istio({
+          profile: 'demo',
+          version: '1.24.0',
+          installMethod: { type: 'Helm', helm: { repository: REPO, chart: 'gateway', version: '1.24.0' } },
+          config: {
+            pilot: { resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } } },
+            gateways: {
+              'istio-ingressgateway': {
+                enabled: true,
+                type: 'NodePort',
+                ports: [
+                  { name: 'http', nodePort: 31080, port: 80 },
+                  { name: 'https', nodePort: 31443, port: 443 },
+                ],
+              },
+            },
+          },
+          gateway: { name: 'istio-ingressgateway', selector: { istio: 'ingressgateway' } },
+          mesh: { mtls: { mode: 'STRICT' }, observability: { tracing: true, metrics: false } },
+          values: { meshConfig: { accessLogFile: '/dev/stdout' } },
+        }),
+      ),
+      env,
+    );
+    // installMethod.helm gives repository and version to every Istio chart; its `chart` is ignored
+    expect(releases(res)).toEqual(['istio-base:base@1.24.0:istio-system', 'istiod:istiod@1.24.0:istio-system', 'istio-ingressgateway:gateway@1.24.0:istio-system']);
+    expect(valuesOf(res, 1)).toEqual({
+      profile: 'demo',
+      resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
+      meshConfig: { ingressService: 'istio-ingressgateway', ingressSelector: 'ingressgateway', enableTracing: true, enablePrometheusMerge: false, accessLogFile: '/dev/stdout' },
+    });
+    expect(valuesOf(res, 2)).toEqual({
+      service: {
+        type: 'NodePort',
+        ports: [
+          { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
+          { name: 'http', port: 80, protocol: 'TCP', targetPort: 80, nodePort: 31080 },
+          { name: 'https', port: 443, protocol: 'TCP', targetPort: 443, nodePort: 31443 },
+        ],
+      },
+      labels: { istio: 'ingressgateway' },
+    });
+    expect(manifests(res)).toContainEqual({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'istio-system', labels: OWNER },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
+    expect(res.status).toMatchObject({ profile: 'demo', version: '1.24.0' });
+  });
+
+  it('profiles: minimal and default set no profile value; ambient adds istio-cni and ztunnel before the gateway', () => {
+    expect(valuesOf(hooks.sync(syncRequest(istio({ profile: 'minimal' })), env), 1)).not.toHaveProperty('profile');
+    const ambient = hooks.sync(syncRequest(istio({ profile: 'ambient' })), env);
+    expect(releases(ambient)).toEqual([
+      'istio-base:base@1.30.3:istio-system',
+      'istiod:istiod@1.30.3:istio-system',
+      'istio-cni:cni@1.30.3:istio-system',
+      'ztunnel:ztunnel@1.30.3:istio-system',
+      'istio-ingressgateway:gateway@1.30.3:istio-system',
+    ]);
+    expect(valuesOf(ambient, 1).profile).toBe('ambient');
+    expect(valuesOf(ambient, 2)).toEqual({ profile: 'ambient' });
+  });
+
+  it('a named gateway in its own namespace, the serviceType shorthand, and extra gateways from config.gateways', () => {
+    const res = hooks.sync(
+      syncRequest(
+        istio({
+          namespace: 'mesh',
+          class: 'mesh',
+          serviceType: 'ClusterIP',
+          gateway: { name: 'edge', namespace: 'istio-ingress' },
+          config: { gateways: { internal: { type: 'ClusterIP' }, disabled: { enabled: false } } },
+        }),
+      ),
+      env,
+    );
+    expect(releases(res)).toEqual(['istio-base:base@1.30.3:mesh', 'istiod:istiod@1.30.3:mesh', 'edge:gateway@1.30.3:istio-ingress', 'internal:gateway@1.30.3:istio-ingress']);
+    expect(valuesOf(res, 0)).toEqual({ defaultRevision: 'default', global: { istioNamespace: 'mesh' } });
+    expect(valuesOf(res, 1)).toEqual({ global: { istioNamespace: 'mesh' }, meshConfig: { ingressClass: 'mesh', ingressService: 'edge', ingressSelector: 'edge' } });
+    expect(valuesOf(res, 2)).toEqual({ service: { type: 'ClusterIP' } });
+    expect(valuesOf(res, 3)).toEqual({ service: { type: 'ClusterIP' } });
+    expect(manifests(res)[0].metadata.name).toBe('mesh');
+    expect(res.status).toMatchObject({ ingressClassName: 'mesh', internalEndpoint: 'http://edge.istio-ingress.svc.cluster.local' });
+    expect(hooks.customize!({ parent: istio({ namespace: 'mesh', gateway: { name: 'edge', namespace: 'istio-ingress' } }) }, env).relatedResources.slice(1)).toEqual([
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'mesh', names: ['istiod'] },
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'istio-ingress', names: ['edge'] },
+      { apiVersion: 'v1', resource: 'services', namespace: 'istio-ingress', names: ['edge'] },
+    ]);
+  });
+
+  it('install succeeded: Ready, with control plane version, gateway addresses and endpoints', () => {
+    const req = syncRequest(istio());
+    const first = hooks.sync(req, env);
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world()), testEnv('2026-01-01T00:05:00Z'));
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Available', lastTransitionTime: '2026-01-01T00:05:00Z' });
+    expect(res.status).toMatchObject({
+      installed: true,
+      ingressClassName: 'istio',
+      loadBalancerEndpoint: 'http://172.18.0.4',
+      internalEndpoint: 'http://istio-ingressgateway.istio-system.svc.cluster.local',
+      profile: 'default',
+      controlPlane: { ready: true, version: '1.30.3' },
+      gateway: { ready: true, addresses: [{ type: 'IPAddress', value: '172.18.0.4' }] },
+    });
+    const again = hooks.sync(next(req, res, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world()), testEnv('2026-01-01T09:00:00Z'));
+    expect(JSON.stringify(again)).toBe(JSON.stringify(res));
+  });
+
+  it('is not Ready while istiod or the gateway has no ready replica', () => {
+    const req = syncRequest(istio());
+    const installed = (related: ReturnType<typeof world>) => hooks.sync(next(req, hooks.sync(req, env), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), related), env);
+    const cp = installed(world({ istiodReady: 0 }));
+    expect(cp.status.phase).toBe('Installing');
+    expect(condition(cp)).toMatchObject({ reason: 'ControlPlaneNotReady', message: 'deployment istio-system/istiod has no ready replica' });
+    expect(cp.status.controlPlane).toEqual({ ready: false, version: '1.30.3' });
+    const gw = installed(world({ gatewayReady: 0, lb: null }));
+    expect(condition(gw)).toMatchObject({ reason: 'GatewayNotReady', message: 'deployment istio-system/istio-ingressgateway has no ready replica' });
+    expect(gw.status.gateway).toEqual({ ready: false });
+    expect(gw.status.loadBalancerEndpoint).toBeUndefined();
+  });
+
+  it('install failed: the message surfaces in status', () => {
+    const req = syncRequest(istio());
+    const first = hooks.sync(req, env);
+    const jobName = byKind(first, 'Job')[0].metadata.name;
+    const pods = toMap([
+      withStatus(
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${jobName}-x1`, namespace: 'idpbuilder-system', labels: { 'batch.kubernetes.io/job-name': jobName } } },
+        { containerStatuses: [{ state: { terminated: { exitCode: 1, message: 'Error: UPGRADE FAILED: context deadline exceeded' } } }] },
+      ),
+    ]);
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), pods), env);
+    expect(res.status.phase).toBe('Failed');
+    expect(condition(res)).toMatchObject({
+      reason: 'InstallFailed',
+      message: 'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: UPGRADE FAILED: context deadline exceeded',
+    });
+    expect(byKind(res, 'Job')[0].metadata.name).toBe(jobName);
+  });
+
+  it('spec change: a new Job (and ConfigMap), the old one dropped', () => {
+    const req = syncRequest(istio());
+    const first = hooks.sync(req, env);
+    const res = hooks.sync({ ...next(req, first, jobSucceeded), parent: istio({ mesh: { mtls: { mode: 'STRICT' } } }) }, env);
+    const old = byKind(first, 'Job')[0].metadata.name;
+    expect(res.children.map((c) => c.metadata.name)).not.toContain(old);
+    expect(byKind(res, 'Job')).toHaveLength(1);
+    expect(res.status.phase).toBe('Installing');
+  });
+
+  it('finalize with Delete: manifests first, then every release in reverse order; finalized only once that succeeded', () => {
+    const req = syncRequest(istio({ mesh: { mtls: { mode: 'STRICT' } } }));
+    const installed = next(req, hooks.sync(req, env), jobSucceeded);
+    const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
+    expect(f1.finalized).toBe(false);
+    expect(byKind(f1, 'Job')[0].metadata.name).toMatch(/^istio-gateway-uninstall-[0-9a-f]{8}$/);
+    const lines = data(f1)['run.sh'].split('\n').filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
+    expect(lines).toEqual([
+      'kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml',
+      'helm uninstall istio-ingressgateway --namespace istio-system --wait --ignore-not-found --timeout 10m',
+      'helm uninstall istiod --namespace istio-system --wait --ignore-not-found --timeout 10m',
+      'helm uninstall istio-base --namespace istio-system --wait --ignore-not-found --timeout 10m',
+    ]);
+    expect(manifests(f1).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['IngressClass/istio', 'PeerAuthentication/default']);
+    const installCMs = Object.values(installed.children!['ConfigMap.v1']);
+    const f2 = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobSucceeded(c) : c))]), finalizing: true }, env);
+    expect(f2.finalized).toBe(true);
+    const failed = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c) : c))]), finalizing: true }, env);
+    expect(failed.finalized).toBe(false);
+    expect(condition(failed).reason).toBe('UninstallFailed');
+  });
+
+  it('finalize with Retain is done at once and leaves the installation', () => {
+    const req = syncRequest(istio({ deletionPolicy: 'Retain' }));
+    const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
+    expect(res).toMatchObject({ finalized: true, children: [] });
+    expect(condition(res).reason).toBe('Retained');
+  });
+
+  it('asks for its Job pods, istiod, and the gateway Deployment and Service', () => {
+    const res = hooks.customize!({ parent: istio() }, env);
+    expect(res.relatedResources).toEqual([
+      { apiVersion: 'v1', resource: 'pods', namespace: 'idpbuilder-system', labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-istio-gateway' } } },
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'istio-system', names: ['istiod'] },
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'istio-system', names: ['istio-ingressgateway'] },
+      { apiVersion: 'v1', resource: 'services', namespace: 'istio-system', names: ['istio-ingressgateway'] },
+    ]);
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runRender } from '../../src/cli/render.js';
+import { DEFAULT_PLATFORM_YAML } from '../../src/render/default-platform.js';
+import { Admission } from '../../src/api/validate.js';
+import { isDNS1123Label } from '../../src/kit/names.js';
+import type { KubeObject } from '../../src/metacontroller/protocol.js';
+import { EXAMPLES } from '../support/examples.js';
+
+const opts = { filename: [] as string[], recursive: false, assumeReady: false, output: 'json' as const, showSecrets: false };
+const items = (stdout: string) => (JSON.parse(stdout) as { items: KubeObject[] }).items;
+const ready = (o: KubeObject) => (o.status?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find((c) => c.type === 'Ready');
+
+describe('idpbuilder render (default platform)', () => {
+  const assumed = runRender({ ...opts, assumeReady: true });
+  const all = items(assumed.stdout);
+  const of = (kind: string) => all.filter((o) => o.kind === kind);
+
+  it('with --assume-ready: Platform Ready=True with its three providers listed ready', () => {
+    expect(assumed.code).toBe(0);
+    expect(assumed.stderr).toBe('');
+    const [platform] = of('Platform');
+    expect(ready(platform)).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
+    const p = platform.status.providers;
+    expect([...p.gitProviders, ...p.gateways, ...p.gitOpsProviders].map((x: any) => [x.kind, x.name, x.ready])).toEqual([
+      ['GiteaProvider', 'gitea', true],
+      ['NginxGateway', 'nginx', true],
+      ['ArgoCDProvider', 'argocd', true],
+    ]);
+  });
+
+  it('emits three install Jobs with their values ConfigMaps and the generated credential Secrets', () => {
+    const installJobs = of('Job').filter((j) => j.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install');
+    expect(installJobs.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual(['argocd-install', 'gitea-install', 'nginx-install']);
+    for (const j of installJobs) {
+      const cm = of('ConfigMap').find((c) => c.metadata.name === j.metadata.name);
+      expect(cm?.data?.['values-0.yaml'], j.metadata.name).toBeTruthy();
+    }
+    expect(of('Secret').map((s) => s.metadata.name).sort()).toEqual(['argocd-argocd-admin', 'gitea-gitea-admin']);
+    for (const s of of('Secret')) for (const v of Object.values(s.data!)) expect(Buffer.from(v, 'base64').toString()).toBe('REDACTED');
+  });
+
+  it('emits bootstrap GitRepositories with cloneURL, and Applications whose repoURL is that cloneURL', () => {
+    const repos = of('GitRepository');
+    expect(repos.map((r) => r.metadata.name).sort()).toEqual(['localdev-argocd', 'localdev-gitea', 'localdev-nginx']);
+    const apps = of('Application');
+    expect(apps).toHaveLength(3);
+    for (const r of repos) {
+      expect(r.status.cloneURL).toBe(`http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/${r.metadata.name}.git`);
+      const pkg = of('Package').find((p) => p.spec.source.gitRepository.name === r.metadata.name)!;
+      const app = apps.find((a) => a.metadata.name === pkg.metadata.name)!;
+      expect(app.spec.source.repoURL).toBe(r.status.cloneURL);
+    }
+  });
+
+  it('keeps every namespaced child in its parent namespace, with valid names', () => {
+    for (const o of all) {
+      expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('idpbuilder-system');
+      expect(isDNS1123Label(o.metadata.name), o.metadata.name).toBe(true);
+    }
+  });
+
+  it('computes statuses that our own schemas accept', () => {
+    const admission = new Admission();
+    for (const o of all.filter((x) => x.apiVersion.startsWith('idpbuilder.cnoe.io/'))) {
+      const r = admission.admit(o);
+      expect(r.outcome === 'invalid' ? r.problems : [], `${o.kind}/${o.metadata.name}`).toEqual([]);
+    }
+  });
+
+  it('is byte-identical from run to run, in yaml too', () => {
+    expect(runRender({ ...opts, assumeReady: true }).stdout).toBe(assumed.stdout);
+    const y1 = runRender({ ...opts, output: 'yaml' });
+    expect(runRender({ ...opts, output: 'yaml' }).stdout).toBe(y1.stdout);
+    expect(parseAllDocuments(y1.stdout).length).toBeGreaterThan(5);
+  });
+
+  it('without --assume-ready: Platform Progressing, providers Installing, no Application yet', () => {
+    const r = runRender(opts);
+    const objs = items(r.stdout);
+    const platform = objs.find((o) => o.kind === 'Platform')!;
+    expect(platform.status.phase).toBe('Progressing');
+    expect(ready(platform)).toMatchObject({ status: 'False', reason: 'WaitingForProviders' });
+    for (const p of objs.filter((o) => /Provider$|Gateway$/.test(o.kind))) expect(p.status.phase, p.kind).toBe('Installing');
+    expect(objs.filter((o) => o.kind === 'Application' || o.kind === 'GitRepository' || o.kind === 'Package')).toEqual([]);
+  });
+
+  it('renders the built-in platform, which is the spec appendix A example', () => {
+    const fromFile = parseAllDocuments(readFileSync(join(EXAMPLES, 'default-platform.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(parseAllDocuments(DEFAULT_PLATFORM_YAML).map((d) => d.toJS())).toEqual(fromFile);
+  });
+
+  it('shows generated secret values only when asked', () => {
+    const r = runRender({ ...opts, showSecrets: true });
+    const secret = items(r.stdout).find((o) => o.kind === 'Secret' && o.metadata.name === 'gitea-gitea-admin')!;
+    expect(Buffer.from(secret.data!.password, 'base64').toString()).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(Buffer.from(secret.data!.username, 'base64').toString()).toBe('giteaAdmin');
+  });
+
+  it('refuses invalid input with the offending field', () => {
+    const r = runRender({ ...opts, filename: [join(EXAMPLES, 'invalid', 'github-app-without-appauth.yaml')] });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('GitHubProvider/github-app: .spec.appAuth: authType app requires appAuth');
+  });
+});
