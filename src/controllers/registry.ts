@@ -11,6 +11,9 @@ import { argoCDProviderHooks } from './argocdprovider.js';
 import { gitRepositoryHooks } from './gitrepository.js';
 import { packageHooks } from './package.js';
 import { platformHooks } from './platform.js';
+import { envoyGatewayHooks } from './envoygateway.js';
+import { istioGatewayHooks } from './istiogateway.js';
+import { fluxProviderHooks } from './fluxprovider.js';
 
 function kind(name: string): KindDef {
   const def = KIND_BY_NAME.get(name);
@@ -25,6 +28,9 @@ const HOOKS: Partial<Record<string, Hooks>> = {
   Platform: platformHooks,
   GiteaProvider: giteaProviderHooks,
   NginxGateway: nginxGatewayHooks,
+  EnvoyGateway: envoyGatewayHooks,
+  IstioGateway: istioGatewayHooks,
+  FluxProvider: fluxProviderHooks,
   ArgoCDProvider: argoCDProviderHooks,
   GitRepository: gitRepositoryHooks,
   Package: packageHooks,

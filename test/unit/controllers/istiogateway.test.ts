@@ -154,6 +154,21 @@ describe('IstioGateway', () => {
     ]);
   });
 
+  it('a gateway name that would overwrite another Istio release blocks the install; what is installed is kept', () => {
+    const first = hooks.sync(syncRequest(istio({ config: { gateways: { istiod: { type: 'ClusterIP' } } } })), env);
+    expect(first.children).toEqual([]);
+    expect(first.status).toMatchObject({ phase: 'Pending', installed: false });
+    expect(condition(first)).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: 'gateway names collide with another Istio release in istio-system: istiod' });
+    // a spec change to a bad name after a good install: the installed Job and ConfigMap stay
+    const req = syncRequest(istio());
+    const installed = next(req, hooks.sync(req, env), jobSucceeded);
+    const res = hooks.sync({ ...installed, parent: istio({ gateway: { name: 'istio-base' } }) }, env);
+    expect(res.children.map((c) => c.metadata.name).sort()).toEqual(Object.values(installed.children!).flatMap((g) => Object.values(g).map((o) => o.metadata.name)).sort());
+    expect(condition(res).reason).toBe('InvalidSpec');
+    // in another namespace the same name is a different release
+    expect(hooks.sync(syncRequest(istio({ gateway: { name: 'istiod', namespace: 'istio-ingress' } })), env).status.phase).toBe('Installing');
+  });
+
   it('install succeeded: Ready, with control plane version, gateway addresses and endpoints', () => {
     const req = syncRequest(istio());
     const first = hooks.sync(req, env);

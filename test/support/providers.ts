@@ -1,0 +1,91 @@
+/** Helpers shared by the provider / consumer hook tests: provider duck objects, Secrets, name checks. */
+import { expect } from 'vitest';
+import { parse } from 'yaml';
+import type { KubeObject, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
+import type { HookEnv } from '../../src/controllers/types.js';
+import { jobSucceeded, next } from './world.js';
+
+export const NS = 'idpbuilder-system';
+export const API = 'idpbuilder.cnoe.io/v1alpha2';
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Every child: a DNS-1123 label of at most 63 characters, in the parent's namespace. */
+export function expectValidChildren(res: SyncResponse, namespace = NS): void {
+  for (const c of res.children) {
+    expect(c.metadata.name, `${c.kind} name`).toMatch(DNS1123_LABEL);
+    expect(c.metadata.name.length, `${c.kind} ${c.metadata.name} length`).toBeLessThanOrEqual(63);
+    expect(c.metadata.namespace, `${c.kind} ${c.metadata.name} namespace`).toBe(namespace);
+  }
+}
+
+/** No two children share kind and name (Metacontroller rejects such an answer). */
+export function childKeys(res: SyncResponse): string[] {
+  return res.children.map((c) => `${c.kind}/${c.metadata.name}`);
+}
+
+export function names(res: SyncResponse, kind?: string): string[] {
+  return res.children.filter((c) => !kind || c.kind === kind).map((c) => c.metadata.name);
+}
+
+/** The decoded data of a Secret object. */
+export function secretData(secret: KubeObject | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries((secret?.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return out;
+}
+
+export function userSecret(name: string, data: Record<string, string>, namespace = NS): KubeObject {
+  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: encoded } as KubeObject;
+}
+
+export function cmData(obj: KubeObject): Record<string, string> {
+  return (obj.data ?? {}) as Record<string, string>;
+}
+
+export function values(cm: KubeObject, i = 0): Record<string, any> {
+  return parse(cmData(cm)[`values-${i}.yaml`]);
+}
+
+export function readyCondition(reason = 'Available', message = 'ok') {
+  return { type: 'Ready', status: 'True', reason, message, lastTransitionTime: '2026-01-01T00:00:00Z' };
+}
+
+/** An object of our group with a duck-typed status and a Ready condition. */
+export function provider(kind: string, name: string, status: Record<string, unknown> = {}, opts: { ready?: boolean; namespace?: string; generation?: number; phase?: string } = {}): KubeObject {
+  const ready = opts.ready ?? true;
+  const generation = opts.generation ?? 1;
+  return {
+    apiVersion: API,
+    kind,
+    metadata: { name, namespace: opts.namespace ?? NS, generation, uid: `uid-${name}` },
+    spec: {},
+    status: {
+      phase: opts.phase ?? (ready ? 'Ready' : 'Installing'),
+      observedGeneration: generation,
+      conditions: [ready ? readyCondition() : { type: 'Ready', status: 'False', reason: 'Installing', message: 'install job running', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      ...status,
+    },
+  } as KubeObject;
+}
+
+export const giteaDuck = (ns = NS) => ({
+  endpoint: 'https://gitea.cnoe.localtest.me',
+  internalEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
+  credentialsSecretRef: { name: 'gitea-gitea-token', namespace: ns, key: 'token' },
+});
+
+/** Runs Job children to success until nothing changes (at most `rounds` syncs). */
+export function settle(sync: (req: SyncRequest, env: HookEnv) => SyncResponse, req: SyncRequest, env: HookEnv, rounds = 4): { req: SyncRequest; res: SyncResponse } {
+  let res = sync(req, env);
+  for (let i = 0; i < rounds; i++) {
+    req = next(req, res, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o));
+    res = sync(req, env);
+  }
+  return { req, res };
+}
+
+/** The status, serialised: what a search for leaked values runs over. */
+export function statusText(res: SyncResponse): string {
+  return JSON.stringify(res.status);
+}

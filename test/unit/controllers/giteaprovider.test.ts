@@ -1,0 +1,384 @@
+import { describe, expect, it } from 'vitest';
+import { giteaProviderHooks as hooks } from '../../../src/controllers/giteaprovider.js';
+import type { KubeObject, SyncRequest } from '../../../src/metacontroller/protocol.js';
+import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+import { cmData, expectValidChildren, names, NS, provider, secretData, statusText, userSecret, values } from '../../support/providers.js';
+
+const env = testEnv();
+const gitea = (spec: Record<string, unknown> = {}, extra = {}) => parent('GiteaProvider', 'gitea', spec, extra);
+const succeed = (o: KubeObject) => (o.kind === 'Job' ? jobSucceeded(o) : o);
+const installJob = (o: KubeObject) => o.kind === 'Job' && o.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install';
+const bootstrapJob = (o: KubeObject) => o.kind === 'Job' && o.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'bootstrap';
+
+/** install Job succeeded, bootstrap Job not yet observed. */
+function installed(spec: Record<string, unknown> = {}, related = {}) {
+  const req = syncRequest(gitea(spec), {}, related);
+  const first = hooks.sync(req, testEnv());
+  const req2 = next(req, first, succeed);
+  return { req: req2, res: hooks.sync(req2, testEnv()), first };
+}
+
+/** install and bootstrap Jobs succeeded: Ready. */
+function ready(spec: Record<string, unknown> = {}, related = {}) {
+  const { req, res } = installed(spec, related);
+  const req3 = next(req, res, succeed);
+  return { req: req3, res: hooks.sync(req3, testEnv()) };
+}
+
+describe('GiteaProvider', () => {
+  it('first sync: admin Secret, values ConfigMap and install Job; no bootstrap Job yet; git provider duck status', () => {
+    const res = hooks.sync(syncRequest(gitea()), env);
+    expect(res.children.map((c) => `${c.kind}/${c.metadata.name}`)).toEqual([
+      'Secret/gitea-gitea-admin',
+      expect.stringMatching(/^ConfigMap\/gitea-install-[0-9a-f]{8}$/),
+      expect.stringMatching(/^Job\/gitea-install-[0-9a-f]{8}$/),
+    ]);
+    expectValidChildren(res);
+    const [cm] = byKind(res, 'ConfigMap');
+    const [job] = byKind(res, 'Job');
+    expect(job.metadata.name).toBe(cm.metadata.name);
+    expect(cmData(cm)['run.sh']).toContain(
+      'helm upgrade --install gitea gitea --repo https://dl.gitea.com/charts/ --version 12.1.2 --namespace gitea --create-namespace --values /config/values-0.yaml --set-file gitea.admin.password=/secrets/gitea-gitea-admin/password --wait --timeout 10m',
+    );
+    const v = values(cm);
+    expect(v.gitea.admin).toEqual({ username: 'giteaAdmin', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'keepUpdated' });
+    expect(v.gitea.config.database).toEqual({ DB_TYPE: 'sqlite3' });
+    expect(v.gitea.config.server).toEqual({ DOMAIN: 'gitea.cnoe.localtest.me', ROOT_URL: 'https://gitea.cnoe.localtest.me/' });
+    expect(v.ingress).toEqual({
+      enabled: true,
+      className: 'nginx',
+      annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' },
+      hosts: [{ host: 'gitea.cnoe.localtest.me', paths: [{ path: '/', pathType: 'Prefix' }] }],
+      tls: [{ hosts: ['gitea.cnoe.localtest.me'] }],
+    });
+    expect(v.postgresql).toEqual({ enabled: false });
+    expect(v.persistence).toEqual({ enabled: true, size: '5Gi' });
+    // the install Job mounts the admin Secret (the password goes in with --set-file)
+    const pod = (job.spec as any).template.spec;
+    expect(pod.containers[0].command).toEqual(['/bin/sh', '/config/run.sh']);
+    expect(pod.volumes).toContainEqual({ name: 'secret-0', secret: { secretName: 'gitea-gitea-admin' } });
+    expect(res.status).toMatchObject({
+      phase: 'Installing',
+      endpoint: 'https://gitea.cnoe.localtest.me',
+      internalEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
+      credentialsSecretRef: { name: 'gitea-gitea-token', namespace: NS, key: 'token' },
+      version: '1.24.3',
+      adminUser: { username: 'giteaAdmin' },
+      installed: false,
+      installation: { configMap: cm.metadata.name, job: job.metadata.name },
+      observedGeneration: 1,
+    });
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing', message: 'install job created', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    expect(secretData(byKind(res, 'Secret')[0])).toEqual({ username: 'giteaAdmin', password: expect.stringMatching(/^[A-Za-z0-9]{40}$/) });
+  });
+
+  it('path routing, a gateway and a custom admin: endpoint, ingress and ROOT_URL follow', () => {
+    const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'edge-nginx' })]);
+    const res = hooks.sync(
+      syncRequest(
+        gitea({
+          namespace: 'git',
+          adminUser: { username: 'root', email: 'root@example.com' },
+          routing: { domain: 'idp.example.com', usePathRouting: true, protocol: 'https', port: 8443, gatewayRef: { kind: 'NginxGateway', name: 'edge' } },
+        }),
+        {},
+        related,
+      ),
+      env,
+    );
+    const v = values(byKind(res, 'ConfigMap')[0]);
+    expect(v.gitea.config.server).toEqual({ DOMAIN: 'idp.example.com', ROOT_URL: 'https://idp.example.com:8443/gitea/' });
+    expect(v.gitea.admin).toMatchObject({ username: 'root', email: 'root@example.com' });
+    expect(v.ingress.className).toBe('edge-nginx');
+    expect(v.ingress.hosts).toEqual([{ host: 'idp.example.com', paths: [{ path: '/gitea(/|$)(.*)', pathType: 'ImplementationSpecific' }] }]);
+    expect(res.status).toMatchObject({
+      endpoint: 'https://idp.example.com:8443/gitea',
+      internalEndpoint: 'http://gitea-http.git.svc.cluster.local:3000',
+      adminUser: { username: 'root' },
+    });
+    expect(secretData(byKind(res, 'Secret')[0]).username).toBe('root');
+  });
+
+  it('install succeeded: the bootstrap Job appears (organizations, token Secret) and Ready waits for it', () => {
+    const { res, first } = installed();
+    expectValidChildren(res);
+    const installName = byKind(first, 'Job')[0].metadata.name;
+    const boot = res.children.filter(bootstrapJob);
+    expect(boot).toHaveLength(1);
+    expect(boot[0].metadata.name).toMatch(/^gitea-bootstrap-[0-9a-f]{8}$/);
+    expect(names(res, 'Job')).toEqual([installName, boot[0].metadata.name]);
+    const c = (boot[0].spec as any).template.spec.containers[0];
+    expect(c.command).toEqual(['idpbuilder', 'job', 'gitea-bootstrap', '--config', '/config/config.json']);
+    expect(c.env).toContainEqual({ name: 'GITEA_PASSWORD', valueFrom: { secretKeyRef: { name: 'gitea-gitea-admin', key: 'password' } } });
+    expect(c.env).toContainEqual({ name: 'GITEA_USERNAME', valueFrom: { secretKeyRef: { name: 'gitea-gitea-admin', key: 'username' } } });
+    const bootCm = byKind(res, 'ConfigMap').find((o) => o.metadata.name === boot[0].metadata.name)!;
+    expect(JSON.parse(cmData(bootCm)['config.json'])).toEqual({
+      endpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
+      organizations: [{ name: 'idpbuilder', description: 'idpbuilder repositories' }],
+      tokenName: 'idpbuilder',
+      tokenSecret: {
+        namespace: NS,
+        name: 'gitea-gitea-token',
+        labels: { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/giteaprovider': 'gitea', 'idpbuilder.cnoe.io/role': 'credentials' },
+        ownerReference: { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GiteaProvider', name: 'gitea', uid: 'uid-gitea' },
+      },
+      timeoutSeconds: 600,
+    });
+    expect(res.status).toMatchObject({ phase: 'Installing', installed: true });
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Bootstrap', message: 'bootstrap job created' });
+  });
+
+  it('install running: no bootstrap Job, still Installing', () => {
+    const req = syncRequest(gitea());
+    const res = hooks.sync(next(req, hooks.sync(req, testEnv()), (o) => (o.kind === 'Job' ? jobRunning(o) : o)), testEnv());
+    expect(res.children.filter(bootstrapJob)).toEqual([]);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing', message: 'install job running' });
+  });
+
+  it('install and bootstrap succeeded: Ready=True, reason Available', () => {
+    const { res } = ready();
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Available', message: 'GiteaProvider is installed and available' });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(condition(res, 'Progressing').status).toBe('False');
+    expect(res.status.installed).toBe(true);
+    expect(res.children.map((c) => c.kind)).toEqual(['Secret', 'ConfigMap', 'Job', 'ConfigMap', 'Job']);
+  });
+
+  it('organizations from the spec go to the bootstrap config', () => {
+    const { res } = installed({ organizations: [{ name: 'platform' }, { name: 'apps', description: 'applications' }] });
+    const bootCm = byKind(res, 'ConfigMap').find((o) => o.metadata.name.startsWith('gitea-bootstrap-'))!;
+    expect(JSON.parse(cmData(bootCm)['config.json']).organizations).toEqual([{ name: 'platform' }, { name: 'apps', description: 'applications' }]);
+  });
+
+  it('install failed: phase Failed, Ready=False with the Job failure message, no bootstrap Job', () => {
+    const req = syncRequest(gitea());
+    const first = hooks.sync(req, testEnv());
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o, 'Job was active longer than specified deadline') : o)), testEnv());
+    expect(res.status.phase).toBe('Failed');
+    expect(condition(res)).toMatchObject({
+      status: 'False',
+      reason: 'InstallFailed',
+      message: 'install job failed: BackoffLimitExceeded: Job was active longer than specified deadline',
+    });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'InstallFailed' });
+    expect(res.children.filter(bootstrapJob)).toEqual([]);
+    expect(names(res, 'Job')).toEqual(names(first, 'Job'));
+  });
+
+  it('bootstrap failed: phase Failed with reason BootstrapFailed', () => {
+    const { req, res } = installed();
+    const out = hooks.sync(next(req, res, (o) => (bootstrapJob(o) ? jobFailed(o, 'gitea API unreachable') : succeed(o))), testEnv());
+    expect(out.status.phase).toBe('Failed');
+    expect(condition(out)).toMatchObject({ status: 'False', reason: 'BootstrapFailed', message: 'bootstrap job failed: BackoffLimitExceeded: gitea API unreachable' });
+  });
+
+  it('spec change: a new install Job name, the old Job and ConfigMap dropped', () => {
+    const { req, res: before } = ready();
+    const oldJob = before.children.find(installJob)!.metadata.name;
+    const changed: SyncRequest = { ...req, parent: { ...gitea({ config: { persistence: { size: '20Gi' } } }, { metadata: { generation: 2 } }), status: req.parent.status } as KubeObject };
+    const res = hooks.sync(changed, testEnv());
+    const newJob = res.children.find(installJob)!.metadata.name;
+    expect(newJob).toMatch(/^gitea-install-[0-9a-f]{8}$/);
+    expect(newJob).not.toBe(oldJob);
+    expect(names(res)).not.toContain(oldJob);
+    expect(values(byKind(res, 'ConfigMap')[0]).persistence).toEqual({ enabled: true, size: '20Gi' });
+    expect(res.status.phase).toBe('Installing');
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing' });
+  });
+
+  it('gatewayRef to a missing gateway: GatewayNotFound, the admin Secret and install children are kept', () => {
+    const spec = { routing: { gatewayRef: { kind: 'NginxGateway', name: 'edge' } } };
+    const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'nginx' })]);
+    const { req, res } = installed(spec, related);
+    const gone = hooks.sync({ ...next(req, res, succeed), related: {} }, testEnv());
+    expect(gone.status.phase).toBe('Pending');
+    expect(condition(gone)).toMatchObject({ status: 'False', reason: 'GatewayNotFound', message: `gateway NginxGateway ${NS}/edge not found` });
+    const installChildren = res.children.filter((o) => o.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install');
+    expect(installChildren).toHaveLength(2);
+    for (const o of installChildren) expect(childKeysOf(gone)).toContain(`${o.kind}/${o.metadata.name}`);
+    expect(childKeysOf(gone)).toContain('Secret/gitea-gitea-admin');
+    // the generated password survives the blocked sync
+    expect(secretData(byKind(gone, 'Secret')[0]).password).toBe(secretData(byKind(res, 'Secret')[0]).password);
+  });
+
+  it('a gateway that is not Ready yet: WaitingForGateway', () => {
+    const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'nginx' }, { ready: false })]);
+    const res = hooks.sync(syncRequest(gitea({ routing: { gatewayRef: { kind: 'NginxGateway', name: 'edge' } } }), {}, related), env);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'WaitingForGateway' });
+    expect(byKind(res, 'Job')).toEqual([]);
+  });
+
+  // BUG: errors never delete (DESIGN.md decision 3), but a blocked sync keeps only role=install children
+  // (src/kit/provider.ts:82 observedInstall), so the observed bootstrap ConfigMap and Job are dropped and
+  // Metacontroller deletes them; once the gateway is back the bootstrap Job runs again (re-issuing the token).
+  it.fails('gateway gone after bootstrap: the bootstrap Job and ConfigMap are kept too', () => {
+    const spec = { routing: { gatewayRef: { kind: 'NginxGateway', name: 'edge' } } };
+    const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'nginx' })]);
+    const { req, res } = ready(spec, related);
+    const gone = hooks.sync({ ...next(req, res, succeed), related: {} }, testEnv());
+    expect(condition(gone).reason).toBe('GatewayNotFound');
+    expect(childKeysOf(gone).sort()).toEqual(childKeysOf(res).sort());
+  });
+
+  it('passwordSecretRef (autoGenerate false) to a missing Secret: SecretNotFound, install children kept', () => {
+    const spec = { adminUser: { autoGenerate: false, passwordSecretRef: { name: 'gitea-creds', key: 'pw' } } };
+    const related = toMap([userSecret('gitea-creds', { pw: 'hunter2-from-user' })]);
+    const { req, res } = installed(spec, related);
+    expect(secretData(byKind(res, 'Secret')[0]).password).toBe('hunter2-from-user');
+    const gone = hooks.sync({ ...next(req, res, succeed), related: {} }, testEnv());
+    expect(gone.status.phase).toBe('Pending');
+    expect(condition(gone)).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: `secret ${NS}/gitea-creds (key pw) not found` });
+    for (const o of res.children.filter((x) => x.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install')) expect(childKeysOf(gone)).toContain(`${o.kind}/${o.metadata.name}`);
+  });
+
+  // BUG: when the user's password Secret disappears, plan() returns no children (src/controllers/giteaprovider.ts:132,
+  // same in argocdprovider.ts:132), so the observed admin Secret -- the password Gitea runs with, mounted by the kept
+  // install Job -- is deleted. Errors never delete: keep the observed admin Secret (asDesired) while blocked.
+  it.fails('passwordSecretRef Secret gone: the observed admin Secret is kept as well', () => {
+    const spec = { adminUser: { autoGenerate: false, passwordSecretRef: { name: 'gitea-creds', key: 'pw' } } };
+    const related = toMap([userSecret('gitea-creds', { pw: 'hunter2-from-user' })]);
+    const { req, res } = installed(spec, related);
+    const gone = hooks.sync({ ...next(req, res, succeed), related: {} }, testEnv());
+    expect(condition(gone).reason).toBe('SecretNotFound');
+    expect(childKeysOf(gone)).toContain('Secret/gitea-gitea-admin');
+  });
+
+  it('passwordSecretRef with an existing Secret: its value is the admin password, and a change makes a new install Job', () => {
+    const spec = { adminUser: { passwordSecretRef: { name: 'gitea-creds' } } };
+    const res = hooks.sync(syncRequest(gitea(spec), {}, toMap([userSecret('gitea-creds', { password: 'from-the-user-1' })])), env);
+    expect(secretData(byKind(res, 'Secret')[0])).toEqual({ username: 'giteaAdmin', password: 'from-the-user-1' });
+    const req2 = next(syncRequest(gitea(spec)), res, succeed, toMap([userSecret('gitea-creds', { password: 'from-the-user-2' })]));
+    const res2 = hooks.sync(req2, env);
+    expect(secretData(byKind(res2, 'Secret')[0]).password).toBe('from-the-user-2');
+    expect(names(res2, 'Job')[0]).not.toBe(names(res, 'Job')[0]);
+  });
+
+  it('the generated password is reused from the observed Secret, whatever the randomness', () => {
+    const req = syncRequest(gitea());
+    const first = hooks.sync(req, testEnv('2026-01-01T00:00:00Z', 'seed-a'));
+    const password = secretData(byKind(first, 'Secret')[0]).password;
+    expect(password).toHaveLength(40);
+    const second = hooks.sync(next(req, first, succeed), testEnv('2026-01-01T00:00:00Z', 'seed-b'));
+    expect(secretData(byKind(second, 'Secret')[0]).password).toBe(password);
+    // the install Job is the same one (its name hashes the Secret's digest)
+    expect(names(second, 'Job')[0]).toBe(names(first, 'Job')[0]);
+    // without the observed Secret another seed gives another password
+    const fresh = hooks.sync(req, testEnv('2026-01-01T00:00:00Z', 'seed-b'));
+    expect(secretData(byKind(fresh, 'Secret')[0]).password).not.toBe(password);
+  });
+
+  it('no Secret value appears in status or in the ConfigMaps', () => {
+    const userPw = 'user-supplied-Secret-123';
+    for (const { res } of [ready(), ready({ adminUser: { passwordSecretRef: { name: 'gitea-creds' } } }, toMap([userSecret('gitea-creds', { password: userPw })]))]) {
+      const password = secretData(byKind(res, 'Secret')[0]).password;
+      expect(password.length).toBeGreaterThan(8);
+      const b64 = Buffer.from(password).toString('base64');
+      for (const text of [statusText(res), ...byKind(res, 'ConfigMap').map((c) => JSON.stringify(c))]) {
+        expect(text).not.toContain(password);
+        expect(text).not.toContain(b64);
+      }
+    }
+  });
+
+  it('determinism: same request, byte-identical answer; a later clock keeps lastTransitionTime', () => {
+    const req = syncRequest(gitea());
+    expect(JSON.stringify(hooks.sync(req, testEnv()))).toBe(JSON.stringify(hooks.sync(req, testEnv())));
+    const { req: readyReq, res } = ready();
+    const again = next(readyReq, res, succeed);
+    const a = hooks.sync(again, testEnv('2026-01-01T00:00:00Z', 'x'));
+    const b = hooks.sync(again, testEnv('2026-03-01T12:00:00Z', 'y'));
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(JSON.stringify(a)).toBe(JSON.stringify(res));
+    expect(condition(b).lastTransitionTime).toBe(condition(res).lastTransitionTime);
+  });
+
+  it('a long parent name still gives DNS-1123 child names of at most 63 characters', () => {
+    const long = 'a-very-long-gitea-provider-name-for-a-team-with-a-long-name-x';
+    const req = syncRequest(parent('GiteaProvider', long, {}));
+    const first = hooks.sync(req, testEnv());
+    const res = hooks.sync(next(req, first, succeed), testEnv());
+    expect(res.children).toHaveLength(5);
+    expectValidChildren(res);
+    expect(new Set(names(res)).size).toBe(3); // Secret, install ConfigMap+Job, bootstrap ConfigMap+Job
+    const token = (res.status.credentialsSecretRef as { name: string }).name;
+    expect(token.length).toBeLessThanOrEqual(63);
+    expect(token).not.toBe(names(res, 'Secret')[0]);
+  });
+
+  // BUG: ownerLabels (src/kit/labels.ts:11) puts the parent's name as a label value (`idpbuilder.cnoe.io/<kind>: <name>`);
+  // metadata.name of our kinds may be up to 253 characters, a label value only 63, so every child of a parent with a
+  // longer name is rejected by the API server. Same for every controller. Fix: use a label-safe value (childName of the
+  // name, truncated + hash) and keep the full name in an annotation.
+  it.fails('a parent name longer than 63 characters still gives valid label values (at most 63 characters)', () => {
+    const long = 'gitea-provider-of-the-platform-engineering-team-in-the-emea-region-production';
+    expect(long.length).toBeGreaterThan(63);
+    const res = hooks.sync(syncRequest(parent('GiteaProvider', long, {})), testEnv());
+    expectValidChildren(res);
+    for (const c of res.children) for (const v of Object.values(c.metadata.labels ?? {})) expect(v.length, `${c.kind} label ${v}`).toBeLessThanOrEqual(63);
+  });
+
+  it('finalize with deletionPolicy Delete: an uninstall Job; finalized only once it succeeded', () => {
+    const { req } = ready();
+    const f1 = hooks.finalize!({ ...req, finalizing: true }, testEnv());
+    expect(f1.finalized).toBe(false);
+    expect(f1.children.map((c) => c.kind)).toEqual(['ConfigMap', 'Job']);
+    expect(names(f1, 'Job')[0]).toMatch(/^gitea-uninstall-[0-9a-f]{8}$/);
+    expectValidChildren(f1);
+    expect(cmData(byKind(f1, 'ConfigMap')[0])['run.sh']).toContain('helm uninstall gitea --namespace gitea --wait --ignore-not-found --timeout 10m');
+    expect(condition(f1)).toMatchObject({ status: 'False', reason: 'Uninstalling', message: 'uninstall job created' });
+    // install ConfigMap still observed beside the finished uninstall Job
+    const installCm = Object.values(req.children!['ConfigMap.v1']).filter((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install');
+    const f2 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map(succeed)]), finalizing: true }, testEnv());
+    expect(f2.finalized).toBe(true);
+    expect(condition(f2)).toMatchObject({ reason: 'Uninstalled' });
+    expect(f2.status.installed).toBe(false);
+    const f3 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c, 'helm: timed out') : c))]), finalizing: true }, testEnv());
+    expect(f3.finalized).toBe(false);
+    expect(f3.status.phase).toBe('Failed');
+    expect(condition(f3).message).toContain('helm: timed out');
+  });
+
+  // BUG: finalize returns only the uninstall ConfigMap and Job (src/kit/provider.ts:161), so Metacontroller deletes the
+  // install ConfigMap after the first finalize answer; the next finalize call then finds no install plan
+  // (installedPlan, src/kit/provider.ts:124) and answers finalized:true "NothingInstalled" with no children, while the
+  // uninstall Job is still running (and deletes that Job). Fix: keep the observed install ConfigMaps (asDesired) in
+  // finalize's children until finalized, or read the plan back from the role=uninstall ConfigMap as well.
+  it.fails('finalize with Delete, as Metacontroller plays it: not finalized while the uninstall Job is still running', () => {
+    const { req } = ready();
+    const fReq = { ...req, finalizing: true };
+    const f1 = hooks.finalize!(fReq, testEnv());
+    expect(f1.finalized).toBe(false);
+    const f2 = hooks.finalize!({ ...next(fReq, f1, (o) => (o.kind === 'Job' ? jobRunning(o) : o)), finalizing: true }, testEnv());
+    expect(f2.finalized).toBe(false);
+    expect(names(f2, 'Job')).toEqual(names(f1, 'Job'));
+  });
+
+  it('finalize with deletionPolicy Retain: finalized at once, nothing left to run', () => {
+    const { req } = ready({ deletionPolicy: 'Retain' });
+    const res = hooks.finalize!({ ...req, finalizing: true }, testEnv());
+    expect(res.finalized).toBe(true);
+    expect(res.children).toEqual([]);
+    expect(condition(res)).toMatchObject({ reason: 'Retained', message: 'deletionPolicy is Retain: the installation is left in place' });
+    expect(res.status.endpoint).toBe('https://gitea.cnoe.localtest.me');
+  });
+
+  it('customize: Job pods, the password Secret and the gateway', () => {
+    const res = hooks.customize!(
+      { parent: gitea({ adminUser: { passwordSecretRef: { name: 'gitea-creds' } }, routing: { gatewayRef: { kind: 'NginxGateway', name: 'edge', namespace: 'net' } } }) },
+      env,
+    );
+    expect(res.relatedResources).toEqual([
+      { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-gitea' } } },
+      { apiVersion: 'v1', resource: 'secrets', namespace: NS, names: ['gitea-creds'] },
+      { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'nginxgateways', namespace: 'net', names: ['edge'] },
+    ]);
+  });
+});
+
+function childKeysOf(res: { children: KubeObject[] }): string[] {
+  return res.children.map((c) => `${c.kind}/${c.metadata.name}`);
+}
+
+void withStatus;
