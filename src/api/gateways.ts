@@ -96,7 +96,15 @@ export const EnvoyGatewayStatus = Obj({
   ...GatewayStatusFields,
   ...InstalledStatusFields,
   gatewayClass: Type.Optional(Type.String()),
-  gateway: Type.Optional(Obj({ ready: Type.Boolean(), addresses: Type.Optional(Type.Array(Address)) })),
+  gateway: Type.Optional(
+    Obj({
+      /** The Gateway API Gateway routes attach to (HTTPRoute parentRefs). */
+      name: Type.Optional(Type.String()),
+      namespace: Type.Optional(Type.String()),
+      ready: Type.Boolean(),
+      addresses: Type.Optional(Type.Array(Address)),
+    }),
+  ),
 });
 export type EnvoyGatewayStatus = Static<typeof EnvoyGatewayStatus>;
 

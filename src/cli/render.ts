@@ -1,7 +1,7 @@
 /** `idpbuilder render`: the offline main job (like `helm template` or `crossplane render`). */
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
-import { controllers } from '../controllers/registry.js';
+import { controllers, decorators } from '../controllers/registry.js';
 import { DEFAULT_PLATFORM_YAML } from '../render/default-platform.js';
 import { redactSecrets, render, RenderInputError, RENDER_EPOCH } from '../render/render.js';
 import { loadDocuments } from './load.js';
@@ -42,7 +42,7 @@ export function runRender(o: RenderCliOptions): RenderCliResult {
   if (Number.isNaN(now.getTime())) return { code: 2, stdout: '', stderr: `--now: not a date: ${o.now}\n` };
   let result;
   try {
-    result = render(inputs, controllers(), { assumeReady: o.assumeReady, now });
+    result = render(inputs, controllers(), { assumeReady: o.assumeReady, now, decorators: decorators() });
   } catch (e) {
     if (e instanceof RenderInputError) {
       return { code: 1, stdout: '', stderr: e.problems.map((p) => `${p.object}: ${p.problem.path}: ${p.problem.message}\n`).join('') };

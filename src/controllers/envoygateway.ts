@@ -201,7 +201,7 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
   if (addrs.length) status.loadBalancerEndpoint = endpointFor(addrs[0].value, r.listeners);
   if (proxySvc) status.internalEndpoint = endpointFor(`${proxySvc.metadata.name}.${r.namespace}.svc.cluster.local`, r.listeners);
-  if (proxy || proxySvc) status.gateway = { ready: readyReplicas(proxy) > 0, ...(addrs.length ? { addresses: addrs } : {}) };
+  status.gateway = { name: r.gateway, namespace: r.namespace, ready: readyReplicas(proxy) > 0, ...(addrs.length ? { addresses: addrs } : {}) };
 
   let health: Blocker | undefined;
   if (controller && readyReplicas(controller) === 0) {

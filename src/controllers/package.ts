@@ -1,10 +1,13 @@
 /**
- * Package: deploys a GitRepository's content through Argo CD (an Application beside the Package, which
- * Argo CD accepts through "applications in any namespace"). Creation waits until every dependency is
- * Ready; a dependency cycle is reported, never waited on forever. Status follows the Application.
+ * Package: deploys a GitRepository's content through a GitOps engine. Creation waits until every
+ * dependency (and every Package of lower cnoe.io/package-priority) is Ready; a dependency cycle is
+ * reported, never waited on forever.
  *
- * The Package controller's only child type is Argo CD's Application: Metacontroller starts it once that
- * CRD exists, i.e. once Argo CD is installed (docs/decisions.md).
+ * The Package controller itself has no children, so it runs whatever is installed. The engine's objects
+ * are attached by DecoratorControllers (packages-argocd: an Argo CD Application; packages-flux: a Flux
+ * GitRepository and Kustomization), each of which Metacontroller starts once that engine's CRDs exist.
+ * They report the engine's state back in an annotation on the Package, which this controller turns
+ * into status (docs/decisions.md).
  */
 import type { PackageSpec, PackageStatus } from '../api/package.js';
 import type { Condition } from '../api/common.js';
@@ -148,80 +151,153 @@ function healthy(o: KubeObject): boolean {
   }
 }
 
+export type Engine = 'argocd' | 'flux';
+
+/** Which GitOps engine deploys the Package: Flux when asked for (spec.flux, or a FluxProvider reference), else Argo CD. */
+export function engineOf(spec: PackageSpec): Engine {
+  if (spec.gitOpsProviderRef?.kind === 'FluxProvider') return 'flux';
+  if (spec.flux && (spec.flux.enabled ?? true) && !(spec.argocd && (spec.argocd.enabled ?? true))) return 'flux';
+  return 'argocd';
+}
+
+export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
+/** Set by the deploying DecoratorController on the Package: what the engine reports. */
+export const ENGINE_STATUS_ANNOTATION: Record<Engine, string> = {
+  argocd: 'idpbuilder.cnoe.io/argocd-status',
+  flux: 'idpbuilder.cnoe.io/flux-status',
+};
+
+export interface EngineStatus {
+  name: string;
+  namespace: string;
+  /** Argo CD */
+  syncStatus?: string;
+  healthStatus?: string;
+  /** Flux Kustomization Ready condition */
+  ready?: string;
+  reason?: string;
+  message?: string;
+}
+
+export type PackagePlan =
+  | { deploy: false; phase: string; reason: string; message: string; waitingFor?: string[] }
+  | { deploy: true; engine: Engine; cloneURL: string };
+
+function priorityOf(p: KubeObject): number | undefined {
+  const raw = p.metadata.annotations?.[PRIORITY_ANNOTATION];
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Packages of the namespace with a lower cnoe.io/package-priority that are not Ready yet (lower deploys first). */
+function priorityWait(req: { parent: KubeObject; related?: SyncRequest['related'] }): string[] {
+  const mine = priorityOf(req.parent);
+  if (mine === undefined) return [];
+  const out: string[] = [];
+  for (const v of ['v1alpha1', 'v1alpha2']) {
+    for (const p of relatedObjects(req as SyncRequest, 'Package', `idpbuilder.cnoe.io/${v}`)) {
+      if (p.metadata.name === req.parent.metadata.name) continue;
+      const theirs = priorityOf(p);
+      if (theirs !== undefined && theirs < mine && !readiness(p).ready) out.push(`Package/${p.metadata.name} (priority ${theirs} deploys first)`);
+    }
+  }
+  return out.sort();
+}
+
+/** What a Package can do now: wait (and why), or deploy a clone URL with an engine. Shared by the Package controller and the decorators that deploy it. */
+export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['related'] }): PackagePlan {
+  const parent = req.parent;
+  const spec = specOf(parent);
+  const sreq = req as SyncRequest;
+  const cycle = findCycle(sreq);
+  if (cycle) return { deploy: false, phase: 'Failed', reason: 'DependencyCycle', message: `dependency cycle: ${cycle.join(' -> ')}` };
+  const waitingFor: string[] = [];
+  for (const d of dependencyRefs(spec)) {
+    const r = readiness(lookup(sreq, d));
+    if (!r.ready) waitingFor.push(`${refKey(d, parent)} (${r.message})`);
+  }
+  waitingFor.push(...priorityWait(req));
+  if (waitingFor.length) return { deploy: false, phase: 'Waiting', reason: 'WaitingForDependencies', message: `waiting for ${waitingFor.join(', ')}`, waitingFor };
+  const src = spec.source.gitRepository;
+  const srcRef = { kind: 'GitRepository', name: src.name, namespace: src.namespace };
+  const repo = lookup(sreq, srcRef);
+  if (!repo) return { deploy: false, phase: 'Pending', reason: 'SourceNotFound', message: `GitRepository ${refKey(srcRef, parent).slice('GitRepository/'.length)} not found` };
+  const cloneURL = (repo.status as { cloneURL?: string } | undefined)?.cloneURL;
+  const repoReady = readiness(repo);
+  if (!repoReady.ready || !cloneURL) {
+    return { deploy: false, phase: 'Waiting', reason: 'WaitingForSource', message: `waiting for GitRepository ${src.name}: ${repoReady.message ?? 'no cloneURL yet'}`, waitingFor: [`GitRepository/${src.name}`] };
+  }
+  return { deploy: true, engine: engineOf(spec), cloneURL };
+}
+
+function readEngineStatus(parent: KubeObject, engine: Engine): EngineStatus | undefined {
+  try {
+    const raw = parent.metadata.annotations?.[ENGINE_STATUS_ANNOTATION[engine]];
+    return raw ? (JSON.parse(raw) as EngineStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const parent = req.parent;
   const spec = specOf(parent);
   const prev = (parent.status ?? {}) as PackageStatus;
   const gen = parent.metadata.generation;
-  const observedApp = observedChildren(req, ARGO_APP.kind, ARGO_APP.apiVersion).find((a) => a.metadata.name === parent.metadata.name);
-  const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[]): SyncResponse => {
+  const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>): SyncResponse => {
     const status: Record<string, unknown> = { ...fields, phase, conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen) };
     if (gen !== undefined) status.observedGeneration = gen;
-    return { status, children };
+    return { status, children: [] };
   };
-  const kept = observedApp ? [asDesired(observedApp)] : [];
-  const blocked = (phase: string, reason: string, message: string, extra: Record<string, unknown> = {}) =>
-    finish(phase, [
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Progressing', status: 'False', reason, message },
-    ], extra, kept);
-
-  if (spec.flux && (spec.flux.enabled ?? true) && !(spec.argocd && (spec.argocd.enabled ?? true))) {
-    return blocked('Pending', 'FluxNotAvailable', 'deployment through Flux is not available in this version; use spec.argocd');
+  const plan = packagePlan(req);
+  if (!plan.deploy) {
+    return finish(plan.phase, [
+      { type: 'Ready', status: 'False', reason: plan.reason, message: plan.message },
+      { type: 'Progressing', status: 'False', reason: plan.reason, message: plan.message },
+    ], plan.waitingFor ? { waitingFor: plan.waitingFor } : {});
   }
-  const cycle = findCycle(req);
-  if (cycle) return blocked('Failed', 'DependencyCycle', `dependency cycle: ${cycle.join(' -> ')}`);
-
-  const waitingFor: string[] = [];
-  for (const d of dependencyRefs(spec)) {
-    const r = readiness(lookup(req, d));
-    if (!r.ready) waitingFor.push(`${refKey(d, parent)} (${r.message})`);
-  }
-  if (waitingFor.length) return blocked('Waiting', 'WaitingForDependencies', `waiting for ${waitingFor.join(', ')}`, { waitingFor });
-
-  const src = spec.source.gitRepository;
-  const srcRef = { kind: 'GitRepository', name: src.name, namespace: src.namespace };
-  const repo = lookup(req, srcRef);
-  if (!repo) return blocked('Pending', 'SourceNotFound', `GitRepository ${refKey(srcRef, parent).slice('GitRepository/'.length)} not found`);
-  const cloneURL = (repo.status as { cloneURL?: string } | undefined)?.cloneURL;
-  const repoReady = readiness(repo);
-  if (!repoReady.ready || !cloneURL) {
-    return blocked('Waiting', 'WaitingForSource', `waiting for GitRepository ${src.name}: ${repoReady.message ?? 'no cloneURL yet'}`, { waitingFor: [`GitRepository/${src.name}`] });
-  }
-
-  const app = application(parent, spec, cloneURL);
-  const appStatus = (observedApp?.status ?? {}) as { sync?: { status?: string }; health?: { status?: string } };
-  const syncStatus = appStatus.sync?.status;
-  const healthStatus = appStatus.health?.status;
-  const fields: Record<string, unknown> = {
-    argoApplication: { name: parent.metadata.name, namespace: parent.metadata.namespace ?? 'default', ...(syncStatus ? { syncStatus } : {}), ...(healthStatus ? { healthStatus } : {}) },
-  };
+  const ns = parent.metadata.namespace ?? 'default';
+  const es = readEngineStatus(parent, plan.engine);
   const problems = healthProblems(req, spec);
-  if (syncStatus === 'Synced' && healthStatus === 'Healthy' && problems.length === 0) {
+  let fields: Record<string, unknown>;
+  let state: 'synced' | 'degraded' | 'deploying';
+  let detail: string;
+  if (plan.engine === 'argocd') {
+    fields = { argoApplication: { name: parent.metadata.name, namespace: ns, ...(es?.syncStatus ? { syncStatus: es.syncStatus } : {}), ...(es?.healthStatus ? { healthStatus: es.healthStatus } : {}) } };
+    state = es?.syncStatus === 'Synced' && es.healthStatus === 'Healthy' ? 'synced' : es?.healthStatus === 'Degraded' ? 'degraded' : 'deploying';
+    detail = es ? `application is ${es.syncStatus ?? 'Unknown'}/${es.healthStatus ?? 'Unknown'}` : 'waiting for the Argo CD Application to report';
+  } else {
+    fields = { fluxKustomization: { name: parent.metadata.name, namespace: ns, ...(es?.ready ? { ready: es.ready } : {}), ...(es?.reason ? { reason: es.reason } : {}) } };
+    state = es?.ready === 'True' ? 'synced' : es?.ready === 'False' && es.reason && !/Progressing|DependencyNotReady|Reconciling/.test(es.reason) ? 'degraded' : 'deploying';
+    detail = es ? `kustomization is ${es.ready ?? 'Unknown'}${es.reason ? ` (${es.reason}${es.message ? `: ${es.message}` : ''})` : ''}` : 'waiting for the Flux Kustomization to report';
+  }
+  if (state === 'synced' && problems.length === 0) {
     return finish('Synced', [
-      { type: 'Ready', status: 'True', reason: 'Synced', message: 'application is synced and healthy' },
+      { type: 'Ready', status: 'True', reason: 'Synced', message: plan.engine === 'argocd' ? 'application is synced and healthy' : 'kustomization is ready' },
       { type: 'Progressing', status: 'False', reason: 'Synced', message: '' },
       { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ], fields, [app]);
+    ], fields);
   }
-  if (healthStatus === 'Degraded' || healthStatus === 'Missing' && syncStatus === 'Synced') {
-    const message = `application health is ${healthStatus}`;
+  if (state === 'degraded') {
     return finish('Degraded', [
-      { type: 'Ready', status: 'False', reason: 'ApplicationDegraded', message },
-      { type: 'Progressing', status: 'False', reason: 'ApplicationDegraded', message },
-      { type: 'Degraded', status: 'True', reason: 'ApplicationDegraded', message },
-    ], fields, [app]);
+      { type: 'Ready', status: 'False', reason: 'DeploymentDegraded', message: detail },
+      { type: 'Progressing', status: 'False', reason: 'DeploymentDegraded', message: detail },
+      { type: 'Degraded', status: 'True', reason: 'DeploymentDegraded', message: detail },
+    ], fields);
   }
-  const message = problems.length ? `health checks pending: ${problems.join('; ')}` : `application ${observedApp ? `is ${syncStatus ?? 'Unknown'}/${healthStatus ?? 'Unknown'}` : 'created'}`;
-  const reason = problems.length && syncStatus === 'Synced' ? 'HealthCheckPending' : 'Deploying';
+  const message = problems.length && state === 'synced' ? `health checks pending: ${problems.join('; ')}` : detail;
+  const reason = problems.length && state === 'synced' ? 'HealthCheckPending' : 'Deploying';
   return finish('Deploying', [
     { type: 'Ready', status: 'False', reason, message },
     { type: 'Progressing', status: 'True', reason, message },
     { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-  ], fields, [app]);
+  ], fields);
 }
 
 export const packageHooks: Hooks = {
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),
 };
+
+/** The Package's related objects; the deploying decorators ask for the same. */
+export { customize as packageCustomize };

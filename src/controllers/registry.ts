@@ -4,7 +4,11 @@
  */
 import { KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
 import type { ControllerDef, Hooks } from './types.js';
-import { ARGO_APPLICATIONS, CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
+import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
+import type { DecoratorDef } from './types.js';
+import { packagesArgoCD } from './packages-argocd.js';
+import { packagesFlux } from './packages-flux.js';
+import { exposeHTTPRoute, exposeIngress } from './expose.js';
 import { nginxGatewayHooks } from './nginxgateway.js';
 import { giteaProviderHooks } from './giteaprovider.js';
 import { argoCDProviderHooks } from './argocdprovider.js';
@@ -47,7 +51,8 @@ const CHILDREN: Record<string, ControllerDef['children']> = {
   ArgoCDProvider: helmInstalled,
   FluxProvider: helmInstalled,
   GitRepository: [CONFIGMAPS, JOBS],
-  Package: [ARGO_APPLICATIONS],
+  // the engines' objects are attached by the packages-argocd / packages-flux decorators
+  Package: [],
 };
 
 const RESYNC: Partial<Record<string, number>> = { GitHubProvider: 600, GitLabProvider: 600, GitRepository: 300 };
@@ -59,6 +64,11 @@ export function controllers(): ControllerDef[] {
     resyncPeriodSeconds: RESYNC[k.kind],
     hooks: HOOKS[k.kind],
   }));
+}
+
+/** The DecoratorControllers: each starts once the resource types it attaches exist in the cluster. */
+export function decorators(): DecoratorDef[] {
+  return [packagesArgoCD, packagesFlux, exposeIngress, exposeHTTPRoute];
 }
 
 export { kind as kindDef };

@@ -3,7 +3,7 @@
  * hooks. The list in ./registry.ts drives the HTTP routes and the Metacontroller manifests alike.
  */
 import type { KindDef } from '../api/kinds.js';
-import type { CustomizeRequest, CustomizeResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 
 export type UpdateMethod = 'OnDelete' | 'Recreate' | 'InPlace';
 
@@ -51,6 +51,30 @@ export interface ControllerDef {
   resyncPeriodSeconds?: number;
   /** Undefined while the kind's hooks are not written: the routes answer 501. */
   hooks?: Hooks;
+}
+
+export interface DecoratorHooks {
+  sync(req: DecoratorSyncRequest, env: HookEnv): DecoratorSyncResponse;
+  finalize?(req: DecoratorSyncRequest, env: HookEnv): DecoratorSyncResponse;
+  customize?(req: CustomizeRequest, env: HookEnv): CustomizeResponse;
+}
+
+/** Objects a DecoratorController attaches to: a resource, optionally narrowed by labels or annotations. */
+export interface DecoratedResource {
+  apiVersion: string;
+  kind: string;
+  resource: string;
+  labelSelector?: { matchLabels?: Record<string, string> };
+  annotationSelector?: { matchExpressions: { key: string; operator: 'Exists' | 'DoesNotExist' }[] };
+}
+
+export interface DecoratorDef {
+  /** Route segment and manifest name suffix: POST /hooks/<name>/<hook>. */
+  name: string;
+  resources: DecoratedResource[];
+  attachments: ChildResource[];
+  resyncPeriodSeconds?: number;
+  hooks: DecoratorHooks;
 }
 
 export type HookName = 'sync' | 'finalize' | 'customize';

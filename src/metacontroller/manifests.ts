@@ -3,7 +3,7 @@
  * that the hook paths Metacontroller calls are exactly the routes the service serves.
  */
 import { API_VERSION } from '../api/common.js';
-import type { ControllerDef } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef } from '../controllers/types.js';
 
 export interface WebhookTarget {
   /** Service in front of the hook Deployment. */
@@ -52,4 +52,51 @@ export function compositeController(c: ControllerDef, target: WebhookTarget = DE
 
 export function controllerManifests(controllers: ControllerDef[], target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown>[] {
   return controllers.map((c) => compositeController(c, target));
+}
+
+export function decoratorController(d: DecoratorDef, target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown> {
+  const hooks: Record<string, unknown> = { sync: { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/sync`) } };
+  if (d.hooks.finalize) hooks.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/finalize`) };
+  if (d.hooks.customize) hooks.customize = { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/customize`) };
+  const spec: Record<string, unknown> = {
+    resources: d.resources.map((r) => ({
+      apiVersion: r.apiVersion,
+      resource: r.resource,
+      ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}),
+      ...(r.annotationSelector ? { annotationSelector: r.annotationSelector } : {}),
+    })),
+    attachments: d.attachments.map((a) => ({ apiVersion: a.apiVersion, resource: a.resource, updateStrategy: { method: a.updateStrategy } })),
+    hooks,
+  };
+  if (d.resyncPeriodSeconds) spec.resyncPeriodSeconds = d.resyncPeriodSeconds;
+  return {
+    apiVersion: 'metacontroller.k8s.io/v1alpha1',
+    kind: 'DecoratorController',
+    metadata: { name: `idpbuilder-${d.name}`, labels: { 'app.kubernetes.io/part-of': 'idpbuilder', 'app.kubernetes.io/managed-by': 'idpbuilder' } },
+    spec,
+  };
+}
+
+/** The webhook fields that depend on where the hook service runs; the Helm chart fills them in. */
+const TARGET_FIELDS = ['service', 'url', 'timeout', 'authorization'] as const;
+
+/**
+ * The controllers as the Helm chart needs them (`charts/idpbuilder/files/controllers.yaml`): each generated
+ * Composite/DecoratorController with everything but its webhook target (service, timeout, authorization),
+ * which the chart's template adds for the release (its Service, namespace and token Secret). So the chart
+ * and `metacontroller/` come from the same objects and cannot disagree on paths, children or strategies.
+ */
+export function chartControllers(manifests: Record<string, unknown>[]): { controllers: Record<string, unknown>[] } {
+  return {
+    controllers: manifests.map((m) => {
+      const spec = structuredClone(m.spec) as Record<string, unknown>;
+      const hooks = (spec.hooks ?? {}) as Record<string, { webhook?: Record<string, unknown> }>;
+      for (const hook of Object.values(hooks)) {
+        if (!hook.webhook) continue;
+        for (const f of TARGET_FIELDS) delete hook.webhook[f];
+      }
+      const metadata = m.metadata as { name: string; labels?: Record<string, string> };
+      return { kind: m.kind, name: metadata.name, labels: metadata.labels ?? {}, spec };
+    }),
+  };
 }

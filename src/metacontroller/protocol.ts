@@ -91,7 +91,7 @@ export type CustomizeResponse = Static<typeof CustomizeResponse>;
 /** DecoratorController v2 sync/finalize. */
 export const DecoratorSyncRequest = Type.Object(
   {
-    controller: Controller,
+    controller: Type.Optional(Controller),
     object: KubeObject,
     attachments: Type.Optional(ObjectMap),
     related: Type.Optional(ObjectMap),
@@ -99,7 +99,7 @@ export const DecoratorSyncRequest = Type.Object(
   },
   { additionalProperties: true },
 );
-export type DecoratorSyncRequest = { controller: Record<string, unknown>; object: KubeObject; attachments?: ObjectMap; related?: ObjectMap; finalizing?: boolean };
+export type DecoratorSyncRequest = { controller?: Record<string, unknown>; object: KubeObject; attachments?: ObjectMap; related?: ObjectMap; finalizing?: boolean };
 
 export const DecoratorSyncResponse = Type.Object(
   {

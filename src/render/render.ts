@@ -10,15 +10,16 @@ import { createHash } from 'node:crypto';
 import { API_VERSION } from '../api/common.js';
 import { Admission, type Problem } from '../api/validate.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
-import type { ControllerDef, HookEnv, Settings } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../controllers/types.js';
 import { DEFAULT_SETTINGS } from '../controllers/types.js';
-import type { KubeObject, ObjectMap, RelatedResourceRule } from '../metacontroller/protocol.js';
+import type { DecoratorSyncResponse, KubeObject, ObjectMap, RelatedResourceRule } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import { canonicalJSON, shortHash } from '../kit/canonical.js';
 import { finishSync } from '../server/response.js';
 import { groupOf, kindOf } from './resources.js';
 
 export interface RenderOptions {
+  decorators?: DecoratorDef[];
   assumeReady?: boolean;
   now?: Date;
   seed?: string;
@@ -69,12 +70,21 @@ function matchesSelector(labels: Record<string, string> | undefined, sel: Relate
   return true;
 }
 
+function matchesAnnotations(o: KubeObject, sel: { matchExpressions: { key: string; operator: string }[] } | undefined): boolean {
+  if (!sel) return true;
+  const a = o.metadata.annotations ?? {};
+  return sel.matchExpressions.every((e) => (e.operator === 'Exists' ? e.key in a : !(e.key in a)));
+}
+
 function assumeReady(o: KubeObject): KubeObject {
   if (o.kind === 'Job' && o.apiVersion === 'batch/v1') {
     return { ...o, status: { succeeded: 1, completionTime: RENDER_EPOCH.toISOString().replace('.000', ''), conditions: [{ type: 'Complete', status: 'True' }] } } as KubeObject;
   }
   if (o.kind === 'Application' && o.apiVersion.startsWith('argoproj.io/')) {
     return { ...o, status: { sync: { status: 'Synced' }, health: { status: 'Healthy' } } } as KubeObject;
+  }
+  if (o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/') || o.apiVersion.startsWith('source.toolkit.fluxcd.io/')) {
+    return { ...o, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded', message: 'assumed ready' }] } } as KubeObject;
   }
   return o;
 }
@@ -139,6 +149,40 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     return map;
   };
 
+  /** Applies a parent's desired children (owner `via`): create or update, keep observed status, delete what is no longer desired. */
+  const apply = (parent: KubeObject, via: string, desiredChildren: KubeObject[]) => {
+    const desired = new Set<string>();
+    for (const d of desiredChildren) {
+      const child = { ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? parent.metadata.namespace } } as KubeObject;
+      if (child.metadata.namespace !== parent.metadata.namespace) warnings.push(`${parent.kind} ${parent.metadata.name}: child ${child.kind} ${child.metadata.name} is outside the parent's namespace`);
+      const admitted = admit(child, `${child.kind}/${child.metadata.name} (child of ${parent.kind}/${parent.metadata.name})`);
+      if (!admitted) throw new RenderInputError(problems);
+      const ckey = keyOf(admitted);
+      const prev = world.get(ckey);
+      if (prev && owner.get(ckey) !== via && inputOrder.includes(ckey)) {
+        warnings.push(`${parent.kind} ${parent.metadata.name} wants ${admitted.kind} ${admitted.metadata.name}, which is an input object: the input is kept`);
+        continue;
+      }
+      desired.add(ckey);
+      owner.set(ckey, via);
+      // Metacontroller ignores status in desired children: the observed status stays.
+      let next = identify(admitted, prev);
+      if (prev?.status !== undefined) next = { ...next, status: prev.status } as KubeObject;
+      else delete (next as { status?: unknown }).status;
+      // what others (decorators) set on the child's metadata is kept, as a 3-way merge would
+      if (prev?.metadata.annotations) next = { ...next, metadata: { ...next.metadata, annotations: { ...prev.metadata.annotations, ...(next.metadata.annotations ?? {}) } } } as KubeObject;
+      if (opts.assumeReady) next = assumeReady(next);
+      world.set(ckey, next);
+    }
+    const remove = (ck: string) => {
+      owner.delete(ck);
+      world.delete(ck);
+      // garbage collection: children and attachments of a deleted object go with it
+      for (const [gk, gp] of [...owner]) if (gp === ck || gp.startsWith(`${ck}#`)) remove(gk);
+    };
+    for (const [ck, pk] of [...owner]) if (pk === via && !desired.has(ck)) remove(ck);
+  };
+
   const maxRounds = opts.maxRounds ?? 25;
   let rounds = 0;
   let converged = false;
@@ -160,34 +204,29 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       }
       const res = finishSync(c.hooks!.sync({ parent, children, related: related(customize?.relatedResources ?? []), finalizing: false }, env));
       world.set(pkey, { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject);
-      const desired = new Set<string>();
-      for (const d of res.children) {
-        const child = { ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? parent.metadata.namespace } } as KubeObject;
-        if (child.metadata.namespace !== parent.metadata.namespace) warnings.push(`${parent.kind} ${parent.metadata.name}: child ${child.kind} ${child.metadata.name} is outside the parent's namespace`);
-        const admitted = admit(child, `${child.kind}/${child.metadata.name} (child of ${parent.kind}/${parent.metadata.name})`);
-        if (!admitted) throw new RenderInputError(problems);
-        const ckey = keyOf(admitted);
-        const prev = world.get(ckey);
-        if (prev && owner.get(ckey) !== pkey && inputOrder.includes(ckey)) {
-          warnings.push(`${parent.kind} ${parent.metadata.name} wants ${admitted.kind} ${admitted.metadata.name}, which is an input object: the input is kept`);
-          continue;
+      apply(parent, pkey, res.children);
+    }
+    for (const d of opts.decorators ?? []) {
+      for (const okey of [...world.keys()].sort()) {
+        const object = world.get(okey);
+        if (!object || !d.resources.some((r) => r.kind === object.kind && groupOf(r.apiVersion) === groupOf(object.apiVersion) && matchesSelector(object.metadata.labels, r.labelSelector) && matchesAnnotations(object, r.annotationSelector))) continue;
+        const via = `${okey}#${d.name}`;
+        const customize = d.hooks.customize?.({ parent: object }, env);
+        const attachments: ObjectMap = {};
+        for (const rule of d.attachments) attachments[groupKey(rule.kind, rule.apiVersion)] = {};
+        for (const [ck, pk] of owner) {
+          if (pk !== via) continue;
+          const child = world.get(ck);
+          if (child) (attachments[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
         }
-        desired.add(ckey);
-        owner.set(ckey, pkey);
-        // Metacontroller ignores status in desired children: the observed status stays.
-        let next = identify(admitted, prev);
-        if (prev?.status !== undefined) next = { ...next, status: prev.status } as KubeObject;
-        else delete (next as { status?: unknown }).status;
-        if (opts.assumeReady) next = assumeReady(next);
-        world.set(ckey, next);
-      }
-      for (const [ck, pk] of [...owner]) {
-        if (pk === pkey && !desired.has(ck)) {
-          owner.delete(ck);
-          world.delete(ck);
-          // children of a deleted child go with it (garbage collection)
-          for (const [gk, gp] of [...owner]) if (gp === ck) (owner.delete(gk), world.delete(gk));
-        }
+        const res: DecoratorSyncResponse = d.hooks.sync({ object, attachments, related: related(customize?.relatedResources ?? []), finalizing: false }, env);
+        const md = { ...object.metadata, labels: { ...(object.metadata.labels ?? {}) }, annotations: { ...(object.metadata.annotations ?? {}) } };
+        for (const [k, v] of Object.entries(res.labels ?? {})) v === null ? delete md.labels[k] : (md.labels[k] = v);
+        for (const [k, v] of Object.entries(res.annotations ?? {})) v === null ? delete md.annotations[k] : (md.annotations[k] = v);
+        if (!Object.keys(md.labels).length) delete (md as { labels?: unknown }).labels;
+        if (!Object.keys(md.annotations).length) delete (md as { annotations?: unknown }).annotations;
+        world.set(okey, { ...object, metadata: md } as KubeObject);
+        apply(object, via, res.attachments ?? []);
       }
     }
     const after = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));

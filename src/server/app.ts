@@ -9,14 +9,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { Admission } from '../api/validate.js';
-import { CustomizeRequest, CustomizeResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { ControllerDef, HookEnv, HookName, Settings } from '../controllers/types.js';
+import { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { ControllerDef, DecoratorDef, HookEnv, HookName, Settings } from '../controllers/types.js';
 import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import { newMetrics, type HookMetrics } from './metrics.js';
-import { finishSync } from './response.js';
+import { finishSync, sortChildren } from './response.js';
 
 export interface AppOptions {
   controllers: ControllerDef[];
+  decorators?: DecoratorDef[];
   settings?: Settings;
   /** Expected bearer token (Metacontroller's webhook `authorization`); no check when unset. */
   token?: string;
@@ -147,6 +148,49 @@ export function buildApp(options: AppOptions): FastifyInstance {
           if (!hooks?.customize) return notImplemented();
           checkParent(req.body.parent);
           return hooks.customize(req.body as Parameters<NonNullable<typeof hooks.customize>>[0], env);
+        },
+      );
+    }
+  }
+  for (const d of options.decorators ?? []) {
+    const kinds = new Set(d.resources.map((r) => r.kind));
+    const checkObject = (o: { kind?: string; apiVersion?: string }, field: string) => {
+      if (!o.kind || !kinds.has(o.kind)) throw new HttpError(400, 'BadRequest', `body.${field}.kind: expected ${[...kinds].join(' or ')}, got ${JSON.stringify(o.kind)}`);
+      const result = admission.admit(o);
+      if (result.outcome === 'invalid') {
+        const p = result.problems[0];
+        throw new HttpError(400, 'BadRequest', `body.${field}${p.path === '.' ? '' : p.path}: ${p.message}`);
+      }
+    };
+    for (const hook of ['sync', 'finalize'] as const) {
+      const fn = hook === 'sync' ? d.hooks.sync : d.hooks.finalize;
+      if (!fn) continue;
+      app.post(
+        `/hooks/${d.name}/${hook}`,
+        {
+          schema: { body: DecoratorSyncRequest, response: { 200: DecoratorSyncResponse, '4xx': ErrorBody, '5xx': ErrorBody } },
+          preHandler: async (req) => authorize(req),
+          onResponse: observe(d.name, hook),
+        },
+        async (req) => {
+          checkObject(req.body.object, 'object');
+          const res = fn(req.body as Parameters<typeof fn>[0], env);
+          return { ...res, attachments: sortChildren(res.attachments ?? []) };
+        },
+      );
+    }
+    const customize = d.hooks.customize;
+    if (customize) {
+      app.post(
+        `/hooks/${d.name}/customize`,
+        {
+          schema: { body: CustomizeRequest, response: { 200: CustomizeResponse, '4xx': ErrorBody, '5xx': ErrorBody } },
+          preHandler: async (req) => authorize(req),
+          onResponse: observe(d.name, 'customize'),
+        },
+        async (req) => {
+          checkObject(req.body.parent, 'parent');
+          return customize(req.body as Parameters<typeof customize>[0], env);
         },
       );
     }

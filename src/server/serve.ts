@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { controllers } from '../controllers/registry.js';
+import { controllers, decorators } from '../controllers/registry.js';
 import { DEFAULT_SETTINGS, type Settings } from '../controllers/types.js';
 import { newMetrics } from './metrics.js';
 
@@ -32,6 +32,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : process.env.IDPBUILDER_WEBHOOK_TOKEN || undefined;
   const app = buildApp({
     controllers: controllers(),
+    decorators: decorators(),
     settings: { ...settingsFromEnv(), ...opts.settings },
     token,
     bodyLimit: opts.bodyLimit,

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
-import { controllers } from '../../src/controllers/registry.js';
+import { controllers, decorators } from '../../src/controllers/registry.js';
 import { KIND_BY_NAME } from '../../src/api/kinds.js';
 import type { ControllerDef, Hooks } from '../../src/controllers/types.js';
 import { parent, syncRequest } from '../support/requests.js';
-import { compositeController } from '../../src/metacontroller/manifests.js';
+import { compositeController, decoratorController } from '../../src/metacontroller/manifests.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -136,5 +136,21 @@ describe('hook service', () => {
         expect(h.webhook.path).toBe(`/hooks/${c.kind.plural}/${name}`);
       }
     }
+  });
+
+  it('serves the DecoratorControllers\' hooks, checking the decorated object', async () => {
+    const a = app({ controllers: [], decorators: decorators() });
+    for (const d of decorators()) {
+      const hooks = (decoratorController(d).spec as any).hooks as Record<string, { webhook: { path: string } }>;
+      for (const [name, h] of Object.entries(hooks)) expect(h.webhook.path).toBe(`/hooks/${d.name}/${name}`);
+    }
+    const pkg = parent('Package', 'app', { source: { gitRepository: { name: 'repo' } } });
+    const res = await a.inject({ method: 'POST', url: '/hooks/packages-argocd/sync', payload: { object: pkg, attachments: {}, related: {} } });
+    expect(res.statusCode).toBe(200);
+    // the source repository is not there: nothing attached yet, no engine status to report
+    expect(res.json()).toEqual({ attachments: [], annotations: { 'idpbuilder.cnoe.io/argocd-status': null } });
+    const wrong = await a.inject({ method: 'POST', url: '/hooks/packages-flux/sync', payload: { object: parent('Platform', 'p', {}), attachments: {} } });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().message).toContain('body.object.kind');
   });
 });

@@ -163,7 +163,7 @@ describe('EnvoyGateway', () => {
     const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world({ lb: null })), env);
     expect(res.status.internalEndpoint).toBe('http://envoy-envoy-gateway-system-envoy-gateway-1a2b3c4d.envoy-gateway-system.svc.cluster.local:8080');
     expect(res.status.loadBalancerEndpoint).toBeUndefined();
-    expect(res.status.gateway).toEqual({ ready: true });
+    expect(res.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: true });
   });
 
   it('is not Ready while the controller, or the proxy of its Gateway, is not ready or not there yet', () => {
@@ -174,10 +174,11 @@ describe('EnvoyGateway', () => {
     expect(condition(noController)).toMatchObject({ status: 'False', reason: 'ControllerNotReady', message: 'deployment envoy-gateway-system/envoy-gateway has no ready replica' });
     const proxyDown = installed(world({ proxyReady: 0 }));
     expect(condition(proxyDown).reason).toBe('GatewayNotReady');
-    expect(proxyDown.status.gateway).toEqual({ ready: false, addresses: [{ type: 'IPAddress', value: '172.18.0.3' }] });
+    expect(proxyDown.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: false, addresses: [{ type: 'IPAddress', value: '172.18.0.3' }] });
     const noProxy = installed(world({ proxyReady: null }));
     expect(condition(noProxy)).toMatchObject({ reason: 'GatewayPending', message: 'waiting for Envoy Gateway to deploy the proxy of gateway envoy-gateway-system/envoy-gateway' });
-    expect(noProxy.status.gateway).toBeUndefined();
+    // the Gateway routes attach to is always named, ready or not
+    expect(noProxy.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: false });
     expect(noProxy.status.installed).toBe(true);
   });
 
