@@ -43,7 +43,8 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   const ns = req.parent.metadata.namespace;
   const source = spec.source.gitRepository;
   const rules: RelatedResourceRule[] = [
-    ...refRules([{ kind: 'GitRepository', name: source.name, namespace: source.namespace }, ...dependencyRefs(spec).filter((d) => d.kind !== 'Package')], req.parent),
+    // Packages of this namespace come with the rule below; those of other namespaces are asked for by name.
+    ...refRules([{ kind: 'GitRepository', name: source.name, namespace: source.namespace }, ...dependencyRefs(spec).filter((d) => d.kind !== 'Package' || (d.namespace ?? ns) !== ns)], req.parent),
     // every Package of the namespace, to follow dependency chains and find cycles
     { apiVersion: API_VERSION, resource: 'packages', namespace: ns },
   ];

@@ -166,19 +166,25 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): Bo
       packages: [{ name: childName([parent.metadata.name, r.name]), path: '.', autoSync: r.autoSync ?? true }],
     }));
   }
-  const out: BootstrapRepo[] = [];
+  const installed: { m: Member; releases: ReleaseSummary[]; manifests?: string; component: string }[] = [];
   for (const m of all) {
     const installation = (m.object?.status as { installation?: { configMap?: string } } | undefined)?.installation;
     if (!installation?.configMap) continue;
     const cm = relatedObject(req, 'ConfigMap', 'v1', m.namespace, installation.configMap);
     const data = (cm?.data ?? {}) as Record<string, string>;
     if (!data['releases.json']) continue;
-    const releases = JSON.parse(data['releases.json']) as ReleaseSummary[];
     const component = m.name.startsWith(`${parent.metadata.name}-`) ? m.name.slice(parent.metadata.name.length + 1) : m.name;
-    const name = childName([parent.metadata.name, component]);
+    installed.push({ m, releases: JSON.parse(data['releases.json']) as ReleaseSummary[], manifests: data['manifests.yaml'], component });
+  }
+  // providers of different kinds may share a name: their repositories then carry the kind too
+  const count = new Map<string, number>();
+  for (const i of installed) count.set(i.component, (count.get(i.component) ?? 0) + 1);
+  const out: BootstrapRepo[] = [];
+  for (const { m, releases, manifests, component } of installed) {
+    const name = (count.get(component) ?? 0) > 1 ? childName([parent.metadata.name, m.kind.toLowerCase(), component]) : childName([parent.metadata.name, component]);
     out.push({
       name,
-      sources: [{ type: 'Inline', files: gitOpsFiles(m, releases, data['manifests.yaml']), targetPath: '.' }],
+      sources: [{ type: 'Inline', files: gitOpsFiles(m, releases, manifests), targetPath: '.' }],
       packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true })),
     });
   }

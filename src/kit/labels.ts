@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** Labels every generated object carries (DESIGN.md decision 5). */
 import type { KubeObject } from '../metacontroller/protocol.js';
 
@@ -5,10 +6,17 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'idpbuilder' } as co
 export const LABEL_ROLE = 'idpbuilder.cnoe.io/role';
 export const LABEL_OWNER_UID = 'idpbuilder.cnoe.io/owner-uid';
 
+/** A valid label value for any object name: names longer than 63 characters are shortened with a hash suffix. */
+export function labelValue(name: string): string {
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${hash}`;
+}
+
 export function ownerLabels(parent: KubeObject, role?: string): Record<string, string> {
   const labels: Record<string, string> = {
     ...MANAGED_BY,
-    [`idpbuilder.cnoe.io/${parent.kind.toLowerCase()}`]: parent.metadata.name,
+    [`idpbuilder.cnoe.io/${parent.kind.toLowerCase()}`]: labelValue(parent.metadata.name),
   };
   if (role) labels[LABEL_ROLE] = role;
   return labels;

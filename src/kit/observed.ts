@@ -49,6 +49,8 @@ export function asDesired(o: KubeObject): KubeObject {
   const md: Record<string, unknown> = { name: metadata.name };
   if (metadata.namespace) md.namespace = metadata.namespace;
   if (metadata.labels) md.labels = metadata.labels;
+  const finalizers = (metadata as { finalizers?: string[] }).finalizers;
+  if (finalizers?.length) md.finalizers = finalizers;
   const annotations = Object.fromEntries(
     Object.entries(metadata.annotations ?? {}).filter(([k]) => !k.startsWith('metacontroller.k8s.io/') && !k.startsWith('kubectl.kubernetes.io/')),
   );

@@ -61,9 +61,13 @@ function statusWith(req: SyncRequest, env: HookEnv, fields: Record<string, unkno
   };
 }
 
-function observedInstall(req: SyncRequest): KubeObject[] {
-  const isInstall = (o: KubeObject) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL;
-  return [...observedChildren(req, 'ConfigMap', 'v1').filter(isInstall), ...observedChildren(req, 'Job', 'batch/v1').filter(isInstall)];
+/** Every observed child of the provider (ConfigMaps, Jobs, Secrets): what a blocked sync keeps. */
+function observedAll(req: SyncRequest): KubeObject[] {
+  return [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1'), ...observedChildren(req, 'Secret', 'v1')];
+}
+
+function observedInstallConfigMaps(req: SyncRequest): KubeObject[] {
+  return observedChildren(req, 'ConfigMap', 'v1').filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL);
 }
 
 /** Conditions for the three standard types, from one summary. */
@@ -80,8 +84,13 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
   const children = [...(plan.children ?? [])];
   if (plan.blocked || !plan.install) {
     const blocked = plan.blocked ?? { reason: 'NothingToInstall', message: 'no install plan' };
-    children.push(...observedInstall(req).map(asDesired));
-    const status = statusWith(req, env, { ...plan.status, installed: false }, 'Pending', standardConditions('Pending', blocked.reason, blocked.message));
+    // Errors never delete: every child already observed (install and bootstrap Jobs, their ConfigMaps,
+    // credential Secrets) is kept as it is, unless the plan rebuilt it.
+    const planned = new Set(children.map((c) => `${c.kind}/${c.metadata.name}`));
+    children.push(...observedAll(req).filter((o) => !planned.has(`${o.kind}/${o.metadata.name}`)).map(asDesired));
+    const prev = (req.parent.status ?? {}) as { installed?: boolean; installation?: unknown };
+    const fields = { ...plan.status, installed: prev.installed ?? false, ...(prev.installation ? { installation: prev.installation } : {}) };
+    const status = statusWith(req, env, fields, 'Pending', standardConditions('Pending', blocked.reason, blocked.message));
     return { status, children };
   }
   const install = helmJob(req.parent, plan.install, env);
@@ -124,7 +133,7 @@ function capitalize(s: string): string {
 
 /** The releases and manifests that were actually installed, read back from the observed install ConfigMaps. */
 export function installedPlan(req: SyncRequest): InstallPlan | undefined {
-  const cms = observedChildren(req, 'ConfigMap', 'v1').filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL);
+  const cms = observedInstallConfigMaps(req);
   if (!cms.length) return undefined;
   const releases = new Map<string, HelmRelease>();
   const manifests = new Map<string, KubeObject>();
@@ -159,7 +168,9 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncResponse {
   }
   const uninstall = helmJob(req.parent, plan, env, 'uninstall');
   const state = jobState(observedChild(req, 'Job', 'batch/v1', uninstall.name), pods(req));
-  const children = [uninstall.configMap, uninstall.job];
+  // The install ConfigMaps say what to uninstall: they are kept until the parent is gone, so that every
+  // later finalize call still finds the same plan (and the same uninstall Job).
+  const children = [uninstall.configMap, uninstall.job, ...observedInstallConfigMaps(req).map(asDesired)];
   if (state.phase === 'Succeeded') {
     const status = statusWith(req, env, { ...prev, installed: false }, 'Deleting', standardConditions('Deleting', 'Uninstalled', 'uninstall finished'));
     return { status, children, finalized: true };

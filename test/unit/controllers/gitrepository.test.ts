@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { gitRepositoryHooks as hooks, RESULT_ANNOTATION } from '../../../src/controllers/gitrepository.js';
+import { canonicalJSON } from '../../../src/kit/canonical.js';
+import type { KubeObject, ObjectMap, SyncRequest } from '../../../src/metacontroller/protocol.js';
+import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+import { cmData, expectValidChildren, giteaDuck, names, NS, provider, statusText } from '../../support/providers.js';
+
+const env = testEnv();
+const SERVER_REF = { kind: 'GiteaProvider', name: 'gitea' };
+const repo = (spec: Record<string, unknown> = {}, extra = {}) => parent('GitRepository', 'my-app', { gitServerRef: SERVER_REF, sources: [{ type: 'Embedded', path: 'argocd' }], ...spec }, extra);
+const gitea = (opts: { ready?: boolean } = {}): ObjectMap => toMap([provider('GiteaProvider', 'gitea', giteaDuck(), opts)]);
+const RESULT = { commitSHA: '0123456789abcdef0123456789abcdef01234567', syncedAt: '2026-01-01T00:00:30Z', url: 'https://gitea.cnoe.localtest.me/idpbuilder/my-app.git', cloneURL: 'http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/my-app.git' };
+const synced = (o: KubeObject) => (o.kind === 'Job' ? jobSucceeded(o, { [RESULT_ANNOTATION]: JSON.stringify(RESULT) }) : o);
+const keys = (res: { children: KubeObject[] }) => res.children.map((c) => `${c.kind}/${c.metadata.name}`);
+
+function readyRepo(spec: Record<string, unknown> = {}) {
+  const req = syncRequest(repo(spec), {}, gitea());
+  const first = hooks.sync(req, testEnv());
+  const req2 = next(req, first, synced);
+  return { req: req2, res: hooks.sync(req2, testEnv()), first };
+}
+
+describe('GitRepository', () => {
+  it('first sync: a config ConfigMap and a repo-sync Job; URLs from the git provider duck status', () => {
+    const res = hooks.sync(syncRequest(repo(), {}, gitea()), env);
+    expect(keys(res)).toEqual([expect.stringMatching(/^ConfigMap\/my-app-sync-[0-9a-f]{8}$/), expect.stringMatching(/^Job\/my-app-sync-[0-9a-f]{8}$/)]);
+    expectValidChildren(res);
+    const [cm] = byKind(res, 'ConfigMap');
+    const [job] = byKind(res, 'Job');
+    const pod = (job.spec as any).template.spec;
+    expect(pod.containers[0].command).toEqual(['idpbuilder', 'job', 'repo-sync', '--config', '/config/config.json']);
+    expect(pod.volumes[0]).toEqual({ name: 'config', configMap: { name: cm.metadata.name } });
+    expect(job.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/gitrepository': 'my-app', 'idpbuilder.cnoe.io/role': 'repo-sync' });
+    expect(JSON.parse(cmData(cm)['config.json'])).toEqual({
+      flavor: 'gitea',
+      apiEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
+      credentialsSecretRef: { name: 'gitea-gitea-token', namespace: NS, key: 'token' },
+      organization: 'idpbuilder',
+      repository: { name: 'my-app', description: '', private: false, autoInit: false, defaultBranch: 'main' },
+      sources: [{ type: 'Embedded', path: 'argocd' }],
+      embeddedRoot: '/opt/idpbuilder/embedded',
+      commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },
+    });
+    expect(res.status).toMatchObject({
+      phase: 'Syncing',
+      url: 'https://gitea.cnoe.localtest.me/idpbuilder/my-app.git',
+      cloneURL: 'http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/my-app.git',
+      observedGeneration: 1,
+    });
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Syncing', message: 'sync job created' });
+    expect(condition(res, 'Progressing').status).toBe('True');
+    // 2026-01-01T00:00:00Z is on a 5m boundary: the next periodic sync is a whole interval away
+    expect(res.resyncAfterSeconds).toBe(300);
+  });
+
+  it('spec fields go to the config: repository name, organization, privacy, branch', () => {
+    const res = hooks.sync(
+      syncRequest(repo({ name: 'Platform.Config', organization: 'team-a', private: true, autoInit: true, defaultBranch: 'trunk', description: 'platform config', sync: { autoSync: false } }), {}, gitea()),
+      env,
+    );
+    const config = JSON.parse(cmData(byKind(res, 'ConfigMap')[0])['config.json']);
+    expect(config.organization).toBe('team-a');
+    expect(config.repository).toEqual({ name: 'Platform.Config', description: 'platform config', private: true, autoInit: true, defaultBranch: 'trunk' });
+    expect(res.status.cloneURL).toBe('http://gitea-http.gitea.svc.cluster.local:3000/team-a/Platform.Config.git');
+    expect(res.resyncAfterSeconds).toBeUndefined();
+    expectValidChildren(res);
+  });
+
+  it('sync succeeded: Ready=True (Synced) with the commit, time and URLs the Job wrote', () => {
+    const { res, first } = readyRepo();
+    expect(res.status).toMatchObject({
+      phase: 'Ready',
+      commitSHA: RESULT.commitSHA,
+      lastSyncTime: '2026-01-01T00:00:30Z',
+      url: RESULT.url,
+      cloneURL: RESULT.cloneURL,
+    });
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Synced', message: 'repository idpbuilder/my-app synced at 0123456789ab' });
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'Synced' });
+    expect(keys(res)).toEqual(keys(first));
+  });
+
+  it('sync running: still Syncing', () => {
+    const req = syncRequest(repo(), {}, gitea());
+    const res = hooks.sync(next(req, hooks.sync(req, testEnv()), (o) => (o.kind === 'Job' ? jobRunning(o) : o)), testEnv());
+    expect(res.status.phase).toBe('Syncing');
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Syncing', message: 'sync job running' });
+  });
+
+  it('sync failed: phase Failed, Ready=False with the Job message and the pod termination message', () => {
+    const req = syncRequest(repo(), {}, gitea());
+    const first = hooks.sync(req, testEnv());
+    const jobName = names(first, 'Job')[0];
+    const pod = withStatus(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${jobName}-x1`, namespace: NS, labels: { 'batch.kubernetes.io/job-name': jobName } } } as KubeObject,
+      { containerStatuses: [{ state: { terminated: { exitCode: 1, message: 'push rejected: 403 Forbidden' } } }] },
+    );
+    const related = { ...gitea(), ...toMap([pod]) };
+    const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), related), testEnv());
+    expect(res.status.phase).toBe('Failed');
+    expect(condition(res)).toMatchObject({
+      status: 'False',
+      reason: 'SyncFailed',
+      message: 'sync job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: push rejected: 403 Forbidden',
+    });
+    expect(names(res, 'Job')).toEqual([jobName]);
+  });
+
+  it('spec change: a new Job (and ConfigMap), the old ones dropped', () => {
+    const { req, res: before } = readyRepo();
+    const cur = next(req, before, synced);
+    const changed: SyncRequest = { ...cur, parent: { ...repo({ sources: [{ type: 'Embedded', path: 'gitea' }] }, { metadata: { generation: 2 } }), status: before.status } as KubeObject };
+    const res = hooks.sync(changed, testEnv());
+    expect(names(res, 'Job')).toHaveLength(1);
+    for (const old of names(before)) expect(names(res)).not.toContain(old);
+    expect(JSON.parse(cmData(byKind(res, 'ConfigMap')[0])['config.json']).sources).toEqual([{ type: 'Embedded', path: 'gitea' }]);
+    // a new generation is not Ready until its own sync finished; the known URLs and commit are carried over
+    expect(res.status).toMatchObject({ phase: 'Syncing', commitSHA: RESULT.commitSHA, cloneURL: RESULT.cloneURL, observedGeneration: 2 });
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Syncing' });
+  });
+
+  it('periodic resync: a new Job each interval, the repository stays Ready, lastTransitionTime kept', () => {
+    const { req, res } = readyRepo();
+    const later = next(req, res, synced);
+    const mid = hooks.sync(later, testEnv('2026-01-01T00:02:00Z'));
+    // same content (key order of status may differ from the first Ready answer: Metacontroller compares decoded objects)
+    expect(canonicalJSON({ ...mid, resyncAfterSeconds: 0 })).toBe(canonicalJSON({ ...res, resyncAfterSeconds: 0 }));
+    expect(JSON.stringify(hooks.sync(later, testEnv('2026-01-01T00:04:00Z')).status)).toBe(JSON.stringify(mid.status));
+    expect(mid.resyncAfterSeconds).toBe(180);
+    const round2 = hooks.sync(later, testEnv('2026-01-01T00:05:00Z'));
+    expect(names(round2, 'Job')).toHaveLength(1);
+    expect(names(round2, 'Job')[0]).not.toBe(names(res, 'Job')[0]);
+    expect(names(round2, 'ConfigMap')).toEqual(names(res, 'ConfigMap'));
+    expect(round2.status.phase).toBe('Ready');
+    expect(condition(round2)).toMatchObject({ status: 'True', reason: 'Synced', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    expect(round2.status.commitSHA).toBe(RESULT.commitSHA);
+  });
+
+  it('gitServerRef to a missing provider: ProviderNotFound, the observed ConfigMap and Job kept', () => {
+    const { req, res } = readyRepo();
+    const gone = hooks.sync({ ...next(req, res, synced), related: {} }, testEnv());
+    expect(gone.status.phase).toBe('Pending');
+    expect(condition(gone)).toMatchObject({ status: 'False', reason: 'ProviderNotFound', message: `git server GiteaProvider ${NS}/gitea not found` });
+    expect(keys(gone)).toEqual(keys(res));
+    // kept as desired objects: no status of their own
+    for (const c of gone.children) expect(c).not.toHaveProperty('status');
+    // the repository's known URLs stay in status
+    expect(gone.status).toMatchObject({ url: RESULT.url, cloneURL: RESULT.cloneURL, commitSHA: RESULT.commitSHA });
+  });
+
+  it('provider missing from the start: ProviderNotFound and no children', () => {
+    const res = hooks.sync(syncRequest(repo()), env);
+    expect(res.children).toEqual([]);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'ProviderNotFound' });
+  });
+
+  it('a provider that is not Ready: WaitingForGitServer with its message, no Job', () => {
+    const res = hooks.sync(syncRequest(repo(), {}, gitea({ ready: false })), env);
+    expect(res.children).toEqual([]);
+    expect(res.status.phase).toBe('Pending');
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'WaitingForGitServer', message: `waiting for git server GiteaProvider ${NS}/gitea: install job running` });
+  });
+
+  it('a Ready provider without credentialsSecretRef: GitServerIncomplete', () => {
+    const related = toMap([provider('GiteaProvider', 'gitea', { endpoint: 'https://gitea.cnoe.localtest.me' })]);
+    const res = hooks.sync(syncRequest(repo(), {}, related), env);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'GitServerIncomplete' });
+  });
+
+  it('no credential value in status: only the provider reference goes into the config', () => {
+    const { res } = readyRepo();
+    expect(statusText(res)).not.toContain('gitea-gitea-token');
+    expect(JSON.parse(cmData(byKind(res, 'ConfigMap')[0])['config.json']).credentialsSecretRef).toEqual({ name: 'gitea-gitea-token', namespace: NS, key: 'token' });
+  });
+
+  it('determinism: same request, byte-identical answer', () => {
+    const req = syncRequest(repo(), {}, gitea());
+    expect(JSON.stringify(hooks.sync(req, testEnv()))).toBe(JSON.stringify(hooks.sync(req, testEnv('2026-01-01T00:00:00Z', 'other'))));
+    const { req: r, res } = readyRepo();
+    const steady = next(r, res, synced);
+    const a = hooks.sync(steady, testEnv());
+    expect(JSON.stringify(hooks.sync(steady, testEnv('2026-01-01T00:00:00Z', 'other')))).toBe(JSON.stringify(a));
+    expect(canonicalJSON(a)).toBe(canonicalJSON(res));
+    // the answer fed back once more is byte-identical (no hot loop)
+    expect(JSON.stringify(hooks.sync(next(steady, a, synced), testEnv()))).toBe(JSON.stringify(a));
+  });
+
+  it('a long repository object name gives DNS-1123 names of at most 63 characters', () => {
+    const p = parent('GitRepository', 'the-platform-configuration-repository-of-the-team-in-emea-x', { gitServerRef: SERVER_REF });
+    const res = hooks.sync(syncRequest(p, {}, gitea()), env);
+    expect(res.children).toHaveLength(2);
+    expectValidChildren(res);
+  });
+
+  it('customize: Job pods and the git server', () => {
+    const res = hooks.customize!({ parent: repo({ gitServerRef: { kind: 'GiteaProvider', name: 'gitea', namespace: 'git' } }) }, env);
+    expect(res.relatedResources).toEqual([
+      { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-my-app' } } },
+      { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'giteaproviders', namespace: 'git', names: ['gitea'] },
+    ]);
+  });
+});

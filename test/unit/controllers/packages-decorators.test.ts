@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { packagesArgoCD } from '../../../src/controllers/packages-argocd.js';
+import { packagesFlux } from '../../../src/controllers/packages-flux.js';
+import { packageHooks } from '../../../src/controllers/package.js';
+import type { KubeObject } from '../../../src/metacontroller/protocol.js';
+import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { condition, toMap, withStatus } from '../../support/world.js';
+
+const env = testEnv();
+const ready = { conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: '' }] };
+const repo = (status: Record<string, unknown> = { ...ready, cloneURL: 'http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/app.git' }) =>
+  ({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GitRepository', metadata: { name: 'app-repo', namespace: 'idpbuilder-system' }, spec: {}, status }) as KubeObject;
+const argocd = withStatus({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'ArgoCDProvider', metadata: { name: 'argocd', namespace: 'idpbuilder-system' } } as KubeObject, ready);
+
+function pkg(spec: Record<string, unknown> = {}, annotations?: Record<string, string>) {
+  return parent('Package', 'app', { source: { gitRepository: { name: 'app-repo', path: 'manifests' } }, ...spec }, annotations ? { metadata: { name: 'app', annotations } as never } : {});
+}
+
+describe('packages-argocd decorator', () => {
+  it('attaches the Application once source and dependencies are Ready, repoURL = the repository cloneURL', () => {
+    const p = pkg({ dependencies: [{ kind: 'ArgoCDProvider', name: 'argocd' }], argocd: { destination: { namespace: 'app' }, syncPolicy: { automated: { prune: true } } } });
+    const res = packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repo(), argocd]) }, env);
+    expect(res.attachments).toHaveLength(1);
+    const app = res.attachments[0] as KubeObject & { spec: any };
+    expect(app.metadata).toMatchObject({ name: 'app', namespace: 'idpbuilder-system', finalizers: ['resources-finalizer.argocd.argoproj.io'] });
+    expect(app.spec).toEqual({
+      project: 'default',
+      source: { repoURL: 'http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/app.git', targetRevision: 'HEAD', path: 'manifests' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'app' },
+      syncPolicy: { automated: { prune: true } },
+    });
+    expect(res.annotations).toEqual({ 'idpbuilder.cnoe.io/argocd-status': null });
+  });
+
+  it('attaches nothing while a dependency is not Ready, and keeps an existing Application', () => {
+    const p = pkg({ dependencies: [{ kind: 'ArgoCDProvider', name: 'argocd' }] });
+    expect(packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repo()]) }, env).attachments).toEqual([]);
+    const first = packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repo(), argocd]) }, env);
+    const observed = withStatus(first.attachments[0], { sync: { status: 'Synced' }, health: { status: 'Healthy' } });
+    const later = packagesArgoCD.hooks.sync({ object: p, attachments: toMap([observed]), related: toMap([repo()]) }, env);
+    expect(later.attachments).toEqual(first.attachments);
+    expect(later.annotations).toEqual({ 'idpbuilder.cnoe.io/argocd-status': '{"name":"app","namespace":"idpbuilder-system","syncStatus":"Synced","healthStatus":"Healthy"}' });
+  });
+
+  it('leaves Flux Packages alone', () => {
+    const res = packagesArgoCD.hooks.sync({ object: pkg({ flux: { interval: '1m' } }), attachments: {}, related: toMap([repo()]) }, env);
+    expect(res).toEqual({ attachments: [], annotations: { 'idpbuilder.cnoe.io/argocd-status': null } });
+  });
+});
+
+describe('packages-flux decorator', () => {
+  it('attaches a Flux GitRepository and Kustomization for a Flux Package', () => {
+    const p = pkg({ flux: { interval: '1m', targetNamespace: 'app', serviceAccountName: 'flux-reconciler' } });
+    const res = packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repo()]) }, env);
+    expect(res.attachments.map((a) => [a.apiVersion, a.kind, a.metadata.name])).toEqual([
+      ['source.toolkit.fluxcd.io/v1', 'GitRepository', 'app'],
+      ['kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'app'],
+    ]);
+    expect(res.attachments[0].spec).toEqual({ url: 'http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/app.git', interval: '1m', ref: { branch: 'main' } });
+    expect(res.attachments[1].spec).toEqual({
+      interval: '1m',
+      prune: true,
+      sourceRef: { kind: 'GitRepository', name: 'app' },
+      path: './manifests',
+      targetNamespace: 'app',
+      serviceAccountName: 'flux-reconciler',
+    });
+  });
+
+  it('a FluxProvider reference selects Flux too, and the Kustomization state is reported back', () => {
+    const p = pkg({ gitOpsProviderRef: { kind: 'FluxProvider', name: 'flux' } });
+    const flux = withStatus({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'FluxProvider', metadata: { name: 'flux', namespace: 'idpbuilder-system' } } as KubeObject, ready);
+    const first = packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repo(), flux]) }, env);
+    const k = withStatus(first.attachments[1], { conditions: [{ type: 'Ready', status: 'False', reason: 'BuildFailed', message: 'kustomize build failed: missing resource' }] });
+    const res = packagesFlux.hooks.sync({ object: p, attachments: toMap([first.attachments[0], k]), related: toMap([repo(), flux]) }, env);
+    expect(JSON.parse(res.annotations!['idpbuilder.cnoe.io/flux-status']!)).toEqual({
+      name: 'app',
+      namespace: 'idpbuilder-system',
+      ready: 'False',
+      reason: 'BuildFailed',
+      message: 'kustomize build failed: missing resource',
+    });
+  });
+});
+
+describe('Package status from the engine annotation', () => {
+  it('Synced when Argo CD reports Synced/Healthy, Deploying before', () => {
+    const related = toMap([repo()]);
+    const before = packageHooks.sync(syncRequest(pkg(), {}, related), env);
+    expect(before.children).toEqual([]);
+    expect(before.status.phase).toBe('Deploying');
+    const after = packageHooks.sync(syncRequest(pkg({}, { 'idpbuilder.cnoe.io/argocd-status': '{"name":"app","namespace":"idpbuilder-system","syncStatus":"Synced","healthStatus":"Healthy"}' }), {}, related), env);
+    expect(after.status.phase).toBe('Synced');
+    expect(after.status.argoApplication).toEqual({ name: 'app', namespace: 'idpbuilder-system', syncStatus: 'Synced', healthStatus: 'Healthy' });
+    expect(condition(after)).toMatchObject({ status: 'True', reason: 'Synced' });
+  });
+
+  it('Degraded with the Kustomization message for a failing Flux Package', () => {
+    const status = '{"name":"app","namespace":"idpbuilder-system","ready":"False","reason":"BuildFailed","message":"kustomize build failed"}';
+    const res = packageHooks.sync(syncRequest(pkg({ flux: {} }, { 'idpbuilder.cnoe.io/flux-status': status }), {}, toMap([repo()])), env);
+    expect(res.status.phase).toBe('Degraded');
+    expect(condition(res).message).toBe('kustomization is False (BuildFailed: kustomize build failed)');
+    expect(res.status.fluxKustomization).toEqual({ name: 'app', namespace: 'idpbuilder-system', ready: 'False', reason: 'BuildFailed' });
+  });
+
+  it('waits for Packages of lower cnoe.io/package-priority', () => {
+    const db = { ...pkg(), metadata: { name: 'db', namespace: 'idpbuilder-system', annotations: { 'cnoe.io/package-priority': '10' } } } as KubeObject;
+    const res = packageHooks.sync(syncRequest(pkg({}, { 'cnoe.io/package-priority': '100' }), {}, toMap([repo(), db])), env);
+    expect(res.status.phase).toBe('Waiting');
+    expect(res.status.waitingFor).toEqual(['Package/db (priority 10 deploys first)']);
+    const dbReady = withStatus(db, ready);
+    expect(packageHooks.sync(syncRequest(pkg({}, { 'cnoe.io/package-priority': '100' }), {}, toMap([repo(), dbReady])), env).status.phase).toBe('Deploying');
+  });
+});
