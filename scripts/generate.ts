@@ -1,10 +1,11 @@
 /**
- * Writes the generated files: crds/ (one CRD per kind) and metacontroller/ (one CompositeController per
- * controller). With --check, writes nothing and exits 1 when a file on disk differs from what would be
- * generated (CI's freshness check).
+ * Writes the generated files: crds/ (one CRD per kind), metacontroller/ (one Composite/DecoratorController
+ * per controller) and the Helm chart's generated parts (charts/idpbuilder/crds/, charts/idpbuilder/files/
+ * controllers.yaml). With --check, writes nothing and exits 1 when a file on disk differs from what would
+ * be generated, or a stale *.yaml is left in a generated directory (CI's freshness check).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { generatedFiles } from '../src/generated.js';
 
 const check = process.argv.includes('--check');
@@ -12,12 +13,10 @@ const root = new URL('..', import.meta.url).pathname;
 const files = generatedFiles();
 const stale: string[] = [];
 
-for (const dir of new Set(Object.keys(files).map((f) => f.split('/')[0]))) {
+// Every directory that holds generated files holds only generated *.yaml files: any other *.yaml is stale.
+for (const dir of new Set(Object.keys(files).map((f) => dirname(f)))) {
   const abs = join(root, dir);
-  if (!existsSync(abs)) {
-    if (!check) mkdirSync(abs, { recursive: true });
-    continue;
-  }
+  if (!existsSync(abs)) continue;
   for (const entry of readdirSync(abs)) {
     const rel = `${dir}/${entry}`;
     if (entry.endsWith('.yaml') && !(rel in files)) stale.push(`${rel} (not generated any more)`);
@@ -28,7 +27,10 @@ for (const [rel, content] of Object.entries(files)) {
   const current = existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
   if (current === content) continue;
   stale.push(rel);
-  if (!check) writeFileSync(abs, content);
+  if (!check) {
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+  }
 }
 if (check) {
   if (stale.length) {

@@ -4,9 +4,9 @@ import { BaseStatus, HelmChart, ObjectRef, SecretRef } from './common.js';
 
 /** Provider references in a Platform list are unique by kind, name and namespace. */
 const uniqueRefs = {
-  rule: "self.all(x, self.exists_one(y, y.kind == x.kind && y.name == x.name && (has(y.namespace) ? y.namespace : '') == (has(x.namespace) ? x.namespace : '')))",
+  // `namespace` is a reserved word in Kubernetes CEL: the field is written `__namespace__`.
+  rule: "self.all(x, self.exists_one(y, y.kind == x.kind && y.name == x.name && (has(y.__namespace__) ? y.__namespace__ : '') == (has(x.__namespace__) ? x.__namespace__ : '')))",
   message: 'provider references must be unique',
-  reason: 'FieldValueDuplicate' as const,
 };
 const RefList = (description: string) => Type.Optional(Type.Array(ObjectRef, { maxItems: 16, description, 'x-kubernetes-validations': [uniqueRefs] }));
 

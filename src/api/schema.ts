@@ -37,9 +37,11 @@ export function StringMap<T extends TSchema>(value: T, options: { description?: 
 }
 
 /** A Kubernetes quantity (`100m`, `90Mi`, `2`). */
+/** As Kubernetes' own quantity schema: the pattern sits beside anyOf (structural schemas allow no value validation inside anyOf types). */
 export const Quantity = Type.Unsafe<string | number>({
   'x-kubernetes-int-or-string': true,
-  anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[+]?[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$' }],
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  pattern: '^[+]?[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$',
 });
 
 export const DNS1123Label = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });

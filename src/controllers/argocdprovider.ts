@@ -7,7 +7,7 @@
 import type { ArgoCDProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues, secretDigest } from '../kit/helm.js';
+import { mergeValues, secretDigest, release } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject } from '../kit/observed.js';
@@ -139,17 +139,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     children: [cred.secret],
     install: {
       releases: [
-        {
-          name: RELEASE,
-          namespace: target,
-          repository: chart.repository,
-          chart: chart.chart,
-          version: chart.version,
-          values: values(spec, r, cls.className, appNamespaces),
+        release(RELEASE, target, chart, values(spec, r, cls.className, appNamespaces), {
           secretValues: [{ path: 'configs.secret.argocdServerAdminPassword', secret: secretName, key: 'bcrypt' }],
           // Argo CD syncs its own release without the admin hash: leave the Secret the install Job made alone.
           gitOpsValues: { configs: { secret: { createSecret: false } } },
-        },
+        }),
       ],
       manifests: appProjects(spec, target, appNamespaces),
       secretDigests: { [secretName]: secretDigest(cred.data) },

@@ -12,7 +12,7 @@
 import type { EnvoyGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues } from '../kit/helm.js';
+import { mergeValues, release } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
@@ -214,7 +214,7 @@ export function plan(req: SyncRequest): ProviderPlan {
 
   return {
     install: {
-      releases: [{ name: r.release, namespace: r.namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values: values(r) }],
+      releases: [release(r.release, r.namespace, chart, values(r))],
       manifests: manifests(r),
     },
     health,

@@ -7,7 +7,7 @@
 import type { FluxProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues } from '../kit/helm.js';
+import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { CHARTS, chartFor } from './defaults.js';
@@ -95,7 +95,7 @@ export function plan(req: SyncRequest): ProviderPlan {
   if (Object.keys(controllers).length) status.controllers = controllers;
   return {
     install: {
-      releases: [{ name: 'flux2', namespace: r.namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values: values(r) }],
+      releases: [release('flux2', r.namespace, chart, values(r))],
     },
     health: notReady.length ? { reason: 'ControllersNotReady', message: `no ready replica in ${r.namespace}: ${notReady.join(', ')}` } : undefined,
     status,

@@ -6,7 +6,7 @@
 import type { GiteaProviderSpec } from '../api/gitea.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues, secretDigest } from '../kit/helm.js';
+import { mergeValues, secretDigest, release } from '../kit/helm.js';
 import { configMapObject, jobObject } from '../kit/jobs.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName, hashedName } from '../kit/names.js';
@@ -138,17 +138,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     children: [cred.secret],
     install: {
       releases: [
-        {
-          name: RELEASE,
-          namespace: target,
-          repository: chart.repository,
-          chart: chart.chart,
-          version: chart.version,
-          values: v,
+        release(RELEASE, target, chart, v, {
           secretValues: [{ path: 'gitea.admin.password', secret: n.admin, key: 'password' }],
           // Argo CD syncs this release without the password: keep the one the install Job set.
           gitOpsValues: { gitea: { admin: { passwordMode: 'initialOnlyNoReset' } } },
-        },
+        }),
       ],
       secretDigests: { [n.admin]: digest },
     },

@@ -10,7 +10,7 @@ import type { IstioGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import type { HelmRelease } from '../kit/helm.js';
-import { mergeValues } from '../kit/helm.js';
+import { mergeValues, release as helmRelease } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
@@ -103,10 +103,7 @@ function chart(r: Resolved, fallback: ChartDefault): { repository: string; chart
 }
 
 export function releases(r: Resolved): HelmRelease[] {
-  const release = (name: string, namespace: string, def: ChartDefault, values: Record<string, unknown>): HelmRelease => {
-    const c = chart(r, def);
-    return { name, namespace, repository: c.repository, chart: c.chart, version: c.version, values };
-  };
+  const release = (name: string, namespace: string, def: ChartDefault, values: Record<string, unknown>): HelmRelease => helmRelease(name, namespace, chart(r, def), values);
   const out: HelmRelease[] = [
     release('istio-base', r.namespace, CHARTS.istioBase, baseValues(r)),
     release('istiod', r.namespace, CHARTS.istiod, istiodValues(r)),

@@ -5,7 +5,7 @@
 import type { NginxGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues } from '../kit/helm.js';
+import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { CHARTS, chartFor } from './defaults.js';
@@ -90,7 +90,7 @@ export function plan(req: SyncRequest): ProviderPlan {
   if (deployment) status.controller = { replicas: replicas?.replicas ?? 0, readyReplicas: replicas?.readyReplicas ?? 0 };
   return {
     install: {
-      releases: [{ name: r.release, namespace: r.namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values: values(r) }],
+      releases: [release(r.release, r.namespace, chart, values(r))],
     },
     health: deployment && !(replicas?.readyReplicas ?? 0) ? { reason: 'ControllerNotReady', message: `deployment ${r.namespace}/${r.service} has no ready replica` } : undefined,
     status,

@@ -10,7 +10,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { KubeClient } from '../kube/client.js';
 import { parseGiteaBootstrapConfig, runGiteaBootstrap } from './gitea-bootstrap.js';
-import { parseRepoSyncConfig, runRepoSync, type JobLogger } from './repo-sync.js';
+import { runGitHubValidate } from './github-validate.js';
+import { runGitLabValidate } from './gitlab-validate.js';
+import { allProviders, parseRepoSyncConfig, runRepoSync, type JobLogger } from './repo-sync.js';
 
 export interface JobCommandIO {
   out?: (s: string) => void;
@@ -85,7 +87,26 @@ export function jobCommand(io: JobCommandIO = {}): Command {
     cmd
       .command('repo-sync')
       .description('Ensure a repository on the git server and push the merged sources to its default branch'),
-  ).action((o: CommonOptions) => run(o, (config, kube) => runRepoSync(parseRepoSyncConfig(config), { kube, log })));
+  ).action((o: CommonOptions) =>
+    run(o, (config, kube) => {
+      const cfg = parseRepoSyncConfig(config);
+      // No result target in the config: the Job's own (JOB_NAMESPACE/JOB_NAME from the pod's env).
+      if (!cfg.result && env.JOB_NAMESPACE && env.JOB_NAME) cfg.result = { jobNamespace: env.JOB_NAMESPACE, jobName: env.JOB_NAME };
+      return runRepoSync(cfg, { kube, log, providers: allProviders });
+    }),
+  );
+
+  common(
+    cmd
+      .command('github-validate')
+      .description('Check a GitHubProvider: credentials (token or GitHub App), organization, rate limit, teams; record the result on the Job'),
+  ).action((o: CommonOptions) => run(o, (config, kube) => runGitHubValidate(config, { kube, log, env })));
+
+  common(
+    cmd
+      .command('gitlab-validate')
+      .description('Check a GitLabProvider: token, group, subgroups; record the result on the Job'),
+  ).action((o: CommonOptions) => run(o, (config, kube) => runGitLabValidate(config, { kube, log, env })));
 
   return cmd;
 }

@@ -18,6 +18,8 @@ import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { GiteaClient, GitServerError, type RepoSpec } from '../gitea/client.js';
+import { GitHubClient, teamSlug, type TeamPermission, type Visibility } from '../github/client.js';
+import { GitLabClient } from '../gitlab/client.js';
 import type { KubeClient } from '../kube/client.js';
 
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
@@ -56,13 +58,49 @@ export interface LocalSource {
 }
 export type RepoSource = EmbeddedSource | GitSource | InlineSource | LocalSource;
 
+/**
+ * The git provider's defaults for new repositories (GitHubProvider / GitLabProvider
+ * `spec.repositoryDefaults`, passed through by the GitRepository hook). What the repository itself says
+ * wins: `repository.private: true` always makes it private, `repository.autoInit: true` always
+ * initializes it; otherwise `visibility` decides (and with neither, `repository.private: false` means
+ * public, no `private` at all means private).
+ */
+export interface RepositoryDefaults {
+  visibility?: Visibility;
+  defaultBranch?: string;
+  /** GitHub: `auto_init`. */
+  autoInit?: boolean;
+  allowSquashMerge?: boolean;
+  allowMergeCommit?: boolean;
+  allowRebaseMerge?: boolean;
+  /** GitLab: `initialize_with_readme`. */
+  initializeWithReadme?: boolean;
+  /** GitLab: `builds_access_level` / `jobs_enabled`. */
+  cicdEnabled?: boolean;
+}
+
+export interface TeamGrant {
+  name: string;
+  permission: TeamPermission;
+}
+
 export interface RepoSyncConfig {
   flavor: GitServerFlavor;
-  /** API base URL of the git server (Gitea: the internal endpoint, e.g. http://gitea-http.gitea.svc.cluster.local:3000). */
+  /**
+   * API base URL of the git server: Gitea the internal endpoint (e.g.
+   * http://gitea-http.gitea.svc.cluster.local:3000), GitHub the API (https://api.github.com,
+   * https://HOST/api/v3), GitLab the instance or its `/api/v4`.
+   */
   apiEndpoint: string;
   credentialsSecretRef: { namespace: string; name: string; key: string };
+  /** A PEM CA bundle to trust for the git server (API and git over HTTPS), e.g. a GitLabProvider's caSecretRef. */
+  caSecretRef?: { namespace: string; name: string; key: string };
+  /** The owner: a Gitea organization or user, a GitHub organization, a GitLab group path. */
   organization: string;
   repository: RepoSpec;
+  repositoryDefaults?: RepositoryDefaults;
+  /** GitHub: teams granted their permission on the repository. */
+  teams?: TeamGrant[];
   sources: RepoSource[];
   embeddedRoot: string;
   commitAuthor?: { name: string; email: string };
@@ -99,6 +137,10 @@ export interface ProviderOptions {
   token: string;
   /** The `username` key of the credentials Secret, when present. */
   username?: string;
+  repositoryDefaults?: RepositoryDefaults;
+  teams?: TeamGrant[];
+  /** PEM CA bundle for the server (from `caSecretRef`). */
+  ca?: string;
 }
 
 export type ProviderFactory = (opts: ProviderOptions) => GitHostingProvider;
@@ -117,7 +159,71 @@ export const giteaProvider: ProviderFactory = (opts) => {
   };
 };
 
+/** The visibility of a new repository: see {@link RepositoryDefaults}. */
+export function repoVisibility(spec: RepoSpec, defaults: RepositoryDefaults | undefined): Visibility {
+  if (spec.private === true) return 'private';
+  if (defaults?.visibility) return defaults.visibility;
+  return spec.private === false ? 'public' : 'private';
+}
+
+/**
+ * GitHub: the repository in the organization (`POST /orgs/{org}/repos` with the provider's defaults),
+ * each team granted its permission on it; git over HTTPS as `x-access-token` with the token (PAT or
+ * installation token) to the `clone_url` GitHub reports.
+ */
+export const githubProvider: ProviderFactory = (opts) => {
+  const client = new GitHubClient({ baseURL: opts.apiEndpoint, token: opts.token });
+  const d = opts.repositoryDefaults;
+  return {
+    async ensureRepository(owner, spec) {
+      const r = await client.ensureRepo(owner, {
+        name: spec.name,
+        ...(spec.description ? { description: spec.description } : {}),
+        visibility: repoVisibility(spec, d),
+        autoInit: spec.autoInit === true || d?.autoInit === true,
+        defaultBranch: spec.defaultBranch,
+        ...(d?.allowSquashMerge !== undefined ? { allowSquashMerge: d.allowSquashMerge } : {}),
+        ...(d?.allowMergeCommit !== undefined ? { allowMergeCommit: d.allowMergeCommit } : {}),
+        ...(d?.allowRebaseMerge !== undefined ? { allowRebaseMerge: d.allowRebaseMerge } : {}),
+      });
+      for (const t of opts.teams ?? []) await client.grantTeamRepo(owner, teamSlug(t.name), owner, spec.name, t.permission);
+      if (!r.cloneURL) throw new GitServerError(0, 'ServerError', `GitHub: repository ${owner}/${spec.name} has no clone_url`);
+      return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: r.cloneURL };
+    },
+    gitCredentials: () => ({ username: 'x-access-token', password: opts.token }),
+  };
+};
+
+/**
+ * GitLab: the project in the group (`POST /projects` with `namespace_id` and the provider's defaults);
+ * git over HTTPS as `oauth2` with the token to the project's `http_url_to_repo`.
+ */
+export const gitlabProvider: ProviderFactory = (opts) => {
+  const client = new GitLabClient({ baseURL: opts.apiEndpoint, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}) });
+  const d = opts.repositoryDefaults;
+  return {
+    async ensureRepository(owner, spec) {
+      const p = await client.ensureProject(owner, {
+        name: spec.name,
+        path: spec.name,
+        ...(spec.description ? { description: spec.description } : {}),
+        visibility: repoVisibility(spec, d),
+        defaultBranch: spec.defaultBranch,
+        initializeWithReadme: spec.autoInit === true || d?.initializeWithReadme === true,
+        ...(d?.cicdEnabled !== undefined ? { cicdEnabled: d.cicdEnabled } : {}),
+      });
+      if (!p.httpURLToRepo) throw new GitServerError(0, 'ServerError', `GitLab: project ${owner}/${spec.name} has no http_url_to_repo`);
+      return { htmlURL: p.webURL, cloneURL: p.httpURLToRepo, pushURL: p.httpURLToRepo };
+    },
+    gitCredentials: () => ({ username: 'oauth2', password: opts.token }),
+  };
+};
+
+/** What runRepoSync uses without `deps.providers` (Gitea only; the CLI passes {@link allProviders}). */
 export const defaultProviders: Partial<Record<GitServerFlavor, ProviderFactory>> = { gitea: giteaProvider };
+
+/** Every flavor: what `idpbuilder job repo-sync` runs with. */
+export const allProviders: Record<GitServerFlavor, ProviderFactory> = { gitea: giteaProvider, github: githubProvider, gitlab: gitlabProvider };
 
 // --- deps --------------------------------------------------------------------------------------------
 
@@ -159,7 +265,23 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
   if (!token) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
   const username = ref.key !== 'username' && secret.username ? secret.username : undefined;
 
-  const provider = factory({ apiEndpoint: cfg.apiEndpoint, token, username });
+  let ca: string | undefined;
+  if (cfg.caSecretRef) {
+    const c = cfg.caSecretRef;
+    const caSecret = await deps.kube.getSecret(c.namespace, c.name);
+    if (!caSecret) throw new RepoSyncError(`CA Secret ${c.namespace}/${c.name} not found`);
+    ca = caSecret[c.key];
+    if (!ca) throw new RepoSyncError(`CA Secret ${c.namespace}/${c.name} has no key "${c.key}"`);
+  }
+
+  const provider = factory({
+    apiEndpoint: cfg.apiEndpoint,
+    token,
+    username,
+    ...(cfg.repositoryDefaults ? { repositoryDefaults: cfg.repositoryDefaults } : {}),
+    ...(cfg.teams ? { teams: cfg.teams } : {}),
+    ...(ca ? { ca } : {}),
+  });
   const fullName = `${cfg.organization}/${cfg.repository.name}`;
   const creds = provider.gitCredentials();
   const secrets = [token, creds.password, basic(creds.username, creds.password)].filter((s) => s && s !== 'x-oauth-basic');
@@ -172,7 +294,12 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
     const repo = await provider.ensureRepository(cfg.organization, cfg.repository);
     log.info('repository ready', { repository: fullName, url: repo.htmlURL });
     const author = cfg.commitAuthor ?? DEFAULT_COMMIT_AUTHOR;
-    const auth = { url: repo.pushURL, header: `Authorization: Basic ${basic(creds.username, creds.password)}` };
+    let caFile: string | undefined;
+    if (ca) {
+      caFile = join(work, 'ca.crt');
+      await writeFile(caFile, ca, { mode: 0o600 });
+    }
+    const auth = { url: repo.pushURL, header: `Authorization: Basic ${basic(creds.username, creds.password)}`, ...(caFile ? { caFile } : {}) };
     const maxAttempts = deps.maxAttempts ?? 3;
     let outcome: { sha: string; changed: boolean } | undefined;
     for (let attempt = 1; !outcome; attempt++) {
@@ -367,7 +494,7 @@ interface SyncOnce {
   git: Git;
   dir: string;
   pushURL: string;
-  auth: { url: string; header: string };
+  auth: { url: string; header: string; caFile?: string };
   branch: string;
   prepared: Prepared[];
   author: { name: string; email: string };
@@ -429,8 +556,8 @@ export class GitCommandError extends Error {
 interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
-  /** Send `header` on requests to `url` only (http.<url>.extraHeader via GIT_CONFIG_* env). */
-  auth?: { url: string; header: string };
+  /** Send `header` on requests to `url` only (http.<url>.extraHeader via GIT_CONFIG_* env); trust `caFile` for it. */
+  auth?: { url: string; header: string; caFile?: string };
   okCodes?: number[];
 }
 
@@ -469,6 +596,7 @@ class Git {
     const env: NodeJS.ProcessEnv = { ...this.baseEnv(), ...opts.env };
     const config: Array<[string, string]> = [['advice.detachedHead', 'false']];
     if (opts.auth) config.push([`http.${opts.auth.url}.extraHeader`, opts.auth.header]);
+    if (opts.auth?.caFile) config.push([`http.${opts.auth.url}.sslCAInfo`, opts.auth.caFile]);
     env.GIT_CONFIG_COUNT = String(config.length);
     config.forEach(([k, v], i) => {
       env[`GIT_CONFIG_KEY_${i}`] = k;
@@ -568,7 +696,7 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
   const apiEndpoint = str(c, 'apiEndpoint', 'config');
   if (!/^https?:\/\//.test(apiEndpoint)) throw new RepoSyncError('config.apiEndpoint must be an http(s) URL');
   const cred = obj(c.credentialsSecretRef, 'config.credentialsSecretRef');
-  const repo = obj(c.repository, 'config.repository');
+  const repo = { ...obj(c.repository, 'config.repository') };
   if (!Array.isArray(c.sources)) throw new RepoSyncError('config.sources must be a list');
   const sources = c.sources.map((s, i): RepoSource => {
     const where = `config.sources[${i}]`;
@@ -594,6 +722,8 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
         throw new RepoSyncError(`${where}.type must be Embedded, Git, Inline or Local`);
     }
   });
+  const defaults = c.repositoryDefaults === undefined || c.repositoryDefaults === null ? undefined : parseRepositoryDefaults(c.repositoryDefaults);
+  if (repo.defaultBranch === undefined && defaults?.defaultBranch) repo.defaultBranch = defaults.defaultBranch;
   const out: RepoSyncConfig = {
     flavor: flavor as GitServerFlavor,
     apiEndpoint,
@@ -612,6 +742,20 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
   if (!validBranchName(out.repository.defaultBranch)) {
     throw new RepoSyncError(`config.repository.defaultBranch "${out.repository.defaultBranch}" is not a valid branch name`);
   }
+  if (defaults) out.repositoryDefaults = defaults;
+  if (c.teams !== undefined && c.teams !== null) {
+    if (!Array.isArray(c.teams)) throw new RepoSyncError('config.teams must be a list');
+    out.teams = c.teams.map((t, i) => {
+      const o = obj(t, `config.teams[${i}]`);
+      const permission = str(o, 'permission', `config.teams[${i}]`);
+      if (!TEAM_PERMISSIONS.includes(permission)) throw new RepoSyncError(`config.teams[${i}].permission must be one of ${TEAM_PERMISSIONS.join(', ')}`);
+      return { name: str(o, 'name', `config.teams[${i}]`), permission: permission as TeamPermission };
+    });
+  }
+  if (c.caSecretRef !== undefined && c.caSecretRef !== null) {
+    const r = obj(c.caSecretRef, 'config.caSecretRef');
+    out.caSecretRef = { namespace: str(r, 'namespace', 'config.caSecretRef'), name: str(r, 'name', 'config.caSecretRef'), key: optStr(r, 'key', 'config.caSecretRef', false) ?? 'ca.crt' };
+  }
   if (c.commitAuthor !== undefined) {
     const a = obj(c.commitAuthor, 'config.commitAuthor');
     out.commitAuthor = { name: str(a, 'name', 'config.commitAuthor'), email: str(a, 'email', 'config.commitAuthor') };
@@ -619,6 +763,29 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
   if (c.result !== undefined) {
     const r = obj(c.result, 'config.result');
     out.result = { jobNamespace: str(r, 'jobNamespace', 'config.result'), jobName: str(r, 'jobName', 'config.result') };
+  }
+  return out;
+}
+
+const TEAM_PERMISSIONS = ['pull', 'triage', 'push', 'maintain', 'admin'];
+
+function parseRepositoryDefaults(raw: unknown): RepositoryDefaults {
+  const w = 'config.repositoryDefaults';
+  const d = obj(raw, w);
+  const out: RepositoryDefaults = {};
+  const vis = optStr(d, 'visibility', w, false);
+  if (vis !== undefined) {
+    if (!['public', 'private', 'internal'].includes(vis)) throw new RepoSyncError(`${w}.visibility must be public, private or internal`);
+    out.visibility = vis as Visibility;
+  }
+  const branch = optStr(d, 'defaultBranch', w, false);
+  if (branch !== undefined) {
+    if (!validBranchName(branch)) throw new RepoSyncError(`${w}.defaultBranch "${branch}" is not a valid branch name`);
+    out.defaultBranch = branch;
+  }
+  for (const k of ['autoInit', 'allowSquashMerge', 'allowMergeCommit', 'allowRebaseMerge', 'initializeWithReadme', 'cicdEnabled'] as const) {
+    const v = optBool(d, k, w);
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }

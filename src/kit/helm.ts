@@ -36,6 +36,17 @@ export interface HelmRelease {
   timeout?: string;
 }
 
+/** A release of `chart` (repository, chart, version) with the given values; `extra` adds secret or GitOps values. */
+export function release(
+  name: string,
+  namespace: string,
+  chart: { repository: string; chart: string; version?: string },
+  values: Record<string, unknown>,
+  extra: Pick<HelmRelease, 'secretValues' | 'gitOpsValues' | 'timeout'> = {},
+): HelmRelease {
+  return { name, namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values, ...extra };
+}
+
 export interface InstallPlan {
   releases: HelmRelease[];
   /** Objects applied with kubectl after the releases (things a chart cannot make, e.g. AppProjects). */

@@ -8,8 +8,13 @@ describe('control plane harness', () => {
     const kube = cluster();
     const version = await kube.kubectl(['version', '-o', 'json']);
     expect(version.code, version.stderr).toBe(0);
-    const parsed = JSON.parse(version.stdout) as { serverVersion?: { gitVersion?: string } };
+    const parsed = JSON.parse(version.stdout) as {
+      clientVersion?: { gitVersion?: string };
+      serverVersion?: { gitVersion?: string };
+    };
     expect(parsed.serverVersion?.gitVersion).toMatch(/^v1\.\d+\.\d+/);
+    // The kubectl built with the server comes first on PATH: versions match exactly.
+    expect(parsed.clientVersion?.gitVersion).toBe(parsed.serverVersion?.gitVersion);
   });
 
   it('starts its own control plane, grants admin, and stop() kills every process', async () => {

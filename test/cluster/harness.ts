@@ -27,7 +27,7 @@ export interface CommandResult {
 }
 
 export interface ControlPlaneOptions {
-  /** Directory holding kube-apiserver, etcd and helm. Default: $IDPBUILDER_TOOLS_BIN, else built by scripts/test-tools.sh. */
+  /** Directory holding kube-apiserver, etcd, helm and kubectl. Default: $IDPBUILDER_TOOLS_BIN, else built by scripts/test-tools.sh. */
   binDir?: string;
   /** How long to wait for etcd and /readyz. Default 120 s. */
   startTimeoutMs?: number;
@@ -44,7 +44,7 @@ export interface ControlPlane {
   kubeconfig: string;
   /** https URL of the API server. */
   server: string;
-  /** Directory with kube-apiserver, etcd and helm. */
+  /** Directory with kube-apiserver, etcd, helm and kubectl. */
   binDir: string;
   /** Environment for child processes: KUBECONFIG set, binDir first on PATH. */
   env: NodeJS.ProcessEnv;
@@ -112,12 +112,12 @@ export function connect(kubeconfig: string, binDir: string): Pick<ControlPlane, 
     kubeconfig,
     binDir,
     env,
-    kubectl: (args, input) => run('kubectl', args, { env, input, timeoutMs: 120_000 }),
+    kubectl: (args, input) => run(join(binDir, 'kubectl'), args, { env, input, timeoutMs: 120_000 }),
     helm: (args, input) => run(join(binDir, 'helm'), args, { env, input, timeoutMs: 300_000 }),
   };
 }
 
-/** Finds (or builds) the directory holding kube-apiserver, etcd and helm. */
+/** Finds (or builds) the directory holding kube-apiserver, etcd, helm and kubectl. */
 export async function findBinDir(log: (message: string) => void = defaultLog): Promise<string> {
   const fromEnv = process.env.IDPBUILDER_TOOLS_BIN;
   if (fromEnv) {

@@ -64,9 +64,20 @@ describe.skipIf(!hasCli)('objects from idpbuilder render pass server-side dry-ru
       ].filter(Boolean);
       await ensureNamespaces(kube, namespaces);
 
+      // --force-conflicts: other test files may have applied the same objects (e.g. examples)
+      // with another field manager; this test is about validity, not field ownership.
       const stream = objects.map((o) => JSON.stringify(o)).join('\n---\n');
       const applied = await kube.kubectl(
-        ['apply', '--server-side', '--dry-run=server', '--validate=strict', '--field-manager=idpbuilder', '-f', '-'],
+        [
+          'apply',
+          '--server-side',
+          '--dry-run=server',
+          '--force-conflicts',
+          '--validate=strict',
+          '--field-manager=idpbuilder',
+          '-f',
+          '-',
+        ],
         stream,
       );
       expect(applied.code, `server-side dry-run rejected objects:\n${applied.stderr}\n${applied.stdout}`).toBe(0);

@@ -1,4 +1,4 @@
-// Versions of the binaries the cluster test suite runs: kube-apiserver, etcd and helm.
+// Versions of the binaries the cluster test suite runs: kube-apiserver, kubectl, etcd and helm.
 // Built by scripts/test-tools.sh into a cache outside the repository; never imported by code.
 module github.com/cnoe-io/idpbuilder-metacontroller/test/tools
 

@@ -1,0 +1,316 @@
+/**
+ * GitHubProvider: a GitHub (or GitHub Enterprise Server) organization used as git provider. Nothing is
+ * installed: a validation Job (`idpbuilder job github-validate`) checks the credentials (a token, or a
+ * GitHub App whose installation token it mints into `<name>-github-token`), the organization and the rate
+ * limit, ensures the teams, and writes its result onto its own Job; this hook reads it back into the
+ * git provider duck status (endpoint, internalEndpoint, credentialsSecretRef) plus `organization`,
+ * `authenticated` and `rateLimit`.
+ *
+ * The check runs again every `validationInterval` (default 10m; at most 30m with app auth, so the minted
+ * one-hour token never runs out): a new Job per window `floor(now / interval)`, and `resyncAfterSeconds`
+ * to the next window. It also runs at once when the spec or a Secret it reads changes (their
+ * resourceVersions are part of the Job's name). The shared loop is exported for the GitLabProvider.
+ */
+import type { GitHubProviderSpec } from '../api/github.js';
+import type { Condition } from '../api/common.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { HookEnv, Hooks } from './types.js';
+import { conditions, type ConditionInput } from '../kit/conditions.js';
+import { durationSeconds } from '../kit/duration.js';
+import { configMapObject, jobObject, jobState } from '../kit/jobs.js';
+import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
+import { childName, hashedName } from '../kit/names.js';
+import { asDesired, observedChild, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
+import { jobPodsRule, standardConditions } from '../kit/provider.js';
+
+export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
+export const ROLE_VALIDATE = 'validate';
+export const DEFAULT_VALIDATION_INTERVAL = 600;
+/** With app auth the installation token (valid 1 h) is re-minted by every check: keep the window shorter. */
+export const MAX_APP_VALIDATION_INTERVAL = 1800;
+export const DEFAULT_GITHUB_API = 'https://api.github.com';
+
+type Phase = 'Pending' | 'Installing' | 'Ready' | 'Failed' | 'Deleting';
+
+export interface SecretRefFull {
+  namespace: string;
+  name: string;
+  key: string;
+}
+
+/** What one kind of validated (not installed) git provider contributes to the shared loop. */
+export interface ValidationPlan {
+  /** `github-validate` / `gitlab-validate`. */
+  command: string;
+  /** The Job's config, without `result` (added here with the Job's own name). */
+  config: Record<string, unknown>;
+  intervalSeconds: number;
+  /** Duck-typed and kind-specific fields that do not depend on the check. */
+  fields: Record<string, unknown>;
+  /** Status fields taken from a successful result. */
+  fromResult(result: Record<string, unknown>): Record<string, unknown>;
+  /** Status fields kept from the previous status while a re-check runs. */
+  carried: string[];
+  /** The reason for a NotFound failure (`OrganizationNotFound`, `GroupNotFound`). */
+  notFoundReason: string;
+  /** "organization acme", "group platform/team". */
+  subject: string;
+  /** Secrets the Job reads: their resourceVersions are hashed into the Job's name. */
+  inputSecrets: SecretRefFull[];
+  /** A spec problem the schema could not catch: no Job, Pending. */
+  invalid?: string;
+}
+
+interface ValidateResult {
+  authenticated?: boolean;
+  error?: { code?: string; message?: string };
+  [k: string]: unknown;
+}
+
+function readResult(annotations: Record<string, string> | undefined): ValidateResult | undefined {
+  const raw = annotations?.[RESULT_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as ValidateResult) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The condition reason for a validate Job's error code. */
+export function reasonFor(code: string | undefined, notFoundReason: string): string {
+  switch (code) {
+    case 'Unauthorized':
+      return 'AuthenticationFailed';
+    case 'Forbidden':
+      return 'Forbidden';
+    case 'NotFound':
+      return notFoundReason;
+    case 'RateLimited':
+      return 'RateLimited';
+    case 'SecretNotFound':
+      return 'SecretNotFound';
+    default:
+      return 'ValidationFailed';
+  }
+}
+
+/** customize: the Job's Pods (failure messages) and the Secrets the Job reads (a change re-runs the check). */
+export function validationRelated(parent: KubeObject, secrets: Array<{ namespace: string; name: string }>): RelatedResourceRule[] {
+  const byNs = new Map<string, Set<string>>();
+  for (const s of secrets) byNs.set(s.namespace, (byNs.get(s.namespace) ?? new Set()).add(s.name));
+  const rules: RelatedResourceRule[] = [jobPodsRule(parent) as RelatedResourceRule];
+  for (const ns of [...byNs.keys()].sort()) rules.push({ apiVersion: 'v1', resource: 'secrets', namespace: ns, names: [...byNs.get(ns)!].sort() });
+  return rules;
+}
+
+function secretVersions(req: SyncRequest, secrets: SecretRefFull[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of secrets) {
+    const o = relatedObject(req, 'Secret', 'v1', s.namespace, s.name);
+    out[`${s.namespace}/${s.name}`] = o ? String(o.metadata.resourceVersion ?? 'present') : 'absent';
+  }
+  return out;
+}
+
+/** The shared reconcile loop of the validated git providers (GitHubProvider, GitLabProvider). */
+export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPlan): SyncResponse {
+  const parent = req.parent;
+  const ns = parent.metadata.namespace ?? 'default';
+  const gen = parent.metadata.generation;
+  const prev = (parent.status ?? {}) as Record<string, unknown> & { conditions?: Condition[]; observedGeneration?: number; phase?: string };
+  const finish = (phase: Phase, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
+    const status: Record<string, unknown> = { ...plan.fields, ...fields, phase, conditions: conditions(prev.conditions, conds, env.now(), gen) };
+    if (gen !== undefined) status.observedGeneration = gen;
+    return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
+  };
+
+  if (plan.invalid) {
+    const keep = [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1')].filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_VALIDATE).map(asDesired);
+    return finish('Pending', standardConditions('Pending', 'InvalidSpec', plan.invalid), {}, keep);
+  }
+
+  const interval = plan.intervalSeconds;
+  const nowSeconds = Math.floor(env.now().getTime() / 1000);
+  const round = Math.floor(nowSeconds / interval);
+  const name = hashedName([parent.metadata.name, 'validate'], { config: plan.config, round, secrets: secretVersions(req, plan.inputSecrets) });
+  const labels = ownerLabels(parent, ROLE_VALIDATE);
+  const config = { ...plan.config, result: { jobNamespace: ns, jobName: name } };
+  const cm = configMapObject(name, ns, labels, { 'config.json': JSON.stringify(config, null, 2) });
+  const job = jobObject(
+    {
+      name,
+      namespace: ns,
+      labels,
+      ownerUid: parent.metadata.uid,
+      command: ['idpbuilder', 'job', plan.command, '--config', '/config/config.json'],
+      configMap: name,
+      backoffLimit: 1,
+      activeDeadlineSeconds: 300,
+    },
+    env,
+  );
+  const children = [cm, job];
+  const resync = (round + 1) * interval - nowSeconds;
+  const state = jobState(observedChild(req, 'Job', 'batch/v1', name), relatedObjects(req, 'Pod', 'v1'));
+  const result = readResult(state.annotations);
+
+  if (state.phase === 'Succeeded') {
+    const message = `credentials valid for ${plan.subject}`;
+    const fields = { authenticated: true, ...(result && result.authenticated === true ? plan.fromResult(result) : {}) };
+    return finish('Ready', standardConditions('Ready', 'Authenticated', message), fields, children, resync);
+  }
+  if (state.phase === 'Failed') {
+    const code = result?.error?.code;
+    const reason = result?.error ? reasonFor(code, plan.notFoundReason) : 'ValidationFailed';
+    const message = result?.error?.message || `validation job failed: ${state.message ?? 'unknown error'}`;
+    return finish('Failed', standardConditions('Failed', reason, message), { authenticated: false }, children, resync);
+  }
+
+  // Absent or running: a re-check of an unchanged spec keeps what the last check found.
+  const sameGeneration = prev.observedGeneration === gen;
+  const prevReady = prev.conditions?.find((c) => c.type === 'Ready');
+  const prevDegraded = prev.conditions?.find((c) => c.type === 'Degraded');
+  const carried: Record<string, unknown> = {};
+  if (sameGeneration) for (const k of plan.carried) if (prev[k] !== undefined) carried[k] = prev[k];
+  const progress = `validation job ${state.phase === 'Absent' ? 'created' : 'running'}`;
+  if (sameGeneration && prev.phase === 'Ready' && prevReady?.status === 'True') {
+    return finish(
+      'Ready',
+      [
+        { type: 'Ready', status: 'True', reason: prevReady.reason ?? 'Authenticated', message: prevReady.message ?? '' },
+        { type: 'Progressing', status: 'True', reason: 'Validating', message: progress },
+        { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
+      ],
+      carried,
+      children,
+      resync,
+    );
+  }
+  if (sameGeneration && prev.phase === 'Failed' && prevReady) {
+    return finish(
+      'Failed',
+      [
+        { type: 'Ready', status: 'False', reason: prevReady.reason ?? 'ValidationFailed', message: prevReady.message ?? '' },
+        { type: 'Progressing', status: 'True', reason: 'Validating', message: progress },
+        { type: 'Degraded', status: 'True', reason: prevDegraded?.reason ?? prevReady.reason ?? 'ValidationFailed', message: prevDegraded?.message ?? prevReady.message ?? '' },
+      ],
+      carried,
+      children,
+      resync,
+    );
+  }
+  return finish('Installing', standardConditions('Installing', 'Validating', progress), {}, children, resync);
+}
+
+/** finalize: nothing was installed and nothing on the git server is ever deleted, so done at once. */
+export function finalizeValidated(req: SyncRequest, env: HookEnv, what: string): SyncResponse {
+  const spec = (req.parent.spec ?? {}) as { deletionPolicy?: string };
+  const prev = { ...((req.parent.status as Record<string, unknown>) ?? {}) };
+  const previous = prev.conditions as Condition[] | undefined;
+  delete prev.conditions;
+  delete prev.phase;
+  const retain = spec.deletionPolicy === 'Retain';
+  const reason = retain ? 'Retained' : 'NothingInstalled';
+  const message = `nothing was installed; ${what} are left as they are`;
+  const gen = req.parent.metadata.generation;
+  const status: Record<string, unknown> = { ...prev, phase: 'Deleting', conditions: conditions(previous, standardConditions('Deleting', reason, message), env.now(), gen) };
+  if (gen !== undefined) status.observedGeneration = gen;
+  return { status, children: [], finalized: true };
+}
+
+// --- GitHub ------------------------------------------------------------------------------------------
+
+function trimSlash(s: string): string {
+  return s.replace(/\/+$/, '');
+}
+
+/** The web base of a GitHub API endpoint: api.github.com → github.com, GHES https://HOST/api/v3 → https://HOST. */
+export function githubWebBase(apiEndpoint: string): string {
+  const u = new URL(apiEndpoint);
+  const path = trimSlash(u.pathname);
+  if (path.endsWith('/api/v3')) return `${u.origin}${path.slice(0, -'/api/v3'.length)}`;
+  if (u.hostname.startsWith('api.')) return `${u.protocol}//${u.host.slice(4)}${path}`;
+  return `${u.origin}${path}`;
+}
+
+export function githubTokenSecretName(parent: KubeObject): string {
+  return childName([parent.metadata.name, 'github-token']);
+}
+
+function githubPlan(parent: KubeObject): ValidationPlan {
+  const spec = (parent.spec ?? {}) as GitHubProviderSpec;
+  const ns = parent.metadata.namespace ?? 'default';
+  const endpoint = trimSlash(spec.endpoint ?? DEFAULT_GITHUB_API);
+  const org = spec.organization;
+  const authType = spec.authType ?? 'token';
+  const fields: Record<string, unknown> = { organization: org };
+  let invalid: string | undefined;
+  try {
+    fields.endpoint = `${githubWebBase(endpoint)}/${org}`;
+  } catch {
+    invalid = `endpoint "${endpoint}" is not a URL`;
+  }
+  fields.internalEndpoint = endpoint;
+  const config: Record<string, unknown> = { endpoint, organization: org, authType };
+  const inputSecrets: SecretRefFull[] = [];
+  if (authType === 'app') {
+    if (!spec.appAuth) invalid ??= 'authType app needs appAuth';
+    else {
+      const k = spec.appAuth.privateKeySecretRef;
+      const keyRef = { namespace: k.namespace ?? ns, name: k.name, key: k.key ?? 'private-key' };
+      inputSecrets.push(keyRef);
+      config.appAuth = { appID: spec.appAuth.appID, ...(spec.appAuth.installationID ? { installationID: spec.appAuth.installationID } : {}), privateKeySecretRef: keyRef };
+      const tokenName = githubTokenSecretName(parent);
+      config.tokenSecret = {
+        namespace: ns,
+        name: tokenName,
+        labels: ownerLabels(parent, 'credentials'),
+        ownerReference: { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.metadata.name, uid: parent.metadata.uid ?? '' },
+      };
+      fields.credentialsSecretRef = { name: tokenName, namespace: ns, key: 'token' };
+    }
+  } else if (!spec.credentialsSecretRef) {
+    invalid ??= 'authType token needs credentialsSecretRef';
+  } else {
+    const c = spec.credentialsSecretRef;
+    const ref = { namespace: c.namespace ?? ns, name: c.name, key: c.key ?? 'token' };
+    inputSecrets.push(ref);
+    config.credentialsSecretRef = ref;
+    fields.credentialsSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key };
+  }
+  config.teams = (spec.teams ?? []).map((t) => ({ name: t.name, permission: t.permission }));
+  let interval = durationSeconds(spec.validationInterval, DEFAULT_VALIDATION_INTERVAL);
+  if (authType === 'app') interval = Math.min(interval, MAX_APP_VALIDATION_INTERVAL);
+  return {
+    command: 'github-validate',
+    config,
+    intervalSeconds: Math.max(1, Math.round(interval)),
+    fields,
+    fromResult: (r) => {
+      const out: Record<string, unknown> = {};
+      if (typeof r.organization === 'string' && r.organization) out.organization = r.organization;
+      const rl = r.rateLimit as { remaining?: unknown; limit?: unknown; resetAt?: unknown } | undefined;
+      if (rl && typeof rl.remaining === 'number' && typeof rl.limit === 'number' && typeof rl.resetAt === 'string') {
+        out.rateLimit = { remaining: rl.remaining, limit: rl.limit, resetAt: rl.resetAt };
+      }
+      return out;
+    },
+    carried: ['authenticated', 'rateLimit'],
+    notFoundReason: 'OrganizationNotFound',
+    subject: `organization ${org}`,
+    inputSecrets,
+    ...(invalid ? { invalid } : {}),
+  };
+}
+
+function customize(req: CustomizeRequest): CustomizeResponse {
+  return { relatedResources: validationRelated(req.parent, githubPlan(req.parent).inputSecrets) };
+}
+
+export const githubProviderHooks: Hooks = {
+  customize: (req) => customize(req),
+  sync: (req, env) => syncValidated(req, env, githubPlan(req.parent)),
+  finalize: (req, env) => finalizeValidated(req, env, 'the organization, its teams and repositories'),
+};

@@ -1,0 +1,286 @@
+/**
+ * `idpbuilder job github-validate`: the periodic check behind a GitHubProvider.
+ *
+ *  1. gets an API token: `authType: token` reads it from `credentialsSecretRef`; `authType: app` signs a
+ *     GitHub App JWT with the private key from `appAuth.privateKeySecretRef`, finds the installation on the
+ *     organization (unless `appAuth.installationID` is given), mints an installation token and
+ *     server-side-applies it into `tokenSecret` (keys `token`, `username: x-access-token`), which is what
+ *     the provider's `credentialsSecretRef` points consumers at (installation tokens live one hour; the
+ *     hook re-runs this Job well within that);
+ *  2. checks the organization (`GET /orgs/{org}`) and reads the core rate limit (`GET /rate_limit`);
+ *  3. ensures every team in `teams` exists (`GET /orgs/{org}/teams/{slug}`, else `POST /orgs/{org}/teams`,
+ *     privacy closed). Teams get their `permission` on each repository the GitRepository sync creates
+ *     (repo-sync flavor `github`), since a team permission needs a repository;
+ *  4. ALWAYS writes the outcome onto its own Job as annotation `idpbuilder.cnoe.io/result` — success
+ *     `{"authenticated":true,"organization","rateLimit":{"remaining","limit","resetAt"},"checkedAt"}`,
+ *     failure `{"authenticated":false,"error":{"code","message"},"checkedAt"}` — and on failure exits 1.
+ *
+ * Secret values never appear in the result, the logs or an error message.
+ */
+import { GitServerError, type GitServerErrorCode } from '../gitea/client.js';
+import { GitHubClient, isoSeconds, mintInstallationToken, type TeamPermission } from '../github/client.js';
+import { KubeError, type KubeClient, type OwnerReference } from '../kube/client.js';
+import { MANAGED_BY_LABEL } from './gitea-bootstrap.js';
+import { RESULT_ANNOTATION, type JobLogger } from './repo-sync.js';
+import type { Dispatcher } from 'undici';
+
+export const GITHUB_TOKEN_USERNAME = 'x-access-token';
+const TEAM_PERMISSIONS: readonly TeamPermission[] = ['pull', 'triage', 'push', 'maintain', 'admin'];
+
+// --- shared by the validate jobs ---------------------------------------------------------------------
+
+/** A failure code in a validate result: the git server's, or `SecretNotFound` / `Internal`. */
+export type ValidateErrorCode = GitServerErrorCode | 'SecretNotFound' | 'Internal';
+
+/** A problem of the Job's own inputs (config, Secrets), with the code it reports. */
+export class ValidateError extends Error {
+  override readonly name = 'ValidateError';
+  constructor(
+    readonly code: ValidateErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SecretKeyRef {
+  namespace: string;
+  name: string;
+  key: string;
+}
+
+export interface ResultTarget {
+  jobNamespace: string;
+  jobName: string;
+}
+
+export interface ValidateFailure {
+  authenticated: false;
+  error: { code: ValidateErrorCode; message: string };
+  checkedAt: string;
+}
+
+export interface ValidateDeps {
+  kube: Pick<KubeClient, 'getSecret' | 'annotateJob' | 'applySecret'>;
+  log: JobLogger;
+  now?: () => Date;
+  /** JOB_NAMESPACE / JOB_NAME: where the result goes when the config has no `result` (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** HTTP dispatcher for the git server API (tests). */
+  dispatcher?: Dispatcher;
+}
+
+export function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** One Secret key's value; a missing Secret or key is a `SecretNotFound` ValidateError. */
+export async function readSecretKey(kube: Pick<KubeClient, 'getSecret'>, ref: SecretKeyRef, what: string): Promise<string> {
+  const data = await kube.getSecret(ref.namespace, ref.name);
+  if (!data) throw new ValidateError('SecretNotFound', `${what} Secret ${ref.namespace}/${ref.name} not found`);
+  const v = data[ref.key];
+  if (!v) throw new ValidateError('SecretNotFound', `${what} Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
+  return v;
+}
+
+export function failureOf(e: unknown, checkedAt: string): ValidateFailure {
+  let code: ValidateErrorCode = 'Internal';
+  let message = e instanceof Error ? e.message : String(e);
+  if (e instanceof GitServerError || e instanceof ValidateError) code = e.code;
+  else if (e instanceof KubeError) code = 'Internal';
+  // eslint-disable-next-line no-control-regex
+  message = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500);
+  return { authenticated: false, error: { code, message }, checkedAt };
+}
+
+/** Where the result annotation goes: `config.result`, else the Job's own env (JOB_NAMESPACE, JOB_NAME). */
+export function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget | undefined {
+  const r = (raw as { result?: { jobNamespace?: unknown; jobName?: unknown } } | undefined)?.result;
+  if (r && typeof r.jobNamespace === 'string' && r.jobNamespace && typeof r.jobName === 'string' && r.jobName) return { jobNamespace: r.jobNamespace, jobName: r.jobName };
+  if (env.JOB_NAMESPACE && env.JOB_NAME) return { jobNamespace: env.JOB_NAMESPACE, jobName: env.JOB_NAME };
+  return undefined;
+}
+
+/**
+ * Runs `body`, then writes its result (or the failure) onto the Job. A failure is re-thrown after the
+ * annotation, so the program exits non-zero.
+ */
+export async function withResult<T extends object>(raw: unknown, deps: ValidateDeps, body: () => Promise<T>): Promise<T> {
+  const now = deps.now ?? (() => new Date());
+  const target = resultTarget(raw, deps.env ?? process.env);
+  const annotate = async (value: object): Promise<void> => {
+    if (!target) {
+      deps.log.warn('no result target (config.result or JOB_NAMESPACE/JOB_NAME): result not recorded');
+      return;
+    }
+    await deps.kube.annotateJob(target.jobNamespace, target.jobName, { [RESULT_ANNOTATION]: JSON.stringify(value) });
+  };
+  let result: T;
+  try {
+    result = await body();
+  } catch (e) {
+    const failure = failureOf(e, stamp(now()));
+    deps.log.warn('validation failed', { code: failure.error.code, message: failure.error.message });
+    try {
+      await annotate(failure);
+    } catch (ae) {
+      deps.log.warn('cannot record the result on the Job', { message: ae instanceof Error ? ae.message : String(ae) });
+    }
+    throw e;
+  }
+  await annotate(result);
+  return result;
+}
+
+// --- config ------------------------------------------------------------------------------------------
+
+export interface GitHubValidateConfig {
+  /** API base: https://api.github.com or https://HOST/api/v3. */
+  endpoint: string;
+  organization: string;
+  authType: 'token' | 'app';
+  credentialsSecretRef?: SecretKeyRef;
+  appAuth?: { appID: string; installationID?: string; privateKeySecretRef: SecretKeyRef };
+  teams: Array<{ name: string; permission: TeamPermission }>;
+  /** authType app: where the minted installation token is written (keys `token`, `username`). */
+  tokenSecret?: {
+    namespace: string;
+    name: string;
+    labels?: Record<string, string>;
+    ownerReference?: { apiVersion: string; kind: string; name: string; uid: string };
+  };
+  result?: ResultTarget;
+}
+
+export interface GitHubValidateResult {
+  authenticated: true;
+  organization: string;
+  rateLimit: { remaining: number; limit: number; resetAt: string };
+  checkedAt: string;
+}
+
+export async function runGitHubValidate(config: GitHubValidateConfig | unknown, deps: ValidateDeps): Promise<GitHubValidateResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log;
+  return withResult(config, deps, async () => {
+    const cfg = parseGitHubValidateConfig(config);
+    let token: string;
+    if (cfg.authType === 'app') {
+      const app = cfg.appAuth!;
+      const privateKey = await readSecretKey(deps.kube, app.privateKeySecretRef, 'GitHub App private key');
+      const minted = await mintInstallationToken({
+        baseURL: cfg.endpoint,
+        appID: app.appID,
+        privateKey,
+        installationID: app.installationID,
+        organization: cfg.organization,
+        now,
+        dispatcher: deps.dispatcher,
+      });
+      token = minted.token;
+      log.info('installation token minted', { appID: app.appID, installationID: minted.installationID, expiresAt: minted.expiresAt });
+      const ts = cfg.tokenSecret!;
+      const ownerReferences: OwnerReference[] | undefined = ts.ownerReference ? [{ ...ts.ownerReference }] : undefined;
+      await deps.kube.applySecret({
+        namespace: ts.namespace,
+        name: ts.name,
+        labels: { ...MANAGED_BY_LABEL, ...(ts.labels ?? {}) },
+        ...(minted.expiresAt ? { annotations: { 'idpbuilder.cnoe.io/expires-at': minted.expiresAt } } : {}),
+        ...(ownerReferences ? { ownerReferences } : {}),
+        stringData: { token, username: GITHUB_TOKEN_USERNAME },
+      });
+      log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: ['token', 'username'] });
+    } else {
+      token = await readSecretKey(deps.kube, cfg.credentialsSecretRef!, 'credentials');
+    }
+
+    const gh = new GitHubClient({ baseURL: cfg.endpoint, token, dispatcher: deps.dispatcher });
+    const org = await gh.getOrg(cfg.organization);
+    log.info('organization found', { organization: org.login });
+    for (const t of cfg.teams) {
+      const team = await gh.ensureTeam(cfg.organization, t.name);
+      log.info(team.created ? 'team created' : 'team exists', { team: team.slug, permission: t.permission });
+    }
+    const rl = await gh.rateLimit();
+    log.info('rate limit', { remaining: rl.remaining, limit: rl.limit });
+    return {
+      authenticated: true as const,
+      organization: org.login,
+      rateLimit: { remaining: rl.remaining, limit: rl.limit, resetAt: isoSeconds(rl.reset) },
+      checkedAt: stamp(now()),
+    };
+  });
+}
+
+/** Checks the shape of a github-validate config (as emitted by the GitHubProvider hook) and returns it typed. */
+export function parseGitHubValidateConfig(raw: unknown): GitHubValidateConfig {
+  const c = obj(raw, 'config');
+  const endpoint = str(c, 'endpoint', 'config');
+  if (!/^https?:\/\//.test(endpoint)) throw new ValidateError('Invalid', 'config.endpoint must be an http(s) URL');
+  const authType = c.authType === undefined ? 'token' : c.authType;
+  if (authType !== 'token' && authType !== 'app') throw new ValidateError('Invalid', 'config.authType must be token or app');
+  const out: GitHubValidateConfig = { endpoint, organization: str(c, 'organization', 'config'), authType, teams: [] };
+  if (c.credentialsSecretRef !== undefined && c.credentialsSecretRef !== null) out.credentialsSecretRef = secretRef(c.credentialsSecretRef, 'config.credentialsSecretRef', 'token');
+  if (c.appAuth !== undefined && c.appAuth !== null) {
+    const a = obj(c.appAuth, 'config.appAuth');
+    const installationID = a.installationID === undefined || a.installationID === null ? undefined : str(a, 'installationID', 'config.appAuth');
+    if (installationID !== undefined && !/^[0-9]+$/.test(installationID)) throw new ValidateError('Invalid', 'config.appAuth.installationID must be a number');
+    out.appAuth = {
+      appID: str(a, 'appID', 'config.appAuth'),
+      ...(installationID !== undefined ? { installationID } : {}),
+      privateKeySecretRef: secretRef(a.privateKeySecretRef, 'config.appAuth.privateKeySecretRef', 'private-key'),
+    };
+  }
+  if (authType === 'token' && !out.credentialsSecretRef) throw new ValidateError('Invalid', 'config.credentialsSecretRef is required with authType token');
+  if (authType === 'app' && !out.appAuth) throw new ValidateError('Invalid', 'config.appAuth is required with authType app');
+  if (c.teams !== undefined && c.teams !== null) {
+    if (!Array.isArray(c.teams)) throw new ValidateError('Invalid', 'config.teams must be a list');
+    out.teams = c.teams.map((t, i) => {
+      const o = obj(t, `config.teams[${i}]`);
+      const permission = str(o, 'permission', `config.teams[${i}]`);
+      if (!TEAM_PERMISSIONS.includes(permission as TeamPermission)) throw new ValidateError('Invalid', `config.teams[${i}].permission must be one of ${TEAM_PERMISSIONS.join(', ')}`);
+      return { name: str(o, 'name', `config.teams[${i}]`), permission: permission as TeamPermission };
+    });
+  }
+  if (c.tokenSecret !== undefined && c.tokenSecret !== null) out.tokenSecret = tokenSecretOf(c.tokenSecret);
+  if (authType === 'app' && !out.tokenSecret) throw new ValidateError('Invalid', 'config.tokenSecret is required with authType app');
+  if (c.result !== undefined && c.result !== null) {
+    const r = obj(c.result, 'config.result');
+    out.result = { jobNamespace: str(r, 'jobNamespace', 'config.result'), jobName: str(r, 'jobName', 'config.result') };
+  }
+  return out;
+}
+
+function tokenSecretOf(raw: unknown): NonNullable<GitHubValidateConfig['tokenSecret']> {
+  const w = 'config.tokenSecret';
+  const ts = obj(raw, w);
+  const out: NonNullable<GitHubValidateConfig['tokenSecret']> = { namespace: str(ts, 'namespace', w), name: str(ts, 'name', w) };
+  if (ts.labels !== undefined && ts.labels !== null) {
+    const l = obj(ts.labels, `${w}.labels`);
+    for (const [k, v] of Object.entries(l)) if (typeof v !== 'string') throw new ValidateError('Invalid', `${w}.labels["${k}"] must be a string`);
+    out.labels = l as Record<string, string>;
+  }
+  if (ts.ownerReference !== undefined && ts.ownerReference !== null) {
+    const r = obj(ts.ownerReference, `${w}.ownerReference`);
+    const o = `${w}.ownerReference`;
+    out.ownerReference = { apiVersion: str(r, 'apiVersion', o), kind: str(r, 'kind', o), name: str(r, 'name', o), uid: str(r, 'uid', o) };
+  }
+  return out;
+}
+
+export function secretRef(raw: unknown, where: string, defaultKey: string): SecretKeyRef {
+  const r = obj(raw, where);
+  const key = r.key === undefined || r.key === null ? defaultKey : str(r, 'key', where);
+  return { namespace: str(r, 'namespace', where), name: str(r, 'name', where), key };
+}
+
+export function obj(v: unknown, where: string): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ValidateError('Invalid', `${where} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+export function str(o: Record<string, unknown>, k: string, where: string): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v === '') throw new ValidateError('Invalid', `${where}.${k} must be a non-empty string`);
+  return v;
+}
