@@ -95,8 +95,8 @@ export function chartControllers(manifests: Record<string, unknown>[]): { contro
         if (!hook.webhook) continue;
         for (const f of TARGET_FIELDS) delete hook.webhook[f];
       }
-      const metadata = m.metadata as { name: string; labels?: Record<string, string> };
-      return { kind: m.kind, name: metadata.name, labels: metadata.labels ?? {}, spec };
+      // Labels are the chart's own (app.kubernetes.io/managed-by: Helm), so only the name is kept.
+      return { kind: m.kind, name: (m.metadata as { name: string }).name, spec };
     }),
   };
 }
