@@ -33,7 +33,7 @@ export const GitRepositorySpec = Obj({
   description: Type.Optional(Type.String({ maxLength: 2048 })),
   private: Type.Optional(Type.Boolean()),
   autoInit: Type.Optional(Type.Boolean()),
-  defaultBranch: Type.Optional(Type.String({ minLength: 1, maxLength: 255, default: 'main' })),
+  defaultBranch: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: "Default: the git provider's repositoryDefaults.defaultBranch, else main" })),
   sources: Type.Optional(Type.Array(RepoSource, { maxItems: 64 })),
   sync: Type.Optional(
     Obj({ autoSync: Type.Optional(Type.Boolean({ default: true })), interval: Type.Optional(Type.String({ ...Duration, default: '5m' })) }),

@@ -208,14 +208,17 @@ export function plan(req: SyncRequest): ProviderPlan {
     health = { reason: 'ControllerNotReady', message: `deployment ${r.namespace}/${CONTROLLER_DEPLOYMENT} has no ready replica` };
   } else if (proxy && readyReplicas(proxy) === 0) {
     health = { reason: 'GatewayNotReady', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} (deployment ${proxy.metadata.name}) has no ready replica` };
-  } else if (!proxy && r.spec.config?.provider?.type !== 'Custom') {
-    health = { reason: 'GatewayPending', message: `waiting for Envoy Gateway to deploy the proxy of gateway ${r.namespace}/${r.gateway}` };
   }
+  // The install Job waits for the Gateway to be Programmed (waitFor below), so a succeeded install means
+  // the proxy was deployed; an observed proxy Deployment that is down is reported above.
 
   return {
     install: {
       releases: [release(r.release, r.namespace, chart, values(r))],
       manifests: manifests(r),
+      ...(r.spec.config?.provider?.type !== 'Custom'
+        ? { waitFor: [{ resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: 'Programmed' }] }
+        : {}),
     },
     health,
     status,

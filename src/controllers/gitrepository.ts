@@ -107,18 +107,32 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const repo = spec.name ?? parent.metadata.name;
   const org = spec.organization ?? duck.organization ?? duck.group ?? 'idpbuilder';
   const urls = repoURLs(duck, org, repo);
+  const flavor = flavorOf(ref.kind);
+  if (flavor === 'auto') {
+    return finish('Pending', notReady('UnsupportedGitServer', `git server ${label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are)`), {}, keep());
+  }
+  // What the server asks of new repositories (its spec, not its status: these are the server's settings).
+  const serverSpec = (server.spec ?? {}) as {
+    repositoryDefaults?: Record<string, unknown> & { defaultBranch?: string };
+    teams?: unknown[];
+    caSecretRef?: { name: string; namespace?: string; key?: string };
+  };
+  const serverNs = server.metadata.namespace ?? ns;
   const config = {
-    flavor: flavorOf(ref.kind),
+    flavor,
     apiEndpoint: duck.internalEndpoint,
     credentialsSecretRef: duck.credentialsSecretRef,
     organization: org,
     repository: {
       name: repo,
       description: spec.description ?? '',
-      private: spec.private ?? false,
-      autoInit: spec.autoInit ?? false,
-      defaultBranch: spec.defaultBranch ?? 'main',
+      ...(spec.private !== undefined ? { private: spec.private } : {}),
+      ...(spec.autoInit !== undefined ? { autoInit: spec.autoInit } : {}),
+      defaultBranch: spec.defaultBranch ?? serverSpec.repositoryDefaults?.defaultBranch ?? 'main',
     },
+    ...(serverSpec.repositoryDefaults ? { repositoryDefaults: serverSpec.repositoryDefaults } : {}),
+    ...(flavor === 'github' && serverSpec.teams?.length ? { teams: serverSpec.teams } : {}),
+    ...(flavor === 'gitlab' && serverSpec.caSecretRef ? { caSecretRef: { ...serverSpec.caSecretRef, namespace: serverSpec.caSecretRef.namespace ?? serverNs } } : {}),
     sources: spec.sources ?? [],
     embeddedRoot: EMBEDDED_ROOT,
     commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },

@@ -11,6 +11,8 @@ import { packagesFlux } from './packages-flux.js';
 import { exposeHTTPRoute, exposeIngress } from './expose.js';
 import { nginxGatewayHooks } from './nginxgateway.js';
 import { giteaProviderHooks } from './giteaprovider.js';
+import { githubProviderHooks } from './githubprovider.js';
+import { gitlabProviderHooks } from './gitlabprovider.js';
 import { argoCDProviderHooks } from './argocdprovider.js';
 import { gitRepositoryHooks } from './gitrepository.js';
 import { packageHooks } from './package.js';
@@ -31,6 +33,8 @@ const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
 const HOOKS: Partial<Record<string, Hooks>> = {
   Platform: platformHooks,
   GiteaProvider: giteaProviderHooks,
+  GitHubProvider: githubProviderHooks,
+  GitLabProvider: gitlabProviderHooks,
   NginxGateway: nginxGatewayHooks,
   EnvoyGateway: envoyGatewayHooks,
   IstioGateway: istioGatewayHooks,

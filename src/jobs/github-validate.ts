@@ -191,7 +191,7 @@ export async function runGitHubValidate(config: GitHubValidateConfig | unknown, 
       });
       log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: ['token', 'username'] });
     } else {
-      token = await readSecretKey(deps.kube, cfg.credentialsSecretRef!, 'credentials');
+      token = (await readSecretKey(deps.kube, cfg.credentialsSecretRef!, 'credentials')).trim();
     }
 
     const gh = new GitHubClient({ baseURL: cfg.endpoint, token, dispatcher: deps.dispatcher });

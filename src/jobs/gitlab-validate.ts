@@ -39,7 +39,7 @@ export async function runGitLabValidate(config: GitLabValidateConfig | unknown, 
   const log = deps.log;
   return withResult(config, deps, async () => {
     const cfg = parseGitLabValidateConfig(config);
-    const token = await readSecretKey(deps.kube, cfg.credentialsSecretRef, 'credentials');
+    const token = (await readSecretKey(deps.kube, cfg.credentialsSecretRef, 'credentials')).trim();
     const ca = cfg.caSecretRef ? await readSecretKey(deps.kube, cfg.caSecretRef, 'CA') : undefined;
     const gl = new GitLabClient({ baseURL: cfg.endpoint, token, ...(ca ? { ca } : {}), ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     const group = await gl.getGroup(cfg.group);

@@ -219,8 +219,8 @@ export const gitlabProvider: ProviderFactory = (opts) => {
   };
 };
 
-/** What runRepoSync uses without `deps.providers` (Gitea only; the CLI passes {@link allProviders}). */
-export const defaultProviders: Partial<Record<GitServerFlavor, ProviderFactory>> = { gitea: giteaProvider };
+/** What runRepoSync uses without `deps.providers`. */
+export const defaultProviders: Partial<Record<GitServerFlavor, ProviderFactory>> = { gitea: giteaProvider, github: githubProvider, gitlab: gitlabProvider };
 
 /** Every flavor: what `idpbuilder job repo-sync` runs with. */
 export const allProviders: Record<GitServerFlavor, ProviderFactory> = { gitea: giteaProvider, github: githubProvider, gitlab: gitlabProvider };
@@ -256,12 +256,13 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
   const now = deps.now ?? (() => new Date());
   const log = deps.log;
   const factory = (deps.providers ?? defaultProviders)[cfg.flavor];
-  if (!factory) throw new RepoSyncError(`git server flavor "${cfg.flavor}" is not supported yet`);
+  if (!factory) throw new RepoSyncError(`git server flavor "${cfg.flavor}" is not supported`);
 
   const ref = cfg.credentialsSecretRef;
   const secret = await deps.kube.getSecret(ref.namespace, ref.name);
   if (!secret) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} not found`);
-  const token = secret[ref.key];
+  // A token file saved with a trailing newline (kubectl create secret --from-file) would break the headers.
+  const token = secret[ref.key]?.trim();
   if (!token) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
   const username = ref.key !== 'username' && secret.username ? secret.username : undefined;
 

@@ -53,6 +53,8 @@ export interface InstallPlan {
   manifests?: KubeObject[];
   /** Digests of the Secrets the install reads, so a changed credential makes a new Job. */
   secretDigests?: Record<string, string>;
+  /** Conditions to wait for after the manifests are applied (e.g. a Gateway becoming Programmed). */
+  waitFor?: { resource: string; name: string; namespace: string; condition: string; timeout?: string }[];
 }
 
 export const ROLE_INSTALL = 'install';
@@ -87,6 +89,10 @@ function installScript(plan: InstallPlan): string {
     lines.push('n=0; until kubectl apply --server-side --force-conflicts --field-manager=idpbuilder -f /config/manifests.yaml; do');
     lines.push('  n=$((n+1)); [ "$n" -ge 10 ] && exit 1; echo "retrying in 6s"; sleep 6');
     lines.push('done');
+  }
+  for (const w of plan.waitFor ?? []) {
+    lines.push(`echo ${q(`waiting for ${w.resource}/${w.name} in ${w.namespace} to be ${w.condition}`)}`);
+    lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, `${w.resource}/${w.name}`, '--namespace', w.namespace, `--timeout=${w.timeout ?? '5m'}`].map(q).join(' '));
   }
   lines.push('echo done');
   return `${lines.join('\n')}\n`;
@@ -126,6 +132,7 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
     releases: plan.releases.map((r) => ({ ...r, timeout: r.timeout ?? '10m' })),
     manifests: plan.manifests ?? [],
     secrets: plan.secretDigests ?? {},
+    ...(plan.waitFor?.length ? { waitFor: plan.waitFor } : {}),
   };
   const name = hashedName([parent.metadata.name, action], identity);
   const role = action === 'install' ? ROLE_INSTALL : ROLE_UNINSTALL;

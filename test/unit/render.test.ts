@@ -105,3 +105,35 @@ describe('idpbuilder render (default platform)', () => {
     expect(r.stderr).toContain('GitHubProvider/github-app: .spec.appAuth: authType app requires appAuth');
   });
 });
+
+describe('idpbuilder render -f examples (every example of the spec)', () => {
+  const all = items(runRender({ ...opts, filename: [EXAMPLES], assumeReady: true }).stdout);
+  const isProvider = (o: KubeObject) => /(Provider|Gateway)$/.test(o.kind) && o.apiVersion.startsWith('idpbuilder.cnoe.io/');
+
+  it('with --assume-ready every provider is Ready, and each Platform lists all its providers, Ready', () => {
+    const providers = all.filter(isProvider);
+    expect(providers.length).toBeGreaterThan(15);
+    for (const p of providers) expect(ready(p), `${p.kind}/${p.metadata.name}`).toMatchObject({ status: 'True' });
+    const platforms = all.filter((o) => o.kind === 'Platform');
+    expect(platforms.map((p) => p.metadata.name).sort()).toEqual(['dev', 'dev-external', 'hybrid', 'localdev', 'multi-gateway', 'multi-gitops', 'production']);
+    for (const p of platforms) {
+      expect(ready(p), p.metadata.name).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
+      const listed = [...p.status.providers.gitProviders, ...p.status.providers.gateways, ...p.status.providers.gitOpsProviders];
+      const refs = [...(p.spec.components.gitProviders ?? []), ...(p.spec.components.gateways ?? []), ...(p.spec.components.gitOpsProviders ?? [])];
+      for (const r of refs) expect(listed.find((l: any) => l.kind === r.kind && l.name === r.name)?.ready, `${p.metadata.name}: ${r.kind}/${r.name}`).toBe(true);
+    }
+  });
+
+  it('without --assume-ready a Package waiting on a dependency has no Application or Kustomization and says what it waits for', () => {
+    const first = items(runRender({ ...opts, filename: [join(EXAMPLES, 'package.yaml'), join(EXAMPLES, 'default-platform.yaml')] }).stdout);
+    const pkg = first.find((o) => o.kind === 'Package' && o.metadata.name === 'backstage')!;
+    expect(pkg.status.phase).toBe('Waiting');
+    expect(pkg.status.waitingFor).toEqual([
+      'ArgoCDProvider/idpbuilder-system/argocd (install job running)',
+      'GiteaProvider/idpbuilder-system/gitea-local (not found)',
+      'Package/idpbuilder-system/postgresql (not found)',
+    ]);
+    expect(first.filter((o) => o.kind === 'Application' || o.kind === 'Kustomization')).toEqual([]);
+  });
+});
+

@@ -175,8 +175,9 @@ describe('EnvoyGateway', () => {
     const proxyDown = installed(world({ proxyReady: 0 }));
     expect(condition(proxyDown).reason).toBe('GatewayNotReady');
     expect(proxyDown.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: false, addresses: [{ type: 'IPAddress', value: '172.18.0.3' }] });
+    // no proxy observed: the install Job waited for the Gateway to be Programmed, so its success counts
     const noProxy = installed(world({ proxyReady: null }));
-    expect(condition(noProxy)).toMatchObject({ reason: 'GatewayPending', message: 'waiting for Envoy Gateway to deploy the proxy of gateway envoy-gateway-system/envoy-gateway' });
+    expect(condition(noProxy)).toMatchObject({ status: 'True', reason: 'Available' });
     // the Gateway routes attach to is always named, ready or not
     expect(noProxy.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: false });
     expect(noProxy.status.installed).toBe(true);
@@ -253,5 +254,14 @@ describe('EnvoyGateway', () => {
       { apiVersion: 'v1', resource: 'services', namespace: 'envoy-gateway-system', labelSelector: { matchLabels: PROXY_LABELS } },
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: 'envoy-gateway-system', labelSelector: { matchLabels: PROXY_LABELS } },
     ]);
+  });
+
+  it('the install waits for its Gateway to be Programmed after applying the manifests', () => {
+    const res = hooks.sync(syncRequest(eg()), env);
+    const script = (byKind(res, 'ConfigMap')[0].data as Record<string, string>)['run.sh'];
+    const apply = script.indexOf('kubectl apply');
+    const wait = script.indexOf('kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/envoy-gateway --namespace envoy-gateway-system --timeout=5m');
+    expect(apply).toBeGreaterThan(0);
+    expect(wait).toBeGreaterThan(apply);
   });
 });

@@ -37,7 +37,8 @@ describe('GitRepository', () => {
       apiEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
       credentialsSecretRef: { name: 'gitea-gitea-token', namespace: NS, key: 'token' },
       organization: 'idpbuilder',
-      repository: { name: 'my-app', description: '', private: false, autoInit: false, defaultBranch: 'main' },
+      // privacy and auto-init are left to the git provider's defaults unless the repository sets them
+      repository: { name: 'my-app', description: '', defaultBranch: 'main' },
       sources: [{ type: 'Embedded', path: 'argocd' }],
       embeddedRoot: '/opt/idpbuilder/embedded',
       commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },
@@ -199,5 +200,33 @@ describe('GitRepository', () => {
       { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-my-app' } } },
       { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'giteaproviders', namespace: 'git', names: ['gitea'] },
     ]);
+  });
+
+  it("passes the git provider's repository defaults (and GitHub teams) to the sync, and its default branch", () => {
+    const server = {
+      apiVersion: 'idpbuilder.cnoe.io/v1alpha2',
+      kind: 'GitHubProvider',
+      metadata: { name: 'gh', namespace: NS },
+      spec: { organization: 'acme', repositoryDefaults: { visibility: 'internal', defaultBranch: 'trunk' }, teams: [{ name: 'platform', permission: 'admin' }] },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'Authenticated', message: '' }],
+        endpoint: 'https://github.com/acme',
+        internalEndpoint: 'https://api.github.com',
+        credentialsSecretRef: { name: 'gh-token', namespace: NS, key: 'token' },
+        organization: 'acme',
+      },
+    } as KubeObject;
+    const res = hooks.sync(syncRequest(repo({ gitServerRef: { kind: 'GitHubProvider', name: 'gh' } }), {}, toMap([server])), env);
+    const config = JSON.parse(cmData(byKind(res, 'ConfigMap')[0])['config.json']);
+    expect(config).toMatchObject({
+      flavor: 'github',
+      apiEndpoint: 'https://api.github.com',
+      organization: 'acme',
+      repository: { defaultBranch: 'trunk' },
+      repositoryDefaults: { visibility: 'internal', defaultBranch: 'trunk' },
+      teams: [{ name: 'platform', permission: 'admin' }],
+    });
+    // an external server is cloned through its public URL
+    expect(res.status.cloneURL).toBe('https://github.com/acme/my-app.git');
   });
 });

@@ -145,6 +145,11 @@ describe('runGitHubValidate with a token', () => {
     expect(fake.requests.filter((x) => x.method === 'POST')).toEqual([]);
   });
 
+  it('a token saved with a trailing newline works', async () => {
+    kube.secrets.set('idpbuilder-system/github-credentials', { token: `${token}\n` });
+    expect(await runGitHubValidate(tokenConfig({ teams: [] }), deps())).toMatchObject({ authenticated: true });
+  });
+
   it('the result target falls back to the Job env (JOB_NAMESPACE, JOB_NAME)', async () => {
     await runGitHubValidate(tokenConfig({ result: undefined }), deps({ env: { JOB_NAMESPACE: 'ns1', JOB_NAME: 'job1' } }));
     expect(kube.annotations.map((a) => `${a.namespace}/${a.name}`)).toEqual(['ns1/job1']);

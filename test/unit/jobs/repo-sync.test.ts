@@ -20,6 +20,7 @@ import {
   type RepoSyncConfig,
   type RepoSyncDeps,
 } from '../../../src/jobs/repo-sync.js';
+import { defaultProviders } from '../../../src/jobs/repo-sync.js';
 import { FakeGitea } from '../../fakes/gitea.js';
 
 const execFileP = promisify(execFile);
@@ -450,7 +451,9 @@ describe('runRepoSync failures', () => {
   });
 
   it('unsupported flavors and malformed configs', async () => {
-    await expect(runRepoSync({ ...config('x', [], work), flavor: 'github' }, deps())).rejects.toThrow('git server flavor "github" is not supported yet');
+    await expect(runRepoSync({ ...config('x', [], work), flavor: 'github' }, { ...deps(), providers: { gitea: defaultProviders.gitea } })).rejects.toThrow(
+      'git server flavor "github" is not supported',
+    );
     expect(() => parseRepoSyncConfig({ ...config('x', [], work), sources: [{ type: 'Helm' }] })).toThrow('config.sources[0].type must be Embedded, Git, Inline or Local');
     expect(() => parseRepoSyncConfig({ ...config('x', [], work), repository: { name: 'x' } })).toThrow('config.repository.defaultBranch must be a non-empty string');
     expect(() => parseRepoSyncConfig({ ...config('x', [], work), apiEndpoint: 'gitea:3000' })).toThrow('config.apiEndpoint must be an http(s) URL');
