@@ -7,41 +7,12 @@
  * credential: the client scrubs its password/token (and the Basic header built from them) out of anything
  * it quotes, and never puts credentials in URLs.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { apiBaseURL, apiError, sendJSON, type ApiAnswer } from '../gitapi/http.js';
+import { GitServerError, displayURL } from '../gitapi/errors.js';
 
-export type GitServerErrorCode =
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'NotFound'
-  | 'Conflict'
-  | 'Invalid'
-  | 'RateLimited'
-  | 'ServerError'
-  | 'Network';
-
-/** A git server (Gitea today; GitHub/GitLab later) refused or failed a request. `status` is 0 for network errors. */
-export class GitServerError extends Error {
-  override readonly name = 'GitServerError';
-  constructor(
-    readonly status: number,
-    readonly code: GitServerErrorCode,
-    message: string,
-    /** The server's own `message` field, sanitized (may be empty). */
-    readonly apiMessage = '',
-  ) {
-    super(message);
-  }
-}
-
-export function codeForStatus(status: number): GitServerErrorCode {
-  if (status === 401) return 'Unauthorized';
-  if (status === 403) return 'Forbidden';
-  if (status === 404) return 'NotFound';
-  if (status === 409) return 'Conflict';
-  if (status === 429) return 'RateLimited';
-  if (status >= 500) return 'ServerError';
-  return 'Invalid';
-}
+// Shared with the other git API clients; re-exported for the modules that import them from here.
+export { GitServerError, codeForStatus, displayURL, oneLine, type GitServerErrorCode } from '../gitapi/errors.js';
 
 export type GiteaAuth = { basic: { username: string; password: string } } | { token: string };
 
@@ -99,26 +70,7 @@ interface ApiRepo {
   empty?: boolean;
 }
 
-const MAX_API_MESSAGE = 240;
-
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Collapses whitespace, drops control characters and bounds the length of a server-provided text. */
-export function oneLine(text: string, max = MAX_API_MESSAGE): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/** The base URL without userinfo, query or trailing slash: safe to print. */
-export function displayURL(raw: string): string {
-  try {
-    const u = new URL(raw);
-    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return '<invalid URL>';
-  }
-}
 
 export class GiteaClient {
   private readonly base: string;
@@ -129,15 +81,7 @@ export class GiteaClient {
   readonly isBasicAuth: boolean;
 
   constructor(opts: GiteaClientOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.baseURL);
-    } catch {
-      throw new TypeError('Gitea baseURL is not a valid URL');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('Gitea baseURL must be http(s)');
-    if (u.username || u.password) throw new TypeError('Gitea baseURL must not carry credentials; pass them as auth');
-    this.base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    this.base = apiBaseURL(opts.baseURL, 'Gitea baseURL');
     this.dispatcher = opts.dispatcher;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     if ('basic' in opts.auth) {
@@ -333,63 +277,22 @@ export class GiteaClient {
     path: string,
     opts: { body?: unknown; ok?: number[]; auth?: boolean } = {},
   ): Promise<{ status: number; data: unknown }> {
-    const ok = opts.ok ?? [200];
+    const server = { label: 'Gitea', base: this.base, dispatcher: this.dispatcher, timeoutMs: this.timeoutMs, scrub: (t: string) => this.scrub(t) };
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.auth !== false) headers.authorization = this.authHeader;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(`${this.base}${path}`, {
-        method,
-        headers,
-        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        dispatcher: this.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-    } catch (e) {
-      throw new GitServerError(0, 'Network', `Gitea: ${op} failed: ${this.networkReason(e)}`);
-    }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw new GitServerError(0, 'Network', `Gitea: ${op} failed: ${this.networkReason(e)}`);
-    }
-    const contentType = String(res.headers['content-type'] ?? '');
-    let data: unknown;
-    if (text.length > 0 && contentType.includes('json')) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = undefined;
-      }
-    }
-    if (ok.includes(res.statusCode)) return { status: res.statusCode, data };
-
-    let apiMessage = '';
-    const m = (data as { message?: unknown } | undefined)?.message;
-    if (typeof m === 'string') apiMessage = m;
-    else if (Array.isArray(data) && typeof (data[0] as { message?: unknown })?.message === 'string') apiMessage = (data[0] as { message: string }).message;
-    else if (data === undefined && contentType.startsWith('text/plain') && text.length <= 200) apiMessage = text;
-    apiMessage = oneLine(this.scrub(apiMessage));
-    const status = res.statusCode;
-    let detail = apiMessage || 'no message';
-    if (status === 429) {
-      const ra = res.headers['retry-after'];
-      if (typeof ra === 'string' && /^\d+$/.test(ra)) detail += ` (retry after ${ra}s)`;
-    }
-    throw new GitServerError(status, codeForStatus(status), `Gitea: ${op} failed with HTTP ${status}: ${detail}`, apiMessage);
+    const a = await sendJSON(server, op, method, path, headers, opts.body, { jsonOnlyWithContentType: true });
+    if ((opts.ok ?? [200]).includes(a.status)) return { status: a.status, data: a.data };
+    throw apiError(server, op, a, giteaMessage(a));
   }
+}
 
-  private networkReason(e: unknown): string {
-    const err = e as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-    const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : '';
-    const where = displayURL(this.base);
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no answer from ${where} within ${Math.round(this.timeoutMs / 1000)}s`;
-    const msg = typeof err?.message === 'string' ? oneLine(this.scrub(err.message), 120) : 'unknown error';
-    return `cannot reach ${where} (${code || msg})`;
-  }
+/** Gitea's `message` (or the first of a list), or a short plain-text body. */
+function giteaMessage(a: ApiAnswer): string {
+  const m = (a.data as { message?: unknown } | undefined)?.message;
+  if (typeof m === 'string') return m;
+  if (Array.isArray(a.data) && typeof (a.data[0] as { message?: unknown })?.message === 'string') return (a.data[0] as { message: string }).message;
+  if (a.data === undefined && a.contentType.startsWith('text/plain') && a.text.length <= 200) return a.text;
+  return '';
 }
 
 function enc(segment: string): string {

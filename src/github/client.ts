@@ -12,8 +12,9 @@
  * rate limit (`x-ratelimit-remaining: 0`, or a secondary limit with `retry-after`) has code `RateLimited`.
  */
 import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
-import { GitServerError, codeForStatus, displayURL, oneLine } from '../gitea/client.js';
+import type { Dispatcher } from 'undici';
+import { GitServerError } from '../gitapi/errors.js';
+import { apiBaseURL, apiError, header, sendJSON } from '../gitapi/http.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
@@ -158,15 +159,7 @@ export class GitHubClient {
   private readonly timeoutMs: number;
 
   constructor(opts: GitHubClientOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.baseURL);
-    } catch {
-      throw new TypeError('GitHub API endpoint is not a valid URL');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('GitHub API endpoint must be http(s)');
-    if (u.username || u.password) throw new TypeError('GitHub API endpoint must not carry credentials');
-    this.base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    this.base = apiBaseURL(opts.baseURL, 'GitHub API endpoint');
     this.token = opts.token;
     this.dispatcher = opts.dispatcher;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -312,56 +305,19 @@ export class GitHubClient {
     path: string,
     opts: { body?: unknown; ok?: number[] } = {},
   ): Promise<{ status: number; data: unknown }> {
-    const ok = opts.ok ?? [200];
-    const headers: Record<string, string> = {
-      accept: 'application/vnd.github+json',
-      'x-github-api-version': GITHUB_API_VERSION,
-      'user-agent': 'idpbuilder',
-      authorization: `Bearer ${this.token}`,
-    };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      res = await request(`${this.base}${path}`, {
-        method,
-        headers,
-        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        dispatcher: this.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      text = await res.body.text();
-    } catch (e) {
-      throw new GitServerError(0, 'Network', `GitHub: ${op} failed: ${networkReason(e, this.base, this.timeoutMs, (s) => this.scrub(s))}`);
-    }
-    let data: unknown;
-    if (text.length > 0) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = undefined;
-      }
-    }
-    if (ok.includes(res.statusCode)) return { status: res.statusCode, data };
-
-    const status = res.statusCode;
-    const apiMessage = oneLine(this.scrub(githubMessage(data, text, String(res.headers['content-type'] ?? ''))));
-    const header = (k: string): string | undefined => {
-      const v = res.headers[k];
-      return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
-    };
-    const remaining = header('x-ratelimit-remaining');
-    const retryAfter = header('retry-after');
-    const rateLimited = status === 429 || (status === 403 && (remaining === '0' || (retryAfter !== undefined && /rate limit/i.test(apiMessage))));
-    let detail = apiMessage || 'no message';
-    if (rateLimited) {
-      const reset = header('x-ratelimit-reset');
-      if (retryAfter && /^\d+$/.test(retryAfter)) detail += ` (retry after ${retryAfter}s)`;
-      else if (remaining === '0' && reset && /^\d+$/.test(reset)) detail += ` (resets at ${isoSeconds(Number(reset))})`;
-    }
-    const code = rateLimited ? 'RateLimited' : codeForStatus(status);
-    throw new GitServerError(status, code, `GitHub: ${op} failed with HTTP ${status}: ${detail}`, apiMessage);
+    const server = { label: 'GitHub', base: this.base, dispatcher: this.dispatcher, timeoutMs: this.timeoutMs, scrub: (t: string) => this.scrub(t) };
+    const headers = { accept: 'application/vnd.github+json', 'x-github-api-version': GITHUB_API_VERSION, 'user-agent': 'idpbuilder', authorization: `Bearer ${this.token}` };
+    const a = await sendJSON(server, op, method, path, headers, opts.body);
+    if ((opts.ok ?? [200]).includes(a.status)) return { status: a.status, data: a.data };
+    const message = githubMessage(a.data, a.text, a.contentType);
+    // GitHub answers 403 (not 429) when a rate limit is exhausted: its headers tell.
+    const remaining = header(a, 'x-ratelimit-remaining');
+    const retryAfter = header(a, 'retry-after');
+    const rateLimited = a.status === 429 || (a.status === 403 && (remaining === '0' || (retryAfter !== undefined && /rate limit/i.test(message))));
+    if (!rateLimited) throw apiError(server, op, a, message);
+    const reset = header(a, 'x-ratelimit-reset');
+    const detail = retryAfter && /^\d+$/.test(retryAfter) ? `(retry after ${retryAfter}s)` : remaining === '0' && reset && /^\d+$/.test(reset) ? `(resets at ${isoSeconds(Number(reset))})` : undefined;
+    throw apiError(server, op, a, message, 'RateLimited', detail);
   }
 }
 
@@ -388,15 +344,6 @@ function githubMessage(data: unknown, text: string, contentType: string): string
 
 export function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-export function networkReason(e: unknown, base: string, timeoutMs: number, scrub: (s: string) => string): string {
-  const err = e as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
-  const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : '';
-  const where = displayURL(base);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no answer from ${where} within ${Math.round(timeoutMs / 1000)}s`;
-  const msg = typeof err?.message === 'string' ? oneLine(scrub(err.message), 120) : 'unknown error';
-  return `cannot reach ${where} (${code || msg})`;
 }
 
 function enc(segment: string): string {

@@ -9,9 +9,9 @@
  * Every failure is a {@link GitServerError} (shared with the Gitea and GitHub clients), one short line that
  * never carries the token.
  */
-import { Agent, request, type Dispatcher } from 'undici';
-import { GitServerError, codeForStatus, oneLine } from '../gitea/client.js';
-import { networkReason } from '../github/client.js';
+import { Agent, type Dispatcher } from 'undici';
+import { apiBaseURL, apiError, sendJSON } from '../gitapi/http.js';
+import { GitServerError } from '../gitapi/errors.js';
 
 export type GitLabVisibility = 'private' | 'internal' | 'public';
 
@@ -80,14 +80,7 @@ export class GitLabClient {
   private readonly timeoutMs: number;
 
   constructor(opts: GitLabClientOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.baseURL);
-    } catch {
-      throw new TypeError('GitLab endpoint is not a valid URL');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('GitLab endpoint must be http(s)');
-    if (u.username || u.password) throw new TypeError('GitLab endpoint must not carry credentials');
+    apiBaseURL(opts.baseURL, 'GitLab endpoint');
     this.base = gitlabAPIBase(opts.baseURL);
     this.token = opts.token;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -206,39 +199,11 @@ export class GitLabClient {
     path: string,
     opts: { body?: unknown; ok?: number[] } = {},
   ): Promise<{ status: number; data: unknown }> {
-    const ok = opts.ok ?? [200];
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'idpbuilder', 'private-token': this.token };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      res = await request(`${this.base}${path}`, {
-        method,
-        headers,
-        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        dispatcher: this.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      text = await res.body.text();
-    } catch (e) {
-      throw new GitServerError(0, 'Network', `GitLab: ${op} failed: ${networkReason(e, this.base, this.timeoutMs, (s) => this.scrub(s))}`);
-    }
-    let data: unknown;
-    if (text.length > 0) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = undefined;
-      }
-    }
-    if (ok.includes(res.statusCode)) return { status: res.statusCode, data };
-    const status = res.statusCode;
-    const apiMessage = oneLine(this.scrub(gitlabMessage(data, text, String(res.headers['content-type'] ?? ''))));
-    let detail = apiMessage || 'no message';
-    const ra = res.headers['retry-after'];
-    if (status === 429 && typeof ra === 'string' && /^\d+$/.test(ra)) detail += ` (retry after ${ra}s)`;
-    throw new GitServerError(status, codeForStatus(status), `GitLab: ${op} failed with HTTP ${status}: ${detail}`, apiMessage);
+    const server = { label: 'GitLab', base: this.base, dispatcher: this.dispatcher, timeoutMs: this.timeoutMs, scrub: (t: string) => this.scrub(t) };
+    const headers = { accept: 'application/json', 'user-agent': 'idpbuilder', 'private-token': this.token };
+    const a = await sendJSON(server, op, method, path, headers, opts.body);
+    if ((opts.ok ?? [200]).includes(a.status)) return { status: a.status, data: a.data };
+    throw apiError(server, op, a, gitlabMessage(a.data, a.text, a.contentType));
   }
 }
 
