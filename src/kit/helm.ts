@@ -116,15 +116,7 @@ export interface InstallChildren {
 }
 
 /** The summary a values ConfigMap carries, readable by the Platform to hand the component to GitOps. */
-export interface ReleaseSummary {
-  name: string;
-  namespace: string;
-  repository: string;
-  chart: string;
-  version?: string;
-  values: Record<string, unknown>;
-  gitOpsValues?: Record<string, unknown>;
-}
+export type ReleaseSummary = Pick<HelmRelease, 'name' | 'namespace' | 'repository' | 'chart' | 'version' | 'values' | 'gitOpsValues'>;
 
 export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, action: 'install' | 'uninstall' = 'install'): InstallChildren {
   const namespace = parent.metadata.namespace ?? 'default';
