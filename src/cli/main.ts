@@ -2,6 +2,10 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { validatePaths } from './validate.js';
 import { jobCommand } from '../jobs/cli.js';
+import { createCommand } from './create.js';
+import { deleteCommand } from './delete.js';
+import { getCommand } from './get.js';
+import { migrateCommand } from './migrate.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -64,6 +68,12 @@ export function program(out: (s: string) => void = (s) => process.stdout.write(s
     });
 
   cmd.addCommand(jobCommand());
+
+  // The platform lifecycle: today's idpbuilder commands (docs/cli.md).
+  createCommand(cmd, { out, err });
+  deleteCommand(cmd, { out, err });
+  getCommand(cmd, { out, err });
+  migrateCommand(cmd, { out, err });
 
   return cmd;
 }

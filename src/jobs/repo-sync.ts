@@ -315,6 +315,7 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
           author,
           date: now(),
           message: commitMessage(cfg.sources),
+          readOnly: cfg.sources.length > 0 && cfg.sources.every((src) => src.type === 'Local'),
         });
       } catch (e) {
         if (e instanceof PushRejected && attempt < maxAttempts) {
@@ -501,6 +502,8 @@ interface SyncOnce {
   author: { name: string; email: string };
   date: Date;
   message: string;
+  /** Report the branch's commit without changing the repository. */
+  readOnly?: boolean;
 }
 
 async function syncOnce(o: SyncOnce): Promise<{ sha: string; changed: boolean }> {
@@ -509,6 +512,8 @@ async function syncOnce(o: SyncOnce): Promise<{ sha: string; changed: boolean }>
   await git.run(['remote', 'add', 'origin', o.pushURL], { cwd: dir });
   const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: dir, auth });
   const remoteSHA = listed.stdout.split('\n').map((l) => l.split('\t')).find((f) => f[1] === `refs/heads/${branch}`)?.[0];
+  // A repository whose every source is Local is the CLI's: its content is never replaced here.
+  if (o.readOnly) return { sha: remoteSHA ?? '', changed: false };
   if (remoteSHA) {
     await git.run(['fetch', '-q', '--depth', '1', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { cwd: dir, auth });
     await git.run(['checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`], { cwd: dir });

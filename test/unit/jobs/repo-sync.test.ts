@@ -226,6 +226,17 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     expect((await git(['rev-parse', 'HEAD^'], after.dir)).trim()).toBe(first.commitSHA);
   });
 
+  it('a repository with only Local sources is the CLI\'s: ensured and reported, never rewritten', async () => {
+    const embedded = embeddedFixture();
+    const pushed = await runRepoSync(config('cli-app', [{ type: 'Inline', files: { 'app.yaml': 'from the CLI\n' } }], embedded), deps());
+    const local = await runRepoSync(config('cli-app', [{ type: 'Local', path: '/home/me/app' }], embedded), deps());
+    expect(local).toMatchObject({ commitSHA: pushed.commitSHA, changed: false });
+    expect((await cloneTree('idpbuilder', 'cli-app')).tree).toEqual({ 'app.yaml': 'from the CLI\n' });
+    // a new repository with only Local sources is created, empty, and not pushed to
+    const fresh = await runRepoSync(config('cli-new', [{ type: 'Local', path: '/home/me/other' }], embedded), deps());
+    expect(fresh).toMatchObject({ commitSHA: '', changed: false });
+  });
+
   it('later sources win path collisions, file over directory and directory over file', async () => {
     const embedded = embeddedFixture();
     const r = await runRepoSync(
@@ -259,7 +270,7 @@ describe('runRepoSync end to end against the fake Gitea', () => {
 
   it('creates the branch of an empty repository even with no content, then stays unchanged', async () => {
     const embedded = embeddedFixture();
-    const cfg = config('empty', [{ type: 'Local', path: 'x' }], embedded);
+    const cfg = config('empty', [], embedded);
     const r = await runRepoSync(cfg, deps());
     expect(r.changed).toBe(true);
     const { dir, tree } = await cloneTree('idpbuilder', 'empty');

@@ -1,0 +1,49 @@
+/**
+ * The settings a platform was created with, stored in the ConfigMap `idpbuilder-system/idpbuilder-settings`.
+ * Like today's isCompatible check (pkg/build/build.go), a later `create` with different protocol, host,
+ * ingress host, port, path routing or dev password is refused: those are baked into the kind port mapping,
+ * the certificate, the CoreDNS rules and every URL.
+ */
+import type { KubeObject } from '../../metacontroller/protocol.js';
+import { SYSTEM_NAMESPACE } from './kube.js';
+import { labels } from './platform.js';
+
+export const SETTINGS_CONFIGMAP = 'idpbuilder-settings';
+
+export interface Settings {
+  protocol: string;
+  host: string;
+  ingressHost: string;
+  port: string;
+  usePathRouting: string;
+  devPassword: string;
+}
+
+export const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword'];
+
+export function settingsOf(o: { protocol: string; host: string; ingressHost?: string; port: number; usePathRouting: boolean; devPassword: boolean }): Settings {
+  return {
+    protocol: o.protocol,
+    host: o.host,
+    ingressHost: o.ingressHost || o.host,
+    port: String(o.port),
+    usePathRouting: String(o.usePathRouting),
+    devPassword: String(o.devPassword),
+  };
+}
+
+export function settingsConfigMap(name: string, s: Settings): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: SETTINGS_CONFIGMAP, namespace: SYSTEM_NAMESPACE, labels: labels({ name }) },
+    data: { platform: name, ...s },
+  } as KubeObject;
+}
+
+/** The differences between stored and wanted settings, as `key: stored → wanted`; [] when compatible. */
+export function incompatibilities(stored: KubeObject | undefined, wanted: Settings): string[] {
+  if (!stored) return [];
+  const data = (stored.data ?? {}) as Record<string, string>;
+  return SETTINGS_KEYS.filter((k) => data[k] !== undefined && data[k] !== wanted[k]).map((k) => `${k}: ${data[k]} → ${wanted[k]}`);
+}

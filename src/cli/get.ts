@@ -1,0 +1,237 @@
+/**
+ * `idpbuilder get platforms|packages|secrets`: reads the objects with `kubectl get … -o json` and prints
+ * kubectl-like tables (or `-o json|yaml`).
+ *
+ * `get secrets` shows credentials like today's CLI (plaintext, it is what the command is for): one row per
+ * git or GitOps provider (its credentialsSecretRef Secret, merged with the provider's other credential
+ * Secrets, so Gitea's row has the admin username, password and the API token), then every Secret labelled
+ * `cnoe.io/cli-secret=true` with its data as `k=v`. `-p NAME` narrows to the provider NAME (`argocd`,
+ * `gitea`) or to labelled Secrets with `cnoe.io/package-name=NAME`.
+ */
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { KIND_BY_NAME } from '../api/kinds.js';
+import type { KubeObject } from '../metacontroller/protocol.js';
+import { missingTools } from './exec.js';
+import { decodeData, Kube } from './create/kube.js';
+import { defaultDeps, type CliDeps } from './create.js';
+
+export interface GetOptions {
+  output: string;
+  packages: string[];
+  kubeconfig?: string;
+  context?: string;
+}
+
+export const CLI_SECRET_LABEL = 'cnoe.io/cli-secret';
+export const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
+
+/** kubectl's table layout: upper-case headers, columns padded to the widest cell plus three spaces. */
+export function table(headers: string[], rows: string[][]): string {
+  const all = [headers.map((h) => h.toUpperCase()), ...rows];
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
+}
+
+export function age(created: string | undefined, now: number): string {
+  if (!created) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(created)) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+function condition(o: KubeObject, type: string): { status?: string; message?: string; reason?: string } | undefined {
+  return ((o.status as { conditions?: { type: string; status?: string; message?: string; reason?: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === type);
+}
+
+function list(objects: KubeObject[], format: string): string {
+  const doc = { apiVersion: 'v1', kind: 'List', metadata: {}, items: objects };
+  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0 });
+}
+
+function wanted(names: string[]): (name: string) => boolean {
+  const set = new Set(names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean));
+  return (name) => set.size === 0 || set.has(name);
+}
+
+// ---- platforms ----------------------------------------------------------------------------------------
+
+export function platformsTable(items: KubeObject[], now: number): string {
+  const rows = items.map((o) => {
+    const st = (o.status ?? {}) as { phase?: string; providers?: Record<string, { ready: boolean }[] | undefined> };
+    const providers = Object.values(st.providers ?? {}).flatMap((x) => x ?? []);
+    const ready = condition(o, 'Ready');
+    return [
+      o.metadata.name,
+      o.metadata.namespace ?? '',
+      String((o.spec as { domain?: string } | undefined)?.domain ?? 'cnoe.localtest.me'),
+      st.phase ?? '<none>',
+      ready?.status ?? 'Unknown',
+      providers.length ? `${providers.filter((p) => p.ready).length}/${providers.length}` : '-',
+      age((o.metadata as Record<string, unknown>).creationTimestamp as string | undefined, now),
+      ready?.status === 'True' ? '' : (ready?.message ?? ''),
+    ];
+  });
+  return table(['Name', 'Namespace', 'Domain', 'Phase', 'Ready', 'Providers', 'Age', 'Message'], rows);
+}
+
+// ---- packages -----------------------------------------------------------------------------------------
+
+export function packagesTable(packages: KubeObject[], repos: KubeObject[]): string {
+  const repoOf = (ns: string, name: string) => repos.find((r) => r.metadata.name === name && r.metadata.namespace === ns);
+  const rows = packages.map((p) => {
+    const src = (p.spec as { source?: { gitRepository?: { name: string; namespace?: string } } } | undefined)?.source?.gitRepository;
+    const repo = src ? repoOf(src.namespace ?? p.metadata.namespace ?? '', src.name) : undefined;
+    const rs = (repo?.status ?? {}) as { url?: string; cloneURL?: string };
+    const st = (p.status ?? {}) as { phase?: string; argoApplication?: { name: string; namespace: string; syncStatus?: string; healthStatus?: string } };
+    const app = st.argoApplication;
+    return [
+      p.metadata.name,
+      p.metadata.namespace ?? '',
+      rs.url ?? rs.cloneURL ?? (src ? `GitRepository/${src.name}` : '-'),
+      app ? `${app.namespace}/${app.name}` : '-',
+      app?.syncStatus ?? '-',
+      app?.healthStatus ?? '-',
+      st.phase ?? '<none>',
+      condition(p, 'Ready')?.status ?? 'Unknown',
+    ];
+  });
+  return table(['Name', 'Namespace', 'Git Repository', 'Argo CD App', 'Sync', 'Health', 'Phase', 'Ready'], rows);
+}
+
+// ---- secrets ------------------------------------------------------------------------------------------
+
+export interface SecretRow {
+  name: string;
+  namespace: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  data?: Record<string, string>;
+  /** Internal: provider rows show no data. */
+  core?: boolean;
+}
+
+/** The credential rows of the git and GitOps providers, and the labelled Secrets. */
+export function secretRows(providers: KubeObject[], credentialSecrets: KubeObject[], labelled: KubeObject[], filter: string[]): SecretRow[] {
+  const want = wanted(filter);
+  const any = filter.flatMap((n) => n.split(',')).filter(Boolean).length > 0;
+  const rows: SecretRow[] = [];
+  const sorted = [...providers].sort((a, b) => `${a.kind}/${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.namespace}/${b.metadata.name}`));
+  for (const p of sorted) {
+    const duck = KIND_BY_NAME.get(p.kind)?.duck;
+    const ref = (p.status as { credentialsSecretRef?: { name: string; namespace: string; key: string } } | undefined)?.credentialsSecretRef;
+    if ((duck !== 'git' && duck !== 'gitops') || !ref || !want(p.metadata.name)) continue;
+    const ownerLabel = `idpbuilder.cnoe.io/${p.kind.toLowerCase()}`;
+    const mine = credentialSecrets.filter((s) => s.metadata.namespace === p.metadata.namespace && s.metadata.labels?.[ownerLabel] === p.metadata.name);
+    const refSecret = credentialSecrets.find((s) => s.metadata.name === ref.name && s.metadata.namespace === ref.namespace);
+    const all = [...mine.filter((s) => s !== refSecret), ...(refSecret ? [refSecret] : [])];
+    if (all.length === 0) continue;
+    const merged: Record<string, string> = {};
+    for (const s of all) for (const [k, v] of Object.entries(decodeData(s))) merged[k] ??= v;
+    const refData = refSecret ? decodeData(refSecret) : {};
+    const token = merged.token ?? (ref.key !== 'password' && ref.key !== 'username' ? refData[ref.key] : undefined);
+    const home = all.find((s) => decodeData(s).password) ?? all[0];
+    rows.push({
+      name: home.metadata.name,
+      namespace: home.metadata.namespace ?? '',
+      core: true,
+      ...(merged.username ? { username: merged.username } : {}),
+      ...(merged.password ? { password: merged.password } : {}),
+      ...(token ? { token } : {}),
+    });
+  }
+  const coreNames = new Set(sorted.map((p) => p.metadata.name));
+  for (const s of [...labelled].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))) {
+    const pkg = s.metadata.labels?.[PACKAGE_NAME_LABEL];
+    if (any && !(pkg && want(pkg) && !coreNames.has(pkg))) continue;
+    const data = decodeData(s);
+    rows.push({ name: s.metadata.name, namespace: s.metadata.namespace ?? '', ...(Object.keys(data).length ? { data } : {}) });
+  }
+  return rows;
+}
+
+export function secretsOutput(rows: SecretRow[], format: string): string {
+  const plain = rows.map(({ core: _core, ...r }) => r);
+  if (format === 'json') return `${JSON.stringify(plain, null, 2)}\n`;
+  if (format === 'yaml') return stringify(plain, { lineWidth: 0 });
+  return table(
+    ['Name', 'Namespace', 'Username', 'Password', 'Token', 'Data'],
+    rows.map((r) => [r.name, r.namespace, r.username ?? '', r.password ?? '', r.token ?? '', r.core ? '' : Object.entries(r.data ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ')]),
+  );
+}
+
+// ---- command ------------------------------------------------------------------------------------------
+
+async function runGet(what: 'platforms' | 'packages' | 'secrets', o: GetOptions, deps: CliDeps): Promise<number> {
+  const format = o.output;
+  if (!['table', 'json', 'yaml'].includes(format)) {
+    deps.err(`error: --output must be table, json or yaml, not ${format}\n`);
+    return 1;
+  }
+  const missing = missingTools(deps.runner, ['kubectl'], `get ${what}`);
+  if (missing) {
+    deps.err(`error: ${missing}\n`);
+    return 1;
+  }
+  const kube = new Kube(deps.runner, { kubeconfig: o.kubeconfig, context: o.context });
+  const want = wanted(o.packages);
+  try {
+    if (what === 'platforms') {
+      const items = (await kube.list('platforms.idpbuilder.cnoe.io')).filter((x) => want(x.metadata.name));
+      if (format !== 'table') deps.out(list(items, format));
+      else if (items.length === 0) deps.err('No platforms found\n');
+      else deps.out(platformsTable(items, deps.now()));
+      return 0;
+    }
+    if (what === 'packages') {
+      const all = await kube.list('packages.idpbuilder.cnoe.io,gitrepositories.idpbuilder.cnoe.io');
+      const packages = all.filter((x) => x.kind === 'Package' && want(x.metadata.name));
+      const repos = all.filter((x) => x.kind === 'GitRepository');
+      if (format !== 'table') deps.out(list(packages, format));
+      else if (packages.length === 0) deps.err('No packages found\n');
+      else deps.out(packagesTable(packages, repos));
+      return 0;
+    }
+    const providers = (await kube.list('idpbuilder')).filter((x) => KIND_BY_NAME.get(x.kind)?.duck === 'git' || KIND_BY_NAME.get(x.kind)?.duck === 'gitops');
+    const credentials = await kube.list('secrets', { selector: 'idpbuilder.cnoe.io/role=credentials' });
+    // credentialsSecretRef Secrets the label did not find (e.g. a GitHub token Secret you made yourself)
+    for (const p of providers) {
+      const ref = (p.status as { credentialsSecretRef?: { name: string; namespace: string } } | undefined)?.credentialsSecretRef;
+      if (!ref || credentials.some((s) => s.metadata.name === ref.name && s.metadata.namespace === ref.namespace)) continue;
+      const s = await kube.get('secret', ref.name, ref.namespace);
+      if (s) credentials.push(s);
+    }
+    const labelled = await kube.list('secrets', { selector: `${CLI_SECRET_LABEL}=true` });
+    const rows = secretRows(providers, credentials, labelled, o.packages);
+    if (rows.length === 0 && format === 'table') deps.err('no secrets found\n');
+    else deps.out(secretsOutput(rows, format));
+    return 0;
+  } catch (e) {
+    deps.err(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+export function getCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
+  const get = parent.command('get').description('Show platforms, packages and credentials of the current cluster');
+  const sub = (name: 'platforms' | 'packages' | 'secrets', description: string, pHelp: string) =>
+    get
+      .command(name)
+      .description(description)
+      .option('-o, --output <format>', 'table, json or yaml', 'table')
+      .option('-p, --packages <names>', pHelp, (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--kubeconfig <path>', 'kubeconfig to use (default: kubectl\'s)')
+      .option('--context <name>', 'kubeconfig context to use')
+      .action(async (opts: GetOptions) => {
+        process.exitCode = await runGet(name, opts, { ...defaultDeps(io), ...overrides });
+      });
+  sub('platforms', 'List Platforms with their phase and providers', 'only these platforms (comma-separated or repeated)');
+  sub('packages', 'List Packages with their repository and Argo CD application', 'only these packages (comma-separated or repeated)');
+  sub('secrets', 'Print the credentials of the git and GitOps providers and Secrets labelled cnoe.io/cli-secret=true (plaintext)', 'only the provider with this name (argocd, gitea) or labelled Secrets of this package');
+  return get;
+}
