@@ -1,6 +1,7 @@
 /** The `idpbuilder` command line. Each subcommand lives in its own module; this file only wires them. */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { validatePaths } from './validate.js';
+import { configureServeCommand } from '../server/serve.js';
 import { jobCommand } from '../jobs/cli.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
@@ -23,17 +24,7 @@ export function program(out: (s: string) => void = (s) => process.stdout.write(s
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err });
 
-  cmd
-    .command('serve')
-    .description('Run the hook service Metacontroller calls')
-    .option('--port <port>', 'port to listen on', port, 8080)
-    .option('--host <host>', 'address to bind', '0.0.0.0')
-    .option('--token-file <path>', 'file holding the bearer token Metacontroller sends (default: $IDPBUILDER_WEBHOOK_TOKEN)')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (o: { port: number; host: string; tokenFile?: string; logLevel: string }) => {
-      const { serve } = await import('../server/serve.js');
-      await serve({ port: o.port, host: o.host, tokenFile: o.tokenFile, logLevel: o.logLevel });
-    });
+  configureServeCommand(cmd.command('serve'), port);
 
   cmd
     .command('validate')

@@ -45,7 +45,14 @@ export function repoURLs(server: ServerDuck, org: string, repo: string): { url: 
   const url = `${base}/${repo}.git`;
   const internal = trimSlash(server.internalEndpoint ?? '');
   // An in-cluster server (its internal endpoint is not an API path) is cloned through the cluster-local URL.
-  const cloneURL = internal && !/\/api(\/|$)/.test(new URL(internal).pathname) && !/^https:\/\/api\./.test(internal) ? `${internal}/${org}/${repo}.git` : url;
+  const apiPath = (() => {
+    try {
+      return /\/api(\/|$)/.test(new URL(internal).pathname);
+    } catch {
+      return true; // not a URL: do not build clone URLs from it
+    }
+  })();
+  const cloneURL = internal && !apiPath && !/^https:\/\/api\./.test(internal) ? `${internal}/${org}/${repo}.git` : url;
   return { url, cloneURL };
 }
 

@@ -174,7 +174,14 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): Bo
     const data = (cm?.data ?? {}) as Record<string, string>;
     if (!data['releases.json']) continue;
     const component = m.name.startsWith(`${parent.metadata.name}-`) ? m.name.slice(parent.metadata.name.length + 1) : m.name;
-    installed.push({ m, releases: JSON.parse(data['releases.json']) as ReleaseSummary[], manifests: data['manifests.yaml'], component });
+    let releases: ReleaseSummary[];
+    try {
+      releases = JSON.parse(data['releases.json']) as ReleaseSummary[];
+    } catch {
+      continue; // not written by us: no GitOps copy of this component
+    }
+    if (!Array.isArray(releases)) continue;
+    installed.push({ m, releases, manifests: data['manifests.yaml'], component });
   }
   // providers of different kinds may share a name: their repositories then carry the kind too
   const count = new Map<string, number>();

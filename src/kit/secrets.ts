@@ -66,7 +66,8 @@ export function adminCredential(
   if (opts.ref) {
     const refNs = opts.ref.namespace ?? ns;
     const user = decodeSecretData(req.related?.['Secret.v1']?.[`${refNs}/${opts.ref.name}`]);
-    password = user[opts.ref.key ?? 'password'];
+    const key = opts.ref.key ?? 'password';
+    password = Object.hasOwn(user, key) ? user[key] : undefined;
     if (!password && !opts.autoGenerate) {
       return { blocked: { reason: 'SecretNotFound', message: `secret ${refNs}/${opts.ref.name} (key ${opts.ref.key ?? 'password'}) not found` } };
     }

@@ -1,19 +1,37 @@
 /**
  * The hook service: Fastify routes that hand Metacontroller requests to pure hook functions. It adds
- * validation, auth, logging, metrics and error mapping, and nothing else.
+ * validation, auth, logging, metrics, events and error mapping, and nothing else: hooks never see the
+ * server, the server only watches what goes in and out.
  *
  * Routes: POST /hooks/<plural>/<sync|finalize|customize>, GET /healthz, GET /readyz, GET /metrics.
+ *
+ * The request path, in order:
+ * 1. onRequest: the concurrency limit (503 + Retry-After) and the bearer token (401), before the body
+ *    is read;
+ * 2. the JSON body (413 over the limit, 400 when not JSON); a request seen before whose answer is
+ *    memoised is answered here without parsing (./memo.ts);
+ * 3. the envelope and the parent are validated (400 naming the field); observed objects are not, unless
+ *    the hook fails (./observed-check.ts: 400 for an impossible shape, else 500 with an error id);
+ * 4. the hook runs with the injected clock and randomness; its answer is normalised (./response.ts),
+ *    serialized once, and handed to the observer (metrics, events) before it is sent.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
-import { Admission } from '../api/validate.js';
-import { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import { CustomizeRequest, DecoratorSyncRequest, SyncRequest } from '../metacontroller/protocol.js';
+import type { CustomizeRequest as CustomizeRequestT, DecoratorSyncRequest as DecoratorSyncRequestT, SyncRequest as SyncRequestT } from '../metacontroller/protocol.js';
 import type { ControllerDef, DecoratorDef, HookEnv, HookName, Settings } from '../controllers/types.js';
 import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import { newMetrics, type HookMetrics } from './metrics.js';
-import { finishSync, sortChildren } from './response.js';
+import { finishCustomize, finishSync, sortChildren } from './response.js';
+import { Observer, type ObserverOptions } from './observer.js';
+import { ObservedCheck } from './observed-check.js';
+import { ParentCheck, describeAjvError, fastAjv } from './request-check.js';
+import { ResponseMemo, recordingRandom, type MemoEntry } from './memo.js';
+import { EventQueue, type EventQueueOptions } from '../events/queue.js';
+import type { EventSink } from '../events/types.js';
 
 export interface AppOptions {
   controllers: ControllerDef[];
@@ -27,9 +45,21 @@ export interface AppOptions {
   /** Injected clock and randomness (tests); the defaults are the real ones. */
   env?: Partial<Pick<HookEnv, 'now' | 'random'>>;
   metrics?: HookMetrics;
+  /**
+   * Hook requests in flight at most (being received or answered); more get 503 with Retry-After.
+   * Not 429: Metacontroller requeues a 429 after Retry-After without backing off.
+   */
+  maxConcurrency?: number;
+  /** Serve HTTPS with this certificate and key (PEM), for Metacontroller's caBundle. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Where events go; no events without it (serve --events). */
+  events?: EventSink | EventQueue;
+  eventQueue?: EventQueueOptions;
+  /** Domain metrics tuning (tests set countSince to the epoch). */
+  observer?: Omit<ObserverOptions, 'events'>;
+  /** Window of the response memo in seconds (./memo.ts); 0 turns it off. Default 30. */
+  responseMemoSeconds?: number;
 }
-
-const K8S_KEYWORDS = ['x-kubernetes-validations', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys'];
 
 const ErrorBody = {
   type: 'object',
@@ -37,6 +67,8 @@ const ErrorBody = {
   required: ['error', 'message'],
   additionalProperties: false,
 } as const;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 class HttpError extends Error {
   constructor(readonly statusCode: number, readonly code: string, message: string) {
@@ -48,6 +80,25 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/**
+ * The bearer check: true when `header` is exactly `Bearer <token>`. Both sides are SHA-256 digests of
+ * equal length, so timingSafeEqual compares in constant time and neither the token's content nor its
+ * length leaks through timing. Without a token every request passes.
+ */
+export function bearerCheck(token: string | undefined): (header: unknown) => boolean {
+  if (!token) return () => true;
+  const expected = digest(`Bearer ${token}`);
+  return (header) => typeof header === 'string' && timingSafeEqual(digest(header), expected);
+}
+
+/** What the JSON parser learnt about a hook request: its memo key, and the memoised answer if any. */
+interface MemoState {
+  key: string;
+  hit?: MemoEntry;
+}
+const MEMO = Symbol('idpbuilder.memo');
+type WithMemo = FastifyRequest & { [MEMO]?: MemoState };
+
 export function buildApp(options: AppOptions): FastifyInstance {
   const settings = options.settings ?? DEFAULT_SETTINGS;
   const env: HookEnv = {
@@ -56,20 +107,84 @@ export function buildApp(options: AppOptions): FastifyInstance {
     settings,
   };
   const metrics = options.metrics ?? newMetrics();
-  const admission = new Admission();
-  const expectedToken = options.token ? digest(`Bearer ${options.token}`) : undefined;
+  const parentCheck = new ParentCheck();
+  const observedCheck = new ObservedCheck();
+  const ajv = fastAjv();
+  const envelope = {
+    sync: ajv.compile(SyncRequest),
+    customize: ajv.compile(CustomizeRequest),
+    decorator: ajv.compile(DecoratorSyncRequest),
+  };
+  const memo = new ResponseMemo({ horizonMs: (options.responseMemoSeconds ?? 30) * 1000, now: () => env.now().getTime() });
+  const authorized = bearerCheck(options.token);
+  const maxConcurrency = options.maxConcurrency && options.maxConcurrency > 0 ? Math.floor(options.maxConcurrency) : Infinity;
   let closing = false;
+  let inFlight = 0;
 
   const logging = typeof options.logger === 'object' ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: options.logger ?? false };
   const app = Fastify({
     ...logging,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false, strict: false, keywords: K8S_KEYWORDS } },
     return503OnClosing: true,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  }) as unknown as FastifyInstance;
+
+  const events =
+    options.events instanceof EventQueue
+      ? options.events
+      : options.events
+        ? new EventQueue(options.events, {
+            ...options.eventQueue,
+            metrics: {
+              emitted: (reason, result) => metrics.eventsEmitted.inc({ reason, result }),
+              dropped: (reason) => metrics.eventsDropped.inc({ reason }),
+              length: (n) => metrics.eventQueueLength.set(n),
+            },
+            onError: (err) => app.log.warn({ eventError: (err as Error)?.message }, 'event not written'),
+          })
+        : undefined;
+  const observer = new Observer(metrics, { ...options.observer, events, onError: (err) => app.log.error({ observerError: (err as Error)?.message }, 'observer failed') });
 
   app.addHook('onClose', async () => {
     closing = true;
+    await events?.close();
+  });
+
+  // JSON bodies: Fastify's own parser (proto-poisoning checks included), with the memo lookup in front.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    if (memo.enabled && req.url.startsWith('/hooks/') && !req.url.endsWith('/customize')) {
+      const key = memo.key(req.url, body as Buffer);
+      const hit = memo.get(key);
+      (req as WithMemo)[MEMO] = { key, hit };
+      if (hit) return done(null, null);
+    }
+    parseJson(req, body as unknown as string, done);
+  });
+
+  // Before the body is read: load shedding, then the token.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.url.startsWith('/hooks/')) return done();
+    if (inFlight >= maxConcurrency) {
+      metrics.hookRejected.inc({ reason: 'concurrency' });
+      reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({ error: 'Unavailable', message: `more than ${maxConcurrency} hook requests in flight; retry later` });
+      return;
+    }
+    inFlight += 1;
+    metrics.hooksInFlight.set(inFlight);
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+      metrics.hooksInFlight.set(inFlight);
+    });
+    if (!authorized(req.headers.authorization)) {
+      reply.code(401).send({ error: 'Unauthorized', message: 'missing or wrong bearer token' });
+      return;
+    }
+    done();
   });
 
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, req, reply) => {
@@ -79,7 +194,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return reply.code(err.statusCode).send({ error: err.code ?? 'BadRequest', message: err.message });
     }
     const id = randomUUID().slice(0, 8);
-    req.log.error({ err, errorId: id }, 'hook failed');
+    // only what identifies the failure: an error may carry the request it failed on
+    req.log.error({ err: { type: err.name, message: err.message, stack: err.stack }, errorId: id }, 'hook failed');
     return reply.code(500).send({ error: 'InternalError', message: `hook failed; see the service log for error id ${id}`, id });
   });
 
@@ -90,19 +206,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting down' }) : { status: 'ok' }));
   app.get('/metrics', async (_req, reply) => {
+    observer.sweep();
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
 
-  const authorize = (req: FastifyRequest) => {
-    if (!expectedToken) return;
-    const got = req.headers.authorization;
-    if (typeof got !== 'string' || !timingSafeEqual(digest(got), expectedToken)) {
-      throw new HttpError(401, 'Unauthorized', 'missing or wrong bearer token');
-    }
-  };
-
-  const observe = (controller: string, hook: HookName) => (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+  const observe = (controller: string, hook: HookName) => (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const seconds = reply.elapsedTime / 1000;
     const code = String(reply.statusCode);
     metrics.hookDuration.observe({ controller, hook, code }, seconds);
@@ -110,53 +219,137 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   };
 
+  const checkEnvelope = <T>(v: ValidateFunction, body: unknown): T => {
+    if (!v(body)) throw new HttpError(400, 'BadRequest', describeAjvError(v));
+    return body as T;
+  };
+
+  const checkAdmitted = (o: unknown, field: string) => {
+    const result = parentCheck.admit(o);
+    if (result.outcome === 'skipped') throw new HttpError(400, 'BadRequest', `body.${field}.apiVersion: ${result.reason}`);
+    if (result.outcome === 'invalid') {
+      const p = result.problems[0];
+      throw new HttpError(400, 'BadRequest', `body.${field}${p.path === '.' ? '' : p.path}: ${p.message}`);
+    }
+  };
+
+  /**
+   * A hook threw. If an observed object has a shape no API server sends, the request was malformed: 400
+   * naming the field. Otherwise the failure is ours: rethrown, 500.
+   */
+  const hookFailed = (err: unknown, maps: Record<string, SyncRequestT['children']>): never => {
+    let problem;
+    try {
+      problem = observedCheck.check(maps);
+    } catch {
+      problem = undefined;
+    }
+    if (problem) throw new HttpError(400, 'BadRequest', `${problem.path}: ${problem.message}`);
+    throw err;
+  };
+
+  /**
+   * Runs a hook with a clock fixed for the call; serializes the answer once. When the request was seen
+   * before, the hook runs a second time with the clock `horizon` ahead and the same random bytes: an
+   * identical answer is memoised until then.
+   */
+  const runHook = <R>(req: FastifyRequest, reply: FastifyReply, run: (e: HookEnv, first: boolean) => R, after?: (res: R, seconds: number) => (() => void) | void): string => {
+    const m = (req as WithMemo)[MEMO];
+    const candidate = !!m && memo.sighted(m.key);
+    const t = env.now();
+    const rec = candidate ? recordingRandom(env.random) : undefined;
+    const started = performance.now();
+    const res = run({ ...env, now: () => t, random: rec?.random ?? env.random }, true);
+    const seconds = (performance.now() - started) / 1000;
+    const json = JSON.stringify(res);
+    const onHit = after?.(res, seconds);
+    if (candidate && m) {
+      try {
+        const later = run({ ...env, now: () => new Date(t.getTime() + memo.horizonMs), random: rec!.replay() }, false);
+        if (JSON.stringify(later) === json) {
+          memo.set(m.key, { body: json, expires: t.getTime() + memo.horizonMs, ...(onHit ? { onHit } : {}) });
+          metrics.hookMemo.inc({ result: 'stored' });
+        } else {
+          memo.unstable(m.key, t.getTime() + memo.horizonMs);
+          metrics.hookMemo.inc({ result: 'unstable' });
+        }
+      } catch {
+        memo.unstable(m.key, t.getTime() + memo.horizonMs);
+        metrics.hookMemo.inc({ result: 'unstable' });
+      }
+    }
+    reply.type(JSON_TYPE);
+    return json;
+  };
+
+  /** The memoised answer, when the parser found one. */
+  const memoHit = (req: FastifyRequest, reply: FastifyReply): string | undefined => {
+    const hit = (req as WithMemo)[MEMO]?.hit;
+    if (!hit) return undefined;
+    metrics.hookMemo.inc({ result: 'hit' });
+    try {
+      hit.onHit?.();
+    } catch {
+      /* metrics only */
+    }
+    reply.type(JSON_TYPE);
+    return hit.body;
+  };
+
+  const errorResponses = { '4xx': ErrorBody, '5xx': ErrorBody };
+
   for (const c of options.controllers) {
     const plural = c.kind.plural;
-    const checkParent = (parent: { kind?: string; apiVersion?: string }) => {
-      const result = admission.admit(parent);
+    const checkParent = (parent: { kind?: string }) => {
       if (parent.kind !== c.kind.kind) throw new HttpError(400, 'BadRequest', `body.parent.kind: expected ${c.kind.kind}, got ${JSON.stringify(parent.kind)}`);
-      if (result.outcome === 'skipped') throw new HttpError(400, 'BadRequest', `body.parent.apiVersion: ${result.reason}`);
-      if (result.outcome === 'invalid') {
-        const p = result.problems[0];
-        throw new HttpError(400, 'BadRequest', `body.parent${p.path === '.' ? '' : p.path}: ${p.message}`);
-      }
+      checkAdmitted(parent, 'parent');
     };
     const notImplemented = async () => {
       throw new HttpError(501, 'NotImplemented', `the ${c.kind.kind} controller is not implemented yet`);
     };
     const hooks = c.hooks;
-    const syncSchema = { body: SyncRequest, response: { 200: SyncResponse, '4xx': ErrorBody, '5xx': ErrorBody } };
 
     for (const hook of ['sync', 'finalize'] as const) {
       if (hooks && hook === 'finalize' && !hooks.finalize) continue;
-      app.post(`/hooks/${plural}/${hook}`, { schema: syncSchema, preHandler: async (req) => authorize(req), onResponse: observe(plural, hook) }, async (req) => {
+      app.post(`/hooks/${plural}/${hook}`, { schema: { response: errorResponses }, onResponse: observe(plural, hook) }, async (req, reply) => {
         if (!hooks) return notImplemented();
-        checkParent(req.body.parent);
+        const cached = memoHit(req, reply);
+        if (cached !== undefined) return cached;
+        const body = checkEnvelope<SyncRequestT>(envelope.sync, req.body);
+        checkParent(body.parent);
         const fn = hook === 'sync' ? hooks.sync : hooks.finalize!;
-        return finishSync(fn(req.body as Parameters<typeof fn>[0], env));
+        return runHook(
+          req,
+          reply,
+          (e, first) => {
+            const started = performance.now();
+            try {
+              return finishSync(fn(body, e));
+            } catch (err) {
+              if (first) observer.failed(body, (performance.now() - started) / 1000);
+              return hookFailed(err, { children: body.children, related: body.related });
+            }
+          },
+          (res, seconds) => observer.synced(body, res, seconds, hook),
+        );
       });
     }
     if (!hooks || hooks.customize) {
-      app.post(
-        `/hooks/${plural}/customize`,
-        {
-          schema: { body: CustomizeRequest, response: { 200: CustomizeResponse, '4xx': ErrorBody, '5xx': ErrorBody } },
-          preHandler: async (req) => authorize(req),
-          onResponse: observe(plural, 'customize'),
-        },
-        async (req) => {
-          if (!hooks?.customize) return notImplemented();
-          checkParent(req.body.parent);
-          return hooks.customize(req.body as Parameters<NonNullable<typeof hooks.customize>>[0], env);
-        },
-      );
+      app.post(`/hooks/${plural}/customize`, { schema: { response: errorResponses }, onResponse: observe(plural, 'customize') }, async (req, reply) => {
+        if (!hooks?.customize) return notImplemented();
+        const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
+        checkParent(body.parent);
+        const res = hooks.customize(body, env);
+        reply.type(JSON_TYPE);
+        return JSON.stringify(finishCustomize(res));
+      });
     }
   }
   for (const d of options.decorators ?? []) {
     const kinds = new Set(d.resources.map((r) => r.kind));
-    const checkObject = (o: { kind?: string; apiVersion?: string }, field: string) => {
+    const checkObject = (o: { kind?: string }, field: string) => {
       if (!o.kind || !kinds.has(o.kind)) throw new HttpError(400, 'BadRequest', `body.${field}.kind: expected ${[...kinds].join(' or ')}, got ${JSON.stringify(o.kind)}`);
-      const result = admission.admit(o);
+      const result = parentCheck.admit(o);
       if (result.outcome === 'invalid') {
         const p = result.problems[0];
         throw new HttpError(400, 'BadRequest', `body.${field}${p.path === '.' ? '' : p.path}: ${p.message}`);
@@ -165,34 +358,35 @@ export function buildApp(options: AppOptions): FastifyInstance {
     for (const hook of ['sync', 'finalize'] as const) {
       const fn = hook === 'sync' ? d.hooks.sync : d.hooks.finalize;
       if (!fn) continue;
-      app.post(
-        `/hooks/${d.name}/${hook}`,
-        {
-          schema: { body: DecoratorSyncRequest, response: { 200: DecoratorSyncResponse, '4xx': ErrorBody, '5xx': ErrorBody } },
-          preHandler: async (req) => authorize(req),
-          onResponse: observe(d.name, hook),
-        },
-        async (req) => {
-          checkObject(req.body.object, 'object');
-          const res = fn(req.body as Parameters<typeof fn>[0], env);
-          return { ...res, attachments: sortChildren(res.attachments ?? []) };
-        },
-      );
+      app.post(`/hooks/${d.name}/${hook}`, { schema: { response: errorResponses }, onResponse: observe(d.name, hook) }, async (req, reply) => {
+        const cached = memoHit(req, reply);
+        if (cached !== undefined) return cached;
+        const body = checkEnvelope<DecoratorSyncRequestT>(envelope.decorator, req.body);
+        checkObject(body.object, 'object');
+        return runHook(req, reply, (e) => {
+          let res;
+          try {
+            res = fn(body, e);
+          } catch (err) {
+            return hookFailed(err, { attachments: body.attachments, related: body.related });
+          }
+          const out: Record<string, unknown> = {};
+          // exactly the fields v2 strict mode accepts
+          for (const k of ['labels', 'annotations', 'status', 'resyncAfterSeconds', 'finalized'] as const) if (res[k] !== undefined) out[k] = res[k];
+          out.attachments = sortChildren(res.attachments ?? []);
+          return out;
+        });
+      });
     }
     const customize = d.hooks.customize;
     if (customize) {
-      app.post(
-        `/hooks/${d.name}/customize`,
-        {
-          schema: { body: CustomizeRequest, response: { 200: CustomizeResponse, '4xx': ErrorBody, '5xx': ErrorBody } },
-          preHandler: async (req) => authorize(req),
-          onResponse: observe(d.name, 'customize'),
-        },
-        async (req) => {
-          checkObject(req.body.parent, 'parent');
-          return customize(req.body as Parameters<typeof customize>[0], env);
-        },
-      );
+      app.post(`/hooks/${d.name}/customize`, { schema: { response: errorResponses }, onResponse: observe(d.name, 'customize') }, async (req, reply) => {
+        const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
+        checkObject(body.parent, 'parent');
+        const res = customize(body, env);
+        reply.type(JSON_TYPE);
+        return JSON.stringify(finishCustomize(res));
+      });
     }
   }
   return app;

@@ -1,5 +1,5 @@
 /** Normalises hook responses: children in a stable order so equal inputs give byte-identical answers. */
-import type { KubeObject, SyncResponse } from '../metacontroller/protocol.js';
+import type { CustomizeResponse, KubeObject, SyncResponse } from '../metacontroller/protocol.js';
 
 function sortKey(o: KubeObject): string {
   return [o.apiVersion, o.kind, o.metadata.namespace ?? '', o.metadata.name].join('\u0000');
@@ -15,4 +15,30 @@ export function finishSync(res: SyncResponse): SyncResponse {
   if (res.resyncAfterSeconds !== undefined) out.resyncAfterSeconds = res.resyncAfterSeconds;
   if (res.finalized !== undefined) out.finalized = res.finalized;
   return out;
+}
+
+type Selector = NonNullable<CustomizeResponse['relatedResources'][number]['labelSelector']>;
+
+function selector(sel: Selector | undefined): Selector | undefined {
+  if (!sel || typeof sel !== 'object') return undefined;
+  const out: Selector = {};
+  if (sel.matchLabels) out.matchLabels = sel.matchLabels;
+  if (sel.matchExpressions) out.matchExpressions = sel.matchExpressions.map((e) => ({ key: e.key, operator: e.operator, ...(e.values ? { values: e.values } : {}) }));
+  return out;
+}
+
+/** A customize answer with exactly the rule fields v2 strict mode accepts. */
+export function finishCustomize(res: CustomizeResponse): CustomizeResponse {
+  return {
+    relatedResources: (res.relatedResources ?? []).map((r) => {
+      const out: CustomizeResponse['relatedResources'][number] = { apiVersion: r.apiVersion, resource: r.resource };
+      if (r.namespace !== undefined) out.namespace = r.namespace;
+      if (r.names !== undefined) out.names = r.names;
+      const ls = selector(r.labelSelector);
+      if (ls) out.labelSelector = ls;
+      const ns = selector(r.namespaceSelector);
+      if (ns) out.namespaceSelector = ns;
+      return out;
+    }),
+  };
 }

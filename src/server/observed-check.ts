@@ -1,0 +1,192 @@
+/**
+ * A second look at the observed objects of a request whose hook threw. The envelope and the parent are
+ * validated before every call; observed children and related objects are not (that would cost more than
+ * the hook itself on a large request, and the API server has already validated them). So when a hook
+ * fails, the server checks here whether an observed object has a shape no API server would send — a
+ * wrong type in a field the hooks read. If so, the request is malformed (400, naming the field); if not,
+ * the failure is ours (500).
+ */
+import type { ValidateFunction } from 'ajv';
+import { Admission, newAjv } from '../api/validate.js';
+import { KIND_BY_NAME, isOurApiVersion } from '../api/kinds.js';
+import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
+
+const str = { type: 'string' };
+const int = { type: 'integer' };
+const strMap = { type: 'object', additionalProperties: str };
+const condition = {
+  type: 'object',
+  properties: { type: str, status: str, reason: str, message: str, lastTransitionTime: str, lastUpdateTime: str, observedGeneration: int },
+};
+const conditions = { type: 'array', items: condition };
+const meta = {
+  type: 'object',
+  properties: {
+    name: str,
+    namespace: str,
+    uid: str,
+    generation: int,
+    labels: strMap,
+    annotations: strMap,
+    finalizers: { type: 'array', items: str },
+    deletionTimestamp: str,
+  },
+};
+const object = (props: Record<string, unknown>) => ({ type: 'object', properties: { apiVersion: str, kind: str, metadata: meta, ...props } });
+
+/** The fields of the core and third-party objects the hooks read, with the types the API server guarantees. */
+const SHAPES: Record<string, unknown> = {
+  Job: object({
+    spec: { type: 'object' },
+    status: {
+      type: 'object',
+      properties: { conditions, startTime: str, completionTime: str, succeeded: int, failed: int, active: int, ready: int },
+    },
+  }),
+  Pod: object({
+    status: {
+      type: 'object',
+      properties: {
+        phase: str,
+        conditions,
+        containerStatuses: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              name: str,
+              ready: { type: 'boolean' },
+              restartCount: int,
+              state: {
+                type: 'object',
+                properties: { terminated: { type: 'object', properties: { exitCode: int, message: str, reason: str } }, waiting: { type: 'object', properties: { reason: str, message: str } } },
+              },
+            },
+          },
+        },
+      },
+    },
+  }),
+  Secret: object({ data: strMap, stringData: strMap, type: str }),
+  ConfigMap: object({ data: strMap, binaryData: strMap }),
+  Service: object({ spec: { type: 'object', properties: { type: str, clusterIP: str, ports: { type: 'array', items: { type: 'object' } } } }, status: { type: 'object' } }),
+  Deployment: object({ status: { type: 'object', properties: { replicas: int, readyReplicas: int, availableReplicas: int, updatedReplicas: int, observedGeneration: int, conditions } } }),
+  StatefulSet: object({ status: { type: 'object', properties: { replicas: int, readyReplicas: int, availableReplicas: int, observedGeneration: int, conditions } } }),
+  DaemonSet: object({ status: { type: 'object', properties: { desiredNumberScheduled: int, numberReady: int, numberAvailable: int, observedGeneration: int, conditions } } }),
+  Application: object({
+    status: {
+      type: 'object',
+      properties: {
+        sync: { type: 'object', properties: { status: str, revision: str } },
+        health: { type: 'object', properties: { status: str, message: str } },
+        conditions: { type: 'array', items: { type: 'object', properties: { type: str, message: str } } },
+        operationState: { type: 'object', properties: { phase: str, message: str } },
+      },
+    },
+  }),
+  Kustomization: object({ status: { type: 'object', properties: { conditions, lastAppliedRevision: str } } }),
+  GitRepository: object({ status: { type: 'object', properties: { conditions, artifact: { type: 'object' } } } }),
+  Ingress: object({ status: { type: 'object' } }),
+  HTTPRoute: object({ status: { type: 'object' } }),
+  Gateway: object({ status: { type: 'object', properties: { conditions, addresses: { type: 'array', items: { type: 'object', properties: { type: str, value: str } } } } } }),
+};
+
+export interface ObservedProblem {
+  path: string;
+  message: string;
+}
+
+function pathOf(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`))
+    .join('');
+}
+
+export class ObservedCheck {
+  private readonly ajv = newAjv();
+  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly admission = new Admission();
+
+  private validator(kind: string): ValidateFunction | undefined {
+    const shape = SHAPES[kind];
+    if (!shape) return undefined;
+    let v = this.compiled.get(kind);
+    if (!v) {
+      v = this.ajv.compile(shape as object);
+      this.compiled.set(kind, v);
+    }
+    return v;
+  }
+
+  /** The first observed object (of `maps`, by field name) whose shape is impossible, or undefined. */
+  check(maps: Record<string, ObjectMap | undefined>): ObservedProblem | undefined {
+    for (const [field, map] of Object.entries(maps)) {
+      if (!map) continue;
+      for (const [group, objects] of Object.entries(map)) {
+        for (const [key, o] of Object.entries(objects ?? {})) {
+          const at = `body.${field}[${JSON.stringify(group)}][${JSON.stringify(key)}]`;
+          const p = this.checkObject(o);
+          if (p) return { path: `${at}${p.path}`, message: p.message };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private checkObject(o: KubeObject): ObservedProblem | undefined {
+    if (KIND_BY_NAME.has(o.kind) && isOurApiVersion(o.apiVersion)) {
+      const r = this.admission.admit(o);
+      if (r.outcome === 'invalid') {
+        const p = r.problems[0];
+        return { path: p.path === '.' ? '' : p.path, message: p.message };
+      }
+      return contract(o);
+    }
+    const v = this.validator(o.kind);
+    if (v && !v(o)) {
+      const e = v.errors?.[0];
+      return { path: pathOf(e?.instancePath ?? ''), message: e?.message ?? 'invalid' };
+    }
+    return contract(o);
+  }
+}
+
+function isURL(s: string): boolean {
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Contracts between our objects that the schemas state only as "a string": the duck-typed endpoints are
+ * absolute URLs, and an install ConfigMap's releases.json is a JSON array (the Platform reads it).
+ */
+function contract(o: KubeObject): ObservedProblem | undefined {
+  const def = KIND_BY_NAME.get(o.kind);
+  if (def?.duck && isOurApiVersion(o.apiVersion)) {
+    const st = (o.status ?? {}) as Record<string, unknown>;
+    for (const f of ['endpoint', 'internalEndpoint']) {
+      const v = st[f];
+      if (typeof v === 'string' && v !== '' && !isURL(v)) return { path: `.status.${f}`, message: 'must be an absolute URL' };
+    }
+  }
+  if (o.kind === 'ConfigMap') {
+    const raw = (o.data as Record<string, unknown> | undefined)?.['releases.json'];
+    if (typeof raw === 'string') {
+      let ok = false;
+      try {
+        ok = Array.isArray(JSON.parse(raw));
+      } catch {
+        ok = false;
+      }
+      if (!ok) return { path: '.data["releases.json"]', message: 'must be a JSON array of releases' };
+    }
+  }
+  return undefined;
+}

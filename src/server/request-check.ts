@@ -1,0 +1,162 @@
+/**
+ * Request validation on the hot path, compiled once per app:
+ *
+ * - the envelope (SyncRequest, CustomizeRequest, DecoratorSyncRequest of src/metacontroller/protocol.ts):
+ *   every observed object has apiVersion, kind and metadata.name, nothing deeper;
+ * - the parent against its kind's schema and CEL rules, as admission would. The fast path is one compiled
+ *   Ajv validator (first error only) and precompiled CEL programs; only a parent that fails is handed to
+ *   src/api/validate.ts's Admission, for the same messages `idpbuilder validate` prints.
+ *
+ * Observed children and related objects are not validated here (see ./observed-check.ts).
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse as parseCel } from '@marcbachmann/cel-js';
+import type { TSchema } from '@sinclair/typebox';
+import { Admission, type AdmitResult } from '../api/validate.js';
+import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from '../api/kinds.js';
+import type { CelRule } from '../api/schema.js';
+
+const K8S_KEYWORDS = [
+  'x-kubernetes-validations',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-embedded-resource',
+];
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+export function fastAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: false, coerceTypes: false });
+  ajv.addVocabulary(K8S_KEYWORDS);
+  ajv.addFormat('date-time', DATE_TIME);
+  return ajv;
+}
+
+/** `body.parent.spec: must be object` from an Ajv error, the way Fastify words body validation errors. */
+export function describeAjvError(v: ValidateFunction, root = 'body'): string {
+  const e = v.errors?.[0];
+  if (!e) return `${root} is invalid`;
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`))
+    .join('');
+  const extra = e.keyword === 'additionalProperties' ? ` '${String((e.params as { additionalProperty?: string }).additionalProperty)}'` : '';
+  return `${root}${path} ${e.message ?? 'is invalid'}${extra}`;
+}
+
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+  'x-kubernetes-validations'?: CelRule[];
+  'x-kubernetes-list-type'?: string;
+  'x-kubernetes-list-map-keys'?: string[];
+};
+
+function toCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toCel);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) out[k] = toCel((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+const programs = new Map<string, (ctx: Record<string, unknown>) => unknown>();
+function program(rule: string): (ctx: Record<string, unknown>) => unknown {
+  let p = programs.get(rule);
+  if (!p) {
+    p = parseCel(rule) as unknown as (ctx: Record<string, unknown>) => unknown;
+    programs.set(rule, p);
+  }
+  return p;
+}
+
+/** True when every CEL rule and list-map key constraint holds (the value already passed the schema). */
+function rulesHold(node: SchemaNode | undefined, v: unknown): boolean {
+  if (!node || v === undefined || v === null) return true;
+  const rules = node['x-kubernetes-validations'];
+  if (rules) {
+    const self = toCel(v);
+    for (const r of rules) if (program(r.rule)({ self }) !== true) return false;
+  }
+  if (Array.isArray(v)) {
+    const keys = node['x-kubernetes-list-map-keys'];
+    if (node['x-kubernetes-list-type'] === 'map' && keys) {
+      const seen = new Set<string>();
+      for (const item of v) {
+        const key = JSON.stringify(keys.map((k) => (item as Record<string, unknown>)?.[k]));
+        if (seen.has(key)) return false;
+        seen.add(key);
+      }
+    }
+    for (const item of v) if (!rulesHold(node.items, item)) return false;
+    return true;
+  }
+  if (typeof v === 'object') {
+    for (const k of Object.keys(v as object)) {
+      const sub = node.properties?.[k] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+      if (sub && !rulesHold(sub, (v as Record<string, unknown>)[k])) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether a subtree has any CEL or list-map rule at all (most do not: skip walking them). */
+function hasRules(node: SchemaNode | undefined, seen = new Set<SchemaNode>()): boolean {
+  if (!node || typeof node !== 'object' || seen.has(node)) return false;
+  seen.add(node);
+  if (node['x-kubernetes-validations']?.length || node['x-kubernetes-list-type'] === 'map') return true;
+  if (node.items && hasRules(node.items, seen)) return true;
+  if (typeof node.additionalProperties === 'object' && hasRules(node.additionalProperties, seen)) return true;
+  return Object.values(node.properties ?? {}).some((p) => hasRules(p, seen));
+}
+
+interface Compiled {
+  validate: ValidateFunction;
+  spec?: TSchema;
+  status?: TSchema;
+}
+
+export class ParentCheck {
+  private readonly ajv = fastAjv();
+  private readonly compiled = new Map<string, Compiled>();
+  private readonly admission = new Admission();
+
+  private compile(def: KindDef): Compiled {
+    let c = this.compiled.get(def.kind);
+    if (!c) {
+      c = {
+        validate: this.ajv.compile(objectSchema(def)),
+        spec: hasRules(def.spec as SchemaNode) ? def.spec : undefined,
+        status: hasRules(def.status as SchemaNode) ? def.status : undefined,
+      };
+      this.compiled.set(def.kind, c);
+    }
+    return c;
+  }
+
+  /** The same verdict as `new Admission().admit(o)`, fast when the object is valid. */
+  admit(o: unknown): AdmitResult {
+    const obj = o as Record<string, unknown> | null;
+    if (obj && typeof obj === 'object' && !Array.isArray(obj) && isOurApiVersion(obj.apiVersion)) {
+      const def = typeof obj.kind === 'string' ? KIND_BY_NAME.get(obj.kind) : undefined;
+      if (def) {
+        const c = this.compile(def);
+        let ok = false;
+        try {
+          ok = c.validate(obj) && rulesHold(c.spec as SchemaNode | undefined, obj.spec) && rulesHold(c.status as SchemaNode | undefined, obj.status);
+        } catch {
+          ok = false;
+        }
+        if (ok) return { outcome: 'valid', kind: def.kind, object: obj };
+      }
+    }
+    return this.admission.admit(o);
+  }
+}
