@@ -21,6 +21,7 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
+import { canonicalJSON } from '../kit/canonical.js';
 import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
 import { lookup, readiness, refRules, type Readiness } from '../kit/refs.js';
 
@@ -135,8 +136,25 @@ interface BootstrapRepo {
   packages: { name: string; path: string; namespace?: string; releaseName?: string; autoSync: boolean }[];
 }
 
+/**
+ * gitOpsFiles is pure and its YAML rendering is the costliest step of a Platform sync; Metacontroller
+ * asks again and again with the same input, so answers are remembered (bounded, keyed by the input).
+ */
+const gitOpsCache = new Map<string, Record<string, string>>();
+const GITOPS_CACHE_SIZE = 256;
+
+function cachedGitOpsFiles(m: Member, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
+  const key = canonicalJSON([m.kind, m.namespace, m.name, releases, manifests ?? null]);
+  const hit = gitOpsCache.get(key);
+  if (hit) return hit;
+  const files = gitOpsFiles(m, releases, manifests);
+  if (gitOpsCache.size >= GITOPS_CACHE_SIZE) gitOpsCache.delete(gitOpsCache.keys().next().value as string);
+  gitOpsCache.set(key, files);
+  return files;
+}
+
 /** A component's releases in GitOps form: one umbrella chart per release (chart, version, values). */
-export function gitOpsFiles(m: Member, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
+export function gitOpsFiles(m: Pick<Member, 'kind' | 'namespace' | 'name'>, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
   const files: Record<string, string> = {};
   const lines = [`# ${m.kind} ${m.namespace}/${m.name}`, '', 'Written by idpbuilder from what the provider installed. Argo CD keeps the component in sync with this', 'repository: edit `values.yaml` or the chart version in `Chart.yaml` to change it.', 'Secret values (admin passwords) are not stored here; the install Job set them.', ''];
   releases.forEach((r, i) => {
@@ -191,7 +209,7 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): Bo
     const name = (count.get(component) ?? 0) > 1 ? childName([parent.metadata.name, m.kind.toLowerCase(), component]) : childName([parent.metadata.name, component]);
     out.push({
       name,
-      sources: [{ type: 'Inline', files: gitOpsFiles(m, releases, manifests), targetPath: '.' }],
+      sources: [{ type: 'Inline', files: cachedGitOpsFiles(m, releases, manifests), targetPath: '.' }],
       packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true })),
     });
   }
