@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gitHttpBackend } from './github.js';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -551,62 +552,16 @@ export class FakeGitea {
         return void res.writeHead(403, { 'content-type': 'text/plain' }).end(`${(e as Error).message}\n`);
       }
     }
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GIT_PROJECT_ROOT: this.reposRoot,
-      GIT_HTTP_EXPORT_ALL: '1',
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      HOME: this.root,
-      PATH_INFO: `/${r.owner.toLowerCase()}/${r.name.toLowerCase()}.git${m[3]}`,
-      QUERY_STRING: query,
-      REQUEST_METHOD: method,
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      CONTENT_LENGTH: String(body.length),
-      REMOTE_ADDR: '127.0.0.1',
-      REMOTE_USER: auth.kind === 'basic' || auth.kind === 'token' ? auth.user.login : '',
-      ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
-      ...(req.headers['git-protocol'] ? { HTTP_GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
-    };
-    if (!isPush && !env.REMOTE_USER) delete env.REMOTE_USER;
-    const out = await runCGI(env, body);
-    let sep = out.indexOf('\r\n\r\n');
-    let sepLen = 4;
-    if (sep < 0) {
-      sep = out.indexOf('\n\n');
-      sepLen = 2;
-    }
-    if (sep < 0) return void res.writeHead(502, { 'content-type': 'text/plain' }).end('bad CGI output\n');
-    const head = out.subarray(0, sep).toString('latin1');
-    let status = 200;
-    const headers: Record<string, string> = {};
-    for (const line of head.split(/\r?\n/)) {
-      const i = line.indexOf(':');
-      if (i < 0) continue;
-      const k = line.slice(0, i).trim();
-      const v = line.slice(i + 1).trim();
-      if (k.toLowerCase() === 'status') status = Number.parseInt(v, 10) || 200;
-      else headers[k] = v;
-    }
-    res.writeHead(status, headers).end(out.subarray(sep + sepLen));
-  }
-}
-
-function runCGI(env: NodeJS.ProcessEnv, body: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    const errs: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => errs.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0 && chunks.length === 0) reject(new Error(`git http-backend exited ${code}: ${Buffer.concat(errs).toString()}`));
-      else resolve(Buffer.concat(chunks));
+    await gitHttpBackend(req, res, {
+      projectRoot: this.reposRoot,
+      pathInfo: `/${r.owner.toLowerCase()}/${r.name.toLowerCase()}.git${m[3]}`,
+      method,
+      query,
+      body,
+      home: this.root,
+      remoteUser: isPush && (auth.kind === 'basic' || auth.kind === 'token') ? auth.user.login : undefined,
     });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(body);
-  });
+  }
 }
 
 async function git(args: string[], input?: string): Promise<string> {
