@@ -14,6 +14,7 @@ import { helmJob, ROLE_INSTALL, type HelmRelease, type InstallPlan, type Release
 import { jobState, type JobState } from './jobs.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from './observed.js';
+import { redact } from './secrets.js';
 
 export interface Blocker {
   reason: string;
@@ -108,7 +109,8 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
   if (failed) {
     phase = 'Failed';
     reason = failed.name === 'install' ? 'InstallFailed' : `${capitalize(failed.name)}Failed`;
-    message = `${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`;
+    // a failing chart or tool may have printed a credential: none of this provider's Secret values reach status
+    message = redact(`${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`, [...children, ...observedChildren(req, 'Secret', 'v1')]);
   } else if (pending) {
     phase = 'Installing';
     reason = pending.name === 'install' ? 'Installing' : capitalize(pending.name);
@@ -176,7 +178,10 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncResponse {
     return { status, children, finalized: true };
   }
   if (state.phase === 'Failed') {
-    const message = `uninstall job failed: ${state.message ?? 'unknown error'} (set deletionPolicy: Retain to delete without uninstalling)`;
+    const message = redact(
+      `uninstall job failed: ${state.message ?? 'unknown error'} (set deletionPolicy: Retain to delete without uninstalling)`,
+      observedChildren(req, 'Secret', 'v1'),
+    );
     const status = statusWith(req, env, prev, 'Failed', standardConditions('Failed', 'UninstallFailed', message));
     return { status, children, finalized: false };
   }

@@ -376,6 +376,16 @@ describe('GiteaProvider', () => {
       { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'nginxgateways', namespace: 'net', names: ['edge'] },
     ]);
   });
+  it('a failing Job that printed the admin password does not put it into status', () => {
+    const req = syncRequest(gitea());
+    const first = hooks.sync(req, env);
+    const password = secretData(byKind(first, 'Secret')[0]).password;
+    const leaked = (o: KubeObject) => (installJob(o) ? jobFailed(o, `helm: bad value gitea.admin.password=${password}`) : o);
+    const res = hooks.sync(next(req, first, leaked), env);
+    expect(condition(res).reason).toBe('InstallFailed');
+    expect(condition(res).message).toContain('gitea.admin.password=***');
+    expect(JSON.stringify(res.status)).not.toContain(password);
+  });
 });
 
 function childKeysOf(res: { children: KubeObject[] }): string[] {
