@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
 import type { KubeObject, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
-import { transitions } from '../../src/events/transitions.js';
+import { scrub, transitions } from '../../src/events/transitions.js';
 import { EventQueue, eventName, toKubeEvent } from '../../src/events/queue.js';
 import { EventSinkError, KubernetesEventSink } from '../../src/events/kube.js';
 import type { EmitResult, EventSink, EventSpec, KubeEvent } from '../../src/events/types.js';
@@ -73,6 +73,10 @@ describe('transitions', () => {
     expect(evs.find((e) => e.reason === 'ComponentHealthCheckFailed')!.type).toBe('Warning');
   });
 
+  it('scrubs every secret value from an event note, longest first', () => {
+    expect(scrub('token abcdef1234 and abcdef', ['abcdef1234', 'abcdef'])).toBe('token [redacted] and [redacted]');
+  });
+
   it('reports a failed install as a Warning, without the secret values the request carries', () => {
     const req = syncRequest(parent('GiteaProvider', 'gitea', {}));
     const r1 = run('GiteaProvider', req);
@@ -87,7 +91,9 @@ describe('transitions', () => {
     expect(evs[0].type).toBe('Warning');
     expect(evs[0].note).toContain('InstallFailed');
     expect(evs[0].note).not.toContain(password);
-    expect(evs[0].note).toContain('[redacted]');
+    // the hook already redacts the provider's own Secret values in status; the event writer would too
+    expect(evs[0].note).toContain('with password *** refused');
+    expect(JSON.stringify(r2.status)).not.toContain(password);
   });
 
   it('reports PlatformCreated, GitRepositoryCreated, GitRepositorySyncCompleted and PackageDeployed', () => {
