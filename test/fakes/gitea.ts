@@ -10,17 +10,12 @@
  *    password (its username must be the token's owner) / as username (password empty or `x-oauth-basic`).
  *  - `fail()` injects answers (401/403/429/500…) for matching requests.
  */
-import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gitHttpBackend } from './github.js';
-import { promisify } from 'node:util';
+import { git as fakeGit, gitHttpBackend, listen, readBody, sendJSON as sendAny, shutdown } from './http.js';
 
-const execFileP = promisify(execFile);
 
 export interface FakeUser {
   id: number;
@@ -132,25 +127,15 @@ export class FakeGitea {
   }
 
   async start(): Promise<void> {
-    this.root = await mkdtemp(join(tmpdir(), 'fake-gitea-'));
-    await mkdir(join(this.root, 'repos'));
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((e: unknown) => {
-        if (!res.headersSent) sendJSON(res, 500, { message: String((e as Error).message ?? e) });
-        else res.destroy();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    const l = await listen('fake-gitea', (req, res) => this.handle(req, res), (message) => ({ message }));
+    this.server = l.server;
+    this.root = l.root;
+    this.port = l.port;
   }
 
   async stop(): Promise<void> {
-    if (this.server) {
-      this.server.closeAllConnections();
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-      this.server = undefined;
-    }
-    if (this.root) await rm(this.root, { recursive: true, force: true });
+    await shutdown(this.server, this.root);
+    this.server = undefined;
   }
 
   /** The API base URL (including the prefix), what the jobs get as `endpoint`/`apiEndpoint`. */
@@ -564,35 +549,14 @@ export class FakeGitea {
   }
 }
 
-async function git(args: string[], input?: string): Promise<string> {
-  const env = {
-    PATH: process.env.PATH,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_AUTHOR_NAME: 'Gitea',
-    GIT_AUTHOR_EMAIL: 'gitea@local.domain',
-    GIT_COMMITTER_NAME: 'Gitea',
-    GIT_COMMITTER_EMAIL: 'gitea@local.domain',
-  };
-  if (input === undefined) return (await execFileP('git', args, { env })).stdout;
-  return new Promise((resolve, reject) => {
-    const child = execFile('git', args, { env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-    child.stdin?.end(input);
-  });
+/** git as Gitea commits (auto-init). */
+function git(args: string[], input?: string): Promise<string> {
+  return fakeGit(args, input, { name: 'Gitea', email: 'gitea@local.domain' });
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
+/** JSON as Gitea sends it (its content type has no space before charset). */
 function sendJSON(res: ServerResponse, status: number, body: unknown, contentType = 'application/json;charset=utf-8'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) }).end(text);
+  sendAny(res, status, body, contentType);
 }
 
 function redactBody(body: unknown): unknown {

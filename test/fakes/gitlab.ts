@@ -14,12 +14,10 @@
  *  - `fail()` injects answers (401/403/404/422/429/500…), with a JSON `message` or a plain-text body.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { git, gitHttpBackend, readBody, sendJSON } from './github.js';
+import { git, gitHttpBackend, listen, readBody, sendJSON, shutdown } from './http.js';
 
 type Visibility = 'private' | 'internal' | 'public';
 const RANK: Record<Visibility, number> = { private: 0, internal: 10, public: 20 };
@@ -117,25 +115,15 @@ export class FakeGitLab {
   private readonly failures: GlFailure[] = [];
 
   async start(): Promise<void> {
-    this.root = await mkdtemp(join(tmpdir(), 'fake-gitlab-'));
-    await mkdir(join(this.root, 'repos'));
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((e: unknown) => {
-        if (!res.headersSent) sendJSON(res, 500, { message: '500 Internal Server Error', detail: String((e as Error).message ?? e) });
-        else res.destroy();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    const l = await listen('fake-gitlab', (req, res) => this.handle(req, res), (detail) => ({ message: '500 Internal Server Error', detail }));
+    this.server = l.server;
+    this.root = l.root;
+    this.port = l.port;
   }
 
   async stop(): Promise<void> {
-    if (this.server) {
-      this.server.closeAllConnections();
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-      this.server = undefined;
-    }
-    if (this.root) await rm(this.root, { recursive: true, force: true });
+    await shutdown(this.server, this.root);
+    this.server = undefined;
   }
 
   /** The instance URL (what a GitLabProvider's `endpoint` would be). */
