@@ -32,9 +32,9 @@ const K8S_KEYWORDS = [
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** An Ajv instance that understands the Kubernetes schema extensions. */
-export function newAjv(options: { useDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults ?? false, coerceTypes: false });
+/** An Ajv instance that understands the Kubernetes schema extensions (all errors unless told otherwise). */
+export function newAjv(options: { useDefaults?: boolean; allErrors?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ allErrors: options.allErrors ?? true, strict: false, useDefaults: options.useDefaults ?? false, coerceTypes: false });
   ajv.addVocabulary(K8S_KEYWORDS);
   ajv.addFormat('date-time', DATE_TIME);
   return ajv;
