@@ -5,7 +5,7 @@
  * `applyDefaults` the object also gets the schema defaults, as the API server would store it.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { evaluate } from '@marcbachmann/cel-js';
+import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { TSchema } from '@sinclair/typebox';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from './kinds.js';
 import type { CelRule } from './schema.js';
@@ -73,7 +73,7 @@ function describe(e: ErrorObject): Problem {
 const CEL_RESERVED = new Set(['as', 'break', 'const', 'continue', 'else', 'false', 'for', 'function', 'if', 'import', 'in', 'let', 'loop', 'package', 'namespace', 'null', 'return', 'true', 'var', 'void', 'while']);
 
 /** Integers as BigInt, as CEL's int type expects; reserved field names also under their escaped name. */
-function toCel(value: unknown): unknown {
+export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
   if (value && typeof value === 'object') {
@@ -87,7 +87,20 @@ function toCel(value: unknown): unknown {
   return value;
 }
 
-type SchemaNode = {
+const programs = new Map<string, (ctx: Record<string, unknown>) => unknown>();
+
+/** A CEL rule compiled once and reused (the rules are the CRDs' fixed set). */
+export function celProgram(rule: string): (ctx: Record<string, unknown>) => unknown {
+  let p = programs.get(rule);
+  if (!p) {
+    p = parseCel(rule) as unknown as (ctx: Record<string, unknown>) => unknown;
+    programs.set(rule, p);
+  }
+  return p;
+}
+
+/** The parts of a schema the rule walkers read. */
+export type SchemaNode = {
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
   additionalProperties?: SchemaNode | boolean;
@@ -105,7 +118,7 @@ export function checkRules(schema: TSchema, value: unknown, basePath: string, ha
     for (const rule of node['x-kubernetes-validations'] ?? []) {
       let ok: unknown;
       try {
-        ok = evaluate(rule.rule, { self: toCel(v) });
+        ok = celProgram(rule.rule)({ self: toCel(v) });
       } catch (err) {
         problems.push({ path, message: `rule ${JSON.stringify(rule.rule)} could not be evaluated: ${(err as Error).message}` });
         continue;

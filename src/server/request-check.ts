@@ -10,11 +10,9 @@
  * Observed children and related objects are not validated here (see ./observed-check.ts).
  */
 import type { Ajv, ValidateFunction } from 'ajv';
-import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { TSchema } from '@sinclair/typebox';
-import { Admission, newAjv, type AdmitResult } from '../api/validate.js';
+import { Admission, celProgram, newAjv, toCel, type AdmitResult, type SchemaNode } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from '../api/kinds.js';
-import type { CelRule } from '../api/schema.js';
 
 /** The hot path's Ajv: the schema extensions of src/api/validate.ts, first error only. */
 export function fastAjv(): Ajv {
@@ -35,35 +33,6 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
   return `${root}${path} ${e.message ?? 'is invalid'}${extra}`;
 }
 
-type SchemaNode = {
-  properties?: Record<string, SchemaNode>;
-  items?: SchemaNode;
-  additionalProperties?: SchemaNode | boolean;
-  'x-kubernetes-validations'?: CelRule[];
-  'x-kubernetes-list-type'?: string;
-  'x-kubernetes-list-map-keys'?: string[];
-};
-
-function toCel(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value)) out[k] = toCel((value as Record<string, unknown>)[k]);
-    return out;
-  }
-  return value;
-}
-
-const programs = new Map<string, (ctx: Record<string, unknown>) => unknown>();
-function program(rule: string): (ctx: Record<string, unknown>) => unknown {
-  let p = programs.get(rule);
-  if (!p) {
-    p = parseCel(rule) as unknown as (ctx: Record<string, unknown>) => unknown;
-    programs.set(rule, p);
-  }
-  return p;
-}
 
 /** True when every CEL rule and list-map key constraint holds (the value already passed the schema). */
 function rulesHold(node: SchemaNode | undefined, v: unknown): boolean {
@@ -71,7 +40,7 @@ function rulesHold(node: SchemaNode | undefined, v: unknown): boolean {
   const rules = node['x-kubernetes-validations'];
   if (rules) {
     const self = toCel(v);
-    for (const r of rules) if (program(r.rule)({ self }) !== true) return false;
+    for (const r of rules) if (celProgram(r.rule)({ self }) !== true) return false;
   }
   if (Array.isArray(v)) {
     const keys = node['x-kubernetes-list-map-keys'];

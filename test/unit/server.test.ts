@@ -153,4 +153,19 @@ describe('hook service', () => {
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().message).toContain('body.object.kind');
   });
+
+  it('applies the CRDs\' CEL rules on the hook path as admission does (reserved word `namespace` included)', async () => {
+    const a = app({ controllers: controllers() });
+    const platform = (gateways: unknown[]) => syncRequest(parent('Platform', 'p', { components: { gateways } }));
+    const sameNameOtherNamespace = await a.inject({
+      method: 'POST',
+      url: '/hooks/platforms/sync',
+      payload: platform([{ kind: 'NginxGateway', name: 'n' }, { kind: 'NginxGateway', name: 'n', namespace: 'other' }]),
+    });
+    expect(sameNameOtherNamespace.statusCode).toBe(200);
+    const duplicate = await a.inject({ method: 'POST', url: '/hooks/platforms/sync', payload: platform([{ kind: 'NginxGateway', name: 'n' }, { kind: 'NginxGateway', name: 'n' }]) });
+    expect(duplicate.statusCode).toBe(400);
+    expect(duplicate.json().message).toBe('body.parent.spec.components.gateways: provider references must be unique');
+  });
 });
+
