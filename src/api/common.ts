@@ -129,7 +129,12 @@ export const InstalledStatusFields = {
   version: Type.Optional(Type.String()),
   installation: Type.Optional(
     Obj(
-      { configMap: Type.String(), job: Type.String() },
+      {
+        configMap: Type.String({ description: 'The values ConfigMap of the current install.' }),
+        job: Type.String({ description: 'The current install Job (attempt `retries`).' }),
+        retries: Type.Optional(Type.Integer({ minimum: 0, description: 'Failed attempts of this install so far; each retry is a new Job named after the attempt.' })),
+        nextRetryTime: Type.Optional(Type.String({ format: 'date-time', description: 'When the next attempt starts (RFC 3339), after a failed install; absent otherwise.' })),
+      },
       { description: 'The current install Job and its values ConfigMap (in this object\'s namespace).' },
     ),
   ),

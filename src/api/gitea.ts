@@ -57,5 +57,8 @@ export const GiteaProviderStatus = Obj({
   ...GitProviderStatusFields,
   ...InstalledStatusFields,
   adminUser: Type.Optional(Obj({ username: Type.String() })),
+  organization: Type.Optional(
+    Type.String({ description: 'The organization repositories go to when a GitRepository names none: the first of spec.organizations, else `idpbuilder`.' }),
+  ),
 });
 export type GiteaProviderStatus = Static<typeof GiteaProviderStatus>;

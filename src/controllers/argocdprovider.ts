@@ -15,6 +15,7 @@ import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '
 import { gatewayRules, ingressClass, route, type Route } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
 import { CHARTS, chartFor } from './defaults.js';
+import { contract } from '../kit/contract.js';
 
 export const RELEASE = 'argocd';
 
@@ -153,8 +154,8 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   };
 }
 
-export const argoCDProviderHooks: Hooks = {
+export const argoCDProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),
   finalize: (req, env) => finalizeProvider(req, env),
-};
+});

@@ -18,6 +18,7 @@ import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
 import { CHARTS, chartFor } from './defaults.js';
+import { contract } from '../kit/contract.js';
 
 type Listener = NonNullable<EnvoyGatewaySpec['listeners']>[number];
 
@@ -225,8 +226,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
-export const envoyGatewayHooks: Hooks = {
+export const envoyGatewayHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
-};
+});

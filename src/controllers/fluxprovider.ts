@@ -11,6 +11,7 @@ import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { CHARTS, chartFor } from './defaults.js';
+import { contract } from '../kit/contract.js';
 
 /** Status key (and chart values key, except image reflection) → Deployment name in the flux2 chart. */
 export const CONTROLLERS = {
@@ -102,8 +103,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
-export const fluxProviderHooks: Hooks = {
+export const fluxProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
-};
+});

@@ -17,6 +17,7 @@ import { relatedObjects } from '../kit/observed.js';
 import { gatewayRules, ingressClass, route, type Route } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
 import { CHARTS, chartFor } from './defaults.js';
+import { contract } from '../kit/contract.js';
 
 export const RELEASE = 'gitea';
 export const DEFAULT_ORGANIZATION = 'idpbuilder';
@@ -106,6 +107,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     credentialsSecretRef: { name: n.token, namespace: ns, key: 'token' },
     version: chart.appVersion,
     adminUser: { username },
+    organization: spec.organizations?.[0]?.name ?? DEFAULT_ORGANIZATION,
   };
   const cred = adminCredential(req, env, {
     name: n.admin,
@@ -173,8 +175,8 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   };
 }
 
-export const giteaProviderHooks: Hooks = {
+export const giteaProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),
   finalize: (req, env) => finalizeProvider(req, env),
-};
+});

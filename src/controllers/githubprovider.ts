@@ -22,6 +22,7 @@ import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
 import { childName, hashedName } from '../kit/names.js';
 import { asDesired, observedChild, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule, standardConditions } from '../kit/provider.js';
+import { contract } from '../kit/contract.js';
 
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 export const ROLE_VALIDATE = 'validate';
@@ -309,8 +310,8 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return { relatedResources: validationRelated(req.parent, githubPlan(req.parent).inputSecrets) };
 }
 
-export const githubProviderHooks: Hooks = {
+export const githubProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncValidated(req, env, githubPlan(req.parent)),
   finalize: (req, env) => finalizeValidated(req, env, 'the organization, its teams and repositories'),
-};
+});

@@ -10,6 +10,7 @@ import type { CustomizeRequest, CustomizeResponse, KubeObject } from '../metacon
 import type { Hooks } from './types.js';
 import { durationSeconds } from '../kit/duration.js';
 import { DEFAULT_VALIDATION_INTERVAL, finalizeValidated, syncValidated, validationRelated, type SecretRefFull, type ValidationPlan } from './githubprovider.js';
+import { contract } from '../kit/contract.js';
 
 export const DEFAULT_GITLAB = 'https://gitlab.com';
 
@@ -65,8 +66,8 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return { relatedResources: validationRelated(req.parent, gitlabPlan(req.parent).inputSecrets) };
 }
 
-export const gitlabProviderHooks: Hooks = {
+export const gitlabProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncValidated(req, env, gitlabPlan(req.parent)),
   finalize: (req, env) => finalizeValidated(req, env, 'the group, its subgroups and projects'),
-};
+});

@@ -16,6 +16,7 @@ import { hashedName } from '../kit/names.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule } from '../kit/provider.js';
 import { lookup, readiness, refRules } from '../kit/refs.js';
+import { contract } from '../kit/contract.js';
 
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
@@ -112,7 +113,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   }
 
   const repo = spec.name ?? parent.metadata.name;
-  const org = spec.organization ?? duck.organization ?? duck.group ?? 'idpbuilder';
+  // Never a default in place of what the server did not say (yet): a half-written duck status waits.
+  const org = spec.organization ?? duck.organization ?? duck.group;
+  if (!org) return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no organization (or group) and the repository names none`), {}, keep());
   const urls = repoURLs(duck, org, repo);
   const flavor = flavorOf(ref.kind);
   if (flavor === 'auto') {
@@ -200,7 +203,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   ], fields, [cm, job], resync);
 }
 
-export const gitRepositoryHooks: Hooks = {
+export const gitRepositoryHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),
-};
+});

@@ -15,6 +15,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
 import { CHARTS, chartFor, type ChartDefault } from './defaults.js';
+import { contract } from '../kit/contract.js';
 
 type GatewayService = NonNullable<NonNullable<IstioGatewaySpec['config']>['gateways']>[string];
 
@@ -221,8 +222,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   return { install: { releases: releases(r), manifests: manifests(r) }, health, status };
 }
 
-export const istioGatewayHooks: Hooks = {
+export const istioGatewayHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
-};
+});

@@ -9,6 +9,7 @@ import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { CHARTS, chartFor } from './defaults.js';
+import { contract } from '../kit/contract.js';
 
 interface Resolved {
   spec: NginxGatewaySpec;
@@ -97,8 +98,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
-export const nginxGatewayHooks: Hooks = {
+export const nginxGatewayHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
-};
+});

@@ -18,6 +18,7 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
 import { lookup, readiness, refKey, refRules, type Ref } from '../kit/refs.js';
+import { contract } from '../kit/contract.js';
 
 export const ARGO_APP = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' } as const;
 
@@ -295,10 +296,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   ], fields);
 }
 
-export const packageHooks: Hooks = {
+export const packageHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),
-};
+});
 
 /** The Package's related objects; the deploying decorators ask for the same. */
 export { customize as packageCustomize };

@@ -24,6 +24,7 @@ import { childName } from '../kit/names.js';
 import { canonicalJSON } from '../kit/canonical.js';
 import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
 import { lookup, readiness, refRules, type Readiness } from '../kit/refs.js';
+import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
 
 type Group = 'gitProviders' | 'gateways' | 'gitOpsProviders';
 const INLINE: Record<'gitea' | 'nginx' | 'argocd', { kind: string; group: Group }> = {
@@ -175,21 +176,36 @@ export function gitOpsFiles(m: Pick<Member, 'kind' | 'namespace' | 'name'>, rele
   return files;
 }
 
-function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): BootstrapRepo[] {
+/**
+ * The bootstrap repositories the Platform wants, and what it could not read to decide them (`unknown`:
+ * a provider reports an install but its values ConfigMap is not observed, e.g. the cache lags). While
+ * anything is unknown the answer keeps what is observed and the Platform is not Ready.
+ */
+function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { repos: BootstrapRepo[]; unknown: string[] } {
   const parent = req.parent;
+  const unknown: string[] = [];
   if (spec.bootstrap?.repositories?.length) {
-    return spec.bootstrap.repositories.map((r) => ({
+    const repos = spec.bootstrap.repositories.map((r) => ({
       name: childName([parent.metadata.name, r.name]),
       sources: [{ type: 'Embedded', path: r.path, targetPath: '.' }],
       packages: [{ name: childName([parent.metadata.name, r.name]), path: '.', autoSync: r.autoSync ?? true }],
     }));
+    return { repos, unknown };
   }
   const installed: { m: Member; releases: ReleaseSummary[]; manifests?: string; component: string }[] = [];
   for (const m of all) {
-    const installation = (m.object?.status as { installation?: { configMap?: string } } | undefined)?.installation;
-    if (!installation?.configMap) continue;
+    const st = (m.object?.status ?? {}) as { installed?: boolean; installation?: { configMap?: string } };
+    const installation = st.installation;
+    if (!installation?.configMap) {
+      if (st.installed === true) unknown.push(`${m.kind}/${m.name} reports an install but no installation.configMap`);
+      continue;
+    }
     const cm = relatedObject(req, 'ConfigMap', 'v1', m.namespace, installation.configMap);
-    const data = (cm?.data ?? {}) as Record<string, string>;
+    if (!cm) {
+      unknown.push(`ConfigMap ${m.namespace}/${installation.configMap} of ${m.kind}/${m.name} (not observed yet)`);
+      continue;
+    }
+    const data = (cm.data ?? {}) as Record<string, string>;
     if (!data['releases.json']) continue;
     const component = m.name.startsWith(`${parent.metadata.name}-`) ? m.name.slice(parent.metadata.name.length + 1) : m.name;
     let releases: ReleaseSummary[];
@@ -213,10 +229,10 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): Bo
       packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true })),
     });
   }
-  return out;
+  return { repos: out, unknown };
 }
 
-function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   const parent = req.parent;
   const spec = specOf(parent);
   const ns = parent.metadata.namespace ?? 'default';
@@ -250,6 +266,14 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const observedBootstrap = () => bootstrapKinds.flatMap((k) => observedChildren(req, k, API_VERSION)).map(asDesired);
   let bootstrapProblem: string | undefined;
   let bootstrapPending: string[] = [];
+  let bootstrapUnknown: string[] = [];
+  // Inline components the spec no longer enables: their provider objects may go (the spec says so).
+  const released: string[] = [];
+  const inlineNames = new Set(children.map(childKey));
+  for (const [component, def] of Object.entries(INLINE)) {
+    const key = `${def.kind}/${inlineName(parent, component)}`;
+    if (!inlineNames.has(key) && observedChildren(req, def.kind, API_VERSION).some((o) => o.metadata.name === inlineName(parent, component))) released.push(key);
+  }
   if (waiting.length) {
     children.push(...observedBootstrap());
   } else {
@@ -263,7 +287,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     else if (wantOps && !ops) bootstrapProblem = `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers`;
     if (bootstrapProblem) children.push(...observedBootstrap());
     else if (server && ops) {
-      for (const repo of bootstrapRepos(req, spec, all)) {
+      const wanted = bootstrapRepos(req, spec, all);
+      bootstrapUnknown = wanted.unknown;
+      for (const repo of wanted.repos) {
         children.push({
           apiVersion: API_VERSION,
           kind: 'GitRepository',
@@ -310,7 +336,12 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
           else if (!pr.ready) bootstrapPending.push(`Package ${p.name} (${pr.message})`);
         }
       }
-      bootstrapPending = [...new Set(bootstrapPending)];
+      bootstrapPending = [...new Set([...bootstrapPending, ...bootstrapUnknown])];
+      // Everything was known: observed bootstrap objects the Platform no longer wants may go.
+      if (!bootstrapUnknown.length) {
+        const emitted = new Set(children.map(childKey));
+        for (const o of observedBootstrap()) if (!emitted.has(childKey(o))) released.push(childKey(o));
+      }
     }
   }
 
@@ -359,10 +390,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   };
   if (repoStatus.length) status.bootstrap = { repositories: repoStatus };
   if (gen !== undefined) status.observedGeneration = gen;
-  return { status, children };
+  return { status, children, released };
 }
 
-export const platformHooks: Hooks = {
+export const platformHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),
-};
+});

@@ -70,8 +70,43 @@ export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[]
   return [r.chart, '--repo', r.repository];
 }
 
+/**
+ * Shell functions of the install (RUN_FN, RECOVER_FN) and uninstall (RUN_FN) scripts:
+ * - `run CMD…` runs a command in the background and forwards SIGTERM/SIGINT to it, so that helm (which
+ *   cancels its operation and records the release as failed on SIGTERM) is not SIGKILLed with the shell
+ *   (PID 1 ignores SIGTERM) when the Pod is stopped;
+ * - `recover RELEASE NAMESPACE` frees a release that a killed helm left `pending-install`,
+ *   `pending-upgrade` or `pending-rollback` (helm's release lock: every later operation fails with
+ *   "another operation (install/upgrade/rollback) is in progress"). A pending first install has no
+ *   revision to roll back to, so it is uninstalled (the install that follows re-creates it); a pending
+ *   upgrade or rollback is rolled back to the previous revision.
+ */
+const RUN_FN = [
+  'run() {',
+  '  "$@" &',
+  '  child=$!',
+  '  trap \'kill -TERM "$child" 2>/dev/null\' TERM INT',
+  '  rc=0',
+  '  while :; do',
+  '    wait "$child" && rc=0 || rc=$?',
+  '    kill -0 "$child" 2>/dev/null || break',
+  '  done',
+  '  trap - TERM INT',
+  '  return "$rc"',
+  '}',
+];
+const RECOVER_FN = [
+  'recover() {',
+  '  state=$(helm status "$1" --namespace "$2" -o json 2>/dev/null | grep -o \'"status":"pending-[a-z]*"\' | head -n 1 || true)',
+  '  case "$state" in',
+  '    *pending-install*) echo "release $1 was left pending-install: uninstalling it before installing again"; run helm uninstall "$1" --namespace "$2" --wait --timeout 10m ;;',
+  '    *pending-*) echo "release $1 was left ${state#*:}: rolling back to the previous revision"; run helm rollback "$1" --namespace "$2" --wait --timeout 10m ;;',
+  '  esac',
+  '}',
+];
+
 function installScript(plan: InstallPlan): string {
-  const lines = ['#!/bin/sh', 'set -eu'];
+  const lines = ['#!/bin/sh', 'set -eu', ...RUN_FN, ...RECOVER_FN];
   plan.releases.forEach((r, i) => {
     const args = [
       'helm', 'upgrade', '--install', r.name, ...chartRef(r),
@@ -82,7 +117,8 @@ function installScript(plan: InstallPlan): string {
       '--wait', '--timeout', r.timeout ?? '10m',
     ];
     lines.push(`echo ${q(`[${i + 1}/${plan.releases.length}] helm upgrade --install ${r.name} (${r.chart}${r.version ? ` ${r.version}` : ''}) in ${r.namespace}`)}`);
-    lines.push(args.map(q).join(' '));
+    lines.push(['recover', r.name, r.namespace].map(q).join(' '));
+    lines.push(['run', ...args].map(q).join(' '));
   });
   if (plan.manifests?.length) {
     lines.push('echo applying extra manifests');
@@ -99,11 +135,11 @@ function installScript(plan: InstallPlan): string {
 }
 
 function uninstallScript(plan: InstallPlan): string {
-  const lines = ['#!/bin/sh', 'set -eu'];
+  const lines = ['#!/bin/sh', 'set -eu', ...RUN_FN];
   if (plan.manifests?.length) lines.push('kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml');
   for (const r of [...plan.releases].reverse()) {
     lines.push(`echo ${q(`helm uninstall ${r.name} in ${r.namespace}`)}`);
-    lines.push(['helm', 'uninstall', r.name, '--namespace', r.namespace, '--wait', '--ignore-not-found', '--timeout', r.timeout ?? '10m'].map(q).join(' '));
+    lines.push(['run', 'helm', 'uninstall', r.name, '--namespace', r.namespace, '--wait', '--ignore-not-found', '--timeout', r.timeout ?? '10m'].map(q).join(' '));
   }
   lines.push('echo done');
   return `${lines.join('\n')}\n`;
@@ -118,7 +154,22 @@ export interface InstallChildren {
 /** The summary a values ConfigMap carries, readable by the Platform to hand the component to GitOps. */
 export type ReleaseSummary = Pick<HelmRelease, 'name' | 'namespace' | 'repository' | 'chart' | 'version' | 'values' | 'gitOpsValues'>;
 
-export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, action: 'install' | 'uninstall' = 'install'): InstallChildren {
+/** Label on every attempt of one install: the name of its values ConfigMap (the install's identity). */
+export const LABEL_INSTALL = 'idpbuilder.cnoe.io/install';
+/** Annotation: which attempt of the install a Job is (0 for the first). */
+export const ANNOTATION_ATTEMPT = 'idpbuilder.cnoe.io/attempt';
+
+/** The Job name of attempt `attempt` of the install named `base` (attempt 0 is `base` itself). */
+export function attemptName(base: string, attempt: number): string {
+  return attempt === 0 ? base : hashedName([base.replace(/-[0-9a-f]{8}$/, ''), `retry${attempt}`], { base, attempt });
+}
+
+/**
+ * The values ConfigMap and the Job of a helm install or uninstall. Both are named after a hash of
+ * everything that defines it (`<parent>-<action>-<8 hex>`); attempt `n > 0` (a retry after a failure)
+ * only changes the Job's name (attemptName) and its attempt annotation, never the ConfigMap.
+ */
+export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, action: 'install' | 'uninstall' = 'install', attempt = 0): InstallChildren {
   const namespace = parent.metadata.namespace ?? 'default';
   const identity = {
     releases: plan.releases.map((r) => ({ ...r, timeout: r.timeout ?? '10m' })),
@@ -141,14 +192,18 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
   if (plan.manifests?.length) data['manifests.yaml'] = plan.manifests.map((m) => stringify(m, { aliasDuplicateObjects: false, lineWidth: 0 })).join('---\n');
   const cmLabels = action === 'install' ? { ...labels, 'idpbuilder.cnoe.io/helm-values': 'true' } : labels;
   const secrets = [...new Set(plan.releases.flatMap((r) => (r.secretValues ?? []).map((s) => s.secret)))].sort();
+  const jobName = attemptName(name, attempt);
   return {
-    name,
+    name: jobName,
     configMap: configMapObject(name, namespace, cmLabels, data),
     job: jobObject(
       {
-        name,
+        name: jobName,
         namespace,
-        labels,
+        labels: { ...labels, [LABEL_INSTALL]: name },
+        annotations: { [ANNOTATION_ATTEMPT]: String(attempt) },
+        // helm needs time to cancel and record the release as failed when the Pod is stopped
+        terminationGracePeriodSeconds: 120,
         ownerUid: parent.metadata.uid,
         command: ['/bin/sh', '/config/run.sh'],
         configMap: name,

@@ -14,6 +14,8 @@ export interface JobState {
   message?: string;
   completionTime?: string;
   annotations?: Record<string, string>;
+  /** Seconds the Pod gets between SIGTERM and SIGKILL (Kubernetes default 30). */
+  terminationGracePeriodSeconds?: number;
 }
 
 interface Cond {
@@ -71,6 +73,8 @@ export interface JobSpecInput {
   backoffLimit?: number;
   activeDeadlineSeconds?: number;
   annotations?: Record<string, string>;
+  /** Seconds the Pod gets between SIGTERM and SIGKILL (Kubernetes default 30). */
+  terminationGracePeriodSeconds?: number;
 }
 
 /** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
@@ -100,6 +104,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
         spec: {
           serviceAccountName: env.settings.jobServiceAccount,
           restartPolicy: 'Never',
+          ...(input.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: input.terminationGracePeriodSeconds } : {}),
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {

@@ -10,11 +10,11 @@ import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/pr
 import type { HookEnv } from '../controllers/types.js';
 import type { Condition } from '../api/common.js';
 import { conditions, type ConditionInput } from './conditions.js';
-import { helmJob, ROLE_INSTALL, type HelmRelease, type InstallPlan, type ReleaseSummary } from './helm.js';
+import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRelease, type InstallChildren, type InstallPlan, type ReleaseSummary } from './helm.js';
+import { jobFinished, runningPredecessors, type SyncAnswer } from './contract.js';
 import { jobState, type JobState } from './jobs.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from './observed.js';
-import { redact } from './secrets.js';
 
 export interface Blocker {
   reason: string;
@@ -80,13 +80,86 @@ export function standardConditions(phase: Phase, reason: string, message: string
   ];
 }
 
-export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan): SyncResponse {
+/** Seconds before attempt `n + 1` after attempt `n` failed: 30 s doubling, at most 30 minutes. */
+export function retryDelaySeconds(attempt: number): number {
+  return Math.min(30 * 2 ** Math.min(attempt, 16), 1800);
+}
+
+/** When a failed Job failed (its Failed condition's transition time, else its start time), in ms. */
+function failedAt(job: KubeObject | undefined): number | undefined {
+  const st = (job?.status ?? {}) as { conditions?: { type?: string; status?: string; lastTransitionTime?: string }[]; startTime?: string };
+  const c = (Array.isArray(st.conditions) ? st.conditions : []).find((x) => x?.type === 'Failed' && x.status === 'True');
+  const t = Date.parse(c?.lastTransitionTime ?? st.startTime ?? '');
+  return Number.isFinite(t) ? t : undefined;
+}
+
+interface Attempt {
+  children: InstallChildren;
+  state: JobState;
+  retries: number;
+  /** Set while the latest attempt failed and the next one waits for its backoff. */
+  nextRetry?: Date;
+  /** The failure that the current attempt retries. */
+  previousFailure?: string;
+}
+
+/**
+ * The current attempt of an install. The attempt number comes from the observed Jobs of this install
+ * (label LABEL_INSTALL) and from the status (whichever is higher, so neither a lagging cache nor a
+ * lagging status restarts the count). A failed attempt is retried with a new Job once
+ * retryDelaySeconds(attempt) has passed since it failed (the injected clock).
+ */
+function currentAttempt(req: SyncRequest, env: HookEnv, plan: InstallPlan): Attempt {
+  const base = helmJob(req.parent, plan, env);
+  const cm = base.configMap.metadata.name;
+  let attempt = 0;
+  for (const j of observedChildren(req, 'Job', 'batch/v1')) {
+    if (j.metadata.labels?.[LABEL_INSTALL] !== cm) continue;
+    const n = Number(j.metadata.annotations?.[ANNOTATION_ATTEMPT] ?? 0);
+    if (Number.isInteger(n) && n > attempt) attempt = n;
+  }
+  const prev = (req.parent.status as { installation?: { configMap?: string; retries?: number } } | undefined)?.installation;
+  if (prev?.configMap === cm && Number.isInteger(prev.retries) && prev.retries! > attempt) attempt = prev.retries!;
+  const at = (n: number) => (n === 0 ? base : helmJob(req.parent, plan, env, 'install', n));
+  const children = at(attempt);
+  const observed = observedChild(req, 'Job', 'batch/v1', children.name);
+  const state = jobState(observed, pods(req));
+  if (state.phase !== 'Failed') return { children, state, retries: attempt };
+  const failed = failedAt(observed);
+  const due = (failed ?? env.now().getTime()) + retryDelaySeconds(attempt) * 1000;
+  if (failed !== undefined && env.now().getTime() >= due) {
+    const retry = at(attempt + 1);
+    return { children: retry, state: jobState(observedChild(req, 'Job', 'batch/v1', retry.name), pods(req)), retries: attempt + 1, previousFailure: state.message };
+  }
+  return { children, state, retries: attempt, nextRetry: new Date(due) };
+}
+
+/** Was something installed before this install (the object was Ready, or an older install Job succeeded)? */
+function installedBefore(req: SyncRequest, current: string): boolean {
+  const prev = (req.parent.status ?? {}) as { installed?: boolean };
+  if (prev.installed === true) return true;
+  return observedChildren(req, 'Job', 'batch/v1').some(
+    (j) => j.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL && j.metadata.name !== current && jobState(j).phase === 'Succeeded',
+  );
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The sync of a Helm-installed provider: the plan's children, the install (or its retry) and the steps
+ * after it, and a status from their Jobs. Upgrades keep `Ready=True` (the old release serves) with
+ * `Progressing=True`; a failed install is retried with backoff (`installation.retries`,
+ * `installation.nextRetryTime`, `resyncAfterSeconds`). Observed children this answer leaves out are kept
+ * by the contract (./contract.ts), which also holds a new install Job back while an older one runs.
+ */
+export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan): SyncAnswer {
   const kind = req.parent.kind;
   const children = [...(plan.children ?? [])];
   if (plan.blocked || !plan.install) {
     const blocked = plan.blocked ?? { reason: 'NothingToInstall', message: 'no install plan' };
-    // Errors never delete: every child already observed (install and bootstrap Jobs, their ConfigMaps,
-    // credential Secrets) is kept as it is, unless the plan rebuilt it.
+    // Errors never delete: every child already observed is kept as it is (the contract does it too).
     const planned = new Set(children.map((c) => `${c.kind}/${c.metadata.name}`));
     children.push(...observedAll(req).filter((o) => !planned.has(`${o.kind}/${o.metadata.name}`)).map(asDesired));
     const prev = (req.parent.status ?? {}) as { installed?: boolean; installation?: unknown };
@@ -94,11 +167,13 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
     const status = statusWith(req, env, fields, 'Pending', standardConditions('Pending', blocked.reason, blocked.message));
     return { status, children };
   }
-  const install = helmJob(req.parent, plan.install, env);
+  const current = currentAttempt(req, env, plan.install);
+  const install = current.children;
+  const installState = current.state;
   children.push(install.configMap, install.job);
-  const installState = jobState(observedChild(req, 'Job', 'batch/v1', install.name), pods(req));
   const steps = installState.phase === 'Succeeded' ? (plan.after?.(installState) ?? []) : [];
   for (const s of steps) children.push(...s.children);
+  const upgrade = installedBefore(req, install.name);
 
   const all: Step[] = [{ name: 'install', children: [], state: installState }, ...steps];
   const failed = all.find((s) => s.state.phase === 'Failed');
@@ -106,27 +181,50 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
   let phase: Phase;
   let reason: string;
   let message: string;
+  let ready = false;
+  let resyncAfterSeconds: number | undefined;
   if (failed) {
     phase = 'Failed';
     reason = failed.name === 'install' ? 'InstallFailed' : `${capitalize(failed.name)}Failed`;
-    // a failing chart or tool may have printed a credential: none of this provider's Secret values reach status
-    message = redact(`${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`, [...children, ...observedChildren(req, 'Secret', 'v1')]);
+    message = `${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`;
+    if (failed.name === 'install' && current.nextRetry) {
+      message += ` (attempt ${current.retries + 1}; retry at ${stamp(current.nextRetry)})`;
+      resyncAfterSeconds = Math.max(1, Math.ceil((current.nextRetry.getTime() - env.now().getTime()) / 1000));
+    }
   } else if (pending) {
-    phase = 'Installing';
-    reason = pending.name === 'install' ? 'Installing' : capitalize(pending.name);
-    message = pending.state.phase === 'Absent' ? `${pending.name} job created` : `${pending.name} job running`;
+    const blockers = pending.name === 'install' && pending.state.phase === 'Absent' ? runningPredecessors(req, install.job) : [];
+    phase = upgrade ? 'Ready' : 'Installing';
+    ready = upgrade;
+    reason = blockers.length ? 'WaitingForRunningJob' : upgrade ? 'Upgrading' : pending.name === 'install' ? 'Installing' : capitalize(pending.name);
+    message = blockers.length
+      ? `waiting for job ${blockers.map((b) => b.metadata.name).join(', ')} to finish before starting ${install.name}`
+      : pending.state.phase === 'Absent'
+        ? `${pending.name} job created`
+        : `${pending.name} job running`;
+    if (current.previousFailure && pending.name === 'install') message += ` (retry ${current.retries} after: ${current.previousFailure})`;
   } else if (plan.health) {
     phase = 'Installing';
     reason = plan.health.reason;
     message = plan.health.message;
   } else {
     phase = 'Ready';
+    ready = true;
     reason = 'Available';
     message = `${kind} is installed and available`;
   }
-  const fields = { ...plan.status, installed: installState.phase === 'Succeeded', installation: { configMap: install.configMap.metadata.name, job: install.job.metadata.name } };
-  const status = statusWith(req, env, fields, phase, standardConditions(phase, reason, message));
-  return { status, children };
+  const installation: Record<string, unknown> = { configMap: install.configMap.metadata.name, job: install.job.metadata.name };
+  if (current.retries) installation.retries = current.retries;
+  if (current.nextRetry && failed?.name === 'install') installation.nextRetryTime = stamp(current.nextRetry);
+  const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
+  const conds = ready && phase === 'Ready' && reason !== 'Available'
+    ? [
+        { type: 'Ready', status: 'True' as const, reason, message: `the installed release keeps serving; ${message}` },
+        { type: 'Progressing', status: 'True' as const, reason, message },
+        { type: 'Degraded', status: 'False' as const, reason: 'AsExpected', message: '' },
+      ]
+    : standardConditions(phase, reason, message);
+  const status = statusWith(req, env, fields, phase, conds);
+  return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
 }
 
 function capitalize(s: string): string {
@@ -150,25 +248,38 @@ export function installedPlan(req: SyncRequest): InstallPlan | undefined {
   return { releases: [...releases.values()], manifests: [...manifests.values()] };
 }
 
+/** Observed Jobs of this parent that have not finished (the contract never lets them be deleted). */
+function runningJobs(req: SyncRequest): KubeObject[] {
+  return observedChildren(req, 'Job', 'batch/v1').filter((j) => !jobFinished(j));
+}
+
 /**
- * Finalize: with deletionPolicy Retain, done at once; with Delete, an uninstall Job of what was
- * installed, and `finalized` only once it has succeeded.
+ * Finalize: with deletionPolicy Retain, done once no Job of ours runs (the installation, and the
+ * credential Secrets it created in its own namespace, stay); with Delete, an uninstall Job of what was
+ * installed, started once no install Job runs, and `finalized` only once it has succeeded.
  */
-export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncResponse {
+export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncAnswer {
   const spec = (req.parent.spec ?? {}) as { deletionPolicy?: string };
   const prev = { ...((req.parent.status as Record<string, unknown>) ?? {}) };
   delete prev.conditions;
   delete prev.phase;
+  const plan = installedPlan(req);
+  const uninstall = spec.deletionPolicy !== 'Retain' && plan && plan.releases.length ? helmJob(req.parent, plan, env, 'uninstall') : undefined;
+  const running = runningJobs(req).filter((j) => j.metadata.name !== uninstall?.name);
+  if (running.length) {
+    const names = running.map((j) => j.metadata.name).join(', ');
+    const message = `waiting for job ${names} to finish before ${uninstall ? 'uninstalling' : 'letting go'} (a running Job is never killed)`;
+    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'WaitingForRunningJob', message));
+    return { status, children: uninstall ? [uninstall.configMap, ...observedInstallConfigMaps(req).map(asDesired)] : [], finalized: false };
+  }
   if (spec.deletionPolicy === 'Retain') {
     const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', 'deletionPolicy is Retain: the installation is left in place'));
     return { status, children: [], finalized: true };
   }
-  const plan = installedPlan(req);
-  if (!plan || plan.releases.length === 0) {
+  if (!uninstall) {
     const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'NothingInstalled', 'nothing was installed'));
     return { status, children: [], finalized: true };
   }
-  const uninstall = helmJob(req.parent, plan, env, 'uninstall');
   const state = jobState(observedChild(req, 'Job', 'batch/v1', uninstall.name), pods(req));
   // The install ConfigMaps say what to uninstall: they are kept until the parent is gone, so that every
   // later finalize call still finds the same plan (and the same uninstall Job).
@@ -178,10 +289,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncResponse {
     return { status, children, finalized: true };
   }
   if (state.phase === 'Failed') {
-    const message = redact(
-      `uninstall job failed: ${state.message ?? 'unknown error'} (set deletionPolicy: Retain to delete without uninstalling)`,
-      observedChildren(req, 'Secret', 'v1'),
-    );
+    const message = `uninstall job failed: ${state.message ?? 'unknown error'} (set deletionPolicy: Retain to delete without uninstalling)`;
     const status = statusWith(req, env, prev, 'Failed', standardConditions('Failed', 'UninstallFailed', message));
     return { status, children, finalized: false };
   }

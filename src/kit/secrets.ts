@@ -64,12 +64,15 @@ export function adminCredential(
   const observed = decodeSecretData(req.children?.['Secret.v1']?.[`${ns}/${opts.name}`]);
   let password: string | undefined;
   if (opts.ref) {
+    // A Secret the user named is used or the object waits: never a silently generated password instead.
     const refNs = opts.ref.namespace ?? ns;
-    const user = decodeSecretData(req.related?.['Secret.v1']?.[`${refNs}/${opts.ref.name}`]);
     const key = opts.ref.key ?? 'password';
+    const found = req.related?.['Secret.v1']?.[`${refNs}/${opts.ref.name}`];
+    if (!found) return { blocked: { reason: 'SecretNotFound', message: `secret ${refNs}/${opts.ref.name} (key ${key}) not found` } };
+    const user = decodeSecretData(found);
     password = Object.hasOwn(user, key) ? user[key] : undefined;
-    if (!password && !opts.autoGenerate) {
-      return { blocked: { reason: 'SecretNotFound', message: `secret ${refNs}/${opts.ref.name} (key ${opts.ref.key ?? 'password'}) not found` } };
+    if (!password) {
+      return { blocked: { reason: 'SecretKeyMissing', message: `secret ${refNs}/${opts.ref.name} has ${Object.hasOwn(user, key) ? 'an empty' : 'no'} key ${key}` } };
     }
   }
   password ??= observed.password || generatePassword(env);

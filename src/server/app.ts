@@ -30,6 +30,7 @@ import { Observer, type ObserverOptions } from './observer.js';
 import { ObservedCheck } from './observed-check.js';
 import { ParentCheck, describeAjvError, fastAjv } from './request-check.js';
 import { ResponseMemo, recordingRandom, type MemoEntry } from './memo.js';
+import { keyedRandom, newSeed, objectIdentity } from './random.js';
 import { EventQueue, type EventQueueOptions } from '../events/queue.js';
 import type { EventSink } from '../events/types.js';
 
@@ -42,8 +43,13 @@ export interface AppOptions {
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
   logger?: Logger | boolean;
-  /** Injected clock and randomness (tests); the defaults are the real ones. */
+  /**
+   * Injected clock and randomness (tests). Without `random`, each hook call draws from the keyed stream
+   * of the object it is about (./random.ts), so identical requests get identical answers.
+   */
   env?: Partial<Pick<HookEnv, 'now' | 'random'>>;
+  /** Secret seed of the keyed random streams (at least 32 bytes); a fresh one per process when unset. */
+  randomSeed?: Uint8Array;
   metrics?: HookMetrics;
   /**
    * Hook requests in flight at most (being received or answered); more get 503 with Retry-After.
@@ -101,11 +107,14 @@ type WithMemo = FastifyRequest & { [MEMO]?: MemoState };
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const settings = options.settings ?? DEFAULT_SETTINGS;
+  const seed = options.randomSeed ?? newSeed();
   const env: HookEnv = {
     now: options.env?.now ?? (() => new Date()),
     random: options.env?.random ?? ((n) => randomBytes(n)),
     settings,
   };
+  /** The randomness of one hook call about `object`: injected, else the object's keyed stream. */
+  const randomFor = (object: Parameters<typeof objectIdentity>[0]): HookEnv['random'] => options.env?.random ?? keyedRandom(seed, objectIdentity(object));
   const metrics = options.metrics ?? newMetrics();
   const parentCheck = new ParentCheck();
   const observedCheck = new ObservedCheck();
@@ -253,13 +262,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
    * before, the hook runs a second time with the clock `horizon` ahead and the same random bytes: an
    * identical answer is memoised until then.
    */
-  const runHook = <R>(req: FastifyRequest, reply: FastifyReply, run: (e: HookEnv, first: boolean) => R, after?: (res: R, seconds: number) => (() => void) | void): string => {
+  const runHook = <R>(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    random: HookEnv['random'],
+    run: (e: HookEnv, first: boolean) => R,
+    after?: (res: R, seconds: number) => (() => void) | void,
+  ): string => {
     const m = (req as WithMemo)[MEMO];
     const candidate = !!m && memo.sighted(m.key);
     const t = env.now();
-    const rec = candidate ? recordingRandom(env.random) : undefined;
+    const rec = candidate ? recordingRandom(random) : undefined;
     const started = performance.now();
-    const res = run({ ...env, now: () => t, random: rec?.random ?? env.random }, true);
+    const res = run({ ...env, now: () => t, random: rec?.random ?? random }, true);
     const seconds = (performance.now() - started) / 1000;
     const json = JSON.stringify(res);
     const onHit = after?.(res, seconds);
@@ -321,6 +336,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         return runHook(
           req,
           reply,
+          randomFor(body.parent),
           (e, first) => {
             const started = performance.now();
             try {
@@ -339,7 +355,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (!hooks?.customize) return notImplemented();
         const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
         checkParent(body.parent);
-        const res = hooks.customize(body, env);
+        const res = hooks.customize(body, { ...env, random: randomFor(body.parent) });
         reply.type(JSON_TYPE);
         return JSON.stringify(finishCustomize(res));
       });
@@ -363,7 +379,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (cached !== undefined) return cached;
         const body = checkEnvelope<DecoratorSyncRequestT>(envelope.decorator, req.body);
         checkObject(body.object, 'object');
-        return runHook(req, reply, (e) => {
+        return runHook(req, reply, randomFor(body.object), (e) => {
           let res;
           try {
             res = fn(body, e);
@@ -383,7 +399,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       app.post(`/hooks/${d.name}/customize`, { schema: { response: errorResponses }, onResponse: observe(d.name, 'customize') }, async (req, reply) => {
         const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
         checkObject(body.parent, 'parent');
-        const res = customize(body, env);
+        const res = customize(body, { ...env, random: randomFor(body.parent) });
         reply.type(JSON_TYPE);
         return JSON.stringify(finishCustomize(res));
       });

@@ -1,0 +1,124 @@
+/**
+ * The one redaction step (layer: kit). Every text that goes from a Job, a Pod or an API into a status (and
+ * so into Events, which are built from status transitions) passes through here: every value of every
+ * Secret the request carries (observed children, related objects, and the Secrets the answer creates) is
+ * replaced by `***`, and so are the shapes of credentials that need no Secret to be recognised (an
+ * `Authorization:` header, `token <t>`, a password in a URL, GitHub and GitLab token prefixes).
+ */
+import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
+
+/** Secret values shorter than this are not redacted (they would mask ordinary words such as "true"). */
+export const MIN_SECRET_LENGTH = 4;
+
+const MASK = '***';
+
+/** Status keys holding free text (Kubernetes conditions' `message` and `reason`, and lists of messages). */
+const FREE_TEXT_KEYS: ReadonlySet<string> = new Set(['message', 'reason', 'messages', 'waitingFor', 'lastError', 'error']);
+const FREE_TEXT_ARRAYS = new WeakSet<object>();
+
+function inFreeText(holder: object): boolean {
+  return FREE_TEXT_ARRAYS.has(holder);
+}
+
+/**
+ * Credential shapes, each with the part to keep (group 1) before the masked part. Sources: RFC 7235
+ * (`Authorization: <scheme> <credentials>`), Gitea/GitLab `token <t>` headers, RFC 3986 userinfo
+ * (`scheme://user:password@host`), GitHub token prefixes (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
+ * `github_pat_`), GitLab personal/project/group tokens (`glpat-`, `gldt-`, `glrt-`, `glptt-`).
+ */
+const PATTERNS: RegExp[] = [
+  /(authorization\s*[:=]\s*(?:bearer|basic|token|bot)?\s*)[^\s'",;]+/gi,
+  /(private-token\s*[:=]\s*)[^\s'",;]+/gi,
+  /(\btoken[ =:]+)(?=[A-Za-z0-9_\-.]*\d)[A-Za-z0-9_\-.]{12,}/gi,
+  /(:\/\/[^\s/:@]*:)[^\s/@]+(?=@)/g,
+  /()\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
+  /()\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /()\b(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{16,}/g,
+];
+
+/** Keys of Secret data that name someone rather than prove it: their values are not masked. */
+export const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email']);
+
+/**
+ * Every decoded value of a Secret (`data` base64-decoded, `stringData` as is), except the values of
+ * PUBLIC_SECRET_KEYS. Malformed data is skipped.
+ */
+export function secretValues(secret: KubeObject): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries((secret.data as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string' && !PUBLIC_SECRET_KEYS.has(k)) out.push(Buffer.from(v, 'base64').toString('utf8'));
+  }
+  for (const [k, v] of Object.entries((secret.stringData as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string' && !PUBLIC_SECRET_KEYS.has(k)) out.push(v);
+  }
+  return out;
+}
+
+/**
+ * A redactor that knows a set of secret values. `scrub(text)` masks each value of at least
+ * MIN_SECRET_LENGTH characters (longest first, so a value containing another is masked whole), then
+ * the credential shapes above. Pure; never throws.
+ */
+export class Redactor {
+  private readonly values: string[];
+
+  constructor(values: Iterable<string>) {
+    const set = new Set<string>();
+    for (const v of values) {
+      if (v.length < MIN_SECRET_LENGTH) continue;
+      set.add(v);
+      const trimmed = v.trim();
+      if (trimmed.length >= MIN_SECRET_LENGTH) set.add(trimmed);
+    }
+    this.values = [...set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  }
+
+  /** The Secrets among `objects` (anything of kind Secret) and every Secret in the object maps. */
+  static fromObjects(objects: KubeObject[], ...maps: (ObjectMap | undefined)[]): Redactor {
+    const values: string[] = [];
+    for (const o of objects) if (o?.kind === 'Secret') values.push(...secretValues(o));
+    for (const map of maps) {
+      for (const [group, byKey] of Object.entries(map ?? {})) {
+        if (!group.startsWith('Secret.')) continue;
+        for (const o of Object.values(byKey ?? {})) values.push(...secretValues(o));
+      }
+    }
+    return new Redactor(values);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(MASK);
+    for (const p of PATTERNS) out = out.replace(p, (_m, keep: string) => `${keep}${MASK}`);
+    return out;
+  }
+
+  /**
+   * A copy of `value` in which every free text is scrubbed: the strings under a key named `message` or
+   * `reason`, at any depth (condition messages, Job failure detail, `waitingFor` entries' messages).
+   * Structured fields the hook built (names, URLs, versions) are left as they are. Walked iteratively.
+   */
+  scrubDeep<T>(value: T): T {
+    const root = { v: value as unknown };
+    const stack: { holder: Record<string, unknown> | unknown[]; key: string | number }[] = [{ holder: root as unknown as Record<string, unknown>, key: 'v' }];
+    while (stack.length) {
+      const { holder, key } = stack.pop()!;
+      const cur = (holder as Record<string | number, unknown>)[key];
+      if (typeof cur === 'string') {
+        if (!FREE_TEXT_KEYS.has(String(key)) && !inFreeText(holder)) continue;
+        const s = this.scrub(cur);
+        if (s !== cur) (holder as Record<string | number, unknown>)[key] = s;
+      } else if (Array.isArray(cur)) {
+        const copy = [...cur];
+        (holder as Record<string | number, unknown>)[key] = copy;
+        if (FREE_TEXT_KEYS.has(String(key)) || inFreeText(holder)) FREE_TEXT_ARRAYS.add(copy);
+        for (let i = 0; i < copy.length; i++) stack.push({ holder: copy, key: i });
+      } else if (cur && typeof cur === 'object') {
+        const copy = { ...(cur as Record<string, unknown>) };
+        (holder as Record<string | number, unknown>)[key] = copy;
+        for (const k of Object.keys(copy)) stack.push({ holder: copy, key: k });
+      }
+    }
+    return root.v as T;
+  }
+}
