@@ -37,8 +37,18 @@ export function internalEndpoint(namespace: string): string {
   return `http://${RELEASE}-http.${namespace}.svc.cluster.local:3000`;
 }
 
-/** spec → chart values (docs/providers/giteaprovider.md). The admin password is passed with --set-file. */
-export function values(spec: GiteaProviderSpec, r: Route, className: string, username: string): Record<string, unknown> & { invalid?: string } {
+/**
+ * The Secret in the release namespace the chart reads the admin username and password from
+ * (`gitea.admin.existingSecret`, keys `username` and `password`): written by the install Job from the admin
+ * credential child, so the password is in no values file, pod spec or Git. Same name as today's idpbuilder.
+ */
+export const CREDENTIAL_SECRET = 'gitea-credential';
+
+/**
+ * spec → chart values (docs/providers/giteaprovider.md). The admin credential is referenced by name
+ * (CREDENTIAL_SECRET), never given as a value; the username lives in that Secret.
+ */
+export function values(spec: GiteaProviderSpec, r: Route, className: string): Record<string, unknown> & { invalid?: string } {
   const db = spec.config?.database?.type ?? 'sqlite';
   const userDb = (spec.values as { gitea?: { config?: { database?: { HOST?: string } } } } | undefined)?.gitea?.config?.database;
   if (db === 'mysql' && !userDb?.HOST) return { invalid: 'database type mysql needs an external server: set values.gitea.config.database (DB_TYPE, HOST, NAME, USER, PASSWD)' };
@@ -60,7 +70,7 @@ export function values(spec: GiteaProviderSpec, r: Route, className: string, use
   return mergeValues(
     {
       gitea: {
-        admin: { username, email: spec.adminUser?.email ?? `admin@${r.host}`, passwordMode: 'keepUpdated' },
+        admin: { existingSecret: CREDENTIAL_SECRET, email: spec.adminUser?.email ?? `admin@${r.host}`, passwordMode: 'keepUpdated' },
         config: {
           database,
           server: { DOMAIN: r.host, ROOT_URL: `${r.endpoint}/` },
@@ -119,7 +129,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   if ('blocked' in cred) return { blocked: cred.blocked, status };
   const cls = ingressClass(req, spec.routing, spec.config?.ingress?.className);
   if ('blocked' in cls) return { blocked: cls.blocked, children: [cred.secret], status };
-  const v = values(spec, r, cls.className, username);
+  const v = values(spec, r, cls.className);
   if (typeof v.invalid === 'string') return { blocked: { reason: 'InvalidSpec', message: v.invalid }, children: [cred.secret], status };
 
   const organizations = spec.organizations?.length ? spec.organizations : [{ name: DEFAULT_ORGANIZATION, description: 'idpbuilder repositories' }];
@@ -141,9 +151,9 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     install: {
       releases: [
         release(RELEASE, target, chart, v, {
-          secretValues: [{ path: 'gitea.admin.password', secret: n.admin, key: 'password' }],
-          // Argo CD syncs this release without the password: keep the one the install Job set.
-          gitOpsValues: { gitea: { admin: { passwordMode: 'initialOnlyNoReset' } } },
+          // The chart reads the credential from this Secret (values: gitea.admin.existingSecret), in the install
+          // and in the GitOps copy alike; a changed password restarts Gitea, whose init container applies it.
+          secrets: [{ name: CREDENTIAL_SECRET, from: n.admin, keys: ['password', 'username'], labels: ownerLabels(parent, 'credentials'), restart: [`deployment/${RELEASE}`] }],
         }),
       ],
       secretDigests: { [n.admin]: digest },

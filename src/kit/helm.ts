@@ -21,6 +21,28 @@ export interface SecretValue {
   key: string;
 }
 
+/**
+ * A Secret the install Job writes into the release namespace before `helm upgrade`, copied key by key from a
+ * child Secret (parent's namespace) mounted read-only at `/secrets/<from>`: how a chart gets a credential by
+ * name (e.g. the Gitea chart's `gitea.admin.existingSecret`) without its value ever being in the values, a
+ * command line, a ConfigMap, a pod spec or the GitOps copy. The uninstall Job deletes it after `helm
+ * uninstall`; with `deletionPolicy: Retain` it stays with the release. Its content enters the install Job's
+ * identity only through `InstallPlan.secretDigests` of `from`.
+ */
+export interface ReleaseSecret {
+  /** Name in the release namespace (DNS-1123). */
+  name: string;
+  /** The child Secret the keys are read from (mounted into the install Job). */
+  from: string;
+  /** Keys copied, under the same names; each must exist in `from` (else the Job fails before the release). */
+  keys: string[];
+  /** Labels of the Secret, beside `app.kubernetes.io/managed-by: idpbuilder`. */
+  labels?: Record<string, string>;
+  /** Workloads of the release (`deployment/<name>`, `statefulset/<name>`) restarted after the upgrade when the
+   *  Secret existed and its content changed: pods read a Secret through `secretKeyRef` only when they start. */
+  restart?: string[];
+}
+
 export interface HelmRelease {
   name: string;
   namespace: string;
@@ -30,6 +52,8 @@ export interface HelmRelease {
   values: Record<string, unknown>;
   /** Values read from Secrets at install time with --set-file: they never enter the ConfigMap. */
   secretValues?: SecretValue[];
+  /** Secrets written into the release namespace before the release (see ReleaseSecret). */
+  secrets?: ReleaseSecret[];
   /** Values layered over `values` in the GitOps copy of the release (bootstrap repositories): what keeps
    *  Argo CD from undoing what only the install Job can set, such as secret values. */
   gitOpsValues?: Record<string, unknown>;
@@ -42,7 +66,7 @@ export function release(
   namespace: string,
   chart: { repository: string; chart: string; version?: string },
   values: Record<string, unknown>,
-  extra: Pick<HelmRelease, 'secretValues' | 'gitOpsValues' | 'timeout'> = {},
+  extra: Pick<HelmRelease, 'secretValues' | 'secrets' | 'gitOpsValues' | 'timeout'> = {},
 ): HelmRelease {
   return { name, namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values, ...extra };
 }
@@ -116,9 +140,11 @@ function installScript(plan: InstallPlan): string {
       ...(r.secretValues ?? []).flatMap((s) => ['--set-file', `${s.path}=/secrets/${s.secret}/${s.key}`]),
       '--wait', '--timeout', r.timeout ?? '10m',
     ];
+    lines.push(...releaseSecretsApply(r, i));
     lines.push(`echo ${q(`[${i + 1}/${plan.releases.length}] helm upgrade --install ${r.name} (${r.chart}${r.version ? ` ${r.version}` : ''}) in ${r.namespace}`)}`);
     lines.push(['recover', r.name, r.namespace].map(q).join(' '));
     lines.push(['run', ...args].map(q).join(' '));
+    lines.push(...releaseSecretsRestart(r, i));
   });
   if (plan.manifests?.length) {
     lines.push('echo applying extra manifests');
@@ -134,12 +160,67 @@ function installScript(plan: InstallPlan): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Annotation on a release Secret: SHA-256 over its mounted source files, to tell a changed content. */
+export const RELEASE_SECRET_DIGEST = 'idpbuilder.cnoe.io/content-sha256';
+
+/** Shell variable that says whether release secret `j` of release `i` changed (set by releaseSecretsApply). */
+const changedVar = (i: number, j: number) => `secret_changed_${i}_${j}`;
+
+/**
+ * Script lines that write `r.secrets` into the release namespace (creating the namespace first, as the
+ * release will need it anyway): `kubectl create secret generic --from-file` of the mounted child Secret,
+ * rendered locally and applied server-side, so values travel only through files and pipes, never argv.
+ */
+export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
+  if (!r.secrets?.length) return [];
+  const lines = [`kubectl get namespace ${q(r.namespace)} >/dev/null 2>&1 || kubectl create namespace ${q(r.namespace)}`];
+  r.secrets.forEach((s, j) => {
+    const dir = `/secrets/${s.from}`;
+    const labels = { ...(s.labels ?? {}), 'app.kubernetes.io/managed-by': 'idpbuilder' };
+    const get = ['kubectl', 'get', 'secret', s.name, '--namespace', r.namespace, `-o=jsonpath={.metadata.annotations.${RELEASE_SECRET_DIGEST.replace(/\./g, '\\.')}}`];
+    lines.push(`echo ${q(`writing secret ${s.name} in ${r.namespace} from ${s.from} (${s.keys.join(', ')})`)}`);
+    // A missing key fails here (set -e), before anything is written.
+    lines.push(`new=$(cd ${q(dir)} && sha256sum ${s.keys.map(q).join(' ')})`);
+    lines.push(`new=$(printf '%s\\n' "$new" | sha256sum | cut -c1-64)`);
+    lines.push(`${changedVar(i, j)}=; if old=$(${get.map(q).join(' ')} 2>/dev/null) && [ "$old" != "$new" ]; then ${changedVar(i, j)}=1; fi`);
+    lines.push(
+      [
+        ['kubectl', 'create', 'secret', 'generic', s.name, '--namespace', r.namespace, ...s.keys.map((k) => `--from-file=${k}=${dir}/${k}`), '--dry-run=client', '-o', 'yaml'].map(q).join(' '),
+        `kubectl annotate --local -f - ${q(RELEASE_SECRET_DIGEST)}="$new" -o yaml`,
+        ['kubectl', 'label', '--local', '-f', '-', ...Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`), '-o', 'yaml'].map(q).join(' '),
+        ['kubectl', 'apply', '--server-side', '--force-conflicts', '--field-manager=idpbuilder', '-f', '-'].map(q).join(' '),
+      ].join(' | '),
+    );
+  });
+  return lines;
+}
+
+/** Script lines after `helm upgrade`: restart `restart` workloads of each release Secret whose content changed. */
+export function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
+  const lines: string[] = [];
+  (r.secrets ?? []).forEach((s, j) => {
+    if (!s.restart?.length) return;
+    const restart = ['kubectl', 'rollout', 'restart', ...s.restart, '--namespace', r.namespace].map(q).join(' ');
+    const status = s.restart.map((w) => ['kubectl', 'rollout', 'status', w, '--namespace', r.namespace, `--timeout=${r.timeout ?? '10m'}`].map(q).join(' '));
+    // One command per line: set -e does not stop on a failure inside an && list.
+    lines.push(`if [ -n "$${changedVar(i, j)}" ]; then`, `  echo ${q(`secret ${s.name} changed: restarting ${s.restart.join(', ')}`)}`, `  ${restart}`, ...status.map((c) => `  ${c}`), 'fi');
+  });
+  return lines;
+}
+
+/** Script lines after `helm uninstall`: delete the release's Secrets. */
+export function releaseSecretsDelete(r: Pick<HelmRelease, 'namespace' | 'secrets'>): string[] {
+  if (!r.secrets?.length) return [];
+  return [['kubectl', 'delete', 'secret', ...r.secrets.map((s) => s.name), '--namespace', r.namespace, '--ignore-not-found'].map(q).join(' ')];
+}
+
 function uninstallScript(plan: InstallPlan): string {
   const lines = ['#!/bin/sh', 'set -eu', ...RUN_FN];
   if (plan.manifests?.length) lines.push('kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml');
   for (const r of [...plan.releases].reverse()) {
     lines.push(`echo ${q(`helm uninstall ${r.name} in ${r.namespace}`)}`);
     lines.push(['run', 'helm', 'uninstall', r.name, '--namespace', r.namespace, '--wait', '--ignore-not-found', '--timeout', r.timeout ?? '10m'].map(q).join(' '));
+    lines.push(...releaseSecretsDelete(r));
   }
   lines.push('echo done');
   return `${lines.join('\n')}\n`;
@@ -152,7 +233,7 @@ export interface InstallChildren {
 }
 
 /** The summary a values ConfigMap carries, readable by the Platform to hand the component to GitOps. */
-export type ReleaseSummary = Pick<HelmRelease, 'name' | 'namespace' | 'repository' | 'chart' | 'version' | 'values' | 'gitOpsValues'>;
+export type ReleaseSummary = Pick<HelmRelease, 'name' | 'namespace' | 'repository' | 'chart' | 'version' | 'values' | 'gitOpsValues' | 'secrets'>;
 
 /** Label on every attempt of one install: the name of its values ConfigMap (the install's identity). */
 export const LABEL_INSTALL = 'idpbuilder.cnoe.io/install';
@@ -184,14 +265,14 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
     'run.sh': action === 'install' ? installScript(plan) : uninstallScript(plan),
     'releases.json': JSON.stringify(
       plan.releases.map(
-        (r): ReleaseSummary => ({ name: r.name, namespace: r.namespace, repository: r.repository, chart: r.chart, version: r.version, values: r.values, gitOpsValues: r.gitOpsValues }),
+        (r): ReleaseSummary => ({ name: r.name, namespace: r.namespace, repository: r.repository, chart: r.chart, version: r.version, values: r.values, gitOpsValues: r.gitOpsValues, secrets: r.secrets }),
       ),
     ),
   };
   plan.releases.forEach((r, i) => (data[`values-${i}.yaml`] = stringify(r.values, { aliasDuplicateObjects: false, lineWidth: 0 })));
   if (plan.manifests?.length) data['manifests.yaml'] = plan.manifests.map((m) => stringify(m, { aliasDuplicateObjects: false, lineWidth: 0 })).join('---\n');
   const cmLabels = action === 'install' ? { ...labels, 'idpbuilder.cnoe.io/helm-values': 'true' } : labels;
-  const secrets = [...new Set(plan.releases.flatMap((r) => (r.secretValues ?? []).map((s) => s.secret)))].sort();
+  const secrets = [...new Set(plan.releases.flatMap((r) => [...(r.secretValues ?? []).map((s) => s.secret), ...(r.secrets ?? []).map((s) => s.from)]))].sort();
   const jobName = attemptName(name, attempt);
   return {
     name: jobName,

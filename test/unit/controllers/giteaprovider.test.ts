@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { giteaProviderHooks as hooks } from '../../../src/controllers/giteaprovider.js';
+import { gitOpsFiles } from '../../../src/controllers/platform.js';
+import type { ReleaseSummary } from '../../../src/kit/helm.js';
 import type { KubeObject, SyncRequest } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap } from '../../support/world.js';
@@ -39,10 +42,12 @@ describe('GiteaProvider', () => {
     const [job] = byKind(res, 'Job');
     expect(job.metadata.name).toBe(cm.metadata.name);
     expect(cmData(cm)['run.sh']).toContain(
-      'helm upgrade --install gitea gitea --repo https://dl.gitea.com/charts/ --version 12.1.2 --namespace gitea --create-namespace --values /config/values-0.yaml --set-file gitea.admin.password=/secrets/gitea-gitea-admin/password --wait --timeout 10m',
+      'helm upgrade --install gitea gitea --repo https://dl.gitea.com/charts/ --version 12.1.2 --namespace gitea --create-namespace --values /config/values-0.yaml --wait --timeout 10m',
     );
+    // the chart reads the admin credential from a Secret by name: no password value, no --set-file
     const v = values(cm);
-    expect(v.gitea.admin).toEqual({ username: 'giteaAdmin', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'keepUpdated' });
+    expect(v.gitea.admin).toEqual({ existingSecret: 'gitea-credential', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'keepUpdated' });
+    expect(cmData(cm)['run.sh']).not.toContain('--set-file');
     expect(v.gitea.config.database).toEqual({ DB_TYPE: 'sqlite3' });
     expect(v.gitea.config.server).toEqual({ DOMAIN: 'gitea.cnoe.localtest.me', ROOT_URL: 'https://gitea.cnoe.localtest.me/' });
     expect(v.ingress).toEqual({
@@ -54,7 +59,7 @@ describe('GiteaProvider', () => {
     });
     expect(v.postgresql).toEqual({ enabled: false });
     expect(v.persistence).toEqual({ enabled: true, size: '5Gi' });
-    // the install Job mounts the admin Secret (the password goes in with --set-file)
+    // the install Job mounts the admin Secret (it copies it into gitea/gitea-credential)
     const pod = (job.spec as any).template.spec;
     expect(pod.containers[0].command).toEqual(['/bin/sh', '/config/run.sh']);
     expect(pod.volumes).toContainEqual({ name: 'secret-0', secret: { secretName: 'gitea-gitea-admin' } });
@@ -73,6 +78,42 @@ describe('GiteaProvider', () => {
     expect(secretData(byKind(res, 'Secret')[0])).toEqual({ username: 'giteaAdmin', password: expect.stringMatching(/^[A-Za-z0-9]{40}$/) });
   });
 
+  it('the install values and their GitOps copy name the same credential Secret and carry no password value', () => {
+    const res = hooks.sync(syncRequest(gitea({ adminUser: { passwordSecretRef: { name: 'gitea-creds' } } }), {}, toMap([userSecret('gitea-creds', { password: 'from-the-user-1' })])), env);
+    const [cm] = byKind(res, 'ConfigMap');
+    const install = values(cm);
+    const releases = JSON.parse(cmData(cm)['releases.json']) as ReleaseSummary[];
+    const files = gitOpsFiles({ kind: 'GiteaProvider', namespace: NS, name: 'gitea' }, releases, undefined);
+    const gitOps = parse(files['gitea/values.yaml']).gitea;
+    for (const v of [install, gitOps]) {
+      expect(v.gitea.admin).toEqual({ existingSecret: 'gitea-credential', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'keepUpdated' });
+      expect(v.gitea.admin).not.toHaveProperty('password');
+    }
+    expect(gitOps).toEqual(install);
+    // the release Secret is described by names only; its source is the admin credential child
+    expect(releases[0].secrets).toEqual([
+      { name: 'gitea-credential', from: 'gitea-gitea-admin', keys: ['password', 'username'], labels: expect.any(Object), restart: ['deployment/gitea'] },
+    ]);
+    // the password is nowhere in the ConfigMap (values, script, summary) nor in the repository files
+    for (const text of [...Object.values(cmData(cm)), ...Object.values(files)]) expect(text).not.toContain('from-the-user-1');
+  });
+
+  it('the install Job pod spec carries no password: the credential is a mounted Secret volume, no env value', () => {
+    const res = hooks.sync(syncRequest(gitea()), env);
+    const password = secretData(byKind(res, 'Secret')[0]).password;
+    const [job] = byKind(res, 'Job');
+    const pod = (job.spec as any).template.spec;
+    expect(JSON.stringify(job)).not.toContain(password);
+    for (const c of pod.containers) {
+      for (const e of c.env ?? []) expect(e.name.toUpperCase().includes('PASSWORD') && 'value' in e, `env ${e.name}`).toBe(false);
+    }
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'secret-0', secret: { secretName: 'gitea-gitea-admin' } }]));
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'secret-0', mountPath: '/secrets/gitea-gitea-admin', readOnly: true });
+    const script = cmData(byKind(res, 'ConfigMap')[0])['run.sh'];
+    expect(script.indexOf('kubectl create secret generic gitea-credential')).toBeGreaterThan(-1);
+    expect(script.indexOf('kubectl create secret generic gitea-credential')).toBeLessThan(script.indexOf('helm upgrade --install gitea'));
+  });
+
   it('path routing, a gateway and a custom admin: endpoint, ingress and ROOT_URL follow', () => {
     const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'edge-nginx' })]);
     const res = hooks.sync(
@@ -89,7 +130,9 @@ describe('GiteaProvider', () => {
     );
     const v = values(byKind(res, 'ConfigMap')[0]);
     expect(v.gitea.config.server).toEqual({ DOMAIN: 'idp.example.com', ROOT_URL: 'https://idp.example.com:8443/gitea/' });
-    expect(v.gitea.admin).toMatchObject({ username: 'root', email: 'root@example.com' });
+    expect(v.gitea.admin).toEqual({ existingSecret: 'gitea-credential', email: 'root@example.com', passwordMode: 'keepUpdated' });
+    // the username reaches the chart through the credential Secret, which the install Job writes into `git`
+    expect(cmData(byKind(res, 'ConfigMap')[0])['run.sh']).toContain("kubectl create secret generic gitea-credential --namespace git --from-file=password=/secrets/gitea-gitea-admin/password --from-file=username=/secrets/gitea-gitea-admin/username");
     expect(v.ingress.className).toBe('edge-nginx');
     expect(v.ingress.hosts).toEqual([{ host: 'idp.example.com', paths: [{ path: '/gitea(/|$)(.*)', pathType: 'ImplementationSpecific' }] }]);
     expect(res.status).toMatchObject({
@@ -327,7 +370,9 @@ describe('GiteaProvider', () => {
     expect(f1.children.map((c) => `${c.kind}/${c.metadata.labels?.['idpbuilder.cnoe.io/role']}`)).toEqual(['ConfigMap/uninstall', 'Job/uninstall', 'ConfigMap/install']);
     expect(names(f1, 'Job')[0]).toMatch(/^gitea-uninstall-[0-9a-f]{8}$/);
     expectValidChildren(f1);
-    expect(cmData(byKind(f1, 'ConfigMap')[0])['run.sh']).toContain('helm uninstall gitea --namespace gitea --wait --ignore-not-found --timeout 10m');
+    expect(cmData(byKind(f1, 'ConfigMap')[0])['run.sh']).toContain(
+      'helm uninstall gitea --namespace gitea --wait --ignore-not-found --timeout 10m\nkubectl delete secret gitea-credential --namespace gitea --ignore-not-found\n',
+    );
     expect(condition(f1)).toMatchObject({ status: 'False', reason: 'Uninstalling', message: 'uninstall job created' });
     // install ConfigMap still observed beside the finished uninstall Job
     const installCm = Object.values(req.children!['ConfigMap.v1']).filter((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install');
@@ -362,6 +407,7 @@ describe('GiteaProvider', () => {
     expect(res.finalized).toBe(true);
     expect(res.children).toEqual([]);
     expect(condition(res)).toMatchObject({ reason: 'Retained', message: 'deletionPolicy is Retain: the installation is left in place' });
+    // no uninstall Job: gitea/gitea-credential stays with the release it serves
     expect(res.status.endpoint).toBe('https://gitea.cnoe.localtest.me');
   });
 

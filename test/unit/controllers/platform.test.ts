@@ -161,7 +161,8 @@ describe('Platform', () => {
       expect(Object.keys(values)).toEqual([releases[name].chart]);
     }
     const giteaValues = parse(ofKind(res, 'GitRepository').find((r) => r.metadata.name === 'platform-gitea')!.spec.sources[0].files['gitea/values.yaml']);
-    expect(giteaValues.gitea.gitea.admin).toEqual({ username: 'giteaAdmin', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'initialOnlyNoReset' });
+    // the GitOps copy references the same credential Secret as the install (no password value, password kept updated)
+    expect(giteaValues.gitea.gitea.admin).toEqual({ existingSecret: 'gitea-credential', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'keepUpdated' });
     const argoFiles = ofKind(res, 'GitRepository').find((r) => r.metadata.name === 'platform-argocd')!.spec.sources[0].files as Record<string, string>;
     expect(parse(argoFiles['argocd/values.yaml'])['argo-cd'].configs.secret).toEqual({ createSecret: false });
     expect(argoFiles['argocd/templates/extra-manifests.yaml']).toContain('kind: AppProject');
