@@ -71,6 +71,11 @@ export interface JobSpecInput {
   backoffLimit?: number;
   activeDeadlineSeconds?: number;
   annotations?: Record<string, string>;
+  /**
+   * Which configured ServiceAccount the pod runs as: `installer` (settings.jobServiceAccount, Helm
+   * install/uninstall only) or `runner` (settings.runnerServiceAccount, the default: every other Job).
+   */
+  serviceAccount?: 'installer' | 'runner';
 }
 
 /** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
@@ -98,7 +103,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
       template: {
         metadata: { labels: podLabels },
         spec: {
-          serviceAccountName: env.settings.jobServiceAccount,
+          serviceAccountName: input.serviceAccount === 'installer' ? env.settings.jobServiceAccount : env.settings.runnerServiceAccount,
           restartPolicy: 'Never',
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
