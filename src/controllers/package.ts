@@ -65,8 +65,22 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return { relatedResources: rules };
 }
 
-/** The dependency cycle through this Package, if any (followed through the Packages of its namespace). */
-export function findCycle(req: SyncRequest): string[] | undefined {
+/**
+ * Packages a dependency walk visits at most. A request carries every Package of the namespace, so the walk
+ * is bounded by the request size anyway; this bound keeps one sync cheap and its answer explainable.
+ */
+export const MAX_DEPENDENCY_WALK = 1000;
+
+/** What the dependency walk from a Package found: a cycle through it, a graph over the bound, or neither. */
+export type DependencyWalk = { cycle: string[] } | { tooLarge: number } | Record<string, never>;
+
+/**
+ * Follows the Package dependencies of this Package (through the Packages of the request) depth first,
+ * iteratively (an explicit stack: a chain of thousands of Packages cannot overflow the call stack). Returns
+ * the first cycle back to this Package (names, starting and ending with it), `tooLarge` when more than
+ * `limit` Packages would be visited, or `{}`.
+ */
+export function walkDependencies(req: SyncRequest, limit = MAX_DEPENDENCY_WALK): DependencyWalk {
   const ns = req.parent.metadata.namespace ?? 'default';
   const packages = new Map<string, KubeObject>();
   for (const v of ['v1alpha1', 'v1alpha2']) for (const p of relatedObjects(req, 'Package', `idpbuilder.cnoe.io/${v}`)) packages.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
@@ -75,25 +89,32 @@ export function findCycle(req: SyncRequest): string[] | undefined {
   const edges = (key: string): string[] => {
     const p = packages.get(key);
     if (!p) return [];
-    return ((p.spec as PackageSpec).dependencies ?? []).filter((d) => d.kind === 'Package').map((d) => `${d.namespace ?? p.metadata.namespace}/${d.name}`);
+    const deps = (p.spec as PackageSpec | undefined)?.dependencies;
+    return (Array.isArray(deps) ? deps : []).filter((d) => d?.kind === 'Package').map((d) => `${d.namespace ?? p.metadata.namespace}/${d.name}`);
   };
-  const path: string[] = [];
+  // Each frame: a Package on the current path and the index of its next edge to follow.
+  const stack: { key: string; next: string[]; i: number }[] = [{ key: self, next: edges(self), i: 0 }];
   const seen = new Set<string>();
-  const dfs = (key: string): boolean => {
-    for (const nxt of edges(key)) {
-      if (nxt === self) {
-        path.push(nxt);
-        return true;
-      }
-      if (seen.has(nxt)) continue;
-      seen.add(nxt);
-      path.push(nxt);
-      if (dfs(nxt)) return true;
-      path.pop();
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.next.length) {
+      stack.pop();
+      continue;
     }
-    return false;
-  };
-  return dfs(self) ? [self, ...path].map((k) => k.split('/')[1]) : undefined;
+    const nxt = top.next[top.i++];
+    if (nxt === self) return { cycle: [...stack.map((f) => f.key), self].map((k) => k.split('/')[1]) };
+    if (seen.has(nxt)) continue;
+    seen.add(nxt);
+    if (seen.size > limit) return { tooLarge: limit };
+    stack.push({ key: nxt, next: edges(nxt), i: 0 });
+  }
+  return {};
+}
+
+/** The dependency cycle through this Package, if any (followed through the Packages of its namespace). */
+export function findCycle(req: SyncRequest): string[] | undefined {
+  const w = walkDependencies(req);
+  return 'cycle' in w ? w.cycle : undefined;
 }
 
 export function application(parent: KubeObject, spec: PackageSpec, repoURL: string): KubeObject {
@@ -211,8 +232,11 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   const parent = req.parent;
   const spec = specOf(parent);
   const sreq = req as SyncRequest;
-  const cycle = findCycle(sreq);
-  if (cycle) return { deploy: false, phase: 'Failed', reason: 'DependencyCycle', message: `dependency cycle: ${cycle.join(' -> ')}` };
+  const walk = walkDependencies(sreq);
+  if ('cycle' in walk) return { deploy: false, phase: 'Failed', reason: 'DependencyCycle', message: `dependency cycle: ${walk.cycle.join(' -> ')}` };
+  if ('tooLarge' in walk) {
+    return { deploy: false, phase: 'Failed', reason: 'DependencyGraphTooLarge', message: `more than ${walk.tooLarge} Packages reachable through dependencies; shorten the dependency chains` };
+  }
   const waitingFor: string[] = [];
   for (const d of dependencyRefs(spec)) {
     const r = readiness(lookup(sreq, d));

@@ -18,8 +18,17 @@ export interface ChildResource {
 export interface Settings {
   /** Image that runs install, bootstrap and sync Jobs (has helm, kubectl, git and this program). */
   jobImage: string;
-  /** ServiceAccount the Jobs run as, in the parent's namespace. */
+  /**
+   * ServiceAccount the Helm install/uninstall Jobs run as, in the parent's namespace (broad rights:
+   * docs/rbac.md). Only `helmJob` (src/kit/helm.ts) uses it.
+   */
   jobServiceAccount: string;
+  /**
+   * ServiceAccount every other Job runs as (gitea-bootstrap, repo-sync, github/gitlab-validate), in the
+   * parent's namespace: a namespaced Role with secrets get/create/patch and jobs patch (docs/rbac.md).
+   * Default `idpbuilder-runner`.
+   */
+  runnerServiceAccount: string;
   /** Namespace Argo CD Applications made by idpbuilder live in (the controllers' namespace). */
   controllerNamespace: string;
 }
@@ -27,6 +36,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   jobImage: 'ghcr.io/cnoe-io/idpbuilder-metacontroller:0.1.0',
   jobServiceAccount: 'idpbuilder-installer',
+  runnerServiceAccount: 'idpbuilder-runner',
   controllerNamespace: 'idpbuilder-system',
 };
 

@@ -291,6 +291,7 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
         secrets: action === 'install' ? secrets : [],
         backoffLimit: 2,
         activeDeadlineSeconds: 1800 + 600 * plan.releases.length,
+        serviceAccount: 'installer',
       },
       env,
     ),

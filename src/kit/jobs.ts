@@ -75,6 +75,11 @@ export interface JobSpecInput {
   annotations?: Record<string, string>;
   /** Seconds the Pod gets between SIGTERM and SIGKILL (Kubernetes default 30). */
   terminationGracePeriodSeconds?: number;
+  /**
+   * Which configured ServiceAccount the pod runs as: `installer` (settings.jobServiceAccount, Helm
+   * install/uninstall only) or `runner` (settings.runnerServiceAccount, the default: every other Job).
+   */
+  serviceAccount?: 'installer' | 'runner';
 }
 
 /** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
@@ -102,7 +107,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
       template: {
         metadata: { labels: podLabels },
         spec: {
-          serviceAccountName: env.settings.jobServiceAccount,
+          serviceAccountName: input.serviceAccount === 'installer' ? env.settings.jobServiceAccount : env.settings.runnerServiceAccount,
           restartPolicy: 'Never',
           ...(input.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: input.terminationGracePeriodSeconds } : {}),
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },

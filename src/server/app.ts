@@ -10,8 +10,10 @@
  *    is read;
  * 2. the JSON body (413 over the limit, 400 when not JSON); a request seen before whose answer is
  *    memoised is answered here without parsing (./memo.ts);
- * 3. the envelope and the parent are validated (400 naming the field); observed objects are not, unless
- *    the hook fails (./observed-check.ts: 400 for an impossible shape, else 500 with an error id);
+ * 3. the envelope and the parent are validated (400 naming the field); a body nested deeper than
+ *    MAX_JSON_DEPTH is refused before parsing (./json-depth.ts); the fields of observed objects the hooks
+ *    read get a quick shape check (./observed-check.ts quickObservedCheck: 400); the full schema check of
+ *    observed objects runs only when the hook fails (400 for an impossible shape, else 500 with an id);
  * 4. the hook runs with the injected clock and randomness; its answer is normalised (./response.ts),
  *    serialized once, and handed to the observer (metrics, events) before it is sent.
  */
@@ -27,21 +29,32 @@ import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import { newMetrics, type HookMetrics } from './metrics.js';
 import { finishCustomize, finishSync, sortChildren } from './response.js';
 import { Observer, type ObserverOptions } from './observer.js';
-import { ObservedCheck } from './observed-check.js';
+import { ObservedCheck, quickObservedCheck } from './observed-check.js';
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.js';
 import { ParentCheck, describeAjvError, fastAjv } from './request-check.js';
 import { ResponseMemo, recordingRandom, type MemoEntry } from './memo.js';
 import { keyedRandom, newSeed, objectIdentity } from './random.js';
 import { EventQueue, type EventQueueOptions } from '../events/queue.js';
+import { DEFAULT_BODY_LIMIT } from './limits.js';
 import type { EventSink } from '../events/types.js';
 
 export interface AppOptions {
   controllers: ControllerDef[];
   decorators?: DecoratorDef[];
   settings?: Settings;
-  /** Expected bearer token (Metacontroller's webhook `authorization`); no check when unset. */
+  /**
+   * Expected bearer token (Metacontroller's webhook `authorization`); no check when unset. An empty or
+   * whitespace-only string is refused (throws): it must never mean "auth off" (src/server/serve.ts decides
+   * whether running without a token is allowed).
+   */
   token?: string;
-  /** Largest accepted request body in bytes. */
+  /** Largest accepted request body in bytes (default DEFAULT_BODY_LIMIT, 8 MiB; larger gets 413). */
   bodyLimit?: number;
+  /**
+   * Milliseconds a client has to send a whole request, headers and body (Fastify `requestTimeout`); the
+   * connection is closed with 408 after it. 0 or unset: no limit (`serve` sets 30 s).
+   */
+  requestTimeoutMs?: number;
   logger?: Logger | boolean;
   /**
    * Injected clock and randomness (tests). Without `random`, each hook call draws from the keyed stream
@@ -89,10 +102,12 @@ function digest(s: string): Buffer {
 /**
  * The bearer check: true when `header` is exactly `Bearer <token>`. Both sides are SHA-256 digests of
  * equal length, so timingSafeEqual compares in constant time and neither the token's content nor its
- * length leaks through timing. Without a token every request passes.
+ * length leaks through timing. Without a token (undefined) every request passes; an empty or
+ * whitespace-only token throws instead of turning the check off.
  */
 export function bearerCheck(token: string | undefined): (header: unknown) => boolean {
-  if (!token) return () => true;
+  if (token === undefined) return () => true;
+  if (token.trim() === '') throw new Error('bearer token is empty; leave it unset to run without auth');
   const expected = digest(`Bearer ${token}`);
   return (header) => typeof header === 'string' && timingSafeEqual(digest(header), expected);
 }
@@ -134,7 +149,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
     ...logging,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
-    bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(options.requestTimeoutMs && options.requestTimeoutMs > 0 ? { requestTimeout: Math.floor(options.requestTimeoutMs) } : {}),
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
@@ -168,6 +184,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const hit = memo.get(key);
       (req as WithMemo)[MEMO] = { key, hit };
       if (hit) return done(null, null);
+    }
+    if (jsonDepthExceeds(body as Buffer, MAX_JSON_DEPTH)) {
+      return done(new HttpError(400, 'BadRequest', `body: nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     }
     parseJson(req, body as unknown as string, done);
   });
@@ -240,6 +259,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const p = result.problems[0];
       throw new HttpError(400, 'BadRequest', `body.${field}${p.path === '.' ? '' : p.path}: ${p.message}`);
     }
+  };
+
+  /** Before every hook: observed objects of a shape no API server sends are a 400 (./observed-check.ts). */
+  const checkObserved = (maps: Record<string, SyncRequestT['children'] | undefined>) => {
+    const problem = quickObservedCheck(maps);
+    if (problem) throw new HttpError(400, 'BadRequest', `${problem.path}: ${problem.message}`);
   };
 
   /**
@@ -332,6 +357,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (cached !== undefined) return cached;
         const body = checkEnvelope<SyncRequestT>(envelope.sync, req.body);
         checkParent(body.parent);
+        checkObserved({ children: body.children, related: body.related });
         const fn = hook === 'sync' ? hooks.sync : hooks.finalize!;
         return runHook(
           req,
@@ -379,6 +405,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (cached !== undefined) return cached;
         const body = checkEnvelope<DecoratorSyncRequestT>(envelope.decorator, req.body);
         checkObject(body.object, 'object');
+        checkObserved({ attachments: body.attachments, related: body.related });
         return runHook(req, reply, randomFor(body.object), (e) => {
           let res;
           try {

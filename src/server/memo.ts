@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Lru } from './lru.js';
+import { MEMO_MAX_BYTES } from './limits.js';
 
 export interface MemoEntry {
   /** The serialized response. */
@@ -50,7 +51,7 @@ export class ResponseMemo {
     this.horizonMs = options.horizonMs ?? 30_000;
     this.entries = new Lru(options.maxEntries ?? 512);
     this.seen = new Lru((options.maxEntries ?? 512) * 8);
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? MEMO_MAX_BYTES;
     this.now = options.now ?? Date.now;
   }
 

@@ -190,3 +190,104 @@ function contract(o: KubeObject): ObservedProblem | undefined {
   }
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The quick check, before every hook.
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function conditionsProblem(v: unknown, at: string): ObservedProblem | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) return { path: at, message: 'must be array' };
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (!isObj(c)) return { path: `${at}[${i}]`, message: 'must be object' };
+    for (const f of ['type', 'status', 'reason', 'message'] as const) if (c[f] !== undefined && typeof c[f] !== 'string') return { path: `${at}[${i}].${f}`, message: 'must be string' };
+  }
+  return undefined;
+}
+
+function intProblem(o: Record<string, unknown>, fields: readonly string[], at: string): ObservedProblem | undefined {
+  for (const f of fields) if (o[f] !== undefined && !Number.isSafeInteger(o[f])) return { path: `${at}.${f}`, message: 'must be integer' };
+  return undefined;
+}
+
+/** The fields the hooks read of one observed object, with the types the API server guarantees. */
+function quickObject(o: unknown): ObservedProblem | undefined {
+  if (!isObj(o)) return { path: '', message: 'must be object' };
+  const meta = o.metadata;
+  if (!isObj(meta)) return { path: '.metadata', message: 'must be object' };
+  if (meta.generation !== undefined && !Number.isSafeInteger(meta.generation)) return { path: '.metadata.generation', message: 'must be integer' };
+  for (const f of ['labels', 'annotations'] as const) {
+    const m = meta[f];
+    if (m === undefined) continue;
+    if (!isObj(m)) return { path: `.metadata.${f}`, message: 'must be object' };
+    for (const [k, v] of Object.entries(m)) if (typeof v !== 'string') return { path: `.metadata.${f}[${JSON.stringify(k)}]`, message: 'must be string' };
+  }
+  const st = o.status;
+  switch (o.kind) {
+    case 'Job': {
+      if (st === undefined) return undefined;
+      if (!isObj(st)) return { path: '.status', message: 'must be object' };
+      return conditionsProblem(st.conditions, '.status.conditions') ?? intProblem(st, ['succeeded', 'failed', 'active', 'ready'], '.status');
+    }
+    case 'Pod': {
+      if (st === undefined) return undefined;
+      if (!isObj(st)) return { path: '.status', message: 'must be object' };
+      if (st.phase !== undefined && typeof st.phase !== 'string') return { path: '.status.phase', message: 'must be string' };
+      const cs = st.containerStatuses;
+      if (cs === undefined) return conditionsProblem(st.conditions, '.status.conditions');
+      if (!Array.isArray(cs)) return { path: '.status.containerStatuses', message: 'must be array' };
+      for (let i = 0; i < cs.length; i++) {
+        const at = `.status.containerStatuses[${i}]`;
+        const c = cs[i];
+        if (!isObj(c)) return { path: at, message: 'must be object' };
+        if (c.state === undefined) continue;
+        if (!isObj(c.state)) return { path: `${at}.state`, message: 'must be object' };
+        const t = c.state.terminated;
+        if (t === undefined) continue;
+        if (!isObj(t)) return { path: `${at}.state.terminated`, message: 'must be object' };
+        const p = intProblem(t, ['exitCode'], `${at}.state.terminated`);
+        if (p) return p;
+        if (t.message !== undefined && typeof t.message !== 'string') return { path: `${at}.state.terminated.message`, message: 'must be string' };
+      }
+      return conditionsProblem(st.conditions, '.status.conditions');
+    }
+    case 'Secret': {
+      const data = o.data;
+      if (data === undefined) return undefined;
+      if (!isObj(data)) return { path: '.data', message: 'must be object' };
+      for (const [k, v] of Object.entries(data)) {
+        if (typeof v !== 'string' || !BASE64.test(v)) return { path: `.data[${JSON.stringify(k)}]`, message: 'must be base64' };
+      }
+      return undefined;
+    }
+    default:
+      if (st !== undefined && st !== null && !isObj(st)) return { path: '.status', message: 'must be object' };
+      return undefined;
+  }
+}
+
+/**
+ * The check that runs before every hook: only the fields the hooks read whose wrong shape would change an
+ * answer rather than fail it — metadata (generation a safe integer, labels and annotations string maps),
+ * the status of Jobs and Pods, Secret data (base64), and that any status is an object. Hand-written, with
+ * no schema compilation; its cost is measured in docs/operations.md. Returns the first problem with its
+ * path in the request (`body.children["Job.batch/v1"]["ns/name"].status`), or undefined.
+ */
+export function quickObservedCheck(maps: Record<string, ObjectMap | undefined>): ObservedProblem | undefined {
+  for (const [field, map] of Object.entries(maps)) {
+    if (map === undefined || map === null) continue;
+    if (!isObj(map)) return { path: `body.${field}`, message: 'must be object' };
+    for (const [group, objects] of Object.entries(map)) {
+      if (objects === null || objects === undefined) continue;
+      if (!isObj(objects)) return { path: `body.${field}[${JSON.stringify(group)}]`, message: 'must be object' };
+      for (const [key, o] of Object.entries(objects)) {
+        const p = quickObject(o);
+        if (p) return { path: `body.${field}[${JSON.stringify(group)}][${JSON.stringify(key)}]${p.path}`, message: p.message };
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,9 +1,12 @@
 /** Runs the hook service until SIGTERM/SIGINT, then drains in-flight requests and exits. */
 import { readFileSync, statSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
 import { InvalidArgumentError, type Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_SECONDS } from './limits.js';
 import { controllers, decorators } from '../controllers/registry.js';
 import { DEFAULT_SETTINGS, type Settings } from '../controllers/types.js';
 import { newMetrics } from './metrics.js';
@@ -14,7 +17,18 @@ export interface ServeOptions {
   port: number;
   host: string;
   tokenFile?: string;
+  /**
+   * Serve without a bearer token on a non-loopback address (default false: refused, see `authPolicy`).
+   * Also IDPBUILDER_ALLOW_UNAUTHENTICATED=1.
+   */
+  allowUnauthenticated?: boolean;
+  /** Largest accepted request body in bytes (default 8 MiB, src/server/limits.ts). */
   bodyLimit?: number;
+  /**
+   * Seconds a client has to send a whole request (Fastify `requestTimeout`; also the idle
+   * `connectionTimeout`). 0 turns it off. Default 30.
+   */
+  requestTimeoutSeconds?: number;
   settings?: Partial<Settings>;
   logLevel?: string;
   /** PEM files: serve HTTPS (Metacontroller's webhook caBundle must hold the issuing CA). */
@@ -28,6 +42,76 @@ export interface ServeOptions {
   responseMemoSeconds?: number;
   /** Sink override (tests). */
   eventSink?: EventSink;
+  /** Where the log goes (tests); default stdout. */
+  logDestination?: pino.DestinationStream;
+  /** Environment the token and settings are read from (tests); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A start-up refusal: bad auth configuration. The CLI prints the message and exits 1. */
+export class ServeConfigError extends Error {}
+
+/**
+ * The bearer token of the hook service, from `--token-file` (one trailing newline removed), else from
+ * IDPBUILDER_WEBHOOK_TOKEN; undefined when neither is given.
+ *
+ * Throws ServeConfigError when the file cannot be read, when the file or the variable holds nothing but
+ * whitespace (an empty Secret must never mean "auth off"), or when the token spans several lines (it
+ * could never match an HTTP header).
+ */
+export function readToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  let raw: string;
+  let source: string;
+  if (tokenFile) {
+    source = `--token-file ${tokenFile}`;
+    try {
+      raw = readFileSync(tokenFile, 'utf8');
+    } catch (err) {
+      throw new ServeConfigError(`${source}: cannot read the token (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  } else if (env.IDPBUILDER_WEBHOOK_TOKEN !== undefined) {
+    source = 'IDPBUILDER_WEBHOOK_TOKEN';
+    raw = env.IDPBUILDER_WEBHOOK_TOKEN;
+  } else {
+    return undefined;
+  }
+  const token = raw.replace(/\r?\n$/, '');
+  if (token.trim() === '') {
+    throw new ServeConfigError(`${source} is empty: refusing to start without the bearer token it should hold (write the token into it, or remove it to run without auth)`);
+  }
+  if (/[\r\n]/.test(token)) throw new ServeConfigError(`${source}: the token spans several lines; it must be one line`);
+  return token;
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** True for `localhost`, 127.0.0.0/8, ::1 (also in brackets) and IPv4-mapped 127.x; false for anything else, 0.0.0.0 and :: included. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const family = isIP(h);
+  if (family === 0) return false;
+  return LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** What the service does about auth: `bearer` (token checked), or `off` with the warning to log. */
+export type AuthDecision = { auth: 'bearer' } | { auth: 'off'; warning: string };
+
+/**
+ * Fail-closed auth: with a token, bearer auth is on. Without one, a loopback listen address is allowed
+ * with a warning, and any other address only with `allowUnauthenticated`; otherwise ServeConfigError says
+ * how to fix it.
+ */
+export function authPolicy(o: { token?: string; host: string; allowUnauthenticated?: boolean }): AuthDecision {
+  if (o.token) return { auth: 'bearer' };
+  if (isLoopback(o.host)) return { auth: 'off', warning: `no bearer token: any local process can call the hooks on ${o.host}` };
+  if (o.allowUnauthenticated) return { auth: 'off', warning: `no bearer token and listening on ${o.host}: anyone who can reach the port can call the hooks (--allow-unauthenticated)` };
+  throw new ServeConfigError(
+    `refusing to serve on ${o.host} without a bearer token: pass --token-file <file> (or set IDPBUILDER_WEBHOOK_TOKEN), listen on a loopback address (--host 127.0.0.1), or pass --allow-unauthenticated`,
+  );
 }
 
 /** Paths pino replaces wherever they occur: tokens and every Secret-shaped field. Bodies are never logged. */
@@ -60,6 +144,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
   return {
     jobImage: env.IDPBUILDER_JOB_IMAGE || DEFAULT_SETTINGS.jobImage,
     jobServiceAccount: env.IDPBUILDER_JOB_SERVICE_ACCOUNT || DEFAULT_SETTINGS.jobServiceAccount,
+    runnerServiceAccount: env.IDPBUILDER_RUNNER_SERVICE_ACCOUNT || DEFAULT_SETTINGS.runnerServiceAccount,
     controllerNamespace: env.IDPBUILDER_NAMESPACE || DEFAULT_SETTINGS.controllerNamespace,
   };
 }
@@ -74,6 +159,7 @@ export function serveOptionsFromEnv(o: Partial<ServeOptions>, env: NodeJS.Proces
   const memo = o.responseMemoSeconds ?? (env.IDPBUILDER_RESPONSE_MEMO_SECONDS ? Number(env.IDPBUILDER_RESPONSE_MEMO_SECONDS) : undefined);
   return {
     ...o,
+    allowUnauthenticated: o.allowUnauthenticated || truthy(env.IDPBUILDER_ALLOW_UNAUTHENTICATED),
     responseMemoSeconds: memo !== undefined && Number.isFinite(memo) && memo >= 0 ? memo : undefined,
     tlsCert: o.tlsCert ?? (env.IDPBUILDER_TLS_CERT || undefined),
     tlsKey: o.tlsKey ?? (env.IDPBUILDER_TLS_KEY || undefined),
@@ -103,16 +189,35 @@ export function configureServeCommand(cmd: Command, port: (v: string) => number)
     .description('Run the hook service Metacontroller calls')
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--host <host>', 'address to bind', '0.0.0.0')
-    .option('--token-file <path>', 'file holding the bearer token Metacontroller sends (default: $IDPBUILDER_WEBHOOK_TOKEN)')
+    .option('--token-file <path>', 'file holding the bearer token Metacontroller sends (default: $IDPBUILDER_WEBHOOK_TOKEN); empty is an error')
+    .option('--allow-unauthenticated', 'serve without a token on a non-loopback --host ($IDPBUILDER_ALLOW_UNAUTHENTICATED=1)', false)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); reloaded when the file changes ($IDPBUILDER_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert ($IDPBUILDER_TLS_KEY)')
     .option('--max-concurrency <n>', 'hook requests in flight at most; more get 503 with Retry-After ($IDPBUILDER_MAX_CONCURRENCY)', positiveInt)
     .option('--events', 'write Kubernetes Events about our objects with the pod\'s service account ($IDPBUILDER_EVENTS=1)', false)
+    .option('--body-limit <bytes>', 'largest request body accepted; larger gets 413 (default 8388608)', positiveInt)
+    .option('--request-timeout <s>', 'seconds a client has to send a whole request; 0 turns it off (default 30)', seconds)
     .option('--response-memo-seconds <s>', 'answer a repeated identical request from memory for this long when the answer cannot change with the clock; 0 turns it off (default 30, $IDPBUILDER_RESPONSE_MEMO_SECONDS)', seconds)
-    .action(async (o: { port: number; host: string; tokenFile?: string; logLevel: string; tlsCert?: string; tlsKey?: string; maxConcurrency?: number; events: boolean; responseMemoSeconds?: number }) => {
-      await serve(o);
-    });
+    .action(
+      async (o: {
+        port: number;
+        host: string;
+        tokenFile?: string;
+        allowUnauthenticated: boolean;
+        logLevel: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        maxConcurrency?: number;
+        bodyLimit?: number;
+        requestTimeout?: number;
+        events: boolean;
+        responseMemoSeconds?: number;
+      }) => {
+        const { requestTimeout, ...rest } = o;
+        await serve({ ...rest, requestTimeoutSeconds: requestTimeout });
+      },
+    );
 }
 
 /** Watches the certificate files and swaps the server's TLS context when they change (cert-manager rotation). */
@@ -134,11 +239,18 @@ function watchCertificates(server: TlsServer, certFile: string, keyFile: string,
   return timer;
 }
 
-export async function serve(input: ServeOptions): Promise<void> {
-  const opts = { ...input, ...serveOptionsFromEnv(input) } as ServeOptions;
-  const logger = createLogger(opts.logLevel ?? 'info');
-  const token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : process.env.IDPBUILDER_WEBHOOK_TOKEN || undefined;
-  if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+/**
+ * Starts the hook service and resolves once it listens. Throws ServeConfigError (before listening) on a
+ * bad auth configuration (`readToken`, `authPolicy`) or a lone --tls-cert/--tls-key. SIGTERM/SIGINT close it
+ * and exit the process.
+ */
+export async function serve(input: ServeOptions): Promise<FastifyInstance> {
+  const processEnv = input.env ?? process.env;
+  const opts = { ...input, ...serveOptionsFromEnv(input, processEnv) } as ServeOptions;
+  const logger = createLogger(opts.logLevel ?? 'info', opts.logDestination);
+  const token = readToken(opts.tokenFile, processEnv);
+  const decision = authPolicy({ token, host: opts.host, allowUnauthenticated: opts.allowUnauthenticated });
+  if (!!opts.tlsCert !== !!opts.tlsKey) throw new ServeConfigError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } : undefined;
   let events: EventSink | undefined = opts.eventSink;
   if (opts.events && !events) {
@@ -148,12 +260,14 @@ export async function serve(input: ServeOptions): Promise<void> {
       logger.warn({ error: (err as Error).message }, 'events disabled: no in-cluster service account');
     }
   }
+  const requestTimeoutSeconds = opts.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
   const app = buildApp({
     controllers: controllers(),
     decorators: decorators(),
-    settings: { ...settingsFromEnv(), ...opts.settings },
+    settings: { ...settingsFromEnv(processEnv), ...opts.settings },
     token,
     bodyLimit: opts.bodyLimit,
+    requestTimeoutMs: requestTimeoutSeconds * 1000,
     logger,
     metrics: newMetrics({ defaultMetrics: true }),
     tls,
@@ -164,7 +278,6 @@ export async function serve(input: ServeOptions): Promise<void> {
   const certTimer = tls ? watchCertificates(app.server as unknown as TlsServer, opts.tlsCert!, opts.tlsKey!, logger) : undefined;
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    if (certTimer) clearInterval(certTimer);
     app.close().then(
       () => process.exit(0),
       (err) => {
@@ -173,8 +286,28 @@ export async function serve(input: ServeOptions): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  const onTerm = () => shutdown('SIGTERM');
+  const onInt = () => shutdown('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  app.addHook('onClose', async () => {
+    if (certTimer) clearInterval(certTimer);
+    process.removeListener('SIGTERM', onTerm);
+    process.removeListener('SIGINT', onInt);
+  });
   await app.listen({ port: opts.port, host: opts.host });
-  logger.info({ tls: !!tls, events: !!events, maxConcurrency: opts.maxConcurrency ?? null, responseMemoSeconds: opts.responseMemoSeconds ?? 30 }, 'hook service listening');
+  if (decision.auth === 'off') logger.warn({ auth: 'off', host: opts.host }, decision.warning);
+  logger.info(
+    {
+      auth: decision.auth,
+      tls: !!tls,
+      events: !!events,
+      maxConcurrency: opts.maxConcurrency ?? null,
+      bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      requestTimeoutSeconds,
+      responseMemoSeconds: opts.responseMemoSeconds ?? 30,
+    },
+    `hook service listening (bearer auth ${decision.auth === 'bearer' ? 'on' : 'OFF'})`,
+  );
+  return app;
 }

@@ -123,6 +123,7 @@ describe('the chart and the hook service agree', () => {
     expect(chartYaml.appVersion).toBe(pkg.version);
     expect(`${values.image.repository}:${chartYaml.appVersion}`).toBe(DEFAULT_SETTINGS.jobImage);
     expect(values.installer.serviceAccountName).toBe(DEFAULT_SETTINGS.jobServiceAccount);
+    expect(values.runner.serviceAccountName).toBe(DEFAULT_SETTINGS.runnerServiceAccount);
     expect(values.service.port).toBe(DEFAULT_TARGET.service.port);
     expect(values.webhook.timeout).toBe(DEFAULT_TARGET.timeout);
   });
@@ -196,6 +197,10 @@ describe.skipIf(!helm)(`helm template (${helm ?? 'no helm binary found'})`, () =
     expect(c.image).toBe(DEFAULT_SETTINGS.jobImage);
     expect(c.args.slice(0, 5)).toEqual(['serve', '--port', '8080', '--host', '0.0.0.0']);
     expect(c.args).toContain('--token-file');
+    expect(c.args).not.toContain('--allow-unauthenticated');
+    const arg = (flag: string) => c.args[c.args.indexOf(flag) + 1];
+    expect([arg('--max-concurrency'), arg('--body-limit'), arg('--request-timeout')]).toEqual([String(values.limits.maxConcurrency), String(values.limits.bodyLimit), String(values.limits.requestTimeoutSeconds)]);
+    expect(c.resources.limits.memory).toBe(values.resources.limits.memory);
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
@@ -203,6 +208,7 @@ describe.skipIf(!helm)(`helm template (${helm ?? 'no helm binary found'})`, () =
     const env = Object.fromEntries(c.env.map((e: Obj) => [e.name, e.value ?? e.valueFrom]));
     expect(env.IDPBUILDER_JOB_IMAGE).toBe(DEFAULT_SETTINGS.jobImage);
     expect(env.IDPBUILDER_JOB_SERVICE_ACCOUNT).toBe(DEFAULT_SETTINGS.jobServiceAccount);
+    expect(env.IDPBUILDER_RUNNER_SERVICE_ACCOUNT).toBe(DEFAULT_SETTINGS.runnerServiceAccount);
     expect(env.IDPBUILDER_NAMESPACE).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
     // The token file comes from the Secret the controllers name.
     const vol = pod.volumes.find((v: Obj) => v.name === 'webhook-token');
@@ -254,6 +260,47 @@ describe.skipIf(!helm)(`helm template (${helm ?? 'no helm binary found'})`, () =
     expect(binding.roleRef.name).toBe('cluster-admin');
     expect(binding.subjects.map((s: Obj) => s.namespace)).toEqual([NS, 'team-a']);
     expect(find(admin, 'ServiceAccount', 'idpbuilder-installer').map((s) => s.metadata.namespace)).toEqual([NS, 'team-a']);
+  });
+
+  it('the runner: ServiceAccount, Role and RoleBinding per namespace, exactly what the Job programs call', () => {
+    expect(find(objs, 'ServiceAccount').map((s) => `${s.metadata.namespace}/${s.metadata.name}`).sort()).toEqual([`${NS}/idpbuilder-hooks`, `${NS}/idpbuilder-installer`, `${NS}/idpbuilder-runner`]);
+    const role = one(objs, 'Role', 'idpbuilder-runner');
+    expect(role.metadata.namespace).toBe(NS);
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'] },
+    ]);
+    const binding = one(objs, 'RoleBinding', 'idpbuilder-runner');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'idpbuilder-runner' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'idpbuilder-runner', namespace: NS }]);
+    // the runner is bound to nothing cluster-wide
+    for (const b of find(objs, 'ClusterRoleBinding')) expect(b.subjects.map((s: Obj) => s.name)).not.toContain('idpbuilder-runner');
+    // one namespace: no cross-namespace read
+    expect(find(objs, 'Role', 'idpbuilder-runner-secret-read')).toHaveLength(0);
+
+    const two = render('installer.namespaces={team-a}');
+    expect(find(two, 'ServiceAccount', 'idpbuilder-runner').map((s) => s.metadata.namespace)).toEqual([NS, 'team-a']);
+    expect(find(two, 'RoleBinding', 'idpbuilder-runner').map((b) => b.subjects)).toEqual([
+      [{ kind: 'ServiceAccount', name: 'idpbuilder-runner', namespace: NS }],
+      [{ kind: 'ServiceAccount', name: 'idpbuilder-runner', namespace: 'team-a' }],
+    ]);
+    const reads = find(two, 'RoleBinding', 'idpbuilder-runner-secret-read');
+    expect(reads.map((b) => [b.metadata.namespace, b.subjects.map((s: Obj) => s.namespace)])).toEqual([
+      [NS, ['team-a']],
+      ['team-a', [NS]],
+    ]);
+    expect(find(two, 'Role', 'idpbuilder-runner-secret-read').map((r) => r.rules)).toEqual([
+      [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+      [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    ]);
+    expect(find(render('installer.namespaces={team-a}', 'runner.crossNamespaceSecretRead=false'), 'RoleBinding', 'idpbuilder-runner-secret-read')).toHaveLength(0);
+    expect(find(render('runner.create=false'), 'ServiceAccount', 'idpbuilder-runner')).toHaveLength(0);
+  });
+
+  it('without the webhook token the service is started with --allow-unauthenticated (it refuses 0.0.0.0 otherwise)', () => {
+    const c = one(render('webhookToken.enabled=false'), 'Deployment').spec.template.spec.containers[0];
+    expect(c.args).toContain('--allow-unauthenticated');
+    expect(c.args).not.toContain('--token-file');
   });
 
   it('an existing token Secret is used as given and nothing is generated', () => {

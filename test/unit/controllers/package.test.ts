@@ -4,7 +4,7 @@
  * The tests play Metacontroller for both: decorator answer -> annotation on the Package -> Package sync.
  */
 import { describe, expect, it } from 'vitest';
-import { ENGINE_STATUS_ANNOTATION, packageHooks as hooks } from '../../../src/controllers/package.js';
+import { ENGINE_STATUS_ANNOTATION, MAX_DEPENDENCY_WALK, packageHooks as hooks, walkDependencies } from '../../../src/controllers/package.js';
 import { packagesArgoCD } from '../../../src/controllers/packages-argocd.js';
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, ObjectMap, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
@@ -213,6 +213,30 @@ describe('Package', () => {
     expect(res.status.phase).toBe('Failed');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: 'dependency cycle: a -> b -> c -> a' });
     expect(keys(decorate(p, related, [appWith(app, 'Synced', 'Healthy')]).attachments)).toEqual(['Application/a']);
+  });
+
+  it('a chain of 6,000 dependencies is answered, not a stack overflow: Ready=False DependencyGraphTooLarge, no Application', () => {
+    const n = 6000;
+    const chain: KubeObject[] = [];
+    for (let i = 1; i < n; i++) chain.push(sibling(`p${i}`, i + 1 < n ? [`p${i + 1}`] : []));
+    const spec = { dependencies: [{ kind: 'Package', name: 'p1' }] };
+    const related = world(...chain);
+    const res = hooks.sync(syncRequest(pkg(spec, 'a'), {}, related), env);
+    expect(res.status.phase).toBe('Failed');
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'DependencyGraphTooLarge', message: `more than ${MAX_DEPENDENCY_WALK} Packages reachable through dependencies; shorten the dependency chains` });
+    expect(decorate(pkg(spec, 'a'), related).attachments).toEqual([]);
+  });
+
+  it('a chain within the bound is walked to its end: a cycle closing after 900 Packages is found', () => {
+    const n = 900;
+    const chain: KubeObject[] = [];
+    for (let i = 1; i <= n; i++) chain.push(sibling(`p${i}`, [i < n ? `p${i + 1}` : 'a']));
+    const req = syncRequest(pkg({ dependencies: [{ kind: 'Package', name: 'p1' }] }, 'a'), {}, world(...chain));
+    const walk = walkDependencies(req);
+    expect('cycle' in walk && walk.cycle.length).toBe(n + 2);
+    expect('cycle' in walk && [walk.cycle[0], walk.cycle[1], walk.cycle[n], walk.cycle[n + 1]]).toEqual(['a', 'p1', `p${n}`, 'a']);
+    // the same graph with a lower bound is too large
+    expect(walkDependencies(req, 100)).toEqual({ tooLarge: 100 });
   });
 
   it('a cycle that does not pass through this Package is not reported here', () => {
