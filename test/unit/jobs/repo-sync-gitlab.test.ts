@@ -21,6 +21,7 @@ function readTree(dir: string, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(join(dir, prefix)).sort()) {
     if (name === '.git') continue;
+    if (!prefix && name === '.idpbuilder') continue; // the sync's ownership records: asserted on their own
     const rel = prefix ? `${prefix}/${name}` : name;
     if (lstatSync(join(dir, rel)).isDirectory()) Object.assign(out, readTree(dir, rel));
     else out[rel] = readFileSync(join(dir, rel), 'utf8');
@@ -130,7 +131,8 @@ describe('runRepoSync on GitLab', () => {
     expect(r.changed).toBe(true);
     expect(fake.project('platform/team/withreadme')).toMatchObject({ initializedWithReadme: true, visibility: 'internal' });
     const { dir, tree } = await cloneTree('platform/team/withreadme');
-    expect(tree).toEqual({ 'a.txt': 'a\n' });
+    // the README of initialize_with_readme was not written by the sync: it stays
+    expect(tree).toEqual({ 'README.md': '# withreadme\n', 'a.txt': 'a\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'Initial commit']);
   });
 
@@ -145,7 +147,7 @@ describe('runRepoSync on GitLab', () => {
     expect(f.message).toBe('GitLab: create project platform/team/x2 failed with HTTP 403: insufficient_scope: The request requires higher privileges than provided by the access token.');
 
     const n = (await rejection(runRepoSync(cfg('x3', [], { organization: 'platform/ghost' }), deps()))) as GitServerError;
-    expect(n).toMatchObject({ code: 'NotFound', message: 'GitLab: get group platform/ghost failed with HTTP 404: 404 Group Not Found' });
+    expect(n).toMatchObject({ status: 404, code: 'NotFound', message: 'GitLab: cannot create project platform/ghost/x3: group platform/ghost does not exist (or the token cannot see it)' });
 
     fake.fail({ path: '/projects/platform%2Fteam%2Fx4', status: 429, text: 'Retry later\n', headers: { 'retry-after': '10' }, times: 1 });
     expect(await rejection(runRepoSync(cfg('x4', []), deps()))).toMatchObject({ code: 'RateLimited', message: 'GitLab: get project platform/team/x4 failed with HTTP 429: Retry later (retry after 10s)' });

@@ -40,11 +40,12 @@ async function git(args: string[], cwd?: string, header?: string): Promise<strin
   return (await execFileP('git', [...pre, ...args], { cwd, env: GIT_ENV })).stdout;
 }
 
-/** Every file below `dir` (except .git): path → content, or `-> target` for symlinks. */
+/** Every file below `dir` (except .git and .idpbuilder): path → content, or `-> target` for symlinks. */
 function readTree(dir: string, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(join(dir, prefix)).sort()) {
     if (name === '.git') continue;
+    if (!prefix && name === '.idpbuilder') continue; // the sync's ownership records: asserted on their own
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = lstatSync(join(dir, rel));
     if (st.isSymbolicLink()) out[rel] = `-> ${readlinkSync(join(dir, rel))}`;
@@ -255,7 +256,7 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     expect((await cloneTree('idpbuilder', 'collide')).tree).toEqual({ a: 'now a file\n', 'c/values.yaml': 'controller: {}\n' });
   });
 
-  it('replaces the auto-init commit of a new repository, on a non-default branch name too', async () => {
+  it('builds on the auto-init commit of a new repository (its README stays), on a non-default branch name too', async () => {
     const embedded = embeddedFixture();
     const cfg = config('autoinit', [{ type: 'Embedded', path: 'nginx' }], embedded, {
       repository: { name: 'autoinit', defaultBranch: 'develop', autoInit: true, description: 'auto', private: true },
@@ -264,7 +265,8 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     expect(r.changed).toBe(true);
     expect(fake.repo('idpbuilder', 'autoinit')).toMatchObject({ private: true, defaultBranch: 'develop', description: 'auto' });
     const { dir, tree } = await cloneTree('idpbuilder', 'autoinit', 'develop');
-    expect(tree).toEqual({ 'values.yaml': 'controller: {}\n' });
+    // the README of auto-init was not written by the sync: it stays
+    expect(tree).toEqual({ 'README.md': '# autoinit\n\nauto\n', 'values.yaml': 'controller: {}\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'Initial commit']);
   });
 
@@ -354,9 +356,10 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     chmodSync(wrapper, 0o755);
     const r = await runRepoSync(config('race', [{ type: 'Inline', files: { 'a.txt': 'two\n' } }], embedded), deps({ gitBinary: wrapper }));
     expect(r.changed).toBe(true);
-    expect(log.lines.some((l) => l.startsWith('warn push rejected: the branch moved; retrying'))).toBe(true);
+    expect(log.lines.some((l) => l.startsWith('warn push rejected: the branch moved or its ref is locked; retrying'))).toBe(true);
     const { dir, tree } = await cloneTree('idpbuilder', 'race');
-    expect(tree).toEqual({ 'a.txt': 'two\n' });
+    // the other writer's b.txt stays: the sync deletes only what it wrote
+    expect(tree).toEqual({ 'a.txt': 'two\n', 'b.txt': 'theirs\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'concurrent', 'Sync from idpbuilder']);
     expect((await git(['rev-parse', 'HEAD~2'], dir)).trim()).toBe(first.commitSHA);
   });
