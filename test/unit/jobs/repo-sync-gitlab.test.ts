@@ -166,6 +166,44 @@ describe('runRepoSync on GitLab', () => {
     team.members.set(reporter.id, DEVELOPER);
   });
 
+  it('a new defaultBranch starts from the old head and becomes the default through PUT /projects (read back)', async () => {
+    const first = await runRepoSync(cfg('gl-branch', [{ type: 'Inline', files: { 'a.txt': '1\n' } }]), deps());
+    fake.requests.length = 0;
+    const r = await runRepoSync(cfg('gl-branch', [{ type: 'Inline', files: { 'a.txt': '1\n' } }], { repository: { name: 'gl-branch', defaultBranch: 'develop' } }), deps());
+    expect(r).toMatchObject({ commitSHA: first.commitSHA, changed: true });
+    expect(fake.project('platform/team/gl-branch')!.defaultBranch).toBe('develop');
+    expect(fake.requests.filter((x) => x.method === 'PUT').map((x) => x.body)).toEqual([{ default_branch: 'develop' }]);
+    const header = `Authorization: Basic ${Buffer.from(`oauth2:${token}`).toString('base64')}`;
+    expect((await git(['ls-remote', '--symref', `${fake.url}/platform/team/gl-branch.git`, 'HEAD'], undefined, header)).trim()).toBe(`ref: refs/heads/develop\tHEAD\n${r.commitSHA}\tHEAD`);
+
+    fake.ignoredEdits.add('default_branch');
+    try {
+      const e = await rejection(runRepoSync(cfg('gl-branch', [], { repository: { name: 'gl-branch', defaultBranch: 'trunk' } }), deps()));
+      expect(e).toBeInstanceOf(RepoSyncError);
+      expect(e.message).toBe('repository platform/team/gl-branch: default_branch is develop after setting it to trunk: the server did not apply it');
+    } finally {
+      fake.ignoredEdits.clear();
+    }
+  });
+
+  it('private: false → true: visibility applied with PUT /projects and read back (capped at the group\'s); refused → the sync fails naming visibility', async () => {
+    await runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: false } }), deps());
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('internal'); // public, capped at the internal group
+    fake.requests.length = 0;
+    await runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: true } }), deps());
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('private');
+    expect(fake.requests.filter((x) => x.method === 'PUT').map((x) => x.body)).toEqual([{ visibility: 'private' }]);
+    // false again: back to what the group allows, no more
+    await runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: false } }), deps());
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('internal');
+
+    fake.fail({ method: 'PUT', path: /^\/projects\/\d+$/, status: 403, message: '403 Forbidden' });
+    const e = await rejection(runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: true } }), deps()));
+    expect(e).toBeInstanceOf(RepoSyncError);
+    expect(e.message).toMatch(/^repository platform\/team\/gl-vis: cannot set visibility to private: GitLab: update project \d+ failed with HTTP 403: 403 Forbidden$/);
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('internal');
+  });
+
   it('a CA Secret is read and must exist', async () => {
     kube.secrets.set('idpbuilder-system/gitlab-ca', { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' });
     const r = await runRepoSync(cfg('with-ca', [{ type: 'Inline', files: { 'c.txt': 'c\n' } }], { caSecretRef: { namespace: 'idpbuilder-system', name: 'gitlab-ca', key: 'ca.crt' } }), deps());

@@ -105,7 +105,7 @@ function embeddedFixture(): string {
 }
 
 function deps(extra: Partial<RepoSyncDeps> = {}): RepoSyncDeps {
-  return { kube, log, now: () => new Date(clock), tmpDir: work, ...extra };
+  return { kube, log, now: () => new Date(clock), tmpDir: work, sleep: async () => undefined, ...extra };
 }
 
 function config(repo: string, sources: RepoSource[], embeddedRoot: string, extra: Partial<RepoSyncConfig> = {}): RepoSyncConfig {
@@ -557,5 +557,39 @@ describe('idpbuilder job repo-sync (CLI)', () => {
     await jobCommand(io).parseAsync(['repo-sync', '--config', join(work, 'nope.json'), '--kubeconfig', kc], { from: 'user' });
     expect(err.at(-1)).toBe(`error: cannot read config ${join(work, 'nope.json')} (ENOENT)\n`);
     expect(existsSync(join(work, 'nope.json'))).toBe(false);
+  });
+
+  it('a visibility the server does not apply: exit 1, the message names the setting, no token anywhere', async () => {
+    await runRepoSync(config('cli-vis', [], work, { repository: { name: 'cli-vis', defaultBranch: 'main', private: false } }), deps());
+    const kc = join(work, 'cli-kubeconfig-vis.yaml');
+    writeFileSync(
+      kc,
+      `apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters: [{name: c, cluster: {server: "${apiURL}"}}]\nusers: [{name: u, user: {token: kt}}]\ncontexts: [{name: t, context: {cluster: c, user: u}}]\n`,
+    );
+    const cfgFile = join(work, 'cli-vis.json');
+    writeFileSync(cfgFile, JSON.stringify(config('cli-vis', [{ type: 'Inline', files: { 'secret.txt': 'x\n' } }], work, { repository: { name: 'cli-vis', defaultBranch: 'main', private: true } })));
+    const term = join(work, 'termination-log-vis');
+    writeFileSync(term, '');
+    const out: string[] = [];
+    const err: string[] = [];
+    let code = -1;
+    fake.ignoredEdits.add('private');
+    fake.requests.length = 0;
+    try {
+      await jobCommand({ out: (s) => void out.push(s), err: (s) => void err.push(s), setExitCode: (c) => void (code = c), terminationLog: term }).parseAsync(
+        ['repo-sync', '--config', cfgFile, '--kubeconfig', kc],
+        { from: 'user' },
+      );
+    } finally {
+      fake.ignoredEdits.clear();
+    }
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    const message = 'repository idpbuilder/cli-vis: private is false after setting it to true: the server did not apply it';
+    expect(err.at(-1)).toBe(`error: ${message}\n`);
+    expect(readFileSync(term, 'utf8')).toBe(message);
+    expect(err.join('')).not.toContain(token);
+    expect(fake.repo('idpbuilder', 'cli-vis')!.private).toBe(false);
+    expect(fake.requests.some((r) => r.path === '/idpbuilder/cli-vis.git/git-receive-pack' && r.method === 'POST' && r.user)).toBe(false);
   });
 });
