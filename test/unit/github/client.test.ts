@@ -159,7 +159,7 @@ describe('GitHubClient against the fake GitHub', () => {
     // not auto-initialized: nothing to rename (the first push decides)
     fake.requests.length = 0;
     await gh.ensureRepo('acme', { name: 'empty', defaultBranch: 'trunk' });
-    expect(fake.requests.map((x) => x.method)).toEqual(['GET', 'POST']);
+    expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /repos/acme/empty', 'GET /orgs/acme', 'POST /orgs/acme/repos']);
   });
 
   it('works against a GitHub Enterprise Server base (/api/v3)', async () => {
