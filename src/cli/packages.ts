@@ -190,10 +190,13 @@ export function cloneURL(server: Pick<GitServer, 'endpoint' | 'internalEndpoint'
 async function cliGiteaProvider(ca: string | undefined): Promise<ProviderFactory> {
   const { Agent } = await import('undici');
   const { GiteaClient, GitServerError } = await import('../gitea/client.js');
+  const { giteaProviderFor } = await import('../jobs/repo-sync.js');
   return (opts) => {
     const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
     const client = new GiteaClient({ baseURL: opts.apiEndpoint, auth: { token: opts.token }, ...(dispatcher ? { dispatcher } : {}) });
+    const base = giteaProviderFor(client, opts);
     return {
+      ...base,
       async ensureRepository(owner, spec) {
         try {
           await client.ensureOrg({ name: owner, description: 'idpbuilder repositories' });
@@ -201,21 +204,21 @@ async function cliGiteaProvider(ca: string | undefined): Promise<ProviderFactory
           // 422: a user has that name; the repository then goes to that user.
           if (!(e instanceof GitServerError && e.status === 422)) throw e;
         }
-        const r = await client.ensureRepo(owner, spec);
-        return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: `${client.baseURL}/${encodeURIComponent(owner)}/${encodeURIComponent(spec.name)}.git` };
+        return base.ensureRepository(owner, spec);
       },
-      gitCredentials: () => (opts.username ? { username: opts.username, password: opts.token } : { username: opts.token, password: 'x-oauth-basic' }),
     };
   };
 }
 
 /**
- * Makes the repository hold exactly the content of `dir` (created when missing; a commit by git-reconciler
- * only when something changed). Reuses the repo-sync program with the directory as its only source.
+ * Pushes the content of `dir` to the repository (created when missing; a commit by git-reconciler only when
+ * something changed), under `opts.targetPath` (default: the root). Reuses the repo-sync program with the
+ * directory as its only source, writing as `cli`: it replaces and deletes only what the CLI wrote before
+ * (`.idpbuilder/owners/cli.paths`), and the in-cluster sync never deletes what the CLI wrote.
  */
-export async function pushDirectory(server: GitServer, repo: string, dir: string, description: string): Promise<RepoSyncResult> {
+export async function pushDirectory(server: GitServer, repo: string, dir: string, description: string, opts: { targetPath?: string } = {}): Promise<RepoSyncResult> {
   const real = realpathSync(dir);
-  const { runRepoSync } = await import('../jobs/repo-sync.js');
+  const { runRepoSync, CLI_WRITER } = await import('../jobs/repo-sync.js');
   const provider = await cliGiteaProvider(server.ca);
   const secrets: Record<string, Record<string, string>> = {
     credentials: { token: server.token, ...(server.username ? { username: server.username } : {}) },
@@ -229,9 +232,10 @@ export async function pushDirectory(server: GitServer, repo: string, dir: string
       ...(server.ca ? { caSecretRef: { namespace: 'cli', name: 'ca', key: 'ca.crt' } } : {}),
       organization: server.organization,
       repository: { name: repo, description, private: false, autoInit: false, defaultBranch: 'main' },
-      sources: [{ type: 'Embedded', path: basename(real) }],
+      sources: [{ type: 'Embedded', path: basename(real), ...(opts.targetPath ? { targetPath: opts.targetPath } : {}) }],
       embeddedRoot: dirname(real),
       commitAuthor: COMMIT_AUTHOR,
+      writer: CLI_WRITER,
     },
     {
       kube: { getSecret: async (_ns: string, name: string) => secrets[name], annotateJob: async () => undefined },

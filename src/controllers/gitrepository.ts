@@ -146,6 +146,8 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     sources: spec.sources ?? [],
     embeddedRoot: EMBEDDED_ROOT,
     commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },
+    // The sync deletes only paths this GitRepository wrote (.idpbuilder/owners/<namespace>/<name>.paths).
+    writer: `${ns}/${parent.metadata.name}`,
   };
   const autoSync = spec.sync?.autoSync ?? true;
   const interval = durationSeconds(spec.sync?.interval, 300);

@@ -51,8 +51,11 @@ export interface RepoSpec {
 export interface RepoInfo {
   htmlURL: string;
   cloneURL: string;
+  /** The repository's default branch as Gitea reports it (Gitea reports one for empty repositories too). */
   defaultBranch: string;
   empty: boolean;
+  /** `private` as Gitea reports it. */
+  private: boolean;
   /** True when this call created the repository. */
   created: boolean;
 }
@@ -68,7 +71,19 @@ interface ApiRepo {
   clone_url?: string;
   default_branch?: string;
   empty?: boolean;
+  private?: boolean;
 }
+
+/** The fields of `PATCH /api/v1/repos/{owner}/{repo}` (Gitea's EditRepoOption) this client sets. */
+export interface RepoEdit {
+  private?: boolean;
+  description?: string;
+  /** Gitea applies it only when the branch exists (or the repository is empty), and says nothing otherwise. */
+  defaultBranch?: string;
+}
+
+/** What owns a repository: an organization, a user, or nothing of that name. */
+export type OwnerKind = 'organization' | 'user' | 'none';
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -222,15 +237,32 @@ export class GiteaClient {
   }
 
   /**
-   * `GET /api/v1/repos/{owner}/{repo}`; on 404 creates it where Gitea documents it:
-   * an organization owner → `POST /api/v1/orgs/{org}/repos`; the authenticated user → `POST /api/v1/user/repos`;
-   * any other user → `POST /api/v1/admin/users/{user}/repos` (site admin, `write:admin` scope).
+   * What `owner` is: `GET /api/v1/orgs/{owner}` (200: an organization), else `GET /api/v1/users/{owner}`
+   * (200: a user), else `none`. Both answer 404 for a name that does not exist.
+   */
+  async ownerKind(owner: string): Promise<OwnerKind> {
+    if (await this.orgExists(owner)) return 'organization';
+    const res = await this.call(`get user ${owner}`, 'GET', `/api/v1/users/${enc(owner)}`, { ok: [200, 404] });
+    return res.status === 200 ? 'user' : 'none';
+  }
+
+  /**
+   * `GET /api/v1/repos/{owner}/{repo}`; on 404 checks the owner first (a name that is neither an
+   * organization nor a user is a `NotFound` error saying so, not whatever the create call would answer —
+   * a token without `write:admin` gets 403 `required=[write:admin]` there) and creates it where Gitea
+   * documents it: an organization owner → `POST /api/v1/orgs/{org}/repos`; the authenticated user →
+   * `POST /api/v1/user/repos`; any other user → `POST /api/v1/admin/users/{user}/repos` (site admin,
+   * `write:admin` scope).
    */
   async ensureRepo(owner: string, spec: RepoSpec): Promise<RepoInfo> {
     const full = `${owner}/${spec.name}`;
     const existing = await this.getRepo(owner, spec.name);
     if (existing) return toRepoInfo(existing, false);
 
+    const kind = await this.ownerKind(owner);
+    if (kind === 'none') {
+      throw new GitServerError(404, 'NotFound', `Gitea: cannot create repository ${full}: owner ${owner} does not exist (there is no organization or user of that name)`);
+    }
     const body = {
       name: spec.name,
       ...(spec.description !== undefined ? { description: spec.description } : {}),
@@ -239,7 +271,7 @@ export class GiteaClient {
       default_branch: spec.defaultBranch,
     };
     let path: string;
-    if (await this.orgExists(owner)) {
+    if (kind === 'organization') {
       path = `/api/v1/orgs/${enc(owner)}/repos`;
     } else {
       const me = await this.currentUser();
@@ -249,15 +281,28 @@ export class GiteaClient {
       const res = await this.call(`create repository ${full}`, 'POST', path, { body, ok: [201] });
       return toRepoInfo(res.data as ApiRepo, true);
     } catch (e) {
-      if (e instanceof GitServerError && e.status === 404 && path.startsWith('/api/v1/admin/')) {
-        throw new GitServerError(404, 'NotFound', `Gitea: create repository ${full} failed: owner ${owner} is neither an organization nor a user`, e.apiMessage);
-      }
       if (e instanceof GitServerError && e.status === 409) {
         const again = await this.getRepo(owner, spec.name);
         if (again) return toRepoInfo(again, false);
       }
       throw e;
     }
+  }
+
+  /** `GET /api/v1/repos/{owner}/{repo}`; undefined when it does not exist (or the token cannot see it). */
+  async findRepo(owner: string, name: string): Promise<RepoInfo | undefined> {
+    const r = await this.getRepo(owner, name);
+    return r ? toRepoInfo(r, false) : undefined;
+  }
+
+  /** `PATCH /api/v1/repos/{owner}/{repo}` with the given fields; returns the repository as Gitea answers. */
+  async editRepo(owner: string, name: string, edit: RepoEdit): Promise<RepoInfo> {
+    const body: Record<string, unknown> = {};
+    if (edit.private !== undefined) body.private = edit.private;
+    if (edit.description !== undefined) body.description = edit.description;
+    if (edit.defaultBranch !== undefined) body.default_branch = edit.defaultBranch;
+    const res = await this.call(`edit repository ${owner}/${name}`, 'PATCH', `/api/v1/repos/${enc(owner)}/${enc(name)}`, { body, ok: [200] });
+    return toRepoInfo((res.data ?? {}) as ApiRepo, false);
   }
 
   private async getRepo(owner: string, name: string): Promise<ApiRepo | undefined> {
@@ -305,6 +350,7 @@ function toRepoInfo(r: ApiRepo, created: boolean): RepoInfo {
     cloneURL: typeof r.clone_url === 'string' ? r.clone_url : '',
     defaultBranch: typeof r.default_branch === 'string' ? r.default_branch : '',
     empty: r.empty === true,
+    private: r.private === true,
     created,
   };
 }

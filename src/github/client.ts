@@ -260,6 +260,36 @@ export class GitHubClient {
     return toRepo(res.data, true);
   }
 
+  /**
+   * `GET /orgs/{org}`; a 404 becomes a `NotFound` error `GitHub: <what>: organization <org> does not exist
+   * (or the token cannot see it)`. GitHub answers 404 for a user account too: repositories go to organizations.
+   */
+  async requireOrg(org: string, what: string): Promise<OrgInfo> {
+    try {
+      return await this.getOrg(org);
+    } catch (e) {
+      if (e instanceof GitServerError && e.status === 404) {
+        throw new GitServerError(404, 'NotFound', `GitHub: ${what}: organization ${org} does not exist (or the token cannot see it)`, e.apiMessage);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * `PATCH /repos/{owner}/{repo}`: `visibility` (with the matching `private`) and/or `default_branch`
+   * (which must name an existing branch: GitHub answers 422 otherwise). Returns the repository as answered.
+   */
+  async updateRepo(owner: string, name: string, edit: { visibility?: Visibility; defaultBranch?: string }): Promise<GitHubRepoInfo> {
+    const body: Record<string, unknown> = {};
+    if (edit.visibility !== undefined) {
+      body.private = edit.visibility !== 'public';
+      body.visibility = edit.visibility;
+    }
+    if (edit.defaultBranch !== undefined) body.default_branch = edit.defaultBranch;
+    const res = await this.call(`update repository ${owner}/${name}`, 'PATCH', `/repos/${enc(owner)}/${enc(name)}`, { body, ok: [200] });
+    return toRepo(res.data, false);
+  }
+
   /** `POST /repos/{owner}/{repo}/branches/{branch}/rename` (also makes it the default branch when it was). */
   async renameBranch(owner: string, repo: string, from: string, to: string): Promise<void> {
     await this.call(`rename branch ${from} of ${owner}/${repo} to ${to}`, 'POST', `/repos/${enc(owner)}/${enc(repo)}/branches/${enc(from)}/rename`, {
@@ -272,11 +302,13 @@ export class GitHubClient {
    * The repository `org/spec.name`, created when missing. GitHub has no default-branch field on create: a
    * new auto-initialized repository whose first branch is not `spec.defaultBranch` gets that branch renamed.
    * An empty repository takes the first branch pushed to it as its default. Existing repositories are left
-   * as they are.
+   * as they are. Before creating, the organization is checked (`GET /orgs/{org}`): a 404 is a `NotFound`
+   * error saying the organization does not exist.
    */
   async ensureRepo(org: string, spec: GitHubRepoSpec): Promise<GitHubRepoInfo> {
     const existing = await this.getRepo(org, spec.name);
     if (existing) return existing;
+    await this.requireOrg(org, `cannot create repository ${org}/${spec.name}`);
     let repo: GitHubRepoInfo;
     try {
       repo = await this.createRepo(org, spec);

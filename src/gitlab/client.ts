@@ -171,12 +171,34 @@ export class GitLabClient {
     return toProject(res.data, true);
   }
 
+  /**
+   * `GET /groups/:id`; a 404 becomes a `NotFound` error `GitLab: <what>: group <path> does not exist (or the
+   * token cannot see it)`.
+   */
+  async requireGroup(fullPath: string, what: string): Promise<GroupInfo> {
+    const g = await this.findGroup(fullPath);
+    if (!g) throw new GitServerError(404, 'NotFound', `GitLab: ${what}: group ${fullPath} does not exist (or the token cannot see it)`, '404 Group Not Found');
+    return g;
+  }
+
+  /**
+   * `PUT /projects/:id` with `visibility` and/or `default_branch` (an existing branch; GitLab answers 400
+   * otherwise). Returns the project as answered.
+   */
+  async updateProject(id: number | string, edit: { visibility?: GitLabVisibility; defaultBranch?: string }): Promise<ProjectInfo> {
+    const body: Record<string, unknown> = {};
+    if (edit.visibility !== undefined) body.visibility = edit.visibility;
+    if (edit.defaultBranch !== undefined) body.default_branch = edit.defaultBranch.replace(/^refs\/heads\//, '');
+    const res = await this.call(`update project ${id}`, 'PUT', `/projects/${enc(String(id))}`, { body, ok: [200] });
+    return toProject(res.data, false);
+  }
+
   /** The project `group/spec.path`, created in the group when missing (visibility capped at the group's). */
   async ensureProject(groupPath: string, spec: GitLabProjectSpec): Promise<ProjectInfo> {
     const full = `${groupPath}/${spec.path ?? spec.name}`;
     const existing = await this.getProject(full);
     if (existing) return existing;
-    const group = await this.getGroup(groupPath);
+    const group = await this.requireGroup(groupPath, `cannot create project ${full}`);
     const visibility = narrower(spec.visibility ?? 'private', group.visibility);
     try {
       return await this.createProject(group.id, { ...spec, visibility }, group.fullPath);

@@ -14,12 +14,12 @@
  * to the target repository URL: never in argv, URLs or logs, and never sent to a Git source's host.
  */
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { GiteaClient, GitServerError, type RepoSpec } from '../gitea/client.js';
 import { GitHubClient, teamSlug, type TeamPermission, type Visibility } from '../github/client.js';
-import { GitLabClient } from '../gitlab/client.js';
+import { GitLabClient, narrower } from '../gitlab/client.js';
 import type { KubeClient } from '../kube/client.js';
 
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
@@ -105,6 +105,13 @@ export interface RepoSyncConfig {
   embeddedRoot: string;
   commitAuthor?: { name: string; email: string };
   result?: { jobNamespace: string; jobName: string };
+  /**
+   * Who this sync writes as (default `repo-sync`): it records the paths it wrote in
+   * `.idpbuilder/owners/<writer>.paths` and deletes only paths listed there that it no longer writes. The
+   * GitRepository hook sets `<namespace>/<name>` of the GitRepository; the CLI writes as `cli`. One or two
+   * `/`-separated lower-case DNS-style segments.
+   */
+  writer?: string;
 }
 
 export interface RepoSyncResult {
@@ -123,11 +130,25 @@ export interface EnsuredRepository {
   cloneURL: string;
   /** Where the Job pushes (may differ from cloneURL: e.g. Gitea's in-cluster endpoint). No credentials. */
   pushURL: string;
+  /**
+   * The repository's default branch as the server reports it now ('' when it reports none, e.g. an empty
+   * GitLab project). When it differs from the configured branch, the sync builds the configured branch on
+   * this one's head and then makes it the default ({@link GitHostingProvider.setDefaultBranch}).
+   */
+  defaultBranch: string;
 }
 
 /** What repo-sync needs from a git server; one implementation per flavor. */
 export interface GitHostingProvider {
+  /**
+   * The repository, created when missing — after checking that the owner (organization, user, group)
+   * exists, so a misspelled owner is reported as such. Every sync applies the settings that protect data
+   * (visibility, when `spec.private` is set) to an existing repository too, and reads them back: a setting
+   * that cannot be applied or does not take is an error naming it.
+   */
   ensureRepository(owner: string, spec: RepoSpec): Promise<EnsuredRepository>;
+  /** Makes the existing branch `branch` the repository's default branch and reads it back; throws when it does not take. */
+  setDefaultBranch(owner: string, name: string, branch: string): Promise<void>;
   /** HTTP Basic credentials for git over HTTPS. */
   gitCredentials(): { username: string; password: string };
 }
@@ -145,19 +166,57 @@ export interface ProviderOptions {
 
 export type ProviderFactory = (opts: ProviderOptions) => GitHostingProvider;
 
-/** Gitea: API token auth; git pushes go to `<apiEndpoint>/<owner>/<repo>.git`, reachable from the Job. */
-export const giteaProvider: ProviderFactory = (opts) => {
-  const client = new GiteaClient({ baseURL: opts.apiEndpoint, auth: { token: opts.token } });
+/**
+ * Applies one setting of repository `full` when the server reports another value, then reads it back.
+ * Throws a {@link RepoSyncError} naming the setting when the change is refused or does not take.
+ */
+export async function enforceSetting<T>(
+  full: string,
+  setting: string,
+  want: T,
+  current: T | undefined,
+  apply: () => Promise<unknown>,
+  readBack: () => Promise<T | undefined>,
+): Promise<void> {
+  if (current === want) return;
+  try {
+    await apply();
+  } catch (e) {
+    throw new RepoSyncError(`repository ${full}: cannot set ${setting} to ${String(want)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const got = await readBack();
+  if (got !== want) {
+    throw new RepoSyncError(`repository ${full}: ${setting} is ${String(got)} after setting it to ${String(want)}: the server did not apply it`);
+  }
+}
+
+/**
+ * Gitea with an existing client (the Job's, or the CLI's with the platform CA): API token auth; git
+ * pushes go to `<apiEndpoint>/<owner>/<repo>.git`. `private` is applied with `PATCH /repos/{owner}/{repo}`.
+ */
+export function giteaProviderFor(client: GiteaClient, opts: Pick<ProviderOptions, 'token' | 'username'>): GitHostingProvider {
   return {
     async ensureRepository(owner, spec) {
       const r = await client.ensureRepo(owner, spec);
-      return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: `${client.baseURL}/${encodeURIComponent(owner)}/${encodeURIComponent(spec.name)}.git` };
+      const full = `${owner}/${spec.name}`;
+      if (spec.private !== undefined) {
+        const want = spec.private;
+        await enforceSetting(full, 'private', want, r.private, () => client.editRepo(owner, spec.name, { private: want }), async () => (await client.findRepo(owner, spec.name))?.private);
+      }
+      return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: `${client.baseURL}/${encodeURIComponent(owner)}/${encodeURIComponent(spec.name)}.git`, defaultBranch: r.defaultBranch };
+    },
+    async setDefaultBranch(owner, name, branch) {
+      // Gitea ignores a default_branch that names no branch without an error: the read-back tells.
+      await enforceSetting(`${owner}/${name}`, 'default_branch', branch, undefined, () => client.editRepo(owner, name, { defaultBranch: branch }), async () => (await client.findRepo(owner, name))?.defaultBranch);
     },
     // Gitea takes a token as the Basic password (with its owner as username), or as the username with
     // password `x-oauth-basic` when the owner is not known.
     gitCredentials: () => (opts.username ? { username: opts.username, password: opts.token } : { username: opts.token, password: 'x-oauth-basic' }),
   };
-};
+}
+
+/** Gitea: API token auth; git pushes go to `<apiEndpoint>/<owner>/<repo>.git`, reachable from the Job. */
+export const giteaProvider: ProviderFactory = (opts) => giteaProviderFor(new GiteaClient({ baseURL: opts.apiEndpoint, auth: { token: opts.token } }), opts);
 
 /** The visibility of a new repository: see {@link RepositoryDefaults}. */
 export function repoVisibility(spec: RepoSpec, defaults: RepositoryDefaults | undefined): Visibility {
@@ -167,9 +226,10 @@ export function repoVisibility(spec: RepoSpec, defaults: RepositoryDefaults | un
 }
 
 /**
- * GitHub: the repository in the organization (`POST /orgs/{org}/repos` with the provider's defaults),
- * each team granted its permission on it; git over HTTPS as `x-access-token` with the token (PAT or
- * installation token) to the `clone_url` GitHub reports.
+ * GitHub: the repository in the organization (`POST /orgs/{org}/repos` with the provider's defaults, after
+ * `GET /orgs/{org}`), each team granted its permission on it; `visibility` enforced with
+ * `PATCH /repos/{owner}/{repo}`; git over HTTPS as `x-access-token` with the token (PAT or installation
+ * token) to the `clone_url` GitHub reports.
  */
 export const githubProvider: ProviderFactory = (opts) => {
   const client = new GitHubClient({ baseURL: opts.apiEndpoint, token: opts.token });
@@ -186,17 +246,25 @@ export const githubProvider: ProviderFactory = (opts) => {
         ...(d?.allowMergeCommit !== undefined ? { allowMergeCommit: d.allowMergeCommit } : {}),
         ...(d?.allowRebaseMerge !== undefined ? { allowRebaseMerge: d.allowRebaseMerge } : {}),
       });
+      if (spec.private !== undefined) {
+        const want = repoVisibility(spec, d);
+        await enforceSetting(`${owner}/${spec.name}`, 'visibility', want, r.visibility, () => client.updateRepo(owner, spec.name, { visibility: want }), async () => (await client.getRepo(owner, spec.name))?.visibility);
+      }
       for (const t of opts.teams ?? []) await client.grantTeamRepo(owner, teamSlug(t.name), owner, spec.name, t.permission);
       if (!r.cloneURL) throw new GitServerError(0, 'ServerError', `GitHub: repository ${owner}/${spec.name} has no clone_url`);
-      return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: r.cloneURL };
+      return { htmlURL: r.htmlURL, cloneURL: r.cloneURL, pushURL: r.cloneURL, defaultBranch: r.defaultBranch };
+    },
+    async setDefaultBranch(owner, name, branch) {
+      await enforceSetting(`${owner}/${name}`, 'default_branch', branch, undefined, () => client.updateRepo(owner, name, { defaultBranch: branch }), async () => (await client.getRepo(owner, name))?.defaultBranch);
     },
     gitCredentials: () => ({ username: 'x-access-token', password: opts.token }),
   };
 };
 
 /**
- * GitLab: the project in the group (`POST /projects` with `namespace_id` and the provider's defaults);
- * git over HTTPS as `oauth2` with the token to the project's `http_url_to_repo`.
+ * GitLab: the project in the group (`POST /projects` with `namespace_id` and the provider's defaults,
+ * after `GET /groups/:id`); `visibility` enforced with `PUT /projects/:id` (never more visible than the
+ * group allows); git over HTTPS as `oauth2` with the token to the project's `http_url_to_repo`.
  */
 export const gitlabProvider: ProviderFactory = (opts) => {
   const client = new GitLabClient({ baseURL: opts.apiEndpoint, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}) });
@@ -212,8 +280,18 @@ export const gitlabProvider: ProviderFactory = (opts) => {
         initializeWithReadme: spec.autoInit === true || d?.initializeWithReadme === true,
         ...(d?.cicdEnabled !== undefined ? { cicdEnabled: d.cicdEnabled } : {}),
       });
-      if (!p.httpURLToRepo) throw new GitServerError(0, 'ServerError', `GitLab: project ${owner}/${spec.name} has no http_url_to_repo`);
-      return { htmlURL: p.webURL, cloneURL: p.httpURLToRepo, pushURL: p.httpURLToRepo };
+      const full = `${owner}/${spec.name}`;
+      if (spec.private !== undefined) {
+        const group = await client.requireGroup(owner, `project ${full}`);
+        const want = narrower(repoVisibility(spec, d), group.visibility);
+        await enforceSetting(full, 'visibility', want, p.visibility, () => client.updateProject(p.id || full, { visibility: want }), async () => (await client.getProject(full))?.visibility);
+      }
+      if (!p.httpURLToRepo) throw new GitServerError(0, 'ServerError', `GitLab: project ${full} has no http_url_to_repo`);
+      return { htmlURL: p.webURL, cloneURL: p.httpURLToRepo, pushURL: p.httpURLToRepo, defaultBranch: p.defaultBranch };
+    },
+    async setDefaultBranch(owner, name, branch) {
+      const full = `${owner}/${name}`;
+      await enforceSetting(full, 'default_branch', branch, undefined, () => client.updateProject(full, { defaultBranch: branch }), async () => (await client.getProject(full))?.defaultBranch);
     },
     gitCredentials: () => ({ username: 'oauth2', password: opts.token }),
   };
@@ -240,8 +318,12 @@ export interface RepoSyncDeps {
   /** Parent of the temp dirs (default: the OS temp dir). */
   tmpDir?: string;
   gitBinary?: string;
-  /** Push attempts when the branch moved underneath (default 3). */
+  /** Push attempts when the branch moved or its ref was locked underneath (default 5). */
   maxAttempts?: number;
+  /** Waits between push attempts (default: setTimeout). */
+  sleep?: (ms: number) => Promise<void>;
+  /** [0, 1) for the backoff jitter (default Math.random). */
+  random?: () => number;
 }
 
 /** A configuration or source problem (not the git server's). */
@@ -249,15 +331,20 @@ export class RepoSyncError extends Error {
   override readonly name = 'RepoSyncError';
 }
 
+/** The wait before push attempt `attempt + 1`: 0.5 s doubling up to 8 s, times a jitter in [0.5, 1). */
+export function pushBackoffMs(attempt: number, random: () => number): number {
+  return Math.round(Math.min(8000, 500 * 2 ** (attempt - 1)) * (0.5 + random() / 2));
+}
+
 // --- run ---------------------------------------------------------------------------------------------
 
+/**
+ * Runs one sync. Every message it logs or throws has passed {@link scrubSecrets} with the credential
+ * Secret's values (and the Basic header built from them): a token never reaches a log line or the
+ * termination message, whatever git or a server printed.
+ */
 export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): Promise<RepoSyncResult> {
   const cfg = parseRepoSyncConfig(config);
-  const now = deps.now ?? (() => new Date());
-  const log = deps.log;
-  const factory = (deps.providers ?? defaultProviders)[cfg.flavor];
-  if (!factory) throw new RepoSyncError(`git server flavor "${cfg.flavor}" is not supported`);
-
   const ref = cfg.credentialsSecretRef;
   const secret = await deps.kube.getSecret(ref.namespace, ref.name);
   if (!secret) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} not found`);
@@ -265,33 +352,60 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
   const token = secret[ref.key]?.trim();
   if (!token) throw new RepoSyncError(`credentials Secret ${ref.namespace}/${ref.name} has no key "${ref.key}"`);
   const username = ref.key !== 'username' && secret.username ? secret.username : undefined;
+  // Every value of the credentials Secret but the user name is a secret (token, password, …).
+  const secrets = [token, ...Object.entries(secret).filter(([k]) => k !== 'username').map(([, v]) => v.trim())];
+  const scrub = (text: string): string => scrubSecrets(text, secrets);
+  const log = scrubbingLogger(deps.log, scrub);
+  try {
+    return await syncRepository(cfg, deps, { token, username, secret: secrets, scrub, log });
+  } catch (e) {
+    throw scrubError(e, scrub);
+  }
+}
+
+interface Credentials {
+  token: string;
+  username?: string;
+  /** Grows with the git Basic header and the credentials of Git source URLs. */
+  secret: string[];
+  scrub: (text: string) => string;
+  log: JobLogger;
+}
+
+async function syncRepository(cfg: RepoSyncConfig, deps: RepoSyncDeps, c: Credentials): Promise<RepoSyncResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = c.log;
+  const factory = (deps.providers ?? defaultProviders)[cfg.flavor];
+  if (!factory) throw new RepoSyncError(`git server flavor "${cfg.flavor}" is not supported`);
 
   let ca: string | undefined;
   if (cfg.caSecretRef) {
-    const c = cfg.caSecretRef;
-    const caSecret = await deps.kube.getSecret(c.namespace, c.name);
-    if (!caSecret) throw new RepoSyncError(`CA Secret ${c.namespace}/${c.name} not found`);
-    ca = caSecret[c.key];
-    if (!ca) throw new RepoSyncError(`CA Secret ${c.namespace}/${c.name} has no key "${c.key}"`);
+    const r = cfg.caSecretRef;
+    const caSecret = await deps.kube.getSecret(r.namespace, r.name);
+    if (!caSecret) throw new RepoSyncError(`CA Secret ${r.namespace}/${r.name} not found`);
+    ca = caSecret[r.key];
+    if (!ca) throw new RepoSyncError(`CA Secret ${r.namespace}/${r.name} has no key "${r.key}"`);
   }
 
   const provider = factory({
     apiEndpoint: cfg.apiEndpoint,
-    token,
-    username,
+    token: c.token,
+    ...(c.username ? { username: c.username } : {}),
     ...(cfg.repositoryDefaults ? { repositoryDefaults: cfg.repositoryDefaults } : {}),
     ...(cfg.teams ? { teams: cfg.teams } : {}),
     ...(ca ? { ca } : {}),
   });
   const fullName = `${cfg.organization}/${cfg.repository.name}`;
+  const branch = cfg.repository.defaultBranch;
   const creds = provider.gitCredentials();
-  const secrets = [token, creds.password, basic(creds.username, creds.password)].filter((s) => s && s !== 'x-oauth-basic');
+  for (const s of [creds.password, basic(creds.username, creds.password)]) if (s && s !== 'x-oauth-basic') c.secret.push(s);
   const work = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'repo-sync-'));
-  const git = new Git(deps.gitBinary ?? 'git', join(work, 'home'), secrets);
+  const git = new Git(deps.gitBinary ?? 'git', join(work, 'home'), c.secret);
   try {
     await mkdir(join(work, 'home'));
     // Sources first: a bad path or an unreachable Git source fails before anything changes on the server.
     const prepared = await prepareSources(cfg, git, join(work, 'sources'), log);
+    const staged = await stageSources(join(work, 'stage'), prepared);
     const repo = await provider.ensureRepository(cfg.organization, cfg.repository);
     log.info('repository ready', { repository: fullName, url: repo.htmlURL });
     const author = cfg.commitAuthor ?? DEFAULT_COMMIT_AUTHOR;
@@ -301,7 +415,9 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
       await writeFile(caFile, ca, { mode: 0o600 });
     }
     const auth = { url: repo.pushURL, header: `Authorization: Basic ${basic(creds.username, creds.password)}`, ...(caFile ? { caFile } : {}) };
-    const maxAttempts = deps.maxAttempts ?? 3;
+    const maxAttempts = deps.maxAttempts ?? 5;
+    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const readOnly = cfg.sources.length > 0 && cfg.sources.every((src) => src.type === 'Local');
     let outcome: { sha: string; changed: boolean } | undefined;
     for (let attempt = 1; !outcome; attempt++) {
       try {
@@ -310,23 +426,34 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
           dir: join(work, `repo-${attempt}`),
           pushURL: repo.pushURL,
           auth,
-          branch: cfg.repository.defaultBranch,
-          prepared,
+          branch,
+          baseBranch: repo.defaultBranch,
+          stage: join(work, 'stage'),
+          staged,
+          writer: cfg.writer ?? DEFAULT_WRITER,
+          log,
           author,
           date: now(),
           message: commitMessage(cfg.sources),
-          readOnly: cfg.sources.length > 0 && cfg.sources.every((src) => src.type === 'Local'),
+          readOnly,
         });
       } catch (e) {
         if (e instanceof PushRejected && attempt < maxAttempts) {
-          log.warn('push rejected: the branch moved; retrying', { repository: fullName, attempt });
+          const wait = pushBackoffMs(attempt, deps.random ?? Math.random);
+          log.warn('push rejected: the branch moved or its ref is locked; retrying', { repository: fullName, attempt, reason: e.reason, retryInMs: wait });
+          await sleep(wait);
           continue;
         }
-        throw e instanceof PushRejected ? new RepoSyncError(e.message) : e;
+        if (e instanceof PushRejected) throw new RepoSyncError(`git push to ${branch} of ${fullName} was rejected ${attempt} times (another push kept moving or locking the branch): ${e.reason}`);
+        throw e;
       }
     }
-    if (outcome.changed) log.info('pushed', { repository: fullName, branch: cfg.repository.defaultBranch, commitSHA: outcome.sha });
+    if (outcome.changed) log.info('pushed', { repository: fullName, branch, commitSHA: outcome.sha });
     else log.info('no changes', { repository: fullName, commitSHA: outcome.sha });
+    if (!readOnly && repo.defaultBranch !== branch) {
+      await provider.setDefaultBranch(cfg.organization, cfg.repository.name, branch);
+      log.info('default branch set', { repository: fullName, branch, previous: repo.defaultBranch });
+    }
 
     const result: RepoSyncResult = { commitSHA: outcome.sha, url: repo.htmlURL, cloneURL: repo.cloneURL, changed: outcome.changed };
     if (cfg.result) {
@@ -337,6 +464,51 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+// --- scrubbing ---------------------------------------------------------------------------------------
+
+/**
+ * `text` with every secret (and its base64 and URL-encoded forms), URL userinfo (`https://user:token@…`)
+ * and credential headers (`Authorization: Basic …`, `PRIVATE-TOKEN: …`) replaced by `***`.
+ */
+export function scrubSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (!s || s.length < 4) continue;
+    forms.add(s);
+    forms.add(Buffer.from(s, 'utf8').toString('base64'));
+    forms.add(encodeURIComponent(s));
+  }
+  for (const f of [...forms].sort((a, b) => b.length - a.length)) out = out.split(f).join('***');
+  out = out.replace(/\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)(basic|bearer|token)\s+[^\s"',;]+/gi, '$1$2$3 ***');
+  out = out.replace(/\b(private-token|x-auth-token)(["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, '$1$2***');
+  return redactURLsIn(out);
+}
+
+function scrubValue(v: unknown, scrub: (t: string) => string): unknown {
+  if (typeof v === 'string') return scrub(v);
+  if (Array.isArray(v)) return v.map((x) => scrubValue(x, scrub));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubValue(x, scrub)]));
+  return v;
+}
+
+function scrubbingLogger(log: JobLogger, scrub: (t: string) => string): JobLogger {
+  return {
+    info: (msg, fields) => (fields ? log.info(scrub(msg), scrubValue(fields, scrub) as Record<string, unknown>) : log.info(scrub(msg))),
+    warn: (msg, fields) => (fields ? log.warn(scrub(msg), scrubValue(fields, scrub) as Record<string, unknown>) : log.warn(scrub(msg))),
+  };
+}
+
+/** The same error (class and fields kept), its message (and a GitCommandError's output) scrubbed. */
+function scrubError(e: unknown, scrub: (t: string) => string): unknown {
+  if (!(e instanceof Error)) return new RepoSyncError(scrub(String(e)));
+  e.message = scrub(e.message);
+  if (e.stack) e.stack = scrub(e.stack);
+  if (e instanceof GitCommandError) (e as { output: string }).output = scrub(e.output);
+  if (e instanceof GitServerError) (e as { apiMessage: string }).apiMessage = scrub(e.apiMessage);
+  return e;
 }
 
 // --- sources -----------------------------------------------------------------------------------------
@@ -454,10 +626,11 @@ async function copyTree(src: string, dst: string): Promise<void> {
   }
 }
 
-async function materialize(worktree: string, prepared: Prepared[]): Promise<void> {
-  for (const entry of await readdir(worktree)) if (entry !== '.git') await rm(join(worktree, entry), { recursive: true, force: true });
+/** Writes the merged sources into the empty directory `stage` (later sources win) and lists its files. */
+async function stageSources(stage: string, prepared: Prepared[]): Promise<string[]> {
+  await mkdir(stage, { recursive: true });
   for (const p of prepared) {
-    const base = await ensureRealDir(worktree, p.target);
+    const base = await ensureRealDir(stage, p.target);
     if (p.kind === 'dir') {
       await copyTree(p.dir, base);
       continue;
@@ -468,6 +641,157 @@ async function materialize(worktree: string, prepared: Prepared[]): Promise<void
       if (await lstat(file).catch(() => undefined)) await rm(file, { recursive: true, force: true });
       await writeFile(file, content, { mode: 0o644 });
     }
+  }
+  const files = await listFiles(stage);
+  const reserved = files.find((f) => f === OWNERS_DIR || f.startsWith(`${OWNERS_DIR}/`));
+  if (reserved) throw new RepoSyncError(`a source writes ${reserved}: ${OWNERS_DIR}/ is where repo-sync records who wrote what`);
+  return files;
+}
+
+/** Files and symlinks below `root` (not .git), as sorted `/`-separated relative paths. */
+async function listFiles(root: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  const dir = prefix ? join(root, ...prefix.split('/')) : root;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!prefix && entry.name === '.git') continue;
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(root, rel)));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+
+// --- ownership ---------------------------------------------------------------------------------------
+
+/**
+ * Where each writer records the paths it wrote: `.idpbuilder/owners/<writer>.paths`, one JSON string per
+ * line (`#` lines are comments). No .yaml/.json extension, so Argo CD, Flux and Helm do not read it.
+ */
+export const OWNERS_DIR = '.idpbuilder/owners';
+/** The writer of a config without `writer` (older GitRepository configs). */
+export const DEFAULT_WRITER = 'repo-sync';
+/** The writer of `idpbuilder create -p` (the CLI pushing a local directory). */
+export const CLI_WRITER = 'cli';
+
+const WRITER_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/;
+
+export function manifestPath(writer: string): string {
+  return `${OWNERS_DIR}/${writer}.paths`;
+}
+
+/** The manifest text for `paths` written by `writer`. */
+export function renderManifest(writer: string, paths: string[]): string {
+  return [`# Paths written by ${writer} (idpbuilder repo-sync). It deletes only paths listed here that it no longer writes.`, ...paths.map((p) => JSON.stringify(p)), ''].join('\n');
+}
+
+/** The paths of a manifest; lines that are not a safe relative path are ignored (so never deleted). */
+export function parseManifest(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const l = line.trim();
+    if (!l || l.startsWith('#')) continue;
+    let p: unknown;
+    try {
+      p = JSON.parse(l);
+    } catch {
+      continue;
+    }
+    if (typeof p !== 'string') continue;
+    try {
+      if (safeRelParts(p, 'manifest').join('/') === p && !p.startsWith(`${OWNERS_DIR}/`)) out.add(p);
+    } catch {
+      /* not a path this sync could have written */
+    }
+  }
+  return out;
+}
+
+/** Our manifest, and every other writer's claims (path → writer), read from the checked-out tree. */
+async function readManifests(worktree: string, writer: string): Promise<{ mine: Set<string>; others: Map<string, string> }> {
+  const mine = new Set<string>();
+  const others = new Map<string, string>();
+  const root = join(worktree, ...OWNERS_DIR.split('/'));
+  const st = await lstat(root).catch(() => undefined);
+  if (!st?.isDirectory()) return { mine, others };
+  for (const rel of await listFiles(root)) {
+    if (!rel.endsWith('.paths')) continue;
+    const file = join(root, ...rel.split('/'));
+    if (!(await lstat(file)).isFile()) continue;
+    const who = rel.slice(0, -'.paths'.length);
+    const paths = parseManifest(await readFile(file, 'utf8'));
+    if (who === writer) for (const p of paths) mine.add(p);
+    else for (const p of paths) if (!others.has(p)) others.set(p, who);
+  }
+  return { mine, others };
+}
+
+/**
+ * Makes `worktree` (the branch as fetched) hold the staged files, deleting only what `writer` wrote before
+ * (its manifest) and no longer writes, unless another writer's manifest claims it too. A staged file that
+ * needs a path held by content this writer did not write (a file where a directory goes, or a directory
+ * with others' files where a file goes) is a conflict: nothing is deleted to make room.
+ */
+async function applyOwned(worktree: string, stage: string, staged: string[], writer: string, log: JobLogger): Promise<void> {
+  const { mine, others } = await readManifests(worktree, writer);
+  const want = new Set(staged);
+  const owned = (p: string) => mine.has(p) && !others.has(p);
+  const at = (p: string) => join(worktree, ...p.split('/'));
+
+  for (const p of [...mine].sort()) {
+    if (want.has(p) || others.has(p)) continue;
+    const st = await lstat(at(p)).catch(() => undefined);
+    if (!st || st.isDirectory()) continue;
+    await rm(at(p), { force: true });
+    await pruneEmptyParents(worktree, p);
+  }
+
+  for (const p of staged) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const a = parts.slice(0, i).join('/');
+      const st = await lstat(at(a)).catch(() => undefined);
+      if (!st || st.isDirectory()) continue;
+      if (!owned(a)) throw new RepoSyncError(`cannot write ${p}: ${a} is a file this sync did not write${others.has(a) ? ` (${others.get(a)} did)` : ''}`);
+      await rm(at(a), { force: true });
+    }
+    const st = await lstat(at(p)).catch(() => undefined);
+    if (st?.isDirectory()) {
+      const inside = (await listFiles(at(p))).map((f) => `${p}/${f}`);
+      const foreign = inside.find((f) => !owned(f));
+      if (foreign) throw new RepoSyncError(`cannot write ${p}: it is a directory holding ${foreign}, which this sync did not write`);
+      await rm(at(p), { recursive: true, force: true });
+    } else if (st) {
+      await rm(at(p), { force: true });
+    }
+    if (others.has(p)) log.warn('overwriting a path another writer also claims', { path: p, writer: others.get(p) });
+    await mkdir(dirname(at(p)), { recursive: true });
+    const src = join(stage, ...parts);
+    const s = await lstat(src);
+    if (s.isSymbolicLink()) await symlink(await readlink(src), at(p));
+    else {
+      await copyFile(src, at(p));
+      await chmod(at(p), s.mode & 0o111 ? 0o755 : 0o644);
+    }
+  }
+
+  const manifest = at(manifestPath(writer));
+  if (staged.length > 0) {
+    await mkdir(dirname(manifest), { recursive: true });
+    await writeFile(manifest, renderManifest(writer, staged), { mode: 0o644 });
+  } else if (await lstat(manifest).catch(() => undefined)) {
+    await rm(manifest, { force: true });
+    await pruneEmptyParents(worktree, manifestPath(writer));
+  }
+}
+
+/** Removes the now empty directories above the removed path `p` (never the worktree itself). */
+async function pruneEmptyParents(worktree: string, p: string): Promise<void> {
+  const parts = p.split('/');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const d = join(worktree, ...parts.slice(0, i));
+    const entries = await readdir(d).catch(() => undefined);
+    if (!entries || entries.length > 0) return;
+    await rm(d, { recursive: true, force: true });
   }
 }
 
@@ -490,7 +814,21 @@ function commitMessage(sources: RepoSource[]): string {
 
 // --- git -----------------------------------------------------------------------------------------------
 
-class PushRejected extends Error {}
+class PushRejected extends Error {
+  constructor(
+    /** git's reason, scrubbed, on one line. */
+    readonly reason: string,
+  ) {
+    super(`git push was rejected: ${reason}`);
+  }
+}
+
+/**
+ * Push rejections that another push explains (retried after a fetch): the client's `[rejected]` (fetch
+ * first, non-fast-forward, stale info) and the server's ref-lock failures (`cannot lock ref` — `is at …
+ * but expected …`, `reference already exists`, `Unable to create '….lock'` — and `failed to update ref`).
+ */
+export const RETRYABLE_PUSH_REJECTION = /fetch first|non-fast-forward|stale info|cannot lock ref|reference already exists|failed to update ref|failed to lock|incorrect old value|but expected [0-9a-f]{7,}/i;
 
 interface SyncOnce {
   git: Git;
@@ -498,7 +836,12 @@ interface SyncOnce {
   pushURL: string;
   auth: { url: string; header: string; caFile?: string };
   branch: string;
-  prepared: Prepared[];
+  /** The branch the server reports as default: the new `branch` starts from its head when `branch` does not exist yet. */
+  baseBranch: string;
+  stage: string;
+  staged: string[];
+  writer: string;
+  log: JobLogger;
   author: { name: string; email: string };
   date: Date;
   message: string;
@@ -510,39 +853,46 @@ async function syncOnce(o: SyncOnce): Promise<{ sha: string; changed: boolean }>
   const { git, dir, branch, auth } = o;
   await git.run(['init', '-q', `--initial-branch=${branch}`, dir]);
   await git.run(['remote', 'add', 'origin', o.pushURL], { cwd: dir });
-  const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: dir, auth });
-  const remoteSHA = listed.stdout.split('\n').map((l) => l.split('\t')).find((f) => f[1] === `refs/heads/${branch}`)?.[0];
+  const base = o.baseBranch && o.baseBranch !== branch ? o.baseBranch : undefined;
+  const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`, ...(base ? [`refs/heads/${base}`] : [])], { cwd: dir, auth });
+  const heads = new Map(listed.stdout.split('\n').map((l) => l.split('\t')).filter((f) => f.length === 2).map((f) => [f[1], f[0]]));
+  const remoteSHA = heads.get(`refs/heads/${branch}`);
+  const baseSHA = base ? heads.get(`refs/heads/${base}`) : undefined;
   // A repository whose every source is Local is the CLI's: its content is never replaced here.
   if (o.readOnly) return { sha: remoteSHA ?? '', changed: false };
-  if (remoteSHA) {
-    await git.run(['fetch', '-q', '--depth', '1', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { cwd: dir, auth });
-    await git.run(['checkout', '-q', '-B', branch, `refs/remotes/origin/${branch}`], { cwd: dir });
+  // A new default branch starts from the old default's head: history and content are kept.
+  const from = remoteSHA ? branch : baseSHA ? base : undefined;
+  if (from) {
+    await git.run(['fetch', '-q', '--depth', '1', '--no-tags', 'origin', `+refs/heads/${from}:refs/remotes/origin/${from}`], { cwd: dir, auth });
+    await git.run(['checkout', '-q', '-B', branch, `refs/remotes/origin/${from}`], { cwd: dir });
   }
-  await materialize(dir, o.prepared);
+  await applyOwned(dir, o.stage, o.staged, o.writer, o.log);
   await git.run(['add', '--all', '--force', '.'], { cwd: dir });
-  if (remoteSHA) {
+  let sha: string | undefined;
+  if (from) {
     const diff = await git.run(['diff', '--cached', '--quiet'], { cwd: dir, okCodes: [0, 1] });
-    if (diff.code === 0) return { sha: remoteSHA, changed: false };
+    if (diff.code === 0 && remoteSHA) return { sha: remoteSHA, changed: false };
+    if (diff.code === 0) sha = baseSHA;
   }
-  const stamp = `@${Math.floor(o.date.getTime() / 1000)} +0000`;
-  await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', o.message], {
-    cwd: dir,
-    env: {
-      GIT_AUTHOR_NAME: o.author.name,
-      GIT_AUTHOR_EMAIL: o.author.email,
-      GIT_COMMITTER_NAME: o.author.name,
-      GIT_COMMITTER_EMAIL: o.author.email,
-      GIT_AUTHOR_DATE: stamp,
-      GIT_COMMITTER_DATE: stamp,
-    },
-  });
-  const sha = (await git.run(['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
+  if (!sha) {
+    const stamp = `@${Math.floor(o.date.getTime() / 1000)} +0000`;
+    await git.run(['commit', '-q', '--allow-empty', '--no-verify', '-m', o.message], {
+      cwd: dir,
+      env: {
+        GIT_AUTHOR_NAME: o.author.name,
+        GIT_AUTHOR_EMAIL: o.author.email,
+        GIT_COMMITTER_NAME: o.author.name,
+        GIT_COMMITTER_EMAIL: o.author.email,
+        GIT_AUTHOR_DATE: stamp,
+        GIT_COMMITTER_DATE: stamp,
+      },
+    });
+    sha = (await git.run(['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
+  }
   try {
     await git.run(['push', '-q', '--porcelain', 'origin', `HEAD:refs/heads/${branch}`], { cwd: dir, auth });
   } catch (e) {
-    if (e instanceof GitCommandError && /\[rejected\]|non-fast-forward|fetch first|stale info/.test(e.output)) {
-      throw new PushRejected(`git push to ${branch} was rejected: the branch moved during the sync`);
-    }
+    if (e instanceof GitCommandError && RETRYABLE_PUSH_REJECTION.test(e.output)) throw new PushRejected(summarize(e.output));
     throw e;
   }
   return { sha, changed: true };
@@ -593,9 +943,7 @@ class Git {
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join('***');
-    return redactURLsIn(out);
+    return scrubSecrets(text, this.secrets);
   }
 
   run(args: string[], opts: RunOptions = {}): Promise<{ stdout: string; code: number }> {
@@ -765,6 +1113,11 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
   if (c.commitAuthor !== undefined) {
     const a = obj(c.commitAuthor, 'config.commitAuthor');
     out.commitAuthor = { name: str(a, 'name', 'config.commitAuthor'), email: str(a, 'email', 'config.commitAuthor') };
+  }
+  if (c.writer !== undefined && c.writer !== null) {
+    const w = str(c, 'writer', 'config');
+    if (!WRITER_RE.test(w)) throw new RepoSyncError(`config.writer "${w}" must be one or two /-separated lower-case names (letters, digits, - and .)`);
+    out.writer = w;
   }
   if (c.result !== undefined) {
     const r = obj(c.result, 'config.result');

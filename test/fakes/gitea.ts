@@ -70,6 +70,8 @@ export interface Failure {
   /** How many requests get this answer (default: all). */
   times?: number;
   headers?: Record<string, string>;
+  /** A plain-text body instead of Gitea's JSON `{message, url}` (what git shows as `remote: …`). */
+  text?: string;
 }
 
 export interface FakeGiteaOptions {
@@ -105,6 +107,13 @@ export class FakeGitea {
   readonly requests: RecordedRequest[] = [];
   /** Number of upcoming `/api/healthz` probes answered 424 `{"status":"fail"}`. */
   healthFailures = 0;
+  /**
+   * Runs before `git http-backend` serves a push (`POST …/git-receive-pack`), after the client read the
+   * refs: another pusher acting here makes the push race like two concurrent pushes do.
+   */
+  beforeReceivePack?: (repo: FakeRepo) => Promise<void>;
+  /** Fields of `PATCH /repos/{owner}/{repo}` answered 200 but not applied (a server that keeps its setting). */
+  readonly ignoredEdits = new Set<'private' | 'default_branch'>();
 
   private server?: Server;
   private port = 0;
@@ -219,6 +228,7 @@ export class FakeGitea {
     const injected = this.takeFailure(method, path);
     if (injected) {
       for (const [k, v] of Object.entries(injected.headers ?? {})) res.setHeader(k, v);
+      if (injected.text !== undefined) return void res.writeHead(injected.status, { 'content-type': 'text/plain; charset=utf-8' }).end(injected.text);
       return sendJSON(res, injected.status, { message: injected.message ?? '', url: `${this.rootURL}api/swagger` });
     }
 
@@ -419,6 +429,34 @@ export class FakeGitea {
       }
     }
 
+    if ((m = p.match(/^\/users\/([^/]+)$/)) && method === 'GET') {
+      this.requireScopes(auth, method, 'user');
+      const u = this.users.get(m[1].toLowerCase());
+      if (!u) throw new HttpError(404, NOT_FOUND, { errors: [`user redirect does not exist [name: ${m[1].toLowerCase()}]`] });
+      return sendJSON(res, 200, this.userJSON(u));
+    }
+
+    if ((m = p.match(/^\/repos\/([^/]+)\/([^/]+)$/)) && method === 'PATCH') {
+      // Gitea's EditRepo: repository admins only; default_branch applies only when the branch exists (or the
+      // repository is empty) and is otherwise ignored without an error.
+      const me = this.signedIn(auth);
+      this.requireScopes(auth, method, 'repository');
+      const r = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
+      if (!r || !this.canRead(r, auth)) throw new HttpError(404, NOT_FOUND);
+      if (!this.canWrite(r, me)) throw new HttpError(403, 'Token does not have required permission');
+      const b = (body ?? {}) as { private?: unknown; description?: unknown; default_branch?: unknown };
+      if (typeof b.description === 'string') r.description = b.description;
+      if (typeof b.private === 'boolean' && !this.ignoredEdits.has('private')) r.private = b.private;
+      if (typeof b.default_branch === 'string' && b.default_branch !== r.defaultBranch && !this.ignoredEdits.has('default_branch')) {
+        const exists = (await git(['--git-dir', r.dir, 'for-each-ref', `refs/heads/${b.default_branch}`])).trim() !== '';
+        if (exists || (await this.isEmpty(r))) {
+          r.defaultBranch = b.default_branch;
+          await git(['--git-dir', r.dir, 'symbolic-ref', 'HEAD', `refs/heads/${b.default_branch}`]);
+        }
+      }
+      return sendJSON(res, 200, this.repoJSON(r, await this.isEmpty(r)));
+    }
+
     if ((m = p.match(/^\/repos\/([^/]+)\/([^/]+)$/)) && method === 'GET') {
       this.requireScopes(auth, method, 'repository');
       const r = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
@@ -537,6 +575,7 @@ export class FakeGitea {
         return void res.writeHead(403, { 'content-type': 'text/plain' }).end(`${(e as Error).message}\n`);
       }
     }
+    if (method === 'POST' && m[3] === '/git-receive-pack' && this.beforeReceivePack) await this.beforeReceivePack(r);
     await gitHttpBackend(req, res, {
       projectRoot: this.reposRoot,
       pathInfo: `/${r.owner.toLowerCase()}/${r.name.toLowerCase()}.git${m[3]}`,

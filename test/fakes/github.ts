@@ -132,6 +132,10 @@ export class FakeGitHub {
   readonly rate: { limit: number; remaining: number; reset: number; used: number };
   newRepoBranch: string;
   now: () => Date;
+  /** Runs before `git http-backend` serves a push, after the client read the refs (a concurrent pusher acts here). */
+  beforeReceivePack?: (repo: GhRepo) => Promise<void>;
+  /** Fields of `PATCH /repos/{owner}/{repo}` answered 200 but not applied. */
+  readonly ignoredEdits = new Set<'visibility' | 'default_branch'>();
 
   private server?: Server;
   private port = 0;
@@ -468,6 +472,30 @@ export class FakeGitHub {
       return sendJSON(res, 200, this.repoJSON(r));
     }
 
+    if ((m = path.match(/^\/repos\/([^/]+)\/([^/]+)$/)) && method === 'PATCH') {
+      const t = this.requireToken(auth);
+      const r = this.repo(m[1], m[2]);
+      if (!r || !this.canRead(t, r)) throw new HttpError(404, 'Not Found');
+      const o = this.org(r.owner);
+      if (!o || !this.isOrgAdmin(t, o)) throw new HttpError(403, 'Must have admin rights to Repository.');
+      const b = (body ?? {}) as { private?: unknown; visibility?: unknown; default_branch?: unknown; description?: unknown };
+      const vis = typeof b.visibility === 'string' ? b.visibility : typeof b.private === 'boolean' ? (b.private ? 'private' : 'public') : undefined;
+      if (vis !== undefined && !['public', 'private', 'internal'].includes(vis)) {
+        throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'Repository', code: 'invalid', field: 'visibility' }] });
+      }
+      if (typeof b.default_branch === 'string') {
+        const has = (await git(['--git-dir', r.dir, 'for-each-ref', `refs/heads/${b.default_branch}`])).trim() !== '';
+        if (!has) throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'Repository', code: 'invalid', field: 'default_branch' }] });
+        if (!this.ignoredEdits.has('default_branch')) {
+          r.defaultBranch = b.default_branch;
+          await git(['--git-dir', r.dir, 'symbolic-ref', 'HEAD', `refs/heads/${b.default_branch}`]);
+        }
+      }
+      if (vis !== undefined && !this.ignoredEdits.has('visibility')) r.visibility = vis as GhRepo['visibility'];
+      if (typeof b.description === 'string') r.description = b.description;
+      return sendJSON(res, 200, this.repoJSON(r));
+    }
+
     if ((m = path.match(/^\/repos\/([^/]+)\/([^/]+)\/branches\/(.+)\/rename$/)) && method === 'POST') {
       const t = this.requireToken(auth);
       const r = this.repo(m[1], m[2]);
@@ -600,6 +628,7 @@ export class FakeGitHub {
       const o = this.org(r.owner);
       if (!o || !this.isOrgAdmin(token, o)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end(`Permission to ${r.owner}/${r.name}.git denied.\n`);
     }
+    if (method === 'POST' && m[3] === '/git-receive-pack' && this.beforeReceivePack) await this.beforeReceivePack(r);
     await gitHttpBackend(req, res, {
       projectRoot: this.reposRoot,
       pathInfo: `/${r.owner.toLowerCase()}/${r.name.toLowerCase()}.git${m[3]}`,

@@ -104,6 +104,10 @@ const msg = (status: number, message: unknown) => new HttpError(status, { messag
 
 export class FakeGitLab {
   readonly requests: GlRecordedRequest[] = [];
+  /** Runs before `git http-backend` serves a push, after the client read the refs (a concurrent pusher acts here). */
+  beforeReceivePack?: (project: GlProject) => Promise<void>;
+  /** Fields of `PUT /projects/:id` answered 200 but not applied. */
+  readonly ignoredEdits = new Set<'visibility' | 'default_branch'>();
   private server?: Server;
   private port = 0;
   private root = '';
@@ -337,6 +341,32 @@ export class FakeGitLab {
       return sendJSON(res, 200, await this.projectJSON(p));
     }
 
+    if ((m = path.match(/^\/projects\/([^/]+)$/)) && method === 'PUT') {
+      const u = this.requireWrite(auth);
+      const key = decodeURIComponent(m[1]);
+      const p = /^\d+$/.test(key) ? this.projects.get(Number(key)) : this.project(key);
+      const g = p && this.groups.get(p.groupId)!;
+      if (!p || !g || !this.canSee(u, g, p.visibility)) throw msg(404, '404 Project Not Found');
+      if (this.level(u, g) < MAINTAINER) throw msg(403, '403 Forbidden');
+      const b = (body ?? {}) as { visibility?: unknown; default_branch?: unknown; description?: unknown };
+      if (b.visibility !== undefined) {
+        const vis = b.visibility as Visibility;
+        if (typeof vis !== 'string' || !(vis in RANK)) throw new HttpError(400, { error: 'visibility does not have a valid value' });
+        if (RANK[vis] > RANK[g.visibility]) throw msg(400, { visibility_level: [`${vis} is not allowed in a ${g.visibility} group.`] });
+        if (!this.ignoredEdits.has('visibility')) p.visibility = vis;
+      }
+      if (typeof b.default_branch === 'string') {
+        const has = (await git(['--git-dir', p.dir, 'for-each-ref', `refs/heads/${b.default_branch}`])).trim() !== '';
+        if (!has) throw msg(400, 'Could not set the default branch');
+        if (!this.ignoredEdits.has('default_branch')) {
+          p.defaultBranch = b.default_branch;
+          await git(['--git-dir', p.dir, 'symbolic-ref', 'HEAD', `refs/heads/${b.default_branch}`]);
+        }
+      }
+      if (typeof b.description === 'string') p.description = b.description;
+      return sendJSON(res, 200, await this.projectJSON(p));
+    }
+
     if (path === '/projects' && method === 'POST') {
       const u = this.requireWrite(auth);
       const b = (body ?? {}) as Record<string, unknown>;
@@ -445,6 +475,7 @@ export class FakeGitLab {
       if (!auth.token.scopes.some((s) => s === 'api' || s === 'write_repository')) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('HTTP Basic: Access denied. The provided password or token is incorrect or your account has 2FA enabled.\n');
       if (this.level(user, g) < DEVELOPER) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('You are not allowed to push code to this project.\n');
     }
+    if (method === 'POST' && m[2] === '/git-receive-pack' && this.beforeReceivePack) await this.beforeReceivePack(p);
     await gitHttpBackend(req, res, {
       projectRoot: this.reposRoot,
       pathInfo: `/${p.fullPath.toLowerCase()}.git${m[2]}`,

@@ -43,7 +43,7 @@ async function cloneTree(repo: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const e of readdirSync(d)) {
-      if (e === '.git') continue;
+      if (e === '.git' || (d === dir && e === '.idpbuilder')) continue; // .idpbuilder: the sync's ownership records
       const f = join(d, e);
       if (statSync(f).isDirectory()) walk(f);
       else out[relative(dir, f)] = readFileSync(f, 'utf8');

@@ -42,6 +42,7 @@ describe('GitRepository', () => {
       sources: [{ type: 'Embedded', path: 'argocd' }],
       embeddedRoot: '/opt/idpbuilder/embedded',
       commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },
+      writer: `${NS}/my-app`,
     });
     expect(res.status).toMatchObject({
       phase: 'Syncing',

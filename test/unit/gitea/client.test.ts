@@ -185,6 +185,7 @@ describe('GiteaClient against the fake Gitea', () => {
         cloneURL: 'https://gitea.cnoe.localtest.me:8443/team/app.git',
         defaultBranch: 'main',
         empty: true,
+        private: true,
         created: true,
       });
       expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /api/v1/repos/team/app', 'GET /api/v1/orgs/team', 'POST /api/v1/orgs/team/repos']);
@@ -202,6 +203,7 @@ describe('GiteaClient against the fake Gitea', () => {
       expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual([
         'GET /api/v1/repos/giteaAdmin/idpbuilder-localdev-argocd',
         'GET /api/v1/orgs/giteaAdmin',
+        'GET /api/v1/users/giteaAdmin',
         'GET /api/v1/user',
         'POST /api/v1/user/repos',
       ]);
@@ -218,11 +220,17 @@ describe('GiteaClient against the fake Gitea', () => {
       expect((await all.ensureRepo('bob', { name: 'r', defaultBranch: 'main' })).htmlURL).toBe('https://gitea.cnoe.localtest.me:8443/bob/r');
     });
 
-    it('an owner that does not exist is a NotFound with a precise message', async () => {
-      const { client } = tokenClient(['all']);
-      const err = (await client.ensureRepo('ghost', { name: 'r', defaultBranch: 'main' }).catch((e: unknown) => e)) as GitServerError;
-      expect(err.code).toBe('NotFound');
-      expect(err.message).toBe('Gitea: create repository ghost/r failed: owner ghost is neither an organization nor a user');
+    it('an owner that does not exist is a NotFound saying so, whatever the token\'s scopes (not a missing write:admin)', async () => {
+      for (const scopes of [['all'], ['write:organization', 'write:repository', 'write:user']]) {
+        const { client } = tokenClient(scopes);
+        fake.requests.length = 0;
+        const err = (await client.ensureRepo('ghost', { name: 'r', defaultBranch: 'main' }).catch((e: unknown) => e)) as GitServerError;
+        expect(err).toBeInstanceOf(GitServerError);
+        expect([err.status, err.code]).toEqual([404, 'NotFound']);
+        expect(err.message).toBe('Gitea: cannot create repository ghost/r: owner ghost does not exist (there is no organization or user of that name)');
+        // the owner was looked up (404 both times) and nothing was created
+        expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /api/v1/repos/ghost/r', 'GET /api/v1/orgs/ghost', 'GET /api/v1/users/ghost']);
+      }
     });
 
     it('a concurrent creation (409) returns the existing repository', async () => {

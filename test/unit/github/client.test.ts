@@ -155,11 +155,11 @@ describe('GitHubClient against the fake GitHub', () => {
     const r = await gh.ensureRepo('acme', { name: 'renamed', autoInit: true, defaultBranch: 'trunk', visibility: 'private' });
     expect(r).toMatchObject({ defaultBranch: 'trunk', visibility: 'private', created: true });
     expect(fake.repo('acme', 'renamed')!.defaultBranch).toBe('trunk');
-    expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /repos/acme/renamed', 'POST /orgs/acme/repos', 'POST /repos/acme/renamed/branches/master/rename']);
+    expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /repos/acme/renamed', 'GET /orgs/acme', 'POST /orgs/acme/repos', 'POST /repos/acme/renamed/branches/master/rename']);
     // not auto-initialized: nothing to rename (the first push decides)
     fake.requests.length = 0;
     await gh.ensureRepo('acme', { name: 'empty', defaultBranch: 'trunk' });
-    expect(fake.requests.map((x) => x.method)).toEqual(['GET', 'POST']);
+    expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /repos/acme/empty', 'GET /orgs/acme', 'POST /orgs/acme/repos']);
   });
 
   it('works against a GitHub Enterprise Server base (/api/v3)', async () => {

@@ -13,6 +13,7 @@ import { jobCommand } from '../../../src/jobs/cli.js';
 import {
   GitCommandError,
   RESULT_ANNOTATION,
+  RepoSyncError,
   allProviders,
   parseRepoSyncConfig,
   repoVisibility,
@@ -37,6 +38,7 @@ function readTree(dir: string, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(join(dir, prefix)).sort()) {
     if (name === '.git') continue;
+    if (!prefix && name === '.idpbuilder') continue; // the sync's ownership records: asserted on their own
     const rel = prefix ? `${prefix}/${name}` : name;
     if (lstatSync(join(dir, rel)).isDirectory()) Object.assign(out, readTree(dir, rel));
     else out[rel] = readFileSync(join(dir, rel), 'utf8');
@@ -150,7 +152,8 @@ describe('runRepoSync on GitHub', () => {
     expect(r.changed).toBe(true);
     expect(fake.repo('acme', 'autoinit')!.defaultBranch).toBe('main');
     const { dir, tree } = await cloneTree('autoinit');
-    expect(tree).toEqual({ 'a.txt': 'a\n' });
+    // the README of auto-init was not written by the sync: it stays
+    expect(tree).toEqual({ 'README.md': '# autoinit\nautoinit repo\n', 'a.txt': 'a\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'Initial commit']);
   });
 
@@ -234,6 +237,74 @@ describe('runRepoSync on GitHub', () => {
     expect(c.teams).toEqual([{ name: 't', permission: 'maintain' }]);
     expect(() => parseRepoSyncConfig({ ...cfg('p', []), repositoryDefaults: { visibility: 'secret' } })).toThrow('config.repositoryDefaults.visibility must be public, private or internal');
     expect(() => parseRepoSyncConfig({ ...cfg('p', []), teams: [{ name: 't', permission: 'write' }] })).toThrow('config.teams[0].permission must be one of pull, triage, push, maintain, admin');
+  });
+});
+
+describe('runRepoSync on GitHub: settings after creation, owners, concurrent pushes', () => {
+  const heads = async (repo: string) => (await git(['ls-remote', '--symref', `${fake.webURL}/acme/${repo}.git`, 'HEAD'], undefined, basicHeader('x-access-token', token))).trim();
+
+  it('a new defaultBranch starts from the old head and becomes the default through PATCH /repos (read back)', async () => {
+    const first = await runRepoSync(cfg('gh-branch', [{ type: 'Inline', files: { 'a.txt': '1\n' } }]), deps());
+    fake.requests.length = 0;
+    const r = await runRepoSync(cfg('gh-branch', [{ type: 'Inline', files: { 'a.txt': '2\n' } }], { repository: { name: 'gh-branch', defaultBranch: 'develop' } }), deps());
+    expect(fake.repo('acme', 'gh-branch')!.defaultBranch).toBe('develop');
+    expect(fake.requests.filter((x) => x.method === 'PATCH').map((x) => [x.path, x.body])).toEqual([['/repos/acme/gh-branch', { default_branch: 'develop' }]]);
+    expect(await heads('gh-branch')).toBe(`ref: refs/heads/develop\tHEAD\n${r.commitSHA}\tHEAD`);
+    const { dir } = await cloneTree('gh-branch', 'develop');
+    expect((await git(['rev-parse', 'HEAD^'], dir)).trim()).toBe(first.commitSHA);
+  });
+
+  it('private: false → true: visibility applied with PATCH /repos and read back; not applied → the sync fails naming visibility', async () => {
+    await runRepoSync(cfg('gh-vis', [], { repository: { name: 'gh-vis', defaultBranch: 'main', private: false } }), deps());
+    expect(fake.repo('acme', 'gh-vis')!.visibility).toBe('public');
+    fake.requests.length = 0;
+    await runRepoSync(cfg('gh-vis', [], { repository: { name: 'gh-vis', defaultBranch: 'main', private: true } }), deps());
+    expect(fake.repo('acme', 'gh-vis')!.visibility).toBe('private');
+    expect(fake.requests.find((x) => x.method === 'PATCH')!.body).toEqual({ private: true, visibility: 'private' });
+    expect(fake.requests.filter((x) => x.path === '/repos/acme/gh-vis').map((x) => x.method)).toEqual(['GET', 'PATCH', 'GET']);
+
+    await runRepoSync(cfg('gh-vis', [], { repository: { name: 'gh-vis', defaultBranch: 'main', private: false } }), deps());
+    fake.ignoredEdits.add('visibility');
+    try {
+      const e = await runRepoSync(cfg('gh-vis', [], { repository: { name: 'gh-vis', defaultBranch: 'main', private: true } }), deps()).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(RepoSyncError);
+      expect((e as Error).message).toBe('repository acme/gh-vis: visibility is public after setting it to private: the server did not apply it');
+    } finally {
+      fake.ignoredEdits.clear();
+    }
+    fake.fail({ method: 'PATCH', path: '/repos/acme/gh-vis', status: 403, message: 'Must have admin rights to Repository.' });
+    const f = await runRepoSync(cfg('gh-vis', [], { repository: { name: 'gh-vis', defaultBranch: 'main', private: true } }), deps()).catch((x: unknown) => x);
+    expect((f as Error).message).toBe('repository acme/gh-vis: cannot set visibility to private: GitHub: update repository acme/gh-vis failed with HTTP 403: Must have admin rights to Repository.');
+  });
+
+  it('a misspelled organization: GET /orgs answers 404 and the error says the organization does not exist', async () => {
+    const e = (await runRepoSync(cfg('x', [], { organization: 'acme-typo' }), deps()).catch((x: unknown) => x)) as GitServerError;
+    expect(e).toBeInstanceOf(GitServerError);
+    expect([e.status, e.code, e.message]).toEqual([404, 'NotFound', 'GitHub: cannot create repository acme-typo/x: organization acme-typo does not exist (or the token cannot see it)']);
+    expect(fake.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /repos/acme-typo/x', 'GET /orgs/acme-typo']);
+  });
+
+  it('a push that loses a ref race is retried', async () => {
+    await runRepoSync(cfg('gh-race', [{ type: 'Inline', files: { 'a.txt': '1\n' } }]), deps());
+    let pushes = 0;
+    fake.beforeReceivePack = async (r) => {
+      if (++pushes > 1) return;
+      const other = mkdtempSync(join(work, 'other-'));
+      await git(['clone', '-q', r.dir, other]);
+      writeFileSync(join(other, 'theirs.txt'), 'theirs\n');
+      await git(['add', '-A'], other);
+      await git(['-c', 'user.name=Other', '-c', 'user.email=other@example.com', 'commit', '-q', '-m', 'theirs'], other);
+      await git(['push', '-q', 'origin', 'HEAD:refs/heads/main'], other);
+    };
+    try {
+      const r = await runRepoSync(cfg('gh-race', [{ type: 'Inline', files: { 'a.txt': '2\n' } }]), deps({ sleep: async () => undefined }));
+      expect(pushes).toBe(2);
+      const { dir, tree } = await cloneTree('gh-race');
+      expect(tree).toEqual({ 'a.txt': '2\n', 'theirs.txt': 'theirs\n' });
+      expect((await git(['rev-parse', 'HEAD'], dir)).trim()).toBe(r.commitSHA);
+    } finally {
+      fake.beforeReceivePack = undefined;
+    }
   });
 });
 

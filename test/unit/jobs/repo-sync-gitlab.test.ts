@@ -21,6 +21,7 @@ function readTree(dir: string, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(join(dir, prefix)).sort()) {
     if (name === '.git') continue;
+    if (!prefix && name === '.idpbuilder') continue; // the sync's ownership records: asserted on their own
     const rel = prefix ? `${prefix}/${name}` : name;
     if (lstatSync(join(dir, rel)).isDirectory()) Object.assign(out, readTree(dir, rel));
     else out[rel] = readFileSync(join(dir, rel), 'utf8');
@@ -130,7 +131,8 @@ describe('runRepoSync on GitLab', () => {
     expect(r.changed).toBe(true);
     expect(fake.project('platform/team/withreadme')).toMatchObject({ initializedWithReadme: true, visibility: 'internal' });
     const { dir, tree } = await cloneTree('platform/team/withreadme');
-    expect(tree).toEqual({ 'a.txt': 'a\n' });
+    // the README of initialize_with_readme was not written by the sync: it stays
+    expect(tree).toEqual({ 'README.md': '# withreadme\n', 'a.txt': 'a\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'Initial commit']);
   });
 
@@ -145,7 +147,7 @@ describe('runRepoSync on GitLab', () => {
     expect(f.message).toBe('GitLab: create project platform/team/x2 failed with HTTP 403: insufficient_scope: The request requires higher privileges than provided by the access token.');
 
     const n = (await rejection(runRepoSync(cfg('x3', [], { organization: 'platform/ghost' }), deps()))) as GitServerError;
-    expect(n).toMatchObject({ code: 'NotFound', message: 'GitLab: get group platform/ghost failed with HTTP 404: 404 Group Not Found' });
+    expect(n).toMatchObject({ status: 404, code: 'NotFound', message: 'GitLab: cannot create project platform/ghost/x3: group platform/ghost does not exist (or the token cannot see it)' });
 
     fake.fail({ path: '/projects/platform%2Fteam%2Fx4', status: 429, text: 'Retry later\n', headers: { 'retry-after': '10' }, times: 1 });
     expect(await rejection(runRepoSync(cfg('x4', []), deps()))).toMatchObject({ code: 'RateLimited', message: 'GitLab: get project platform/team/x4 failed with HTTP 429: Retry later (retry after 10s)' });
@@ -162,6 +164,44 @@ describe('runRepoSync on GitLab', () => {
     expect(p.message).toMatch(/^git push failed: remote: You are not allowed to push code to this project\.; fatal: unable to access '.*': The requested URL returned error: 403$/);
     expect(p.output).not.toContain(rt);
     team.members.set(reporter.id, DEVELOPER);
+  });
+
+  it('a new defaultBranch starts from the old head and becomes the default through PUT /projects (read back)', async () => {
+    const first = await runRepoSync(cfg('gl-branch', [{ type: 'Inline', files: { 'a.txt': '1\n' } }]), deps());
+    fake.requests.length = 0;
+    const r = await runRepoSync(cfg('gl-branch', [{ type: 'Inline', files: { 'a.txt': '1\n' } }], { repository: { name: 'gl-branch', defaultBranch: 'develop' } }), deps());
+    expect(r).toMatchObject({ commitSHA: first.commitSHA, changed: true });
+    expect(fake.project('platform/team/gl-branch')!.defaultBranch).toBe('develop');
+    expect(fake.requests.filter((x) => x.method === 'PUT').map((x) => x.body)).toEqual([{ default_branch: 'develop' }]);
+    const header = `Authorization: Basic ${Buffer.from(`oauth2:${token}`).toString('base64')}`;
+    expect((await git(['ls-remote', '--symref', `${fake.url}/platform/team/gl-branch.git`, 'HEAD'], undefined, header)).trim()).toBe(`ref: refs/heads/develop\tHEAD\n${r.commitSHA}\tHEAD`);
+
+    fake.ignoredEdits.add('default_branch');
+    try {
+      const e = await rejection(runRepoSync(cfg('gl-branch', [], { repository: { name: 'gl-branch', defaultBranch: 'trunk' } }), deps()));
+      expect(e).toBeInstanceOf(RepoSyncError);
+      expect(e.message).toBe('repository platform/team/gl-branch: default_branch is develop after setting it to trunk: the server did not apply it');
+    } finally {
+      fake.ignoredEdits.clear();
+    }
+  });
+
+  it('private: false → true: visibility applied with PUT /projects and read back (capped at the group\'s); refused → the sync fails naming visibility', async () => {
+    await runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: false } }), deps());
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('internal'); // public, capped at the internal group
+    fake.requests.length = 0;
+    await runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: true } }), deps());
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('private');
+    expect(fake.requests.filter((x) => x.method === 'PUT').map((x) => x.body)).toEqual([{ visibility: 'private' }]);
+    // false again: back to what the group allows, no more
+    await runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: false } }), deps());
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('internal');
+
+    fake.fail({ method: 'PUT', path: /^\/projects\/\d+$/, status: 403, message: '403 Forbidden' });
+    const e = await rejection(runRepoSync(cfg('gl-vis', [], { repository: { name: 'gl-vis', defaultBranch: 'main', private: true } }), deps()));
+    expect(e).toBeInstanceOf(RepoSyncError);
+    expect(e.message).toMatch(/^repository platform\/team\/gl-vis: cannot set visibility to private: GitLab: update project \d+ failed with HTTP 403: 403 Forbidden$/);
+    expect(fake.project('platform/team/gl-vis')!.visibility).toBe('internal');
   });
 
   it('a CA Secret is read and must exist', async () => {

@@ -40,11 +40,12 @@ async function git(args: string[], cwd?: string, header?: string): Promise<strin
   return (await execFileP('git', [...pre, ...args], { cwd, env: GIT_ENV })).stdout;
 }
 
-/** Every file below `dir` (except .git): path → content, or `-> target` for symlinks. */
+/** Every file below `dir` (except .git and .idpbuilder): path → content, or `-> target` for symlinks. */
 function readTree(dir: string, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(join(dir, prefix)).sort()) {
     if (name === '.git') continue;
+    if (!prefix && name === '.idpbuilder') continue; // the sync's ownership records: asserted on their own
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = lstatSync(join(dir, rel));
     if (st.isSymbolicLink()) out[rel] = `-> ${readlinkSync(join(dir, rel))}`;
@@ -104,7 +105,7 @@ function embeddedFixture(): string {
 }
 
 function deps(extra: Partial<RepoSyncDeps> = {}): RepoSyncDeps {
-  return { kube, log, now: () => new Date(clock), tmpDir: work, ...extra };
+  return { kube, log, now: () => new Date(clock), tmpDir: work, sleep: async () => undefined, ...extra };
 }
 
 function config(repo: string, sources: RepoSource[], embeddedRoot: string, extra: Partial<RepoSyncConfig> = {}): RepoSyncConfig {
@@ -255,7 +256,7 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     expect((await cloneTree('idpbuilder', 'collide')).tree).toEqual({ a: 'now a file\n', 'c/values.yaml': 'controller: {}\n' });
   });
 
-  it('replaces the auto-init commit of a new repository, on a non-default branch name too', async () => {
+  it('builds on the auto-init commit of a new repository (its README stays), on a non-default branch name too', async () => {
     const embedded = embeddedFixture();
     const cfg = config('autoinit', [{ type: 'Embedded', path: 'nginx' }], embedded, {
       repository: { name: 'autoinit', defaultBranch: 'develop', autoInit: true, description: 'auto', private: true },
@@ -264,7 +265,8 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     expect(r.changed).toBe(true);
     expect(fake.repo('idpbuilder', 'autoinit')).toMatchObject({ private: true, defaultBranch: 'develop', description: 'auto' });
     const { dir, tree } = await cloneTree('idpbuilder', 'autoinit', 'develop');
-    expect(tree).toEqual({ 'values.yaml': 'controller: {}\n' });
+    // the README of auto-init was not written by the sync: it stays
+    expect(tree).toEqual({ 'README.md': '# autoinit\n\nauto\n', 'values.yaml': 'controller: {}\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'Initial commit']);
   });
 
@@ -354,9 +356,10 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     chmodSync(wrapper, 0o755);
     const r = await runRepoSync(config('race', [{ type: 'Inline', files: { 'a.txt': 'two\n' } }], embedded), deps({ gitBinary: wrapper }));
     expect(r.changed).toBe(true);
-    expect(log.lines.some((l) => l.startsWith('warn push rejected: the branch moved; retrying'))).toBe(true);
+    expect(log.lines.some((l) => l.startsWith('warn push rejected: the branch moved or its ref is locked; retrying'))).toBe(true);
     const { dir, tree } = await cloneTree('idpbuilder', 'race');
-    expect(tree).toEqual({ 'a.txt': 'two\n' });
+    // the other writer's b.txt stays: the sync deletes only what it wrote
+    expect(tree).toEqual({ 'a.txt': 'two\n', 'b.txt': 'theirs\n' });
     expect((await git(['log', '--format=%s'], dir)).trim().split('\n')).toEqual(['Sync from idpbuilder', 'concurrent', 'Sync from idpbuilder']);
     expect((await git(['rev-parse', 'HEAD~2'], dir)).trim()).toBe(first.commitSHA);
   });
@@ -554,5 +557,39 @@ describe('idpbuilder job repo-sync (CLI)', () => {
     await jobCommand(io).parseAsync(['repo-sync', '--config', join(work, 'nope.json'), '--kubeconfig', kc], { from: 'user' });
     expect(err.at(-1)).toBe(`error: cannot read config ${join(work, 'nope.json')} (ENOENT)\n`);
     expect(existsSync(join(work, 'nope.json'))).toBe(false);
+  });
+
+  it('a visibility the server does not apply: exit 1, the message names the setting, no token anywhere', async () => {
+    await runRepoSync(config('cli-vis', [], work, { repository: { name: 'cli-vis', defaultBranch: 'main', private: false } }), deps());
+    const kc = join(work, 'cli-kubeconfig-vis.yaml');
+    writeFileSync(
+      kc,
+      `apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters: [{name: c, cluster: {server: "${apiURL}"}}]\nusers: [{name: u, user: {token: kt}}]\ncontexts: [{name: t, context: {cluster: c, user: u}}]\n`,
+    );
+    const cfgFile = join(work, 'cli-vis.json');
+    writeFileSync(cfgFile, JSON.stringify(config('cli-vis', [{ type: 'Inline', files: { 'secret.txt': 'x\n' } }], work, { repository: { name: 'cli-vis', defaultBranch: 'main', private: true } })));
+    const term = join(work, 'termination-log-vis');
+    writeFileSync(term, '');
+    const out: string[] = [];
+    const err: string[] = [];
+    let code = -1;
+    fake.ignoredEdits.add('private');
+    fake.requests.length = 0;
+    try {
+      await jobCommand({ out: (s) => void out.push(s), err: (s) => void err.push(s), setExitCode: (c) => void (code = c), terminationLog: term }).parseAsync(
+        ['repo-sync', '--config', cfgFile, '--kubeconfig', kc],
+        { from: 'user' },
+      );
+    } finally {
+      fake.ignoredEdits.clear();
+    }
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    const message = 'repository idpbuilder/cli-vis: private is false after setting it to true: the server did not apply it';
+    expect(err.at(-1)).toBe(`error: ${message}\n`);
+    expect(readFileSync(term, 'utf8')).toBe(message);
+    expect(err.join('')).not.toContain(token);
+    expect(fake.repo('idpbuilder', 'cli-vis')!.private).toBe(false);
+    expect(fake.requests.some((r) => r.path === '/idpbuilder/cli-vis.git/git-receive-pack' && r.method === 'POST' && r.user)).toBe(false);
   });
 });
