@@ -12,11 +12,14 @@ import { DEFAULT_SETTINGS, type Settings } from '../controllers/types.js';
 import { newMetrics } from './metrics.js';
 import { KubernetesEventSink } from '../events/kube.js';
 import type { EventSink } from '../events/types.js';
+import { MIN_SEED_BYTES } from './random.js';
 
 export interface ServeOptions {
   port: number;
   host: string;
   tokenFile?: string;
+  /** File holding the secret seed of the hooks' keyed randomness (src/server/random.ts); `$IDPBUILDER_RANDOM_SEED_FILE`. */
+  randomSeedFile?: string;
   /**
    * Serve without a bearer token on a non-loopback address (default false: refused, see `authPolicy`).
    * Also IDPBUILDER_ALLOW_UNAUTHENTICATED=1.
@@ -95,6 +98,27 @@ export function isLoopback(host: string): boolean {
   const family = isIP(h);
   if (family === 0) return false;
   return LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * The seed of the hooks' keyed randomness (src/server/random.ts) from `--random-seed-file` (else
+ * `$IDPBUILDER_RANDOM_SEED_FILE`): the file's bytes, one trailing newline removed. Every replica must read
+ * the same seed, or two replicas would generate different credentials for the same object. Undefined when
+ * neither is given (a per-process seed is used then). Throws ServeConfigError when the file cannot be read
+ * or holds fewer than MIN_SEED_BYTES bytes.
+ */
+export function readRandomSeed(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+  const path = file ?? (env.IDPBUILDER_RANDOM_SEED_FILE || undefined);
+  if (!path) return undefined;
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (err) {
+    throw new ServeConfigError(`--random-seed-file ${path}: cannot read the seed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const seed = raw.at(-1) === 0x0a ? raw.subarray(0, raw.length - (raw.at(-2) === 0x0d ? 2 : 1)) : raw;
+  if (seed.length < MIN_SEED_BYTES) throw new ServeConfigError(`--random-seed-file ${path}: the seed must be at least ${MIN_SEED_BYTES} bytes, got ${seed.length}`);
+  return seed;
 }
 
 /** What the service does about auth: `bearer` (token checked), or `off` with the warning to log. */
@@ -189,6 +213,7 @@ export function configureServeCommand(cmd: Command, port: (v: string) => number)
     .description('Run the hook service Metacontroller calls')
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--host <host>', 'address to bind', '0.0.0.0')
+    .option('--random-seed-file <path>', 'file holding the secret seed the hooks derive generated credentials from; the same for every replica ($IDPBUILDER_RANDOM_SEED_FILE; default: a seed per process)')
     .option('--token-file <path>', 'file holding the bearer token Metacontroller sends (default: $IDPBUILDER_WEBHOOK_TOKEN); empty is an error')
     .option('--allow-unauthenticated', 'serve without a token on a non-loopback --host ($IDPBUILDER_ALLOW_UNAUTHENTICATED=1)', false)
     .option('--log-level <level>', 'pino log level', 'info')
@@ -204,6 +229,7 @@ export function configureServeCommand(cmd: Command, port: (v: string) => number)
         port: number;
         host: string;
         tokenFile?: string;
+        randomSeedFile?: string;
         allowUnauthenticated: boolean;
         logLevel: string;
         tlsCert?: string;
@@ -250,6 +276,7 @@ export async function serve(input: ServeOptions): Promise<FastifyInstance> {
   const logger = createLogger(opts.logLevel ?? 'info', opts.logDestination);
   const token = readToken(opts.tokenFile, processEnv);
   const decision = authPolicy({ token, host: opts.host, allowUnauthenticated: opts.allowUnauthenticated });
+  const randomSeed = readRandomSeed(opts.randomSeedFile, processEnv);
   if (!!opts.tlsCert !== !!opts.tlsKey) throw new ServeConfigError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } : undefined;
   let events: EventSink | undefined = opts.eventSink;
@@ -274,6 +301,7 @@ export async function serve(input: ServeOptions): Promise<FastifyInstance> {
     maxConcurrency: opts.maxConcurrency,
     events,
     responseMemoSeconds: opts.responseMemoSeconds,
+    ...(randomSeed ? { randomSeed } : {}),
   });
   const certTimer = tls ? watchCertificates(app.server as unknown as TlsServer, opts.tlsCert!, opts.tlsKey!, logger) : undefined;
   const shutdown = (signal: string) => {
@@ -306,6 +334,7 @@ export async function serve(input: ServeOptions): Promise<FastifyInstance> {
       bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
       requestTimeoutSeconds,
       responseMemoSeconds: opts.responseMemoSeconds ?? 30,
+      randomSeed: randomSeed ? 'file' : 'per-process',
     },
     `hook service listening (bearer auth ${decision.auth === 'bearer' ? 'on' : 'OFF'})`,
   );
