@@ -17,6 +17,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
+import { secretRefRefusal } from '../kit/refs.js';
 import { CHARTS, chartFor } from './defaults.js';
 
 type Listener = NonNullable<EnvoyGatewaySpec['listeners']>[number];
@@ -76,7 +77,8 @@ export function values(r: Resolved): Record<string, unknown> {
   return mergeValues({ ...(Object.keys(deployment).length ? { deployment } : {}), config: { envoyGateway } }, r.spec.values);
 }
 
-function listener(l: Listener, namespace: string): Record<string, unknown> {
+/** `secretNamespace`: the EnvoyGateway's own namespace, where certificate Secrets resolve. */
+function listener(l: Listener, secretNamespace: string): Record<string, unknown> {
   const out: Record<string, unknown> = { name: l.name, protocol: l.protocol, port: l.port };
   if (l.hostname) out.hostname = l.hostname;
   // Gateway API allows tls only on HTTPS and TLS listeners.
@@ -84,7 +86,7 @@ function listener(l: Listener, namespace: string): Record<string, unknown> {
     const refs = l.tls.certificateRefs ?? [];
     out.tls = {
       mode: l.tls.mode ?? 'Terminate',
-      ...(refs.length ? { certificateRefs: refs.map((s) => ({ group: '', kind: 'Secret', name: s.name, namespace: s.namespace ?? namespace })) } : {}),
+      ...(refs.length ? { certificateRefs: refs.map((s) => ({ group: '', kind: 'Secret', name: s.name, namespace: secretNamespace })) } : {}),
     };
   }
   // The platform's routes live in their own namespaces (argocd, gitea, …).
@@ -110,12 +112,14 @@ export function manifests(r: Resolved): KubeObject[] {
     metadata: { name: r.className, labels },
     spec: { controllerName: r.controllerName },
   });
-  // A certificate in another namespace needs a ReferenceGrant there (Gateway API cross-namespace rule).
+  // Certificates are Secrets of the EnvoyGateway's own namespace; when that is not the install namespace,
+  // the Gateway needs a ReferenceGrant there (Gateway API cross-namespace rule).
+  const secretNamespace = r.parent.metadata.namespace ?? 'default';
   const foreign = new Map<string, Set<string>>();
   for (const l of r.listeners) {
     if (!l.tls || (l.protocol !== 'HTTPS' && l.protocol !== 'TLS')) continue;
     for (const s of l.tls.certificateRefs ?? []) {
-      const ns = s.namespace ?? r.namespace;
+      const ns = secretNamespace;
       if (ns === r.namespace) continue;
       if (!foreign.has(ns)) foreign.set(ns, new Set());
       foreign.get(ns)!.add(s.name);
@@ -139,7 +143,7 @@ export function manifests(r: Resolved): KubeObject[] {
     spec: {
       gatewayClassName: r.className,
       ...(r.serviceType ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: r.gateway } } } : {}),
-      listeners: r.listeners.map((l) => listener(l, r.namespace)),
+      listeners: r.listeners.map((l) => listener(l, secretNamespace)),
     },
   });
   return out;
@@ -211,6 +215,12 @@ export function plan(req: SyncRequest): ProviderPlan {
   }
   // The install Job waits for the Gateway to be Programmed (waitFor below), so a succeeded install means
   // the proxy was deployed; an observed proxy Deployment that is down is reported above.
+  for (const [i, l] of r.listeners.entries()) {
+    for (const [j, s] of (l.tls?.certificateRefs ?? []).entries()) {
+      const refused = secretRefRefusal(s, req.parent, `spec.listeners[${i}].tls.certificateRefs[${j}]`);
+      if (refused) return { blocked: refused, status };
+    }
+  }
 
   return {
     install: {
