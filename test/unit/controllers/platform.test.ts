@@ -314,7 +314,7 @@ describe('Platform', () => {
       expect(condition(refused, 'Degraded')).toMatchObject({ status: 'True', reason: 'ReferenceNotPermitted' });
       expect(refused.status.providers).toMatchObject({ gateways: [{ name: 'nginx', kind: 'NginxGateway', namespace: 'net', ready: false, message }] });
       // the gateway object is there but is not read: nothing of its status shows
-      expect(refused.status.providers.gateways[0]).not.toHaveProperty('phase');
+      expect((refused.status.providers as { gateways: object[] }).gateways[0]).not.toHaveProperty('phase');
       expect(keys(refused).sort()).toEqual(keys(res).sort());
     });
 
