@@ -94,7 +94,7 @@ function listener(l: Listener, secretNamespace: string): Record<string, unknown>
   return out;
 }
 
-/** Objects the install Job applies after the chart: [EnvoyProxy], GatewayClass, [ReferenceGrants], Gateway. */
+/** Objects the install Job applies after the chart: [EnvoyProxy], GatewayClass, [ReferenceGrant], Gateway. */
 export function manifests(r: Resolved): KubeObject[] {
   const labels = ownerLabels(r.parent);
   const out: KubeObject[] = [];
@@ -115,26 +115,21 @@ export function manifests(r: Resolved): KubeObject[] {
   // Certificates are Secrets of the EnvoyGateway's own namespace; when that is not the install namespace,
   // the Gateway needs a ReferenceGrant there (Gateway API cross-namespace rule).
   const secretNamespace = r.parent.metadata.namespace ?? 'default';
-  const foreign = new Map<string, Set<string>>();
+  const certificates = new Set<string>();
   for (const l of r.listeners) {
     if (!l.tls || (l.protocol !== 'HTTPS' && l.protocol !== 'TLS')) continue;
-    for (const s of l.tls.certificateRefs ?? []) {
-      const ns = secretNamespace;
-      if (ns === r.namespace) continue;
-      if (!foreign.has(ns)) foreign.set(ns, new Set());
-      foreign.get(ns)!.add(s.name);
-    }
+    for (const s of l.tls.certificateRefs ?? []) certificates.add(s.name);
   }
-  for (const ns of [...foreign.keys()].sort()) {
+  if (certificates.size && secretNamespace !== r.namespace) {
     out.push({
       apiVersion: 'gateway.networking.k8s.io/v1beta1',
       kind: 'ReferenceGrant',
-      metadata: { name: childName([r.gateway, r.namespace, 'certificates']), namespace: ns, labels },
+      metadata: { name: childName([r.gateway, r.namespace, 'certificates']), namespace: secretNamespace, labels },
       spec: {
         from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: r.namespace }],
-        to: [...foreign.get(ns)!].sort().map((name) => ({ group: '', kind: 'Secret', name })),
+        to: [...certificates].sort().map((name) => ({ group: '', kind: 'Secret', name })),
       },
-    });
+    } as KubeObject);
   }
   out.push({
     apiVersion: 'gateway.networking.k8s.io/v1',
