@@ -11,20 +11,49 @@ export const STORAGE_VERSION = 'v1alpha2';
 export const SERVED_VERSIONS = ['v1alpha1', 'v1alpha2'] as const;
 export const API_VERSION = `${GROUP}/${STORAGE_VERSION}`;
 
+/**
+ * Secret references resolve in the namespace of the object that holds them, as in Kubernetes' own API
+ * (a Pod's `secretKeyRef`, `imagePullSecrets`): nobody can make a controller read a Secret of another
+ * namespace. CRD validation rules cannot read `metadata.namespace`, so `namespace` is refused outright;
+ * the field stays in the schema only to say so clearly (objects stored before the rule existed are also
+ * refused by the controllers, with reason SecretRefNotPermitted).
+ */
+const ownNamespaceOnly = {
+  'x-kubernetes-validations': [
+    {
+      // `namespace` is a reserved word in Kubernetes CEL: the field is written `__namespace__`.
+      rule: '!has(self.__namespace__)',
+      message: "a Secret reference resolves in the namespace of the object that holds it: remove namespace (a Secret of another namespace can't be referenced)",
+      fieldPath: '.namespace',
+      reason: 'FieldValueForbidden' as const,
+    },
+  ],
+};
+const ForbiddenNamespace = Type.Optional(
+  Type.String({ ...DNS1123Label, description: 'Not allowed: a Secret reference resolves in the namespace of the object that holds it.' }),
+);
+
 export const SecretKeyRef = Obj(
   {
     name: DNS1123Subdomain,
-    namespace: Type.Optional(DNS1123Label),
+    namespace: ForbiddenNamespace,
     key: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' })),
   },
-  { description: 'A Secret (and optionally one key in it). The namespace defaults to the referring object\'s.' },
+  { description: "A Secret (and optionally one key in it) in the referring object's namespace.", ...ownNamespaceOnly },
 );
 export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
-export const SecretRef = Obj({ name: DNS1123Subdomain, namespace: Type.Optional(DNS1123Label) });
+export const SecretRef = Obj(
+  { name: DNS1123Subdomain, namespace: ForbiddenNamespace },
+  { description: "A Secret in the referring object's namespace.", ...ownNamespaceOnly },
+);
 export type SecretRef = Static<typeof SecretRef>;
 
-/** A reference to another idpbuilder object by kind and name (duck-typed: any kind that honours the contract). */
+/**
+ * A reference to another idpbuilder object by kind and name (duck-typed: any kind that honours the
+ * contract). In another namespace it resolves only if a ReferenceGrant there allows the referring kind
+ * from the referring namespace (see ./referencegrant.ts).
+ */
 export const ObjectRef = Obj({
   kind: KindName,
   name: DNS1123Subdomain,

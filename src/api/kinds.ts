@@ -19,6 +19,7 @@ import { ArgoCDProviderSpec, ArgoCDProviderStatus, FluxProviderSpec, FluxProvide
 import { GitRepositorySpec, GitRepositoryStatus } from './gitrepository.js';
 import { PackageSpec, PackageStatus } from './package.js';
 import { PlatformSpec, PlatformStatus } from './platform.js';
+import { ReferenceGrantSpec } from './referencegrant.js';
 
 export type Duck = 'git' | 'gateway' | 'gitops';
 
@@ -37,7 +38,13 @@ export interface KindDef {
   /** Which duck-typed status contract the kind honours, if any. */
   duck?: Duck;
   spec: TSchema;
-  status: TSchema;
+  /** Absent for a kind without status (and then without a status subresource). */
+  status?: TSchema;
+  /**
+   * false for a kind no controller reconciles (ReferenceGrant: only read by other controllers): no hooks,
+   * no CompositeController. Default true.
+   */
+  controlled?: boolean;
   /** The status field shown as the endpoint column. */
   endpointColumn?: { name: string; jsonPath: string };
   description: string;
@@ -58,7 +65,11 @@ export const KINDS: readonly KindDef[] = [
   { kind: 'FluxProvider', plural: 'fluxproviders', singular: 'fluxprovider', shortNames: ['fluxp'], duck: 'gitops', spec: FluxProviderSpec, status: FluxProviderStatus, endpointColumn: endpoint, description: 'Flux controllers installed with Helm.' },
   { kind: 'GitRepository', plural: 'gitrepositories', singular: 'gitrepository', shortNames: ['idprepo'], spec: GitRepositorySpec, status: GitRepositoryStatus, endpointColumn: { name: 'URL', jsonPath: '.status.url' }, description: 'A repository on any git provider, filled from embedded, local or remote sources.' },
   { kind: 'Package', plural: 'packages', singular: 'package', shortNames: ['idppkg'], spec: PackageSpec, status: PackageStatus, description: 'An application deployed from a GitRepository through a GitOps provider.' },
+  { kind: 'ReferenceGrant', plural: 'referencegrants', singular: 'referencegrant', shortNames: ['idprefgrant'], spec: ReferenceGrantSpec, controlled: false, description: 'Lets objects of other namespaces reference objects of this namespace (modelled on Gateway API ReferenceGrant).' },
 ];
+
+/** The kinds a controller reconciles (every kind but ReferenceGrant). */
+export const CONTROLLED_KINDS: readonly KindDef[] = KINDS.filter((k) => k.controlled !== false);
 
 export const KIND_BY_NAME: ReadonlyMap<string, KindDef> = new Map(KINDS.map((k) => [k.kind, k]));
 export const KIND_BY_PLURAL: ReadonlyMap<string, KindDef> = new Map(KINDS.map((k) => [k.plural, k]));
@@ -81,7 +92,7 @@ export function objectSchema(def: KindDef): TSchema {
       kind: Type.Literal(def.kind),
       metadata: ObjectMeta,
       spec: def.spec,
-      status: Type.Optional(def.status),
+      ...(def.status ? { status: Type.Optional(def.status) } : {}),
     },
     { additionalProperties: false },
   );

@@ -182,7 +182,7 @@ export class Admission {
     const hasSchemaError = (path: string) => errorPaths.some((p) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`));
     const ruleProblems = [
       ...checkRules(def.spec, object.spec, '.spec', hasSchemaError),
-      ...checkRules(def.status, object.status, '.status', hasSchemaError),
+      ...(def.status ? checkRules(def.status, object.status, '.status', hasSchemaError) : []),
     ];
     const problems = dedupe([...schemaProblems, ...ruleProblems]);
     if (problems.length) return { outcome: 'invalid', kind: def.kind, problems };

@@ -128,6 +128,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     name: secretName,
     username: 'admin',
     ref: spec.adminCredentials?.secretRef ? { ...spec.adminCredentials.secretRef, key: 'password' } : undefined,
+    field: 'spec.adminCredentials.secretRef',
     autoGenerate: spec.adminCredentials?.autoGenerate ?? true,
     labels: ownerLabels(parent, 'credentials'),
     bcrypt: true,

@@ -17,6 +17,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
+import { secretRefRefusal } from '../kit/refs.js';
 import { CHARTS, chartFor } from './defaults.js';
 import { contract } from '../kit/contract.js';
 
@@ -77,7 +78,8 @@ export function values(r: Resolved): Record<string, unknown> {
   return mergeValues({ ...(Object.keys(deployment).length ? { deployment } : {}), config: { envoyGateway } }, r.spec.values);
 }
 
-function listener(l: Listener, namespace: string): Record<string, unknown> {
+/** `secretNamespace`: the EnvoyGateway's own namespace, where certificate Secrets resolve. */
+function listener(l: Listener, secretNamespace: string): Record<string, unknown> {
   const out: Record<string, unknown> = { name: l.name, protocol: l.protocol, port: l.port };
   if (l.hostname) out.hostname = l.hostname;
   // Gateway API allows tls only on HTTPS and TLS listeners.
@@ -85,7 +87,7 @@ function listener(l: Listener, namespace: string): Record<string, unknown> {
     const refs = l.tls.certificateRefs ?? [];
     out.tls = {
       mode: l.tls.mode ?? 'Terminate',
-      ...(refs.length ? { certificateRefs: refs.map((s) => ({ group: '', kind: 'Secret', name: s.name, namespace: s.namespace ?? namespace })) } : {}),
+      ...(refs.length ? { certificateRefs: refs.map((s) => ({ group: '', kind: 'Secret', name: s.name, namespace: secretNamespace })) } : {}),
     };
   }
   // The platform's routes live in their own namespaces (argocd, gitea, …).
@@ -93,7 +95,7 @@ function listener(l: Listener, namespace: string): Record<string, unknown> {
   return out;
 }
 
-/** Objects the install Job applies after the chart: [EnvoyProxy], GatewayClass, [ReferenceGrants], Gateway. */
+/** Objects the install Job applies after the chart: [EnvoyProxy], GatewayClass, [ReferenceGrant], Gateway. */
 export function manifests(r: Resolved): KubeObject[] {
   const labels = ownerLabels(r.parent);
   const out: KubeObject[] = [];
@@ -111,27 +113,24 @@ export function manifests(r: Resolved): KubeObject[] {
     metadata: { name: r.className, labels },
     spec: { controllerName: r.controllerName },
   });
-  // A certificate in another namespace needs a ReferenceGrant there (Gateway API cross-namespace rule).
-  const foreign = new Map<string, Set<string>>();
+  // Certificates are Secrets of the EnvoyGateway's own namespace; when that is not the install namespace,
+  // the Gateway needs a ReferenceGrant there (Gateway API cross-namespace rule).
+  const secretNamespace = r.parent.metadata.namespace ?? 'default';
+  const certificates = new Set<string>();
   for (const l of r.listeners) {
     if (!l.tls || (l.protocol !== 'HTTPS' && l.protocol !== 'TLS')) continue;
-    for (const s of l.tls.certificateRefs ?? []) {
-      const ns = s.namespace ?? r.namespace;
-      if (ns === r.namespace) continue;
-      if (!foreign.has(ns)) foreign.set(ns, new Set());
-      foreign.get(ns)!.add(s.name);
-    }
+    for (const s of l.tls.certificateRefs ?? []) certificates.add(s.name);
   }
-  for (const ns of [...foreign.keys()].sort()) {
+  if (certificates.size && secretNamespace !== r.namespace) {
     out.push({
       apiVersion: 'gateway.networking.k8s.io/v1beta1',
       kind: 'ReferenceGrant',
-      metadata: { name: childName([r.gateway, r.namespace, 'certificates']), namespace: ns, labels },
+      metadata: { name: childName([r.gateway, r.namespace, 'certificates']), namespace: secretNamespace, labels },
       spec: {
         from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: r.namespace }],
-        to: [...foreign.get(ns)!].sort().map((name) => ({ group: '', kind: 'Secret', name })),
+        to: [...certificates].sort().map((name) => ({ group: '', kind: 'Secret', name })),
       },
-    });
+    } as KubeObject);
   }
   out.push({
     apiVersion: 'gateway.networking.k8s.io/v1',
@@ -140,7 +139,7 @@ export function manifests(r: Resolved): KubeObject[] {
     spec: {
       gatewayClassName: r.className,
       ...(r.serviceType ? { infrastructure: { parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: r.gateway } } } : {}),
-      listeners: r.listeners.map((l) => listener(l, r.namespace)),
+      listeners: r.listeners.map((l) => listener(l, secretNamespace)),
     },
   });
   return out;
@@ -212,6 +211,12 @@ export function plan(req: SyncRequest): ProviderPlan {
   }
   // The install Job waits for the Gateway to be Programmed (waitFor below), so a succeeded install means
   // the proxy was deployed; an observed proxy Deployment that is down is reported above.
+  for (const [i, l] of r.listeners.entries()) {
+    for (const [j, s] of (l.tls?.certificateRefs ?? []).entries()) {
+      const refused = secretRefRefusal(s, req.parent, `spec.listeners[${i}].tls.certificateRefs[${j}]`);
+      if (refused) return { blocked: refused, status };
+    }
+  }
 
   return {
     install: {

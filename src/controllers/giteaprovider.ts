@@ -123,6 +123,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     name: n.admin,
     username,
     ref: spec.adminUser?.passwordSecretRef,
+    field: 'spec.adminUser.passwordSecretRef',
     autoGenerate: spec.adminUser?.autoGenerate ?? true,
     labels: ownerLabels(parent, 'credentials'),
   });

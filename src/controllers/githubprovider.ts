@@ -23,6 +23,7 @@ import { childName, hashedName } from '../kit/names.js';
 import { asDesired, observedChild, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule, standardConditions } from '../kit/provider.js';
 import { contract } from '../kit/contract.js';
+import { secretRefRefusal, type Refusal } from '../kit/refs.js';
 
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 export const ROLE_VALIDATE = 'validate';
@@ -60,6 +61,8 @@ export interface ValidationPlan {
   inputSecrets: SecretRefFull[];
   /** A spec problem the schema could not catch: no Job, Pending. */
   invalid?: string;
+  /** A Secret reference into another namespace (SecretRefNotPermitted): no Job, Pending, the Secret never asked for. */
+  refused?: Refusal;
 }
 
 interface ValidateResult {
@@ -127,9 +130,10 @@ export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPl
     return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
   };
 
-  if (plan.invalid) {
+  if (plan.refused || plan.invalid) {
     const keep = [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1')].filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_VALIDATE).map(asDesired);
-    return finish('Pending', standardConditions('Pending', 'InvalidSpec', plan.invalid), {}, keep);
+    const why = plan.refused ?? { reason: 'InvalidSpec', message: plan.invalid! };
+    return finish('Pending', standardConditions('Pending', why.reason, why.message), {}, keep);
   }
 
   const interval = plan.intervalSeconds;
@@ -256,11 +260,15 @@ function githubPlan(parent: KubeObject): ValidationPlan {
   fields.internalEndpoint = endpoint;
   const config: Record<string, unknown> = { endpoint, organization: org, authType };
   const inputSecrets: SecretRefFull[] = [];
-  if (authType === 'app') {
+  const refused =
+    secretRefRefusal(spec.credentialsSecretRef, parent, 'spec.credentialsSecretRef') ?? secretRefRefusal(spec.appAuth?.privateKeySecretRef, parent, 'spec.appAuth.privateKeySecretRef');
+  if (refused) {
+    // never read, never named in status: the plan carries no Secret at all
+  } else if (authType === 'app') {
     if (!spec.appAuth) invalid ??= 'authType app needs appAuth';
     else {
       const k = spec.appAuth.privateKeySecretRef;
-      const keyRef = { namespace: k.namespace ?? ns, name: k.name, key: k.key ?? 'private-key' };
+      const keyRef = { namespace: ns, name: k.name, key: k.key ?? 'private-key' };
       inputSecrets.push(keyRef);
       config.appAuth = { appID: spec.appAuth.appID, ...(spec.appAuth.installationID ? { installationID: spec.appAuth.installationID } : {}), privateKeySecretRef: keyRef };
       const tokenName = githubTokenSecretName(parent);
@@ -276,7 +284,7 @@ function githubPlan(parent: KubeObject): ValidationPlan {
     invalid ??= 'authType token needs credentialsSecretRef';
   } else {
     const c = spec.credentialsSecretRef;
-    const ref = { namespace: c.namespace ?? ns, name: c.name, key: c.key ?? 'token' };
+    const ref = { namespace: ns, name: c.name, key: c.key ?? 'token' };
     inputSecrets.push(ref);
     config.credentialsSecretRef = ref;
     fields.credentialsSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key };
@@ -303,6 +311,7 @@ function githubPlan(parent: KubeObject): ValidationPlan {
     subject: `organization ${org}`,
     inputSecrets,
     ...(invalid ? { invalid } : {}),
+    ...(refused ? { refused } : {}),
   };
 }
 

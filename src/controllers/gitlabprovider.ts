@@ -9,6 +9,7 @@ import type { GitLabProviderSpec } from '../api/gitlab.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject } from '../metacontroller/protocol.js';
 import type { Hooks } from './types.js';
 import { durationSeconds } from '../kit/duration.js';
+import { secretRefRefusal } from '../kit/refs.js';
 import { DEFAULT_VALIDATION_INTERVAL, finalizeValidated, syncValidated, validationRelated, type SecretRefFull, type ValidationPlan } from './githubprovider.js';
 import { contract } from '../kit/contract.js';
 
@@ -28,17 +29,20 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
   const fields: Record<string, unknown> = { endpoint: `${endpoint}/${group}`, internalEndpoint: `${endpoint}/api/v4`, group };
   const config: Record<string, unknown> = { endpoint, group };
   let invalid: string | undefined;
-  if (!spec.credentialsSecretRef) invalid = 'credentialsSecretRef is required';
+  const refused = secretRefRefusal(spec.credentialsSecretRef, parent, 'spec.credentialsSecretRef') ?? secretRefRefusal(spec.caSecretRef, parent, 'spec.caSecretRef');
+  if (refused) {
+    // never read, never named in status: the plan carries no Secret at all
+  } else if (!spec.credentialsSecretRef) invalid = 'credentialsSecretRef is required';
   else {
     const c = spec.credentialsSecretRef;
-    const ref = { namespace: c.namespace ?? ns, name: c.name, key: c.key ?? 'token' };
+    const ref = { namespace: ns, name: c.name, key: c.key ?? 'token' };
     inputSecrets.push(ref);
     config.credentialsSecretRef = ref;
     fields.credentialsSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key };
   }
-  if (spec.caSecretRef) {
+  if (spec.caSecretRef && !refused) {
     const c = spec.caSecretRef;
-    const ref = { namespace: c.namespace ?? ns, name: c.name, key: c.key ?? 'ca.crt' };
+    const ref = { namespace: ns, name: c.name, key: c.key ?? 'ca.crt' };
     inputSecrets.push(ref);
     config.caSecretRef = ref;
   }
@@ -59,6 +63,7 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
     subject: `group ${group}`,
     inputSecrets,
     ...(invalid ? { invalid } : {}),
+    ...(refused ? { refused } : {}),
   };
 }
 

@@ -15,7 +15,7 @@ import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
 import { hashedName } from '../kit/names.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule } from '../kit/provider.js';
-import { lookup, readiness, refRules } from '../kit/refs.js';
+import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
 
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
@@ -103,8 +103,8 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
 
   const ref = spec.gitServerRef;
   const label = `${ref.kind} ${ref.namespace ?? ns}/${ref.name}`;
-  const server = lookup(req, ref);
-  if (!server) return finish('Pending', notReady('ProviderNotFound', `git server ${label} not found`), {}, keep());
+  const { object: server, refusal } = resolveRef(req, ref);
+  if (!server) return finish('Pending', notReady(refusal?.reason ?? 'ProviderNotFound', refusal?.message ?? `git server ${label} not found`), {}, keep());
   const r = readiness(server);
   if (!r.ready) return finish('Pending', notReady('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`), {}, keep());
   const duck = (server.status ?? {}) as ServerDuck;
@@ -142,7 +142,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     },
     ...(serverSpec.repositoryDefaults ? { repositoryDefaults: serverSpec.repositoryDefaults } : {}),
     ...(flavor === 'github' && serverSpec.teams?.length ? { teams: serverSpec.teams } : {}),
-    ...(flavor === 'gitlab' && serverSpec.caSecretRef ? { caSecretRef: { ...serverSpec.caSecretRef, namespace: serverSpec.caSecretRef.namespace ?? serverNs } } : {}),
+    ...(flavor === 'gitlab' && serverSpec.caSecretRef ? { caSecretRef: { ...serverSpec.caSecretRef, namespace: serverNs } } : {}),
     sources: spec.sources ?? [],
     embeddedRoot: EMBEDDED_ROOT,
     commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },

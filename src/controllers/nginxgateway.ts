@@ -8,12 +8,16 @@ import type { HookEnv, Hooks } from './types.js';
 import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
+import { secretRefRefusal } from '../kit/refs.js';
 import { CHARTS, chartFor } from './defaults.js';
 import { contract } from '../kit/contract.js';
 
 interface Resolved {
   spec: NginxGatewaySpec;
+  /** The install namespace (spec.namespace). */
   namespace: string;
+  /** The NginxGateway's own namespace: where `defaultTLS.secretRef` resolves. */
+  ownNamespace: string;
   className: string;
   release: string;
   service: string;
@@ -25,7 +29,7 @@ export function resolve(parent: KubeObject): Resolved {
   const className = spec.ingressClass?.name ?? spec.class ?? 'nginx';
   // The chart's fullname is the release name when it contains "ingress-nginx": Services stay predictable.
   const release = className === 'nginx' ? 'ingress-nginx' : `ingress-nginx-${className}`.slice(0, 53).replace(/-+$/, '');
-  return { spec, namespace, className, release, service: `${release}-controller` };
+  return { spec, namespace, ownNamespace: parent.metadata.namespace ?? 'default', className, release, service: `${release}-controller` };
 }
 
 /** spec → chart values (documented in docs/providers.md). */
@@ -34,7 +38,8 @@ export function values(r: Resolved): Record<string, unknown> {
   const serviceType = c.service?.type ?? r.spec.serviceType;
   const extraArgs: Record<string, string> = { ...(c.extraArgs ?? {}) };
   const tls = r.spec.defaultTLS?.secretRef;
-  if (tls) extraArgs['default-ssl-certificate'] = `${tls.namespace ?? r.namespace}/${tls.name}`;
+  // a Secret reference resolves in the NginxGateway's own namespace (plan refuses any other)
+  if (tls) extraArgs['default-ssl-certificate'] = `${r.ownNamespace}/${tls.name}`;
   const controller: Record<string, unknown> = {
     ingressClass: r.className,
     ingressClassResource: {
@@ -89,6 +94,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   const lb = loadBalancerEndpoint(relatedObject(req, 'Service', 'v1', r.namespace, r.service));
   if (lb) status.loadBalancerEndpoint = lb;
   if (deployment) status.controller = { replicas: replicas?.replicas ?? 0, readyReplicas: replicas?.readyReplicas ?? 0 };
+  const refused = secretRefRefusal(r.spec.defaultTLS?.secretRef, req.parent, 'spec.defaultTLS.secretRef');
+  if (refused) return { blocked: refused, status };
   return {
     install: {
       releases: [release(r.release, r.namespace, chart, values(r))],

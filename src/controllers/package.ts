@@ -17,18 +17,18 @@ import type { HookEnv, Hooks } from './types.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
-import { lookup, readiness, refKey, refRules, type Ref } from '../kit/refs.js';
+import { grantRules, lookup, readiness, referencePermitted, refKey, refRules, resolveRef, type Ref, type Refusal } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
 
 export const ARGO_APP = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' } as const;
 
-/** Kinds a health check may name, and where they live. */
-const HEALTH_KINDS: Record<string, { apiVersion: string; resource: string }> = {
-  Deployment: { apiVersion: 'apps/v1', resource: 'deployments' },
-  StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets' },
-  DaemonSet: { apiVersion: 'apps/v1', resource: 'daemonsets' },
-  Job: { apiVersion: 'batch/v1', resource: 'jobs' },
-  Service: { apiVersion: 'v1', resource: 'services' },
+/** Kinds a health check may name, and where they live (`group` is what a ReferenceGrant's `to` names). */
+const HEALTH_KINDS: Record<string, { apiVersion: string; resource: string; group: string }> = {
+  Deployment: { apiVersion: 'apps/v1', resource: 'deployments', group: 'apps' },
+  StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets', group: 'apps' },
+  DaemonSet: { apiVersion: 'apps/v1', resource: 'daemonsets', group: 'apps' },
+  Job: { apiVersion: 'batch/v1', resource: 'jobs', group: 'batch' },
+  Service: { apiVersion: 'v1', resource: 'services', group: '' },
 };
 
 function specOf(parent: KubeObject): PackageSpec {
@@ -55,13 +55,16 @@ function customize(req: CustomizeRequest): CustomizeResponse {
     if (!k) continue;
     const hns = h.namespace ?? ns ?? 'default';
     const key = `${k.resource}/${hns}`;
-    const entry = byKind.get(key) ?? { ...k, namespace: hns, names: new Set<string>() };
+    const entry = byKind.get(key) ?? { apiVersion: k.apiVersion, resource: k.resource, namespace: hns, names: new Set<string>() };
     entry.names.add(h.name);
     byKind.set(key, entry);
   }
   for (const e of [...byKind.values()].sort((a, b) => `${a.resource}/${a.namespace}`.localeCompare(`${b.resource}/${b.namespace}`))) {
     rules.push({ apiVersion: e.apiVersion, resource: e.resource, namespace: e.namespace, names: [...e.names].sort() });
   }
+  // health checks of other namespaces need a ReferenceGrant there (refRules above asked for those of the references)
+  const asked = new Set(rules.filter((r) => r.resource === 'referencegrants').map((r) => r.namespace));
+  rules.push(...grantRules([...byKind.values()].map((e) => e.namespace).filter((n) => !asked.has(n)), req.parent));
   return { relatedResources: rules };
 }
 
@@ -237,6 +240,16 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   if ('tooLarge' in walk) {
     return { deploy: false, phase: 'Failed', reason: 'DependencyGraphTooLarge', message: `more than ${walk.tooLarge} Packages reachable through dependencies; shorten the dependency chains` };
   }
+  const src = spec.source.gitRepository;
+  const srcRef = { kind: 'GitRepository', name: src.name, namespace: src.namespace };
+  // a reference into a namespace that does not allow it is refused before anything is waited for
+  const ns = parent.metadata.namespace ?? 'default';
+  const refusals = [
+    ...[srcRef, ...dependencyRefs(spec)].map((r) => resolveRef(sreq, r).refusal),
+    // health checks read objects of other kinds: a grant's `to` names their group (apps, batch, "" for Services)
+    ...(spec.healthChecks ?? []).map((h) => (HEALTH_KINDS[h.type] ? referencePermitted(req, { group: HEALTH_KINDS[h.type].group, kind: h.type, namespace: h.namespace ?? ns, name: h.name }) : undefined)),
+  ].filter((r): r is Refusal => !!r);
+  if (refusals.length) return { deploy: false, phase: 'Pending', reason: refusals[0].reason, message: refusals.map((r) => r.message).join('; ') };
   const waitingFor: string[] = [];
   for (const d of dependencyRefs(spec)) {
     const r = readiness(lookup(sreq, d));
@@ -244,8 +257,6 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   }
   waitingFor.push(...priorityWait(req));
   if (waitingFor.length) return { deploy: false, phase: 'Waiting', reason: 'WaitingForDependencies', message: `waiting for ${waitingFor.join(', ')}`, waitingFor };
-  const src = spec.source.gitRepository;
-  const srcRef = { kind: 'GitRepository', name: src.name, namespace: src.namespace };
   const repo = lookup(sreq, srcRef);
   if (!repo) return { deploy: false, phase: 'Pending', reason: 'SourceNotFound', message: `GitRepository ${refKey(srcRef, parent).slice('GitRepository/'.length)} not found` };
   const cloneURL = (repo.status as { cloneURL?: string } | undefined)?.cloneURL;

@@ -23,7 +23,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { canonicalJSON } from '../kit/canonical.js';
 import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
-import { lookup, readiness, refRules, type Readiness } from '../kit/refs.js';
+import { readiness, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
 
 type Group = 'gitProviders' | 'gateways' | 'gitOpsProviders';
@@ -41,6 +41,8 @@ interface Member {
   namespace: string;
   inline: boolean;
   object?: KubeObject;
+  /** Why a reference was not followed (another namespace without a ReferenceGrant). */
+  refusal?: Refusal;
 }
 
 function specOf(parent: KubeObject): PlatformSpec {
@@ -63,7 +65,8 @@ function members(req: { parent: KubeObject; children?: SyncRequest['children'] }
   const out: Member[] = [];
   for (const group of ['gitProviders', 'gateways', 'gitOpsProviders'] as const) {
     for (const ref of spec.components?.[group] ?? []) {
-      out.push({ group, kind: ref.kind, name: ref.name, namespace: ref.namespace ?? ns, inline: false, object: withObjects ? lookup(req as SyncRequest, ref) : undefined });
+      const found = withObjects ? resolveRef(req, ref) : {};
+      out.push({ group, kind: ref.kind, name: ref.name, namespace: ref.namespace ?? ns, inline: false, object: found.object, ...(found.refusal ? { refusal: found.refusal } : {}) });
     }
     for (const [component, def] of Object.entries(INLINE)) {
       if (def.group !== group || !enabled(spec.components?.[component as keyof typeof INLINE])) continue;
@@ -108,7 +111,8 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
     if (c.version) s.version = c.version;
     if (c.helmChart) s.installMethod = { type: 'Helm', helm: c.helmChart };
     if (c.values) s.values = c.values;
-    if (component === 'nginx' && ic.tlsSecretRef) s.defaultTLS = { secretRef: ic.tlsSecretRef };
+    // a Secret reference resolves in the object's own namespace: the inline gateway (same namespace) gets the name only
+    if (component === 'nginx' && ic.tlsSecretRef) s.defaultTLS = { secretRef: { name: ic.tlsSecretRef.name } };
     if (component !== 'nginx') s.routing = routing;
     if (component === 'gitea') s.adminUser = { autoGenerate: true };
     if (component === 'argocd') s.adminCredentials = { autoGenerate: true };
@@ -241,7 +245,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   const all = members(req, true);
   const children = inlineChildren(parent, spec, all);
 
-  const states = all.map((m) => ({ m, r: m.object ? readiness(m.object) : ({ ready: false, message: m.inline ? 'being created' : 'not found' } as Readiness) }));
+  const states = all.map((m) => ({ m, r: m.object ? readiness(m.object) : ({ ready: false, message: m.refusal?.message ?? (m.inline ? 'being created' : 'not found') } as Readiness) }));
   const entry = ({ m, r }: (typeof states)[number]) => ({
     name: m.name,
     kind: m.kind,
@@ -349,12 +353,15 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   let phase: 'Progressing' | 'Ready' | 'Degraded';
   const list = (xs: typeof states) => xs.map((s) => `${s.m.kind}/${s.m.name}`).join(', ');
   if (missing.length) {
-    const msg = `provider not found: ${list(missing)}`;
+    const refused = missing.filter((s) => s.m.refusal);
+    const notFound = missing.filter((s) => !s.m.refusal);
+    const msg = [...refused.map((s) => s.m.refusal!.message), ...(notFound.length ? [`provider not found: ${list(notFound)}`] : [])].join('; ');
+    const reason = refused[0]?.m.refusal?.reason ?? 'ProviderNotFound';
     phase = 'Degraded';
     conds = [
-      { type: 'Ready', status: 'False', reason: 'ProviderNotFound', message: msg },
-      { type: 'Progressing', status: 'False', reason: 'ProviderNotFound', message: msg },
-      { type: 'Degraded', status: 'True', reason: 'ProviderNotFound', message: msg },
+      { type: 'Ready', status: 'False', reason, message: msg },
+      { type: 'Progressing', status: 'False', reason, message: msg },
+      { type: 'Degraded', status: 'True', reason, message: msg },
     ];
   } else if (failed.length || bootstrapProblem) {
     const msg = bootstrapProblem ?? `provider failed: ${failed.map((s) => `${s.m.kind}/${s.m.name}: ${s.r.message}`).join('; ')}`;

@@ -2,7 +2,7 @@
  * Every controller of the service, in one list. The HTTP routes (src/server) and the Metacontroller
  * manifests (metacontroller/, generated) both come from here, so they cannot disagree.
  */
-import { KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
+import { CONTROLLED_KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
 import type { ControllerDef, Hooks } from './types.js';
 import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
 import type { DecoratorDef } from './types.js';
@@ -61,8 +61,9 @@ const CHILDREN: Record<string, ControllerDef['children']> = {
 
 const RESYNC: Partial<Record<string, number>> = { GitHubProvider: 600, GitLabProvider: 600, GitRepository: 300 };
 
+/** One CompositeController per controlled kind (ReferenceGrant has none: controllers only read it). */
 export function controllers(): ControllerDef[] {
-  return KINDS.map((k) => ({
+  return CONTROLLED_KINDS.map((k) => ({
     kind: k,
     children: CHILDREN[k.kind] ?? [],
     resyncPeriodSeconds: RESYNC[k.kind],

@@ -31,10 +31,12 @@ export function toStructural(schema: unknown): Json {
 }
 
 export function printerColumns(def: KindDef): PrinterColumn[] {
-  const cols: PrinterColumn[] = [
-    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
-  ];
+  const cols: PrinterColumn[] = def.status
+    ? [
+        { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+        { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      ]
+    : [];
   if (def.endpointColumn) cols.push({ name: def.endpointColumn.name, type: 'string', jsonPath: def.endpointColumn.jsonPath });
   cols.push({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
   return cols;
@@ -50,7 +52,7 @@ export function crdFor(def: KindDef): Record<string, Json> {
       kind: { type: 'string' },
       metadata: { type: 'object' },
       spec: toStructural(def.spec),
-      status: toStructural(def.status),
+      ...(def.status ? { status: toStructural(def.status) } : {}),
     },
   };
   return {
@@ -76,7 +78,7 @@ export function crdFor(def: KindDef): Record<string, Json> {
         served: true,
         storage: name === STORAGE_VERSION,
         schema: { openAPIV3Schema },
-        subresources: { status: {} },
+        ...(def.status ? { subresources: { status: {} } } : {}),
         additionalPrinterColumns: printerColumns(def) as unknown as Json,
       })),
     },

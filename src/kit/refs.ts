@@ -1,12 +1,50 @@
 /**
  * References between our objects (provider refs, gitServerRef, dependencies). They name a kind of the
  * idpbuilder.cnoe.io group; the referent is read only through its duck-typed status, never by kind.
+ *
+ * Namespaces are a boundary (docs/security.md, "Namespaces"):
+ * - A reference into another namespace resolves only when a ReferenceGrant in the target's namespace
+ *   allows the referring kind from the referring namespace and the target's kind (and name). customize
+ *   asks for the grants of every foreign namespace a parent references (refRules does it); `lookup` and
+ *   `resolveRef` answer a refused reference as absent / as a `ReferenceNotPermitted` refusal. No namespace
+ *   is special, the controllers' own (Settings.controllerNamespace) included.
+ * - A Secret reference resolves in the referring object's namespace only (`secretRefRefusal`), and a
+ *   referenced provider's duck `status.credentialsSecretRef` must name a Secret of the provider's own
+ *   namespace (else the provider is refused with `SecretRefNotPermitted`).
  */
-import { API_VERSION } from '../api/common.js';
+import { API_VERSION, GROUP } from '../api/common.js';
 import type { Condition } from '../api/common.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
+import type { ReferenceGrantSpec } from '../api/referencegrant.js';
 import type { KubeObject, RelatedResourceRule, SyncRequest } from '../metacontroller/protocol.js';
-import { relatedOurs } from './observed.js';
+import { relatedObjects, relatedOurs } from './observed.js';
+
+/** Condition reason of a reference into another namespace that no ReferenceGrant allows. */
+export const REFERENCE_NOT_PERMITTED = 'ReferenceNotPermitted';
+/** Condition reason of a Secret reference that names another namespace. */
+export const SECRET_REF_NOT_PERMITTED = 'SecretRefNotPermitted';
+
+/** Why a reference is not followed; the message names only what the referring object itself says. */
+export interface Refusal {
+  reason: string;
+  message: string;
+}
+
+/** What a reference points at; `group` defaults to idpbuilder.cnoe.io (`""` is the core group). */
+export interface Target {
+  group?: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** Who references: a kind of our group in a namespace. */
+export interface Referrer {
+  kind: string;
+  namespace: string;
+}
+
+type RequestLike = { parent: KubeObject; related?: SyncRequest['related'] };
 
 export interface Ref {
   kind: string;
@@ -27,7 +65,26 @@ export function refKey(ref: Ref, parent: KubeObject): string {
   return `${ref.kind}/${refNamespace(ref, parent)}/${ref.name}`;
 }
 
-/** customize rules asking for each referenced object, grouped per resource and namespace. */
+function parentNs(parent: KubeObject): string {
+  return parent.metadata.namespace ?? 'default';
+}
+
+/**
+ * customize rules asking for every ReferenceGrant of each namespace other than the parent's (sorted,
+ * one rule per namespace): what `referencePermitted` reads.
+ */
+export function grantRules(namespaces: Iterable<string>, parent: KubeObject): RelatedResourceRule[] {
+  const own = parentNs(parent);
+  return [...new Set(namespaces)]
+    .filter((ns) => ns !== own)
+    .sort()
+    .map((namespace) => ({ apiVersion: API_VERSION, resource: 'referencegrants', namespace }));
+}
+
+/**
+ * customize rules asking for each referenced object, grouped per resource and namespace, plus the
+ * ReferenceGrants of every foreign namespace among them.
+ */
 export function refRules(refs: Ref[], parent: KubeObject): RelatedResourceRule[] {
   const groups = new Map<string, { resource: string; namespace: string; names: Set<string> }>();
   for (const r of refs) {
@@ -40,11 +97,84 @@ export function refRules(refs: Ref[], parent: KubeObject): RelatedResourceRule[]
   }
   return [...groups.values()]
     .sort((a, b) => `${a.resource}/${a.namespace}`.localeCompare(`${b.resource}/${b.namespace}`))
-    .map((g) => ({ apiVersion: API_VERSION, resource: g.resource, namespace: g.namespace, names: [...g.names].sort() }));
+    .map((g): RelatedResourceRule => ({ apiVersion: API_VERSION, resource: g.resource, namespace: g.namespace, names: [...g.names].sort() }))
+    .concat(grantRules(refs.map((r) => refNamespace(r, parent)), parent));
 }
 
-export function lookup(req: SyncRequest, ref: Ref): KubeObject | undefined {
-  return relatedOurs(req, ref.kind, refNamespace(ref, req.parent), ref.name);
+/** The ReferenceGrants of a namespace among the related objects (either served version), not being deleted. */
+export function grantsIn(req: RequestLike, namespace: string): KubeObject[] {
+  return ['v1alpha2', 'v1alpha1']
+    .flatMap((v) => relatedObjects(req as SyncRequest, 'ReferenceGrant', `${GROUP}/${v}`))
+    .filter((g) => g.metadata.namespace === namespace && !g.metadata.deletionTimestamp);
+}
+
+/**
+ * Whether `from` (default: the parent) may reference `target`: always in its own namespace; elsewhere
+ * only if one ReferenceGrant in the target's namespace lists `from` (kind and namespace) under
+ * `spec.from` and the target (group, kind, and name unless the entry names none) under `spec.to`, as
+ * Gateway API's ReferenceGrant does. Undefined when permitted, else a `ReferenceNotPermitted` refusal.
+ */
+export function referencePermitted(req: RequestLike, target: Target, from: Referrer = { kind: req.parent.kind, namespace: parentNs(req.parent) }): Refusal | undefined {
+  if (target.namespace === from.namespace) return undefined;
+  const group = target.group ?? GROUP;
+  for (const g of grantsIn(req, target.namespace)) {
+    const spec = (g.spec ?? {}) as Partial<ReferenceGrantSpec>;
+    const fromOk = (spec.from ?? []).some((f) => (f.group ?? GROUP) === GROUP && f.kind === from.kind && f.namespace === from.namespace);
+    const toOk = (spec.to ?? []).some((t) => (t.group ?? GROUP) === group && t.kind === target.kind && (!t.name || t.name === target.name));
+    if (fromOk && toOk) return undefined;
+  }
+  return {
+    reason: REFERENCE_NOT_PERMITTED,
+    message: `${target.kind} ${target.namespace}/${target.name}: no ReferenceGrant in ${target.namespace} allows ${from.kind} from ${from.namespace}`,
+  };
+}
+
+/**
+ * A Secret reference names the referring object's namespace or none: anything else is refused with
+ * `SecretRefNotPermitted` (`field` says where, e.g. `spec.adminUser.passwordSecretRef`). Undefined when fine.
+ */
+export function secretRefRefusal(ref: { name: string; namespace?: string } | undefined, parent: KubeObject, field: string): Refusal | undefined {
+  const own = parentNs(parent);
+  if (!ref?.namespace || ref.namespace === own) return undefined;
+  return {
+    reason: SECRET_REF_NOT_PERMITTED,
+    message: `${field} names Secret ${ref.namespace}/${ref.name}: a Secret reference resolves in the object's own namespace (${own}) only`,
+  };
+}
+
+/** A referenced object whose duck `status.credentialsSecretRef` names a Secret outside its own namespace is refused. */
+function duckSecretRefusal(obj: KubeObject): Refusal | undefined {
+  const cred = (obj.status as { credentialsSecretRef?: { namespace?: unknown } } | undefined)?.credentialsSecretRef;
+  const ns = obj.metadata.namespace ?? 'default';
+  if (!cred || cred.namespace === undefined || cred.namespace === ns) return undefined;
+  return {
+    reason: SECRET_REF_NOT_PERMITTED,
+    message: `${obj.kind} ${ns}/${obj.metadata.name} reports status.credentialsSecretRef in namespace ${String(cred.namespace)}: a provider's credentials must be a Secret of its own namespace`,
+  };
+}
+
+/** What a reference resolves to: the object, nothing (not found), or a refusal (never both). */
+export type Resolution = { object: KubeObject; refusal?: undefined } | { object?: undefined; refusal?: Refusal };
+
+/**
+ * Resolves a reference of the parent: refused (`ReferenceNotPermitted`) when it crosses into a namespace
+ * whose ReferenceGrants do not allow it, whether or not the object exists; refused
+ * (`SecretRefNotPermitted`) when the object reports credentials of another namespace; else the related
+ * object, or `{}` when it was not found.
+ */
+export function resolveRef(req: RequestLike, ref: Ref): Resolution {
+  const namespace = refNamespace(ref, req.parent);
+  const refusal = referencePermitted(req, { kind: ref.kind, namespace, name: ref.name });
+  if (refusal) return { refusal };
+  const object = relatedOurs(req as SyncRequest, ref.kind, namespace, ref.name);
+  if (!object) return {};
+  const secret = duckSecretRefusal(object);
+  return secret ? { refusal: secret } : { object };
+}
+
+/** The referenced object, or undefined when it is absent or the reference is refused (see resolveRef). */
+export function lookup(req: RequestLike, ref: Ref): KubeObject | undefined {
+  return resolveRef(req, ref).object;
 }
 
 export interface Readiness {

@@ -5,7 +5,7 @@
 import type { Routing } from '../api/common.js';
 import type { RelatedResourceRule, SyncRequest } from '../metacontroller/protocol.js';
 import type { Blocker } from './provider.js';
-import { lookup, readiness, refRules } from './refs.js';
+import { readiness, refRules, resolveRef } from './refs.js';
 
 export interface Route {
   host: string;
@@ -28,17 +28,22 @@ export function route(component: string, routing: Routing | undefined, hostOverr
   return { host, path, endpoint: `${protocol}://${host}${port}${usePathRouting ? path : ''}`, protocol, usePathRouting, tlsSecretName: routing?.tlsSecretName };
 }
 
+/** customize: the referenced gateway, and the ReferenceGrants of its namespace when that is another one. */
 export function gatewayRules(routing: Routing | undefined, req: { parent: SyncRequest['parent'] }): RelatedResourceRule[] {
   return routing?.gatewayRef ? refRules([routing.gatewayRef], req.parent) : [];
 }
 
-/** The ingress class to use: explicit, else the referenced gateway's duck status, else `nginx`. */
+/**
+ * The ingress class to use: explicit, else the referenced gateway's duck status, else `nginx`. A gateway
+ * of another namespace that no ReferenceGrant there allows blocks with `ReferenceNotPermitted`.
+ */
 export function ingressClass(req: SyncRequest, routing: Routing | undefined, explicit?: string): { className: string } | { blocked: Blocker } {
   if (explicit) return { className: explicit };
   const ref = routing?.gatewayRef;
   if (!ref) return { className: 'nginx' };
-  const gw = lookup(req, ref);
+  const { object: gw, refusal } = resolveRef(req, ref);
   const label = `${ref.kind} ${ref.namespace ?? req.parent.metadata.namespace}/${ref.name}`;
+  if (refusal) return { blocked: refusal };
   if (!gw) return { blocked: { reason: 'GatewayNotFound', message: `gateway ${label} not found` } };
   const r = readiness(gw);
   const className = (gw.status as { ingressClassName?: string } | undefined)?.ingressClassName;

@@ -5,6 +5,7 @@
 import { encodeBase64, hashSync } from 'bcryptjs';
 import type { KubeObject } from '../metacontroller/protocol.js';
 import type { HookEnv } from '../controllers/types.js';
+import { secretRefRefusal } from './refs.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -51,21 +52,24 @@ export interface AdminCredential {
 
 /**
  * The admin credential Secret of a component, a child in the parent's namespace. Its password comes from
- * the user's Secret (`ref`, read as a related object) when it exists, else from the observed child
- * (generated earlier), else it is generated now. With `bcrypt`, a bcrypt hash is kept beside it and
- * reused while the password is unchanged.
+ * the user's Secret (`ref`, read as a related object, in the parent's namespace only) when it exists,
+ * else from the observed child (generated earlier), else it is generated now. With `bcrypt`, a bcrypt
+ * hash is kept beside it and reused while the password is unchanged. A `ref` naming another namespace
+ * blocks with `SecretRefNotPermitted` (`opts.field` names it in the message) and nothing is read.
  */
 export function adminCredential(
   req: { parent: KubeObject; children?: Record<string, Record<string, KubeObject>>; related?: Record<string, Record<string, KubeObject>> },
   env: HookEnv,
-  opts: { name: string; username: string; ref?: CredentialRef; autoGenerate: boolean; labels: Record<string, string>; bcrypt?: boolean },
+  opts: { name: string; username: string; ref?: CredentialRef; field?: string; autoGenerate: boolean; labels: Record<string, string>; bcrypt?: boolean },
 ): AdminCredential | { blocked: { reason: string; message: string } } {
   const ns = req.parent.metadata.namespace ?? 'default';
   const observed = decodeSecretData(req.children?.['Secret.v1']?.[`${ns}/${opts.name}`]);
   let password: string | undefined;
   if (opts.ref) {
     // A Secret the user named is used or the object waits: never a silently generated password instead.
-    const refNs = opts.ref.namespace ?? ns;
+    const refused = secretRefRefusal(opts.ref, req.parent, opts.field ?? 'the credentials Secret reference');
+    if (refused) return { blocked: refused };
+    const refNs = ns;
     const key = opts.ref.key ?? 'password';
     const found = req.related?.['Secret.v1']?.[`${refNs}/${opts.ref.name}`];
     if (!found) return { blocked: { reason: 'SecretNotFound', message: `secret ${refNs}/${opts.ref.name} (key ${key}) not found` } };
@@ -81,8 +85,10 @@ export function adminCredential(
   return { secret: secret(opts.name, ns, opts.labels, data), data };
 }
 
+/** customize: the user's credential Secret, in the parent's namespace; none for a ref naming another namespace (never read). */
 export function credentialRule(ref: CredentialRef | undefined, parent: KubeObject) {
-  return ref ? [{ apiVersion: 'v1', resource: 'secrets', namespace: ref.namespace ?? parent.metadata.namespace, names: [ref.name] }] : [];
+  if (!ref || secretRefRefusal(ref, parent, '')) return [];
+  return [{ apiVersion: 'v1', resource: 'secrets', namespace: parent.metadata.namespace, names: [ref.name] }];
 }
 
 /**

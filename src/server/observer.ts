@@ -66,7 +66,7 @@ function labelKey(metric: string, labels: Record<string, string>): string {
 }
 
 function phasesOf(def: KindDef): string[] {
-  const phase = (def.status as { properties?: Record<string, { enum?: unknown[] }> }).properties?.phase;
+  const phase = (def.status as { properties?: Record<string, { enum?: unknown[] }> } | undefined)?.properties?.phase;
   return Array.isArray(phase?.enum) ? phase.enum.filter((p): p is string => typeof p === 'string') : [];
 }
 

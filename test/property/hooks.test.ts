@@ -37,7 +37,7 @@ afterAll(() => {
 function statusValidator(kind: string): ValidateFunction {
   let v = statusValidators.get(kind);
   if (!v) {
-    v = ajv.compile(kindDef(kind).status);
+    v = ajv.compile(kindDef(kind).status!);
     statusValidators.set(kind, v);
   }
   return v;

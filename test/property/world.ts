@@ -42,7 +42,7 @@ export function parentArb(def: KindDef, stats: Stats): fc.Arbitrary<KubeObject |
       namespace: namespaceArb,
       generation: fc.integer({ min: 1, max: 4 }),
       spec: arbitraryOf(def.spec, { samples: SAMPLES }),
-      status: fc.option(arbitraryOf(def.status, { samples: SAMPLES }), { nil: undefined, freq: 3 }),
+      status: fc.option(arbitraryOf(def.status!, { samples: SAMPLES }), { nil: undefined, freq: 3 }),
     })
     .map(({ apiVersion, name, namespace, generation, spec, status }) => {
       const o = { apiVersion, kind: def.kind, metadata: { name, namespace, uid: `uid-${name.slice(0, 20)}`, generation }, spec } as KubeObject;
@@ -61,7 +61,7 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /** A status of `def` that is Ready for `generation` (the duck fields filled when the kind has them). */
 function readyStatus(def: KindDef, generation: number): fc.Arbitrary<Record<string, unknown>> {
-  return arbitraryOf(def.status, { samples: SAMPLES }).map((s) => {
+  return arbitraryOf(def.status!, { samples: SAMPLES }).map((s) => {
     const out = { ...(s as Record<string, unknown>) };
     out.observedGeneration = generation;
     out.phase = def.kind === 'Package' ? 'Synced' : def.kind === 'GitRepository' ? 'Ready' : 'Ready';
@@ -86,7 +86,7 @@ function ourObject(def: KindDef, namespace: string, name: string): fc.Arbitrary<
       generation: fc.integer({ min: 1, max: 3 }),
       spec: arbitraryOf(def.spec, { samples: SAMPLES, optionalOdds: 3 }),
       ready: fc.boolean(),
-      raw: arbitraryOf(def.status, { samples: SAMPLES }),
+      raw: arbitraryOf(def.status!, { samples: SAMPLES }),
     })
     .chain(({ generation, spec, ready, raw }) =>
       (ready ? readyStatus(def, generation) : fc.constant(raw as Record<string, unknown>)).map(

@@ -30,7 +30,7 @@ describe('generated CRDs', () => {
   });
 
   it('one per kind, each serving v1alpha1 and v1alpha2 with v1alpha2 stored', () => {
-    expect(crds).toHaveLength(11);
+    expect(crds).toHaveLength(12);
     for (const crd of crds) {
       expect(crd.spec.group).toBe('idpbuilder.cnoe.io');
       expect(crd.spec.scope).toBe('Namespaced');
@@ -46,6 +46,15 @@ describe('generated CRDs', () => {
       const kind = crd.spec.names.kind;
       expect(crd.spec.names.categories).toEqual(['idpbuilder']);
       expect(crd.spec.names.shortNames.length).toBeGreaterThan(0);
+      if (kind === 'ReferenceGrant') {
+        // read by other controllers only: no status, no status subresource, no Ready/Phase columns
+        for (const v of crd.spec.versions) {
+          expect(v).not.toHaveProperty('subresources');
+          expect(v.schema.openAPIV3Schema.properties).not.toHaveProperty('status');
+          expect(v.additionalPrinterColumns.map((c: Node) => c.name)).toEqual(['Age']);
+        }
+        continue;
+      }
       for (const v of crd.spec.versions) {
         expect(v.subresources).toEqual({ status: {} });
         const cols = v.additionalPrinterColumns.map((c: Node) => c.name);
@@ -67,5 +76,8 @@ describe('generated CRDs', () => {
     const github = crds.find((c) => c.spec.names.kind === 'GitHubProvider')!;
     const rules = github.spec.versions[1].schema.openAPIV3Schema.properties.spec['x-kubernetes-validations'].map((r: Node) => r.message);
     expect(rules).toContain('authType app requires appAuth');
+    // Secret references may not name a namespace (CRD rules cannot read metadata.namespace)
+    const ref = github.spec.versions[1].schema.openAPIV3Schema.properties.spec.properties.credentialsSecretRef;
+    expect(ref['x-kubernetes-validations']).toEqual([expect.objectContaining({ rule: '!has(self.__namespace__)', fieldPath: '.namespace', reason: 'FieldValueForbidden' })]);
   });
 });

@@ -104,7 +104,7 @@ export function platformObjects(c: PlatformConfig): KubeObject[] {
     spec: {
       namespace: PROVIDERS.nginx.namespace,
       ingressClass: { name: 'nginx' },
-      ...(c.protocol === 'https' ? { defaultTLS: { secretRef: { name: TLS_SECRET, namespace: ns } } } : {}),
+      ...(c.protocol === 'https' ? { defaultTLS: { secretRef: { name: TLS_SECRET } } } : {}),
       ...(Object.keys(nginxConfig).length ? { config: nginxConfig } : {}),
       ...nonEmpty('values', mergeValues(nginxValues, c.values?.nginx)),
     },
@@ -151,7 +151,7 @@ export function platformObjects(c: PlatformConfig): KubeObject[] {
         usePathRouting: c.usePathRouting,
         protocol: c.protocol,
         port: c.port,
-        ...(c.protocol === 'https' ? { tlsSecretRef: { name: TLS_SECRET, namespace: ns } } : {}),
+        ...(c.protocol === 'https' ? { tlsSecretRef: { name: TLS_SECRET } } : {}),
       },
       components: { gitProviders: ref(PROVIDERS.gitea), gateways: ref(PROVIDERS.nginx), gitOpsProviders: ref(PROVIDERS.argocd) },
     },

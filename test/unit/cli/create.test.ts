@@ -94,13 +94,13 @@ describe('idpbuilder create (kind)', () => {
     expect(byKind(platform, 'GiteaProvider').spec).toMatchObject({ namespace: 'gitea', routing, adminUser: { username: 'giteaAdmin', autoGenerate: true }, values: { service: { ssh: { type: 'NodePort', nodePort: 32222 } } } });
     expect(byKind(platform, 'NginxGateway').spec).toMatchObject({
       namespace: 'ingress-nginx',
-      defaultTLS: { secretRef: { name: 'platform-tls', namespace: 'idpbuilder-system' } },
+      defaultTLS: { secretRef: { name: 'platform-tls' } },
       config: { controller: { hostPort: { enabled: true }, service: { type: 'NodePort' } } },
       values: { controller: { nodeSelector: { 'ingress-ready': 'true' } } },
     });
     expect(byKind(platform, 'Platform').spec).toEqual({
       domain: 'cnoe.localtest.me',
-      ingressConfig: { provider: 'nginx', usePathRouting: false, protocol: 'https', port: 8443, tlsSecretRef: { name: 'platform-tls', namespace: 'idpbuilder-system' } },
+      ingressConfig: { provider: 'nginx', usePathRouting: false, protocol: 'https', port: 8443, tlsSecretRef: { name: 'platform-tls' } },
       components: {
         gitProviders: [{ kind: 'GiteaProvider', name: 'gitea', namespace: 'idpbuilder-system' }],
         gateways: [{ kind: 'NginxGateway', name: 'nginx', namespace: 'idpbuilder-system' }],

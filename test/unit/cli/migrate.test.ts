@@ -52,7 +52,7 @@ describe('idpbuilder migrate', () => {
   it('default: the providers and Platform idpbuilder create makes with the default flags', async () => {
     const { objects, out, err } = await migrated('default');
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['NginxGateway/nginx', 'GiteaProvider/gitea', 'ArgoCDProvider/argocd', 'Platform/localdev']);
-    expect(find(objects, 'Platform').spec.ingressConfig).toEqual({ provider: 'nginx', usePathRouting: false, protocol: 'https', port: 8443, tlsSecretRef: { name: 'platform-tls', namespace: 'idpbuilder-system' } });
+    expect(find(objects, 'Platform').spec.ingressConfig).toEqual({ provider: 'nginx', usePathRouting: false, protocol: 'https', port: 8443, tlsSecretRef: { name: 'platform-tls' } });
     expect(find(objects, 'ArgoCDProvider').spec.routing).toMatchObject({ domain: 'cnoe.localtest.me', port: 8443, protocol: 'https', usePathRouting: false });
     expect(find(objects, 'NginxGateway').spec.config.controller.hostPort).toEqual({ enabled: true });
     expect(out.split('\n')[0]).toBe('# Migrated from Localbuild localdev by idpbuilder migrate.');

@@ -74,7 +74,7 @@ describe('EnvoyGateway', () => {
           serviceType: 'NodePort',
           listeners: [
             { name: 'http', protocol: 'HTTP', port: 8080, tls: { mode: 'Terminate' } },
-            { name: 'https', protocol: 'HTTPS', port: 443, hostname: '*.cnoe.localtest.me', tls: { mode: 'Terminate', certificateRefs: [{ name: 'platform-tls', namespace: 'idpbuilder-system' }, { name: 'local-tls' }] } },
+            { name: 'https', protocol: 'HTTPS', port: 443, hostname: '*.cnoe.localtest.me', tls: { mode: 'Terminate', certificateRefs: [{ name: 'platform-tls' }, { name: 'local-tls' }] } },
             { name: 'tls', protocol: 'TLS', port: 8443, tls: { mode: 'Passthrough' } },
           ],
           values: { deployment: { envoyGateway: { imagePullPolicy: 'Always' } } },
@@ -97,11 +97,12 @@ describe('EnvoyGateway', () => {
     });
     expect(cls.spec).toEqual({ controllerName: 'example.com/eg' });
     expect(cls.metadata).toEqual({ name: 'platform', labels: OWNER });
+    // certificates are Secrets of the EnvoyGateway's own namespace; the Gateway (install namespace) gets a grant there
     expect(grant).toEqual({
       apiVersion: 'gateway.networking.k8s.io/v1beta1',
       kind: 'ReferenceGrant',
       metadata: { name: 'envoy-gateway-envoy-gateway-system-certificates', namespace: 'idpbuilder-system', labels: OWNER },
-      spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'envoy-gateway-system' }], to: [{ group: '', kind: 'Secret', name: 'platform-tls' }] },
+      spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'envoy-gateway-system' }], to: [{ group: '', kind: 'Secret', name: 'local-tls' }, { group: '', kind: 'Secret', name: 'platform-tls' }] },
     });
     const all = { namespaces: { from: 'All' } };
     expect(gateway.spec).toEqual({
@@ -118,7 +119,7 @@ describe('EnvoyGateway', () => {
             mode: 'Terminate',
             certificateRefs: [
               { group: '', kind: 'Secret', name: 'platform-tls', namespace: 'idpbuilder-system' },
-              { group: '', kind: 'Secret', name: 'local-tls', namespace: 'envoy-gateway-system' },
+              { group: '', kind: 'Secret', name: 'local-tls', namespace: 'idpbuilder-system' },
             ],
           },
           allowedRoutes: all,

@@ -420,6 +420,8 @@ describe('GiteaProvider', () => {
       { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-gitea' } } },
       { apiVersion: 'v1', resource: 'secrets', namespace: NS, names: ['gitea-creds'] },
       { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'nginxgateways', namespace: 'net', names: ['edge'] },
+      // the gateway is in another namespace: that namespace's ReferenceGrants decide whether it may be used
+      { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'referencegrants', namespace: 'net' },
     ]);
   });
   it('a failing Job that printed the admin password does not put it into status', () => {

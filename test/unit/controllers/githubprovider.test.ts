@@ -70,8 +70,8 @@ describe('GitHubProvider', () => {
     expect(githubWebBase('https://ghe.corp.example/api/v3')).toBe('https://ghe.corp.example');
     expect(githubWebBase('https://api.github.com/')).toBe('https://github.com');
     expect(githubWebBase('https://api.acme.ghe.com')).toBe('https://acme.ghe.com');
-    const res = hooks.sync(syncRequest(gh({ endpoint: 'https://ghe.corp.example/api/v3/', credentialsSecretRef: { name: 'c', namespace: 'other', key: 'pat' } })), env);
-    expect(res.status).toMatchObject({ endpoint: 'https://ghe.corp.example/acme', internalEndpoint: 'https://ghe.corp.example/api/v3', credentialsSecretRef: { name: 'c', namespace: 'other', key: 'pat' } });
+    const res = hooks.sync(syncRequest(gh({ endpoint: 'https://ghe.corp.example/api/v3/', credentialsSecretRef: { name: 'c', key: 'pat' } })), env);
+    expect(res.status).toMatchObject({ endpoint: 'https://ghe.corp.example/acme', internalEndpoint: 'https://ghe.corp.example/api/v3', credentialsSecretRef: { name: 'c', namespace: NS, key: 'pat' } });
     expect(config(res).endpoint).toBe('https://ghe.corp.example/api/v3');
   });
 
@@ -194,9 +194,9 @@ describe('GitHubProvider', () => {
     });
     expect(config(res).credentialsSecretRef).toBeUndefined();
     expect(res.resyncAfterSeconds).toBe(1600); // 30-minute windows, not 2h
-    expect(hooks.customize!({ parent: gh({ authType: 'app', appAuth: { appID: '1', privateKeySecretRef: { name: 'k', namespace: 'keys' } } }) }, env).relatedResources).toEqual([
+    expect(hooks.customize!({ parent: gh({ authType: 'app', appAuth: { appID: '1', privateKeySecretRef: { name: 'k' } } }) }, env).relatedResources).toEqual([
       { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-github' } } },
-      { apiVersion: 'v1', resource: 'secrets', namespace: 'keys', names: ['k'] },
+      { apiVersion: 'v1', resource: 'secrets', namespace: NS, names: ['k'] },
     ]);
   });
 

@@ -98,10 +98,9 @@ describe('GitLabProvider', () => {
   });
 
   it('customize: Job pods, the token and CA Secrets; no secret value in status or children', () => {
-    expect(hooks.customize!({ parent: gl({ caSecretRef: { name: 'ca', namespace: 'certs', key: 'root.pem' } }) }, env).relatedResources).toEqual([
+    expect(hooks.customize!({ parent: gl({ caSecretRef: { name: 'ca', key: 'root.pem' } }) }, env).relatedResources).toEqual([
       { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-gitlab' } } },
-      { apiVersion: 'v1', resource: 'secrets', namespace: 'certs', names: ['ca'] },
-      { apiVersion: 'v1', resource: 'secrets', namespace: NS, names: ['gitlab-token'] },
+      { apiVersion: 'v1', resource: 'secrets', namespace: NS, names: ['ca', 'gitlab-token'] },
     ]);
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-token', namespace: NS, resourceVersion: '9' }, data: { token: Buffer.from('glpat-very-secret').toString('base64') } } as KubeObject;
     const res = hooks.sync(syncRequest(gl(), {}, toMap([secret])), env);

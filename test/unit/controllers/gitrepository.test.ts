@@ -200,6 +200,7 @@ describe('GitRepository', () => {
     expect(res.relatedResources).toEqual([
       { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-my-app' } } },
       { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'giteaproviders', namespace: 'git', names: ['gitea'] },
+      { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'referencegrants', namespace: 'git' },
     ]);
   });
 

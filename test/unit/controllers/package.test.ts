@@ -10,6 +10,7 @@ import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, ObjectMap
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
 import { condition, toMap, withStatus } from '../../support/world.js';
 import { API, expectValidChildren, NS, provider } from '../../support/providers.js';
+import { referenceGrant } from '../../support/grants.js';
 
 const env = testEnv();
 const CLONE = 'http://gitea-http.gitea.svc.cluster.local:3000/idpbuilder/my-app.git';
@@ -133,10 +134,12 @@ describe('Package', () => {
     const spec = { healthChecks: [{ type: 'Deployment', name: 'web', namespace: 'apps' }] };
     const dep = (ready: number) =>
       withStatus({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'apps', generation: 1 }, spec: { replicas: 2 } } as KubeObject, { readyReplicas: ready, observedGeneration: 1 });
-    const pending = deployedAs('Synced', 'Healthy', spec, world(dep(1))).res;
+    // the Deployment is in namespace apps, which lets Packages of NS read it
+    const grant = referenceGrant('packages', 'apps', [{ kind: 'Package', namespace: NS }], [{ group: 'apps', kind: 'Deployment', name: 'web' }]);
+    const pending = deployedAs('Synced', 'Healthy', spec, world(dep(1), grant)).res;
     expect(pending.status.phase).toBe('Deploying');
     expect(condition(pending)).toMatchObject({ reason: 'HealthCheckPending', message: 'health checks pending: Deployment apps/web not ready' });
-    expect(deployedAs('Synced', 'Healthy', spec, world(dep(2))).res.status.phase).toBe('Synced');
+    expect(deployedAs('Synced', 'Healthy', spec, world(dep(2), grant)).res.status.phase).toBe('Synced');
   });
 
   it('missing GitRepository: SourceNotFound, the observed Application is kept', () => {
@@ -272,6 +275,8 @@ describe('Package', () => {
       { apiVersion: API, resource: 'packages', namespace: NS },
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: NS, names: ['web'] },
       { apiVersion: 'v1', resource: 'services', namespace: 'apps', names: ['web'] },
+      // a health check in another namespace: that namespace's ReferenceGrants
+      { apiVersion: API, resource: 'referencegrants', namespace: 'apps' },
     ]);
   });
 

@@ -10,6 +10,7 @@ import type { KubeObject, ObjectMap, SyncResponse } from '../../../src/metacontr
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, next, toMap, withStatus } from '../../support/world.js';
 import { API, expectValidChildren, names, NS, provider, readyCondition, secretData, settle, statusText } from '../../support/providers.js';
+import { referenceGrant } from '../../support/grants.js';
 
 const env = testEnv();
 const HOOKS: Record<string, Hooks> = { GiteaProvider: giteaProviderHooks, ArgoCDProvider: argoCDProviderHooks, NginxGateway: nginxGatewayHooks };
@@ -242,16 +243,24 @@ describe('Platform', () => {
         gitOpsProviders: [{ kind: 'ArgoCDProvider', name: 'argocd' }],
       },
     };
+    // the gateway lives in namespace net, which lets the Platform and the GiteaProvider of NS use it
+    const netGrant = referenceGrant('idp', 'net', [{ kind: 'Platform', namespace: NS }, { kind: 'GiteaProvider', namespace: NS }], [{ kind: 'NginxGateway', name: 'nginx' }]);
     function world() {
       const nginx = install(parent('NginxGateway', 'nginx', {}, { metadata: { name: 'nginx', namespace: 'net' } } as any));
-      const gitea = install(parent('GiteaProvider', 'gitea', { routing: { gatewayRef: { kind: 'NginxGateway', name: 'nginx', namespace: 'net' } } }), toMap([gateway('nginx', 'net')]));
+      const gitea = install(parent('GiteaProvider', 'gitea', { routing: { gatewayRef: { kind: 'NginxGateway', name: 'nginx', namespace: 'net' } } }), toMap([gateway('nginx', 'net'), netGrant]));
       const argocd = install(parent('ArgoCDProvider', 'argocd', {}));
-      return { nginx, gitea, argocd, related: toMap([nginx.object, gitea.object, argocd.object, nginx.configMap, gitea.configMap, argocd.configMap]) };
+      return { nginx, gitea, argocd, related: toMap([nginx.object, gitea.object, argocd.object, nginx.configMap, gitea.configMap, argocd.configMap, netGrant]) };
     }
 
     it('Ready referenced providers are read from related objects (keys Kind.group/version -> ns/name) and bootstrapped', () => {
       const w = world();
-      expect(Object.keys(w.related).sort()).toEqual(['ArgoCDProvider.idpbuilder.cnoe.io/v1alpha2', 'ConfigMap.v1', 'GiteaProvider.idpbuilder.cnoe.io/v1alpha2', 'NginxGateway.idpbuilder.cnoe.io/v1alpha2']);
+      expect(Object.keys(w.related).sort()).toEqual([
+        'ArgoCDProvider.idpbuilder.cnoe.io/v1alpha2',
+        'ConfigMap.v1',
+        'GiteaProvider.idpbuilder.cnoe.io/v1alpha2',
+        'NginxGateway.idpbuilder.cnoe.io/v1alpha2',
+        'ReferenceGrant.idpbuilder.cnoe.io/v1alpha2',
+      ]);
       expect(Object.keys(w.related[`NginxGateway.${API}`])).toEqual(['net/nginx']);
       const res = hooks.sync(syncRequest(platform(REFS), {}, w.related), env);
       expectValidChildren(res);
@@ -286,9 +295,50 @@ describe('Platform', () => {
     });
 
     it('a referenced provider missing from the start: ProviderNotFound and no bootstrap children', () => {
-      const res = hooks.sync(syncRequest(platform(REFS)), env);
+      const res = hooks.sync(syncRequest(platform(REFS), {}, toMap([netGrant])), env);
       expect(res.children).toEqual([]);
       expect(condition(res)).toMatchObject({ reason: 'ProviderNotFound', message: 'provider not found: GiteaProvider/gitea, NginxGateway/nginx, ArgoCDProvider/argocd' });
+    });
+
+    it('a provider in another namespace without a ReferenceGrant there: ReferenceNotPermitted, Degraded, observed bootstrap children kept', () => {
+      const w = world();
+      const req = syncRequest(platform(REFS), {}, w.related);
+      const res = hooks.sync(req, env);
+      expect(res.status.phase).toBe('Progressing');
+      const observed = next(req, res, asReady({ cloneURL: 'http://x/y.git' }));
+      const related = { ...w.related } as ObjectMap;
+      delete related[`ReferenceGrant.${API}`];
+      const refused = hooks.sync({ ...observed, related }, env);
+      const message = 'NginxGateway net/nginx: no ReferenceGrant in net allows Platform from idpbuilder-system';
+      expect(refused.status.phase).toBe('Degraded');
+      expect(condition(refused)).toMatchObject({ status: 'False', reason: 'ReferenceNotPermitted', message });
+      expect(condition(refused, 'Degraded')).toMatchObject({ status: 'True', reason: 'ReferenceNotPermitted' });
+      expect(refused.status.providers).toMatchObject({ gateways: [{ name: 'nginx', kind: 'NginxGateway', namespace: 'net', ready: false, message }] });
+      // the gateway object is there but is not read: nothing of its status shows
+      expect((refused.status.providers as { gateways: object[] }).gateways[0]).not.toHaveProperty('phase');
+      expect(keys(refused).sort()).toEqual(keys(res).sort());
+    });
+
+    it('a ReferenceGrant for another referring kind, another source namespace or another target does not count', () => {
+      const w = world();
+      const withoutGrant = { ...w.related } as ObjectMap;
+      delete withoutGrant[`ReferenceGrant.${API}`];
+      const grants = [
+        referenceGrant('gitea-only', 'net', [{ kind: 'GiteaProvider', namespace: NS }], [{ kind: 'NginxGateway' }]),
+        referenceGrant('other-ns', 'net', [{ kind: 'Platform', namespace: 'team-b' }], [{ kind: 'NginxGateway' }]),
+        referenceGrant('other-name', 'net', [{ kind: 'Platform', namespace: NS }], [{ kind: 'NginxGateway', name: 'edge' }]),
+        referenceGrant('other-kind', 'net', [{ kind: 'Platform', namespace: NS }], [{ kind: 'EnvoyGateway' }]),
+        referenceGrant('other-group', 'net', [{ kind: 'Platform', namespace: NS }], [{ group: 'apps', kind: 'NginxGateway' }]),
+        // the right grant, but in the referring namespace instead of the target's
+        referenceGrant('wrong-place', NS, [{ kind: 'Platform', namespace: NS }], [{ kind: 'NginxGateway' }]),
+      ];
+      const res = hooks.sync(syncRequest(platform(REFS), {}, { ...withoutGrant, ...toMap(grants) }), env);
+      expect(condition(res)).toMatchObject({ status: 'False', reason: 'ReferenceNotPermitted' });
+      expect(res.children).toEqual([]);
+      // a grant naming every NginxGateway (no name), stored as v1alpha1, counts
+      const any = referenceGrant('any', 'net', [{ kind: 'Platform', namespace: NS }], [{ kind: 'NginxGateway' }], 'idpbuilder.cnoe.io/v1alpha1');
+      const ok = hooks.sync(syncRequest(platform(REFS), {}, { ...withoutGrant, ...toMap([...grants, any]) }), env);
+      expect(condition(ok)).toMatchObject({ reason: 'Bootstrapping' });
     });
 
     it('a failed provider: ProviderFailed with its message', () => {
@@ -358,6 +408,8 @@ describe('Platform', () => {
     expect(res.relatedResources).toEqual([
       { apiVersion: API, resource: 'giteaproviders', namespace: NS, names: ['gitea'] },
       { apiVersion: API, resource: 'nginxgateways', namespace: 'net', names: ['nginx'] },
+      // a reference into another namespace: that namespace's ReferenceGrants
+      { apiVersion: API, resource: 'referencegrants', namespace: 'net' },
       { apiVersion: 'v1', resource: 'configmaps', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/helm-values': 'true' } } },
       { apiVersion: 'v1', resource: 'configmaps', namespace: 'net', labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/helm-values': 'true' } } },
     ]);

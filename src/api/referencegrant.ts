@@ -1,0 +1,45 @@
+/**
+ * ReferenceGrant: lets objects of another namespace reference objects of this one, modelled on Gateway
+ * API's `gateway.networking.k8s.io` ReferenceGrant (same field names: `spec.from[].{group, kind,
+ * namespace}`, `spec.to[].{group, kind, name}`, at most 16 entries each). A reference from namespace A to
+ * an object in namespace B resolves only if a ReferenceGrant in B lists the referring kind and A under
+ * `from` and the target's kind (and name, when given) under `to`. Same-namespace references need none.
+ *
+ * Differences from Gateway API: `group` may be left out and then means idpbuilder.cnoe.io (the group of
+ * every referring kind); in `to`, a group other than ours names what a Package health check reads
+ * (`apps` Deployment/StatefulSet/DaemonSet, `batch` Job, `""` Service). The kind has no status and no
+ * controller: controllers read grants as related objects (src/kit/refs.ts).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DNS1123Label, DNS1123Subdomain, Enum, Obj } from './schema.js';
+import { GROUP } from './common.js';
+
+const Kind = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$' });
+/** An API group, `""` for the core group (Gateway API's Group). */
+const Group = Type.String({ maxLength: 253, pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' });
+
+export const ReferenceGrantFrom = Obj(
+  {
+    group: Type.Optional(Enum([GROUP] as const, { default: GROUP, description: 'Group of the referring kind; only idpbuilder.cnoe.io kinds refer.' })),
+    kind: Kind,
+    namespace: DNS1123Label,
+  },
+  { description: 'Objects of this kind in this namespace may reference the targets listed in `to`.' },
+);
+export type ReferenceGrantFrom = Static<typeof ReferenceGrantFrom>;
+
+export const ReferenceGrantTo = Obj(
+  {
+    group: Type.Optional(Type.String({ ...Group, default: GROUP, description: 'Group of the target kind (default idpbuilder.cnoe.io; "" is the core group).' })),
+    kind: Kind,
+    name: Type.Optional(Type.String({ ...DNS1123Subdomain, description: 'Only this object; every object of the kind when left out.' })),
+  },
+  { description: 'Objects of this namespace that the `from` entries may reference.' },
+);
+export type ReferenceGrantTo = Static<typeof ReferenceGrantTo>;
+
+export const ReferenceGrantSpec = Obj({
+  from: Type.Array(ReferenceGrantFrom, { minItems: 1, maxItems: 16 }),
+  to: Type.Array(ReferenceGrantTo, { minItems: 1, maxItems: 16 }),
+});
+export type ReferenceGrantSpec = Static<typeof ReferenceGrantSpec>;
