@@ -71,7 +71,7 @@ describe('idpbuilder create --kubeconfig against a real API server', () => {
     const gitea = await getJSON(['get', 'giteaproviders.idpbuilder.cnoe.io', 'gitea', '-n', NS]);
     expect(gitea.spec.adminUser).toMatchObject({ username: 'giteaAdmin', autoGenerate: true });
     const nginx = await getJSON(['get', 'nginxgateways.idpbuilder.cnoe.io', 'nginx', '-n', NS]);
-    expect(nginx.spec.defaultTLS).toEqual({ secretRef: { name: 'platform-tls', namespace: NS } });
+    expect(nginx.spec.defaultTLS).toEqual({ secretRef: { name: 'platform-tls' } }); // a Secret ref resolves in the gateway's namespace
     expect(nginx.spec.config).toBeUndefined(); // an existing cluster: no kind host ports
     const tls = await getJSON(['get', 'secret', 'platform-tls', '-n', NS]);
     expect(tls.type).toBe('kubernetes.io/tls');

@@ -148,6 +148,8 @@ export interface ProjectKind {
   versions: string[];
   /** The enum of status.phase in the storage version's schema, if it has one. */
   phaseEnum?: string[];
+  /** Whether the storage version has the status subresource (kinds without status, e.g. ReferenceGrant, have none). */
+  statusSubresource: boolean;
 }
 
 interface CrdSchemaNode {
@@ -165,7 +167,7 @@ export function projectKinds(): Map<string, ProjectKind> {
         group: string;
         scope: string;
         names: { kind: string; plural: string };
-        versions?: { name: string; served?: boolean; storage?: boolean; schema?: { openAPIV3Schema?: CrdSchemaNode } }[];
+        versions?: { name: string; served?: boolean; storage?: boolean; schema?: { openAPIV3Schema?: CrdSchemaNode }; subresources?: { status?: unknown } }[];
       };
       const versions = spec.versions ?? [];
       const storage = versions.find((v) => v.storage) ?? versions[0];
@@ -175,6 +177,7 @@ export function projectKinds(): Map<string, ProjectKind> {
         plural: spec.names.plural,
         namespaced: spec.scope === 'Namespaced',
         versions: versions.filter((v) => v.served !== false).map((v) => v.name),
+        statusSubresource: !!storage?.subresources?.status,
       };
       if (phase?.enum) info.phaseEnum = phase.enum.map(String);
       kinds.set(`${spec.group}/${spec.names.kind}`, info);
