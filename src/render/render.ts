@@ -189,7 +189,8 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   while (rounds < maxRounds) {
     rounds += 1;
     const before = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-    const parents = [...world.keys()].sort().filter((k) => byKind.has(world.get(k)!.kind));
+    // our controllers' parents only: a Flux GitRepository (source.toolkit.fluxcd.io) is not ours
+    const parents = [...world.keys()].sort().filter((k) => byKind.has(world.get(k)!.kind) && groupOf(world.get(k)!.apiVersion) === groupOf(API_VERSION));
     for (const pkey of parents) {
       const parent = world.get(pkey);
       if (!parent) continue; // deleted earlier in this round

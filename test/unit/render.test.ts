@@ -137,3 +137,23 @@ describe('idpbuilder render -f examples (every example of the spec)', () => {
   });
 });
 
+
+describe('idpbuilder render with Packages deployed through Flux', () => {
+  const fixture = join(__dirname, '../fixtures/render/flux-package.yaml');
+  it('alone: exit 0, the Flux GitRepository and Kustomization are attached and the Package is Synced', () => {
+    const r = runRender({ ...opts, filename: [fixture], assumeReady: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const all = items(r.stdout);
+    const flux = all.filter((o) => o.apiVersion.startsWith('source.toolkit.fluxcd.io/') || o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/'));
+    expect(flux.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['GitRepository/app', 'Kustomization/app']);
+    // the Flux GitRepository is not one of ours: it gets no sync Job and no status from our controller
+    expect(all.filter((o) => o.kind === 'Job' && o.metadata.name.startsWith('app-sync-'))).toHaveLength(1);
+    expect(ready(all.find((o) => o.kind === 'Package' && o.metadata.name === 'app')!)).toMatchObject({ status: 'True' });
+  });
+
+  it('beside every example: exit 0', () => {
+    const r = runRender({ ...opts, filename: [fixture, EXAMPLES], assumeReady: true });
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
