@@ -142,10 +142,32 @@ export const GitProviderStatusFields = {
   credentialsSecretRef: Type.Optional(CredentialsSecretRef),
 };
 
-/** Gateways: ingressClassName, loadBalancerEndpoint, internalEndpoint. */
+/**
+ * Gateways: which routing API they serve (`routeKind`, with `ingressClassName` for Ingress and `parentRef` for
+ * HTTPRoute), whether they can strip a path prefix (`prefixRewrite`), loadBalancerEndpoint, internalEndpoint.
+ * Consumers (GiteaProvider, ArgoCDProvider, the expose decorators) choose what to create from these fields
+ * alone (src/kit/routing.ts `gatewayTarget`); docs/providers/README.md describes the contract.
+ */
 export const GatewayStatusFields = {
   ...BaseStatus,
-  ingressClassName: Type.Optional(Type.String()),
+  routeKind: Type.Optional(
+    Enum(['Ingress', 'HTTPRoute'] as const, {
+      description: 'The routing API this gateway serves: Ingress (of class ingressClassName) or Gateway API HTTPRoute (attached to parentRef). Absent: Ingress.',
+    }),
+  ),
+  ingressClassName: Type.Optional(Type.String({ description: 'With routeKind Ingress: the IngressClass routes use.' })),
+  parentRef: Type.Optional(
+    Obj(
+      { name: Type.String({ minLength: 1, maxLength: 253 }), namespace: Type.String({ minLength: 1, maxLength: 63 }) },
+      { description: 'With routeKind HTTPRoute: the Gateway API Gateway HTTPRoutes attach to (it admits routes of every namespace).' },
+    ),
+  ),
+  prefixRewrite: Type.Optional(
+    Enum(['NginxRewriteTarget', 'URLRewrite'] as const, {
+      description:
+        'How this gateway forwards /<prefix>/x as /x, if it can: NginxRewriteTarget (Ingress regex path + nginx.ingress.kubernetes.io/rewrite-target), URLRewrite (HTTPRoute URLRewrite filter, ReplacePrefixMatch). Absent: it forwards paths unchanged only.',
+    }),
+  ),
   loadBalancerEndpoint: Type.Optional(Type.String()),
   internalEndpoint: Type.Optional(Type.String()),
 };

@@ -1,4 +1,4 @@
-/** The three gateway providers. Each exposes the gateway duck type: ingressClassName, loadBalancerEndpoint, internalEndpoint. */
+/** The three gateway providers. Each exposes the gateway duck type (src/api/common.ts GatewayStatusFields): routeKind, ingressClassName or parentRef, prefixRewrite, loadBalancerEndpoint, internalEndpoint. */
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Enum, Obj, Port, StringMap } from './schema.js';
 import { Address, GatewayStatusFields, InstalledStatusFields, ReadyFlag, Resources, SecretRef, installedProviderSpec } from './common.js';

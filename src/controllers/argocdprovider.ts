@@ -12,7 +12,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
-import { gatewayRules, ingressClass, route, type Route } from '../kit/routing.js';
+import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
 import { CHARTS, chartFor } from './defaults.js';
 import { contract } from '../kit/contract.js';
@@ -27,20 +27,25 @@ function specOf(parent: KubeObject): ArgoCDProviderSpec {
   return (parent.spec ?? {}) as ArgoCDProviderSpec;
 }
 
-/** spec → chart values (docs/providers/argocdprovider.md). */
-export function values(spec: ArgoCDProviderSpec, r: Route, className: string, applicationNamespaces: string[]): Record<string, unknown> {
+/**
+ * spec → chart values (docs/providers/argocdprovider.md). The route is the chart's `server.ingress` for a
+ * gateway that serves Ingress, its `server.httproute` for one that serves HTTPRoutes; both forward paths
+ * unchanged (under path routing argocd-server serves under `server.rootpath` itself).
+ */
+export function values(spec: ArgoCDProviderSpec, r: Route, target: RouteTarget, applicationNamespaces: string[]): Record<string, unknown> {
   const c = spec.config ?? {};
   const params: Record<string, unknown> = { 'server.insecure': true, 'application.namespaces': applicationNamespaces.join(', ') };
   if (r.usePathRouting) {
     params['server.basehref'] = r.path;
     params['server.rootpath'] = r.path;
   }
-  const ingressEnabled = c.server?.ingress?.enabled ?? true;
+  const routed = c.server?.ingress?.enabled ?? true;
+  const hosts = c.server?.ingress?.hosts?.length ? c.server.ingress.hosts : [r.host];
   const server: Record<string, unknown> = {
-    ingress: ingressEnabled
+    ingress: routed && target.kind === 'Ingress'
       ? {
           enabled: true,
-          ingressClassName: className,
+          ingressClassName: target.className,
           hostname: c.server?.ingress?.hosts?.[0] ?? r.host,
           path: r.path,
           pathType: 'Prefix',
@@ -49,6 +54,10 @@ export function values(spec: ArgoCDProviderSpec, r: Route, className: string, ap
         }
       : { enabled: false },
   };
+  if (routed && target.kind === 'HTTPRoute') {
+    // The chart renders one backendRef (argocd-server, port 80 when server.insecure) per rule.
+    server.httproute = { enabled: true, parentRefs: [target.parentRef], hostnames: hosts, rules: [{ matches: [{ path: { type: 'PathPrefix', value: r.path } }] }] };
+  }
   if (c.server?.extraArgs) server.extraArgs = c.server.extraArgs;
   if (c.server?.replicas !== undefined) server.replicas = c.server.replicas;
   if (c.server?.resources) server.resources = c.server.resources;
@@ -134,14 +143,14 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     bcrypt: true,
   });
   if ('blocked' in cred) return { blocked: cred.blocked, status };
-  const cls = ingressClass(req, spec.routing, spec.config?.server?.ingress?.ingressClassName);
-  if ('blocked' in cls) return { blocked: cls.blocked, children: [cred.secret], status };
+  const gw = gatewayTarget(req, spec.routing, spec.config?.server?.ingress?.ingressClassName);
+  if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status };
   const notReady = serverReady === false ? 'argocd-server' : controllerReady === false ? 'argocd-application-controller' : undefined;
   return {
     children: [cred.secret],
     install: {
       releases: [
-        release(RELEASE, target, chart, values(spec, r, cls.className, appNamespaces), {
+        release(RELEASE, target, chart, values(spec, r, gw.target, appNamespaces), {
           secretValues: [{ path: 'configs.secret.argocdServerAdminPassword', secret: secretName, key: 'bcrypt' }],
           // Argo CD syncs its own release without the admin hash: leave the Secret the install Job made alone.
           gitOpsValues: { configs: { secret: { createSecret: false } } },

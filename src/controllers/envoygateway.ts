@@ -1,8 +1,8 @@
 /**
  * EnvoyGateway: the gateway-helm chart (OCI) plus, applied by kubectl after the chart, a GatewayClass
  * and a Gateway (and an EnvoyProxy when the Service type is set, ReferenceGrants for certificates in
- * other namespaces). Exposes the gateway duck type (ingressClassName = the GatewayClass name,
- * loadBalancerEndpoint, internalEndpoint) from the Envoy proxy Service Envoy Gateway creates for the
+ * other namespaces). Exposes the gateway duck type (routeKind HTTPRoute, parentRef = the Gateway,
+ * prefixRewrite URLRewrite, loadBalancerEndpoint, internalEndpoint) from the Envoy proxy Service Envoy Gateway creates for the
  * Gateway. Mapping and limitations: docs/providers/envoygateway.md.
  *
  * Only core objects are related (Deployments, Services): a related rule for a Gateway API resource
@@ -194,8 +194,12 @@ export function plan(req: SyncRequest): ProviderPlan {
   const proxy = relatedObjects(req, 'Deployment', 'apps/v1').find((o) => owned(r, o));
   const addrs = addresses(proxySvc);
 
+  // Envoy Gateway serves Gateway API routes only (no Ingress, no IngressClass): HTTPRoutes attach to our Gateway,
+  // whose listeners admit routes of every namespace.
   const status: Record<string, unknown> = {
-    ingressClassName: r.className,
+    routeKind: 'HTTPRoute',
+    parentRef: { name: r.gateway, namespace: r.namespace },
+    prefixRewrite: 'URLRewrite',
     gatewayClass: r.className,
     version: chart.appVersion,
   };

@@ -1,10 +1,12 @@
 /**
  * The expose decorators: a Service annotated `idpbuilder.cnoe.io/expose: [<namespace>/]<gateway>` gets an
- * Ingress (gateways that expose an ingressClassName: `expose-ingress`) or an HTTPRoute (Gateway API
- * gateways, whose status names their Gateway: `expose-httproute`) in its own namespace, with host or
+ * Ingress (gateways whose status says `routeKind: Ingress`: `expose-ingress`) or an HTTPRoute (`routeKind:
+ * HTTPRoute`, attached to the status' `parentRef`: `expose-httproute`) in its own namespace, with host or
  * path routing under the domain of the Platform that uses that gateway. The URL is written back on the
- * Service as `idpbuilder.cnoe.io/exposed-url`. Optional annotations: `idpbuilder.cnoe.io/expose-host`
- * (host), `idpbuilder.cnoe.io/expose-port` (Service port, default its first port).
+ * Service as `idpbuilder.cnoe.io/exposed-url`. Under path routing every gateway forwards `/<service>/x`
+ * unchanged, unless `idpbuilder.cnoe.io/expose-strip-prefix: "true"` asks for `/x` (only through a gateway
+ * that reports a `prefixRewrite`). Optional annotations: `idpbuilder.cnoe.io/expose-host` (host),
+ * `idpbuilder.cnoe.io/expose-port` (Service port, default its first port). docs/providers/expose.md.
  */
 import type { PlatformSpec } from '../api/platform.js';
 import { API_VERSION } from '../api/common.js';
@@ -14,11 +16,14 @@ import type { DecoratorDef, HookEnv } from './types.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, relatedObjects } from '../kit/observed.js';
 import { readiness } from '../kit/refs.js';
+import { httpRouteObject, httpRouteRule, targetOf, type RouteTarget } from '../kit/routing.js';
 import { HTTPROUTES, INGRESSES } from './resources.js';
 
 export const EXPOSE = 'idpbuilder.cnoe.io/expose';
 export const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
 export const EXPOSE_PORT = 'idpbuilder.cnoe.io/expose-port';
+/** `"true"`: forward `/<service>/x` as `/x` under path routing (default: unchanged). */
+export const EXPOSE_STRIP_PREFIX = 'idpbuilder.cnoe.io/expose-strip-prefix';
 export const EXPOSED_URL = 'idpbuilder.cnoe.io/exposed-url';
 export const EXPOSE_ERROR = 'idpbuilder.cnoe.io/expose-error';
 
@@ -47,12 +52,15 @@ function customize(req: CustomizeRequest, env: HookEnv): CustomizeResponse {
 interface Exposure {
   style: 'ingress' | 'httproute';
   gateway: KubeObject;
+  target: RouteTarget;
   host: string;
   path: string;
+  /** Forward `<path>/x` as `/x` (only with a path other than `/`). */
+  strip: boolean;
   url: string;
   port: number | string;
-  ingressClassName?: string;
-  parentRef?: { name: string; namespace: string };
+  /** The port's number (an HTTPRoute backendRef to a Service needs one). */
+  portNumber?: number;
   tls: boolean;
 }
 
@@ -77,7 +85,8 @@ export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { erro
   if (!gw) return { error: `gateway ${ref.namespace}/${ref.name} not found` };
   const r = readiness(gw);
   if (!r.ready) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} is not ready: ${r.message}` };
-  const status = (gw.status ?? {}) as { ingressClassName?: string; gateway?: { name?: string; namespace?: string } };
+  const target = targetOf(gw.status, gw.metadata.namespace ?? ref.namespace);
+  if ('missing' in target) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} reports no route target: ${target.missing}` };
   const platform = platformFor(req, gw);
   const domain = platform?.domain ?? 'cnoe.localtest.me';
   const pathRouting = platform?.ingressConfig?.usePathRouting ?? false;
@@ -92,39 +101,43 @@ export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { erro
   if (port === undefined) return { error: `service ${svc.metadata.namespace}/${name} has no port to expose` };
   const portPart = extPort && !((protocol === 'https' && extPort === 443) || (protocol === 'http' && extPort === 80)) ? `:${extPort}` : '';
   const url = `${protocol}://${host}${portPart}${path === '/' ? '/' : path}`;
-  const base = { gateway: gw, host, path, url, port, tls: protocol === 'https' };
-  if (status.gateway?.name) return { ...base, style: 'httproute', parentRef: { name: status.gateway.name, namespace: status.gateway.namespace ?? gw.metadata.namespace ?? ref.namespace } };
-  if (status.ingressClassName) return { ...base, style: 'ingress', ingressClassName: status.ingressClassName };
-  return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} reports neither an ingressClassName nor a Gateway` };
+  const stripValue = svc.metadata.annotations?.[EXPOSE_STRIP_PREFIX];
+  if (stripValue !== undefined && stripValue !== 'true' && stripValue !== 'false') return { error: `annotation ${EXPOSE_STRIP_PREFIX} must be "true" or "false", not ${JSON.stringify(stripValue)}` };
+  const strip = stripValue === 'true' && path !== '/';
+  const can = target.kind === 'Ingress' ? target.prefixRewrite === 'NginxRewriteTarget' : target.prefixRewrite === 'URLRewrite';
+  if (strip && !can) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} cannot strip a path prefix (it reports no prefixRewrite): remove ${EXPOSE_STRIP_PREFIX} or use host routing` };
+  const portNumber = typeof port === 'number' ? port : ports.find((p) => p.name === port)?.port;
+  if (target.kind === 'HTTPRoute' && portNumber === undefined) return { error: `service ${svc.metadata.namespace}/${name} has no port named ${port}` };
+  return { gateway: gw, target, host, path, strip, url, port, portNumber, tls: protocol === 'https', style: target.kind === 'HTTPRoute' ? 'httproute' : 'ingress' };
 }
 
 const backendPort = (port: number | string) => (typeof port === 'number' ? { number: port } : { name: port });
 
 export function ingress(svc: KubeObject, e: Exposure): KubeObject {
+  // Stripping through ingress-nginx: a regex path whose second group is what remains after the prefix.
+  const path = e.strip ? { path: `${e.path}(/|$)(.*)`, pathType: 'ImplementationSpecific' } : { path: e.path, pathType: 'Prefix' };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, labels: ownerLabels(svc, 'expose') },
+    metadata: {
+      name: svc.metadata.name,
+      namespace: svc.metadata.namespace,
+      labels: ownerLabels(svc, 'expose'),
+      ...(e.strip ? { annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/$2' } } : {}),
+    },
     spec: {
-      ingressClassName: e.ingressClassName,
-      rules: [{ host: e.host, http: { paths: [{ path: e.path, pathType: 'Prefix', backend: { service: { name: svc.metadata.name, port: backendPort(e.port) } } }] } }],
+      ingressClassName: e.target.kind === 'Ingress' ? e.target.className : undefined,
+      rules: [{ host: e.host, http: { paths: [{ ...path, backend: { service: { name: svc.metadata.name, port: backendPort(e.port) } } }] } }],
       ...(e.tls ? { tls: [{ hosts: [e.host] }] } : {}),
     },
   } as KubeObject;
 }
 
 export function httpRoute(svc: KubeObject, e: Exposure): KubeObject {
-  const rule: Record<string, unknown> = {
-    matches: [{ path: { type: 'PathPrefix', value: e.path } }],
-    backendRefs: [{ name: svc.metadata.name, port: typeof e.port === 'number' ? e.port : undefined }].map((b) => (b.port === undefined ? { name: b.name } : b)),
-  };
-  if (e.path !== '/') rule.filters = [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }];
-  return {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: { name: svc.metadata.name, namespace: svc.metadata.namespace, labels: ownerLabels(svc, 'expose') },
-    spec: { parentRefs: [e.parentRef], hostnames: [e.host], rules: [rule] },
-  } as KubeObject;
+  // plan() gives an HTTPRoute exposure a port number; anything else is a programming error.
+  if (e.target.kind !== 'HTTPRoute' || e.portNumber === undefined) throw new Error('httpRoute needs an HTTPRoute gateway and a port number');
+  const rule = httpRouteRule(e.path, { name: svc.metadata.name, port: e.portNumber }, e.strip);
+  return httpRouteObject({ name: svc.metadata.name, namespace: svc.metadata.namespace, labels: ownerLabels(svc, 'expose') }, e.target.parentRef, [e.host], [rule]);
 }
 
 function decoratorSync(style: Exposure['style']) {

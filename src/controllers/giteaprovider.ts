@@ -14,7 +14,7 @@ import { observedChild } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan, type Step } from '../kit/provider.js';
 import { jobState } from '../kit/jobs.js';
 import { relatedObjects } from '../kit/observed.js';
-import { gatewayRules, ingressClass, route, type Route } from '../kit/routing.js';
+import { gatewayRules, gatewayTarget, httpRouteObject, httpRouteRule, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
 import { CHARTS, chartFor } from './defaults.js';
 import { contract } from '../kit/contract.js';
@@ -44,19 +44,42 @@ export function internalEndpoint(namespace: string): string {
  */
 export const CREDENTIAL_SECRET = 'gitea-credential';
 
+/** The Service the chart makes for release RELEASE (`<fullname>-http`, port `service.http.port`). */
+const HTTP_SERVICE = { name: `${RELEASE}-http`, port: 3000 };
+/** Gitea's container registry answers at `/v2` on the host's root, whatever ROOT_URL's path. */
+export const REGISTRY_PATH = '/v2';
+
+/**
+ * Why `target` cannot route Gitea as asked, if it cannot. Gitea under a sub-path (ROOT_URL `…/gitea/`)
+ * expects requests without the prefix (docs.gitea.com "Reverse Proxies": pass `/gitea/foo` as `/foo`), so
+ * path routing needs a gateway that strips it.
+ */
+export function routeProblem(r: Route, target: RouteTarget): string | undefined {
+  if (!r.usePathRouting) return undefined;
+  const can = target.kind === 'Ingress' ? target.prefixRewrite === 'NginxRewriteTarget' : target.prefixRewrite === 'URLRewrite';
+  if (can) return undefined;
+  return `path routing: Gitea needs ${r.path} stripped from requests and the gateway (${target.kind === 'Ingress' ? `Ingress class ${target.className}` : `Gateway ${target.parentRef.namespace}/${target.parentRef.name}`}) reports no prefixRewrite it can do that with; use host routing or a gateway that can rewrite paths`;
+}
+
 /**
  * spec → chart values (docs/providers/giteaprovider.md). The admin credential is referenced by name
- * (CREDENTIAL_SECRET), never given as a value; the username lives in that Secret.
+ * (CREDENTIAL_SECRET), never given as a value; the username lives in that Secret. The chart's Ingress is used
+ * when the gateway serves Ingress; an HTTPRoute gateway gets `routeManifests` instead.
  */
-export function values(spec: GiteaProviderSpec, r: Route, className: string): Record<string, unknown> & { invalid?: string } {
+export function values(spec: GiteaProviderSpec, r: Route, target: RouteTarget): Record<string, unknown> & { invalid?: string } {
   const db = spec.config?.database?.type ?? 'sqlite';
   const userDb = (spec.values as { gitea?: { config?: { database?: { HOST?: string } } } } | undefined)?.gitea?.config?.database;
   if (db === 'mysql' && !userDb?.HOST) return { invalid: 'database type mysql needs an external server: set values.gitea.config.database (DB_TYPE, HOST, NAME, USER, PASSWD)' };
   const database: Record<string, string> = db === 'sqlite' ? { DB_TYPE: 'sqlite3' } : db === 'postgres' ? { DB_TYPE: 'postgres' } : { DB_TYPE: 'mysql' };
   const ing = spec.config?.ingress ?? {};
-  const ingress: Record<string, unknown> = { enabled: ing.enabled ?? true };
-  if (ingress.enabled) {
-    ingress.className = className;
+  const routed = ing.enabled ?? true;
+  if (routed) {
+    const problem = routeProblem(r, target);
+    if (problem) return { invalid: problem };
+  }
+  const ingress: Record<string, unknown> = { enabled: routed && target.kind === 'Ingress' };
+  if (ingress.enabled && target.kind === 'Ingress') {
+    ingress.className = target.className;
     if (r.usePathRouting) {
       ingress.annotations = { 'nginx.ingress.kubernetes.io/rewrite-target': '/$2', 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' };
       ingress.hosts = [{ host: r.host, paths: [{ path: `${r.path}(/|$)(.*)`, pathType: 'ImplementationSpecific' }] }];
@@ -95,6 +118,35 @@ export function values(spec: GiteaProviderSpec, r: Route, className: string): Re
   );
 }
 
+/**
+ * Routes the chart cannot make, applied after the release in `namespace`: for a gateway that serves
+ * HTTPRoutes, one HTTPRoute `gitea` (the UI at `r.path`, prefix stripped under path routing; `/v2` for the
+ * registry under path routing); for an Ingress gateway under path routing, the Ingress `gitea-registry` for
+ * `/v2` (the chart's Ingress carries the rewrite annotation, which would rewrite `/v2` too). Nothing when
+ * routing is off (`config.ingress.enabled: false`).
+ */
+export function routeManifests(spec: GiteaProviderSpec, r: Route, target: RouteTarget, namespace: string, labels: Record<string, string>): KubeObject[] {
+  if (!(spec.config?.ingress?.enabled ?? true)) return [];
+  if (target.kind === 'HTTPRoute') {
+    const rules = [httpRouteRule(r.path, HTTP_SERVICE, r.usePathRouting)];
+    if (r.usePathRouting) rules.push(httpRouteRule(REGISTRY_PATH, HTTP_SERVICE));
+    return [httpRouteObject({ name: RELEASE, namespace, labels }, target.parentRef, [r.host], rules)];
+  }
+  if (!r.usePathRouting) return [];
+  return [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: `${RELEASE}-registry`, namespace, labels, annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' } },
+      spec: {
+        ingressClassName: target.className,
+        rules: [{ host: r.host, http: { paths: [{ path: REGISTRY_PATH, pathType: 'Prefix', backend: { service: { name: HTTP_SERVICE.name, port: { number: HTTP_SERVICE.port } } } }] } }],
+        ...(r.protocol === 'https' ? { tls: [{ hosts: [r.host], ...(r.tlsSecretName ? { secretName: r.tlsSecretName } : {}) }] } : {}),
+      },
+    } as KubeObject,
+  ];
+}
+
 function customize(req: CustomizeRequest): CustomizeResponse {
   const spec = specOf(req.parent);
   return {
@@ -128,10 +180,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     labels: ownerLabels(parent, 'credentials'),
   });
   if ('blocked' in cred) return { blocked: cred.blocked, status };
-  const cls = ingressClass(req, spec.routing, spec.config?.ingress?.className);
-  if ('blocked' in cls) return { blocked: cls.blocked, children: [cred.secret], status };
-  const v = values(spec, r, cls.className);
+  const gw = gatewayTarget(req, spec.routing, spec.config?.ingress?.className);
+  if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status };
+  const v = values(spec, r, gw.target);
   if (typeof v.invalid === 'string') return { blocked: { reason: 'InvalidSpec', message: v.invalid }, children: [cred.secret], status };
+  const manifests = routeManifests(spec, r, gw.target, target, ownerLabels(parent, 'route'));
 
   const organizations = spec.organizations?.length ? spec.organizations : [{ name: DEFAULT_ORGANIZATION, description: 'idpbuilder repositories' }];
   const bootstrapConfig = {
@@ -157,6 +210,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
           secrets: [{ name: CREDENTIAL_SECRET, from: n.admin, keys: ['password', 'username'], labels: ownerLabels(parent, 'credentials'), restart: [`deployment/${RELEASE}`] }],
         }),
       ],
+      ...(manifests.length ? { manifests } : {}),
       secretDigests: { [n.admin]: digest },
     },
     after: (): Step[] => {

@@ -3,7 +3,8 @@
  * `istio-base` (CRDs) → `istiod` → [`istio-cni`, `ztunnel` for the ambient profile] → the ingress
  * gateway (chart `gateway`) → extra gateways from config.gateways. Then kubectl applies the IngressClass
  * that makes `ingressClassName: istio` work and, when spec.mesh.mtls is set, the mesh-wide
- * PeerAuthentication. Exposes the gateway duck type from the gateway's Service and Deployment.
+ * PeerAuthentication. Exposes the gateway duck type from the gateway's Service and Deployment (routeKind
+ * Ingress, no prefixRewrite).
  * Mapping and limitations: docs/providers/istiogateway.md.
  */
 import type { IstioGatewaySpec } from '../api/gateways.js';
@@ -196,6 +197,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   const addrs = addresses(gwService);
 
   const status: Record<string, unknown> = {
+    // Istio's Ingress translation has no rewrite (a regex path even becomes an exact match): no prefixRewrite.
+    routeKind: 'Ingress',
     ingressClassName: r.className,
     version: chart(r, CHARTS.istiod).appVersion,
     profile: r.profile,

@@ -1,6 +1,6 @@
 /**
- * NginxGateway: the ingress-nginx chart. Exposes the gateway duck type (ingressClassName,
- * loadBalancerEndpoint, internalEndpoint) plus the controller Deployment's replica counts.
+ * NginxGateway: the ingress-nginx chart. Exposes the gateway duck type (routeKind Ingress, ingressClassName,
+ * prefixRewrite NginxRewriteTarget, loadBalancerEndpoint, internalEndpoint) plus the controller Deployment's replica counts.
  */
 import type { NginxGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
@@ -87,7 +87,10 @@ export function plan(req: SyncRequest): ProviderPlan {
   const deployment = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, r.service);
   const replicas = deployment?.status as { replicas?: number; readyReplicas?: number } | undefined;
   const status: Record<string, unknown> = {
+    // ingress-nginx serves Ingresses and strips prefixes with regex paths + rewrite-target.
+    routeKind: 'Ingress',
     ingressClassName: r.className,
+    prefixRewrite: 'NginxRewriteTarget',
     internalEndpoint: `http://${r.service}.${r.namespace}.svc.cluster.local`,
     version: chart.appVersion,
   };

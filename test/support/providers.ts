@@ -69,6 +69,19 @@ export function provider(kind: string, name: string, status: Record<string, unkn
   } as KubeObject;
 }
 
+/**
+ * Ready gateways named `edge` with the duck status each gateway controller reports (their own tests assert
+ * the same fields): ingress-nginx serves Ingress and rewrites, Istio serves Ingress without rewrites, Envoy
+ * Gateway serves HTTPRoutes attached to its Gateway.
+ */
+export const GATEWAYS = {
+  nginx: { kind: 'NginxGateway', status: { routeKind: 'Ingress', ingressClassName: 'nginx', prefixRewrite: 'NginxRewriteTarget' } },
+  istio: { kind: 'IstioGateway', status: { routeKind: 'Ingress', ingressClassName: 'istio' } },
+  envoy: { kind: 'EnvoyGateway', status: { routeKind: 'HTTPRoute', parentRef: { name: 'edge', namespace: 'envoy-gateway-system' }, prefixRewrite: 'URLRewrite', gatewayClass: 'envoy' } },
+} as const;
+export type GatewayName = keyof typeof GATEWAYS;
+export const gatewayObject = (g: GatewayName) => provider(GATEWAYS[g].kind, 'edge', GATEWAYS[g].status);
+
 export const giteaDuck = (ns = NS) => ({
   endpoint: 'https://gitea.cnoe.localtest.me',
   internalEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',

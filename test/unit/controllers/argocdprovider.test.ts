@@ -5,7 +5,7 @@ import { argoCDProviderHooks as hooks } from '../../../src/controllers/argocdpro
 import type { KubeObject, ObjectMap, SyncRequest } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
-import { cmData, expectValidChildren, names, NS, provider, secretData, statusText, userSecret, values } from '../../support/providers.js';
+import { cmData, expectValidChildren, gatewayObject, names, NS, provider, secretData, statusText, userSecret, values, type GatewayName } from '../../support/providers.js';
 
 const env = testEnv();
 const argocd = (spec: Record<string, unknown> = {}, extra = {}) => parent('ArgoCDProvider', 'argocd', spec, extra);
@@ -109,6 +109,58 @@ describe('ArgoCDProvider', () => {
       destinations: [{ server: '*', namespace: 'apps' }],
       clusterResourceWhitelist: [{ group: '*', kind: '*' }],
       sourceNamespaces: [NS],
+    });
+  });
+
+  describe('routing through each gateway kind: argocd-server serves under its rootpath, so every gateway forwards paths unchanged', () => {
+    const DOMAIN = 'idp.example.com';
+    function v(gateway: GatewayName, usePathRouting: boolean, extra: Record<string, unknown> = {}) {
+      const spec = { routing: { domain: DOMAIN, usePathRouting, gatewayRef: { kind: gatewayObject(gateway).kind, name: 'edge' } }, ...extra };
+      const res = hooks.sync(syncRequest(argocd(spec), {}, toMap([gatewayObject(gateway)])), env);
+      return { res, v: values(byKind(res, 'ConfigMap')[0]) };
+    }
+    const ingress = (className: string, host: string, path: string) => ({ enabled: true, ingressClassName: className, hostname: host, path, pathType: 'Prefix', tls: true });
+
+    it.each([
+      ['nginx', false, ingress('nginx', 'argocd.idp.example.com', '/')],
+      ['nginx', true, ingress('nginx', DOMAIN, '/argocd')],
+      ['istio', false, ingress('istio', 'argocd.idp.example.com', '/')],
+      ['istio', true, ingress('istio', DOMAIN, '/argocd')],
+    ] as const)('%s, path routing %s: server.ingress, no server.httproute', (gateway, path, expected) => {
+      const { v: values } = v(gateway, path);
+      expect(values.server.ingress).toEqual(expected);
+      expect(values.server.httproute).toBeUndefined();
+    });
+
+    it('envoy, host routing: server.httproute attached to the Gateway for argocd.<domain> at /, no Ingress', () => {
+      const { v: values, res } = v('envoy', false);
+      expect(values.server.ingress).toEqual({ enabled: false });
+      expect(values.server.httproute).toEqual({
+        enabled: true,
+        parentRefs: [{ name: 'edge', namespace: 'envoy-gateway-system' }],
+        hostnames: ['argocd.idp.example.com'],
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }],
+      });
+      expect(res.status.endpoint).toBe('https://argocd.idp.example.com');
+    });
+
+    it('envoy, path routing: server.httproute at /argocd without rewrite; rootpath and basehref /argocd', () => {
+      const { v: values, res } = v('envoy', true);
+      expect(values.server.httproute).toEqual({
+        enabled: true,
+        parentRefs: [{ name: 'edge', namespace: 'envoy-gateway-system' }],
+        hostnames: [DOMAIN],
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/argocd' } }] }],
+      });
+      expect(values.configs.params).toMatchObject({ 'server.basehref': '/argocd', 'server.rootpath': '/argocd' });
+      expect(res.status.endpoint).toBe(`https://${DOMAIN}/argocd`);
+    });
+
+    it('envoy with extra hosts: every host is an HTTPRoute hostname; route off (server.ingress.enabled false): neither', () => {
+      expect(v('envoy', false, { config: { server: { ingress: { hosts: ['cd.example.com', 'argo.example.com'] } } } }).v.server.httproute.hostnames).toEqual(['cd.example.com', 'argo.example.com']);
+      const off = v('envoy', true, { config: { server: { ingress: { enabled: false } } } }).v.server;
+      expect(off.ingress).toEqual({ enabled: false });
+      expect(off.httproute).toBeUndefined();
     });
   });
 

@@ -55,7 +55,16 @@ describe('EnvoyGateway', () => {
     ]);
     expect(res.status.phase).toBe('Installing');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing' });
-    expect(res.status).toMatchObject({ ingressClassName: 'envoy', gatewayClass: 'envoy', version: 'v1.9.0', installed: false });
+    // routes are HTTPRoutes attached to the Gateway; there is no IngressClass, so no ingressClassName
+    expect(res.status).toMatchObject({
+      routeKind: 'HTTPRoute',
+      parentRef: { name: 'envoy-gateway', namespace: 'envoy-gateway-system' },
+      prefixRewrite: 'URLRewrite',
+      gatewayClass: 'envoy',
+      version: 'v1.9.0',
+      installed: false,
+    });
+    expect(res.status.ingressClassName).toBeUndefined();
     expect(res.status.internalEndpoint).toBeUndefined();
     expect(res.status.loadBalancerEndpoint).toBeUndefined();
   });
@@ -127,7 +136,7 @@ describe('EnvoyGateway', () => {
         { name: 'tls', protocol: 'TLS', port: 8443, tls: { mode: 'Passthrough' }, allowedRoutes: all },
       ],
     });
-    expect(res.status).toMatchObject({ ingressClassName: 'platform', gatewayClass: 'platform' });
+    expect(res.status).toMatchObject({ routeKind: 'HTTPRoute', gatewayClass: 'platform' });
   });
 
   it('the class shorthand names the GatewayClass and derives its own controllerName', () => {
@@ -137,7 +146,7 @@ describe('EnvoyGateway', () => {
     expect(cls.spec).toEqual({ controllerName: 'gateway.envoyproxy.io/gatewayclass-controller-envoy-internal' });
     expect(parse(data(res)['values-0.yaml']).config.envoyGateway.gateway.controllerName).toBe('gateway.envoyproxy.io/gatewayclass-controller-envoy-internal');
     expect(data(res)['run.sh']).toContain('helm upgrade --install envoy-gateway-envoy-internal oci://docker.io/envoyproxy/gateway-helm --version v1.9.0 --namespace envoy-gateway-internal');
-    expect(res.status.ingressClassName).toBe('envoy-internal');
+    expect(res.status).toMatchObject({ gatewayClass: 'envoy-internal', parentRef: { name: 'envoy-gateway', namespace: 'envoy-gateway-internal' } });
   });
 
   it('install succeeded: Ready, with the Envoy proxy Service as endpoints and the gateway addresses', () => {
@@ -148,7 +157,8 @@ describe('EnvoyGateway', () => {
     expect(condition(res)).toMatchObject({ status: 'True', reason: 'Available', lastTransitionTime: '2026-01-01T00:05:00Z' });
     expect(res.status).toMatchObject({
       installed: true,
-      ingressClassName: 'envoy',
+      routeKind: 'HTTPRoute',
+      parentRef: { name: 'envoy-gateway', namespace: 'envoy-gateway-system' },
       gatewayClass: 'envoy',
       loadBalancerEndpoint: 'http://172.18.0.3',
       internalEndpoint: 'http://envoy-envoy-gateway-system-envoy-gateway-1a2b3c4d.envoy-gateway-system.svc.cluster.local',

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { giteaProviderHooks as hooks } from '../../../src/controllers/giteaprovider.js';
 import { gitOpsFiles } from '../../../src/controllers/platform.js';
 import type { ReleaseSummary } from '../../../src/kit/helm.js';
 import type { KubeObject, SyncRequest } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap } from '../../support/world.js';
-import { cmData, expectValidChildren, names, NS, provider, secretData, statusText, userSecret, values } from '../../support/providers.js';
+import { cmData, expectValidChildren, gatewayObject, names, NS, provider, secretData, statusText, userSecret, values, type GatewayName } from '../../support/providers.js';
 
 const env = testEnv();
 const gitea = (spec: Record<string, unknown> = {}, extra = {}) => parent('GiteaProvider', 'gitea', spec, extra);
@@ -115,7 +115,7 @@ describe('GiteaProvider', () => {
   });
 
   it('path routing, a gateway and a custom admin: endpoint, ingress and ROOT_URL follow', () => {
-    const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'edge-nginx' })]);
+    const related = toMap([provider('NginxGateway', 'edge', { routeKind: 'Ingress', ingressClassName: 'edge-nginx', prefixRewrite: 'NginxRewriteTarget' })]);
     const res = hooks.sync(
       syncRequest(
         gitea({
@@ -141,6 +141,121 @@ describe('GiteaProvider', () => {
       adminUser: { username: 'root' },
     });
     expect(secretData(byKind(res, 'Secret')[0]).username).toBe('root');
+  });
+
+  describe('routing through each gateway kind', () => {
+    const HOST = 'gitea.idp.example.com';
+    const DOMAIN = 'idp.example.com';
+    const backend = { service: { name: 'gitea-http', port: { number: 3000 } } };
+    function sync(gateway: GatewayName, usePathRouting: boolean) {
+      const spec = { routing: { domain: DOMAIN, usePathRouting, gatewayRef: { kind: gatewayObject(gateway).kind, name: 'edge' } } };
+      return hooks.sync(syncRequest(gitea(spec), {}, toMap([gatewayObject(gateway)])), env);
+    }
+    const manifestsOf = (res: ReturnType<typeof sync>) => parseAllDocuments(cmData(byKind(res, 'ConfigMap')[0])['manifests.yaml'] ?? '').map((d) => d.toJS());
+
+    it('nginx, host routing: the chart Ingress of class nginx at /, nothing else', () => {
+      const res = sync('nginx', false);
+      const v = values(byKind(res, 'ConfigMap')[0]);
+      expect(v.ingress).toEqual({
+        enabled: true,
+        className: 'nginx',
+        annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' },
+        hosts: [{ host: HOST, paths: [{ path: '/', pathType: 'Prefix' }] }],
+        tls: [{ hosts: [HOST] }],
+      });
+      expect(v.gitea.config.server).toEqual({ DOMAIN: HOST, ROOT_URL: `https://${HOST}/` });
+      expect(manifestsOf(res)).toEqual([]);
+    });
+
+    it('nginx, path routing: /gitea stripped by rewrite-target, /v2 unchanged in its own Ingress', () => {
+      const res = sync('nginx', true);
+      const v = values(byKind(res, 'ConfigMap')[0]);
+      expect(v.ingress).toEqual({
+        enabled: true,
+        className: 'nginx',
+        annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/$2', 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' },
+        hosts: [{ host: DOMAIN, paths: [{ path: '/gitea(/|$)(.*)', pathType: 'ImplementationSpecific' }] }],
+        tls: [{ hosts: [DOMAIN] }],
+      });
+      expect(v.gitea.config.server).toEqual({ DOMAIN, ROOT_URL: `https://${DOMAIN}/gitea/` });
+      expect(manifestsOf(res)).toEqual([
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name: 'gitea-registry', namespace: 'gitea', labels: expect.objectContaining({ 'idpbuilder.cnoe.io/role': 'route' }), annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '512m' } },
+          spec: { ingressClassName: 'nginx', rules: [{ host: DOMAIN, http: { paths: [{ path: '/v2', pathType: 'Prefix', backend }] } }], tls: [{ hosts: [DOMAIN] }] },
+        },
+      ]);
+      expect(res.status.endpoint).toBe(`https://${DOMAIN}/gitea`);
+    });
+
+    it('istio, host routing: the chart Ingress of class istio at /', () => {
+      const res = sync('istio', false);
+      const v = values(byKind(res, 'ConfigMap')[0]);
+      expect(v.ingress).toMatchObject({ enabled: true, className: 'istio', hosts: [{ host: HOST, paths: [{ path: '/', pathType: 'Prefix' }] }] });
+      expect(manifestsOf(res)).toEqual([]);
+    });
+
+    it('istio, path routing: refused with InvalidSpec (Istio cannot strip /gitea, Gitea needs it stripped); nothing installed', () => {
+      const res = sync('istio', true);
+      expect(condition(res)).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+      expect(condition(res).message).toContain('Gitea needs /gitea stripped');
+      expect(condition(res).message).toContain('Ingress class istio');
+      expect(res.children.map((c) => c.kind)).toEqual(['Secret']);
+    });
+
+    it('envoy, host routing: no chart Ingress; one HTTPRoute attached to the Gateway, / to gitea-http:3000', () => {
+      const res = sync('envoy', false);
+      const v = values(byKind(res, 'ConfigMap')[0]);
+      expect(v.ingress).toEqual({ enabled: false });
+      expect(manifestsOf(res)).toEqual([
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: 'gitea', namespace: 'gitea', labels: expect.objectContaining({ 'idpbuilder.cnoe.io/role': 'route' }) },
+          spec: {
+            parentRefs: [{ name: 'edge', namespace: 'envoy-gateway-system' }],
+            hostnames: [HOST],
+            rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'gitea-http', port: 3000 }] }],
+          },
+        },
+      ]);
+      expect(res.status.endpoint).toBe(`https://${HOST}`);
+    });
+
+    it('envoy, path routing: /gitea with its prefix replaced by /, /v2 unchanged, both to gitea-http:3000', () => {
+      const res = sync('envoy', true);
+      expect(values(byKind(res, 'ConfigMap')[0]).ingress).toEqual({ enabled: false });
+      expect(values(byKind(res, 'ConfigMap')[0]).gitea.config.server).toEqual({ DOMAIN, ROOT_URL: `https://${DOMAIN}/gitea/` });
+      const [route] = manifestsOf(res);
+      expect(route.spec).toEqual({
+        parentRefs: [{ name: 'edge', namespace: 'envoy-gateway-system' }],
+        hostnames: [DOMAIN],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/gitea' } }],
+            filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }],
+            backendRefs: [{ name: 'gitea-http', port: 3000 }],
+          },
+          { matches: [{ path: { type: 'PathPrefix', value: '/v2' } }], backendRefs: [{ name: 'gitea-http', port: 3000 }] },
+        ],
+      });
+    });
+
+    it('routing turned off (config.ingress.enabled: false): no Ingress, no HTTPRoute, and path routing through Istio is no error', () => {
+      for (const g of ['nginx', 'istio', 'envoy'] as const) {
+        const spec = { config: { ingress: { enabled: false } }, routing: { usePathRouting: true, gatewayRef: { kind: gatewayObject(g).kind, name: 'edge' } } };
+        const res = hooks.sync(syncRequest(gitea(spec), {}, toMap([gatewayObject(g)])), env);
+        expect(values(byKind(res, 'ConfigMap')[0]).ingress, g).toEqual({ enabled: false });
+        expect(cmData(byKind(res, 'ConfigMap')[0])['manifests.yaml'], g).toBeUndefined();
+      }
+    });
+
+    it('a gateway whose status does not say where routes go yet: WaitingForGateway', () => {
+      const gw = provider('EnvoyGateway', 'edge', { routeKind: 'HTTPRoute' });
+      const res = hooks.sync(syncRequest(gitea({ routing: { gatewayRef: { kind: 'EnvoyGateway', name: 'edge' } } }), {}, toMap([gw])), env);
+      expect(condition(res)).toMatchObject({ status: 'False', reason: 'WaitingForGateway', message: `waiting for gateway EnvoyGateway ${NS}/edge: no parentRef yet` });
+    });
   });
 
   it('install succeeded: the bootstrap Job appears (organizations, token Secret) and Ready waits for it', () => {

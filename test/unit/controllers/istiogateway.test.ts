@@ -51,12 +51,15 @@ describe('IstioGateway', () => {
     expect(res.status).toMatchObject({
       phase: 'Installing',
       installed: false,
+      routeKind: 'Ingress',
       ingressClassName: 'istio',
       profile: 'default',
       version: '1.30.3',
       internalEndpoint: 'http://istio-ingressgateway.istio-system.svc.cluster.local',
     });
     expect(res.status.loadBalancerEndpoint).toBeUndefined();
+    // Istio's Ingress translation cannot rewrite paths
+    expect(res.status.prefixRewrite).toBeUndefined();
   });
 
   it('maps the spec example: pilot resources, gateway Service, selector labels, mTLS and observability', () => {

@@ -21,7 +21,7 @@ describe('NginxGateway', () => {
     expect(script).toContain('helm upgrade --install ingress-nginx ingress-nginx --repo https://kubernetes.github.io/ingress-nginx --version 4.15.1 --namespace ingress-nginx --create-namespace --values /config/values-0.yaml --wait --timeout 10m');
     expect(res.status.phase).toBe('Installing');
     expect(condition(res).status).toBe('False');
-    expect(res.status.ingressClassName).toBe('nginx');
+    expect(res.status).toMatchObject({ routeKind: 'Ingress', ingressClassName: 'nginx', prefixRewrite: 'NginxRewriteTarget' });
     expect(res.status.internalEndpoint).toBe('http://ingress-nginx-controller.ingress-nginx.svc.cluster.local');
   });
 
