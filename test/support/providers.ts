@@ -69,10 +69,12 @@ export function provider(kind: string, name: string, status: Record<string, unkn
   } as KubeObject;
 }
 
+/** The duck status a Ready GiteaProvider reports (src/controllers/giteaprovider.ts), organization included. */
 export const giteaDuck = (ns = NS) => ({
   endpoint: 'https://gitea.cnoe.localtest.me',
   internalEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
   credentialsSecretRef: { name: 'gitea-gitea-token', namespace: ns, key: 'token' },
+  organization: 'idpbuilder',
 });
 
 /** Runs Job children to success until nothing changes (at most `rounds` syncs). */
