@@ -106,7 +106,7 @@ describe('NginxGateway', () => {
     expect(condition(res).message).toBe(
       `install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: INSTALLATION FAILED: context deadline exceeded (attempt 1; retry at ${installation.nextRetryTime})`,
     );
-    expect(installation.retries).toBeUndefined();
+    expect(installation.retries).toBe(0);
     expect(res.resyncAfterSeconds).toBe(30);
     expect(condition(res, 'Degraded').status).toBe('True');
     // the failed Job is kept (not recreated in a loop)
