@@ -4,7 +4,12 @@
  * named is incomplete. Every answer is the one Metacontroller receives (the hooks are wrapped by
  * src/kit/contract.ts).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { compareSync } from 'bcryptjs';
+import { buildApp } from '../../src/server/app.js';
+import { controllers } from '../../src/controllers/registry.js';
+import { secretDigest } from '../../src/kit/helm.js';
 import { giteaProviderHooks as gitea } from '../../src/controllers/giteaprovider.js';
 import { argoCDProviderHooks as argocd } from '../../src/controllers/argocdprovider.js';
 import { nginxGatewayHooks as nginx } from '../../src/controllers/nginxgateway.js';
@@ -290,6 +295,58 @@ describe('issue 10 examples', () => {
     expect(p.status.phase).toBe('Ready');
     expect(condition(p)).toMatchObject({ status: 'True', reason: 'AllComponentsReady' });
   });
+});
+
+describe('c. the admin Secret missing from children for one sync: the same password and the same install Job name (through the server)', () => {
+  const apps: FastifyInstance[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+  /** The hook service as deployed: no injected randomness (the keyed stream of src/server/random.ts), a fixed seed and clock. */
+  const server = () => {
+    const a = buildApp({ controllers: controllers(), randomSeed: Buffer.alloc(32, 7), env: { now: () => new Date('2026-01-01T00:00:00Z') }, responseMemoSeconds: 0 });
+    apps.push(a);
+    return a;
+  };
+  const post = async (a: FastifyInstance, url: string, body: SyncRequest) => {
+    const res = await a.inject({ method: 'POST', url, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.body;
+  };
+  const installJob = (res: SyncResponse) => byKind(res, 'Job').find(role('install'))!.metadata.name;
+
+  for (const [kind, url, secretName, hasBcrypt] of [
+    ['GiteaProvider', '/hooks/giteaproviders/sync', 'gitea-gitea-admin', false],
+    ['ArgoCDProvider', '/hooks/argocdproviders/sync', 'argocd-argocd-admin', true],
+  ] as const) {
+    it(`${kind}: three identical first syncs give three byte-identical answers; the Secret missing for one sync gives it back unchanged`, async () => {
+      const a = server();
+      const first = syncRequest(parent(kind, kind === 'GiteaProvider' ? 'gitea' : 'argocd', {}));
+      const bodies = [await post(a, url, first), await post(a, url, first), await post(a, url, first)];
+      expect(new Set(bodies).size).toBe(1);
+      const r1 = JSON.parse(bodies[0]) as SyncResponse;
+      const admin = secretData(byKind(r1, 'Secret').find((x) => x.metadata.name === secretName));
+      expect(admin.password.length).toBeGreaterThanOrEqual(16);
+      if (hasBcrypt) expect(compareSync(admin.password, admin.bcrypt)).toBe(true);
+      // a restarted service with the same seed answers the same; another seed draws another password
+      expect(await post(server(), url, first)).toBe(bodies[0]);
+      const other = buildApp({ controllers: controllers(), randomSeed: Buffer.alloc(32, 8), env: { now: () => new Date('2026-01-01T00:00:00Z') }, responseMemoSeconds: 0 });
+      apps.push(other);
+      const elsewhere = JSON.parse(await post(other, url, first)) as SyncResponse;
+      expect(secretData(byKind(elsewhere, 'Secret').find((x) => x.metadata.name === secretName)).password).not.toBe(admin.password);
+
+      // the install Job is observed running, the admin Secret is not (the cache lags)
+      const observed = next(first, r1, jobRunning);
+      const lagging = { ...observed, children: without(observed.children, 'Secret', secretName) };
+      const r2 = JSON.parse(await post(a, url, lagging)) as SyncResponse;
+      const again = secretData(byKind(r2, 'Secret').find((x) => x.metadata.name === secretName));
+      expect(again).toEqual(admin);
+      expect(secretDigest(again)).toBe(secretDigest(admin));
+      expect(installJob(r2)).toBe(installJob(r1));
+      // nothing new starts: the running Job is the only one
+      expect(byKind(r2, 'Job').map((j) => j.metadata.name)).toEqual([installJob(r1)]);
+    });
+  }
 });
 
 describe('the contract itself (src/kit/contract.ts)', () => {
