@@ -213,8 +213,10 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
     message = `${kind} is installed and available`;
   }
   const installation: Record<string, unknown> = { configMap: install.configMap.metadata.name, job: install.job.metadata.name };
-  if (current.retries) installation.retries = current.retries;
-  if (current.nextRetry && failed?.name === 'install') installation.nextRetryTime = stamp(current.nextRetry);
+  // While a retry is scheduled the count is stated even when it is 0 (issue 10, example g).
+  const retryScheduled = !!current.nextRetry && failed?.name === 'install';
+  if (current.retries || retryScheduled) installation.retries = current.retries;
+  if (retryScheduled) installation.nextRetryTime = stamp(current.nextRetry!);
   const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
   const conds = ready && phase === 'Ready' && reason !== 'Available'
     ? [

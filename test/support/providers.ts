@@ -82,10 +82,12 @@ export const GATEWAYS = {
 export type GatewayName = keyof typeof GATEWAYS;
 export const gatewayObject = (g: GatewayName) => provider(GATEWAYS[g].kind, 'edge', GATEWAYS[g].status);
 
+/** The duck status a Ready GiteaProvider reports (src/controllers/giteaprovider.ts), organization included. */
 export const giteaDuck = (ns = NS) => ({
   endpoint: 'https://gitea.cnoe.localtest.me',
   internalEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000',
   credentialsSecretRef: { name: 'gitea-gitea-token', namespace: ns, key: 'token' },
+  organization: 'idpbuilder',
 });
 
 /** Runs Job children to success until nothing changes (at most `rounds` syncs). */

@@ -26,12 +26,39 @@ export const jobFailed = (job: KubeObject, message = 'Job has reached the specif
 
 export const jobRunning = (job: KubeObject) => withStatus(job, { active: 1 });
 
-/** The next request: the previous response's children observed (transformed), and its status on the parent. */
+/** True when an observed Job has finished for good (Complete or Failed condition True). */
+export function finished(o: KubeObject | undefined): boolean {
+  const conds = ((o?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []);
+  return conds.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+}
+
+/** What the cluster holds after applying `desired` over `seen`: annotations written by others and the status stay. */
+function live(desired: KubeObject, seen: KubeObject): KubeObject {
+  const annotations = { ...(seen.metadata.annotations ?? {}), ...(desired.metadata.annotations ?? {}) };
+  const out = { ...desired, metadata: { ...desired.metadata, ...(Object.keys(annotations).length ? { annotations } : {}) } } as KubeObject;
+  if (seen.status !== undefined) out.status = seen.status;
+  return out;
+}
+
+/**
+ * The next request, as the cluster would show it: the previous response's children observed, and its
+ * status on the parent. A child that was observed before keeps its observed status and the annotations
+ * others wrote (the cluster keeps them; an answer carries neither). `transform` then applies to every
+ * child except a Job observed finished before (a finished Job never changes state again): e.g. `jobFailed`
+ * fails the new Job of an answer, not the old finished one the contract retained beside it.
+ */
 export function next(req: SyncRequest, res: SyncResponse, transform: (o: KubeObject) => KubeObject = (o) => o, related?: ObjectMap): SyncRequest {
+  const ns = req.parent.metadata.namespace;
+  const observed = (o: KubeObject) => req.children?.[groupKey(o.kind, o.apiVersion)]?.[objectKey(o.metadata.namespace ?? ns, o.metadata.name)];
+  const children = res.children.map((c) => {
+    const seen = observed(c);
+    const current = seen ? live(c, seen) : c;
+    return c.kind === 'Job' && finished(seen) ? current : transform(current);
+  });
   return {
     ...req,
     parent: { ...req.parent, status: res.status } as KubeObject,
-    children: toMap(res.children.map(transform), req.parent.metadata.namespace),
+    children: toMap(children, ns),
     related: related ?? req.related,
   };
 }

@@ -64,13 +64,22 @@ describe('transitions', () => {
     const req4 = next(req3, r3, jobsDone);
     expect(transitions(req4, run('GiteaProvider', req4))).toEqual([]);
 
-    // a spec change: a new install Job replaces the old one
+    // a spec change: a new install Job replaces the old one; the installed release keeps serving (Ready stays True)
     const changed = { ...req4, parent: { ...req4.parent, metadata: { ...req4.parent.metadata, generation: 2 }, spec: { values: { replicaCount: 2 } } } } as SyncRequest;
     const r5 = run('GiteaProvider', changed);
     const evs = transitions(changed, r5);
-    expect(reasons(evs)).toContain('ComponentUpgradeStarted');
-    expect(reasons(evs)).toContain('ComponentHealthCheckFailed');
-    expect(evs.find((e) => e.reason === 'ComponentHealthCheckFailed')!.type).toBe('Warning');
+    expect(reasons(evs)).toEqual(['ComponentUpgradeStarted']);
+    expect(evs[0].type).toBe('Normal');
+    // the upgrade runs to its end: still nothing to warn about
+    const req6 = next(changed, r5, jobsDone);
+    const r6 = run('GiteaProvider', req6);
+    expect(r6.status.phase).toBe('Ready');
+    expect(reasons(transitions(req6, r6))).not.toContain('ComponentHealthCheckFailed');
+    // a failed upgrade is no longer Ready: a Warning for the failure and for the lost readiness
+    const failedReq = next(changed, r5, (o) => (o.kind === 'Job' ? jobFailed(o) : o));
+    const failed = transitions(failedReq, run('GiteaProvider', failedReq));
+    expect(reasons(failed).sort()).toEqual(['ComponentHealthCheckFailed', 'ComponentInstallFailed']);
+    expect(failed.every((e) => e.type === 'Warning')).toBe(true);
   });
 
   it('scrubs every secret value from an event note, longest first', () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { giteaProviderHooks as hooks } from '../../src/controllers/giteaprovider.js';
 import { RELEASE_SECRET_DIGEST } from '../../src/kit/helm.js';
-import type { KubeObject } from '../../src/metacontroller/protocol.js';
+import type { KubeObject, SyncResponse } from '../../src/metacontroller/protocol.js';
 import { cmData, secretData } from '../support/providers.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
 import { byKind, jobSucceeded, next, toMap } from '../support/world.js';
@@ -89,7 +89,9 @@ describe('release Secrets in the install and uninstall scripts (GiteaProvider: g
     expect(heads.slice(0, 2)).toEqual(['kubectl get namespace', 'kubectl get secret']);
     // one pipeline: its four processes run side by side, so they log in any order
     expect(heads.slice(2, 6).sort()).toEqual(['kubectl annotate --local', 'kubectl apply --server-side', 'kubectl create secret', 'kubectl label --local']);
-    expect(heads.slice(6)).toEqual(['helm upgrade --install']);
+    // then the check for a release a killed helm left pending-* (none here: the fake helm reports nothing), then the upgrade
+    expect(heads.slice(6)).toEqual(['helm status gitea', 'helm upgrade --install']);
+    expect(r.log[6]).toBe('helm status gitea --namespace gitea -o json');
     const line = (prefix: string) => r.log.find((l) => l.startsWith(prefix))!;
     expect(line('kubectl create')).toMatch(
       /^kubectl create secret generic gitea-credential --namespace gitea --from-file=password=\S+\/secrets\/gitea-gitea-admin\/password --from-file=username=\S+\/secrets\/gitea-gitea-admin\/username --dry-run=client -o yaml$/,
@@ -139,5 +141,31 @@ describe('release Secrets in the install and uninstall scripts (GiteaProvider: g
     const r = run(script, {});
     expect(r.status, r.stderr).toBe(0);
     expect(r.log).toEqual(['helm uninstall gitea --namespace gitea --wait --ignore-not-found --timeout 10m', 'kubectl delete secret gitea-credential --namespace gitea --ignore-not-found']);
+  });
+
+  it('issue 10 example i: deletionPolicy Retain finalizes without running anything, so gitea/gitea-credential is never deleted; with Delete the uninstall script deletes it', () => {
+    const finalizeAfterInstall = (spec: Record<string, unknown>) => {
+      const req = syncRequest(gitea(spec));
+      const installed = next(req, hooks.sync(req, env), (o: KubeObject) => (o.kind === 'Job' ? jobSucceeded(o) : o));
+      return { installed, f: hooks.finalize!({ ...installed, finalizing: true }, env) };
+    };
+    const scripts = (res: SyncResponse) => byKind(res, 'ConfigMap').map((c) => cmData(c)['run.sh'] ?? '');
+
+    const retain = finalizeAfterInstall({ deletionPolicy: 'Retain' });
+    expect(retain.f.finalized).toBe(true);
+    expect((retain.f.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'Ready')!.reason).toBe('Retained');
+    // nothing new to run: the answer holds only what was observed (the install Job, its ConfigMap, the admin Secret)
+    const observedKeys = Object.values(retain.installed.children!).flatMap((g) => Object.values(g)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(retain.f.children.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(observedKeys);
+    expect(byKind(retain.f, 'Job').filter((j) => j.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')).toEqual([]);
+    for (const s of scripts(retain.f)) expect(s).not.toContain('kubectl delete secret gitea-credential');
+
+    const del = finalizeAfterInstall({ deletionPolicy: 'Delete' });
+    expect(del.f.finalized).toBe(false);
+    const uninstall = byKind(del.f, 'ConfigMap').find((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')!;
+    expect(byKind(del.f, 'Job').map((j) => j.metadata.name)).toContain(uninstall.metadata.name);
+    const r = run(cmData(uninstall)['run.sh'], {});
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.log).toContain('kubectl delete secret gitea-credential --namespace gitea --ignore-not-found');
   });
 });

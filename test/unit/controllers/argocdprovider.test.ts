@@ -190,21 +190,34 @@ describe('ArgoCDProvider', () => {
     const first = hooks.sync(req, testEnv());
     const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o, 'Job has reached the specified backoff limit') : o)), testEnv());
     expect(res.status.phase).toBe('Failed');
-    expect(condition(res)).toMatchObject({ status: 'False', reason: 'InstallFailed', message: 'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit' });
+    const nextRetryTime = (res.status.installation as { nextRetryTime?: string }).nextRetryTime;
+    expect(nextRetryTime).toEqual(expect.any(String));
+    expect(condition(res)).toMatchObject({
+      status: 'False',
+      reason: 'InstallFailed',
+      message: `install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit (attempt 1; retry at ${nextRetryTime})`,
+    });
     expect(condition(res, 'Degraded').status).toBe('True');
     expect(names(res, 'Job')).toEqual(names(first, 'Job'));
   });
 
-  it('spec change: a new install Job, the old one dropped', () => {
+  it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const { req, res: before } = installed();
     const oldJob = names(before, 'Job')[0];
     const changed: SyncRequest = { ...next(req, before, succeed), parent: { ...argocd({ config: { dex: { enabled: true } } }, { metadata: { generation: 2 } }), status: before.status } as KubeObject };
     const res = hooks.sync(changed, testEnv());
-    expect(names(res, 'Job')).toHaveLength(1);
-    expect(names(res, 'Job')[0]).not.toBe(oldJob);
-    expect(names(res)).not.toContain(oldJob);
-    expect(values(byKind(res, 'ConfigMap')[0]).dex).toEqual({ enabled: true });
-    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing', observedGeneration: 2 });
+    const newJob = (res.status.installation as { job: string }).job;
+    expect(newJob).not.toBe(oldJob);
+    expect(names(res, 'Job').sort()).toEqual([oldJob, newJob].sort());
+    expect(names(res, 'ConfigMap').sort()).toEqual([oldJob, newJob].sort());
+    expect(values(byKind(res, 'ConfigMap').find((c) => c.metadata.name === newJob)!).dex).toEqual({ enabled: true });
+    // the installed Argo CD keeps serving while the new install runs
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Upgrading', observedGeneration: 2 });
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    const done = hooks.sync(next(changed, res, succeed), testEnv());
+    expect(names(done, 'Job')).toEqual([newJob]);
+    expect(names(done, 'ConfigMap')).toEqual([newJob]);
+    expect(names(done)).not.toContain(oldJob);
   });
 
   it('gateway missing: GatewayNotFound, admin Secret and install children kept', () => {
@@ -225,8 +238,7 @@ describe('ArgoCDProvider', () => {
     for (const k of keys(res).filter((k) => !k.startsWith('Secret/'))) expect(keys(gone)).toContain(k);
   });
 
-  // BUG: as for GiteaProvider, a SecretNotFound block returns no plan children (src/controllers/argocdprovider.ts:134), so
-  // the observed admin Secret (password + the bcrypt hash Argo CD runs with) is deleted. Keep it (asDesired) while blocked.
+  // The observed admin Secret (password + the bcrypt hash Argo CD runs with) stays while blocked.
   it('adminCredentials.secretRef gone: the observed admin Secret is kept as well', () => {
     const spec = { adminCredentials: { autoGenerate: false, secretRef: { name: 'argo-creds' } } };
     const { req, res } = installed(spec, toMap([userSecret('argo-creds', { password: 'user-argo-pw' })]));
@@ -312,8 +324,6 @@ describe('ArgoCDProvider', () => {
     expect(condition(f2).reason).toBe('Uninstalled');
   });
 
-  // BUG: src/kit/provider.ts:162 (see giteaprovider.test.ts): the install ConfigMap is not returned by finalize, so the
-  // next finalize call answers finalized:true (NothingInstalled) while the uninstall Job is still running.
   it('finalize with Delete, fed back as Metacontroller does: not finalized while the uninstall Job runs', () => {
     const { req } = installed();
     const fReq = { ...req, finalizing: true };
@@ -323,11 +333,12 @@ describe('ArgoCDProvider', () => {
     expect(condition(f2)).toMatchObject({ reason: 'Uninstalling', message: 'uninstall job running' });
   });
 
-  it('finalize with Retain: finalized at once', () => {
+  it('finalize with Retain: finalized, reason Retained, no uninstall Job', () => {
     const { req } = installed({ deletionPolicy: 'Retain' });
     const res = hooks.finalize!({ ...req, finalizing: true }, testEnv());
-    expect(res).toMatchObject({ finalized: true, children: [] });
+    expect(res.finalized).toBe(true);
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'Retained' });
+    expect(names(res, 'Job').filter((n) => n.includes('-uninstall-'))).toEqual([]);
   });
 
   it('customize: pods, user Secret, gateway, server Deployment and controller StatefulSet', () => {

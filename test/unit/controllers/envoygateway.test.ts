@@ -206,26 +206,31 @@ describe('EnvoyGateway', () => {
     ]);
     const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), pods), env);
     expect(res.status.phase).toBe('Failed');
+    const nextRetryTime = (res.status.installation as { nextRetryTime?: string }).nextRetryTime;
     expect(condition(res)).toMatchObject({
       status: 'False',
       reason: 'InstallFailed',
-      message: 'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: failed to download "oci://docker.io/envoyproxy/gateway-helm"',
+      message: `install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: failed to download "oci://docker.io/envoyproxy/gateway-helm" (attempt 1; retry at ${nextRetryTime})`,
     });
+    expect(nextRetryTime).toEqual(expect.any(String));
     expect(condition(res, 'Degraded').status).toBe('True');
-    expect(byKind(res, 'Job')[0].metadata.name).toBe(jobName);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name)).toEqual([jobName]);
   });
 
-  it('spec change: a new Job (and ConfigMap), the old one dropped', () => {
+  it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const req = syncRequest(eg());
     const first = hooks.sync(req, env);
-    const changed = { ...next(req, first, jobSucceeded), parent: eg({ listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] }) };
+    const changed = { ...next(req, first, jobSucceeded), parent: { ...eg({ listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] }), status: first.status } as KubeObject };
     const res = hooks.sync(changed, env);
     const old = byKind(first, 'Job')[0].metadata.name;
-    expect(res.children.map((c) => c.metadata.name)).not.toContain(old);
-    expect(byKind(res, 'Job')).toHaveLength(1);
-    expect(byKind(res, 'ConfigMap')).toHaveLength(1);
-    expect(byKind(res, 'Job')[0].metadata.name).not.toBe(old);
-    expect(res.status.phase).toBe('Installing');
+    const fresh = (res.status.installation as { job: string }).job;
+    expect(fresh).not.toBe(old);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
+    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    const done = hooks.sync(next(changed, res, jobSucceeded), env);
+    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
   });
 
   it('finalize with Delete removes the manifests, then uninstalls the release; finalized only once that succeeded', () => {
@@ -250,11 +255,12 @@ describe('EnvoyGateway', () => {
     expect(condition(failed).reason).toBe('UninstallFailed');
   });
 
-  it('finalize with Retain is done at once and leaves the installation', () => {
+  it('finalize with Retain: finalized, reason Retained, no uninstall Job', () => {
     const req = syncRequest(eg({ deletionPolicy: 'Retain' }));
     const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
-    expect(res).toMatchObject({ finalized: true, children: [] });
+    expect(res.finalized).toBe(true);
     expect(condition(res).reason).toBe('Retained');
+    expect(byKind(res, 'Job').filter((j) => j.metadata.name.includes('-uninstall-'))).toEqual([]);
   });
 
   it('relates only core objects: Job pods, the controller Deployment, and the proxy Service and Deployment by owning-gateway labels', () => {

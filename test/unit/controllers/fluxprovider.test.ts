@@ -103,21 +103,29 @@ describe('FluxProvider', () => {
     ]);
     const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), pods), env);
     expect(res.status.phase).toBe('Failed');
+    const nextRetryTime = (res.status.installation as { nextRetryTime?: string }).nextRetryTime;
+    expect(nextRetryTime).toEqual(expect.any(String));
     expect(condition(res)).toMatchObject({
       reason: 'InstallFailed',
-      message: 'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: chart "flux2" version "9.9.9" not found',
+      message: `install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: chart "flux2" version "9.9.9" not found (attempt 1; retry at ${nextRetryTime})`,
     });
     expect(condition(res, 'Degraded').status).toBe('True');
   });
 
-  it('spec change: a new Job (and ConfigMap), the old one dropped', () => {
+  it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const req = syncRequest(flux());
     const first = hooks.sync(req, env);
-    const res = hooks.sync({ ...next(req, first, jobSucceeded), parent: flux({ imageAutomation: { enabled: true } }) }, env);
+    const changed = { ...next(req, first, jobSucceeded), parent: { ...flux({ imageAutomation: { enabled: true } }), status: first.status } as KubeObject };
+    const res = hooks.sync(changed, env);
     const old = byKind(first, 'Job')[0].metadata.name;
-    expect(res.children.map((c) => c.metadata.name)).not.toContain(old);
-    expect(byKind(res, 'Job')).toHaveLength(1);
-    expect(res.status.phase).toBe('Installing');
+    const fresh = (res.status.installation as { job: string }).job;
+    expect(fresh).not.toBe(old);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
+    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    const done = hooks.sync(next(changed, res, jobSucceeded), env);
+    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
   });
 
   it('finalize with Delete uninstalls the release and finalizes only once that succeeded', () => {
@@ -126,7 +134,8 @@ describe('FluxProvider', () => {
     const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
     expect(f1.finalized).toBe(false);
     expect(byKind(f1, 'Job')[0].metadata.name).toMatch(/^flux-uninstall-[0-9a-f]{8}$/);
-    const lines = data(f1)['run.sh'].split('\n').filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
+    // every command runs through `run` (forwards SIGTERM to helm, src/kit/helm.ts)
+    const lines = data(f1)['run.sh'].split('\n').map((l) => l.replace(/^run /, '')).filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
     expect(lines).toEqual(['helm uninstall flux2 --namespace flux-system --wait --ignore-not-found --timeout 10m']);
     const installCMs = Object.values(installed.children!['ConfigMap.v1']);
     const f2 = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobSucceeded(c) : c))]), finalizing: true }, env);
@@ -137,11 +146,12 @@ describe('FluxProvider', () => {
     expect(condition(failed).reason).toBe('UninstallFailed');
   });
 
-  it('finalize with Retain is done at once and leaves the installation', () => {
+  it('finalize with Retain: finalized, reason Retained, no uninstall Job', () => {
     const req = syncRequest(flux({ deletionPolicy: 'Retain' }));
     const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
-    expect(res).toMatchObject({ finalized: true, children: [] });
+    expect(res.finalized).toBe(true);
     expect(condition(res).reason).toBe('Retained');
+    expect(byKind(res, 'Job').filter((j) => j.metadata.name.includes('-uninstall-'))).toEqual([]);
   });
 
   it('asks for its Job pods and the Deployments of the controllers it installs', () => {

@@ -315,10 +315,12 @@ describe('GiteaProvider', () => {
     const first = hooks.sync(req, testEnv());
     const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o, 'Job was active longer than specified deadline') : o)), testEnv());
     expect(res.status.phase).toBe('Failed');
+    const nextRetryTime = (res.status.installation as { nextRetryTime?: string }).nextRetryTime;
+    expect(nextRetryTime).toEqual(expect.any(String));
     expect(condition(res)).toMatchObject({
       status: 'False',
       reason: 'InstallFailed',
-      message: 'install job failed: BackoffLimitExceeded: Job was active longer than specified deadline',
+      message: `install job failed: BackoffLimitExceeded: Job was active longer than specified deadline (attempt 1; retry at ${nextRetryTime})`,
     });
     expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'InstallFailed' });
     expect(res.children.filter(bootstrapJob)).toEqual([]);
@@ -332,18 +334,27 @@ describe('GiteaProvider', () => {
     expect(condition(out)).toMatchObject({ status: 'False', reason: 'BootstrapFailed', message: 'bootstrap job failed: BackoffLimitExceeded: gitea API unreachable' });
   });
 
-  it('spec change: a new install Job name, the old Job and ConfigMap dropped', () => {
+  it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const { req, res: before } = ready();
     const oldJob = before.children.find(installJob)!.metadata.name;
+    const oldBootstrap = before.children.find(bootstrapJob)!.metadata.name;
     const changed: SyncRequest = { ...next(req, before, succeed), parent: { ...gitea({ config: { persistence: { size: '20Gi' } } }, { metadata: { generation: 2 } }), status: before.status } as KubeObject };
     const res = hooks.sync(changed, testEnv());
-    const newJob = res.children.find(installJob)!.metadata.name;
+    const newJob = (res.status.installation as { job: string }).job;
     expect(newJob).toMatch(/^gitea-install-[0-9a-f]{8}$/);
     expect(newJob).not.toBe(oldJob);
-    expect(names(res)).not.toContain(oldJob);
-    expect(values(byKind(res, 'ConfigMap')[0]).persistence).toEqual({ enabled: true, size: '20Gi' });
-    expect(res.status.phase).toBe('Installing');
-    expect(condition(res)).toMatchObject({ status: 'False', reason: 'Installing' });
+    expect(res.children.filter(installJob).map((j) => j.metadata.name).sort()).toEqual([oldJob, newJob].sort());
+    expect(names(res, 'ConfigMap')).toEqual(expect.arrayContaining([oldJob, newJob]));
+    // the completed bootstrap Job is kept too: its token Secret is what the platform uses
+    expect(names(res, 'Job')).toContain(oldBootstrap);
+    expect(values(byKind(res, 'ConfigMap').find((c) => c.metadata.name === newJob)!).persistence).toEqual({ enabled: true, size: '20Gi' });
+    // the installed Gitea keeps serving while the new install Job runs
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    const done = hooks.sync(next(changed, res, succeed), testEnv());
+    expect(done.children.filter(installJob).map((j) => j.metadata.name)).toEqual([newJob]);
+    expect(names(done)).not.toContain(oldJob);
   });
 
   it('gatewayRef to a missing gateway: GatewayNotFound, the admin Secret and install children are kept', () => {
@@ -368,9 +379,7 @@ describe('GiteaProvider', () => {
     expect(byKind(res, 'Job')).toEqual([]);
   });
 
-  // BUG: errors never delete (DESIGN.md decision 3), but a blocked sync keeps only role=install children
-  // (src/kit/provider.ts:64-67 observedInstall, used at :83), so the observed bootstrap ConfigMap and Job are dropped and
-  // Metacontroller deletes them; once the gateway is back the bootstrap Job runs again (re-issuing the token).
+  // Errors never delete (DESIGN.md decision 3): a blocked sync keeps every observed child, bootstrap ones included.
   it('gateway gone after bootstrap: the bootstrap Job and ConfigMap are kept too', () => {
     const spec = { routing: { gatewayRef: { kind: 'NginxGateway', name: 'edge' } } };
     const related = toMap([provider('NginxGateway', 'edge', { ingressClassName: 'nginx' })]);
@@ -391,9 +400,7 @@ describe('GiteaProvider', () => {
     for (const o of res.children.filter((x) => x.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install')) expect(childKeysOf(gone)).toContain(`${o.kind}/${o.metadata.name}`);
   });
 
-  // BUG: when the user's password Secret disappears, plan() returns no children (src/controllers/giteaprovider.ts:117,
-  // same in argocdprovider.ts:134), so the observed admin Secret -- the password Gitea runs with, mounted by the kept
-  // install Job -- is deleted. Errors never delete: keep the observed admin Secret (asDesired) while blocked.
+  // The observed admin Secret (the password Gitea runs with, mounted by the kept install Job) stays while blocked.
   it('passwordSecretRef Secret gone: the observed admin Secret is kept as well', () => {
     const spec = { adminUser: { autoGenerate: false, passwordSecretRef: { name: 'gitea-creds', key: 'pw' } } };
     const related = toMap([userSecret('gitea-creds', { pw: 'hunter2-from-user' })]);
@@ -481,8 +488,10 @@ describe('GiteaProvider', () => {
     const { req } = ready();
     const f1 = hooks.finalize!({ ...req, finalizing: true }, testEnv());
     expect(f1.finalized).toBe(false);
-    // the uninstall ConfigMap and Job, and the install ConfigMap kept so every finalize call finds the same plan
-    expect(f1.children.map((c) => `${c.kind}/${c.metadata.labels?.['idpbuilder.cnoe.io/role']}`)).toEqual(['ConfigMap/uninstall', 'Job/uninstall', 'ConfigMap/install']);
+    // the uninstall ConfigMap and Job, and the install ConfigMap kept so every finalize call finds the same plan;
+    // the other observed children are retained by the contract (they go with the parent once finalized)
+    expect(f1.children.slice(0, 3).map((c) => `${c.kind}/${c.metadata.labels?.['idpbuilder.cnoe.io/role']}`)).toEqual(['ConfigMap/uninstall', 'Job/uninstall', 'ConfigMap/install']);
+    expect(childKeysOf(f1).slice(3).sort()).toEqual(childKeysOf({ children: Object.values(req.children!).flatMap((g) => Object.values(g)) }).filter((k) => !childKeysOf(f1).slice(0, 3).includes(k)).sort());
     expect(names(f1, 'Job')[0]).toMatch(/^gitea-uninstall-[0-9a-f]{8}$/);
     expectValidChildren(f1);
     expect(cmData(byKind(f1, 'ConfigMap')[0])['run.sh']).toContain(
@@ -501,11 +510,7 @@ describe('GiteaProvider', () => {
     expect(condition(f3).message).toContain('helm: timed out');
   });
 
-  // BUG: finalize returns only the uninstall ConfigMap and Job (src/kit/provider.ts:162), so Metacontroller deletes the
-  // install ConfigMap after the first finalize answer; the next finalize call then finds no install plan
-  // (installedPlan, src/kit/provider.ts:126; answered at :157) and answers finalized:true "NothingInstalled" with no children, while the
-  // uninstall Job is still running (and deletes that Job). Fix: keep the observed install ConfigMaps (asDesired) in
-  // finalize's children until finalized, or read the plan back from the role=uninstall ConfigMap as well.
+  // The install ConfigMap stays through finalize, so the next finalize call finds the same plan and uninstall Job.
   it('finalize with Delete, as Metacontroller plays it: not finalized while the uninstall Job is still running', () => {
     const { req } = ready();
     const fReq = { ...req, finalizing: true };
@@ -516,11 +521,13 @@ describe('GiteaProvider', () => {
     expect(names(f2, 'Job')).toEqual(names(f1, 'Job'));
   });
 
-  it('finalize with deletionPolicy Retain: finalized at once, nothing left to run', () => {
+  it('finalize with deletionPolicy Retain: finalized, reason Retained, nothing run', () => {
     const { req } = ready({ deletionPolicy: 'Retain' });
     const res = hooks.finalize!({ ...req, finalizing: true }, testEnv());
     expect(res.finalized).toBe(true);
-    expect(res.children).toEqual([]);
+    // nothing new: only what was observed (it goes with the parent)
+    expect(names(res, 'Job').filter((n) => n.includes('-uninstall-'))).toEqual([]);
+    expect(byKind(res, 'ConfigMap').filter((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')).toEqual([]);
     expect(condition(res)).toMatchObject({ reason: 'Retained', message: 'deletionPolicy is Retain: the installation is left in place' });
     // no uninstall Job: gitea/gitea-credential stays with the release it serves
     expect(res.status.endpoint).toBe('https://gitea.cnoe.localtest.me');

@@ -126,12 +126,16 @@ describe('GitHubProvider', () => {
     });
   });
 
-  it('spec change: a new Job (and ConfigMap), the old ones dropped, not Ready until validated again', () => {
+  it('spec change: the new validation Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped; not Ready until validated again', () => {
     const { req, res } = validated(syncRequest(gh()));
     const changed: SyncRequest = { ...next(req, res, success), parent: { ...gh({ organization: 'acme-two' }, { metadata: { generation: 2 } }), status: res.status } as KubeObject };
     const out = hooks.sync(changed, env);
     expect(jobName(out)).not.toBe(jobName(res));
-    expect(out.children).toHaveLength(2);
+    const keys = (r: SyncResponse) => r.children.map((c) => `${c.kind}/${c.metadata.name}`).sort();
+    expect(keys(out)).toEqual([`ConfigMap/${jobName(out)}`, `ConfigMap/${jobName(res)}`, `Job/${jobName(out)}`, `Job/${jobName(res)}`].sort());
+    const done = hooks.sync(next(changed, out, (o) => success(o, { organization: 'acme-two' })), env);
+    expect(keys(done)).toEqual([`ConfigMap/${jobName(out)}`, `Job/${jobName(out)}`]);
+    expect(done.status).toMatchObject({ phase: 'Ready', organization: 'acme-two' });
     expect(out.status).toMatchObject({ phase: 'Installing', organization: 'acme-two', endpoint: 'https://github.com/acme-two', observedGeneration: 2 });
     expect(out.status.rateLimit).toBeUndefined();
     expect(condition(out)).toMatchObject({ status: 'False', reason: 'Validating' });
@@ -139,11 +143,11 @@ describe('GitHubProvider', () => {
 
   it('re-validation window: a new Job per window; a Ready provider stays Ready while it runs, a Failed one stays Failed', () => {
     const { req, res } = validated(syncRequest(gh()));
-    // next window (10 minutes later): a new Job, the old one dropped
+    // next window (10 minutes later): a new Job; the old (finished) one is kept until the new one has finished
     const later = testEnv('2026-01-01T00:10:01Z');
     const w2 = hooks.sync(next(req, res, success), later);
     expect(jobName(w2)).not.toBe(jobName(res));
-    expect(w2.children.map((c) => c.metadata.name)).not.toContain(jobName(res));
+    expect(byKind(w2, 'Job').map((j) => j.metadata.name).sort()).toEqual([jobName(w2), jobName(res)].sort());
     expect(w2.status).toMatchObject({ phase: 'Ready', authenticated: true, rateLimit: { remaining: 4990 } });
     expect(condition(w2)).toMatchObject({ status: 'True', reason: 'Authenticated', lastTransitionTime: '2026-01-01T00:05:00Z' });
     expect(condition(w2, 'Progressing')).toMatchObject({ status: 'True', reason: 'Validating' });
@@ -151,6 +155,7 @@ describe('GitHubProvider', () => {
     // the new check reports a fresh rate limit
     const w2done = hooks.sync(next(next(req, res, success), w2, (o) => success(o, { rateLimit: { remaining: 4000, limit: 5000, resetAt: '2026-01-01T01:10:00Z' } })), later);
     expect(w2done.status).toMatchObject({ phase: 'Ready', rateLimit: { remaining: 4000, resetAt: '2026-01-01T01:10:00Z' } });
+    expect(byKind(w2done, 'Job').map((j) => j.metadata.name)).toEqual([jobName(w2)]);
     // the new check fails: Failed
     const w2fail = hooks.sync(next(next(req, res, success), w2, failure('Unauthorized', 'GitHub: get organization acme failed with HTTP 401: Bad credentials')), later);
     expect(w2fail.status.phase).toBe('Failed');
@@ -226,10 +231,16 @@ describe('GitHubProvider', () => {
       const { req, res } = validated(syncRequest(gh(policy ? { deletionPolicy: policy } : {})));
       const f = hooks.finalize!({ ...next(req, res, success), finalizing: true }, env);
       expect(f.finalized).toBe(true);
-      expect(f.children).toEqual([]);
+      // nothing new to run; what was observed goes with the parent
+      expect(byKind(f, 'Job').map((j) => j.metadata.name)).toEqual([jobName(res)]);
       expect(f.status).toMatchObject({ phase: 'Deleting', endpoint: 'https://github.com/acme', authenticated: true });
       expect(condition(f)).toMatchObject({ status: 'False', reason, message: 'nothing was installed; the organization, its teams and repositories are left as they are' });
     }
+    // a validation Job still running is never cut short: not finalized until it has finished
+    const req = syncRequest(gh());
+    const f = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobRunning), finalizing: true }, env);
+    expect(f.finalized).toBe(false);
+    expect(byKind(f, 'Job')).toHaveLength(1);
   });
 
   it('every status conforms to the GitHubProvider status schema (no unknown fields)', () => {

@@ -109,14 +109,19 @@ describe('GitRepository', () => {
     expect(names(res, 'Job')).toEqual([jobName]);
   });
 
-  it('spec change: a new Job (and ConfigMap), the old ones dropped', () => {
+  it('spec change: the new sync Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const { req, res: before } = readyRepo();
     const cur = next(req, before, synced);
     const changed: SyncRequest = { ...cur, parent: { ...repo({ sources: [{ type: 'Embedded', path: 'gitea' }] }, { metadata: { generation: 2 } }), status: before.status } as KubeObject };
     const res = hooks.sync(changed, testEnv());
-    expect(names(res, 'Job')).toHaveLength(1);
-    for (const old of names(before)) expect(names(res)).not.toContain(old);
-    expect(JSON.parse(cmData(byKind(res, 'ConfigMap')[0])['config.json']).sources).toEqual([{ type: 'Embedded', path: 'gitea' }]);
+    const fresh = keys(res).filter((k) => !keys(before).includes(k));
+    expect(fresh.map((k) => k.split('/')[0]).sort()).toEqual(['ConfigMap', 'Job']);
+    expect(keys(res).sort()).toEqual([...keys(before), ...fresh].sort());
+    const freshCm = byKind(res, 'ConfigMap').find((c) => fresh.includes(`ConfigMap/${c.metadata.name}`))!;
+    expect(JSON.parse(cmData(freshCm)['config.json']).sources).toEqual([{ type: 'Embedded', path: 'gitea' }]);
+    const done = hooks.sync(next(changed, res, synced), testEnv());
+    expect(keys(done).sort()).toEqual(fresh.sort());
+    expect(done.status.phase).toBe('Ready');
     // a new generation is not Ready until its own sync finished; the known URLs and commit are carried over
     expect(res.status).toMatchObject({ phase: 'Syncing', commitSHA: RESULT.commitSHA, cloneURL: RESULT.cloneURL, observedGeneration: 2 });
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'Syncing' });
@@ -131,9 +136,14 @@ describe('GitRepository', () => {
     expect(JSON.stringify(hooks.sync(later, testEnv('2026-01-01T00:04:00Z')).status)).toBe(JSON.stringify(mid.status));
     expect(mid.resyncAfterSeconds).toBe(180);
     const round2 = hooks.sync(later, testEnv('2026-01-01T00:05:00Z'));
-    expect(names(round2, 'Job')).toHaveLength(1);
-    expect(names(round2, 'Job')[0]).not.toBe(names(res, 'Job')[0]);
+    // a new Job for the new interval; the finished one of the last interval is kept until the new one has finished
+    const fresh = names(round2, 'Job').filter((n) => n !== names(res, 'Job')[0]);
+    expect(fresh).toHaveLength(1);
+    expect(names(round2, 'Job').sort()).toEqual([names(res, 'Job')[0], fresh[0]].sort());
     expect(names(round2, 'ConfigMap')).toEqual(names(res, 'ConfigMap'));
+    const round2done = hooks.sync(next(later, round2, synced), testEnv('2026-01-01T00:06:00Z'));
+    expect(names(round2done, 'Job')).toEqual(fresh);
+    expect(names(round2done, 'ConfigMap')).toEqual(names(res, 'ConfigMap'));
     expect(round2.status.phase).toBe('Ready');
     expect(condition(round2)).toMatchObject({ status: 'True', reason: 'Synced', lastTransitionTime: '2026-01-01T00:00:00Z' });
     expect(round2.status.commitSHA).toBe(RESULT.commitSHA);

@@ -218,19 +218,26 @@ describe('IstioGateway', () => {
     expect(res.status.phase).toBe('Failed');
     expect(condition(res)).toMatchObject({
       reason: 'InstallFailed',
-      message: 'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: UPGRADE FAILED: context deadline exceeded',
+      message: `install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: UPGRADE FAILED: context deadline exceeded (attempt 1; retry at ${(res.status.installation as { nextRetryTime?: string }).nextRetryTime})`,
     });
-    expect(byKind(res, 'Job')[0].metadata.name).toBe(jobName);
+    expect((res.status.installation as { nextRetryTime?: string }).nextRetryTime).toEqual(expect.any(String));
+    expect(byKind(res, 'Job').map((j) => j.metadata.name)).toEqual([jobName]);
   });
 
-  it('spec change: a new Job (and ConfigMap), the old one dropped', () => {
+  it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const req = syncRequest(istio());
     const first = hooks.sync(req, env);
-    const res = hooks.sync({ ...next(req, first, jobSucceeded), parent: istio({ mesh: { mtls: { mode: 'STRICT' } } }) }, env);
+    const changed = { ...next(req, first, jobSucceeded), parent: { ...istio({ mesh: { mtls: { mode: 'STRICT' } } }), status: first.status } as KubeObject };
+    const res = hooks.sync(changed, env);
     const old = byKind(first, 'Job')[0].metadata.name;
-    expect(res.children.map((c) => c.metadata.name)).not.toContain(old);
-    expect(byKind(res, 'Job')).toHaveLength(1);
-    expect(res.status.phase).toBe('Installing');
+    const fresh = (res.status.installation as { job: string }).job;
+    expect(fresh).not.toBe(old);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
+    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    const done = hooks.sync(next(changed, res, jobSucceeded), env);
+    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
   });
 
   it('finalize with Delete: manifests first, then every release in reverse order; finalized only once that succeeded', () => {
@@ -239,7 +246,8 @@ describe('IstioGateway', () => {
     const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
     expect(f1.finalized).toBe(false);
     expect(byKind(f1, 'Job')[0].metadata.name).toMatch(/^istio-gateway-uninstall-[0-9a-f]{8}$/);
-    const lines = data(f1)['run.sh'].split('\n').filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
+    // every command runs through `run` (forwards SIGTERM to helm, src/kit/helm.ts)
+    const lines = data(f1)['run.sh'].split('\n').map((l) => l.replace(/^run /, '')).filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
     expect(lines).toEqual([
       'kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml',
       'helm uninstall istio-ingressgateway --namespace istio-system --wait --ignore-not-found --timeout 10m',
@@ -255,11 +263,12 @@ describe('IstioGateway', () => {
     expect(condition(failed).reason).toBe('UninstallFailed');
   });
 
-  it('finalize with Retain is done at once and leaves the installation', () => {
+  it('finalize with Retain: finalized, reason Retained, no uninstall Job', () => {
     const req = syncRequest(istio({ deletionPolicy: 'Retain' }));
     const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
-    expect(res).toMatchObject({ finalized: true, children: [] });
+    expect(res.finalized).toBe(true);
     expect(condition(res).reason).toBe('Retained');
+    expect(byKind(res, 'Job').filter((j) => j.metadata.name.includes('-uninstall-'))).toEqual([]);
   });
 
   it('asks for its Job pods, istiod, and the gateway Deployment and Service', () => {

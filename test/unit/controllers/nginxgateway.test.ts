@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { nginxGatewayHooks as hooks } from '../../../src/controllers/nginxgateway.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
-import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+import type { KubeObject } from '../../../src/metacontroller/protocol.js';
+import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
 
 const env = testEnv();
 const gw = (spec: Record<string, unknown> = {}, extra = {}) => parent('NginxGateway', 'nginx', { namespace: 'ingress-nginx', ...spec }, extra);
@@ -100,23 +101,36 @@ describe('NginxGateway', () => {
     const res = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), pods), env);
     expect(res.status.phase).toBe('Failed');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'InstallFailed' });
+    // the failure, then when the retry starts (the retry itself: contract.test.ts)
+    const installation = res.status.installation as { retries?: number; nextRetryTime?: string };
     expect(condition(res).message).toBe(
-      'install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: INSTALLATION FAILED: context deadline exceeded',
+      `install job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: Error: INSTALLATION FAILED: context deadline exceeded (attempt 1; retry at ${installation.nextRetryTime})`,
     );
+    expect(installation.retries).toBe(0);
+    expect(res.resyncAfterSeconds).toBe(30);
     expect(condition(res, 'Degraded').status).toBe('True');
     // the failed Job is kept (not recreated in a loop)
-    expect(byKind(res, 'Job')[0].metadata.name).toBe(jobName);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name)).toEqual([jobName]);
   });
 
-  it('spec change: a new Job (and ConfigMap), the old one dropped', () => {
+  it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
     const req = syncRequest(gw());
     const first = hooks.sync(req, env);
-    const changed = { ...next(req, first, jobSucceeded), parent: gw({ config: { controller: { replicaCount: 3 } } }) };
+    const oldJob = byKind(first, 'Job')[0].metadata.name;
+    const changed = { ...next(req, first, jobSucceeded), parent: { ...gw({ config: { controller: { replicaCount: 3 } } }), status: first.status } as KubeObject };
     const res = hooks.sync(changed, env);
-    const names = res.children.map((c) => c.metadata.name);
-    expect(names).not.toContain(byKind(first, 'Job')[0].metadata.name);
-    expect(byKind(res, 'Job')).toHaveLength(1);
-    expect(res.status.phase).toBe('Installing');
+    const newJob = byKind(res, 'Job').map((j) => j.metadata.name).find((n) => n !== oldJob)!;
+    expect(newJob).toMatch(/^nginx-install-[0-9a-f]{8}$/);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([oldJob, newJob].sort());
+    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([oldJob, newJob].sort());
+    expect(res.status.installation).toEqual({ configMap: newJob, job: newJob });
+    // the old release serves while the new Job runs
+    expect(res.status.phase).toBe('Ready');
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+    const done = hooks.sync(next(changed, res, jobSucceeded), env);
+    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${newJob}`, `Job/${newJob}`]);
+    expect(done.status.phase).toBe('Ready');
   });
 
   it('finalize with Delete runs the uninstall and finalizes only once it succeeded', () => {
@@ -137,11 +151,17 @@ describe('NginxGateway', () => {
     expect(condition(failedUninstall).reason).toBe('UninstallFailed');
   });
 
-  it('finalize with Retain is done at once and leaves the installation', () => {
+  it('finalize with Retain: finalized, reason Retained, no uninstall Job; while the install Job runs, not finalized', () => {
     const req = syncRequest(gw({ deletionPolicy: 'Retain' }));
-    const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
-    expect(res).toMatchObject({ finalized: true, children: [] });
+    const first = hooks.sync(req, env);
+    const res = hooks.finalize!({ ...next(req, first, jobSucceeded), finalizing: true }, env);
+    expect(res.finalized).toBe(true);
     expect(condition(res).reason).toBe('Retained');
+    expect(byKind(res, 'Job').map((j) => j.metadata.name)).not.toContain(expect.stringMatching(/uninstall/));
+    const running = hooks.finalize!({ ...next(req, first, jobRunning), finalizing: true }, env);
+    expect(running.finalized).toBe(false);
+    expect(condition(running).reason).toBe('WaitingForRunningJob');
+    expect(byKind(running, 'Job').map((j) => j.metadata.name)).toEqual(byKind(first, 'Job').map((j) => j.metadata.name));
   });
 
   it('asks for its Job pods, the controller Deployment and Service as related objects', () => {
