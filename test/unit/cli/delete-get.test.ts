@@ -50,7 +50,7 @@ describe('idpbuilder delete', () => {
       `kubectl --kubeconfig /k delete packages.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
       `kubectl --kubeconfig /k delete gitrepositories.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
       `kubectl --kubeconfig /k delete platforms.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
-      `kubectl --kubeconfig /k delete argocdproviders.idpbuilder.cnoe.io,giteaproviders.idpbuilder.cnoe.io,nginxgateways.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
+      `kubectl --kubeconfig /k delete argocdproviders.idpbuilder.cnoe.io,giteaproviders.idpbuilder.cnoe.io,nginxgateways.idpbuilder.cnoe.io,envoygateways.idpbuilder.cnoe.io,istiogateways.idpbuilder.cnoe.io,fluxproviders.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
       `kubectl --kubeconfig /k delete secrets,configmaps,services -A ${sel}`,
       'kubectl --kubeconfig /k get configmap coredns -n kube-system -o json --ignore-not-found',
       'kubectl --kubeconfig /k apply --server-side --force-conflicts --field-manager=idpbuilder -f -',
