@@ -25,10 +25,16 @@ import {
   componentURL,
   CORE_COMPONENTS,
   GITEA_ADMIN,
+  GATEWAYS,
+  GITOPS,
   ingressService,
   INGRESS_SERVICE,
+  kindIngressContainerPort,
   platformObjects,
+  platformProviders,
   PROVIDERS,
+  type GatewayChoice,
+  type GitOpsChoice,
   validateObjects,
   type CoreComponent,
   type PlatformConfig,
@@ -79,6 +85,12 @@ export interface CreateOptions {
   timeout: string;
   chart: string;
   image?: string;
+  /** `--gateway`: nginx (default), envoy or istio. */
+  gateway: GatewayChoice;
+  /** `--gitops`: argocd (default) or flux. */
+  gitops: GitOpsChoice;
+  /** `--build-name`: today's deprecated spelling of --name. */
+  buildName?: string;
 }
 
 export interface CliDeps {
@@ -151,7 +163,11 @@ function watchedOf(kind: string, name: string, namespace: string): Watched {
   return { kind, name, namespace, resource: `${def?.plural ?? `${kind.toLowerCase()}s`}.idpbuilder.cnoe.io` };
 }
 
-const ALL_CRDS = ['Platform', 'GiteaProvider', 'NginxGateway', 'ArgoCDProvider', 'GitRepository', 'Package'].map((k) => `crd/${KIND_BY_NAME.get(k)?.plural ?? k}.idpbuilder.cnoe.io`);
+/** The CRDs create waits for: the Platform, the chosen providers, and the package kinds. */
+function crdsOf(pc: PlatformConfig): string[] {
+  const p = platformProviders(pc);
+  return ['Platform', p.git.kind, p.gateway.kind, p.gitops.kind, 'GitRepository', 'Package'].map((k) => `crd/${KIND_BY_NAME.get(k)?.plural ?? k}.idpbuilder.cnoe.io`);
+}
 
 /** Validated, normalized options: everything that can be wrong is found before anything is changed. */
 interface Plan {
@@ -189,6 +205,8 @@ function plan(o: CreateOptions, deps: CliDeps): Plan {
     } catch (e) {
       throw new UserError((e as Error).message);
     }
+    if (c.component === 'nginx' && o.gateway !== 'nginx') throw new UserError(`-c ${spec}: nginx values need --gateway nginx (this platform uses ${o.gateway})`);
+    if (c.component === 'argocd' && o.gitops !== 'argocd') throw new UserError(`-c ${spec}: argocd values need --gitops argocd (this platform uses ${o.gitops})`);
     const r = readCustomization(c, data);
     if (r.untranslated.length) {
       throw new UserError(
@@ -208,7 +226,12 @@ function plan(o: CreateOptions, deps: CliDeps): Plan {
     devPassword: o.devPassword,
     kind: !existing,
     values,
+    gateway: o.gateway,
+    gitops: o.gitops,
   };
+  if (o.gitops !== 'argocd' && o.package.length) {
+    throw new UserError(`-p packages are Argo CD Applications; they need --gitops argocd (this platform uses ${o.gitops}). Deploy through Flux with Package objects instead (docs/providers/package.md)`);
+  }
   validateObjects(platformObjects(platform));
   let kindInput: KindConfigInput | undefined;
   if (!existing) {
@@ -223,6 +246,7 @@ function plan(o: CreateOptions, deps: CliDeps): Plan {
       devPassword: o.devPassword,
       extraPorts: parseExtraPorts(o.extraPorts),
       registryConfig: resolveRegistryConfig(o.registryConfig, deps.runner.env),
+      ...(o.gateway !== 'nginx' ? { ingressContainerPort: kindIngressContainerPort(platform) } : {}),
     };
   }
   const { apps, warnings } = discoverPackages(o.package, o.name);
@@ -332,7 +356,7 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   await kube.apply(
     [
       namespaceObject(ns),
-      namespaceObject(PROVIDERS.nginx.namespace),
+      namespaceObject(GATEWAYS[pc.gateway ?? 'nginx'].namespace),
       settingsConfigMap(pc.name, wanted),
       tlsSecret(TLS_SECRET, ns, cert, { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/cli-platform': pc.name }),
       ingressService(pc),
@@ -341,7 +365,7 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   );
 
   // --- CoreDNS -----------------------------------------------------------------------------------------
-  const target = `${INGRESS_SERVICE}.${PROVIDERS.nginx.namespace}.svc.cluster.local`;
+  const target = `${INGRESS_SERVICE}.${GATEWAYS[pc.gateway ?? 'nginx'].namespace}.svc.cluster.local`;
   const coredns = corednsConfigMap(await kube.get('configmap', 'coredns', 'kube-system'), [pc.host, pc.ingressHost ?? pc.host], target);
   if (coredns) {
     await kube.apply([coredns], 'applying the CoreDNS configuration');
@@ -353,7 +377,7 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   await kube.helmOk(['upgrade', '--install', 'metacontroller', METACONTROLLER_CHART, '--version', METACONTROLLER_VERSION, '-n', 'metacontroller', '--create-namespace'], 'helm upgrade --install metacontroller');
   say(`Installing the idpbuilder chart from ${o.chart}`);
   await kube.helmOk(['upgrade', '--install', 'idpbuilder', o.chart, '-n', ns, '--create-namespace', ...imageSets(o.image)], 'helm upgrade --install idpbuilder');
-  await kube.kubectlOk(['wait', '--for', 'condition=established', '--timeout=120s', ...ALL_CRDS], 'waiting for the idpbuilder CRDs');
+  await kube.kubectlOk(['wait', '--for', 'condition=established', '--timeout=120s', ...crdsOf(pc)], 'waiting for the idpbuilder CRDs');
 
   // --- the platform ----------------------------------------------------------------------------------------
   const objects = platformObjects(pc);
@@ -364,7 +388,7 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   const started = deps.now();
   const deadline = started + p.timeoutMs;
   const waitDeps = { kube, out: say, sleep: deps.sleep, now: deps.now, intervalMs: deps.pollIntervalMs, signal: deps.signal };
-  const providers = CORE_COMPONENTS.map((c) => watchedOf(PROVIDERS[c].kind, PROVIDERS[c].name, ns));
+  const providers = Object.values(platformProviders(pc)).map((x) => watchedOf(x.kind, x.name, ns));
   const platform = watchedOf('Platform', pc.name, ns);
   say(`Waiting up to ${o.timeout} for Platform ${ns}/${pc.name} to become Ready`);
   const res = await waitReady(waitDeps, [platform], deadline, providers);
@@ -439,9 +463,10 @@ function finished(deps: CliDeps, pc: PlatformConfig): void {
   const codespaces = Boolean(deps.runner.env.CODESPACES);
   const argo = codespaces ? `https://${pc.host}/argocd` : componentURL(pc, 'argocd');
   const gitea = codespaces ? `https://${pc.host}/gitea` : componentURL(pc, 'gitea');
+  const argoLines = (pc.gitops ?? 'argocd') === 'argocd' ? `Can Access ArgoCD at ${argo}\nUsername: admin\nPassword can be retrieved by running: idpbuilder get secrets -p argocd\n\n` : '';
   deps.out(
     '\n########################### Finished Creating IDP Successfully! ############################\n\n\n' +
-      `Can Access ArgoCD at ${argo}\nUsername: admin\nPassword can be retrieved by running: idpbuilder get secrets -p argocd\n\n` +
+      argoLines +
       `Can Access Gitea at ${gitea}\nUsername: ${GITEA_ADMIN}\nPassword can be retrieved by running: idpbuilder get secrets -p gitea\n`,
   );
 }
@@ -482,6 +507,7 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
         'the idpbuilder controllers, and Gitea + ingress-nginx + Argo CD as custom resources; waits until the Platform is Ready.',
     )
     .option('--name <name>', 'name of the kind cluster and of the Platform', 'localdev')
+    .addOption(new Option('--build-name <name>', 'deprecated: use --name').hideHelp())
     .option('--recreate', 'delete the kind cluster first if it exists (with --kubeconfig: re-apply with changed settings)', false)
     .option('--kube-version <version>', 'Kubernetes version of the kind node image (kindest/node:<version>)', 'v1.33.1')
     .option('--extra-ports <host:container,...>', 'extra ports to map from the host to the kind node')
@@ -501,8 +527,15 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
     .option('--timeout <duration>', 'how long to wait for the Platform to become Ready', DEFAULT_TIMEOUT)
     .addOption(new Option('--chart <path|oci-ref>', 'the idpbuilder Helm chart').default(DEFAULT_CHART, 'charts/idpbuilder of this installation'))
     .option('--image <ref>', 'image of the idpbuilder hook service and Jobs (repository[:tag|@digest]); default: the chart\'s')
-    .action(async (opts: CreateOptions) => {
+    .addOption(new Option('--gateway <gateway>', 'gateway the UIs are routed through').choices(Object.keys(GATEWAYS)).default('nginx'))
+    .addOption(new Option('--gitops <provider>', 'GitOps provider of the platform (flux: no -p packages, no Argo CD UI)').choices(Object.keys(GITOPS)).default('argocd'))
+    .action(async (opts: CreateOptions, command: Command) => {
       const deps = { ...defaultDeps(io), ...overrides };
+      if (opts.buildName !== undefined) {
+        // Today's cobra MarkDeprecated message; --name, when also given, wins.
+        deps.err('Flag --build-name has been deprecated, use --name instead.\n');
+        if (command.getOptionValueSource('name') === 'default') opts.name = opts.buildName;
+      }
       process.exitCode = await runCreate({ ...opts, chart: resolveChart(opts.chart) }, deps);
     });
 }

@@ -28,7 +28,11 @@ const STEPS: { what: string; resources: string; allNamespaces?: boolean }[] = [
   { what: 'local packages', resources: 'packages.idpbuilder.cnoe.io' },
   { what: 'repositories', resources: 'gitrepositories.idpbuilder.cnoe.io' },
   { what: 'the Platform', resources: 'platforms.idpbuilder.cnoe.io' },
-  { what: 'the providers (uninstalling Argo CD, Gitea and ingress-nginx)', resources: 'argocdproviders.idpbuilder.cnoe.io,giteaproviders.idpbuilder.cnoe.io,nginxgateways.idpbuilder.cnoe.io' },
+  {
+    what: 'the providers (uninstalling Argo CD or Flux, Gitea and the gateway)',
+    // Every kind `create --gateway/--gitops` can apply; kubectl deletes what exists of them (by label).
+    resources: 'argocdproviders.idpbuilder.cnoe.io,giteaproviders.idpbuilder.cnoe.io,nginxgateways.idpbuilder.cnoe.io,envoygateways.idpbuilder.cnoe.io,istiogateways.idpbuilder.cnoe.io,fluxproviders.idpbuilder.cnoe.io',
+  },
   { what: 'the settings, certificate and ingress Service', resources: 'secrets,configmaps,services', allNamespaces: true },
 ];
 

@@ -2,11 +2,15 @@
  * `idpbuilder get platforms|packages|secrets`: reads the objects with `kubectl get … -o json` and prints
  * kubectl-like tables (or `-o json|yaml`).
  *
- * `get secrets` shows credentials like today's CLI (plaintext, it is what the command is for): one row per
- * git or GitOps provider (its credentialsSecretRef Secret, merged with the provider's other credential
- * Secrets, so Gitea's row has the admin username, password and the API token), then every Secret labelled
- * `cnoe.io/cli-secret=true` with its data as `k=v`. `-p NAME` narrows to the provider NAME (`argocd`,
- * `gitea`) or to labelled Secrets with `cnoe.io/package-name=NAME`.
+ * `get secrets` shows credentials like today's CLI (plaintext, it is what the command is for; today's
+ * pkg/cmd/get/secrets.go and pkg/printer): one core row (`IsCore: true`) per git or GitOps provider, then
+ * every Secret labelled `cnoe.io/cli-secret=true` with its data as `k=v`. A GiteaProvider's row is today's
+ * `<namespace>/gitea-credential` and an ArgoCDProvider's `<namespace>/argocd-initial-admin-secret` (username
+ * `admin` added, as today), the Secrets their install Jobs write into the release namespace; Gitea's API token
+ * comes from the provider's token Secret. A provider whose release Secret is not there (yet) shows its own
+ * credential Secrets instead, under their names. `-p NAME` narrows to the provider NAME (`argocd`, `gitea`)
+ * or to labelled Secrets with `cnoe.io/package-name=NAME`. JSON/YAML keys are today's: `IsCore`, `name`,
+ * `namespace`, `username`, `password`, `token`, `data` (empty ones left out, `IsCore` always there).
  */
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
@@ -105,6 +109,12 @@ export function packagesTable(packages: KubeObject[], repos: KubeObject[]): stri
 
 // ---- secrets ------------------------------------------------------------------------------------------
 
+/** Today's core Secret names, per provider kind: written into the release namespace by the install Job. */
+export const CORE_SECRETS: Record<string, { name: string; defaultNamespace: string; username?: string }> = {
+  GiteaProvider: { name: 'gitea-credential', defaultNamespace: 'gitea' },
+  ArgoCDProvider: { name: 'argocd-initial-admin-secret', defaultNamespace: 'argocd', username: 'admin' },
+};
+
 export interface SecretRow {
   name: string;
   namespace: string;
@@ -135,6 +145,22 @@ export function secretRows(providers: KubeObject[], credentialSecrets: KubeObjec
     for (const s of all) for (const [k, v] of Object.entries(decodeData(s))) merged[k] ??= v;
     const refData = refSecret ? decodeData(refSecret) : {};
     const token = merged.token ?? (ref.key !== 'password' && ref.key !== 'username' ? refData[ref.key] : undefined);
+    const core = CORE_SECRETS[p.kind];
+    const coreNs = (p.spec as { namespace?: string } | undefined)?.namespace ?? core?.defaultNamespace;
+    const release = core && credentialSecrets.find((s) => s.metadata.name === core.name && s.metadata.namespace === coreNs);
+    if (release) {
+      const d = decodeData(release);
+      const username = d.username ?? core.username ?? merged.username;
+      rows.push({
+        name: core.name,
+        namespace: coreNs ?? '',
+        core: true,
+        ...(username ? { username } : {}),
+        ...(d.password ? { password: d.password } : {}),
+        ...(token ? { token } : {}),
+      });
+      continue;
+    }
     const home = all.find((s) => decodeData(s).password) ?? all[0];
     rows.push({
       name: home.metadata.name,
@@ -156,24 +182,137 @@ export function secretRows(providers: KubeObject[], credentialSecrets: KubeObjec
 }
 
 export function secretsOutput(rows: SecretRow[], format: string): string {
-  const plain = rows.map(({ core: _core, ...r }) => r);
+  const plain = rows.map(({ core, ...r }) => ({ IsCore: Boolean(core), ...r }));
   if (format === 'json') return `${JSON.stringify(plain, null, 2)}\n`;
-  if (format === 'yaml') return stringify(plain, { lineWidth: 0 });
+  if (format === 'yaml') return stringify(sortedKeys(plain), { lineWidth: 0 });
   return table(
     ['Name', 'Namespace', 'Username', 'Password', 'Token', 'Data'],
     rows.map((r) => [r.name, r.namespace, r.username ?? '', r.password ?? '', r.token ?? '', r.core ? '' : Object.entries(r.data ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ')]),
   );
 }
 
+/** sigs.k8s.io/yaml (today's YAML output) writes map keys in byte order: `IsCore` before `data`, `name`…. */
+export function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortedKeys(x)]));
+  return v;
+}
+
+// ---- clusters -----------------------------------------------------------------------------------------
+
+/** One row of `get clusters`, with today's JSON keys (pkg/printer/types Cluster, Node, Capacity, Allocated). */
+export interface ClusterInfo {
+  Name: string;
+  URLKubeApi: string;
+  KubePort: number;
+  TlsCheck: boolean;
+  ExternalPort: number;
+  Nodes: NodeInfo[] | null;
+}
+export interface NodeInfo {
+  Name: string;
+  InternalIP: string;
+  ExternalIP: string;
+  Capacity: { Memory: number; Pods: number; Cpu: number };
+  Allocated: { Cpu: string; Memory: string };
+}
+
+const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** A Kubernetes quantity (`1500m`, `2Gi`, `1e3`) as a number; NaN when it is not one. */
+export function parseQuantity(q: string | number | undefined): number {
+  if (q === undefined) return 0;
+  const m = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$/.exec(String(q).trim());
+  return m ? Number(m[1]) * SUFFIX[m[2]] : NaN;
+}
+
+/** Summed CPU requests in apimachinery's canonical form: whole cores (`2`) or millicores (`1950m`). */
+export function formatCpu(cores: number): string {
+  const milli = Math.round(cores * 1000);
+  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}
+
+/** Summed memory requests as a binary-SI quantity: the largest of Ki/Mi/Gi/Ti that divides it, else bytes. */
+export function formatMemory(bytes: number): string {
+  const b = Math.round(bytes);
+  if (b === 0) return '0';
+  for (const [s, f] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (b % f === 0) return `${b / f}${s}`;
+  return String(b);
+}
+
+export function clustersTable(clusters: ClusterInfo[]): string {
+  if (clusters.length === 0) return '';
+  return table(
+    ['Name', 'External-Port', 'Kube-Api', 'TLS', 'Kube-Port', 'Nodes'],
+    clusters.map((c) => [c.Name, String(c.ExternalPort), c.URLKubeApi, String(c.TlsCheck), String(c.KubePort), (c.Nodes ?? []).map((n) => n.Name).join(',')]),
+  );
+}
+
+/**
+ * Today's `get clusters`: every kind cluster (`kind get clusters`) with, when the kubeconfig has its
+ * `kind-<name>` cluster and context, the API server URL and insecure-skip-tls-verify from the kubeconfig, the
+ * platform's external port (idpbuilder-settings `port`; today read from ingress-nginx's Service), the API
+ * server's internal port (the `https` port of `default/kubernetes`), and per node its addresses, capacity
+ * (memory in GiB) and the summed CPU/memory requests of its pods.
+ */
+async function listClusters(o: GetOptions, deps: CliDeps): Promise<ClusterInfo[]> {
+  const r = await deps.runner.run('kind', ['get', 'clusters']);
+  if (r.code !== 0) throw new Error(`kind get clusters failed (exit ${r.code}): ${r.stderr.trim()}`);
+  const names = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('No kind clusters'));
+  const view = await deps.runner.run('kubectl', [...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []), 'config', 'view', '-o', 'json']);
+  if (view.code !== 0) throw new Error(`kubectl config view failed (exit ${view.code}): ${view.stderr.trim()}`);
+  const config = JSON.parse(view.stdout || '{}') as { clusters?: { name: string; cluster: { server?: string; 'insecure-skip-tls-verify'?: boolean } }[]; contexts?: { name: string }[] };
+  const out: ClusterInfo[] = [];
+  for (const name of names) {
+    const c: ClusterInfo = { Name: name, URLKubeApi: '', KubePort: 0, TlsCheck: false, ExternalPort: 0, Nodes: null };
+    out.push(c);
+    const entry = (config.clusters ?? []).find((x) => x.name === `kind-${name}`);
+    if (!entry || !(config.contexts ?? []).some((x) => x.name === `kind-${name}`)) {
+      deps.err(`Cluster not found: ${name} within kube config file\n`);
+      continue;
+    }
+    c.URLKubeApi = entry.cluster.server ?? '';
+    c.TlsCheck = entry.cluster['insecure-skip-tls-verify'] ?? false;
+    const kube = new Kube(deps.runner, { kubeconfig: o.kubeconfig, context: `kind-${name}` });
+    const settings = await kube.get('configmap', 'idpbuilder-settings', 'idpbuilder-system');
+    c.ExternalPort = Number((settings?.data as Record<string, string> | undefined)?.port ?? 0) || 0;
+    const svc = await kube.get('service', 'kubernetes', 'default');
+    const https = ((svc?.spec as { ports?: { name?: string; targetPort?: number | string }[] } | undefined)?.ports ?? []).find((p) => p.name?.startsWith('https'));
+    c.KubePort = typeof https?.targetPort === 'number' ? https.targetPort : 0;
+    const nodes = await kube.list('nodes');
+    const pods = await kube.list('pods');
+    c.Nodes = nodes.map((n) => {
+      const st = (n.status ?? {}) as { addresses?: { type: string; address: string }[]; capacity?: Record<string, string> };
+      const addr = (t: string) => (st.addresses ?? []).find((a) => a.type === t)?.address ?? '';
+      let cpu = 0;
+      let memory = 0;
+      for (const p of pods.filter((x) => (x.spec as { nodeName?: string } | undefined)?.nodeName === n.metadata.name)) {
+        for (const ct of ((p.spec as { containers?: { resources?: { requests?: Record<string, string> } }[] }).containers ?? [])) {
+          cpu += parseQuantity(ct.resources?.requests?.cpu) || 0;
+          memory += parseQuantity(ct.resources?.requests?.memory) || 0;
+        }
+      }
+      return {
+        Name: n.metadata.name,
+        InternalIP: addr('InternalIP'),
+        ExternalIP: addr('ExternalIP'),
+        Capacity: { Memory: (parseQuantity(st.capacity?.memory) || 0) / 2 ** 30, Pods: Math.ceil(parseQuantity(st.capacity?.pods) || 0), Cpu: Math.ceil(parseQuantity(st.capacity?.cpu) || 0) },
+        Allocated: { Cpu: formatCpu(cpu), Memory: formatMemory(memory) },
+      };
+    });
+  }
+  return out;
+}
+
 // ---- command ------------------------------------------------------------------------------------------
 
-async function runGet(what: 'platforms' | 'packages' | 'secrets', o: GetOptions, deps: CliDeps): Promise<number> {
+async function runGet(what: 'platforms' | 'packages' | 'secrets' | 'clusters', o: GetOptions, deps: CliDeps): Promise<number> {
   const format = o.output;
   if (!['table', 'json', 'yaml'].includes(format)) {
     deps.err(`error: --output must be table, json or yaml, not ${format}\n`);
     return 1;
   }
-  const missing = missingTools(deps.runner, ['kubectl'], `get ${what}`);
+  const missing = missingTools(deps.runner, what === 'clusters' ? ['kind', 'kubectl'] : ['kubectl'], `get ${what}`);
   if (missing) {
     deps.err(`error: ${missing}\n`);
     return 1;
@@ -181,6 +320,14 @@ async function runGet(what: 'platforms' | 'packages' | 'secrets', o: GetOptions,
   const kube = new Kube(deps.runner, { kubeconfig: o.kubeconfig, context: o.context });
   const want = wanted(o.packages);
   try {
+    if (what === 'clusters') {
+      const clusters = await listClusters(o, deps);
+      // Go's encoder: two-space indent, and a trailing newline; sigs.k8s.io/yaml: sorted keys.
+      if (format === 'json') deps.out(`${JSON.stringify(clusters, null, 2)}\n`);
+      else if (format === 'yaml') deps.out(stringify(sortedKeys(clusters), { lineWidth: 0 }));
+      else deps.out(clustersTable(clusters));
+      return 0;
+    }
     if (what === 'platforms') {
       const items = (await kube.list('platforms.idpbuilder.cnoe.io')).filter((x) => want(x.metadata.name));
       if (format !== 'table') deps.out(list(items, format));
@@ -219,7 +366,7 @@ async function runGet(what: 'platforms' | 'packages' | 'secrets', o: GetOptions,
 
 export function getCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   const get = parent.command('get').description('Show platforms, packages and credentials of the current cluster');
-  const sub = (name: 'platforms' | 'packages' | 'secrets', description: string, pHelp: string) =>
+  const sub = (name: 'platforms' | 'packages' | 'secrets' | 'clusters', description: string, pHelp: string) =>
     get
       .command(name)
       .description(description)
@@ -230,6 +377,7 @@ export function getCommand(parent: Command, io: { out: (s: string) => void; err:
       .action(async (opts: GetOptions) => {
         process.exitCode = await runGet(name, opts, { ...defaultDeps(io), ...overrides });
       });
+  sub('clusters', 'Get idp clusters: the kind clusters with their API server, external port and nodes', 'accepted for today\'s compatibility; not used');
   sub('platforms', 'List Platforms with their phase and providers', 'only these platforms (comma-separated or repeated)');
   sub('packages', 'List Packages with their repository and Argo CD application', 'only these packages (comma-separated or repeated)');
   sub('secrets', 'Print the credentials of the git and GitOps providers and Secrets labelled cnoe.io/cli-secret=true (plaintext)', 'only the provider with this name (argocd, gitea) or labelled Secrets of this package');

@@ -36,6 +36,9 @@ export interface KindConfigInput {
   registryConfig?: string;
   /** Host directory mounted at /etc/containerd/certs.d (hosts.toml for the Gitea registry). */
   registryCertsDir?: string;
+  /** Node container port the host's `port` maps to (default: 80/443 by protocol, ingress-nginx's host ports;
+   *  a NodePort for gateways without host ports, see create/platform.ts kindIngressContainerPort). */
+  ingressContainerPort?: number;
 }
 
 function port(text: string, what: string): number {
@@ -65,7 +68,7 @@ export function ingressContainerPort(protocol: 'http' | 'https'): number {
 
 function ingressMapping(o: KindConfigInput): Record<string, unknown> {
   return {
-    containerPort: ingressContainerPort(o.protocol),
+    containerPort: o.ingressContainerPort ?? ingressContainerPort(o.protocol),
     hostPort: o.port,
     ...(o.devPassword ? { listenAddress: '127.0.0.1' } : {}),
     protocol: 'TCP',

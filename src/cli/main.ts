@@ -1,5 +1,10 @@
-/** The `idpbuilder` command line. Each subcommand lives in its own module; this file only wires them. */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+/**
+ * The `idpbuilder` command line. Each subcommand lives in its own module; this file only wires them, plus
+ * today's root flags `-l/--log-level` and `--color` (src/cli/log.ts) and `version` (src/cli/version.ts).
+ * Exit codes as today's (cobra: every error, usage errors included, exits 1): 0 success, 1 failure or
+ * usage error (unknown command or option, bad flag value).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { validatePaths } from './validate.js';
 import { configureServeCommand } from '../server/serve.js';
 import { jobCommand } from '../jobs/cli.js';
@@ -7,6 +12,9 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { migrateCommand } from './migrate.js';
+import { defaultDeps, type CliDeps } from './create.js';
+import { filterWarnings, LOG_LEVELS, logger, loggingRunner, parseLogLevel } from './log.js';
+import { versionInfo, versionOutput } from './version.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -18,11 +26,33 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function program(out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Command {
+/**
+ * The whole command line. `overrides` replaces the lifecycle commands' dependencies (tests: stand-in
+ * executables, a fake clock); the root flags wrap its runner and stderr before any command runs.
+ */
+export function program(
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+  overrides: Partial<CliDeps> = {},
+): Command {
+  let errNow = err;
+  const io = { out, err: (s: string) => errNow(s) };
+  // Filled in by the preAction hook, read by each command when its action runs.
+  const deps: Partial<CliDeps> = { ...overrides };
   const cmd = new Command('idpbuilder')
     .description('Build an internal developer platform on Kubernetes, reconciled by Metacontroller hooks')
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: err });
+    .configureOutput({ writeOut: out, writeErr: err })
+    .addOption(new Option('-l, --log-level <level>', `Set the log verbosity. Supported values are: ${LOG_LEVELS.join(', ')}.`).default('info'))
+    .option('--color', 'Enable colored log messages.', false)
+    .hook('preAction', () => {
+      const o = cmd.opts<{ logLevel: string; color: boolean }>();
+      const level = parseLogLevel(o.logLevel);
+      const now = overrides.now ?? Date.now;
+      const log = logger(level, o.color, err, now);
+      deps.runner = loggingRunner(overrides.runner ?? defaultDeps(io).runner, log);
+      errNow = filterWarnings(level, err);
+    });
 
   configureServeCommand(cmd.command('serve'), port);
 
@@ -61,23 +91,37 @@ export function program(out: (s: string) => void = (s) => process.stdout.write(s
   cmd.addCommand(jobCommand());
 
   // The platform lifecycle: today's idpbuilder commands (docs/cli.md).
-  createCommand(cmd, { out, err });
-  deleteCommand(cmd, { out, err });
-  getCommand(cmd, { out, err });
-  migrateCommand(cmd, { out, err });
+  createCommand(cmd, io, deps);
+  deleteCommand(cmd, io, deps);
+  getCommand(cmd, io, deps);
+  migrateCommand(cmd, io, deps);
+
+  cmd
+    .command('version')
+    .description('Print idpbuilder version and environment info')
+    .option('-o, --output <format>', 'Print the idpbuilder version information in a given output format. Accepts "wide", "json", and "yaml".', '')
+    .action((o: { output: string }) => {
+      out(versionOutput(versionInfo(), o.output));
+    });
 
   return cmd;
 }
 
 /** Runs the CLI; resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], out?: (s: string) => void, err?: (s: string) => void, overrides: Partial<CliDeps> = {}): Promise<number> {
   process.exitCode = 0;
+  const p = program(out, err, overrides);
+  // Like today's (cobra), no command at all prints the help and succeeds.
+  if (argv.length <= 2) {
+    p.outputHelp();
+    return 0;
+  }
   try {
-    await program().parseAsync(argv);
+    await p.parseAsync(argv);
     return Number(process.exitCode ?? 0);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`error: ${(e as Error).message}\n`);
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    (err ?? ((s: string) => process.stderr.write(s)))(`error: ${(e as Error).message}\n`);
     return 1;
   }
 }

@@ -18,6 +18,8 @@ import { CHARTS, chartFor } from './defaults.js';
 import { contract } from '../kit/contract.js';
 
 export const RELEASE = 'argocd';
+/** Today's Secret with Argo CD's admin password (key `password`), in the Argo CD release namespace. */
+export const INITIAL_ADMIN_SECRET = 'argocd-initial-admin-secret';
 
 export function adminSecretName(parent: KubeObject): string {
   return childName([parent.metadata.name, 'argocd-admin']);
@@ -152,6 +154,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
       releases: [
         release(RELEASE, target, chart, values(spec, r, gw.target, appNamespaces), {
           secretValues: [{ path: 'configs.secret.argocdServerAdminPassword', secret: secretName, key: 'bcrypt' }],
+          // Today's name for the admin password (what `idpbuilder get secrets -p argocd` and scripts read):
+          // written by the install Job from the admin child Secret, so it follows the provider's credential.
+          // The chart never renders it (argo-cd only writes it from argocd-server when argocd-secret has no
+          // admin.password, and configs.secret.argocdServerAdminPassword sets one).
+          secrets: [{ name: INITIAL_ADMIN_SECRET, from: secretName, keys: ['password'], labels: ownerLabels(parent, 'credentials') }],
           // Argo CD syncs its own release without the admin hash: leave the Secret the install Job made alone.
           gitOpsValues: { configs: { secret: { createSecret: false } } },
         }),

@@ -2,7 +2,9 @@
  * The settings a platform was created with, stored in the ConfigMap `idpbuilder-system/idpbuilder-settings`.
  * Like today's isCompatible check (pkg/build/build.go), a later `create` with different protocol, host,
  * ingress host, port, path routing or dev password is refused: those are baked into the kind port mapping,
- * the certificate, the CoreDNS rules and every URL.
+ * the certificate, the CoreDNS rules and every URL. So are `--gateway` and `--gitops` (the kind port mapping
+ * and the CoreDNS target follow the gateway); settings stored before those flags existed have no such key
+ * and are read as the defaults' (nothing to compare).
  */
 import type { KubeObject } from '../../metacontroller/protocol.js';
 import { SYSTEM_NAMESPACE } from './kube.js';
@@ -17,11 +19,13 @@ export interface Settings {
   port: string;
   usePathRouting: string;
   devPassword: string;
+  gateway: string;
+  gitops: string;
 }
 
-export const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword'];
+export const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword', 'gateway', 'gitops'];
 
-export function settingsOf(o: { protocol: string; host: string; ingressHost?: string; port: number; usePathRouting: boolean; devPassword: boolean }): Settings {
+export function settingsOf(o: { protocol: string; host: string; ingressHost?: string; port: number; usePathRouting: boolean; devPassword: boolean; gateway?: string; gitops?: string }): Settings {
   return {
     protocol: o.protocol,
     host: o.host,
@@ -29,6 +33,8 @@ export function settingsOf(o: { protocol: string; host: string; ingressHost?: st
     port: String(o.port),
     usePathRouting: String(o.usePathRouting),
     devPassword: String(o.devPassword),
+    gateway: o.gateway ?? 'nginx',
+    gitops: o.gitops ?? 'argocd',
   };
 }
 

@@ -75,7 +75,7 @@ describe('idpbuilder create (kind)', () => {
     // first apply: namespaces, settings, the certificate, the ingress Service
     const [base, coredns, platform] = si.inputsOf(/ apply /).map(objectsOf);
     expect(base.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/idpbuilder-system', 'Namespace/ingress-nginx', 'ConfigMap/idpbuilder-settings', 'Secret/platform-tls', 'Service/idpbuilder-ingress']);
-    expect(byKind(base, 'ConfigMap').data).toEqual(DEFAULT_SETTINGS);
+    expect(byKind(base, 'ConfigMap').data).toEqual({ ...DEFAULT_SETTINGS, gateway: 'nginx', gitops: 'argocd' });
     const tls = byKind(base, 'Secret');
     expect(tls.type).toBe('kubernetes.io/tls');
     expect(Object.keys(tls.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);

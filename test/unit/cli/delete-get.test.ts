@@ -50,7 +50,7 @@ describe('idpbuilder delete', () => {
       `kubectl --kubeconfig /k delete packages.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
       `kubectl --kubeconfig /k delete gitrepositories.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
       `kubectl --kubeconfig /k delete platforms.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
-      `kubectl --kubeconfig /k delete argocdproviders.idpbuilder.cnoe.io,giteaproviders.idpbuilder.cnoe.io,nginxgateways.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
+      `kubectl --kubeconfig /k delete argocdproviders.idpbuilder.cnoe.io,giteaproviders.idpbuilder.cnoe.io,nginxgateways.idpbuilder.cnoe.io,envoygateways.idpbuilder.cnoe.io,istiogateways.idpbuilder.cnoe.io,fluxproviders.idpbuilder.cnoe.io -n idpbuilder-system ${sel}`,
       `kubectl --kubeconfig /k delete secrets,configmaps,services -A ${sel}`,
       'kubectl --kubeconfig /k get configmap coredns -n kube-system -o json --ignore-not-found',
       'kubectl --kubeconfig /k apply --server-side --force-conflicts --field-manager=idpbuilder -f -',
@@ -132,7 +132,7 @@ describe('idpbuilder get secrets', () => {
   it('-o json -p gitea: exactly the Gitea credentials (today\'s shape)', async () => {
     si = secretsStandIns();
     const r = await runCli(['get', 'secrets', '-o', 'json', '-p', 'gitea'], si);
-    expect(JSON.parse(r.out)).toEqual([{ name: 'gitea-gitea-admin', namespace: 'idpbuilder-system', username: 'giteaAdmin', password: 'g-pass', token: 'g-token' }]);
+    expect(JSON.parse(r.out)).toEqual([{ IsCore: true, name: 'gitea-gitea-admin', namespace: 'idpbuilder-system', username: 'giteaAdmin', password: 'g-pass', token: 'g-token' }]);
   });
 
   it('-p <package> narrows to the labelled Secrets of that package; --kubeconfig reaches kubectl', async () => {
@@ -143,7 +143,7 @@ describe('idpbuilder get secrets', () => {
       { match: '--kubeconfig /k get secrets -A -l cnoe.io/cli-secret=true -o json', stdout: list(labelled) },
     ]);
     const r = await runCli(['get', 'secrets', '-p', 'my-app', '-o', 'yaml', '--kubeconfig', '/k'], si);
-    expect(r.out).toBe('- name: db\n  namespace: my-app\n  data:\n    user: app\n    pass: s3cret\n');
+    expect(r.out).toBe('- IsCore: false\n  data:\n    pass: s3cret\n    user: app\n  name: db\n  namespace: my-app\n');
   });
 
   it('nothing found', async () => {
