@@ -112,7 +112,14 @@ export function installedProviderSpec(defaultNamespace: string) {
     namespace: Type.Optional(
       Type.String({ ...DNS1123Label, default: defaultNamespace, description: 'Namespace the component is installed into.' }),
     ),
-    version: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Application version (informative; the chart version decides).' })),
+    version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description:
+          'Application version to run (a leading v is optional): written to the chart\'s image tag, or for Istio and Flux the chart version that ships it. status.version reports what runs; see docs/providers/<kind>.md.',
+      }),
+    ),
     installMethod: Type.Optional(InstallMethod),
     values: Type.Optional(FreeForm('Helm values merged last over the values computed from this spec.')),
     deletionPolicy: Type.Optional(DeletionPolicy),

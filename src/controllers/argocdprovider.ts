@@ -14,7 +14,8 @@ import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
-import { CHARTS, chartFor } from './defaults.js';
+import { ARGO_CD, tagVersion } from './versions.js';
+import { commaItems, getPath, settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
 export const RELEASE = 'argocd';
@@ -68,15 +69,36 @@ export function values(spec: ArgoCDProviderSpec, r: Route, target: RouteTarget, 
   return mergeValues(
     {
       global: { domain: r.host },
-      configs: { params, cm: { 'timeout.reconciliation': '60s' } },
+      // Argo CD's external URL (links, SSO redirects): the chart's default is https://<global.domain>, whatever the port or path.
+      configs: { params, cm: { 'timeout.reconciliation': '60s', url: r.endpoint } },
       server,
       controller: scaled(c.controller),
       repoServer: scaled(c.repoServer),
       dex: { enabled: c.dex?.enabled ?? false },
       notifications: { enabled: c.notifications?.enabled ?? false },
     },
+    tagVersion(ARGO_CD, spec).values,
     spec.values,
   );
+}
+
+/** Values the controller relies on (src/kit/values.ts). `application.namespaces` is joined with the user's list. */
+export function relied(r: Route, target: RouteTarget, applicationNamespaces: string[], ingressEnabled: boolean): Relied[] {
+  const truthy = (v: unknown) => String(v) === 'true';
+  const out: Relied[] = [
+    { path: ['configs', 'params', 'application.namespaces'], value: applicationNamespaces.join(','), merge: 'commaList', why: 'Applications are created there' },
+    { path: ['configs', 'params', 'server.insecure'], value: true, same: truthy, why: 'TLS ends at the ingress, which talks HTTP to argocd-server' },
+    { path: ['configs', 'cm', 'url'], value: r.endpoint, same: (u) => String(u).replace(/\/+$/, '') === r.endpoint, why: 'status.endpoint' },
+    { path: ['configs', 'secret', 'createSecret'], value: true, same: truthy, why: 'the admin password of credentialsSecretRef is set through argocd-secret' },
+    { path: ['nameOverride'], value: 'argocd', why: `Deployment ${RELEASE}-server and StatefulSet ${RELEASE}-application-controller are read for status` },
+    { path: ['fullnameOverride'], value: RELEASE, why: `Deployment ${RELEASE}-server and StatefulSet ${RELEASE}-application-controller are read for status` },
+  ];
+  if (r.usePathRouting) {
+    out.push({ path: ['configs', 'params', 'server.basehref'], value: r.path, why: `Argo CD is served under ${r.path}` });
+    out.push({ path: ['configs', 'params', 'server.rootpath'], value: r.path, why: `Argo CD is served under ${r.path}` });
+  }
+  if (ingressEnabled && target.kind === 'Ingress') out.push({ path: ['server', 'ingress', 'ingressClassName'], value: target.className, why: 'the gateway\'s ingress class (set spec.config.server.ingress.ingressClassName to choose another)' });
+  return out;
 }
 
 /** AppProjects: `default` always accepts Applications from the controllers' namespace; then the spec's projects. */
@@ -117,7 +139,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   const spec = specOf(parent);
   const ns = parent.metadata.namespace ?? 'default';
   const target = spec.namespace ?? 'argocd';
-  const chart = chartFor(spec, CHARTS.argoCD);
+  const v = tagVersion(ARGO_CD, spec);
   const r = route('argocd', spec.routing, spec.config?.server?.ingress?.hosts?.[0]);
   const secretName = adminSecretName(parent);
   const appNamespaces = [...new Set([env.settings.controllerNamespace, ns])].sort();
@@ -127,8 +149,9 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     endpoint: r.endpoint,
     internalEndpoint: `http://${RELEASE}-server.${target}.svc.cluster.local`,
     credentialsSecretRef: { name: secretName, namespace: ns, key: 'password' },
-    version: chart.appVersion,
-    applicationNamespaces: appNamespaces,
+    ...(v.version ? { version: v.version } : {}),
+    // effective: the user's values.configs.params."application.namespaces" joined with ours
+    applicationNamespaces: [...new Set([...commaItems(getPath(spec.values, ['configs', 'params', 'application.namespaces'])), ...appNamespaces])],
   };
   const serverReady = server ? ((server.status as { readyReplicas?: number })?.readyReplicas ?? 0) > 0 : undefined;
   const controllerReady = controller ? ((controller.status as { readyReplicas?: number })?.readyReplicas ?? 0) > 0 : undefined;
@@ -144,15 +167,17 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     labels: ownerLabels(parent, 'credentials'),
     bcrypt: true,
   });
-  if ('blocked' in cred) return { blocked: cred.blocked, status };
+  if ('blocked' in cred) return { blocked: cred.blocked, status, conditions: v.conditions };
   const gw = gatewayTarget(req, spec.routing, spec.config?.server?.ingress?.ingressClassName);
-  if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status };
+  if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status, conditions: v.conditions };
+  const settled = settle(values(spec, r, gw.target, appNamespaces), relied(r, gw.target, appNamespaces, spec.config?.server?.ingress?.enabled ?? true), spec.values);
+  if (settled.conflict) return { blocked: settled.conflict, children: [cred.secret], status, conditions: v.conditions };
   const notReady = serverReady === false ? 'argocd-server' : controllerReady === false ? 'argocd-application-controller' : undefined;
   return {
     children: [cred.secret],
     install: {
       releases: [
-        release(RELEASE, target, chart, values(spec, r, gw.target, appNamespaces), {
+        release(RELEASE, target, v.chart, settled.values, {
           secretValues: [{ path: 'configs.secret.argocdServerAdminPassword', secret: secretName, key: 'bcrypt' }],
           // Today's name for the admin password (what `idpbuilder get secrets -p argocd` and scripts read):
           // written by the install Job from the admin child Secret, so it follows the provider's credential.
@@ -168,6 +193,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     },
     health: notReady ? { reason: 'ComponentNotReady', message: `${notReady} has no ready replica` } : undefined,
     status,
+    conditions: v.conditions,
   };
 }
 

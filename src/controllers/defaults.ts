@@ -7,7 +7,7 @@ export interface ChartDefault {
   repository: string;
   chart: string;
   version: string;
-  /** The application version that chart version ships (reported in status.version). */
+  /** The application version that chart version ships (its Chart.yaml appVersion). */
   appVersion: string;
 }
 
@@ -22,17 +22,15 @@ export const CHARTS = {
   flux2: { repository: 'https://fluxcd-community.github.io/helm-charts', chart: 'flux2', version: '2.18.3', appVersion: '2.8.5' },
 } as const satisfies Record<string, ChartDefault>;
 
-/** The chart to install: the object's installMethod.helm over the default. */
+/**
+ * The chart to install: the object's installMethod.helm over the default (a helm block without `version`
+ * installs the newest chart version, as helm does). What application version runs is ./versions.ts's answer.
+ */
 export function chartFor(
-  spec: { installMethod?: { helm?: { repository?: string; chart?: string; version?: string } }; version?: string },
+  spec: { installMethod?: { helm?: { repository?: string; chart?: string; version?: string } } },
   fallback: ChartDefault,
-): { repository: string; chart: string; version?: string; appVersion: string } {
+): { repository: string; chart: string; version?: string } {
   const h = spec.installMethod?.helm;
-  if (!h) return { ...fallback, appVersion: spec.version ?? fallback.appVersion };
-  return {
-    repository: h.repository ?? fallback.repository,
-    chart: h.chart ?? fallback.chart,
-    version: h.version,
-    appVersion: spec.version ?? (h.version ? h.version : fallback.appVersion),
-  };
+  if (!h) return { repository: fallback.repository, chart: fallback.chart, version: fallback.version };
+  return { repository: h.repository ?? fallback.repository, chart: h.chart ?? fallback.chart, version: h.version };
 }

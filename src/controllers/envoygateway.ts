@@ -18,7 +18,8 @@ import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
 import { secretRefRefusal } from '../kit/refs.js';
-import { CHARTS, chartFor } from './defaults.js';
+import { ENVOY_GATEWAY, tagVersion } from './versions.js';
+import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
 type Listener = NonNullable<EnvoyGatewaySpec['listeners']>[number];
@@ -75,7 +76,14 @@ export function values(r: Resolved): Record<string, unknown> {
   if (c.resources || c.deployment?.resources) deployment.envoyGateway = { resources: mergeValues(c.resources, c.deployment?.resources) };
   const envoyGateway: Record<string, unknown> = { gateway: { controllerName: r.controllerName } };
   if (c.provider) envoyGateway.provider = { type: c.provider.type };
-  return mergeValues({ ...(Object.keys(deployment).length ? { deployment } : {}), config: { envoyGateway } }, r.spec.values);
+  return mergeValues({ ...(Object.keys(deployment).length ? { deployment } : {}), config: { envoyGateway } }, tagVersion(ENVOY_GATEWAY, r.spec).values, r.spec.values);
+}
+
+/** Values the controller relies on (src/kit/values.ts). */
+export function relied(r: Resolved): Relied[] {
+  return [
+    { path: ['config', 'envoyGateway', 'gateway', 'controllerName'], value: r.controllerName, why: `GatewayClass ${r.className} names this controller` },
+  ];
 }
 
 /** `secretNamespace`: the EnvoyGateway's own namespace, where certificate Secrets resolve. */
@@ -188,7 +196,8 @@ function addresses(svc: KubeObject | undefined): { type: string; value: string }
 
 export function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
-  const chart = chartFor(r.spec, CHARTS.envoyGateway);
+  const v = tagVersion(ENVOY_GATEWAY, r.spec);
+  const settled = settle(values(r), relied(r), r.spec.values);
   const controller = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, CONTROLLER_DEPLOYMENT);
   const proxySvc = relatedObjects(req, 'Service', 'v1').find((o) => owned(r, o));
   const proxy = relatedObjects(req, 'Deployment', 'apps/v1').find((o) => owned(r, o));
@@ -201,7 +210,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     parentRef: { name: r.gateway, namespace: r.namespace },
     prefixRewrite: 'URLRewrite',
     gatewayClass: r.className,
-    version: chart.appVersion,
+    ...(v.version ? { version: v.version } : {}),
   };
   if (addrs.length) status.loadBalancerEndpoint = endpointFor(addrs[0].value, r.listeners);
   if (proxySvc) status.internalEndpoint = endpointFor(`${proxySvc.metadata.name}.${r.namespace}.svc.cluster.local`, r.listeners);
@@ -218,13 +227,14 @@ export function plan(req: SyncRequest): ProviderPlan {
   for (const [i, l] of r.listeners.entries()) {
     for (const [j, s] of (l.tls?.certificateRefs ?? []).entries()) {
       const refused = secretRefRefusal(s, req.parent, `spec.listeners[${i}].tls.certificateRefs[${j}]`);
-      if (refused) return { blocked: refused, status };
+      if (refused) return { blocked: refused, status, conditions: v.conditions };
     }
   }
+  if (settled.conflict) return { blocked: settled.conflict, status, conditions: v.conditions };
 
   return {
     install: {
-      releases: [release(r.release, r.namespace, chart, values(r))],
+      releases: [release(r.release, r.namespace, v.chart, settled.values)],
       manifests: manifests(r),
       ...(r.spec.config?.provider?.type !== 'Custom'
         ? { waitFor: [{ resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: 'Programmed' }] }
@@ -232,6 +242,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     },
     health,
     status,
+    conditions: v.conditions,
   };
 }
 

@@ -10,7 +10,8 @@ import type { HookEnv, Hooks } from './types.js';
 import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
-import { CHARTS, chartFor } from './defaults.js';
+import { FLUX2, chartVersion } from './versions.js';
+import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
 /** Status key (and chart values key, except image reflection) → Deployment name in the flux2 chart. */
@@ -63,6 +64,15 @@ export function values(r: Resolved): Record<string, unknown> {
   return mergeValues(out, r.spec.values);
 }
 
+/** Values the controller relies on (src/kit/values.ts): the controllers Packages use, watching every namespace. */
+export function relied(): Relied[] {
+  return [
+    { path: ['sourceController', 'create'], value: true, why: 'Packages sync through GitRepositories, and status.internalEndpoint is source-controller' },
+    { path: ['kustomizeController', 'create'], value: true, why: 'Packages sync through Kustomizations' },
+    { path: ['watchAllNamespaces'], value: true, why: 'Packages create their GitRepositories and Kustomizations in their own namespaces' },
+  ];
+}
+
 function customize(req: CustomizeRequest): CustomizeResponse {
   const r = resolve(req.parent);
   return {
@@ -79,7 +89,8 @@ function readyReplicas(d: KubeObject | undefined): number {
 
 export function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
-  const chart = chartFor(r.spec, CHARTS.flux2);
+  const v = chartVersion(FLUX2, r.spec);
+  const settled = settle(values(r), relied(), r.spec.values);
   const controllers: Record<string, { ready: boolean }> = {};
   const notReady: string[] = [];
   for (const k of r.enabled) {
@@ -91,15 +102,17 @@ export function plan(req: SyncRequest): ProviderPlan {
   }
   const status: Record<string, unknown> = {
     internalEndpoint: `http://source-controller.${r.namespace}.svc.cluster.local`,
-    version: chart.appVersion,
+    ...(v.version ? { version: v.version } : {}),
   };
   if (Object.keys(controllers).length) status.controllers = controllers;
+  if (settled.conflict) return { blocked: settled.conflict, status, conditions: v.conditions };
   return {
     install: {
-      releases: [release('flux2', r.namespace, chart, values(r))],
+      releases: [release('flux2', r.namespace, v.chart, settled.values)],
     },
     health: notReady.length ? { reason: 'ControllersNotReady', message: `no ready replica in ${r.namespace}: ${notReady.join(', ')}` } : undefined,
     status,
+    conditions: v.conditions,
   };
 }
 

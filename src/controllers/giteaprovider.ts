@@ -16,7 +16,8 @@ import { jobState } from '../kit/jobs.js';
 import { relatedObjects } from '../kit/observed.js';
 import { gatewayRules, gatewayTarget, httpRouteObject, httpRouteRule, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
-import { CHARTS, chartFor } from './defaults.js';
+import { GITEA, tagVersion } from './versions.js';
+import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
 export const RELEASE = 'gitea';
@@ -114,6 +115,7 @@ export function values(spec: GiteaProviderSpec, r: Route, target: RouteTarget): 
       test: { enabled: false },
       ingress,
     },
+    tagVersion(GITEA, spec).values,
     spec.values,
   );
 }
@@ -147,6 +149,21 @@ export function routeManifests(spec: GiteaProviderSpec, r: Route, target: RouteT
   ];
 }
 
+/** Values the controller relies on (src/kit/values.ts): Gitea's URL, the admin credential, the Service. */
+export function relied(spec: GiteaProviderSpec, r: Route, target: RouteTarget): Relied[] {
+  const out: Relied[] = [
+    { path: ['gitea', 'config', 'server', 'ROOT_URL'], value: `${r.endpoint}/`, same: (u) => String(u).replace(/\/+$/, '') === r.endpoint, why: 'status.endpoint: clone URLs and redirects' },
+    { path: ['gitea', 'config', 'server', 'DOMAIN'], value: r.host, why: 'status.endpoint' },
+    { path: ['gitea', 'admin', 'existingSecret'], value: CREDENTIAL_SECRET, why: 'the admin credential the bootstrap Job uses' },
+    { path: ['gitea', 'admin', 'passwordMode'], value: 'keepUpdated', why: 'a changed admin password must reach Gitea' },
+    { path: ['service', 'http', 'port'], value: 3000, why: 'status.internalEndpoint' },
+    { path: ['fullnameOverride'], value: RELEASE, why: `Service ${RELEASE}-http is status.internalEndpoint` },
+    { path: ['nameOverride'], value: 'gitea', why: `Service ${RELEASE}-http is status.internalEndpoint` },
+  ];
+  if ((spec.config?.ingress?.enabled ?? true) && target.kind === 'Ingress') out.push({ path: ['ingress', 'className'], value: target.className, why: 'the gateway\'s ingress class (set spec.config.ingress.className to choose another)' });
+  return out;
+}
+
 function customize(req: CustomizeRequest): CustomizeResponse {
   const spec = specOf(req.parent);
   return {
@@ -160,14 +177,14 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   const ns = parent.metadata.namespace ?? 'default';
   const target = spec.namespace ?? 'gitea';
   const n = names(parent);
-  const chart = chartFor(spec, CHARTS.gitea);
+  const ver = tagVersion(GITEA, spec);
   const r = route('gitea', spec.routing, spec.config?.ingress?.host);
   const username = spec.adminUser?.username ?? 'giteaAdmin';
   const status: Record<string, unknown> = {
     endpoint: r.endpoint,
     internalEndpoint: internalEndpoint(target),
     credentialsSecretRef: { name: n.token, namespace: ns, key: 'token' },
-    version: chart.appVersion,
+    ...(ver.version ? { version: ver.version } : {}),
     adminUser: { username },
     organization: spec.organizations?.[0]?.name ?? DEFAULT_ORGANIZATION,
   };
@@ -179,11 +196,14 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     autoGenerate: spec.adminUser?.autoGenerate ?? true,
     labels: ownerLabels(parent, 'credentials'),
   });
-  if ('blocked' in cred) return { blocked: cred.blocked, status };
+  const conditions = ver.conditions;
+  if ('blocked' in cred) return { blocked: cred.blocked, status, conditions };
   const gw = gatewayTarget(req, spec.routing, spec.config?.ingress?.className);
-  if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status };
-  const v = values(spec, r, gw.target);
-  if (typeof v.invalid === 'string') return { blocked: { reason: 'InvalidSpec', message: v.invalid }, children: [cred.secret], status };
+  if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status, conditions };
+  const computed = values(spec, r, gw.target);
+  if (typeof computed.invalid === 'string') return { blocked: { reason: 'InvalidSpec', message: computed.invalid }, children: [cred.secret], status, conditions };
+  const { values: v, conflict } = settle(computed, relied(spec, r, gw.target), spec.values);
+  if (conflict) return { blocked: conflict, children: [cred.secret], status, conditions };
   const manifests = routeManifests(spec, r, gw.target, target, ownerLabels(parent, 'route'));
 
   const organizations = spec.organizations?.length ? spec.organizations : [{ name: DEFAULT_ORGANIZATION, description: 'idpbuilder repositories' }];
@@ -204,7 +224,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
     children: [cred.secret],
     install: {
       releases: [
-        release(RELEASE, target, chart, v, {
+        release(RELEASE, target, ver.chart, v, {
           // The chart reads the credential from this Secret (values: gitea.admin.existingSecret), in the install
           // and in the GitOps copy alike; a changed password restarts Gitea, whose init container applies it.
           secrets: [{ name: CREDENTIAL_SECRET, from: n.admin, keys: ['password', 'username'], labels: ownerLabels(parent, 'credentials'), restart: [`deployment/${RELEASE}`] }],
@@ -237,6 +257,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
       return [{ name: 'bootstrap', children: [configMapObject(name, ns, labels, { 'config.json': JSON.stringify(bootstrapConfig, null, 2) }), job], state }];
     },
     status,
+    conditions,
   };
 }
 

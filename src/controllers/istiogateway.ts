@@ -15,7 +15,9 @@ import { mergeValues, release as helmRelease } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type Blocker, type ProviderPlan } from '../kit/provider.js';
-import { CHARTS, chartFor, type ChartDefault } from './defaults.js';
+import { CHARTS, type ChartDefault } from './defaults.js';
+import { ISTIO, chartVersion, compareVersions, withV } from './versions.js';
+import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
 type GatewayService = NonNullable<NonNullable<IstioGatewaySpec['config']>['gateways']>[string];
@@ -99,16 +101,55 @@ export function gatewayValues(svc: GatewayService | undefined, serviceType: stri
   };
 }
 
-function chart(r: Resolved, fallback: ChartDefault): { repository: string; chart: string; version?: string; appVersion: string } {
+/** The Istio version plan: spec.version picks the chart version (chart version = Istio version) unless installMethod.helm.version is set. */
+export function istioVersion(r: Resolved) {
   // One repository and version for every Istio chart: installMethod.helm.chart cannot name three charts.
-  return { ...chartFor(r.spec, fallback), chart: fallback.chart };
+  const helm = r.spec.installMethod?.helm;
+  return chartVersion(ISTIO, { ...r.spec, installMethod: helm ? { helm: { ...helm, chart: ISTIO.chart.chart } } : undefined });
+}
+
+function chart(r: Resolved, fallback: ChartDefault): { repository: string; chart: string; version?: string } {
+  return { ...istioVersion(r).chart, chart: fallback.chart };
+}
+
+/** Values of istiod the controller relies on (src/kit/values.ts): Ingress translation to our gateway, the istiod name. */
+export function relied(r: Resolved): Relied[] {
+  const out: Relied[] = [
+    { path: ['meshConfig', 'ingressClass'], value: r.className, why: `Ingresses of class ${r.className} are translated by istiod` },
+    { path: ['global', 'istioNamespace'], value: r.namespace, why: 'the control plane namespace' },
+    { path: ['revision'], value: '', why: `Deployment ${ISTIOD} is read for status` },
+  ];
+  if (r.gatewayEnabled) {
+    out.push({ path: ['meshConfig', 'ingressService'], value: r.gateway, why: 'Ingresses are served by the gateway' });
+    out.push({ path: ['meshConfig', 'ingressSelector'], value: selectorValue(r), why: 'Ingresses are served by the gateway' });
+  }
+  return out;
+}
+
+/**
+ * Istio versions the controller refuses: istiod values are written flat (Istio ≥ 1.24), and the gateway chart
+ * before 1.25.5, 1.26.0–1.26.3 and 1.27.0 has a values schema (root `additionalProperties: false` beside a
+ * `$ref`) that helm ≥ 3.18 rejects whatever the values (checked with helm v3.19.5 `helm template`).
+ */
+export function unsupportedVersion(version: string | undefined, gateways: boolean): Blocker | undefined {
+  if (!version) return undefined;
+  const v = withV(version, false);
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
+  if (!m) return { reason: 'UnsupportedVersion', message: `Istio version ${version} is not MAJOR.MINOR.PATCH: the controller cannot tell whether its charts install` };
+  if (compareVersions(v, '1.24.0') < 0) return { reason: 'UnsupportedVersion', message: `Istio ${version}: istiod values are written without the pilot. prefix, which Istio charts read from 1.24.0` };
+  const minor = Number(m[2]);
+  const broken = compareVersions(v, '1.25.5') < 0 || (minor === 26 && compareVersions(v, '1.26.4') < 0) || (minor === 27 && compareVersions(v, '1.27.1') < 0);
+  if (gateways && broken) {
+    return { reason: 'UnsupportedVersion', message: `Istio ${version}: its gateway chart's values schema is rejected by helm 3.18 and later; use 1.25.5+, 1.26.4+, 1.27.1+ or later` };
+  }
+  return undefined;
 }
 
 export function releases(r: Resolved): HelmRelease[] {
   const release = (name: string, namespace: string, def: ChartDefault, values: Record<string, unknown>): HelmRelease => helmRelease(name, namespace, chart(r, def), values);
   const out: HelmRelease[] = [
     release('istio-base', r.namespace, CHARTS.istioBase, baseValues(r)),
-    release('istiod', r.namespace, CHARTS.istiod, istiodValues(r)),
+    release('istiod', r.namespace, CHARTS.istiod, settle(istiodValues(r), relied(r), r.spec.values).values),
   ];
   if (r.profile === 'ambient') {
     // Ambient's data plane: the CNI node agent and ztunnel (same repository and version as istiod).
@@ -191,6 +232,10 @@ export function specProblem(r: Resolved): Blocker | undefined {
 export function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
   const problem = specProblem(r);
+  const v = istioVersion(r);
+  const installed = v.chart.version;
+  const gateways = releases(r).length > (r.profile === 'ambient' ? 4 : 2);
+  const refused = unsupportedVersion(installed, gateways) ?? settle(istiodValues(r), relied(r), r.spec.values).conflict;
   const istiod = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, ISTIOD);
   const gwDeployment = r.gatewayEnabled ? relatedObject(req, 'Deployment', 'apps/v1', r.gatewayNamespace, r.gateway) : undefined;
   const gwService = r.gatewayEnabled ? relatedObject(req, 'Service', 'v1', r.gatewayNamespace, r.gateway) : undefined;
@@ -200,7 +245,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     // Istio's Ingress translation has no rewrite (a regex path even becomes an exact match): no prefixRewrite.
     routeKind: 'Ingress',
     ingressClassName: r.className,
-    version: chart(r, CHARTS.istiod).appVersion,
+    ...(v.version ? { version: v.version } : {}),
     profile: r.profile,
   };
   if (r.gatewayEnabled) status.internalEndpoint = `http://${r.gateway}.${r.gatewayNamespace}.svc.cluster.local`;
@@ -221,8 +266,9 @@ export function plan(req: SyncRequest): ProviderPlan {
     health = { reason: 'GatewayNotReady', message: `deployment ${r.gatewayNamespace}/${r.gateway} has no ready replica` };
   }
 
-  if (problem) return { blocked: problem, status };
-  return { install: { releases: releases(r), manifests: manifests(r) }, health, status };
+  if (problem) return { blocked: problem, status, conditions: v.conditions };
+  if (refused) return { blocked: refused, status, conditions: v.conditions };
+  return { install: { releases: releases(r), manifests: manifests(r) }, health, status, conditions: v.conditions };
 }
 
 export const istioGatewayHooks: Hooks = contract({

@@ -9,7 +9,8 @@ import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { secretRefRefusal } from '../kit/refs.js';
-import { CHARTS, chartFor } from './defaults.js';
+import { INGRESS_NGINX, tagVersion } from './versions.js';
+import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
 interface Resolved {
@@ -32,6 +33,11 @@ export function resolve(parent: KubeObject): Resolved {
   return { spec, namespace, ownNamespace: parent.metadata.namespace ?? 'default', className, release, service: `${release}-controller` };
 }
 
+/** The IngressClass controller value of a class: its own per class. */
+function controllerValue(r: Resolved): string {
+  return r.className === 'nginx' ? 'k8s.io/ingress-nginx' : `k8s.io/ingress-nginx-${r.className}`;
+}
+
 /** spec → chart values (documented in docs/providers.md). */
 export function values(r: Resolved): Record<string, unknown> {
   const c = r.spec.config?.controller ?? {};
@@ -46,7 +52,7 @@ export function values(r: Resolved): Record<string, unknown> {
       name: r.className,
       enabled: true,
       default: r.spec.ingressClass?.isDefault ?? false,
-      controllerValue: r.className === 'nginx' ? 'k8s.io/ingress-nginx' : `k8s.io/ingress-nginx-${r.className}`,
+      controllerValue: controllerValue(r),
     },
   };
   if (serviceType || c.service?.nodePorts) {
@@ -61,7 +67,24 @@ export function values(r: Resolved): Record<string, unknown> {
   if (c.admissionWebhooks) controller.admissionWebhooks = { enabled: c.admissionWebhooks.enabled };
   if (c.config) controller.config = c.config;
   if (Object.keys(extraArgs).length) controller.extraArgs = extraArgs;
-  return mergeValues({ controller }, r.spec.values);
+  return mergeValues({ controller }, tagVersion(INGRESS_NGINX, r.spec).values, r.spec.values);
+}
+
+/** Values the controller relies on (src/kit/values.ts): the class it reports, its controller value, the Service name. */
+export function relied(r: Resolved): Relied[] {
+  const out: Relied[] = [
+    { path: ['controller', 'ingressClassResource', 'name'], value: r.className, why: 'status.ingressClassName names this IngressClass' },
+    { path: ['controller', 'ingressClassResource', 'enabled'], value: true, why: 'the IngressClass the status names must exist' },
+    { path: ['controller', 'ingressClassResource', 'controllerValue'], value: controllerValue(r), why: 'each class has its own controller, so two NginxGateways do not serve each other\'s Ingresses' },
+    { path: ['controller', 'ingressClass'], value: r.className, why: 'the class this controller serves' },
+    { path: ['controller', 'name'], value: 'controller', why: `the Service and Deployment ${r.service} are read for status` },
+    { path: ['fullnameOverride'], value: r.release, why: `the Service and Deployment ${r.service} are read for status` },
+    { path: ['nameOverride'], value: 'ingress-nginx', why: `the Service and Deployment ${r.service} are read for status` },
+  ];
+  if (r.spec.defaultTLS?.secretRef) {
+    out.push({ path: ['controller', 'extraArgs', 'default-ssl-certificate'], value: `${r.ownNamespace}/${r.spec.defaultTLS.secretRef.name}`, why: 'spec.defaultTLS.secretRef' });
+  }
+  return out;
 }
 
 function customize(req: CustomizeRequest): CustomizeResponse {
@@ -83,7 +106,8 @@ function loadBalancerEndpoint(svc: KubeObject | undefined): string | undefined {
 
 export function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
-  const chart = chartFor(r.spec, CHARTS.ingressNginx);
+  const v = tagVersion(INGRESS_NGINX, r.spec);
+  const settled = settle(values(r), relied(r), r.spec.values);
   const deployment = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, r.service);
   const replicas = deployment?.status as { replicas?: number; readyReplicas?: number } | undefined;
   const status: Record<string, unknown> = {
@@ -92,19 +116,21 @@ export function plan(req: SyncRequest): ProviderPlan {
     ingressClassName: r.className,
     prefixRewrite: 'NginxRewriteTarget',
     internalEndpoint: `http://${r.service}.${r.namespace}.svc.cluster.local`,
-    version: chart.appVersion,
+    ...(v.version ? { version: v.version } : {}),
   };
   const lb = loadBalancerEndpoint(relatedObject(req, 'Service', 'v1', r.namespace, r.service));
   if (lb) status.loadBalancerEndpoint = lb;
   if (deployment) status.controller = { replicas: replicas?.replicas ?? 0, readyReplicas: replicas?.readyReplicas ?? 0 };
   const refused = secretRefRefusal(r.spec.defaultTLS?.secretRef, req.parent, 'spec.defaultTLS.secretRef');
-  if (refused) return { blocked: refused, status };
+  if (refused) return { blocked: refused, status, conditions: v.conditions };
+  if (settled.conflict) return { blocked: settled.conflict, status, conditions: v.conditions };
   return {
     install: {
-      releases: [release(r.release, r.namespace, chart, values(r))],
+      releases: [release(r.release, r.namespace, v.chart, settled.values)],
     },
     health: deployment && !(replicas?.readyReplicas ?? 0) ? { reason: 'ControllerNotReady', message: `deployment ${r.namespace}/${r.service} has no ready replica` } : undefined,
     status,
+    conditions: v.conditions,
   };
 }
 

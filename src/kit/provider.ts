@@ -41,6 +41,8 @@ export interface ProviderPlan {
   health?: Blocker;
   /** Kind-specific and duck-typed status fields. */
   status: Record<string, unknown>;
+  /** Conditions beside Ready/Progressing/Degraded (e.g. `VersionUnverified`), listed after them. */
+  conditions?: ConditionInput[];
 }
 
 type Phase = 'Pending' | 'Installing' | 'Ready' | 'Failed' | 'Deleting';
@@ -164,7 +166,7 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
     children.push(...observedAll(req).filter((o) => !planned.has(`${o.kind}/${o.metadata.name}`)).map(asDesired));
     const prev = (req.parent.status ?? {}) as { installed?: boolean; installation?: unknown };
     const fields = { ...plan.status, installed: prev.installed ?? false, ...(prev.installation ? { installation: prev.installation } : {}) };
-    const status = statusWith(req, env, fields, 'Pending', standardConditions('Pending', blocked.reason, blocked.message));
+    const status = statusWith(req, env, fields, 'Pending', [...standardConditions('Pending', blocked.reason, blocked.message), ...(plan.conditions ?? [])]);
     return { status, children };
   }
   const current = currentAttempt(req, env, plan.install);
@@ -225,7 +227,7 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
         { type: 'Degraded', status: 'False' as const, reason: 'AsExpected', message: '' },
       ]
     : standardConditions(phase, reason, message);
-  const status = statusWith(req, env, fields, phase, conds);
+  const status = statusWith(req, env, fields, phase, [...conds, ...(plan.conditions ?? [])]);
   return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
 }
 

@@ -124,6 +124,34 @@ describe('idpbuilder render -f examples (every example of the spec)', () => {
     }
   });
 
+  it('status.version says what runs (issue 12): each provider of the examples, from its spec.version or its chart', () => {
+    const version = (kind: string, name: string) => all.find((o) => o.kind === kind && o.metadata.name === name)?.status?.version;
+    // spec.version written to the image tag
+    expect(version('NginxGateway', 'nginx-gateway')).toBe('1.13.0');
+    expect(version('EnvoyGateway', 'envoy-gateway')).toBe('v1.0.0');
+    expect(version('GiteaProvider', 'gitea-local')).toBe('1.24.3');
+    // Istio and Flux: the chart version decides (examples pin chart versions that match spec.version)
+    expect(version('IstioGateway', 'istio-gateway')).toBe('1.25.5');
+    expect(version('FluxProvider', 'flux')).toBe('2.4.0');
+    for (const p of all.filter(isProvider)) {
+      const unverified = (p.status?.conditions as { type: string }[] | undefined)?.find((c) => c.type === 'VersionUnverified');
+      expect(unverified, `${p.kind}/${p.metadata.name}`).toBeUndefined();
+    }
+  });
+
+  it('the production example writes gitea 12.x keys for three replicas (replicaCount, valkey-cluster, postgresql-ha, RWX storage, an HA indexer)', () => {
+    const cm = all.find((o) => o.kind === 'ConfigMap' && /^production-gitea-install-/.test(o.metadata.name))!;
+    const v = parseAllDocuments((cm.data as Record<string, string>)['values-0.yaml'])[0].toJS();
+    expect(v.replicaCount).toBe(3);
+    expect(v).not.toHaveProperty('replicas');
+    expect(v).not.toHaveProperty('redis');
+    expect(v['valkey-cluster']).toEqual({ enabled: true });
+    expect(v['postgresql-ha']).toMatchObject({ enabled: true });
+    expect(v.postgresql).toEqual({ enabled: false });
+    expect(v.persistence.accessModes).toEqual(['ReadWriteMany']);
+    expect(v.gitea.config.indexer).toEqual({ ISSUE_INDEXER_TYPE: 'db', REPO_INDEXER_ENABLED: false });
+  });
+
   it('without --assume-ready a Package waiting on a dependency has no Application or Kustomization and says what it waits for', () => {
     const first = items(runRender({ ...opts, filename: [join(EXAMPLES, 'package.yaml'), join(EXAMPLES, 'default-platform.yaml')] }).stdout);
     const pkg = first.find((o) => o.kind === 'Package' && o.metadata.name === 'backstage')!;

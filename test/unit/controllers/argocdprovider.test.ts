@@ -41,7 +41,7 @@ describe('ArgoCDProvider', () => {
     expect(data['run.sh']).toContain('kubectl apply --server-side --force-conflicts --field-manager=idpbuilder -f /config/manifests.yaml');
     expect(values(cm)).toEqual({
       global: { domain: 'argocd.cnoe.localtest.me' },
-      configs: { params: { 'server.insecure': true, 'application.namespaces': NS }, cm: { 'timeout.reconciliation': '60s' } },
+      configs: { params: { 'server.insecure': true, 'application.namespaces': NS }, cm: { 'timeout.reconciliation': '60s', url: 'https://argocd.cnoe.localtest.me' } },
       server: { ingress: { enabled: true, ingressClassName: 'nginx', hostname: 'argocd.cnoe.localtest.me', path: '/', pathType: 'Prefix', tls: true } },
       dex: { enabled: false },
       notifications: { enabled: false },

@@ -61,7 +61,9 @@ describe('FluxProvider', () => {
       multitenancy: { enabled: true, defaultServiceAccount: 'flux-reconciler' },
       policies: { create: false },
     });
-    expect(res.status.version).toBe('v2.4.0');
+    // chart 2.14.0 ships Flux 2.4.0 (its appVersion notation has no leading v)
+    expect(res.status.version).toBe('2.4.0');
+    expect((res.status.conditions as { type: string }[]).map((c) => c.type)).not.toContain('VersionUnverified');
   });
 
   it('install succeeded: Ready, with per-controller readiness from the Deployments', () => {

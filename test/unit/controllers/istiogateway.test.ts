@@ -67,8 +67,8 @@ describe('IstioGateway', () => {
       syncRequest(
         istio({
           profile: 'demo',
-          version: '1.24.0',
-          installMethod: { type: 'Helm', helm: { repository: REPO, chart: 'gateway', version: '1.24.0' } },
+          version: '1.25.5',
+          installMethod: { type: 'Helm', helm: { repository: REPO, chart: 'gateway', version: '1.25.5' } },
           config: {
             pilot: { resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } } },
             gateways: {
@@ -90,7 +90,7 @@ describe('IstioGateway', () => {
       env,
     );
     // installMethod.helm gives repository and version to every Istio chart; its `chart` is ignored
-    expect(releases(res)).toEqual(['istio-base:base@1.24.0:istio-system', 'istiod:istiod@1.24.0:istio-system', 'istio-ingressgateway:gateway@1.24.0:istio-system']);
+    expect(releases(res)).toEqual(['istio-base:base@1.25.5:istio-system', 'istiod:istiod@1.25.5:istio-system', 'istio-ingressgateway:gateway@1.25.5:istio-system']);
     expect(valuesOf(res, 1)).toEqual({
       profile: 'demo',
       resources: { limits: { cpu: '500m', memory: '512Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
@@ -113,7 +113,7 @@ describe('IstioGateway', () => {
       metadata: { name: 'default', namespace: 'istio-system', labels: OWNER },
       spec: { mtls: { mode: 'STRICT' } },
     });
-    expect(res.status).toMatchObject({ profile: 'demo', version: '1.24.0' });
+    expect(res.status).toMatchObject({ profile: 'demo', version: '1.25.5' });
   });
 
   it('profiles: minimal and default set no profile value; ambient adds istio-cni and ztunnel before the gateway', () => {
