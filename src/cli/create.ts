@@ -163,15 +163,23 @@ export const CHART_CRDS = KINDS.map((k) => `${k.plural}.${GROUP}`);
  * schemas. CRDs that exist without Helm's ownership metadata — installed from crds/ by a chart before that
  * change, or with `kubectl apply -f crds/` — would make the upgrade fail ("invalid ownership metadata"):
  * they are labelled and annotated the way Helm adopts existing objects (app.kubernetes.io/managed-by=Helm,
- * meta.helm.sh/release-name, meta.helm.sh/release-namespace). A CRD owned by another release is left as it
- * is (helm then names the conflict). Returns the names adopted.
+ * meta.helm.sh/release-name, meta.helm.sh/release-namespace); so are this release's CRDs whose label was
+ * reset by a `kubectl apply` of crds/. A CRD owned by another release is left as it is (helm then names the
+ * conflict). Returns the names adopted.
  */
 export async function adoptCrds(kube: Kube, release: string, namespace: string): Promise<string[]> {
   const out = await kube.kubectlOk(['get', 'crd', ...CHART_CRDS, '-o', 'json', '--ignore-not-found'], 'kubectl get the idpbuilder CRDs');
   if (!out.trim()) return [];
   const parsed = JSON.parse(out) as { items?: KubeObject[] } & KubeObject;
   const items = parsed.items ?? (parsed.kind === 'CustomResourceDefinition' ? [parsed] : []);
-  const orphans = items.filter((c) => !(c.metadata.annotations as Record<string, string> | undefined)?.['meta.helm.sh/release-name']).map((c) => c.metadata.name as string);
+  const orphans = items
+    .filter((c) => {
+      const owner = (c.metadata.annotations as Record<string, string> | undefined)?.['meta.helm.sh/release-name'];
+      const managedBy = (c.metadata.labels as Record<string, string> | undefined)?.['app.kubernetes.io/managed-by'];
+      // no owner, or ours but relabelled (a `kubectl apply -f crds/` resets the label to idpbuilder)
+      return !owner || (owner === release && managedBy !== 'Helm');
+    })
+    .map((c) => c.metadata.name as string);
   if (!orphans.length) return [];
   const crds = orphans.map((n) => `crd/${n}`);
   await kube.kubectlOk(['label', '--overwrite', ...crds, 'app.kubernetes.io/managed-by=Helm'], 'labelling the idpbuilder CRDs for Helm');

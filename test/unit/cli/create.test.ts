@@ -340,14 +340,22 @@ describe('idpbuilder create --kubeconfig (existing cluster)', () => {
   });
 
   it('CRDs installed outside the release (an earlier chart\'s crds/, kubectl apply) are handed to Helm before the upgrade; owned ones are not touched', async () => {
-    const crd = (name: string, annotations?: Record<string, string>) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name, ...(annotations ? { annotations } : {}) } });
+    const crd = (name: string, annotations?: Record<string, string>, labels?: Record<string, string>) => ({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name, ...(annotations ? { annotations } : {}), ...(labels ? { labels } : {}) },
+    });
     const list = {
       apiVersion: 'v1',
       kind: 'List',
       items: [
         crd('platforms.idpbuilder.cnoe.io'),
-        crd('packages.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'idpbuilder', 'meta.helm.sh/release-namespace': 'idpbuilder-system' }),
+        crd('packages.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'idpbuilder', 'meta.helm.sh/release-namespace': 'idpbuilder-system' }, { 'app.kubernetes.io/managed-by': 'Helm' }),
         crd('gitrepositories.idpbuilder.cnoe.io', { 'kubectl.kubernetes.io/last-applied-configuration': '{}' }),
+        // ours, but `kubectl apply -f crds/` put the generated label back
+        crd('argocdproviders.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'idpbuilder', 'meta.helm.sh/release-namespace': 'idpbuilder-system' }, { 'app.kubernetes.io/managed-by': 'idpbuilder' }),
+        // another release's: left for helm to report
+        crd('fluxproviders.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'other', 'meta.helm.sh/release-namespace': 'x' }),
       ],
     };
     si = standIns({ helm: [], kubectl: freshKubectl([{ match: '*get crd platforms.idpbuilder.cnoe.io *', stdout: JSON.stringify(list) }]) });
@@ -358,10 +366,10 @@ describe('idpbuilder create --kubeconfig (existing cluster)', () => {
     const helm = calls.findIndex((c) => c.startsWith('helm upgrade --install idpbuilder '));
     expect(calls.slice(helm - 3, helm)).toEqual([
       `kubectl --kubeconfig /k get crd ${ALL_CHART_CRDS} -o json --ignore-not-found`,
-      'kubectl --kubeconfig /k label --overwrite crd/platforms.idpbuilder.cnoe.io crd/gitrepositories.idpbuilder.cnoe.io app.kubernetes.io/managed-by=Helm',
-      'kubectl --kubeconfig /k annotate --overwrite crd/platforms.idpbuilder.cnoe.io crd/gitrepositories.idpbuilder.cnoe.io meta.helm.sh/release-name=idpbuilder meta.helm.sh/release-namespace=idpbuilder-system',
+      'kubectl --kubeconfig /k label --overwrite crd/platforms.idpbuilder.cnoe.io crd/gitrepositories.idpbuilder.cnoe.io crd/argocdproviders.idpbuilder.cnoe.io app.kubernetes.io/managed-by=Helm',
+      'kubectl --kubeconfig /k annotate --overwrite crd/platforms.idpbuilder.cnoe.io crd/gitrepositories.idpbuilder.cnoe.io crd/argocdproviders.idpbuilder.cnoe.io meta.helm.sh/release-name=idpbuilder meta.helm.sh/release-namespace=idpbuilder-system',
     ]);
-    expect(r.out).toContain('Handing 2 idpbuilder CRD(s) installed outside the release over to it');
+    expect(r.out).toContain('Handing 3 idpbuilder CRD(s) installed outside the release over to it');
   });
 
   it('an unreachable cluster is one clear error', async () => {
