@@ -1,7 +1,7 @@
 /**
  * Writes the generated files: crds/ (one CRD per kind), metacontroller/ (one Composite/DecoratorController
- * per controller) and the Helm chart's generated parts (charts/idpbuilder/crds/, charts/idpbuilder/files/
- * controllers.yaml). With --check, writes nothing and exits 1 when a file on disk differs from what would
+ * per controller) and the Helm chart's generated parts (charts/idpbuilder/files/crds/, files/controllers.yaml,
+ * values.schema.json). With --check, writes nothing and exits 1 when a file on disk differs from what would
  * be generated, or a stale *.yaml is left in a generated directory (CI's freshness check).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -13,8 +13,10 @@ const root = new URL('..', import.meta.url).pathname;
 const files = generatedFiles();
 const stale: string[] = [];
 
-// Every directory that holds generated files holds only generated *.yaml files: any other *.yaml is stale.
-for (const dir of new Set(Object.keys(files).map((f) => dirname(f)))) {
+// Every directory that holds generated *.yaml files holds only generated *.yaml files: any other *.yaml is
+// stale. (A directory with a generated file of another kind, such as the chart's values.schema.json next
+// to its hand-written Chart.yaml, is not checked for strays.)
+for (const dir of new Set(Object.keys(files).filter((f) => f.endsWith('.yaml')).map((f) => dirname(f)))) {
   const abs = join(root, dir);
   if (!existsSync(abs)) continue;
   for (const entry of readdirSync(abs)) {

@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { GROUP } from './api/common.js';
 import { KINDS } from './api/kinds.js';
+import { valuesSchema } from './chart/values.js';
 import { crdFor } from './crd/generate.js';
 import { controllers, decorators } from './controllers/registry.js';
 import { chartControllers, compositeController, decoratorController } from './metacontroller/manifests.js';
@@ -21,10 +22,12 @@ export function generatedFiles(): Record<string, string> {
   for (const k of KINDS) files[`crds/${GROUP}_${k.plural}.yaml`] = HEADER + toYaml(crdFor(k));
   for (const c of controllers()) files[`metacontroller/${c.kind.plural}.yaml`] = HEADER + toYaml(compositeController(c));
   for (const d of decorators()) files[`metacontroller/${d.name}.yaml`] = HEADER + toYaml(decoratorController(d));
-  // The Helm chart: copies of the CRDs (Helm installs crds/ before the templates) and the controllers'
-  // description its template turns into Composite/DecoratorControllers aimed at the release's Service.
-  for (const k of KINDS) files[`charts/idpbuilder/crds/${GROUP}_${k.plural}.yaml`] = HEADER + toYaml(crdFor(k));
+  // The Helm chart: copies of the CRDs (templates/crds.yaml renders them as release objects, so `helm
+  // upgrade` upgrades them; docs/decisions.md "CRD upgrades"), the controllers' description its template
+  // turns into Composite/DecoratorControllers aimed at the release's Service, and the values' JSON Schema.
+  for (const k of KINDS) files[`charts/idpbuilder/files/crds/${GROUP}_${k.plural}.yaml`] = HEADER + toYaml(crdFor(k));
   const manifests = [...controllers().map((c) => compositeController(c)), ...decorators().map((d) => decoratorController(d))];
   files['charts/idpbuilder/files/controllers.yaml'] = CHART_HEADER + toYaml(chartControllers(manifests));
+  files['charts/idpbuilder/values.schema.json'] = `${JSON.stringify(valuesSchema(), null, 2)}\n`;
   return files;
 }

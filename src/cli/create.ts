@@ -15,8 +15,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KIND_BY_NAME } from '../api/kinds.js';
+import { GROUP } from '../api/common.js';
+import { KIND_BY_NAME, KINDS } from '../api/kinds.js';
 import { durationSeconds } from '../kit/duration.js';
+import type { KubeObject } from '../metacontroller/protocol.js';
 import { missingTools, processRunner, type Runner } from './exec.js';
 import { corednsConfigMap } from './create/coredns.js';
 import { readCustomization, parseCustomization, type TemplateData } from './create/customize.js';
@@ -167,6 +169,40 @@ function watchedOf(kind: string, name: string, namespace: string): Watched {
 function crdsOf(pc: PlatformConfig): string[] {
   const p = platformProviders(pc);
   return ['Platform', p.git.kind, p.gateway.kind, p.gitops.kind, 'GitRepository', 'Package'].map((k) => `crd/${KIND_BY_NAME.get(k)?.plural ?? k}.idpbuilder.cnoe.io`);
+}
+
+/** The Helm release `create` installs the chart as. */
+const RELEASE = 'idpbuilder';
+/** Every CRD the chart carries (charts/idpbuilder/files/crds/, generated from KINDS). */
+export const CHART_CRDS = KINDS.map((k) => `${k.plural}.${GROUP}`);
+
+/**
+ * The chart renders the CRDs as release objects (templates/crds.yaml), so `helm upgrade` applies changed
+ * schemas. CRDs that exist without Helm's ownership metadata — installed from crds/ by a chart before that
+ * change, or with `kubectl apply -f crds/` — would make the upgrade fail ("invalid ownership metadata"):
+ * they are labelled and annotated the way Helm adopts existing objects (app.kubernetes.io/managed-by=Helm,
+ * meta.helm.sh/release-name, meta.helm.sh/release-namespace); so are this release's CRDs whose label was
+ * reset by a `kubectl apply` of crds/. A CRD owned by another release is left as it is (helm then names the
+ * conflict). Returns the names adopted.
+ */
+export async function adoptCrds(kube: Kube, release: string, namespace: string): Promise<string[]> {
+  const out = await kube.kubectlOk(['get', 'crd', ...CHART_CRDS, '-o', 'json', '--ignore-not-found'], 'kubectl get the idpbuilder CRDs');
+  if (!out.trim()) return [];
+  const parsed = JSON.parse(out) as { items?: KubeObject[] } & KubeObject;
+  const items = parsed.items ?? (parsed.kind === 'CustomResourceDefinition' ? [parsed] : []);
+  const orphans = items
+    .filter((c) => {
+      const owner = (c.metadata.annotations as Record<string, string> | undefined)?.['meta.helm.sh/release-name'];
+      const managedBy = (c.metadata.labels as Record<string, string> | undefined)?.['app.kubernetes.io/managed-by'];
+      // no owner, or ours but relabelled (a `kubectl apply -f crds/` resets the label to idpbuilder)
+      return !owner || (owner === release && managedBy !== 'Helm');
+    })
+    .map((c) => c.metadata.name as string);
+  if (!orphans.length) return [];
+  const crds = orphans.map((n) => `crd/${n}`);
+  await kube.kubectlOk(['label', '--overwrite', ...crds, 'app.kubernetes.io/managed-by=Helm'], 'labelling the idpbuilder CRDs for Helm');
+  await kube.kubectlOk(['annotate', '--overwrite', ...crds, `meta.helm.sh/release-name=${release}`, `meta.helm.sh/release-namespace=${namespace}`], 'annotating the idpbuilder CRDs for Helm');
+  return orphans;
 }
 
 /** Validated, normalized options: everything that can be wrong is found before anything is changed. */
@@ -376,7 +412,9 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   say(`Installing Metacontroller ${METACONTROLLER_VERSION}`);
   await kube.helmOk(['upgrade', '--install', 'metacontroller', METACONTROLLER_CHART, '--version', METACONTROLLER_VERSION, '-n', 'metacontroller', '--create-namespace'], 'helm upgrade --install metacontroller');
   say(`Installing the idpbuilder chart from ${o.chart}`);
-  await kube.helmOk(['upgrade', '--install', 'idpbuilder', o.chart, '-n', ns, '--create-namespace', ...imageSets(o.image)], 'helm upgrade --install idpbuilder');
+  const adopted = await adoptCrds(kube, RELEASE, ns);
+  if (adopted.length) say(`Handing ${adopted.length} idpbuilder CRD(s) installed outside the release over to it (helm upgrades them from now on)`);
+  await kube.helmOk(['upgrade', '--install', RELEASE, o.chart, '-n', ns, '--create-namespace', ...imageSets(o.image)], 'helm upgrade --install idpbuilder');
   await kube.kubectlOk(['wait', '--for', 'condition=established', '--timeout=120s', ...crdsOf(pc)], 'waiting for the idpbuilder CRDs');
 
   // --- the platform ----------------------------------------------------------------------------------------

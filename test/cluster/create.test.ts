@@ -61,6 +61,12 @@ describe('idpbuilder create --kubeconfig against a real API server', () => {
       expect.stringMatching(new RegExp(`^helm upgrade --install idpbuilder \\S+charts/idpbuilder -n idpbuilder-system --create-namespace --kubeconfig ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)),
     ]);
 
+    // create handed the CRDs (installed by the test, outside any release) to the idpbuilder release, so
+    // its `helm upgrade` owns and upgrades them (templates/crds.yaml)
+    const crd = await getJSON(['get', 'crd', 'platforms.idpbuilder.cnoe.io']);
+    expect(crd.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+    expect(crd.metadata.annotations).toMatchObject({ 'meta.helm.sh/release-name': 'idpbuilder', 'meta.helm.sh/release-namespace': NS });
+
     // what create applied is in the cluster, accepted by the CRDs' schemas
     const platform = await getJSON(['get', 'platforms.idpbuilder.cnoe.io', 'localdev', '-n', NS]);
     expect(platform.spec).toMatchObject({ domain: 'cnoe.localtest.me', ingressConfig: { usePathRouting: false, protocol: 'https', port: 8443 } });

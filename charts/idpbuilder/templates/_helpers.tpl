@@ -91,3 +91,19 @@ app.kubernetes.io/component: hooks
 {{- end }}
 {{- toJson $all }}
 {{- end }}
+
+{{/* Labels of the `helm test` Pod; the NetworkPolicy admits pods with these to the hook port. */}}
+{{- define "idpbuilder.test.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "idpbuilder.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{/* Names of the CRDs the chart carries (files/crds/), as a JSON list. */}}
+{{- define "idpbuilder.crdNames" -}}
+{{- $names := list }}
+{{- range $path, $_ := .Files.Glob "files/crds/*.yaml" }}
+{{- $names = append $names ($.Files.Get $path | fromYaml).metadata.name }}
+{{- end }}
+{{- toJson $names }}
+{{- end }}

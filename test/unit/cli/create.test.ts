@@ -12,6 +12,10 @@ const CTX = '--context kind-localdev';
 const APPLY = 'apply --server-side --force-conflicts --field-manager=idpbuilder -f -';
 const CRDS = ['platforms', 'giteaproviders', 'nginxgateways', 'argocdproviders', 'gitrepositories', 'packages'].map((p) => `crd/${p}.idpbuilder.cnoe.io`).join(' ');
 
+const ALL_CHART_CRDS = ['platforms', 'giteaproviders', 'githubproviders', 'gitlabproviders', 'nginxgateways', 'envoygateways', 'istiogateways', 'argocdproviders', 'fluxproviders', 'gitrepositories', 'packages', 'referencegrants']
+  .map((p) => `${p}.idpbuilder.cnoe.io`)
+  .join(' ');
+
 /** What create runs against a cluster after the cluster step, with `k` the kubectl flags and `h` helm's. */
 function installCommands(k: string, h: string, chart = DEFAULT_CHART): string[] {
   return [
@@ -22,6 +26,7 @@ function installCommands(k: string, h: string, chart = DEFAULT_CHART): string[] 
     `kubectl ${k} get configmap coredns -n kube-system -o json --ignore-not-found`,
     `kubectl ${k} ${APPLY}`,
     `helm upgrade --install metacontroller oci://ghcr.io/metacontroller/metacontroller-helm --version 4.17.2 -n metacontroller --create-namespace ${h}`,
+    `kubectl ${k} get crd ${ALL_CHART_CRDS} -o json --ignore-not-found`,
     `helm upgrade --install idpbuilder ${chart} -n idpbuilder-system --create-namespace ${h}`,
     `kubectl ${k} wait --for condition=established --timeout=120s ${CRDS}`,
     `kubectl ${k} ${APPLY}`,
@@ -332,6 +337,39 @@ describe('idpbuilder create --kubeconfig (existing cluster)', () => {
     expect(r.code).toBe(0);
     expect(si.calls()).toContain('helm upgrade --install idpbuilder oci://example.com/charts/idpbuilder -n idpbuilder-system --create-namespace --set image.repository=registry.local:5000/idp/hooks --set image.tag=v1 --kube-context prod');
     expect(si.calls()[0]).toBe('kubectl --context prod get --raw /readyz');
+  });
+
+  it('CRDs installed outside the release (an earlier chart\'s crds/, kubectl apply) are handed to Helm before the upgrade; owned ones are not touched', async () => {
+    const crd = (name: string, annotations?: Record<string, string>, labels?: Record<string, string>) => ({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name, ...(annotations ? { annotations } : {}), ...(labels ? { labels } : {}) },
+    });
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        crd('platforms.idpbuilder.cnoe.io'),
+        crd('packages.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'idpbuilder', 'meta.helm.sh/release-namespace': 'idpbuilder-system' }, { 'app.kubernetes.io/managed-by': 'Helm' }),
+        crd('gitrepositories.idpbuilder.cnoe.io', { 'kubectl.kubernetes.io/last-applied-configuration': '{}' }),
+        // ours, but `kubectl apply -f crds/` put the generated label back
+        crd('argocdproviders.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'idpbuilder', 'meta.helm.sh/release-namespace': 'idpbuilder-system' }, { 'app.kubernetes.io/managed-by': 'idpbuilder' }),
+        // another release's: left for helm to report
+        crd('fluxproviders.idpbuilder.cnoe.io', { 'meta.helm.sh/release-name': 'other', 'meta.helm.sh/release-namespace': 'x' }),
+      ],
+    };
+    si = standIns({ helm: [], kubectl: freshKubectl([{ match: '*get crd platforms.idpbuilder.cnoe.io *', stdout: JSON.stringify(list) }]) });
+    const r = await runCli(['create', '--kubeconfig', '/k'], si);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const calls = si.calls();
+    const helm = calls.findIndex((c) => c.startsWith('helm upgrade --install idpbuilder '));
+    expect(calls.slice(helm - 3, helm)).toEqual([
+      `kubectl --kubeconfig /k get crd ${ALL_CHART_CRDS} -o json --ignore-not-found`,
+      'kubectl --kubeconfig /k label --overwrite crd/platforms.idpbuilder.cnoe.io crd/gitrepositories.idpbuilder.cnoe.io crd/argocdproviders.idpbuilder.cnoe.io app.kubernetes.io/managed-by=Helm',
+      'kubectl --kubeconfig /k annotate --overwrite crd/platforms.idpbuilder.cnoe.io crd/gitrepositories.idpbuilder.cnoe.io crd/argocdproviders.idpbuilder.cnoe.io meta.helm.sh/release-name=idpbuilder meta.helm.sh/release-namespace=idpbuilder-system',
+    ]);
+    expect(r.out).toContain('Handing 3 idpbuilder CRD(s) installed outside the release over to it');
   });
 
   it('an unreachable cluster is one clear error', async () => {
