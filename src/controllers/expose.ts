@@ -17,6 +17,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { asDesired, relatedObjects } from '../kit/observed.js';
 import { readiness } from '../kit/refs.js';
 import { httpRouteObject, httpRouteRule, targetOf, type RouteTarget } from '../kit/routing.js';
+import { decoratorContract } from '../kit/contract.js';
 import { HTTPROUTES, INGRESSES } from './resources.js';
 
 export const EXPOSE = 'idpbuilder.cnoe.io/expose';
@@ -159,12 +160,12 @@ export const exposeIngress: DecoratorDef = {
   name: 'expose-ingress',
   resources: exposed,
   attachments: [INGRESSES],
-  hooks: { sync: decoratorSync('ingress'), customize },
+  hooks: decoratorContract({ sync: decoratorSync('ingress'), customize }),
 };
 
 export const exposeHTTPRoute: DecoratorDef = {
   name: 'expose-httproute',
   resources: exposed,
   attachments: [HTTPROUTES],
-  hooks: { sync: decoratorSync('httproute'), customize },
+  hooks: decoratorContract({ sync: decoratorSync('httproute'), customize }),
 };

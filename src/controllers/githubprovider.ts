@@ -118,6 +118,43 @@ function secretVersions(req: SyncRequest, secrets: SecretRefFull[]): Record<stri
   return out;
 }
 
+/** Annotation on a validate Job: the resourceVersions (`namespace/name` → version) of the Secrets it was started with. */
+export const ANNOTATION_SECRET_VERSIONS = 'idpbuilder.cnoe.io/secret-versions';
+
+function recordedVersions(job: KubeObject): Record<string, string> | undefined {
+  try {
+    const v = JSON.parse(job.metadata.annotations?.[ANNOTATION_SECRET_VERSIONS] ?? '') as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    return Object.values(v).every((x) => typeof x === 'string') ? (v as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The validate Job of this window: its name hashes the config, the window and the resourceVersions of the
+ * Secrets it reads, so a changed Secret re-runs the check at once. A Secret the request does not show is
+ * unknown, not absent (docs/decisions.md): when an observed validate Job agrees with every Secret the
+ * request shows and recorded a version for the missing ones, that Job is kept (a lagging cache starts no
+ * new check). Otherwise the missing Secret counts as `absent` (the Job then reports SecretNotFound).
+ */
+function validateJobIdentity(req: SyncRequest, plan: ValidationPlan, round: number): { name: string; versions: Record<string, string> } {
+  const current = secretVersions(req, plan.inputSecrets);
+  const nameFor = (secrets: Record<string, string>) => hashedName([req.parent.metadata.name, 'validate'], { config: plan.config, round, secrets });
+  const missing = Object.keys(current).filter((k) => current[k] === 'absent');
+  if (missing.length) {
+    for (const j of observedChildren(req, 'Job', 'batch/v1')) {
+      if (j.metadata.labels?.[LABEL_ROLE] !== ROLE_VALIDATE) continue;
+      const recorded = recordedVersions(j);
+      if (!recorded) continue;
+      const merged = { ...current };
+      for (const k of missing) if (recorded[k] !== undefined) merged[k] = recorded[k];
+      if (nameFor(merged) === j.metadata.name) return { name: j.metadata.name, versions: merged };
+    }
+  }
+  return { name: nameFor(current), versions: current };
+}
+
 /** The shared reconcile loop of the validated git providers (GitHubProvider, GitLabProvider). */
 export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPlan): SyncResponse {
   const parent = req.parent;
@@ -139,7 +176,7 @@ export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPl
   const interval = plan.intervalSeconds;
   const nowSeconds = Math.floor(env.now().getTime() / 1000);
   const round = Math.floor(nowSeconds / interval);
-  const name = hashedName([parent.metadata.name, 'validate'], { config: plan.config, round, secrets: secretVersions(req, plan.inputSecrets) });
+  const { name, versions } = validateJobIdentity(req, plan, round);
   const labels = ownerLabels(parent, ROLE_VALIDATE);
   const config = { ...plan.config, result: { jobNamespace: ns, jobName: name } };
   const cm = configMapObject(name, ns, labels, { 'config.json': JSON.stringify(config, null, 2) });
@@ -153,6 +190,7 @@ export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPl
       configMap: name,
       backoffLimit: 1,
       activeDeadlineSeconds: 300,
+      annotations: { [ANNOTATION_SECRET_VERSIONS]: JSON.stringify(versions) },
     },
     env,
   );

@@ -108,8 +108,11 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const r = readiness(server);
   if (!r.ready) return finish('Pending', notReady('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`), {}, keep());
   const duck = (server.status ?? {}) as ServerDuck;
-  if (!duck.credentialsSecretRef || !duck.internalEndpoint) {
-    return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or credentialsSecretRef`), {}, keep());
+  // The duck contract's credentialsSecretRef has name, namespace and key: a half-written one waits (a
+  // guessed default would start a sync Job with other credentials, under another name).
+  const cred = duck.credentialsSecretRef;
+  if (!cred?.name || !cred.namespace || !cred.key || !duck.internalEndpoint) {
+    return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`), {}, keep());
   }
 
   const repo = spec.name ?? parent.metadata.name;

@@ -10,6 +10,7 @@ import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import type { DecoratorDef } from './types.js';
 import { API_VERSION } from '../api/common.js';
 import { asDesired } from '../kit/observed.js';
+import { decoratorContract } from '../kit/contract.js';
 import { ARGO_APPLICATIONS } from './resources.js';
 import { ARGO_APP, ENGINE_STATUS_ANNOTATION, application, engineOf, packageCustomize, packagePlan, type EngineStatus } from './package.js';
 
@@ -41,5 +42,5 @@ export const packagesArgoCD: DecoratorDef = {
   name: 'packages-argocd',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],
   attachments: [ARGO_APPLICATIONS],
-  hooks: { sync: (req) => sync(req), customize: (req) => packageCustomize(req) },
+  hooks: decoratorContract({ sync: (req) => sync(req), customize: (req) => packageCustomize(req) }),
 };

@@ -11,6 +11,8 @@ import type { DecoratorDef } from './types.js';
 import { API_VERSION } from '../api/common.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired } from '../kit/observed.js';
+import { decoratorContract } from '../kit/contract.js';
+import { clip } from '../kit/redact.js';
 import { FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS } from './resources.js';
 import { ENGINE_STATUS_ANNOTATION, engineOf, packageCustomize, packagePlan, type EngineStatus } from './package.js';
 
@@ -48,7 +50,7 @@ export function fluxStatus(k: KubeObject): EngineStatus {
   if (ready) {
     out.ready = ready.status;
     if (ready.reason) out.reason = ready.reason;
-    if (ready.message) out.message = ready.message.slice(0, 300);
+    if (ready.message) out.message = clip(ready.message, 300);
   }
   return out;
 }
@@ -71,5 +73,5 @@ export const packagesFlux: DecoratorDef = {
   name: 'packages-flux',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],
   attachments: [FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS],
-  hooks: { sync: (req) => sync(req), customize: (req) => packageCustomize(req) },
+  hooks: decoratorContract({ sync: (req) => sync(req), customize: (req) => packageCustomize(req) }),
 };

@@ -19,8 +19,8 @@
  * 4. **One redaction point.** Every string of the status passes the Redactor (./redact.ts) built from
  *    every Secret of the request and of the answer.
  */
-import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from '../controllers/types.js';
+import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { DecoratorHooks, HookEnv, Hooks } from '../controllers/types.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired } from './observed.js';
 import { Redactor } from './redact.js';
@@ -203,6 +203,50 @@ export function contract(hooks: {
   if (hooks.finalize) {
     const finalize = hooks.finalize;
     out.finalize = (req, env) => toResponse(enforce(req, finalize(req, env)));
+  }
+  if (hooks.customize) out.customize = hooks.customize;
+  return out;
+}
+
+/**
+ * An annotation value scrubbed: a JSON object or array (the engine status annotations) is scrubbed value by
+ * value and serialized again (in its serialized form a credential is escaped and its boundaries hidden, e.g.
+ * `\nghp_…`); any other value is scrubbed as text.
+ */
+function scrubAnnotation(redactor: Redactor, v: string): string {
+  if (/^\s*[[{]/.test(v)) {
+    try {
+      return JSON.stringify(redactor.scrubDeep(JSON.parse(v) as unknown));
+    } catch {
+      /* not JSON: scrubbed as text */
+    }
+  }
+  return redactor.scrub(v);
+}
+
+/**
+ * Rule 4 for a DecoratorController's answer: every annotation value (`null`, which deletes, stays; JSON
+ * values field by field) and
+ * every string of the status passes the Redactor built from the Secrets of the request (attachments,
+ * related) and of the answer. Decorators copy engine and gateway text into annotations (a Flux
+ * Kustomization's Ready message, a gateway's Ready message). Pure.
+ */
+export function enforceDecorator(req: DecoratorSyncRequest, res: DecoratorSyncResponse): DecoratorSyncResponse {
+  const redactor = Redactor.fromObjects(res.attachments ?? [], req.attachments, req.related);
+  const out: DecoratorSyncResponse = { ...res };
+  if (res.annotations) {
+    out.annotations = Object.fromEntries(Object.entries(res.annotations).map(([k, v]) => [k, typeof v === 'string' ? scrubAnnotation(redactor, v) : v]));
+  }
+  if (res.status && typeof res.status === 'object') out.status = redactor.scrubDeep(res.status);
+  return out;
+}
+
+/** A decorator's hooks with rule 4 applied to sync and finalize (customize is unchanged). */
+export function decoratorContract(hooks: DecoratorHooks): DecoratorHooks {
+  const out: DecoratorHooks = { sync: (req, env) => enforceDecorator(req, hooks.sync(req, env)) };
+  if (hooks.finalize) {
+    const finalize = hooks.finalize;
+    out.finalize = (req, env) => enforceDecorator(req, finalize(req, env));
   }
   if (hooks.customize) out.customize = hooks.customize;
   return out;

@@ -5,6 +5,7 @@
 import type { KubeObject } from '../metacontroller/protocol.js';
 import type { HookEnv } from '../controllers/types.js';
 import { LABEL_OWNER_UID } from './labels.js';
+import { clip } from './redact.js';
 
 export type JobPhase = 'Absent' | 'Running' | 'Succeeded' | 'Failed';
 
@@ -53,7 +54,7 @@ function podFailure(job: KubeObject, pods: KubeObject[]): string | undefined {
     const statuses = ((p.status as { containerStatuses?: { state?: { terminated?: { exitCode?: number; message?: string } } }[] })?.containerStatuses) ?? [];
     for (const s of statuses) {
       const t = s.state?.terminated;
-      if (t && t.exitCode !== 0 && t.message) return t.message.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+      if (t && t.exitCode !== 0 && t.message) return clip(t.message.trim().split('\n').slice(-3).join(' | '), 500);
     }
   }
   return undefined;

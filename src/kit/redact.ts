@@ -12,14 +12,6 @@ export const MIN_SECRET_LENGTH = 4;
 
 const MASK = '***';
 
-/** Status keys holding free text (Kubernetes conditions' `message` and `reason`, and lists of messages). */
-const FREE_TEXT_KEYS: ReadonlySet<string> = new Set(['message', 'reason', 'messages', 'waitingFor', 'lastError', 'error']);
-const FREE_TEXT_ARRAYS = new WeakSet<object>();
-
-function inFreeText(holder: object): boolean {
-  return FREE_TEXT_ARRAYS.has(holder);
-}
-
 /**
  * Credential shapes, each with the part to keep (group 1) before the masked part. Sources: RFC 7235
  * (`Authorization: <scheme> <credentials>`), Gitea/GitLab `token <t>` headers, RFC 3986 userinfo
@@ -69,6 +61,10 @@ export class Redactor {
       set.add(v);
       const trimmed = v.trim();
       if (trimmed.length >= MIN_SECRET_LENGTH) set.add(trimmed);
+      // a multi-line value (a PEM key) may be shown line by line (a Pod's last lines of output)
+      if (trimmed.includes('\n')) {
+        for (const line of trimmed.split('\n')) if (line.trim().length >= MIN_SECRET_LENGTH) set.add(line.trim());
+      }
     }
     this.values = [...set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   }
@@ -94,9 +90,10 @@ export class Redactor {
   }
 
   /**
-   * A copy of `value` in which every free text is scrubbed: the strings under a key named `message` or
-   * `reason`, at any depth (condition messages, Job failure detail, `waitingFor` entries' messages).
-   * Structured fields the hook built (names, URLs, versions) are left as they are. Walked iteratively.
+   * A copy of `value` in which every string is scrubbed, at any depth: free text (condition messages,
+   * Job failure detail) and the fields a hook copied from a Job's result or an API (URLs, commit SHAs,
+   * organization names), which are just as much text a Job or an API wrote. Keys are left as they are.
+   * Walked iteratively.
    */
   scrubDeep<T>(value: T): T {
     const root = { v: value as unknown };
@@ -105,13 +102,11 @@ export class Redactor {
       const { holder, key } = stack.pop()!;
       const cur = (holder as Record<string | number, unknown>)[key];
       if (typeof cur === 'string') {
-        if (!FREE_TEXT_KEYS.has(String(key)) && !inFreeText(holder)) continue;
         const s = this.scrub(cur);
         if (s !== cur) (holder as Record<string | number, unknown>)[key] = s;
       } else if (Array.isArray(cur)) {
         const copy = [...cur];
         (holder as Record<string | number, unknown>)[key] = copy;
-        if (FREE_TEXT_KEYS.has(String(key)) || inFreeText(holder)) FREE_TEXT_ARRAYS.add(copy);
         for (let i = 0; i < copy.length; i++) stack.push({ holder: copy, key: i });
       } else if (cur && typeof cur === 'object') {
         const copy = { ...(cur as Record<string, unknown>) };
@@ -121,4 +116,18 @@ export class Redactor {
     }
     return root.v as T;
   }
+}
+
+/**
+ * `text` cut to at most `max` characters at a whitespace boundary (then `…` appended), so that a
+ * credential in it is either whole, and recognised by the Redactor, or gone: never cut in half (half a
+ * password is not recognised and would be shown). Text without whitespace in its first `max`
+ * characters is cut to `…` alone.
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max);
+  if (/\s/.test(text[max])) return `${head.trimEnd()}…`;
+  const cut = head.search(/\s\S*$/);
+  return `${cut > 0 ? head.slice(0, cut) : ''}…`;
 }

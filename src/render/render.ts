@@ -12,10 +12,11 @@ import { Admission, type Problem } from '../api/validate.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
 import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../controllers/types.js';
 import { DEFAULT_SETTINGS } from '../controllers/types.js';
-import type { DecoratorSyncResponse, KubeObject, ObjectMap, RelatedResourceRule } from '../metacontroller/protocol.js';
+import type { DecoratorSyncResponse, KubeObject, ObjectMap, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import { canonicalJSON, shortHash } from '../kit/canonical.js';
 import { finishSync } from '../server/response.js';
+import { keyedRandom, objectIdentity } from '../server/random.js';
 import { groupOf, kindOf } from './resources.js';
 
 export interface RenderOptions {
@@ -25,6 +26,12 @@ export interface RenderOptions {
   seed?: string;
   settings?: Settings;
   maxRounds?: number;
+  /**
+   * Called with every sync request render sends and its answer (after the contract, before
+   * normalisation), in order; the last call for a parent is its steady-state request once converged.
+   * For tests that replay or perturb what Metacontroller would send. Must not mutate its arguments.
+   */
+  onSync?: (req: SyncRequest, res: SyncResponse) => void;
 }
 
 export interface RenderResult {
@@ -47,13 +54,15 @@ function keyOf(o: KubeObject): string {
   return `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
-function seededRandom(seed: string): HookEnv['random'] {
-  let counter = 0;
-  return (n) => {
-    const out = Buffer.alloc(n);
-    for (let off = 0; off < n; off += 32) createHash('sha256').update(`${seed}:${counter++}`).digest().copy(out, off);
-    return out;
-  };
+/**
+ * The environment of one hook call about `object`, as render runs it: the fixed clock (`opts.now`,
+ * default RENDER_EPOCH), the settings, and the object's keyed random stream (src/server/random.ts) under
+ * a seed derived from `opts.seed` (default `idpbuilder-render`), as the hook service draws it. A fresh
+ * stream per call: the same request about the same object gets the same bytes.
+ */
+export function renderHookEnv(opts: Pick<RenderOptions, 'now' | 'seed' | 'settings'>, object: KubeObject): HookEnv {
+  const seed = createHash('sha256').update(opts.seed ?? 'idpbuilder-render').digest();
+  return { now: () => opts.now ?? RENDER_EPOCH, random: keyedRandom(seed, objectIdentity(object)), settings: opts.settings ?? DEFAULT_SETTINGS };
 }
 
 function matchesSelector(labels: Record<string, string> | undefined, sel: RelatedResourceRule['labelSelector']): boolean {
@@ -91,7 +100,6 @@ function assumeReady(o: KubeObject): KubeObject {
 
 export function render(inputs: KubeObject[], controllers: ControllerDef[], opts: RenderOptions = {}): RenderResult {
   const admission = new Admission({ applyDefaults: true });
-  const env: HookEnv = { now: () => opts.now ?? RENDER_EPOCH, random: seededRandom(opts.seed ?? 'idpbuilder-render'), settings: opts.settings ?? DEFAULT_SETTINGS };
   const warnings: string[] = [];
   const world = new Map<string, KubeObject>();
   const owner = new Map<string, string>(); // child key → parent key
@@ -195,7 +203,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       const parent = world.get(pkey);
       if (!parent) continue; // deleted earlier in this round
       const c = byKind.get(parent.kind)!;
-      const customize = c.hooks!.customize?.({ parent }, env);
+      const customize = c.hooks!.customize?.({ parent }, renderHookEnv(opts, parent));
       const children: ObjectMap = {};
       for (const rule of c.children) children[groupKey(rule.kind, rule.apiVersion)] = {};
       for (const [ck, pk] of owner) {
@@ -203,7 +211,10 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
         const child = world.get(ck);
         if (child) (children[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
       }
-      const res = finishSync(c.hooks!.sync({ parent, children, related: related(customize?.relatedResources ?? []), finalizing: false }, env));
+      const req: SyncRequest = { parent, children, related: related(customize?.relatedResources ?? []), finalizing: false };
+      const answer = c.hooks!.sync(req, renderHookEnv(opts, parent));
+      opts.onSync?.(req, answer);
+      const res = finishSync(answer);
       world.set(pkey, { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject);
       apply(parent, pkey, res.children);
     }
@@ -212,7 +223,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
         const object = world.get(okey);
         if (!object || !d.resources.some((r) => r.kind === object.kind && groupOf(r.apiVersion) === groupOf(object.apiVersion) && matchesSelector(object.metadata.labels, r.labelSelector) && matchesAnnotations(object, r.annotationSelector))) continue;
         const via = `${okey}#${d.name}`;
-        const customize = d.hooks.customize?.({ parent: object }, env);
+        const customize = d.hooks.customize?.({ parent: object }, renderHookEnv(opts, object));
         const attachments: ObjectMap = {};
         for (const rule of d.attachments) attachments[groupKey(rule.kind, rule.apiVersion)] = {};
         for (const [ck, pk] of owner) {
@@ -220,7 +231,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
           const child = world.get(ck);
           if (child) (attachments[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
         }
-        const res: DecoratorSyncResponse = d.hooks.sync({ object, attachments, related: related(customize?.relatedResources ?? []), finalizing: false }, env);
+        const res: DecoratorSyncResponse = d.hooks.sync({ object, attachments, related: related(customize?.relatedResources ?? []), finalizing: false }, renderHookEnv(opts, object));
         const md = { ...object.metadata, labels: { ...(object.metadata.labels ?? {}) }, annotations: { ...(object.metadata.annotations ?? {}) } };
         for (const [k, v] of Object.entries(res.labels ?? {})) v === null ? delete md.labels[k] : (md.labels[k] = v);
         for (const [k, v] of Object.entries(res.annotations ?? {})) v === null ? delete md.annotations[k] : (md.annotations[k] = v);
