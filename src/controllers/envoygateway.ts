@@ -145,6 +145,24 @@ export function manifests(r: Resolved): KubeObject[] {
   return out;
 }
 
+/**
+ * The Gateway condition the install Job waits for (`kubectl wait`), or none for `config.provider.type: Custom`
+ * (no proxy of ours). Envoy Gateway sets `Programmed=True` once the Gateway has an address and an available
+ * proxy replica; the address comes from the proxy Service (envoyproxy/gateway v1.9.0
+ * `internal/gatewayapi/status/gateway.go` UpdateGatewayStatusProgrammedCondition): the node addresses for
+ * `NodePort`, the cluster IPs for `ClusterIP`, the load balancer's ingress for `LoadBalancer`. So:
+ * - `serviceType` NodePort or ClusterIP: `Programmed` (always reached once the proxy runs);
+ * - `serviceType: LoadBalancer` set explicitly: `Programmed`, the address is part of what was asked for;
+ * - no `serviceType` (Envoy Gateway's default LoadBalancer Service): `Accepted`. Without a load balancer
+ *   implementation (kind without cloud-provider-kind or MetalLB) `Programmed` stays False with reason
+ *   `AddressNotAssigned` for ever; readiness then comes from the proxy Deployment (GatewayPending /
+ *   GatewayNotReady) and `loadBalancerEndpoint` appears once an address is assigned.
+ */
+export function gatewayWait(r: Pick<Resolved, 'spec' | 'serviceType'>): 'Programmed' | 'Accepted' | undefined {
+  if (r.spec.config?.provider?.type === 'Custom') return undefined;
+  return r.serviceType ? 'Programmed' : 'Accepted';
+}
+
 function proxySelector(r: Resolved) {
   return { matchLabels: { [OWNING_GATEWAY_NAME]: r.gateway, [OWNING_GATEWAY_NAMESPACE]: r.namespace } };
 }
@@ -209,8 +227,12 @@ export function plan(req: SyncRequest): ProviderPlan {
   } else if (proxy && readyReplicas(proxy) === 0) {
     health = { reason: 'GatewayNotReady', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} (deployment ${proxy.metadata.name}) has no ready replica` };
   }
-  // The install Job waits for the Gateway to be Programmed (waitFor below), so a succeeded install means
-  // the proxy was deployed; an observed proxy Deployment that is down is reported above.
+  // When the install Job waited for the Gateway to be Programmed (gatewayWait), a succeeded install means
+  // the proxy was deployed; when it only waited for Accepted, the proxy must be seen ready here.
+  const wait = gatewayWait(r);
+  if (!health && wait === 'Accepted' && !proxy) {
+    health = { reason: 'GatewayPending', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} is not deployed yet` };
+  }
   for (const [i, l] of r.listeners.entries()) {
     for (const [j, s] of (l.tls?.certificateRefs ?? []).entries()) {
       const refused = secretRefRefusal(s, req.parent, `spec.listeners[${i}].tls.certificateRefs[${j}]`);
@@ -222,9 +244,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     install: {
       releases: [release(r.release, r.namespace, chart, values(r))],
       manifests: manifests(r),
-      ...(r.spec.config?.provider?.type !== 'Custom'
-        ? { waitFor: [{ resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: 'Programmed' }] }
-        : {}),
+      ...(wait ? { waitFor: [{ resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: wait }] } : {}),
     },
     health,
     status,

@@ -85,13 +85,37 @@ export const ROLE_INSTALL = 'install';
 export const ROLE_UNINSTALL = 'uninstall';
 export const ROLE_HELM_VALUES = 'helm-values';
 
-/** `helm` chart argument(s) for a repository URL: classic repo (`--repo`) or OCI reference. */
-export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
+/**
+ * Where a chart is, in the two forms helm takes it: the `helm upgrade` argument(s) and the `Chart.yaml`
+ * dependency entry (`repository` + `name`). The one rule for both: an OCI `repository` may name the chart
+ * itself (`oci://docker.io/envoyproxy/gateway-helm` with chart `gateway-helm`: its last path segment is the
+ * chart) or the registry path above it (`oci://ghcr.io/argoproj/argo-helm` with chart `argo-cd`). Helm
+ * resolves an OCI dependency as `<repository>/<name>:<version>` (`findChartURL` in helm's
+ * pkg/downloader/manager.go), so the dependency's repository is always the path above the chart. A
+ * classic repository (http/https) is passed with `--repo` and used as the dependency repository as is.
+ */
+export interface ChartLocation {
+  /** Arguments of `helm upgrade --install <release>`: `[oci://…/<chart>]` or `[<chart>, --repo, <url>]`. */
+  args: string[];
+  /** The `dependencies[]` entry of an umbrella chart that resolves to the same chart. */
+  dependency: { name: string; repository: string };
+}
+
+export function chartLocation(r: Pick<HelmRelease, 'repository' | 'chart'>): ChartLocation {
   if (r.repository.startsWith('oci://')) {
     const repo = r.repository.replace(/\/+$/, '');
-    return [repo.split('/').pop() === r.chart ? repo : `${repo}/${r.chart}`];
+    // `oci://host` alone has no path segment that could be the chart
+    const path = repo.slice('oci://'.length).split('/');
+    const namesChart = path.length > 1 && path[path.length - 1] === r.chart;
+    const ref = namesChart ? repo : `${repo}/${r.chart}`;
+    return { args: [ref], dependency: { name: r.chart, repository: ref.slice(0, -(r.chart.length + 1)) } };
   }
-  return [r.chart, '--repo', r.repository];
+  return { args: [r.chart, '--repo', r.repository], dependency: { name: r.chart, repository: r.repository } };
+}
+
+/** `helm` chart argument(s) for a repository URL: classic repo (`--repo`) or OCI reference (chartLocation). */
+export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
+  return chartLocation(r).args;
 }
 
 /**
