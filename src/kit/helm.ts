@@ -58,6 +58,13 @@ export interface HelmRelease {
    *  Argo CD from undoing what only the install Job can set, such as secret values. */
   gitOpsValues?: Record<string, unknown>;
   timeout?: string;
+  /**
+   * Workloads (`deployment/<name>`) awaited with `kubectl rollout status` instead of `helm --wait`. For a
+   * release whose LoadBalancer Service may never get an address (no load balancer implementation, e.g. kind):
+   * helm's --wait also waits for `status.loadBalancer.ingress` of every LoadBalancer Service (helm v3
+   * pkg/kube/ready.go serviceReady), so it would time out with everything running.
+   */
+  waitRollout?: string[];
 }
 
 /** A release of `chart` (repository, chart, version) with the given values; `extra` adds secret or GitOps values. */
@@ -66,7 +73,7 @@ export function release(
   namespace: string,
   chart: { repository: string; chart: string; version?: string },
   values: Record<string, unknown>,
-  extra: Pick<HelmRelease, 'secretValues' | 'secrets' | 'gitOpsValues' | 'timeout'> = {},
+  extra: Pick<HelmRelease, 'secretValues' | 'secrets' | 'gitOpsValues' | 'timeout' | 'waitRollout'> = {},
 ): HelmRelease {
   return { name, namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values, ...extra };
 }
@@ -162,12 +169,13 @@ function installScript(plan: InstallPlan): string {
       '--namespace', r.namespace, '--create-namespace',
       '--values', `/config/values-${i}.yaml`,
       ...(r.secretValues ?? []).flatMap((s) => ['--set-file', `${s.path}=/secrets/${s.secret}/${s.key}`]),
-      '--wait', '--timeout', r.timeout ?? '10m',
+      ...(r.waitRollout?.length ? [] : ['--wait']), '--timeout', r.timeout ?? '10m',
     ];
     lines.push(...releaseSecretsApply(r, i));
     lines.push(`echo ${q(`[${i + 1}/${plan.releases.length}] helm upgrade --install ${r.name} (${r.chart}${r.version ? ` ${r.version}` : ''}) in ${r.namespace}`)}`);
     lines.push(['recover', r.name, r.namespace].map(q).join(' '));
     lines.push(['run', ...args].map(q).join(' '));
+    for (const w of r.waitRollout ?? []) lines.push(['run', 'kubectl', 'rollout', 'status', w, '--namespace', r.namespace, `--timeout=${r.timeout ?? '10m'}`].map(q).join(' '));
     lines.push(...releaseSecretsRestart(r, i));
   });
   if (plan.manifests?.length) {
