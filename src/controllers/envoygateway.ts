@@ -12,7 +12,7 @@
 import type { EnvoyGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues, release } from '../kit/helm.js';
+import { mergeValues, release, type WaitFor } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
@@ -155,12 +155,21 @@ export function manifests(r: Resolved): KubeObject[] {
  * - `serviceType: LoadBalancer` set explicitly: `Programmed`, the address is part of what was asked for;
  * - no `serviceType` (Envoy Gateway's default LoadBalancer Service): `Accepted`. Without a load balancer
  *   implementation (kind without cloud-provider-kind or MetalLB) `Programmed` stays False with reason
- *   `AddressNotAssigned` for ever; readiness then comes from the proxy Deployment (GatewayPending /
- *   GatewayNotReady) and `loadBalancerEndpoint` appears once an address is assigned.
+ *   `AddressNotAssigned` for ever; the Job then waits for the proxy Deployment to be Available instead
+ *   (installWaits), and `loadBalancerEndpoint` appears once an address is assigned.
  */
 export function gatewayWait(r: Pick<Resolved, 'spec' | 'serviceType'>): 'Programmed' | 'Accepted' | undefined {
   if (r.spec.config?.provider?.type === 'Custom') return undefined;
   return r.serviceType ? 'Programmed' : 'Accepted';
+}
+
+/** The install Job's waits: gatewayWait, and after `Accepted` the proxy Deployment `Available` (what Programmed includes). */
+export function installWaits(r: Resolved): WaitFor[] {
+  const wait = gatewayWait(r);
+  if (!wait) return [];
+  const gateway: WaitFor = { resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: wait };
+  if (wait === 'Programmed') return [gateway];
+  return [gateway, { resource: 'deployments.apps', selector: proxySelector(r).matchLabels, namespace: r.namespace, condition: 'Available' }];
 }
 
 function proxySelector(r: Resolved) {
@@ -227,12 +236,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   } else if (proxy && readyReplicas(proxy) === 0) {
     health = { reason: 'GatewayNotReady', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} (deployment ${proxy.metadata.name}) has no ready replica` };
   }
-  // When the install Job waited for the Gateway to be Programmed (gatewayWait), a succeeded install means
-  // the proxy was deployed; when it only waited for Accepted, the proxy must be seen ready here.
-  const wait = gatewayWait(r);
-  if (!health && wait === 'Accepted' && !proxy) {
-    health = { reason: 'GatewayPending', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} is not deployed yet` };
-  }
+  // The install Job waited for the Gateway's proxy (installWaits), so a succeeded install means the proxy was
+  // deployed; an observed proxy Deployment that is down is reported above.
   for (const [i, l] of r.listeners.entries()) {
     for (const [j, s] of (l.tls?.certificateRefs ?? []).entries()) {
       const refused = secretRefRefusal(s, req.parent, `spec.listeners[${i}].tls.certificateRefs[${j}]`);
@@ -244,7 +249,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     install: {
       releases: [release(r.release, r.namespace, chart, values(r))],
       manifests: manifests(r),
-      ...(wait ? { waitFor: [{ resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: wait }] } : {}),
+      waitFor: installWaits(r),
     },
     health,
     status,

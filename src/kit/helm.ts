@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
 import type { HookEnv } from '../controllers/types.js';
 import { shortHash } from './canonical.js';
+import { durationSeconds } from './duration.js';
 import { configMapObject, jobObject } from './jobs.js';
 import { ownerLabels } from './labels.js';
 import { hashedName } from './names.js';
@@ -84,9 +85,17 @@ export interface InstallPlan {
   manifests?: KubeObject[];
   /** Digests of the Secrets the install reads, so a changed credential makes a new Job. */
   secretDigests?: Record<string, string>;
-  /** Conditions to wait for after the manifests are applied (e.g. a Gateway becoming Programmed). */
-  waitFor?: { resource: string; name: string; namespace: string; condition: string; timeout?: string }[];
+  /** Conditions to wait for after the manifests are applied, in order (e.g. a Gateway becoming Programmed). */
+  waitFor?: WaitFor[];
 }
+
+/**
+ * One `kubectl wait --for=condition=<condition>` of the install script (timeout default `5m`): for the object
+ * `name`, or for every object matching `selector` (label map) once at least one exists. Objects made by a
+ * controller later (e.g. Envoy Gateway's proxy Deployment) may not exist yet, and `kubectl wait -l` fails at
+ * once when nothing matches: the script polls every 5 s for one, within the same timeout.
+ */
+export type WaitFor = { resource: string; namespace: string; condition: string; timeout?: string } & ({ name: string; selector?: never } | { selector: Record<string, string>; name?: never });
 
 export const ROLE_INSTALL = 'install';
 export const ROLE_UNINSTALL = 'uninstall';
@@ -185,8 +194,19 @@ function installScript(plan: InstallPlan): string {
     lines.push('done');
   }
   for (const w of plan.waitFor ?? []) {
-    lines.push(`echo ${q(`waiting for ${w.resource}/${w.name} in ${w.namespace} to be ${w.condition}`)}`);
-    lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, `${w.resource}/${w.name}`, '--namespace', w.namespace, `--timeout=${w.timeout ?? '5m'}`].map(q).join(' '));
+    const timeout = w.timeout ?? '5m';
+    if (w.selector) {
+      const selector = Object.entries(w.selector).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+      const get = ['kubectl', 'get', w.resource, '-l', selector, '--namespace', w.namespace, '-o', 'name'].map(q).join(' ');
+      lines.push(`echo ${q(`waiting for ${w.resource} -l ${selector} in ${w.namespace} to exist and be ${w.condition}`)}`);
+      lines.push(`n=0; until [ -n "$(${get} 2>/dev/null)" ]; do`);
+      lines.push(`  n=$((n+1)); [ "$n" -ge ${Math.max(1, Math.ceil(durationSeconds(timeout, 300) / 5))} ] && { echo ${q(`no ${w.resource} -l ${selector} in ${w.namespace} after ${timeout}`)}; exit 1; }; sleep 5`);
+      lines.push('done');
+      lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, w.resource, '-l', selector, '--namespace', w.namespace, `--timeout=${timeout}`].map(q).join(' '));
+    } else {
+      lines.push(`echo ${q(`waiting for ${w.resource}/${w.name} in ${w.namespace} to be ${w.condition}`)}`);
+      lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, `${w.resource}/${w.name}`, '--namespace', w.namespace, `--timeout=${timeout}`].map(q).join(' '));
+    }
   }
   lines.push('echo done');
   return `${lines.join('\n')}\n`;

@@ -147,3 +147,29 @@ describe('waitRollout: workloads awaited instead of helm --wait', () => {
   });
 });
 
+describe('waitFor with a selector', () => {
+  it('polls until an object matches, then waits for the condition on the selected objects; gives up after the timeout', () => {
+    const waitPlan = { ...plan, waitFor: [{ resource: 'deployments.apps', selector: { b: '2', a: '1' }, namespace: 'ns', condition: 'Available', timeout: '10s' }] };
+    const text = (helmJob(owner, waitPlan, env).configMap.data as Record<string, string>)['run.sh'];
+    // a kubectl whose `get` finds the object on the second poll
+    const { dir, log } = standIns(undefined);
+    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >> ${log}\nif [ "$1" = get ]; then c=$(grep -c '^kubectl get' ${log}); [ "$c" -ge 2 ] && echo deployment.apps/x; fi\n`);
+    writeFileSync(join(dir, 'sleep'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'sleep'), 0o755);
+    expect(runScript(text, dir).status).toBe(0);
+    expect(calls(log).filter((l) => l.startsWith('kubectl'))).toEqual([
+      'kubectl get deployments.apps -l a=1,b=2 --namespace ns -o name',
+      'kubectl get deployments.apps -l a=1,b=2 --namespace ns -o name',
+      'kubectl wait --for=condition=Available deployments.apps -l a=1,b=2 --namespace ns --timeout=10s',
+    ]);
+    // nothing ever matches: the script fails after timeout / 5 s polls, naming what it waited for
+    const never = standIns(undefined);
+    writeFileSync(join(never.dir, 'sleep'), '#!/bin/sh\n');
+    chmodSync(join(never.dir, 'sleep'), 0o755);
+    const r = runScript(text, never.dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('no deployments.apps -l a=1,b=2 in ns after 10s');
+    expect(calls(never.log).filter((l) => l.startsWith('kubectl get'))).toHaveLength(2);
+  });
+});
+
