@@ -12,7 +12,7 @@
 import type { EnvoyGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
-import { mergeValues, release } from '../kit/helm.js';
+import { mergeValues, release, type WaitFor } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
@@ -153,6 +153,33 @@ export function manifests(r: Resolved): KubeObject[] {
   return out;
 }
 
+/**
+ * The Gateway condition the install Job waits for (`kubectl wait`), or none for `config.provider.type: Custom`
+ * (no proxy of ours). Envoy Gateway sets `Programmed=True` once the Gateway has an address and an available
+ * proxy replica; the address comes from the proxy Service (envoyproxy/gateway v1.9.0
+ * `internal/gatewayapi/status/gateway.go` UpdateGatewayStatusProgrammedCondition): the node addresses for
+ * `NodePort`, the cluster IPs for `ClusterIP`, the load balancer's ingress for `LoadBalancer`. So:
+ * - `serviceType` NodePort or ClusterIP: `Programmed` (always reached once the proxy runs);
+ * - `serviceType: LoadBalancer` set explicitly: `Programmed`, the address is part of what was asked for;
+ * - no `serviceType` (Envoy Gateway's default LoadBalancer Service): `Accepted`. Without a load balancer
+ *   implementation (kind without cloud-provider-kind or MetalLB) `Programmed` stays False with reason
+ *   `AddressNotAssigned` for ever; the Job then waits for the proxy Deployment to be Available instead
+ *   (installWaits), and `loadBalancerEndpoint` appears once an address is assigned.
+ */
+export function gatewayWait(r: Pick<Resolved, 'spec' | 'serviceType'>): 'Programmed' | 'Accepted' | undefined {
+  if (r.spec.config?.provider?.type === 'Custom') return undefined;
+  return r.serviceType ? 'Programmed' : 'Accepted';
+}
+
+/** The install Job's waits: gatewayWait, and after `Accepted` the proxy Deployment `Available` (what Programmed includes). */
+export function installWaits(r: Resolved): WaitFor[] {
+  const wait = gatewayWait(r);
+  if (!wait) return [];
+  const gateway: WaitFor = { resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: wait };
+  if (wait === 'Programmed') return [gateway];
+  return [gateway, { resource: 'deployments.apps', selector: proxySelector(r).matchLabels, namespace: r.namespace, condition: 'Available' }];
+}
+
 function proxySelector(r: Resolved) {
   return { matchLabels: { [OWNING_GATEWAY_NAME]: r.gateway, [OWNING_GATEWAY_NAMESPACE]: r.namespace } };
 }
@@ -222,8 +249,8 @@ export function plan(req: SyncRequest): ProviderPlan {
   } else if (proxy && readyReplicas(proxy) === 0) {
     health = { reason: 'GatewayNotReady', message: `the Envoy proxy of gateway ${r.namespace}/${r.gateway} (deployment ${proxy.metadata.name}) has no ready replica` };
   }
-  // The install Job waits for the Gateway to be Programmed (waitFor below), so a succeeded install means
-  // the proxy was deployed; an observed proxy Deployment that is down is reported above.
+  // The install Job waited for the Gateway's proxy (installWaits), so a succeeded install means the proxy was
+  // deployed; an observed proxy Deployment that is down is reported above.
   for (const [i, l] of r.listeners.entries()) {
     for (const [j, s] of (l.tls?.certificateRefs ?? []).entries()) {
       const refused = secretRefRefusal(s, req.parent, `spec.listeners[${i}].tls.certificateRefs[${j}]`);
@@ -236,9 +263,7 @@ export function plan(req: SyncRequest): ProviderPlan {
     install: {
       releases: [release(r.release, r.namespace, v.chart, settled.values)],
       manifests: manifests(r),
-      ...(r.spec.config?.provider?.type !== 'Custom'
-        ? { waitFor: [{ resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: 'Programmed' }] }
-        : {}),
+      waitFor: installWaits(r),
     },
     health,
     status,

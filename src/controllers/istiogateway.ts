@@ -157,14 +157,26 @@ export function releases(r: Resolved): HelmRelease[] {
     out.push(release('ztunnel', r.namespace, { ...CHARTS.istiod, chart: 'ztunnel' }, {}));
   }
   const gateways = r.spec.config?.gateways ?? {};
-  if (r.gatewayEnabled) {
-    out.push(release(r.gateway, r.gatewayNamespace, CHARTS.istioGateway, gatewayValues(gateways[r.gateway], r.spec.serviceType, r.spec.gateway?.selector)));
-  }
+  // A gateway whose Service type is not set gets the chart's LoadBalancer, which may never get an address
+  // (kind has no load balancer): its Deployment is awaited instead of every resource (gatewayWait).
+  const gateway = (name: string, values: Record<string, unknown>) =>
+    helmRelease(name, r.gatewayNamespace, chart(r, CHARTS.istioGateway), values, gatewayWait(name, values));
+  if (r.gatewayEnabled) out.push(gateway(r.gateway, gatewayValues(gateways[r.gateway], r.spec.serviceType, r.spec.gateway?.selector)));
   for (const name of Object.keys(gateways).sort()) {
     if (name === r.gateway || gateways[name].enabled === false) continue;
-    out.push(release(name, r.gatewayNamespace, CHARTS.istioGateway, gatewayValues(gateways[name], undefined)));
+    out.push(gateway(name, gatewayValues(gateways[name], undefined)));
   }
   return out;
+}
+
+/**
+ * How the install waits for a gateway release: `helm --wait` when the Service type is set (NodePort and
+ * ClusterIP need no address; an explicit LoadBalancer asks for one), else (the chart's default LoadBalancer)
+ * `kubectl rollout status deployment/<name>` (the chart names the Deployment after `name`, else the release),
+ * as helm's --wait would time out on a cluster without a load balancer implementation.
+ */
+export function gatewayWait(name: string, values: Record<string, unknown>): Pick<HelmRelease, 'waitRollout'> {
+  return (values.service as { type?: string } | undefined)?.type ? {} : { waitRollout: [`deployment/${name}`] };
 }
 
 /** The IngressClass for `ingressClassName: <class>`, and the mesh-wide PeerAuthentication when mtls is set. */

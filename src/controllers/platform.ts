@@ -18,7 +18,7 @@ import { API_VERSION } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
-import { mergeValues, type ReleaseSummary } from '../kit/helm.js';
+import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { canonicalJSON } from '../kit/canonical.js';
@@ -158,22 +158,36 @@ function cachedGitOpsFiles(m: Member, releases: ReleaseSummary[], manifests: str
   return files;
 }
 
-/** A component's releases in GitOps form: one umbrella chart per release (chart, version, values). */
+/** Where an umbrella chart keeps the objects the install Job applies after its releases (rendered verbatim). */
+export const EXTRA_MANIFESTS = 'files/extra-manifests.yaml';
+
+/**
+ * A component's releases in GitOps form: one umbrella chart per release, `<release>/Chart.yaml` with the one
+ * dependency (chartLocation: the same chart the install Job pulls, HTTP or OCI) and `<release>/values.yaml` =
+ * `{<chart>: values ⊕ gitOpsValues}`; the last release also renders the extra manifests (EXTRA_MANIFESTS).
+ * Argo CD renders it with the release name and namespace of the install (Package `argocd.releaseName`,
+ * destination namespace), so it adopts the running release's objects.
+ */
 export function gitOpsFiles(m: Pick<Member, 'kind' | 'namespace' | 'name'>, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
   const files: Record<string, string> = {};
-  const lines = [`# ${m.kind} ${m.namespace}/${m.name}`, '', 'Written by idpbuilder from what the provider installed. Argo CD keeps the component in sync with this', 'repository: edit `values.yaml` or the chart version in `Chart.yaml` to change it.', 'Secret values (admin passwords) are not stored here; the install Job set them.', ''];
+  const lines = [`# ${m.kind} ${m.namespace}/${m.name}`, '', 'Written by idpbuilder from what the provider installed. Argo CD keeps the component in sync with this', 'repository: edit `values.yaml` or the chart version in `Chart.yaml` to change it (other objects: `files/extra-manifests.yaml`).', 'Secret values (admin passwords) are not stored here; the install Job set them.', ''];
   releases.forEach((r, i) => {
     const dir = r.name;
+    const dep = chartLocation(r).dependency;
     files[`${dir}/Chart.yaml`] = stringify({
       apiVersion: 'v2',
       name: r.name,
       description: `${r.chart} for ${m.kind} ${m.name}, managed by idpbuilder`,
       type: 'application',
       version: '0.1.0',
-      dependencies: [{ name: r.chart, version: r.version ?? '*', repository: r.repository }],
+      dependencies: [{ name: dep.name, version: r.version ?? '*', repository: dep.repository }],
     });
     files[`${dir}/values.yaml`] = stringify({ [r.chart]: mergeValues(r.values, r.gitOpsValues) }, { aliasDuplicateObjects: false, lineWidth: 0 });
-    if (manifests && i === releases.length - 1) files[`${dir}/templates/extra-manifests.yaml`] = manifests;
+    if (manifests && i === releases.length - 1) {
+      // kept verbatim: a file under templates/ would be read as a Go template (any `{{` in a value would change it)
+      files[`${dir}/${EXTRA_MANIFESTS}`] = manifests;
+      files[`${dir}/templates/extra-manifests.yaml`] = `{{ .Files.Get ${JSON.stringify(EXTRA_MANIFESTS)} }}\n`;
+    }
     lines.push(`- \`${dir}/\`: release ${r.name} of ${r.chart}${r.version ? ` ${r.version}` : ''} into namespace ${r.namespace}`);
   });
   files['README.md'] = `${lines.join('\n')}\n`;

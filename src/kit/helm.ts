@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
 import type { HookEnv } from '../controllers/types.js';
 import { shortHash } from './canonical.js';
+import { durationSeconds } from './duration.js';
 import { configMapObject, jobObject } from './jobs.js';
 import { ownerLabels } from './labels.js';
 import { hashedName } from './names.js';
@@ -58,6 +59,13 @@ export interface HelmRelease {
    *  Argo CD from undoing what only the install Job can set, such as secret values. */
   gitOpsValues?: Record<string, unknown>;
   timeout?: string;
+  /**
+   * Workloads (`deployment/<name>`) awaited with `kubectl rollout status` instead of `helm --wait`. For a
+   * release whose LoadBalancer Service may never get an address (no load balancer implementation, e.g. kind):
+   * helm's --wait also waits for `status.loadBalancer.ingress` of every LoadBalancer Service (helm v3
+   * pkg/kube/ready.go serviceReady), so it would time out with everything running.
+   */
+  waitRollout?: string[];
 }
 
 /** A release of `chart` (repository, chart, version) with the given values; `extra` adds secret or GitOps values. */
@@ -66,7 +74,7 @@ export function release(
   namespace: string,
   chart: { repository: string; chart: string; version?: string },
   values: Record<string, unknown>,
-  extra: Pick<HelmRelease, 'secretValues' | 'secrets' | 'gitOpsValues' | 'timeout'> = {},
+  extra: Pick<HelmRelease, 'secretValues' | 'secrets' | 'gitOpsValues' | 'timeout' | 'waitRollout'> = {},
 ): HelmRelease {
   return { name, namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values, ...extra };
 }
@@ -77,21 +85,53 @@ export interface InstallPlan {
   manifests?: KubeObject[];
   /** Digests of the Secrets the install reads, so a changed credential makes a new Job. */
   secretDigests?: Record<string, string>;
-  /** Conditions to wait for after the manifests are applied (e.g. a Gateway becoming Programmed). */
-  waitFor?: { resource: string; name: string; namespace: string; condition: string; timeout?: string }[];
+  /** Conditions to wait for after the manifests are applied, in order (e.g. a Gateway becoming Programmed). */
+  waitFor?: WaitFor[];
 }
+
+/**
+ * One `kubectl wait --for=condition=<condition>` of the install script (timeout default `5m`): for the object
+ * `name`, or for every object matching `selector` (label map) once at least one exists. Objects made by a
+ * controller later (e.g. Envoy Gateway's proxy Deployment) may not exist yet, and `kubectl wait -l` fails at
+ * once when nothing matches: the script polls every 5 s for one, within the same timeout.
+ */
+export type WaitFor = { resource: string; namespace: string; condition: string; timeout?: string } & ({ name: string; selector?: never } | { selector: Record<string, string>; name?: never });
 
 export const ROLE_INSTALL = 'install';
 export const ROLE_UNINSTALL = 'uninstall';
 export const ROLE_HELM_VALUES = 'helm-values';
 
-/** `helm` chart argument(s) for a repository URL: classic repo (`--repo`) or OCI reference. */
-export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
+/**
+ * Where a chart is, in the two forms helm takes it: the `helm upgrade` argument(s) and the `Chart.yaml`
+ * dependency entry (`repository` + `name`). The one rule for both: an OCI `repository` may name the chart
+ * itself (`oci://docker.io/envoyproxy/gateway-helm` with chart `gateway-helm`: its last path segment is the
+ * chart) or the registry path above it (`oci://ghcr.io/argoproj/argo-helm` with chart `argo-cd`). Helm
+ * resolves an OCI dependency as `<repository>/<name>:<version>` (`findChartURL` in helm's
+ * pkg/downloader/manager.go), so the dependency's repository is always the path above the chart. A
+ * classic repository (http/https) is passed with `--repo` and used as the dependency repository as is.
+ */
+export interface ChartLocation {
+  /** Arguments of `helm upgrade --install <release>`: `[oci://…/<chart>]` or `[<chart>, --repo, <url>]`. */
+  args: string[];
+  /** The `dependencies[]` entry of an umbrella chart that resolves to the same chart. */
+  dependency: { name: string; repository: string };
+}
+
+export function chartLocation(r: Pick<HelmRelease, 'repository' | 'chart'>): ChartLocation {
   if (r.repository.startsWith('oci://')) {
     const repo = r.repository.replace(/\/+$/, '');
-    return [repo.split('/').pop() === r.chart ? repo : `${repo}/${r.chart}`];
+    // `oci://host` alone has no path segment that could be the chart
+    const path = repo.slice('oci://'.length).split('/');
+    const namesChart = path.length > 1 && path[path.length - 1] === r.chart;
+    const ref = namesChart ? repo : `${repo}/${r.chart}`;
+    return { args: [ref], dependency: { name: r.chart, repository: ref.slice(0, -(r.chart.length + 1)) } };
   }
-  return [r.chart, '--repo', r.repository];
+  return { args: [r.chart, '--repo', r.repository], dependency: { name: r.chart, repository: r.repository } };
+}
+
+/** `helm` chart argument(s) for a repository URL: classic repo (`--repo`) or OCI reference (chartLocation). */
+export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
+  return chartLocation(r).args;
 }
 
 /**
@@ -138,12 +178,13 @@ function installScript(plan: InstallPlan): string {
       '--namespace', r.namespace, '--create-namespace',
       '--values', `/config/values-${i}.yaml`,
       ...(r.secretValues ?? []).flatMap((s) => ['--set-file', `${s.path}=/secrets/${s.secret}/${s.key}`]),
-      '--wait', '--timeout', r.timeout ?? '10m',
+      ...(r.waitRollout?.length ? [] : ['--wait']), '--timeout', r.timeout ?? '10m',
     ];
     lines.push(...releaseSecretsApply(r, i));
     lines.push(`echo ${q(`[${i + 1}/${plan.releases.length}] helm upgrade --install ${r.name} (${r.chart}${r.version ? ` ${r.version}` : ''}) in ${r.namespace}`)}`);
     lines.push(['recover', r.name, r.namespace].map(q).join(' '));
     lines.push(['run', ...args].map(q).join(' '));
+    for (const w of r.waitRollout ?? []) lines.push(['run', 'kubectl', 'rollout', 'status', w, '--namespace', r.namespace, `--timeout=${r.timeout ?? '10m'}`].map(q).join(' '));
     lines.push(...releaseSecretsRestart(r, i));
   });
   if (plan.manifests?.length) {
@@ -153,8 +194,19 @@ function installScript(plan: InstallPlan): string {
     lines.push('done');
   }
   for (const w of plan.waitFor ?? []) {
-    lines.push(`echo ${q(`waiting for ${w.resource}/${w.name} in ${w.namespace} to be ${w.condition}`)}`);
-    lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, `${w.resource}/${w.name}`, '--namespace', w.namespace, `--timeout=${w.timeout ?? '5m'}`].map(q).join(' '));
+    const timeout = w.timeout ?? '5m';
+    if (w.selector) {
+      const selector = Object.entries(w.selector).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
+      const get = ['kubectl', 'get', w.resource, '-l', selector, '--namespace', w.namespace, '-o', 'name'].map(q).join(' ');
+      lines.push(`echo ${q(`waiting for ${w.resource} -l ${selector} in ${w.namespace} to exist and be ${w.condition}`)}`);
+      lines.push(`n=0; until [ -n "$(${get} 2>/dev/null)" ]; do`);
+      lines.push(`  n=$((n+1)); [ "$n" -ge ${Math.max(1, Math.ceil(durationSeconds(timeout, 300) / 5))} ] && { echo ${q(`no ${w.resource} -l ${selector} in ${w.namespace} after ${timeout}`)}; exit 1; }; sleep 5`);
+      lines.push('done');
+      lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, w.resource, '-l', selector, '--namespace', w.namespace, `--timeout=${timeout}`].map(q).join(' '));
+    } else {
+      lines.push(`echo ${q(`waiting for ${w.resource}/${w.name} in ${w.namespace} to be ${w.condition}`)}`);
+      lines.push(['kubectl', 'wait', `--for=condition=${w.condition}`, `${w.resource}/${w.name}`, '--namespace', w.namespace, `--timeout=${timeout}`].map(q).join(' '));
+    }
   }
   lines.push('echo done');
   return `${lines.join('\n')}\n`;

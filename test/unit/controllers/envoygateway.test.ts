@@ -186,12 +186,18 @@ describe('EnvoyGateway', () => {
     const proxyDown = installed(world({ proxyReady: 0 }));
     expect(condition(proxyDown).reason).toBe('GatewayNotReady');
     expect(proxyDown.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: false, addresses: [{ type: 'IPAddress', value: '172.18.0.3' }] });
-    // no proxy observed: the install Job waited for the Gateway to be Programmed, so its success counts
+    // no proxy observed: the install Job waited for the proxy Deployment to be Available, so its success counts
     const noProxy = installed(world({ proxyReady: null }));
     expect(condition(noProxy)).toMatchObject({ status: 'True', reason: 'Available' });
     // the Gateway routes attach to is always named, ready or not
     expect(noProxy.status.gateway).toEqual({ name: 'envoy-gateway', namespace: 'envoy-gateway-system', ready: false });
     expect(noProxy.status.installed).toBe(true);
+  });
+
+  it('no proxy observed after an install that waited for Programmed (NodePort): the Job success counts too', () => {
+    const req = syncRequest(eg({ serviceType: 'NodePort' }));
+    const res = hooks.sync(next(req, hooks.sync(req, env), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), world({ proxyReady: null })), env);
+    expect(condition(res)).toMatchObject({ status: 'True', reason: 'Available' });
   });
 
   it('install failed: the message surfaces in status', () => {
@@ -273,12 +279,68 @@ describe('EnvoyGateway', () => {
     ]);
   });
 
-  it('the install waits for its Gateway to be Programmed after applying the manifests', () => {
-    const res = hooks.sync(syncRequest(eg()), env);
-    const script = (byKind(res, 'ConfigMap')[0].data as Record<string, string>)['run.sh'];
-    const apply = script.indexOf('kubectl apply');
-    const wait = script.indexOf('kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/envoy-gateway --namespace envoy-gateway-system --timeout=5m');
-    expect(apply).toBeGreaterThan(0);
-    expect(wait).toBeGreaterThan(apply);
+  it('the install waits, after applying the manifests, for the Gateway condition its Service type can reach', () => {
+    const waits = (spec: Record<string, unknown>) => {
+      const script = data(hooks.sync(syncRequest(eg(spec)), env))['run.sh'];
+      const apply = script.indexOf('kubectl apply');
+      const lines = script.split('\n').filter((l) => l.startsWith('kubectl wait'));
+      for (const l of lines) expect(script.indexOf(l)).toBeGreaterThan(apply);
+      return lines;
+    };
+    const on = (condition: string) => [`kubectl wait --for=condition=${condition} gateways.gateway.networking.k8s.io/envoy-gateway --namespace envoy-gateway-system --timeout=5m`];
+    // default LoadBalancer Service: on kind without a load balancer Programmed stays False (AddressNotAssigned) for
+    // ever; the Gateway is Accepted, then the proxy Deployment (made by Envoy Gateway, found by labels) Available
+    const selector = 'gateway.envoyproxy.io/owning-gateway-name=envoy-gateway,gateway.envoyproxy.io/owning-gateway-namespace=envoy-gateway-system';
+    expect(waits({})).toEqual([...on('Accepted'), `kubectl wait --for=condition=Available deployments.apps -l ${selector} --namespace envoy-gateway-system --timeout=5m`]);
+    // it polls for the proxy Deployment first: kubectl wait -l fails at once while nothing matches
+    const script = data(hooks.sync(syncRequest(eg({})), env))['run.sh'];
+    expect(script).toContain(`n=0; until [ -n "$(kubectl get deployments.apps -l ${selector} --namespace envoy-gateway-system -o name 2>/dev/null)" ]; do`);
+    expect(script.indexOf('until [ -n "$(kubectl get deployments.apps')).toBeGreaterThan(script.indexOf(on('Accepted')[0]));
+    // NodePort (node addresses) and ClusterIP (cluster IPs) always get an address: Programmed is reached
+    expect(waits({ serviceType: 'NodePort' })).toEqual(on('Programmed'));
+    expect(waits({ serviceType: 'ClusterIP' })).toEqual(on('Programmed'));
+    // an explicit LoadBalancer asks for an address: waiting for it reports a missing load balancer
+    expect(waits({ serviceType: 'LoadBalancer' })).toEqual(on('Programmed'));
+    // Custom provider: no proxy of ours to wait for
+    expect(waits({ config: { provider: { type: 'Custom' } } })).toEqual([]);
+  });
+
+  it('two instances install side by side: distinct releases, namespaces, GatewayClasses and controllerNames', () => {
+    // gateway-helm v1.9.0 names its ClusterRoles/ClusterRoleBindings after the release and its controller
+    // Deployment/Service/ConfigMap/ServiceAccount `envoy-gateway*` in the release namespace (fixed names), and
+    // each controller reconciles only GatewayClasses with its controllerName (config.envoyGateway.gateway).
+    const install = (name: string, spec: Record<string, unknown>) => {
+      const d = data(hooks.sync(syncRequest(parent('EnvoyGateway', name, spec)), env));
+      const helm = /helm upgrade --install (\S+) (\S+) --version (\S+) --namespace (\S+)/.exec(d['run.sh'])!;
+      const objects = parseAllDocuments(d['manifests.yaml']).map((x) => x.toJS() as KubeObject);
+      const cls = objects.find((o) => o.kind === 'GatewayClass')!;
+      const gateway = objects.find((o) => o.kind === 'Gateway')!;
+      return {
+        release: helm[1],
+        chart: helm[2],
+        namespace: helm[4],
+        controllerName: parse(d['values-0.yaml']).config.envoyGateway.gateway.controllerName,
+        gatewayClass: { name: cls.metadata.name, controllerName: cls.spec.controllerName },
+        gateway: { namespace: gateway.metadata.namespace, name: gateway.metadata.name, className: gateway.spec.gatewayClassName },
+      };
+    };
+    const public_ = install('envoy-gateway', { namespace: 'envoy-gateway-system' });
+    const internal = install('envoy-internal', { namespace: 'envoy-gateway-internal', class: 'envoy-internal', serviceType: 'ClusterIP' });
+    expect(public_).toEqual({
+      release: 'envoy-gateway',
+      chart: 'oci://docker.io/envoyproxy/gateway-helm',
+      namespace: 'envoy-gateway-system',
+      controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+      gatewayClass: { name: 'envoy', controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' },
+      gateway: { namespace: 'envoy-gateway-system', name: 'envoy-gateway', className: 'envoy' },
+    });
+    expect(internal).toEqual({
+      release: 'envoy-gateway-envoy-internal',
+      chart: 'oci://docker.io/envoyproxy/gateway-helm',
+      namespace: 'envoy-gateway-internal',
+      controllerName: 'gateway.envoyproxy.io/gatewayclass-controller-envoy-internal',
+      gatewayClass: { name: 'envoy-internal', controllerName: 'gateway.envoyproxy.io/gatewayclass-controller-envoy-internal' },
+      gateway: { namespace: 'envoy-gateway-internal', name: 'envoy-internal', className: 'envoy-internal' },
+    });
   });
 });

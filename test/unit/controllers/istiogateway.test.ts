@@ -38,10 +38,13 @@ describe('IstioGateway', () => {
     const script = data(res)['run.sh'];
     const base = `helm upgrade --install istio-base base --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-0.yaml --wait --timeout 10m`;
     const istiod = `helm upgrade --install istiod istiod --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-1.yaml --wait --timeout 10m`;
-    const gateway = `helm upgrade --install istio-ingressgateway gateway --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-2.yaml --wait --timeout 10m`;
+    // the chart's default LoadBalancer Service: the gateway's Deployment is awaited, not the Service's address
+    const gateway = `helm upgrade --install istio-ingressgateway gateway --repo ${REPO} --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-2.yaml --timeout 10m\n`;
+    const rollout = 'run kubectl rollout status deployment/istio-ingressgateway --namespace istio-system --timeout=10m\n';
     expect(script.indexOf(base)).toBeGreaterThan(0);
     expect(script.indexOf(istiod)).toBeGreaterThan(script.indexOf(base));
     expect(script.indexOf(gateway)).toBeGreaterThan(script.indexOf(istiod));
+    expect(script.indexOf(rollout)).toBeGreaterThan(script.indexOf(gateway));
     expect(valuesOf(res, 0)).toEqual({ defaultRevision: 'default' });
     expect(valuesOf(res, 1)).toEqual({ meshConfig: { ingressService: 'istio-ingressgateway', ingressSelector: 'ingressgateway' } });
     expect(valuesOf(res, 2)).toEqual({});
@@ -114,6 +117,29 @@ describe('IstioGateway', () => {
       spec: { mtls: { mode: 'STRICT' } },
     });
     expect(res.status).toMatchObject({ profile: 'demo', version: '1.25.5' });
+  });
+
+  it('gateway waits fit the Service type: helm --wait when it is set, the Deployment rollout for the default LoadBalancer', () => {
+    // helm --wait also waits for a LoadBalancer Service's address, which never comes without a load balancer (kind)
+    const gatewayLines = (spec: Record<string, unknown>) =>
+      data(hooks.sync(syncRequest(istio(spec)), env))['run.sh']
+        .split('\n')
+        .filter((l) => /^run (helm upgrade --install \S+ gateway |kubectl rollout status)/.test(l))
+        .map((l) => l.replace(/ --repo .* --values \/config\/values-\d\.yaml/, ' …'));
+    expect(gatewayLines({})).toEqual([
+      'run helm upgrade --install istio-ingressgateway gateway … --timeout 10m',
+      'run kubectl rollout status deployment/istio-ingressgateway --namespace istio-system --timeout=10m',
+    ]);
+    for (const type of ['NodePort', 'ClusterIP', 'LoadBalancer']) {
+      expect(gatewayLines({ serviceType: type }), type).toEqual(['run helm upgrade --install istio-ingressgateway gateway … --wait --timeout 10m']);
+    }
+    // an extra gateway does not take the shorthand: its own type decides
+    expect(gatewayLines({ serviceType: 'NodePort', config: { gateways: { internal: { type: 'ClusterIP' }, edge: {} } } })).toEqual([
+      'run helm upgrade --install istio-ingressgateway gateway … --wait --timeout 10m',
+      'run helm upgrade --install edge gateway … --timeout 10m',
+      'run kubectl rollout status deployment/edge --namespace istio-system --timeout=10m',
+      'run helm upgrade --install internal gateway … --wait --timeout 10m',
+    ]);
   });
 
   it('profiles: minimal and default set no profile value; ambient adds istio-cni and ztunnel before the gateway', () => {

@@ -166,7 +166,8 @@ describe('Platform', () => {
     expect(giteaValues.gitea.gitea.admin).toEqual({ existingSecret: 'gitea-credential', email: 'admin@gitea.cnoe.localtest.me', passwordMode: 'keepUpdated' });
     const argoFiles = ofKind(res, 'GitRepository').find((r) => r.metadata.name === 'platform-argocd')!.spec.sources[0].files as Record<string, string>;
     expect(parse(argoFiles['argocd/values.yaml'])['argo-cd'].configs.secret).toEqual({ createSecret: false });
-    expect(argoFiles['argocd/templates/extra-manifests.yaml']).toContain('kind: AppProject');
+    expect(argoFiles['argocd/files/extra-manifests.yaml']).toContain('kind: AppProject');
+    expect(argoFiles['argocd/templates/extra-manifests.yaml']).toBe('{{ .Files.Get "files/extra-manifests.yaml" }}\n');
 
     expect(res.status.phase).toBe('Progressing');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'Bootstrapping' });

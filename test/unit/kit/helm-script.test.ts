@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { helmJob, release } from '../../../src/kit/helm.js';
+import { chartLocation, helmJob, release } from '../../../src/kit/helm.js';
 import { parent, testEnv } from '../../support/requests.js';
 
 const env = testEnv();
@@ -106,3 +106,70 @@ describe('install script', () => {
     expect(text).not.toContain('recover');
   });
 });
+
+describe('chartLocation: one rule for the install and the GitOps copy', () => {
+  it('an OCI repository that names the chart: the dependency repository is the path above it', () => {
+    // helm resolves an OCI dependency as <repository>/<name>:<version> (findChartURL)
+    expect(chartLocation({ repository: 'oci://docker.io/envoyproxy/gateway-helm', chart: 'gateway-helm' })).toEqual({
+      args: ['oci://docker.io/envoyproxy/gateway-helm'],
+      dependency: { name: 'gateway-helm', repository: 'oci://docker.io/envoyproxy' },
+    });
+    expect(chartLocation({ repository: 'oci://docker.io/envoyproxy/gateway-helm/', chart: 'gateway-helm' }).dependency.repository).toBe('oci://docker.io/envoyproxy');
+  });
+
+  it('an OCI registry path above the chart: the chart is appended for helm upgrade, the path is the dependency repository', () => {
+    expect(chartLocation({ repository: 'oci://ghcr.io/argoproj/argo-helm', chart: 'argo-cd' })).toEqual({
+      args: ['oci://ghcr.io/argoproj/argo-helm/argo-cd'],
+      dependency: { name: 'argo-cd', repository: 'oci://ghcr.io/argoproj/argo-helm' },
+    });
+    // a bare registry host is never taken for the chart, even when they are spelled alike
+    expect(chartLocation({ repository: 'oci://charts', chart: 'charts' })).toEqual({ args: ['oci://charts/charts'], dependency: { name: 'charts', repository: 'oci://charts' } });
+  });
+
+  it('a classic repository: --repo for helm upgrade, the same URL as the dependency repository', () => {
+    expect(chartLocation({ repository: 'https://dl.gitea.com/charts/', chart: 'gitea' })).toEqual({
+      args: ['gitea', '--repo', 'https://dl.gitea.com/charts/'],
+      dependency: { name: 'gitea', repository: 'https://dl.gitea.com/charts/' },
+    });
+  });
+});
+
+describe('waitRollout: workloads awaited instead of helm --wait', () => {
+  it('helm runs without --wait, then kubectl rollout status for each workload, in the release namespace', () => {
+    const gw = release('istio-ingressgateway', 'istio-system', { repository: 'https://example.test/charts', chart: 'gateway', version: '1.30.3' }, {}, { waitRollout: ['deployment/istio-ingressgateway'] });
+    const { dir, log } = standIns(undefined);
+    const text = (helmJob(owner, { releases: [gw] }, env).configMap.data as Record<string, string>)['run.sh'];
+    expect(runScript(text, dir).status).toBe(0);
+    expect(calls(log).filter((l) => !l.startsWith('helm status'))).toEqual([
+      'helm upgrade --install istio-ingressgateway gateway --repo https://example.test/charts --version 1.30.3 --namespace istio-system --create-namespace --values /config/values-0.yaml --timeout 10m',
+      'kubectl rollout status deployment/istio-ingressgateway --namespace istio-system --timeout=10m',
+    ]);
+  });
+});
+
+describe('waitFor with a selector', () => {
+  it('polls until an object matches, then waits for the condition on the selected objects; gives up after the timeout', () => {
+    const waitPlan = { ...plan, waitFor: [{ resource: 'deployments.apps', selector: { b: '2', a: '1' }, namespace: 'ns', condition: 'Available', timeout: '10s' }] };
+    const text = (helmJob(owner, waitPlan, env).configMap.data as Record<string, string>)['run.sh'];
+    // a kubectl whose `get` finds the object on the second poll
+    const { dir, log } = standIns(undefined);
+    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >> ${log}\nif [ "$1" = get ]; then c=$(grep -c '^kubectl get' ${log}); [ "$c" -ge 2 ] && echo deployment.apps/x; fi\n`);
+    writeFileSync(join(dir, 'sleep'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'sleep'), 0o755);
+    expect(runScript(text, dir).status).toBe(0);
+    expect(calls(log).filter((l) => l.startsWith('kubectl'))).toEqual([
+      'kubectl get deployments.apps -l a=1,b=2 --namespace ns -o name',
+      'kubectl get deployments.apps -l a=1,b=2 --namespace ns -o name',
+      'kubectl wait --for=condition=Available deployments.apps -l a=1,b=2 --namespace ns --timeout=10s',
+    ]);
+    // nothing ever matches: the script fails after timeout / 5 s polls, naming what it waited for
+    const never = standIns(undefined);
+    writeFileSync(join(never.dir, 'sleep'), '#!/bin/sh\n');
+    chmodSync(join(never.dir, 'sleep'), 0o755);
+    const r = runScript(text, never.dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('no deployments.apps -l a=1,b=2 in ns after 10s');
+    expect(calls(never.log).filter((l) => l.startsWith('kubectl get'))).toHaveLength(2);
+  });
+});
+
