@@ -47,7 +47,20 @@ import {
   writeRegistryCertsDir,
   type KindConfigInput,
 } from './kind.js';
-import { discoverPackages, packageObjects, pushDirectory, watchDirectories, type GitServer, type LocalApp, type PackageContext } from './packages.js';
+import {
+  cloneRemotePackage,
+  discoverPackages,
+  isRemotePackage,
+  packageObjects,
+  parseRemotePackage,
+  pushDirectory,
+  refreshApplication,
+  watchDirectories,
+  type Checkout,
+  type GitServer,
+  type LocalApp,
+  type PackageContext,
+} from './packages.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 
 export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
@@ -163,7 +176,7 @@ interface Plan {
   tools: string[];
 }
 
-function plan(o: CreateOptions, deps: CliDeps): Plan {
+function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Checkout>): Plan {
   const existing = Boolean(o.kubeconfig || o.context);
   if (o.protocol !== 'http' && o.protocol !== 'https') throw new UserError(`--protocol must be http or https, not ${o.protocol}`);
   const host = o.host.toLowerCase();
@@ -225,20 +238,34 @@ function plan(o: CreateOptions, deps: CliDeps): Plan {
       registryConfig: resolveRegistryConfig(o.registryConfig, deps.runner.env),
     };
   }
-  const { apps, warnings } = discoverPackages(o.package, o.name);
+  const { apps, warnings } = discoverPackages(o.package, o.name, checkouts);
   for (const w of warnings) deps.err(`warning: ${w}\n`);
-  const tools = [...(existing ? [] : ['kind', runtimeTool(deps.runner.env)]), 'kubectl', 'helm', ...(apps.some((a) => a.dirs.length) ? ['git'] : [])];
+  const tools = [...(existing ? [] : ['kind', runtimeTool(deps.runner.env)]), 'kubectl', 'helm', ...(apps.some((a) => a.dirs.some((d) => !d.remote)) ? ['git'] : [])];
   return { existing, platform, kindInput, apps, timeoutMs: ms, tools };
 }
 
 export async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
   const say = (s: string) => deps.out(`${s}\n`);
   let p: Plan;
+  // remote -p packages: cloned (shallow, temporary) only to find their Applications
+  const checkouts = new Map<string, Checkout>();
   try {
-    p = plan(o, deps);
+    const remotes = o.package.filter(isRemotePackage).map(parseRemotePackage);
+    if (remotes.length) {
+      const missing = missingTools(deps.runner, ['git'], 'create');
+      if (missing) throw new UserError(missing);
+    }
+    for (const r of remotes) {
+      if (checkouts.has(r.raw)) continue;
+      say(`Fetching the remote package ${r.raw}`);
+      checkouts.set(r.raw, await cloneRemotePackage(deps.runner, r));
+    }
+    p = plan(o, deps, checkouts);
   } catch (e) {
     deps.err(`error: ${(e as Error).message}\n`);
     return 1;
+  } finally {
+    for (const c of checkouts.values()) c.cleanup();
   }
   const missing = missingTools(deps.runner, p.tools, 'create');
   if (missing) {
@@ -381,14 +408,20 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
       gitOpsProviderRef: { kind: PROVIDERS.argocd.kind, name: PROVIDERS.argocd.name, namespace: ns },
       argoNamespace: PROVIDERS.argocd.namespace,
     };
+    // local directories are pushed from here (and watched with --no-exit); remote ones the cluster fetches
     watch = p.apps.flatMap((a) =>
-      a.dirs.map((d) => ({
-        dir: d.dir,
-        push: async () => {
-          const r = await pushDirectory(server, d.repo, d.dir, `idpbuilder local package ${a.appName}`);
-          if (r.changed) say(`Pushed ${d.dir} to ${server.organization}/${d.repo} (${r.commitSHA.slice(0, 12)})`);
-        },
-      })),
+      a.dirs
+        .filter((d) => !d.remote)
+        .map((d) => ({
+          dir: d.dir,
+          push: async () => {
+            const r = await pushDirectory(server, d.repo, d.dir, `idpbuilder local package ${a.appName}`);
+            if (!r.changed) return;
+            say(`Pushed ${d.dir} to ${server.organization}/${d.repo} (${r.commitSHA.slice(0, 12)})`);
+            const failed = await refreshApplication(kube, a, ctx.argoNamespace);
+            if (failed) deps.err(`warning: asking Argo CD to refresh Application ${ctx.argoNamespace}/${a.appName} failed: ${failed}\n`);
+          },
+        })),
     );
     for (const w of watch) await w.push();
     const pkgObjects = packageObjects(p.apps, ctx);

@@ -305,7 +305,7 @@ describe('idpbuilder create (kind)', () => {
     expect((await runCli(['create', '-c', 'backstage:x.yaml'], si)).err).toContain('unknown package "backstage"');
     expect((await runCli(['create', '--timeout', 'soon'], si)).err).toContain('--timeout soon: not a duration');
     expect((await runCli(['create', '-p', '/no/such/dir'], si)).err).toContain('-p /no/such/dir: no such file or directory');
-    expect((await runCli(['create', '-p', 'https://github.com/cnoe-io/stacks//ref-implementation'], si)).err).toContain('remote packages are not supported yet');
+    expect((await runCli(['create', '-p', 'https://github.com/cnoe-io/stacks'], si)).err).toContain('-p https://github.com/cnoe-io/stacks: a remote package needs // after the repository');
     expect(si.calls()).toEqual([]);
   });
 });
