@@ -20,8 +20,7 @@ import {
   type GitServer,
   type PackageContext,
 } from '../../../src/cli/packages.js';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { stacksRepo } from '../../fixtures/cli/stacks.js';
 import { FakeGitea } from '../../fakes/gitea.js';
 import { freshKubectl, objectsOf, platformJSON, runCli } from '../../fixtures/cli/canned.js';
 import { standIns, type StandIns } from '../../fixtures/cli/standins.js';
@@ -331,34 +330,6 @@ describe('remote packages: parsing today\'s -p URL forms', () => {
     for (const p of ['./stacks', '/home/me/stacks', 'stacks//x', 'C:/x', 'my@dir']) expect(isRemotePackage(p)).toBe(false);
   });
 });
-
-/** A git repository on disk holding the fixtures under ref-implementation/ (and a tag v1), and the env mapping STACKS to it. */
-function stacksRepo(): { dir: string; env: NodeJS.ProcessEnv; sha: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'stacks-'));
-  cpSync(join(FIXTURES, 'basic'), join(dir, 'ref-implementation'), { recursive: true });
-  mkdirSync(join(dir, 'escape'));
-  writeFileSync(
-    join(dir, 'escape', 'app.yaml'),
-    'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: esc}\nspec: {source: {repoURL: "cnoe://../../.."}}\n',
-  );
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', '-c', 'init.defaultBranch=main', ...args], { cwd: dir, encoding: 'utf8' });
-  git('init', '-q');
-  git('add', '-A');
-  git('commit', '-qm', 'stacks');
-  git('tag', 'v1');
-  const sha = git('rev-parse', 'HEAD').trim();
-  const base = `file://${dir}`;
-  const env = {
-    GIT_CONFIG_COUNT: '3',
-    GIT_CONFIG_KEY_0: `url.${base}.insteadOf`,
-    GIT_CONFIG_VALUE_0: 'https://github.com/cnoe-io/stacks',
-    GIT_CONFIG_KEY_1: `url.${base}.insteadOf`,
-    GIT_CONFIG_VALUE_1: 'git@github.com:cnoe-io/stacks',
-    GIT_CONFIG_KEY_2: 'protocol.file.allow',
-    GIT_CONFIG_VALUE_2: 'always',
-  };
-  return { dir, env, sha };
-}
 
 describe('remote packages: discovery through a shallow clone', () => {
   let repo: ReturnType<typeof stacksRepo>;
