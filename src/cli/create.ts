@@ -284,6 +284,8 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   const ns = SYSTEM_NAMESPACE;
   const pc = p.platform;
   let kube: Kube;
+  /** The certificate made before a new kind cluster (its CA is mounted into the node). */
+  let early: Certificate | undefined;
 
   // --- the cluster -------------------------------------------------------------------------------
   if (!p.existing) {
@@ -295,7 +297,11 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
       exists = false;
     }
     if (!exists) {
-      const input = { ...p.kindInput!, registryCertsDir: writeRegistryCertsDir(deps.runner.env, p.kindInput!) };
+      // the node trusts the platform CA for the registry from its first pull: the certificate is made now
+      const names = certificateNames(pc.host, pc.ingressHost);
+      say(`Generating a self-signed certificate for ${names.join(', ')}`);
+      early = await generateCertificate(names, new Date(deps.now()));
+      const input = { ...p.kindInput!, registryCertsDir: writeRegistryCertsDir(deps.runner.env, p.kindInput!, early.cert) };
       const config = o.kindConfig ? customKindConfig(await loadKindConfig(o.kindConfig), input) : defaultKindConfig(input);
       deps.out(`${KIND_CONFIG_BANNER}\n${config}\n${KIND_CONFIG_END}\n`);
       say(`Creating kind cluster "${o.name}"`);
@@ -349,13 +355,16 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   const current = certificateFromSecret(await kube.get('secret', TLS_SECRET, ns));
   const problem = reuseProblem(current, names, new Date(deps.now()));
   let cert: Certificate;
-  if (problem) {
+  if (problem && early && !current) cert = early;
+  else if (problem) {
     say(`Generating a self-signed certificate for ${names.join(', ')} (${problem})`);
     cert = await generateCertificate(names, new Date(deps.now()));
   } else {
     say(`Reusing the certificate in ${ns}/${TLS_SECRET}`);
     cert = current!;
   }
+  // the kind node's containerd trusts the platform CA for the registry (the file is re-read on every pull)
+  if (!p.existing && cert !== early) writeRegistryCertsDir(deps.runner.env, p.kindInput!, cert.cert);
   await kube.apply(
     [
       namespaceObject(ns),
