@@ -534,7 +534,7 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
     .addOption(new Option('--protocol <protocol>', 'protocol of the UIs').choices(['https', 'http']).default('https'))
     .option('--port <port>', 'port the UIs are reached on', parsePort, 8443)
     .option('--use-path-routing', 'serve every UI under one host name (https://<host>:<port>/argocd) instead of one host per UI', false)
-    .option('-p, --package <dir|file>', 'local package: a directory (or file) with Argo CD Applications using cnoe:// paths (repeatable; a later one wins)', collect, [] as string[])
+    .option('-p, --package <dir|file|url>', 'package: a directory (or file) with Argo CD Applications using cnoe:// paths, or a remote one (https://host/org/repo//dir?ref=R, git@host:org/repo//dir) (repeatable; a later one wins)', collect, [] as string[])
     .option('-c, --package-custom-file <name:path>', 'Helm values (or argocd-cm/ingress-nginx ConfigMaps) for a core component: argocd, gitea or nginx (repeatable)', collect, [] as string[])
     .option('--dev-password', 'set the admin password of Argo CD and Gitea to "developer" (and bind the port to 127.0.0.1)', false)
     .option('-n, --no-exit', 'keep running after the platform is Ready and push changes of the local packages')
