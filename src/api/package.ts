@@ -77,6 +77,12 @@ export const PackageStatus = Obj({
   ...BaseStatus,
   phase: Type.Optional(Enum(['Pending', 'Waiting', 'Deploying', 'Synced', 'Degraded', 'Failed'] as const)),
   waitingFor: Type.Optional(Type.Array(Type.String())),
+  dependsOn: Type.Optional(
+    Type.Array(Type.String({ maxLength: 317 }), {
+      maxItems: 1000,
+      description: 'Every Package this one waits on, directly or through other Packages (namespace/name, sorted); how dependency cycles are found',
+    }),
+  ),
   argoApplication: Type.Optional(
     Obj({ name: Type.String(), namespace: Type.String(), syncStatus: Type.Optional(Type.String()), healthStatus: Type.Optional(Type.String()) }),
   ),

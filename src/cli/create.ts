@@ -55,7 +55,20 @@ import {
   writeRegistryCertsDir,
   type KindConfigInput,
 } from './kind.js';
-import { discoverPackages, packageObjects, pushDirectory, watchDirectories, type GitServer, type LocalApp, type PackageContext } from './packages.js';
+import {
+  cloneRemotePackage,
+  discoverPackages,
+  isRemotePackage,
+  packageObjects,
+  parseRemotePackage,
+  pushDirectory,
+  refreshApplication,
+  watchDirectories,
+  type Checkout,
+  type GitServer,
+  type LocalApp,
+  type PackageContext,
+} from './packages.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 
 export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
@@ -215,7 +228,7 @@ interface Plan {
   tools: string[];
 }
 
-function plan(o: CreateOptions, deps: CliDeps): Plan {
+function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Checkout>): Plan {
   const existing = Boolean(o.kubeconfig || o.context);
   if (o.protocol !== 'http' && o.protocol !== 'https') throw new UserError(`--protocol must be http or https, not ${o.protocol}`);
   const host = o.host.toLowerCase();
@@ -285,20 +298,34 @@ function plan(o: CreateOptions, deps: CliDeps): Plan {
       ...(o.gateway !== 'nginx' ? { ingressContainerPort: kindIngressContainerPort(platform) } : {}),
     };
   }
-  const { apps, warnings } = discoverPackages(o.package, o.name);
+  const { apps, warnings } = discoverPackages(o.package, o.name, checkouts);
   for (const w of warnings) deps.err(`warning: ${w}\n`);
-  const tools = [...(existing ? [] : ['kind', runtimeTool(deps.runner.env)]), 'kubectl', 'helm', ...(apps.some((a) => a.dirs.length) ? ['git'] : [])];
+  const tools = [...(existing ? [] : ['kind', runtimeTool(deps.runner.env)]), 'kubectl', 'helm', ...(apps.some((a) => a.dirs.some((d) => !d.remote)) ? ['git'] : [])];
   return { existing, platform, kindInput, apps, timeoutMs: ms, tools };
 }
 
 export async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
   const say = (s: string) => deps.out(`${s}\n`);
   let p: Plan;
+  // remote -p packages: cloned (shallow, temporary) only to find their Applications
+  const checkouts = new Map<string, Checkout>();
   try {
-    p = plan(o, deps);
+    const remotes = o.package.filter(isRemotePackage).map(parseRemotePackage);
+    if (remotes.length) {
+      const missing = missingTools(deps.runner, ['git'], 'create');
+      if (missing) throw new UserError(missing);
+    }
+    for (const r of remotes) {
+      if (checkouts.has(r.raw)) continue;
+      say(`Fetching the remote package ${r.raw}`);
+      checkouts.set(r.raw, await cloneRemotePackage(deps.runner, r));
+    }
+    p = plan(o, deps, checkouts);
   } catch (e) {
     deps.err(`error: ${(e as Error).message}\n`);
     return 1;
+  } finally {
+    for (const c of checkouts.values()) c.cleanup();
   }
   const missing = missingTools(deps.runner, p.tools, 'create');
   if (missing) {
@@ -317,6 +344,8 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   const ns = SYSTEM_NAMESPACE;
   const pc = p.platform;
   let kube: Kube;
+  /** The certificate made before a new kind cluster (its CA is mounted into the node). */
+  let early: Certificate | undefined;
 
   // --- the cluster -------------------------------------------------------------------------------
   if (!p.existing) {
@@ -328,7 +357,11 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
       exists = false;
     }
     if (!exists) {
-      const input = { ...p.kindInput!, registryCertsDir: writeRegistryCertsDir(deps.runner.env, p.kindInput!) };
+      // the node trusts the platform CA for the registry from its first pull: the certificate is made now
+      const names = certificateNames(pc.host, pc.ingressHost);
+      say(`Generating a self-signed certificate for ${names.join(', ')}`);
+      early = await generateCertificate(names, new Date(deps.now()));
+      const input = { ...p.kindInput!, registryCertsDir: writeRegistryCertsDir(deps.runner.env, p.kindInput!, early.cert) };
       const config = o.kindConfig ? customKindConfig(await loadKindConfig(o.kindConfig), input) : defaultKindConfig(input);
       deps.out(`${KIND_CONFIG_BANNER}\n${config}\n${KIND_CONFIG_END}\n`);
       say(`Creating kind cluster "${o.name}"`);
@@ -382,13 +415,16 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
   const current = certificateFromSecret(await kube.get('secret', TLS_SECRET, ns));
   const problem = reuseProblem(current, names, new Date(deps.now()));
   let cert: Certificate;
-  if (problem) {
+  if (problem && early && !current) cert = early;
+  else if (problem) {
     say(`Generating a self-signed certificate for ${names.join(', ')} (${problem})`);
     cert = await generateCertificate(names, new Date(deps.now()));
   } else {
     say(`Reusing the certificate in ${ns}/${TLS_SECRET}`);
     cert = current!;
   }
+  // the kind node's containerd trusts the platform CA for the registry (the file is re-read on every pull)
+  if (!p.existing && cert !== early) writeRegistryCertsDir(deps.runner.env, p.kindInput!, cert.cert);
   await kube.apply(
     [
       namespaceObject(ns),
@@ -443,14 +479,20 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
       gitOpsProviderRef: { kind: PROVIDERS.argocd.kind, name: PROVIDERS.argocd.name, namespace: ns },
       argoNamespace: PROVIDERS.argocd.namespace,
     };
+    // local directories are pushed from here (and watched with --no-exit); remote ones the cluster fetches
     watch = p.apps.flatMap((a) =>
-      a.dirs.map((d) => ({
-        dir: d.dir,
-        push: async () => {
-          const r = await pushDirectory(server, d.repo, d.dir, `idpbuilder local package ${a.appName}`);
-          if (r.changed) say(`Pushed ${d.dir} to ${server.organization}/${d.repo} (${r.commitSHA.slice(0, 12)})`);
-        },
-      })),
+      a.dirs
+        .filter((d) => !d.remote)
+        .map((d) => ({
+          dir: d.dir,
+          push: async () => {
+            const r = await pushDirectory(server, d.repo, d.dir, `idpbuilder local package ${a.appName}`);
+            if (!r.changed) return;
+            say(`Pushed ${d.dir} to ${server.organization}/${d.repo} (${r.commitSHA.slice(0, 12)})`);
+            const failed = await refreshApplication(kube, a, ctx.argoNamespace);
+            if (failed) deps.err(`warning: asking Argo CD to refresh Application ${ctx.argoNamespace}/${a.appName} failed: ${failed}\n`);
+          },
+        })),
     );
     for (const w of watch) await w.push();
     const pkgObjects = packageObjects(p.apps, ctx);
@@ -556,7 +598,7 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
     .addOption(new Option('--protocol <protocol>', 'protocol of the UIs').choices(['https', 'http']).default('https'))
     .option('--port <port>', 'port the UIs are reached on', parsePort, 8443)
     .option('--use-path-routing', 'serve every UI under one host name (https://<host>:<port>/argocd) instead of one host per UI', false)
-    .option('-p, --package <dir|file>', 'local package: a directory (or file) with Argo CD Applications using cnoe:// paths (repeatable; a later one wins)', collect, [] as string[])
+    .option('-p, --package <dir|file|url>', 'package: a directory (or file) with Argo CD Applications using cnoe:// paths, or a remote one (https://host/org/repo//dir?ref=R, git@host:org/repo//dir) (repeatable; a later one wins)', collect, [] as string[])
     .option('-c, --package-custom-file <name:path>', 'Helm values (or argocd-cm/ingress-nginx ConfigMaps) for a core component: argocd, gitea or nginx (repeatable)', collect, [] as string[])
     .option('--dev-password', 'set the admin password of Argo CD and Gitea to "developer" (and bind the port to 127.0.0.1)', false)
     .option('-n, --no-exit', 'keep running after the platform is Ready and push changes of the local packages')

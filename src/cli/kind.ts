@@ -34,7 +34,7 @@ export interface KindConfigInput {
   extraPorts: PortMapping[];
   /** Host path of the registry auth file to mount at /var/lib/kubelet/config.json. */
   registryConfig?: string;
-  /** Host directory mounted at /etc/containerd/certs.d (hosts.toml for the Gitea registry). */
+  /** Host directory mounted at /etc/containerd/certs.d (hosts.toml and the platform CA for the Gitea registry). */
   registryCertsDir?: string;
   /** Node container port the host's `port` maps to (default: 80/443 by protocol, ingress-nginx's host ports;
    *  a NodePort for gateways without host ports, see create/platform.ts kindIngressContainerPort). */
@@ -77,7 +77,7 @@ function ingressMapping(o: KindConfigInput): Record<string, unknown> {
 
 function mounts(o: KindConfigInput): Record<string, unknown>[] {
   return [
-    ...(o.registryCertsDir ? [{ containerPath: '/etc/containerd/certs.d', hostPath: o.registryCertsDir }] : []),
+    ...(o.registryCertsDir ? [{ containerPath: NODE_CERTS_DIR, hostPath: o.registryCertsDir }] : []),
     ...(o.registryConfig ? [{ containerPath: '/var/lib/kubelet/config.json', hostPath: o.registryConfig }] : []),
   ];
 }
@@ -187,24 +187,40 @@ export function resolveRegistryConfig(value: string | boolean | undefined, env: 
   throw new Error(`--registry-config: none of ${list.join(', ')} exists`);
 }
 
-/** The containerd hosts.toml that lets the node pull from Gitea's registry behind the self-signed certificate. */
-export function registryHosts(o: Pick<KindConfigInput, 'host' | 'port' | 'usePathRouting'>): { hostAndPort: string; toml: string } {
+/** Where the certs.d directory is mounted in the kind node (containerd's registry `config_path`). */
+export const NODE_CERTS_DIR = '/etc/containerd/certs.d';
+/** The platform's CA certificate, beside hosts.toml in the registry's certs.d directory. */
+export const REGISTRY_CA_FILE = 'ca.crt';
+
+/**
+ * The containerd hosts.toml that lets the node pull from Gitea's registry behind the platform's self-signed
+ * certificate: the registry host (`gitea.<host>:<port>`, or `<host>:<port>` with path routing) is reached
+ * inside the node on 443 (the ingress host port), and its certificate is verified against the platform CA
+ * mounted beside the file (`ca`, containerd's hosts.toml field, read by containerd 1.5+ and 2.x alike; no
+ * `skip_verify`). Source of the format: containerd docs/hosts.md.
+ */
+export function registryHosts(o: Pick<KindConfigInput, 'host' | 'port' | 'usePathRouting'>): { hostAndPort: string; toml: string; caPath: string } {
   const host = o.usePathRouting ? o.host : `gitea.${o.host}`;
+  const hostAndPort = `${host}:${o.port}`;
+  const caPath = `${NODE_CERTS_DIR}/${hostAndPort}/${REGISTRY_CA_FILE}`;
   return {
-    hostAndPort: `${host}:${o.port}`,
-    toml: `server = "https://${host}:${o.port}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n`,
+    hostAndPort,
+    caPath,
+    toml: `server = "https://${hostAndPort}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "${caPath}"\n`,
   };
 }
 
 /**
  * Writes the certs.d directory for the cluster under the user's cache (it must outlive this process: it is
- * bind-mounted into the node) and returns its path.
+ * bind-mounted into the node at /etc/containerd/certs.d) — hosts.toml and the platform CA (PEM) — and returns
+ * its path. Writing again replaces the CA: containerd reads the directory on every pull, no restart needed.
  */
-export function writeRegistryCertsDir(env: NodeJS.ProcessEnv, o: Pick<KindConfigInput, 'name' | 'host' | 'port' | 'usePathRouting'>): string {
+export function writeRegistryCertsDir(env: NodeJS.ProcessEnv, o: Pick<KindConfigInput, 'name' | 'host' | 'port' | 'usePathRouting'>, caPem: string): string {
   const cache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
   const dir = join(cache, 'idpbuilder', o.name, 'certs.d');
   const { hostAndPort, toml } = registryHosts(o);
   mkdirSync(join(dir, hostAndPort), { recursive: true });
+  writeFileSync(join(dir, hostAndPort, REGISTRY_CA_FILE), caPem);
   writeFileSync(join(dir, hostAndPort, 'hosts.toml'), toml);
   return dir;
 }

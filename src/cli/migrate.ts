@@ -113,7 +113,7 @@ export function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; 
   const dirs = [...(Array.isArray(pcs.customPackageDirs) ? pcs.customPackageDirs : []), ...(Array.isArray(pcs.customPackageFiles) ? pcs.customPackageFiles : [])].map(String);
   if (dirs.length) notes.push(`local packages are pushed by the CLI: re-add them with \`idpbuilder create --kubeconfig … ${dirs.map((d) => `-p ${d}`).join(' ')}\``);
   const urls = (Array.isArray(pcs.customPackageUrls) ? pcs.customPackageUrls : []).map(String);
-  if (urls.length) notes.push(`remote packages are not migrated: ${urls.join(', ')} (declare them as GitRepository objects with a Git source and Packages)`);
+  if (urls.length) notes.push(`remote packages are not migrated: re-add them with \`idpbuilder create --kubeconfig … ${urls.map((u) => `-p ${u}`).join(' ')}\` (the cluster fetches them)`);
   const argo = isObj(pcs.argoPackageConfigs) ? pcs.argoPackageConfigs : undefined;
   if (argo && argo.enabled === false) notes.push('argoPackageConfigs.enabled is false, but the platform always has a GitOps provider: Argo CD is installed');
   const embedded = isObj(pcs.embeddedArgoApplicationsPackageConfigs) ? pcs.embeddedArgoApplicationsPackageConfigs : undefined;

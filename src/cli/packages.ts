@@ -13,15 +13,23 @@
  *  3. writes the rewritten Application into a definition GitRepository (`Inline` source) and creates a
  *     Package that deploys it into Argo CD's namespace (app of apps), depending on the content repositories.
  * When two -p directories define the same application name, the later one wins (today's priority rule).
+ *
+ * Remote packages (`-p https://host/org/repo//subdir?ref=R`, `-p git@host:org/repo//subdir`, today's
+ * kustomize-style syntax) are cloned shallowly by the CLI only to find the Applications, exactly as above
+ * (cnoe:// paths resolve inside the clone and must stay inside the repository). Their content is not pushed
+ * from this machine: each cnoe:// directory becomes a GitRepository with a `Git` source (the remote URL, ref
+ * and the directory's path in the repository) that the cluster fetches and keeps in sync itself.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync, statSync, lstatSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { API_VERSION } from '../api/common.js';
 import type { ProviderFactory, RepoSyncResult } from '../jobs/repo-sync.js';
 import { childName } from '../kit/names.js';
 import type { KubeObject } from '../metacontroller/protocol.js';
+import type { Runner } from './exec.js';
 import { MANAGED_BY, CLI_PLATFORM_LABEL } from './create/platform.js';
 
 export const CNOE_SCHEME = 'cnoe://';
@@ -43,6 +51,8 @@ export interface ContentDir {
   object: string;
   /** Repository name on the git server. */
   repo: string;
+  /** A directory of a remote package: the Git source the cluster fetches it from (nothing is pushed). */
+  remote?: { url: string; ref?: string; path: string };
 }
 
 export interface LocalApp {
@@ -50,7 +60,7 @@ export interface LocalApp {
   name: string;
   appName: string;
   kind: 'Application' | 'ApplicationSet';
-  /** Absolute path of the manifest file. */
+  /** Where the manifest file is, as the user knows it: an absolute path, or `<-p URL> <path in the package>`. */
   file: string;
   object: Obj;
   dirs: ContentDir[];
@@ -83,10 +93,140 @@ export function mapStrings(v: unknown, f: (s: string) => string): unknown {
   return v;
 }
 
-function manifestFiles(path: string): string[] {
-  if (/^(https?:\/\/|git@)/.test(path)) {
-    throw new PackageError(`-p ${path}: remote packages are not supported yet; declare a GitRepository with a Git source and a Package for it (docs/cli.md)`);
+// ---- remote packages ------------------------------------------------------------------------------
+
+/** A remote `-p` package, parsed. */
+export interface RemotePackage {
+  /** The -p value as given. */
+  raw: string;
+  /** What the CLI clones (the URL as given, without `//subdir` and query). */
+  cloneURL: string;
+  /**
+   * What the cluster fetches: the same repository over https when it was given as `git@host:…` or
+   * `ssh://…` (the in-cluster Job has no SSH key; only public repositories are supported, as today).
+   */
+  clusterURL: string;
+  /** Branch, tag or commit (`?ref=`, else `?version=`); undefined: the remote's default branch. */
+  ref?: string;
+  /** The package directory inside the repository ('' = its root), without leading or trailing slashes. */
+  path: string;
+}
+
+/** A -p value that names a remote repository (a URL scheme, or scp-like `user@host:path`), not a local path. */
+export function isRemotePackage(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^[^\s/:@]+@[^\s/:]+:/.test(value);
+}
+
+const QUERY_KEYS = new Set(['ref', 'version', 'timeout', 'submodules']);
+
+/**
+ * Parses a remote package in today's (kustomize's) syntax: `https://host/org/repo//dir[?ref=R]`,
+ * `git@host:org/repo//dir[?ref=R]`, `ssh://git@host/org/repo//dir`. The `//` after the repository is
+ * required (`//` alone = the repository root); `ref` wins over `version`; `timeout` and `submodules` are
+ * accepted and ignored. Throws a {@link PackageError} saying what is wrong: no `//`, credentials in the
+ * URL (they would end up in a GitRepository's spec), an unknown query key, `..` in the directory, a
+ * scheme other than https, http, ssh or git.
+ */
+export function parseRemotePackage(raw: string): RemotePackage {
+  const fail = (why: string) => new PackageError(`-p ${raw}: ${why}`);
+  const q = raw.indexOf('?');
+  const base = q < 0 ? raw : raw.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  for (const k of params.keys()) if (!QUERY_KEYS.has(k)) throw fail(`unknown query parameter "${k}" (supported: ref, version, timeout, submodules)`);
+  const ref = params.get('ref') || params.get('version') || undefined;
+  let host: string;
+  let repoPath: string;
+  let prefix: string;
+  let scheme: string;
+  const scp = /^([^\s/:@]+)@([^\s/:]+):(.*)$/.exec(base);
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(base)) {
+    scheme = 'ssh';
+    host = scp[2];
+    prefix = `${scp[1]}@${scp[2]}:`;
+    repoPath = scp[3];
+  } else {
+    const m = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)(\/.*)?$/i.exec(base);
+    if (!m) throw fail('not a URL');
+    scheme = m[1].toLowerCase();
+    if (!['https', 'http', 'ssh', 'git'].includes(scheme)) throw fail(`scheme ${scheme}: use https://, http://, ssh:// or git@host:`);
+    const authority = m[2];
+    const at = authority.lastIndexOf('@');
+    if (at >= 0 && (scheme === 'https' || scheme === 'http' || authority.slice(0, at).includes(':'))) {
+      throw fail('credentials in the URL are not supported (they would be stored in the cluster); private remote packages are not supported');
+    }
+    host = (at >= 0 ? authority.slice(at + 1) : authority).replace(/:\d+$/, scheme === 'https' || scheme === 'http' ? '$&' : '');
+    if (!host) throw fail('no host');
+    prefix = `${m[1]}://${authority}/`;
+    repoPath = m[3] ?? '';
   }
+  const cut = repoPath.indexOf('//');
+  if (cut < 0) throw fail('a remote package needs // after the repository, e.g. https://github.com/cnoe-io/stacks//ref-implementation');
+  const repo = repoPath.slice(0, cut).replace(/^\/+|\/+$/g, '');
+  if (!repo) throw fail('no repository before //');
+  const path = repoPath.slice(cut + 2).replace(/^\/+|\/+$/g, '');
+  if (path.split('/').some((s) => s === '..' || s === '.git')) throw fail(`the directory "${path}" must stay inside the repository`);
+  const cloneURL = `${prefix}${repo}`;
+  const clusterURL = scheme === 'ssh' || scheme === 'git' ? `https://${host}/${repo}` : cloneURL;
+  return { raw, cloneURL, clusterURL, ...(ref ? { ref } : {}), path };
+}
+
+/** A remote package cloned for discovery: the package directory in a temporary clone. */
+export interface Checkout {
+  remote: RemotePackage;
+  /** The clone's root (symlinks resolved). */
+  root: string;
+  /** The package directory in it. */
+  dir: string;
+  /** Removes the clone. */
+  cleanup(): void;
+}
+
+/**
+ * Clones a remote package shallowly (depth 1, no tags; a commit SHA is fetched by itself) with the `git` of
+ * `runner`, without prompting for credentials (GIT_TERMINAL_PROMPT=0), into a temporary directory. Throws a
+ * {@link PackageError} with git's last line when the clone fails or the directory is not in the repository.
+ */
+export async function cloneRemotePackage(runner: Runner, remote: RemotePackage): Promise<Checkout> {
+  const tmp = mkdtempSync(join(tmpdir(), 'idpbuilder-remote-'));
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  const dir = join(tmp, 'repo');
+  const env = { GIT_TERMINAL_PROMPT: '0' };
+  const git = async (args: string[], cwd?: string) => {
+    const r = await runner.run('git', args, { env, timeoutMs: 5 * 60_000, ...(cwd ? { cwd } : {}) });
+    if (r.code !== 0) {
+      const last = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).pop() ?? `exit code ${r.code}`;
+      throw new PackageError(`-p ${remote.raw}: cannot clone ${remote.cloneURL}${remote.ref ? ` at ${remote.ref}` : ''}: ${last}`);
+    }
+  };
+  try {
+    if (remote.ref && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(remote.ref)) {
+      await git(['init', '-q', dir]);
+      await git(['fetch', '-q', '--depth', '1', '--no-tags', '--', remote.cloneURL, remote.ref], dir);
+      await git(['checkout', '-q', 'FETCH_HEAD'], dir);
+    } else {
+      await git(['clone', '-q', '--depth', '1', '--no-tags', ...(remote.ref ? ['--branch', remote.ref] : []), '--', remote.cloneURL, dir]);
+    }
+    const root = realpathSync(dir);
+    let pkg: string;
+    try {
+      pkg = realpathSync(join(root, remote.path));
+      if (!statSync(pkg).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw new PackageError(`-p ${remote.raw}: ${remote.path || '(the root)'} is not a directory of ${remote.cloneURL}${remote.ref ? ` at ${remote.ref}` : ''}`);
+    }
+    if (!inside(root, pkg)) throw new PackageError(`-p ${remote.raw}: ${remote.path} leads outside the repository`);
+    return { remote, root, dir: pkg, cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}
+
+function inside(root: string, p: string): boolean {
+  return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+function manifestFiles(path: string): string[] {
   let st;
   try {
     st = statSync(path);
@@ -117,11 +257,14 @@ export function repoName(parts: string[]): string {
  * Finds the local packages of every `-p` path (directories or files), resolving cnoe:// directories.
  * Throws a {@link PackageError} naming the file and URL when a cnoe:// path is not a directory.
  */
-export function discoverPackages(paths: string[], cluster: string): { apps: LocalApp[]; warnings: string[] } {
+export function discoverPackages(paths: string[], cluster: string, checkouts: ReadonlyMap<string, Checkout> = new Map()): { apps: LocalApp[]; warnings: string[] } {
   const byName = new Map<string, LocalApp>();
   const warnings: string[] = [];
   paths.forEach((p, priority) => {
-    for (const file of manifestFiles(p)) {
+    const checkout = checkouts.get(p);
+    if (!checkout && isRemotePackage(p)) throw new PackageError(`-p ${p}: the remote package was not fetched`);
+    for (const file of manifestFiles(checkout ? checkout.dir : p)) {
+      const shown = checkout ? `${p} ${relative(checkout.dir, file)}` : file;
       let docs;
       try {
         docs = parseAllDocuments(readFileSync(file, 'utf8'));
@@ -134,7 +277,7 @@ export function discoverPackages(paths: string[], cluster: string): { apps: Loca
         if (!isObj(o) || typeof o.apiVersion !== 'string' || !o.apiVersion.startsWith('argoproj.io/')) continue;
         if (o.kind !== 'Application' && o.kind !== 'ApplicationSet') continue;
         const appName = String((o.metadata as Obj | undefined)?.name ?? '');
-        if (!appName) throw new PackageError(`${file}: an ${o.kind} without metadata.name`);
+        if (!appName) throw new PackageError(`${shown}: an ${o.kind} without metadata.name`);
         const name = childName([appName]);
         const dirs: ContentDir[] = [];
         const used = new Set<string>();
@@ -146,16 +289,21 @@ export function discoverPackages(paths: string[], cluster: string): { apps: Loca
             real = realpathSync(abs);
             if (!statSync(real).isDirectory()) throw new Error('not a directory');
           } catch {
-            throw new PackageError(`${file}: ${o.kind} ${appName}: ${url} must name a directory relative to the file (${abs} is not one)`);
+            const where = checkout ? relative(checkout.root, abs) : abs;
+            throw new PackageError(`${shown}: ${o.kind} ${appName}: ${url} must name a directory relative to the file (${where} is not one)`);
           }
+          if (checkout && !inside(checkout.root, real)) throw new PackageError(`${shown}: ${o.kind} ${appName}: ${url} leads outside the repository`);
           let base = slug(basename(real));
           if (used.has(base)) base = `${base}-${createHash('sha256').update(rel).digest('hex').slice(0, 6)}`;
           used.add(base);
-          dirs.push({ url, dir: real, object: childName([name, base]), repo: repoName(['idpbuilder', cluster, appName, base]) });
+          const remote = checkout
+            ? { remote: { url: checkout.remote.clusterURL, ...(checkout.remote.ref ? { ref: checkout.remote.ref } : {}), path: relative(checkout.root, real).split(sep).join('/') || '.' } }
+            : {};
+          dirs.push({ url, dir: real, object: childName([name, base]), repo: repoName(['idpbuilder', cluster, appName, base]), ...remote });
         }
-        const app: LocalApp = { name, appName, kind: o.kind, file, object: o, dirs, priority };
+        const app: LocalApp = { name, appName, kind: o.kind, file: shown, object: o, dirs, priority };
         const earlier = byName.get(name);
-        if (earlier) warnings.push(`${o.kind} ${appName} in ${file} replaces the one in ${earlier.file} (a later -p wins)`);
+        if (earlier) warnings.push(`${o.kind} ${appName} in ${shown} replaces the one in ${earlier.file} (a later -p wins)`);
         byName.set(name, app);
       }
     }
@@ -275,18 +423,23 @@ export function packageObjects(apps: LocalApp[], ctx: PackageContext): KubeObjec
     const annotations = { [SOURCE_PATH_ANNOTATION]: app.file, [PRIORITY_ANNOTATION]: String(app.priority) };
     const meta = (name: string, extra: Obj = {}) => ({ name, namespace: ctx.namespace, labels, annotations: { ...annotations, ...extra } });
     for (const d of app.dirs) {
+      const r = d.remote;
       out.push({
         apiVersion: API_VERSION,
         kind: 'GitRepository',
-        metadata: meta(d.object, { [SOURCE_PATH_ANNOTATION]: d.dir }),
+        metadata: meta(d.object, { [SOURCE_PATH_ANNOTATION]: r ? `${r.url}//${r.path === '.' ? '' : r.path}${r.ref ? `?ref=${r.ref}` : ''}` : d.dir }),
         spec: {
           gitServerRef: ctx.server.ref,
           name: d.repo,
           organization: ctx.server.organization,
-          description: `idpbuilder local package ${app.appName}: ${d.url} (pushed by the idpbuilder CLI)`,
+          description: r
+            ? `idpbuilder remote package ${app.appName}: ${d.url} (fetched from ${r.url} by the cluster)`
+            : `idpbuilder local package ${app.appName}: ${d.url} (pushed by the idpbuilder CLI)`,
           private: false,
-          sources: [{ type: 'Local', path: d.dir }],
-          sync: { autoSync: false },
+          // a remote directory is fetched and kept in sync by the cluster; a local one is pushed by the CLI
+          ...(r
+            ? { sources: [{ type: 'Git', url: r.url, ...(r.ref ? { ref: r.ref } : {}), path: r.path }] }
+            : { sources: [{ type: 'Local', path: d.dir }], sync: { autoSync: false } }),
         },
       } as KubeObject);
     }
@@ -389,4 +542,26 @@ export async function watchDirectories(
       }
     }
   }
+}
+
+// ---- Argo CD refresh ------------------------------------------------------------------------------
+
+/** Argo CD's refresh request: the application controller refreshes the Application and removes the annotation. */
+export const ARGO_REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
+
+/**
+ * Asks Argo CD to refresh the Application of a package now (`argocd.argoproj.io/refresh: normal`) instead
+ * of at its next poll, so a push shows within seconds. ApplicationSets are left alone (the Applications
+ * they generate are not known here). Returns undefined when done or when the Application does not exist
+ * yet (it will read the new commit when it is created), else the reason it failed (one line).
+ */
+export async function refreshApplication(
+  kube: { kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> },
+  app: Pick<LocalApp, 'appName' | 'kind'>,
+  argoNamespace: string,
+): Promise<string | undefined> {
+  if (app.kind !== 'Application') return undefined;
+  const r = await kube.kubectl(['annotate', 'applications.argoproj.io', app.appName, '-n', argoNamespace, `${ARGO_REFRESH_ANNOTATION}=normal`, '--overwrite']);
+  if (r.code === 0 || /NotFound|not found/.test(r.stderr)) return undefined;
+  return (r.stderr || r.stdout).trim().split('\n').filter(Boolean).pop() ?? `kubectl exit code ${r.code}`;
 }

@@ -1,7 +1,12 @@
 /**
  * Package: deploys a GitRepository's content through a GitOps engine. Creation waits until every
- * dependency (and every Package of lower cnoe.io/package-priority) is Ready; a dependency cycle is
- * reported, never waited on forever.
+ * dependency is Ready; a dependency cycle is reported, never waited on forever. `cnoe.io/package-priority`
+ * orders nothing here: as in today's idpbuilder it only decides which of two definitions of one
+ * application wins, and the CLI settles that before it creates Packages (docs/decisions.md).
+ *
+ * A Package reads only the Packages it depends on. Cycles are found through their status: each Package
+ * publishes `status.dependsOn`, every Package it waits on directly or through other Packages; a Package
+ * that finds itself in a dependency's `dependsOn` is on a cycle.
  *
  * The Package controller itself has no children, so it runs whatever is installed. The engine's objects
  * are attached by DecoratorControllers (packages-argocd: an Argo CD Application; packages-flux: a Flux
@@ -11,7 +16,6 @@
  */
 import type { PackageSpec, PackageStatus } from '../api/package.js';
 import type { Condition } from '../api/common.js';
-import { API_VERSION } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
@@ -44,10 +48,8 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   const ns = req.parent.metadata.namespace;
   const source = spec.source.gitRepository;
   const rules: RelatedResourceRule[] = [
-    // Packages of this namespace come with the rule below; those of other namespaces are asked for by name.
-    ...refRules([{ kind: 'GitRepository', name: source.name, namespace: source.namespace }, ...dependencyRefs(spec).filter((d) => d.kind !== 'Package' || (d.namespace ?? ns) !== ns)], req.parent),
-    // every Package of the namespace, to follow dependency chains and find cycles
-    { apiVersion: API_VERSION, resource: 'packages', namespace: ns },
+    // the source, the GitOps provider and the dependencies, by name (Packages included: their status.dependsOn finds cycles)
+    ...refRules([{ kind: 'GitRepository', name: source.name, namespace: source.namespace }, ...dependencyRefs(spec)], req.parent),
   ];
   const byKind = new Map<string, { apiVersion: string; resource: string; namespace: string; names: Set<string> }>();
   for (const h of spec.healthChecks ?? []) {
@@ -69,52 +71,65 @@ function customize(req: CustomizeRequest): CustomizeResponse {
 }
 
 /**
- * Packages a dependency walk visits at most. A request carries every Package of the namespace, so the walk
- * is bounded by the request size anyway; this bound keeps one sync cheap and its answer explainable.
+ * Packages a `status.dependsOn` lists at most. A Package that would wait on more (directly or through
+ * other Packages) fails with DependencyGraphTooLarge; this bound keeps statuses small and answers explainable.
  */
 export const MAX_DEPENDENCY_WALK = 1000;
 
-/** What the dependency walk from a Package found: a cycle through it, a graph over the bound, or neither. */
-export type DependencyWalk = { cycle: string[] } | { tooLarge: number } | Record<string, never>;
+/** Reason of a Package whose dependency graph is over the bound; a Package depending on it inherits it. */
+export const GRAPH_TOO_LARGE = 'DependencyGraphTooLarge';
 
 /**
- * Follows the Package dependencies of this Package (through the Packages of the request) depth first,
- * iteratively (an explicit stack: a chain of thousands of Packages cannot overflow the call stack). Returns
- * the first cycle back to this Package (names, starting and ending with it), `tooLarge` when more than
- * `limit` Packages would be visited, or `{}`.
+ * What the dependencies of this Package show: `dependsOn`, every Package it waits on (namespace/name,
+ * sorted), and `cycle` when one leads back to it (names, starting and ending with it; `…` stands for
+ * Packages seen only through a dependency's status); or `tooLarge` when the graph is over the bound.
+ */
+export type DependencyWalk = { dependsOn: string[]; cycle?: string[] } | { tooLarge: number };
+
+function packageKey(ref: { name: string; namespace?: string }, ns: string): string {
+  return `${ref.namespace ?? ns}/${ref.name}`;
+}
+
+/** The Package dependencies of a Package spec (namespace/name keys, in spec order, without duplicates). */
+function packageDeps(spec: PackageSpec | undefined, ns: string): string[] {
+  const deps = spec?.dependencies;
+  return [...new Set((Array.isArray(deps) ? deps : []).filter((d) => d?.kind === 'Package').map((d) => packageKey(d, ns)))];
+}
+
+/**
+ * Reads the Package dependencies of this Package (related objects, by name) and their `status.dependsOn`.
+ * A dependency not observed yet counts with itself only (its own dependencies appear once it reports them:
+ * unknown is not absent, and a cycle is found a sync later). This Package in a dependency's spec or
+ * `dependsOn` is a cycle; the closure is published even then, so every Package on the cycle finds it.
  */
 export function walkDependencies(req: SyncRequest, limit = MAX_DEPENDENCY_WALK): DependencyWalk {
   const ns = req.parent.metadata.namespace ?? 'default';
-  const packages = new Map<string, KubeObject>();
-  for (const v of ['v1alpha1', 'v1alpha2']) for (const p of relatedObjects(req, 'Package', `idpbuilder.cnoe.io/${v}`)) packages.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
-  packages.set(`${ns}/${req.parent.metadata.name}`, req.parent);
   const self = `${ns}/${req.parent.metadata.name}`;
-  const edges = (key: string): string[] => {
-    const p = packages.get(key);
-    if (!p) return [];
-    const deps = (p.spec as PackageSpec | undefined)?.dependencies;
-    return (Array.isArray(deps) ? deps : []).filter((d) => d?.kind === 'Package').map((d) => `${d.namespace ?? p.metadata.namespace}/${d.name}`);
-  };
-  // Each frame: a Package on the current path and the index of its next edge to follow.
-  const stack: { key: string; next: string[]; i: number }[] = [{ key: self, next: edges(self), i: 0 }];
-  const seen = new Set<string>();
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    if (top.i >= top.next.length) {
-      stack.pop();
+  const observed = new Map<string, KubeObject>();
+  for (const v of ['v1alpha1', 'v1alpha2']) for (const p of relatedObjects(req, 'Package', `idpbuilder.cnoe.io/${v}`)) observed.set(`${p.metadata.namespace}/${p.metadata.name}`, p);
+  const closure = new Set<string>();
+  const short = (k: string) => k.split('/')[1];
+  let cycle: string[] | undefined;
+  for (const dep of packageDeps(req.parent.spec as PackageSpec, ns)) {
+    closure.add(dep);
+    if (dep === self) {
+      cycle ??= [short(self), short(self)];
       continue;
     }
-    const nxt = top.next[top.i++];
-    if (nxt === self) return { cycle: [...stack.map((f) => f.key), self].map((k) => k.split('/')[1]) };
-    if (seen.has(nxt)) continue;
-    seen.add(nxt);
-    if (seen.size > limit) return { tooLarge: limit };
-    stack.push({ key: nxt, next: edges(nxt), i: 0 });
+    const p = observed.get(dep);
+    if (!p) continue;
+    const st = (p.status ?? {}) as PackageStatus;
+    if ((st.conditions ?? []).some((c) => c.type === 'Ready' && c.reason === GRAPH_TOO_LARGE)) return { tooLarge: limit };
+    const theirs = Array.isArray(st.dependsOn) ? st.dependsOn : [];
+    if (packageDeps(p.spec as PackageSpec, p.metadata.namespace ?? ns).includes(self)) cycle ??= [short(self), short(dep), short(self)];
+    else if (theirs.includes(self)) cycle ??= [short(self), short(dep), '…', short(self)];
+    for (const k of theirs) closure.add(k);
+    if (closure.size > limit) return { tooLarge: limit };
   }
-  return {};
+  return { dependsOn: [...closure].sort(), ...(cycle ? { cycle } : {}) };
 }
 
-/** The dependency cycle through this Package, if any (followed through the Packages of its namespace). */
+/** The dependency cycle through this Package, if its dependencies show one. */
 export function findCycle(req: SyncRequest): string[] | undefined {
   const w = walkDependencies(req);
   return 'cycle' in w ? w.cycle : undefined;
@@ -186,6 +201,10 @@ export function engineOf(spec: PackageSpec): Engine {
   return 'argocd';
 }
 
+/**
+ * Written by the CLI: the index of the `-p` flag a Package came from. Informational only (which of two
+ * definitions won is settled by the CLI); no controller orders on it.
+ */
 export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
 /** Set by the deploying DecoratorController on the Package: what the engine reports. */
 export const ENGINE_STATUS_ANNOTATION: Record<Engine, string> = {
@@ -206,29 +225,8 @@ export interface EngineStatus {
 }
 
 export type PackagePlan =
-  | { deploy: false; phase: string; reason: string; message: string; waitingFor?: string[] }
-  | { deploy: true; engine: Engine; cloneURL: string };
-
-function priorityOf(p: KubeObject): number | undefined {
-  const raw = p.metadata.annotations?.[PRIORITY_ANNOTATION];
-  const n = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** Packages of the namespace with a lower cnoe.io/package-priority that are not Ready yet (lower deploys first). */
-function priorityWait(req: { parent: KubeObject; related?: SyncRequest['related'] }): string[] {
-  const mine = priorityOf(req.parent);
-  if (mine === undefined) return [];
-  const out: string[] = [];
-  for (const v of ['v1alpha1', 'v1alpha2']) {
-    for (const p of relatedObjects(req as SyncRequest, 'Package', `idpbuilder.cnoe.io/${v}`)) {
-      if (p.metadata.name === req.parent.metadata.name) continue;
-      const theirs = priorityOf(p);
-      if (theirs !== undefined && theirs < mine && !readiness(p).ready) out.push(`Package/${p.metadata.name} (priority ${theirs} deploys first)`);
-    }
-  }
-  return out.sort();
-}
+  | { deploy: false; phase: string; reason: string; message: string; waitingFor?: string[]; dependsOn?: string[] }
+  | { deploy: true; engine: Engine; cloneURL: string; dependsOn?: string[] };
 
 /** What a Package can do now: wait (and why), or deploy a clone URL with an engine. Shared by the Package controller and the decorators that deploy it. */
 export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['related'] }): PackagePlan {
@@ -236,10 +234,11 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   const spec = specOf(parent);
   const sreq = req as SyncRequest;
   const walk = walkDependencies(sreq);
-  if ('cycle' in walk) return { deploy: false, phase: 'Failed', reason: 'DependencyCycle', message: `dependency cycle: ${walk.cycle.join(' -> ')}` };
   if ('tooLarge' in walk) {
-    return { deploy: false, phase: 'Failed', reason: 'DependencyGraphTooLarge', message: `more than ${walk.tooLarge} Packages reachable through dependencies; shorten the dependency chains` };
+    return { deploy: false, phase: 'Failed', reason: GRAPH_TOO_LARGE, message: `more than ${walk.tooLarge} Packages reachable through dependencies; shorten the dependency chains` };
   }
+  const dependsOn = walk.dependsOn.length ? { dependsOn: walk.dependsOn } : {};
+  if (walk.cycle) return { deploy: false, phase: 'Failed', reason: 'DependencyCycle', message: `dependency cycle: ${walk.cycle.join(' -> ')}`, ...dependsOn };
   const src = spec.source.gitRepository;
   const srcRef = { kind: 'GitRepository', name: src.name, namespace: src.namespace };
   // a reference into a namespace that does not allow it is refused before anything is waited for
@@ -249,22 +248,21 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
     // health checks read objects of other kinds: a grant's `to` names their group (apps, batch, "" for Services)
     ...(spec.healthChecks ?? []).map((h) => (HEALTH_KINDS[h.type] ? referencePermitted(req, { group: HEALTH_KINDS[h.type].group, kind: h.type, namespace: h.namespace ?? ns, name: h.name }) : undefined)),
   ].filter((r): r is Refusal => !!r);
-  if (refusals.length) return { deploy: false, phase: 'Pending', reason: refusals[0].reason, message: refusals.map((r) => r.message).join('; ') };
+  if (refusals.length) return { deploy: false, phase: 'Pending', reason: refusals[0].reason, message: refusals.map((r) => r.message).join('; '), ...dependsOn };
   const waitingFor: string[] = [];
   for (const d of dependencyRefs(spec)) {
     const r = readiness(lookup(sreq, d));
     if (!r.ready) waitingFor.push(`${refKey(d, parent)} (${r.message})`);
   }
-  waitingFor.push(...priorityWait(req));
-  if (waitingFor.length) return { deploy: false, phase: 'Waiting', reason: 'WaitingForDependencies', message: `waiting for ${waitingFor.join(', ')}`, waitingFor };
+  if (waitingFor.length) return { deploy: false, phase: 'Waiting', reason: 'WaitingForDependencies', message: `waiting for ${waitingFor.join(', ')}`, waitingFor, ...dependsOn };
   const repo = lookup(sreq, srcRef);
-  if (!repo) return { deploy: false, phase: 'Pending', reason: 'SourceNotFound', message: `GitRepository ${refKey(srcRef, parent).slice('GitRepository/'.length)} not found` };
+  if (!repo) return { deploy: false, phase: 'Pending', reason: 'SourceNotFound', message: `GitRepository ${refKey(srcRef, parent).slice('GitRepository/'.length)} not found`, ...dependsOn };
   const cloneURL = (repo.status as { cloneURL?: string } | undefined)?.cloneURL;
   const repoReady = readiness(repo);
   if (!repoReady.ready || !cloneURL) {
-    return { deploy: false, phase: 'Waiting', reason: 'WaitingForSource', message: `waiting for GitRepository ${src.name}: ${repoReady.message ?? 'no cloneURL yet'}`, waitingFor: [`GitRepository/${src.name}`] };
+    return { deploy: false, phase: 'Waiting', reason: 'WaitingForSource', message: `waiting for GitRepository ${src.name}: ${repoReady.message ?? 'no cloneURL yet'}`, waitingFor: [`GitRepository/${src.name}`], ...dependsOn };
   }
-  return { deploy: true, engine: engineOf(spec), cloneURL };
+  return { deploy: true, engine: engineOf(spec), cloneURL, ...dependsOn };
 }
 
 function readEngineStatus(parent: KubeObject, engine: Engine): EngineStatus | undefined {
@@ -287,11 +285,12 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     return { status, children: [] };
   };
   const plan = packagePlan(req);
+  const closure = plan.dependsOn ? { dependsOn: plan.dependsOn } : {};
   if (!plan.deploy) {
     return finish(plan.phase, [
       { type: 'Ready', status: 'False', reason: plan.reason, message: plan.message },
       { type: 'Progressing', status: 'False', reason: plan.reason, message: plan.message },
-    ], plan.waitingFor ? { waitingFor: plan.waitingFor } : {});
+    ], { ...(plan.waitingFor ? { waitingFor: plan.waitingFor } : {}), ...closure });
   }
   const ns = parent.metadata.namespace ?? 'default';
   const es = readEngineStatus(parent, plan.engine);
@@ -300,11 +299,11 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   let state: 'synced' | 'degraded' | 'deploying';
   let detail: string;
   if (plan.engine === 'argocd') {
-    fields = { argoApplication: { name: parent.metadata.name, namespace: ns, ...(es?.syncStatus ? { syncStatus: es.syncStatus } : {}), ...(es?.healthStatus ? { healthStatus: es.healthStatus } : {}) } };
+    fields = { ...closure, argoApplication: { name: parent.metadata.name, namespace: ns, ...(es?.syncStatus ? { syncStatus: es.syncStatus } : {}), ...(es?.healthStatus ? { healthStatus: es.healthStatus } : {}) } };
     state = es?.syncStatus === 'Synced' && es.healthStatus === 'Healthy' ? 'synced' : es?.healthStatus === 'Degraded' ? 'degraded' : 'deploying';
     detail = es ? `application is ${es.syncStatus ?? 'Unknown'}/${es.healthStatus ?? 'Unknown'}` : 'waiting for the Argo CD Application to report';
   } else {
-    fields = { fluxKustomization: { name: parent.metadata.name, namespace: ns, ...(es?.ready ? { ready: es.ready } : {}), ...(es?.reason ? { reason: es.reason } : {}) } };
+    fields = { ...closure, fluxKustomization: { name: parent.metadata.name, namespace: ns, ...(es?.ready ? { ready: es.ready } : {}), ...(es?.reason ? { reason: es.reason } : {}) } };
     state = es?.ready === 'True' ? 'synced' : es?.ready === 'False' && es.reason && !/Progressing|DependencyNotReady|Reconciling/.test(es.reason) ? 'degraded' : 'deploying';
     detail = es ? `kustomization is ${es.ready ?? 'Unknown'}${es.reason ? ` (${es.reason}${es.message ? `: ${es.message}` : ''})` : ''}` : 'waiting for the Flux Kustomization to report';
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,16 @@ describe('idpbuilder create (kind)', () => {
     const tls = byKind(base, 'Secret');
     expect(tls.type).toBe('kubernetes.io/tls');
     expect(Object.keys(tls.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    // containerd in the node trusts that certificate for the registry (made before the cluster, mounted with certs.d)
+    const certsDir = join(si.env.HOME!, '.cache', 'idpbuilder', 'localdev', 'certs.d', 'gitea.cnoe.localtest.me:8443');
+    expect(readFileSync(join(certsDir, 'ca.crt'), 'utf8')).toBe(Buffer.from(tls.data['ca.crt'], 'base64').toString());
+    expect(readFileSync(join(certsDir, 'hosts.toml'), 'utf8')).toBe(
+      'server = "https://gitea.cnoe.localtest.me:8443"\n\n[host."https://gitea.cnoe.localtest.me"]\n  capabilities = ["pull", "resolve"]\n  ca = "/etc/containerd/certs.d/gitea.cnoe.localtest.me:8443/ca.crt"\n',
+    );
+    expect(readFileSync(join(certsDir, 'hosts.toml'), 'utf8')).not.toContain('skip_verify');
+    expect(cfg.containerdConfigPatches).toEqual(['[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"']);
+    expect(r.out.match(/Generating a self-signed certificate/g)).toHaveLength(1);
+    expect(r.out.indexOf('Generating a self-signed certificate')).toBeLessThan(r.out.indexOf('Our kind config'));
     expect(byKind(base, 'Service').spec.ports.map((p: { port: number }) => p.port)).toEqual([80, 443, 8443]);
 
     // CoreDNS: today's rewrite rules, at the top of the .:53 block
@@ -180,6 +190,8 @@ describe('idpbuilder create (kind)', () => {
     expect(r.out).toContain('Reusing the certificate in idpbuilder-system/platform-tls');
     const tls = byKind(objectsOf(si.inputsOf(/ apply /)[0]), 'Secret');
     expect(Buffer.from(tls.data['tls.crt'], 'base64').toString()).toBe(cert.cert);
+    // the reused cluster's node trusts the certificate in the Secret (the mounted certs.d file is rewritten)
+    expect(readFileSync(join(si.env.HOME!, '.cache', 'idpbuilder', 'localdev', 'certs.d', 'gitea.cnoe.localtest.me:8443', 'ca.crt'), 'utf8')).toBe(cert.cert);
   });
 
   it('re-run with incompatible settings: refuses before changing anything', async () => {
@@ -310,7 +322,7 @@ describe('idpbuilder create (kind)', () => {
     expect((await runCli(['create', '-c', 'backstage:x.yaml'], si)).err).toContain('unknown package "backstage"');
     expect((await runCli(['create', '--timeout', 'soon'], si)).err).toContain('--timeout soon: not a duration');
     expect((await runCli(['create', '-p', '/no/such/dir'], si)).err).toContain('-p /no/such/dir: no such file or directory');
-    expect((await runCli(['create', '-p', 'https://github.com/cnoe-io/stacks//ref-implementation'], si)).err).toContain('remote packages are not supported yet');
+    expect((await runCli(['create', '-p', 'https://github.com/cnoe-io/stacks'], si)).err).toContain('-p https://github.com/cnoe-io/stacks: a remote package needs // after the repository');
     expect(si.calls()).toEqual([]);
   });
 });

@@ -94,9 +94,14 @@ describe('kind config', () => {
     expect(() => resolveRegistryConfig(true, { HOME: dir, XDG_RUNTIME_DIR: dir })).toThrow('--registry-config: none of $XDG_RUNTIME_DIR/containers/auth.json, $HOME/.docker/config.json exists');
     expect(registryHosts({ host: 'cnoe.localtest.me', port: 8443, usePathRouting: false })).toEqual({
       hostAndPort: 'gitea.cnoe.localtest.me:8443',
-      toml: 'server = "https://gitea.cnoe.localtest.me:8443"\n\n[host."https://gitea.cnoe.localtest.me"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n',
+      caPath: '/etc/containerd/certs.d/gitea.cnoe.localtest.me:8443/ca.crt',
+      toml: 'server = "https://gitea.cnoe.localtest.me:8443"\n\n[host."https://gitea.cnoe.localtest.me"]\n  capabilities = ["pull", "resolve"]\n  ca = "/etc/containerd/certs.d/gitea.cnoe.localtest.me:8443/ca.crt"\n',
     });
-    expect(registryHosts({ host: 'cnoe.localtest.me', port: 8443, usePathRouting: true }).hostAndPort).toBe('cnoe.localtest.me:8443');
+    expect(registryHosts({ host: 'cnoe.localtest.me', port: 2443, usePathRouting: true })).toEqual({
+      hostAndPort: 'cnoe.localtest.me:2443',
+      caPath: '/etc/containerd/certs.d/cnoe.localtest.me:2443/ca.crt',
+      toml: 'server = "https://cnoe.localtest.me:2443"\n\n[host."https://cnoe.localtest.me"]\n  capabilities = ["pull", "resolve"]\n  ca = "/etc/containerd/certs.d/cnoe.localtest.me:2443/ca.crt"\n',
+    });
   });
 });
 

@@ -91,7 +91,7 @@ describe('idpbuilder migrate', () => {
     expect(find(objects, 'ArgoCDProvider').spec.config).toEqual({ server: { ingress: { hosts: ['argocd.internal.example'] } } });
     expect(err).toContain('Secret gitea/gitea-extra');
     expect(err).toContain('idpbuilder create --kubeconfig … -p /home/me/stacks/ref');
-    expect(err).toContain('remote packages are not migrated: https://github.com/cnoe-io/stacks//basic/package1');
+    expect(err).toContain('remote packages are not migrated: re-add them with `idpbuilder create --kubeconfig … -p https://github.com/cnoe-io/stacks//basic/package1` (the cluster fetches them)');
     expect(out).toContain('# note: packageCustomization gitea: Secret gitea/gitea-extra');
   });
 

@@ -6,7 +6,21 @@ import { join, relative, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateObjects } from '../../../src/cli/create/platform.js';
-import { cloneURL, discoverPackages, fingerprint, packageObjects, pushDirectory, watchDirectories, type GitServer, type PackageContext } from '../../../src/cli/packages.js';
+import {
+  cloneRemotePackage,
+  cloneURL,
+  discoverPackages,
+  fingerprint,
+  isRemotePackage,
+  packageObjects,
+  parseRemotePackage,
+  pushDirectory,
+  refreshApplication,
+  watchDirectories,
+  type GitServer,
+  type PackageContext,
+} from '../../../src/cli/packages.js';
+import { stacksRepo } from '../../fixtures/cli/stacks.js';
 import { FakeGitea } from '../../fakes/gitea.js';
 import { freshKubectl, objectsOf, platformJSON, runCli } from '../../fixtures/cli/canned.js';
 import { standIns, type StandIns } from '../../fixtures/cli/standins.js';
@@ -267,5 +281,231 @@ describe('idpbuilder create -p (against the fake Gitea)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Watching 3 local package directories for changes (Ctrl-C to stop)');
     expect(await cloneTree('idpbuilder-noexit-my-app-manifests')).toMatchObject({ 'added.yaml': 'added: true\n' });
+    // every push that made a commit asks Argo CD to refresh the Application using the directory: the first
+    // pushes (before the Packages exist: one per repository, my-app2 has two), and the watcher's push after the edit
+    const calls = si.calls();
+    const refresh = (app: string) => `kubectl --kubeconfig /k annotate applications.argoproj.io ${app} -n argocd argocd.argoproj.io/refresh=normal --overwrite`;
+    const lastApply = calls.map((c, i) => (c.includes(' apply ') ? i : -1)).reduce((a, b) => Math.max(a, b));
+    expect(calls.slice(0, lastApply).filter((c) => c.includes(' annotate ')).sort()).toEqual([refresh('my-app'), refresh('my-app2'), refresh('my-app2')]);
+    // (the test stops once my-app's repository has the edit; my-app2's push of the same directory may not have run)
+    expect(calls.slice(lastApply).filter((c) => c.includes(' annotate '))[0]).toBe(refresh('my-app'));
+  });
+});
+
+
+describe('remote packages: parsing today\'s -p URL forms', () => {
+  const STACKS = 'https://github.com/cnoe-io/stacks';
+  it.each([
+    [`${STACKS}//ref-implementation`, { cloneURL: STACKS, clusterURL: STACKS, path: 'ref-implementation' }],
+    [`${STACKS}//ref-implementation/`, { cloneURL: STACKS, clusterURL: STACKS, path: 'ref-implementation' }],
+    [`${STACKS}//basic/package1?ref=v0.0.1`, { cloneURL: STACKS, clusterURL: STACKS, path: 'basic/package1', ref: 'v0.0.1' }],
+    [`${STACKS}//basic?version=main&ref=dev`, { cloneURL: STACKS, clusterURL: STACKS, path: 'basic', ref: 'dev' }],
+    [`${STACKS}//basic?version=release-1`, { cloneURL: STACKS, clusterURL: STACKS, path: 'basic', ref: 'release-1' }],
+    [`${STACKS}//basic?ref=0123456789abcdef0123456789abcdef01234567&timeout=60s&submodules=false`, { cloneURL: STACKS, clusterURL: STACKS, path: 'basic', ref: '0123456789abcdef0123456789abcdef01234567' }],
+    [`${STACKS}.git//ref-implementation`, { cloneURL: `${STACKS}.git`, clusterURL: `${STACKS}.git`, path: 'ref-implementation' }],
+    [`${STACKS}//`, { cloneURL: STACKS, clusterURL: STACKS, path: '' }],
+    ['https://git.example.com:8443/team/stacks//apps', { cloneURL: 'https://git.example.com:8443/team/stacks', clusterURL: 'https://git.example.com:8443/team/stacks', path: 'apps' }],
+    ['git@github.com:cnoe-io/stacks//ref-implementation', { cloneURL: 'git@github.com:cnoe-io/stacks', clusterURL: STACKS, path: 'ref-implementation' }],
+    ['git@github.com:cnoe-io/stacks.git//ref-implementation/?ref=main', { cloneURL: 'git@github.com:cnoe-io/stacks.git', clusterURL: `${STACKS}.git`, path: 'ref-implementation', ref: 'main' }],
+    ['ssh://git@github.com:22/cnoe-io/stacks//basic', { cloneURL: 'ssh://git@github.com:22/cnoe-io/stacks', clusterURL: STACKS, path: 'basic' }],
+  ])('%s', (raw, want) => {
+    expect(isRemotePackage(raw)).toBe(true);
+    expect(parseRemotePackage(raw)).toEqual({ raw, ...want });
+  });
+
+  it.each([
+    [STACKS, 'a remote package needs // after the repository, e.g. https://github.com/cnoe-io/stacks//ref-implementation'],
+    ['git@github.com:cnoe-io/stacks', 'a remote package needs // after the repository'],
+    [`${STACKS}/`, 'a remote package needs // after the repository'],
+    ['https://user:secret@github.com/cnoe-io/stacks//x', 'credentials in the URL are not supported'],
+    [`${STACKS}//x?depth=1`, 'unknown query parameter "depth"'],
+    [`${STACKS}//x/../..`, 'the directory "x/../.." must stay inside the repository'],
+    ['https://github.com//x', 'no repository before //'],
+    ['ftp://github.com/cnoe-io/stacks//x', 'scheme ftp'],
+  ])('%s is refused', (raw, why) => {
+    expect(() => parseRemotePackage(raw)).toThrow(`-p ${raw}: ${why}`);
+  });
+
+  it('local paths are not remote', () => {
+    for (const p of ['./stacks', '/home/me/stacks', 'stacks//x', 'C:/x', 'my@dir']) expect(isRemotePackage(p)).toBe(false);
+  });
+});
+
+describe('remote packages: discovery through a shallow clone', () => {
+  let repo: ReturnType<typeof stacksRepo>;
+  let si: StandIns;
+  beforeAll(() => {
+    repo = stacksRepo();
+    si = standIns({}, { env: repo.env, passthrough: ['git'] });
+  });
+  afterAll(() => {
+    si.cleanup();
+    rmSync(repo.dir, { recursive: true, force: true });
+  });
+
+  it('cnoe:// directories become GitRepositories with a Git source (URL, ref, path in the repository); nothing is pushed', async () => {
+    const raw = 'https://github.com/cnoe-io/stacks//ref-implementation?ref=v1';
+    const co = await cloneRemotePackage(si.runner, parseRemotePackage(raw));
+    try {
+      const { apps, warnings } = discoverPackages([raw], 'localdev', new Map([[raw, co]]));
+      expect(warnings).toEqual([]);
+      expect(apps.map((a) => [a.name, a.file])).toEqual([
+        ['my-app', `${raw} app.yaml`],
+        ['my-app2', `${raw} app2.yaml`],
+      ]);
+      const objects = packageObjects(apps, ctx());
+      validateObjects(objects);
+      const content = objects.find((o) => o.metadata.name === 'my-app2-chart')!;
+      expect(content.spec).toEqual({
+        gitServerRef: { kind: 'GiteaProvider', name: 'gitea', namespace: 'idpbuilder-system' },
+        name: 'idpbuilder-localdev-my-app2-chart',
+        organization: 'idpbuilder',
+        description: 'idpbuilder remote package my-app2: cnoe://chart (fetched from https://github.com/cnoe-io/stacks by the cluster)',
+        private: false,
+        sources: [{ type: 'Git', url: 'https://github.com/cnoe-io/stacks', ref: 'v1', path: 'ref-implementation/chart' }],
+      });
+      expect(content.metadata.annotations!['cnoe.io/package-source-path']).toBe('https://github.com/cnoe-io/stacks//ref-implementation/chart?ref=v1');
+      // the definition: cnoe:// rewritten to the in-cluster clone URL, as for local packages
+      const def = objects.find((o) => o.metadata.name === 'my-app2-definition')!;
+      const app = parse(def.spec.sources[0].files['application.yaml']);
+      expect(app.spec.sources[0].repoURL).toBe(`${INTERNAL}/idpbuilder/idpbuilder-localdev-my-app2-chart.git`);
+      expect(app.spec.sources[0].helm.valuesObject.manifestsRepo).toBe(`${INTERNAL}/idpbuilder/idpbuilder-localdev-my-app2-manifests.git`);
+    } finally {
+      co.cleanup();
+    }
+    expect(si.calls().at(-1)).toMatch(/^git clone -q --depth 1 --no-tags --branch v1 -- https:\/\/github.com\/cnoe-io\/stacks \/.*\/repo$/);
+  });
+
+  it('a commit SHA is fetched by itself; git@ URLs are cloned as given and fetched by the cluster over https', async () => {
+    const raw = `git@github.com:cnoe-io/stacks//ref-implementation?ref=${repo.sha}`;
+    const co = await cloneRemotePackage(si.runner, parseRemotePackage(raw));
+    try {
+      const { apps } = discoverPackages([raw], 'localdev', new Map([[raw, co]]));
+      const content = packageObjects(apps, ctx()).find((o) => o.metadata.name === 'my-app-manifests')!;
+      expect(content.spec.sources).toEqual([{ type: 'Git', url: 'https://github.com/cnoe-io/stacks', ref: repo.sha, path: 'ref-implementation/manifests' }]);
+    } finally {
+      co.cleanup();
+    }
+    expect(si.calls().slice(-3).map((c) => c.replace(/ \/\S*\/repo$/, ' DIR'))).toEqual([
+      'git init -q DIR',
+      `git fetch -q --depth 1 --no-tags -- git@github.com:cnoe-io/stacks ${repo.sha}`,
+      'git checkout -q FETCH_HEAD',
+    ]);
+  });
+
+  it('a cnoe:// path leading out of the repository, a missing directory and a failed clone are errors', async () => {
+    const esc = 'https://github.com/cnoe-io/stacks//escape';
+    const co = await cloneRemotePackage(si.runner, parseRemotePackage(esc));
+    try {
+      expect(() => discoverPackages([esc], 'localdev', new Map([[esc, co]]))).toThrow(`${esc} app.yaml: Application esc: cnoe://../../.. leads outside the repository`);
+    } finally {
+      co.cleanup();
+    }
+    await expect(cloneRemotePackage(si.runner, parseRemotePackage('https://github.com/cnoe-io/stacks//nope'))).rejects.toThrow(
+      '-p https://github.com/cnoe-io/stacks//nope: nope is not a directory of https://github.com/cnoe-io/stacks',
+    );
+    await expect(cloneRemotePackage(si.runner, parseRemotePackage('https://github.com/cnoe-io/stacks//x?ref=no-such-branch'))).rejects.toThrow(
+      /^-p https:\/\/github.com\/cnoe-io\/stacks\/\/x\?ref=no-such-branch: cannot clone https:\/\/github.com\/cnoe-io\/stacks at no-such-branch: /,
+    );
+    expect(() => discoverPackages(['https://github.com/cnoe-io/stacks//x'], 'localdev')).toThrow('the remote package was not fetched');
+  });
+
+  it('the same application in a local and a remote -p: the later one wins, the warning names both', async () => {
+    const raw = 'https://github.com/cnoe-io/stacks//ref-implementation';
+    const co = await cloneRemotePackage(si.runner, parseRemotePackage(raw));
+    try {
+      const { apps, warnings } = discoverPackages([raw, join(FIXTURES, 'override')], 'localdev', new Map([[raw, co]]));
+      expect(apps.find((a) => a.name === 'my-app')!.file).toBe(join(FIXTURES, 'override', 'app.yaml'));
+      expect(apps.find((a) => a.name === 'my-app')!.priority).toBe(1);
+      expect(apps.find((a) => a.name === 'my-app2')!.priority).toBe(0);
+      expect(warnings).toEqual([`Application my-app in ${join(FIXTURES, 'override', 'app.yaml')} replaces the one in ${raw} app.yaml (a later -p wins)`]);
+    } finally {
+      co.cleanup();
+    }
+  });
+});
+
+describe('idpbuilder create -p <remote URL> (recorded commands)', () => {
+  let repo: ReturnType<typeof stacksRepo>;
+  let si: StandIns | undefined;
+  beforeAll(() => {
+    repo = stacksRepo();
+  });
+  afterAll(() => rmSync(repo.dir, { recursive: true, force: true }));
+  afterEach(() => si?.cleanup());
+
+  it('clones the package shallowly to find its Applications, applies GitRepositories with Git sources and Packages, pushes nothing', async () => {
+    const ready = (kind: string) => JSON.stringify({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind, metadata: { name: 'x', namespace: 'idpbuilder-system' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    si = standIns(
+      {
+        helm: [],
+        kubectl: freshKubectl([
+          {
+            match: '*get giteaproviders.idpbuilder.cnoe.io gitea *',
+            stdout: JSON.stringify({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GiteaProvider', metadata: { name: 'gitea', namespace: 'idpbuilder-system' }, status: { endpoint: 'https://gitea.cnoe.localtest.me:8443', internalEndpoint: INTERNAL, credentialsSecretRef: { name: 't', namespace: 'idpbuilder-system', key: 'token' } } }),
+          },
+          { match: '*get secret t *', stdout: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 't', namespace: 'idpbuilder-system' }, data: { token: Buffer.from('tok').toString('base64') } }) },
+          { match: '*get gitrepositories.idpbuilder.cnoe.io *', stdout: ready('GitRepository') },
+          { match: '*get packages.idpbuilder.cnoe.io *', stdout: ready('Package') },
+        ]),
+      },
+      { env: repo.env, passthrough: ['git'] },
+    );
+    const raw = 'https://github.com/cnoe-io/stacks//ref-implementation?ref=main';
+    const r = await runCli(['create', '--kubeconfig', '/k', '-p', raw], si);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Fetching the remote package ${raw}\n`);
+    expect(r.out).not.toContain('Pushed ');
+    const calls = si.calls();
+    // the only git command is the discovery clone, before anything touches the cluster
+    expect(calls.filter((c) => c.startsWith('git ')).map((c) => c.replace(/ \/\S*\/repo$/, ' DIR'))).toEqual(['git clone -q --depth 1 --no-tags --branch main -- https://github.com/cnoe-io/stacks DIR']);
+    expect(calls[0]).toMatch(/^git clone /);
+    // no refresh without a push
+    expect(calls.filter((c) => c.includes(' annotate '))).toEqual([]);
+    const applied = objectsOf(si.inputsOf(/ apply /)[3]);
+    expect(applied.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'GitRepository/my-app-manifests',
+      'GitRepository/my-app-definition',
+      'Package/my-app',
+      'GitRepository/my-app2-chart',
+      'GitRepository/my-app2-manifests',
+      'GitRepository/my-app2-definition',
+      'Package/my-app2',
+    ]);
+    expect(applied.find((o) => o.metadata.name === 'my-app-manifests')!.spec.sources).toEqual([{ type: 'Git', url: 'https://github.com/cnoe-io/stacks', ref: 'main', path: 'ref-implementation/manifests' }]);
+    expect(applied.find((o) => o.metadata.name === 'my-app-manifests')!.spec).not.toHaveProperty('sync');
+    expect(applied.find((o) => o.kind === 'Package' && o.metadata.name === 'my-app')!.metadata.annotations).toEqual({
+      'cnoe.io/package-source-path': `${raw} app.yaml`,
+      'cnoe.io/package-priority': '0',
+    });
+    // the temporary clone is gone
+    const clone = calls.find((c) => c.startsWith('git clone'))!.split(' ').at(-1)!;
+    expect(() => statSync(clone)).toThrow();
+    expect(r.out).toContain('Finished Creating IDP Successfully!');
+  });
+
+  it('a remote package that cannot be cloned stops create before it touches the cluster', async () => {
+    si = standIns({ helm: [], kubectl: freshKubectl() }, { env: repo.env, passthrough: ['git'] });
+    const r = await runCli(['create', '--kubeconfig', '/k', '-p', 'https://github.com/cnoe-io/stacks//ref-implementation?ref=gone'], si);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: -p https:\/\/github.com\/cnoe-io\/stacks\/\/ref-implementation\?ref=gone: cannot clone https:\/\/github.com\/cnoe-io\/stacks at gone: /);
+    expect(si.calls().filter((c) => !c.startsWith('git '))).toEqual([]);
+  });
+});
+
+describe('Argo CD refresh after a push', () => {
+  it('annotates the Application with argocd.argoproj.io/refresh=normal through kubectl; a missing Application is not an error', async () => {
+    const calls: string[][] = [];
+    const kube = (code: number, stderr = '') => ({
+      kubectl: async (args: string[]) => (calls.push(args), { code, stdout: '', stderr }),
+    });
+    expect(await refreshApplication(kube(0), { appName: 'my-app', kind: 'Application' }, 'argocd')).toBeUndefined();
+    expect(calls[0]).toEqual(['annotate', 'applications.argoproj.io', 'my-app', '-n', 'argocd', 'argocd.argoproj.io/refresh=normal', '--overwrite']);
+    expect(await refreshApplication(kube(1, 'Error from server (NotFound): applications.argoproj.io "my-app" not found\n'), { appName: 'my-app', kind: 'Application' }, 'argocd')).toBeUndefined();
+    expect(await refreshApplication(kube(1, 'error: forbidden\n'), { appName: 'my-app', kind: 'Application' }, 'argocd')).toBe('error: forbidden');
+    calls.length = 0;
+    expect(await refreshApplication(kube(0), { appName: 'set', kind: 'ApplicationSet' }, 'argocd')).toBeUndefined();
+    expect(calls).toEqual([]);
   });
 });

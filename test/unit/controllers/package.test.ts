@@ -29,6 +29,30 @@ const sibling = (name: string, deps: string[], ready = false): KubeObject => {
   return { ...p, spec: pkgSpec({ dependencies: deps.map((d) => ({ kind: 'Package', name: d })) }) };
 };
 const world = (...extra: KubeObject[]): ObjectMap => toMap([gitRepo(), argo(), ...extra]);
+/** A Package depending on the named Packages (no status yet). */
+const pkgOf = (name: string, deps: string[]): KubeObject => pkg({ dependencies: deps.map((d) => ({ kind: 'Package', name: d })) }, name);
+/** The Package as Metacontroller leaves it after a sync answer. */
+const statusOf = (p: KubeObject, res: SyncResponse): KubeObject => ({ ...p, status: res.status }) as KubeObject;
+/**
+ * Plays Metacontroller for a set of Packages: syncs each (in the order given) with its Package dependencies as
+ * related objects, as last reported, until no status changes. Returns the last answers by name.
+ */
+function settle(packages: KubeObject[], maxRounds = 10): Record<string, SyncResponse> {
+  const now = new Map(packages.map((p) => [p.metadata.name, p]));
+  const out: Record<string, SyncResponse> = {};
+  for (let round = 0; round < maxRounds; round++) {
+    let changed = false;
+    for (const p of packages) {
+      const deps = ((p.spec as { dependencies?: { name: string }[] }).dependencies ?? []).map((d) => now.get(d.name)).filter((x): x is KubeObject => !!x);
+      const res = hooks.sync(syncRequest(now.get(p.metadata.name)!, {}, world(...deps)), env);
+      if (JSON.stringify(res.status) !== JSON.stringify(now.get(p.metadata.name)!.status)) changed = true;
+      now.set(p.metadata.name, statusOf(p, res));
+      out[p.metadata.name] = res;
+    }
+    if (!changed) return out;
+  }
+  throw new Error(`no steady state after ${maxRounds} rounds`);
+}
 const keys = (objs: KubeObject[]) => objs.map((c) => `${c.kind}/${c.metadata.name}`);
 
 /** The decorator's answer for a Package, with the Applications observed so far. */
@@ -206,46 +230,81 @@ describe('Package', () => {
     expect(decorate(pkg(spec, 'a'), related).attachments).toEqual([]);
   });
 
-  it('detects a 3-Package cycle and keeps an observed Application', () => {
-    const spec = { dependencies: [{ kind: 'Package', name: 'b' }] };
-    const p = pkg(spec, 'a');
-    const [app] = decorate(p, world(sibling('b', ['c'], true))).attachments;
+  it('a Package that depends on itself is a cycle', () => {
+    const res = hooks.sync(syncRequest(pkg({ dependencies: [{ kind: 'Package', name: 'a' }] }, 'a'), {}, world()), env);
+    expect(condition(res)).toMatchObject({ reason: 'DependencyCycle', message: 'dependency cycle: a -> a' });
+  });
+
+  it('a 3-Package cycle is found through status.dependsOn once the Packages have reported, and an observed Application is kept', () => {
+    const a = pkg({ dependencies: [{ kind: 'Package', name: 'b' }] }, 'a');
+    const [app] = decorate(a, world(sibling('b', ['c'], true))).attachments;
     expect(app.metadata.name).toBe('a');
-    const related = world(sibling('b', ['c']), sibling('c', ['a']));
-    const res = hooks.sync(syncRequest(p, {}, related), env);
-    expect(res.status.phase).toBe('Failed');
-    expect(condition(res)).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: 'dependency cycle: a -> b -> c -> a' });
-    expect(keys(decorate(p, related, [appWith(app, 'Synced', 'Healthy')]).attachments)).toEqual(['Application/a']);
+    const out = settle([a, pkgOf('b', ['c']), pkgOf('c', ['a'])]);
+    for (const [name, via] of [['a', 'b'], ['b', 'c'], ['c', 'a']]) {
+      expect(condition(out[name])).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: `dependency cycle: ${name} -> ${via} -> … -> ${name}` });
+    }
+    // every Package on the cycle waits on all three
+    expect(out.a.status.dependsOn).toEqual([`${NS}/a`, `${NS}/b`, `${NS}/c`]);
+    const related = world(statusOf(pkgOf('b', ['c']), out.b));
+    expect(keys(decorate(a, related, [appWith(app, 'Synced', 'Healthy')]).attachments)).toEqual(['Application/a']);
   });
 
-  it('a chain of 6,000 dependencies is answered, not a stack overflow: Ready=False DependencyGraphTooLarge, no Application', () => {
+  it('status.dependsOn: every Package waited on, directly or through others (namespace/name, sorted)', () => {
+    const out = settle([pkgOf('app', ['db', 'cache']), pkgOf('db', ['storage']), pkgOf('cache', ['storage']), pkgOf('storage', [])]);
+    expect(out.app.status.dependsOn).toEqual([`${NS}/cache`, `${NS}/db`, `${NS}/storage`]);
+    expect(out.db.status.dependsOn).toEqual([`${NS}/storage`]);
+    expect(out.storage.status).not.toHaveProperty('dependsOn');
+    expect(condition(out.app).reason).toBe('WaitingForDependencies');
+  });
+
+  it('a chain of 6,000 dependencies is answered: past the bound Ready=False DependencyGraphTooLarge, inherited by the Packages that depend on it', () => {
     const n = 6000;
-    const chain: KubeObject[] = [];
-    for (let i = 1; i < n; i++) chain.push(sibling(`p${i}`, i + 1 < n ? [`p${i + 1}`] : []));
+    let observed: KubeObject | undefined;
+    const results: SyncResponse[] = [];
+    // from the end of the chain to its start, each Package seeing the one it depends on as reported
+    for (let i = n; i >= 1; i--) {
+      const p = pkgOf(`p${i}`, i < n ? [`p${i + 1}`] : []);
+      const res = hooks.sync(syncRequest(p, {}, world(...(observed ? [observed] : []))), env);
+      results[i] = res;
+      observed = statusOf(p, res);
+    }
+    expect((results[n - MAX_DEPENDENCY_WALK].status.dependsOn as string[]).length).toBe(MAX_DEPENDENCY_WALK);
+    const over = results[n - MAX_DEPENDENCY_WALK - 1];
+    expect(over.status.phase).toBe('Failed');
+    expect(condition(over)).toMatchObject({ reason: 'DependencyGraphTooLarge', message: `more than ${MAX_DEPENDENCY_WALK} Packages reachable through dependencies; shorten the dependency chains` });
+    expect(over.status).not.toHaveProperty('dependsOn');
+    expect(condition(results[1]).reason).toBe('DependencyGraphTooLarge');
     const spec = { dependencies: [{ kind: 'Package', name: 'p1' }] };
-    const related = world(...chain);
-    const res = hooks.sync(syncRequest(pkg(spec, 'a'), {}, related), env);
-    expect(res.status.phase).toBe('Failed');
-    expect(condition(res)).toMatchObject({ status: 'False', reason: 'DependencyGraphTooLarge', message: `more than ${MAX_DEPENDENCY_WALK} Packages reachable through dependencies; shorten the dependency chains` });
-    expect(decorate(pkg(spec, 'a'), related).attachments).toEqual([]);
+    expect(decorate(pkg(spec, 'a'), world(observed!)).attachments).toEqual([]);
   });
 
-  it('a chain within the bound is walked to its end: a cycle closing after 900 Packages is found', () => {
+  it('a cycle closing after 900 Packages is found by every Package on it', () => {
     const n = 900;
-    const chain: KubeObject[] = [];
-    for (let i = 1; i <= n; i++) chain.push(sibling(`p${i}`, [i < n ? `p${i + 1}` : 'a']));
-    const req = syncRequest(pkg({ dependencies: [{ kind: 'Package', name: 'p1' }] }, 'a'), {}, world(...chain));
-    const walk = walkDependencies(req);
-    expect('cycle' in walk && walk.cycle.length).toBe(n + 2);
-    expect('cycle' in walk && [walk.cycle[0], walk.cycle[1], walk.cycle[n], walk.cycle[n + 1]]).toEqual(['a', 'p1', `p${n}`, 'a']);
+    const chain = [pkgOf('a', ['p1'])];
+    for (let i = 1; i <= n; i++) chain.push(pkgOf(`p${i}`, [i < n ? `p${i + 1}` : 'a']));
+    const out = settle(chain.reverse());
+    expect(condition(out.a)).toMatchObject({ reason: 'DependencyCycle', message: 'dependency cycle: a -> p1 -> … -> a' });
+    expect(condition(out.p900)).toMatchObject({ reason: 'DependencyCycle', message: 'dependency cycle: p900 -> a -> … -> p900' });
+    expect((out.a.status.dependsOn as string[]).length).toBe(n + 1);
     // the same graph with a lower bound is too large
+    const req = syncRequest(chain.find((p) => p.metadata.name === 'a')!, {}, world(statusOf(pkgOf('p1', ['p2']), out.p1)));
     expect(walkDependencies(req, 100)).toEqual({ tooLarge: 100 });
   });
 
   it('a cycle that does not pass through this Package is not reported here', () => {
-    const spec = { dependencies: [{ kind: 'Package', name: 'b' }] };
-    const res = hooks.sync(syncRequest(pkg(spec, 'a'), {}, world(sibling('b', ['c']), sibling('c', ['b']))), env);
-    expect(condition(res).reason).toBe('WaitingForDependencies');
+    const out = settle([pkgOf('a', ['b']), pkgOf('b', ['c']), pkgOf('c', ['b'])]);
+    expect(condition(out.a).reason).toBe('WaitingForDependencies');
+    expect(condition(out.b).reason).toBe('DependencyCycle');
+  });
+
+  it('cnoe.io/package-priority orders nothing: with -p stack-a -p stack-b, stack-b\'s Packages are not held back by stack-a\'s', () => {
+    const prio = (name: string, n: number) => pkg({}, name, { metadata: { annotations: { 'cnoe.io/package-priority': String(n) } } });
+    const stackA = sibling('stack-a-app', []);
+    stackA.metadata.annotations = { 'cnoe.io/package-priority': '0' };
+    const res = hooks.sync(syncRequest(prio('stack-b-app', 1), {}, world(stackA)), env);
+    expect(res.status.phase).toBe('Deploying');
+    expect(res.status).not.toHaveProperty('waitingFor');
+    expect(keys(decorate(prio('stack-b-app', 1), world(stackA)).attachments)).toEqual(['Application/stack-b-app']);
   });
 
   it('status holds references and states only', () => {
@@ -264,7 +323,7 @@ describe('Package', () => {
     expect(condition(later).lastTransitionTime).toBe('2026-01-01T00:01:00Z');
   });
 
-  it('customize: the GitRepository, the GitOps provider, every Package of the namespace and the health-check objects', () => {
+  it('customize: the GitRepository, the GitOps provider, the Packages it depends on (by name) and the health-check objects', () => {
     const res = hooks.customize!(
       { parent: pkg({ dependencies: [{ kind: 'Package', name: 'db' }], healthChecks: [{ type: 'Deployment', name: 'web' }, { type: 'Service', name: 'web', namespace: 'apps' }] }) },
       env,
@@ -272,7 +331,7 @@ describe('Package', () => {
     expect(res.relatedResources).toEqual([
       { apiVersion: API, resource: 'argocdproviders', namespace: NS, names: ['argocd'] },
       { apiVersion: API, resource: 'gitrepositories', namespace: NS, names: ['my-app'] },
-      { apiVersion: API, resource: 'packages', namespace: NS },
+      { apiVersion: API, resource: 'packages', namespace: NS, names: ['db'] },
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: NS, names: ['web'] },
       { apiVersion: 'v1', resource: 'services', namespace: 'apps', names: ['web'] },
       // a health check in another namespace: that namespace's ReferenceGrants

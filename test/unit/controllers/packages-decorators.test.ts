@@ -103,12 +103,10 @@ describe('Package status from the engine annotation', () => {
     expect(res.status.fluxKustomization).toEqual({ name: 'app', namespace: 'idpbuilder-system', ready: 'False', reason: 'BuildFailed' });
   });
 
-  it('waits for Packages of lower cnoe.io/package-priority', () => {
+  it('cnoe.io/package-priority holds nothing back: a Package of higher priority deploys while one of lower priority is not Ready', () => {
     const db = { ...pkg(), metadata: { name: 'db', namespace: 'idpbuilder-system', annotations: { 'cnoe.io/package-priority': '10' } } } as KubeObject;
     const res = packageHooks.sync(syncRequest(pkg({}, { 'cnoe.io/package-priority': '100' }), {}, toMap([repo(), db])), env);
-    expect(res.status.phase).toBe('Waiting');
-    expect(res.status.waitingFor).toEqual(['Package/db (priority 10 deploys first)']);
-    const dbReady = withStatus(db, ready);
-    expect(packageHooks.sync(syncRequest(pkg({}, { 'cnoe.io/package-priority': '100' }), {}, toMap([repo(), dbReady])), env).status.phase).toBe('Deploying');
+    expect(res.status.phase).toBe('Deploying');
+    expect(res.status).not.toHaveProperty('waitingFor');
   });
 });
