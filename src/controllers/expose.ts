@@ -86,7 +86,7 @@ export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { erro
   if (!gw) return { error: `gateway ${ref.namespace}/${ref.name} not found` };
   const r = readiness(gw);
   if (!r.ready) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} is not ready: ${r.message}` };
-  const target = targetOf(gw.status, gw.metadata.namespace ?? ref.namespace);
+  const target = targetOf(gw.status);
   if ('missing' in target) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} reports no route target: ${target.missing}` };
   const platform = platformFor(req, gw);
   const domain = platform?.domain ?? 'cnoe.localtest.me';

@@ -48,14 +48,15 @@ export type RouteTarget =
 
 /**
  * The route target a gateway's status describes, or what is missing from it. `routeKind` absent means
- * Ingress (the contract before `routeKind` existed). A `parentRef` without a namespace is in `gatewayNamespace`.
+ * Ingress (the contract before `routeKind` existed). A `parentRef` must name the Gateway and its namespace:
+ * a half-written status is waited for, never completed with a default (the contract's "unknown is not absent").
  */
-export function targetOf(status: unknown, gatewayNamespace: string): RouteTarget | { missing: string } {
+export function targetOf(status: unknown): RouteTarget | { missing: string } {
   const s = (status ?? {}) as { routeKind?: string; ingressClassName?: string; parentRef?: { name?: string; namespace?: string }; prefixRewrite?: string };
   const rw: { prefixRewrite?: PrefixRewrite } = s.prefixRewrite === 'NginxRewriteTarget' || s.prefixRewrite === 'URLRewrite' ? { prefixRewrite: s.prefixRewrite } : {};
   if (s.routeKind === 'HTTPRoute') {
-    if (!s.parentRef?.name) return { missing: 'no parentRef yet' };
-    return { kind: 'HTTPRoute', parentRef: { name: s.parentRef.name, namespace: s.parentRef.namespace ?? gatewayNamespace }, ...rw };
+    if (!s.parentRef?.name || !s.parentRef.namespace) return { missing: 'no parentRef (name and namespace) yet' };
+    return { kind: 'HTTPRoute', parentRef: { name: s.parentRef.name, namespace: s.parentRef.namespace }, ...rw };
   }
   if (s.routeKind !== undefined && s.routeKind !== 'Ingress') return { missing: `unknown routeKind ${s.routeKind}` };
   if (!s.ingressClassName) return { missing: 'no ingressClassName yet' };
@@ -78,7 +79,7 @@ export function gatewayTarget(req: SyncRequest, routing: Routing | undefined, ex
   if (refusal) return { blocked: refusal };
   if (!gw) return { blocked: { reason: 'GatewayNotFound', message: `gateway ${label} not found` } };
   const r = readiness(gw);
-  const t = targetOf(gw.status, gw.metadata.namespace ?? req.parent.metadata.namespace ?? 'default');
+  const t = targetOf(gw.status);
   if (!r.ready || 'missing' in t) return { blocked: { reason: 'WaitingForGateway', message: `waiting for gateway ${label}: ${r.message ?? ('missing' in t ? t.missing : '')}` } };
   return { target: t };
 }
