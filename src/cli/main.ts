@@ -12,6 +12,7 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { migrateCommand } from './migrate.js';
+import { traceCommand } from './trace.js';
 import { defaultDeps, type CliDeps } from './create.js';
 import { filterWarnings, LOG_LEVELS, logger, loggingRunner, parseLogLevel } from './log.js';
 import { versionInfo, versionOutput } from './version.js';
@@ -96,6 +97,7 @@ export function program(
   deleteCommand(cmd, io, deps);
   getCommand(cmd, io, deps);
   migrateCommand(cmd, io, deps);
+  traceCommand(cmd, io, deps);
 
   cmd
     .command('version')
