@@ -12,6 +12,7 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { migrateCommand } from './migrate.js';
+import { traceCommand } from './trace.js';
 import { defaultDeps, type CliDeps } from './create.js';
 import { filterWarnings, LOG_LEVELS, logger, loggingRunner, parseLogLevel } from './log.js';
 import { versionInfo, versionOutput } from './version.js';
@@ -76,10 +77,11 @@ export function program(
     .option('-f, --filename <path>', 'file or directory of objects (repeatable); default: the built-in default platform', collect, [] as string[])
     .option('-R, --recursive', 'read directories recursively', false)
     .option('--assume-ready', 'treat every Job as succeeded and every Application as synced and healthy', false)
+    .option('--observed <path>', 'file or directory of objects as the cluster holds them, status included (repeatable): they override the status render assumes (wins over --assume-ready), or are added as related objects', collect, [] as string[])
     .option('-o, --output <format>', 'yaml (multi-document) or json (a v1 List)', 'yaml')
     .option('--show-secrets', 'print generated Secret values (seeded, for inspection only)', false)
     .option('--now <time>', 'the clock the hooks see (RFC 3339); fixed by default so output is reproducible')
-    .action(async (o: { filename: string[]; recursive: boolean; assumeReady: boolean; output: string; showSecrets: boolean; now?: string }) => {
+    .action(async (o: { filename: string[]; recursive: boolean; assumeReady: boolean; observed: string[]; output: string; showSecrets: boolean; now?: string }) => {
       if (o.output !== 'yaml' && o.output !== 'json') throw new InvalidArgumentError(`--output must be yaml or json, not ${o.output}`);
       const { runRender } = await import('./render.js');
       const r = runRender({ ...o, output: o.output });
@@ -95,6 +97,7 @@ export function program(
   deleteCommand(cmd, io, deps);
   getCommand(cmd, io, deps);
   migrateCommand(cmd, io, deps);
+  traceCommand(cmd, io, deps);
 
   cmd
     .command('version')

@@ -11,6 +11,8 @@ export interface RenderCliOptions {
   filename: string[];
   recursive: boolean;
   assumeReady: boolean;
+  /** Files or directories of observed objects, status included (`render --observed`); read with `recursive` too. */
+  observed?: string[];
   output: 'yaml' | 'json';
   showSecrets: boolean;
   now?: string;
@@ -38,11 +40,18 @@ export function runRender(o: RenderCliOptions): RenderCliResult {
   } else {
     inputs = parseAllDocuments(DEFAULT_PLATFORM_YAML).map((d) => d.toJS() as KubeObject);
   }
+  let observed: KubeObject[] = [];
+  if (o.observed?.length) {
+    const docs = loadDocuments(o.observed, o.recursive);
+    const bad = docs.filter((d) => d.error);
+    if (bad.length) return { code: 1, stdout: '', stderr: bad.map((d) => `${d.file}#${d.doc}: ${d.error}\n`).join('') };
+    observed = docs.map((d) => d.object as KubeObject);
+  }
   const now = o.now ? new Date(o.now) : RENDER_EPOCH;
   if (Number.isNaN(now.getTime())) return { code: 2, stdout: '', stderr: `--now: not a date: ${o.now}\n` };
   let result;
   try {
-    result = render(inputs, controllers(), { assumeReady: o.assumeReady, now, decorators: decorators() });
+    result = render(inputs, controllers(), { assumeReady: o.assumeReady, observed, now, decorators: decorators() });
   } catch (e) {
     if (e instanceof RenderInputError) {
       return { code: 1, stdout: '', stderr: e.problems.map((p) => `${p.object}: ${p.problem.path}: ${p.problem.message}\n`).join('') };

@@ -5,6 +5,15 @@
  *
  * With `assumeReady`, every Job is treated as succeeded and every Argo CD Application as synced and
  * healthy, so the whole tree appears.
+ *
+ * With `observed`, the given objects stand for what the cluster holds (like `crossplane render
+ * --observed-resources`), so failure, pending and partial states can be previewed:
+ * - an observed object with the group, kind, namespace and name of an input or of a child a controller
+ *   wants gets the observed `status` in every round (an observed object without `status` means "no
+ *   status yet"); an observed Job also brings its annotations (e.g. the install attempt counter). This
+ *   wins over `assumeReady` for the objects it names;
+ * - an observed object nothing creates is added to the world as a related object (a user Secret, the
+ *   Pods of a failed Job): hooks that ask for it see it, but it is not reconciled and not printed.
  */
 import { createHash } from 'node:crypto';
 import { API_VERSION } from '../api/common.js';
@@ -22,6 +31,8 @@ import { groupOf, kindOf } from './resources.js';
 export interface RenderOptions {
   decorators?: DecoratorDef[];
   assumeReady?: boolean;
+  /** Objects as the cluster holds them, status included; a namespaced object without namespace is in `default`. */
+  observed?: KubeObject[];
   now?: Date;
   seed?: string;
   settings?: Settings;
@@ -85,6 +96,17 @@ function matchesAnnotations(o: KubeObject, sel: { matchExpressions: { key: strin
   return sel.matchExpressions.every((e) => (e.operator === 'Exists' ? e.key in a : !(e.key in a)));
 }
 
+/** `o` with the observed object's status (none when it has none) and, for a Job, its annotations over `o`'s. */
+function withObserved(o: KubeObject, obs: KubeObject): KubeObject {
+  const next = { ...o } as KubeObject & { status?: unknown };
+  if (obs.status !== undefined) next.status = obs.status;
+  else delete next.status;
+  if (o.kind === 'Job' && o.apiVersion === 'batch/v1' && obs.metadata.annotations) {
+    next.metadata = { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), ...obs.metadata.annotations } };
+  }
+  return next;
+}
+
 function assumeReady(o: KubeObject): KubeObject {
   if (o.kind === 'Job' && o.apiVersion === 'batch/v1') {
     return { ...o, status: { succeeded: 1, completionTime: RENDER_EPOCH.toISOString().replace('.000', ''), conditions: [{ type: 'Complete', status: 'True' }] } } as KubeObject;
@@ -124,8 +146,18 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     return { ...o, metadata: md } as KubeObject;
   };
 
+  const inNamespace = (raw: KubeObject) => ({ ...raw, metadata: { ...raw.metadata, namespace: raw.metadata.namespace ?? 'default' } }) as KubeObject;
+  const observed = new Map<string, KubeObject>();
+  for (const raw of opts.observed ?? []) {
+    const o = inNamespace(raw);
+    if (observed.has(keyOf(o))) warnings.push(`observed ${o.kind} ${o.metadata.namespace}/${o.metadata.name} is given more than once; the last one wins`);
+    observed.set(keyOf(o), o);
+  }
+  /** Observed objects nothing created (yet): related objects only, neither reconciled nor printed. */
+  const observedOnly = new Set<string>();
+
   for (const raw of inputs) {
-    const o = { ...raw, metadata: { ...raw.metadata, namespace: raw.metadata.namespace ?? 'default' } } as KubeObject;
+    const o = inNamespace(raw);
     const admitted = admit(o, `${o.kind}/${o.metadata.name}`);
     if (!admitted) continue;
     const key = keyOf(admitted);
@@ -133,9 +165,15 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     else inputOrder.push(key);
     // status in inputs is ignored, as the API server ignores it on create
     const { status: _ignored, ...withoutStatus } = admitted as KubeObject & { status?: unknown };
-    world.set(key, identify(withoutStatus as KubeObject));
+    const obs = observed.get(key);
+    world.set(key, identify(obs ? withObserved(withoutStatus as KubeObject, obs) : (withoutStatus as KubeObject)));
   }
   if (problems.length) throw new RenderInputError(problems);
+  for (const [key, obs] of observed) {
+    if (world.has(key)) continue;
+    world.set(key, identify(obs));
+    observedOnly.add(key);
+  }
 
   const byKind = new Map(controllers.filter((c) => c.hooks).map((c) => [c.kind.kind, c]));
   const related = (rules: RelatedResourceRule[]): ObjectMap => {
@@ -173,6 +211,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       }
       desired.add(ckey);
       owner.set(ckey, via);
+      observedOnly.delete(ckey); // an observed object a controller now wants is its child
       // Metacontroller ignores status in desired children: the observed status stays.
       let next = identify(admitted, prev);
       if (prev?.status !== undefined) next = { ...next, status: prev.status } as KubeObject;
@@ -180,6 +219,8 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       // what others (decorators) set on the child's metadata is kept, as a 3-way merge would
       if (prev?.metadata.annotations) next = { ...next, metadata: { ...next.metadata, annotations: { ...prev.metadata.annotations, ...(next.metadata.annotations ?? {}) } } } as KubeObject;
       if (opts.assumeReady) next = assumeReady(next);
+      const obs = observed.get(ckey);
+      if (obs) next = withObserved(next, obs);
       world.set(ckey, next);
     }
     const remove = (ck: string) => {
@@ -198,7 +239,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     rounds += 1;
     const before = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     // our controllers' parents only: a Flux GitRepository (source.toolkit.fluxcd.io) is not ours
-    const parents = [...world.keys()].sort().filter((k) => byKind.has(world.get(k)!.kind) && groupOf(world.get(k)!.apiVersion) === groupOf(API_VERSION));
+    const parents = [...world.keys()].sort().filter((k) => !observedOnly.has(k) && byKind.has(world.get(k)!.kind) && groupOf(world.get(k)!.apiVersion) === groupOf(API_VERSION));
     for (const pkey of parents) {
       const parent = world.get(pkey);
       if (!parent) continue; // deleted earlier in this round
@@ -215,13 +256,15 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       const answer = c.hooks!.sync(req, renderHookEnv(opts, parent));
       opts.onSync?.(req, answer);
       const res = finishSync(answer);
-      world.set(pkey, { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject);
+      const computed = { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject;
+      const obs = observed.get(pkey);
+      world.set(pkey, obs ? withObserved(computed, obs) : computed);
       apply(parent, pkey, res.children);
     }
     for (const d of opts.decorators ?? []) {
       for (const okey of [...world.keys()].sort()) {
         const object = world.get(okey);
-        if (!object || !d.resources.some((r) => r.kind === object.kind && groupOf(r.apiVersion) === groupOf(object.apiVersion) && matchesSelector(object.metadata.labels, r.labelSelector) && matchesAnnotations(object, r.annotationSelector))) continue;
+        if (!object || observedOnly.has(okey) || !d.resources.some((r) => r.kind === object.kind && groupOf(r.apiVersion) === groupOf(object.apiVersion) && matchesSelector(object.metadata.labels, r.labelSelector) && matchesAnnotations(object, r.annotationSelector))) continue;
         const via = `${okey}#${d.name}`;
         const customize = d.hooks.customize?.({ parent: object }, renderHookEnv(opts, object));
         const attachments: ObjectMap = {};
@@ -248,7 +291,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     }
   }
   if (!converged) warnings.push(`no fixed point after ${maxRounds} rounds; the output is the last round's`);
-  const generated = [...world.keys()].filter((k) => !inputOrder.includes(k)).sort();
+  const generated = [...world.keys()].filter((k) => !inputOrder.includes(k) && !observedOnly.has(k)).sort();
   return { objects: [...inputOrder, ...generated].map((k) => world.get(k)!).filter(Boolean), rounds, converged, warnings };
 }
 
