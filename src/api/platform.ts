@@ -63,9 +63,9 @@ export const PlatformSpec = Obj(
     components: Type.Optional(
       Obj(
         {
-          gitProviders: RefList('Git providers (GiteaProvider, GitHubProvider, GitLabProvider, …), read through their status; unique by kind, name, namespace; at most 16.'),
-          gateways: RefList('Gateways (NginxGateway, EnvoyGateway, IstioGateway, …), read through their status; unique; at most 16.'),
-          gitOpsProviders: RefList('GitOps providers (ArgoCDProvider, FluxProvider, …), read through their status; unique; at most 16.'),
+          gitProviders: RefList('Git providers (GiteaProvider, GitHubProvider, GitLabProvider, …), read through their status; unique by kind, name and namespace; at most 16.'),
+          gateways: RefList('Gateways (NginxGateway, EnvoyGateway, IstioGateway, …), read through their status; unique by kind, name and namespace; at most 16.'),
+          gitOpsProviders: RefList('GitOps providers (ArgoCDProvider, FluxProvider, …), read through their status; unique by kind, name and namespace; at most 16.'),
           argocd: Type.Optional(Desc(InlineComponent, 'An ArgoCDProvider <platform>-argocd the Platform creates and owns.')),
           gitea: Type.Optional(Desc(InlineComponent, 'A GiteaProvider <platform>-gitea the Platform creates and owns.')),
           nginx: Type.Optional(Desc(InlineComponent, 'An NginxGateway <platform>-nginx the Platform creates and owns.')),
