@@ -24,44 +24,47 @@ export const PackageSpec = Obj(
       Desc(ObjectRef, 'The GitOps provider (ArgoCDProvider or FluxProvider) that deploys; it must be Ready first. A FluxProvider selects Flux.'),
     ),
     argocd: Type.Optional(
-      Obj({
-        enabled: Type.Optional(Type.Boolean({ default: true, description: 'Deploy with an Argo CD Application (named like the Package, in its namespace).' })),
-        project: Type.Optional(Type.String({ ...DNS1123Label, default: 'default', description: 'AppProject: Application spec.project.' })),
-        cascadeDelete: Type.Optional(
-          Type.Boolean({ default: true, description: 'Delete what the Application deployed when the Package is deleted (Argo CD resources finalizer).' }),
-        ),
-        releaseName: Type.Optional(Type.String({ minLength: 1, maxLength: 53, description: 'Helm release name, for sources that are Helm charts' })),
-        destination: Type.Optional(
-          Obj(
-            {
-              server: Type.Optional(Type.String({ maxLength: 2048, default: 'https://kubernetes.default.svc', description: 'API URL of the target cluster.' })),
-              name: Type.Optional(Type.String({ maxLength: 253, description: 'Name of the target cluster in Argo CD (instead of server).' })),
-              namespace: Type.Optional(Desc(DNS1123Label, 'Namespace for namespaced resources without one.')),
-            },
-            { description: 'Where to deploy: Application spec.destination.' },
+      Obj(
+        {
+          enabled: Type.Optional(Type.Boolean({ default: true, description: 'Deploy with an Argo CD Application (named like the Package, in its namespace).' })),
+          project: Type.Optional(Type.String({ ...DNS1123Label, default: 'default', description: 'AppProject: Application spec.project.' })),
+          cascadeDelete: Type.Optional(
+            Type.Boolean({ default: true, description: 'Delete what the Application deployed when the Package is deleted (Argo CD resources finalizer).' }),
           ),
-        ),
-        syncPolicy: Type.Optional(
-          Obj(
-            {
-              automated: Type.Optional(
-                Obj(
-                  {
-                    prune: Type.Optional(Type.Boolean({ description: 'Delete resources no longer in Git.' })),
-                    selfHeal: Type.Optional(Type.Boolean({ description: 'Revert changes made in the cluster.' })),
-                    allowEmpty: Type.Optional(Type.Boolean({ description: 'Allow a sync that leaves no resources.' })),
-                  },
-                  { description: 'Sync automatically; absent: manual sync.' },
+          releaseName: Type.Optional(Type.String({ minLength: 1, maxLength: 53, description: 'Helm release name, for sources that are Helm charts' })),
+          destination: Type.Optional(
+            Obj(
+              {
+                server: Type.Optional(Type.String({ maxLength: 2048, default: 'https://kubernetes.default.svc', description: 'API URL of the target cluster.' })),
+                name: Type.Optional(Type.String({ maxLength: 253, description: 'Name of the target cluster in Argo CD (instead of server).' })),
+                namespace: Type.Optional(Desc(DNS1123Label, 'Namespace for namespaced resources without one.')),
+              },
+              { description: 'Where to deploy: Application spec.destination.' },
+            ),
+          ),
+          syncPolicy: Type.Optional(
+            Obj(
+              {
+                automated: Type.Optional(
+                  Obj(
+                    {
+                      prune: Type.Optional(Type.Boolean({ description: 'Delete resources no longer in Git.' })),
+                      selfHeal: Type.Optional(Type.Boolean({ description: 'Revert changes made in the cluster.' })),
+                      allowEmpty: Type.Optional(Type.Boolean({ description: 'Allow a sync that leaves no resources.' })),
+                    },
+                    { description: 'Sync automatically; absent: manual sync.' },
+                  ),
                 ),
-              ),
-              syncOptions: Type.Optional(
-                Type.Array(Type.String({ pattern: '^[A-Za-z]+=[^\\s]+$' }), { maxItems: 32, description: 'Argo CD sync options as Name=value, e.g. CreateNamespace=true.' }),
-              ),
-            },
-            { description: 'Application spec.syncPolicy.' },
+                syncOptions: Type.Optional(
+                  Type.Array(Type.String({ pattern: '^[A-Za-z]+=[^\\s]+$' }), { maxItems: 32, description: 'Argo CD sync options as Name=value, e.g. CreateNamespace=true.' }),
+                ),
+              },
+              { description: 'Application spec.syncPolicy.' },
+            ),
           ),
-        ),
-      }, { description: 'Deployment through Argo CD (the default): the Application\'s settings.' }),
+        },
+        { description: "Deployment through Argo CD (the default): the Application's settings." },
+      ),
     ),
     flux: Type.Optional(
       Obj(
@@ -81,11 +84,11 @@ export const PackageSpec = Obj(
     healthChecks: Type.Optional(
       Type.Array(
         Obj({
-          type: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$', description: 'Kind of the object to check, e.g. Deployment' }),
-          apiVersion: Type.Optional(Type.String({ maxLength: 253, description: 'Not read: the API version follows from type.' })),
-          namespace: Type.Optional(Desc(DNS1123Label, "Its namespace; default the Package's. Another namespace needs a ReferenceGrant there.")),
-          name: Desc(DNS1123Subdomain, 'Name of the object.'),
-          timeout: Type.Optional(Desc(Duration, 'Go duration like 5m; not enforced yet.')),
+            type: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$', description: 'Kind of the object to check, e.g. Deployment' }),
+            apiVersion: Type.Optional(Type.String({ maxLength: 253, description: 'Not read: the API version follows from type.' })),
+            namespace: Type.Optional(Desc(DNS1123Label, "Its namespace; default the Package's. Another namespace needs a ReferenceGrant there.")),
+            name: Desc(DNS1123Subdomain, 'Name of the object.'),
+            timeout: Type.Optional(Desc(Duration, 'Go duration like 5m; not enforced yet.')),
         }),
         { maxItems: 64, description: 'Deployments, StatefulSets, DaemonSets, Jobs or Services that must be ready, besides the Application.' },
       ),
