@@ -4,7 +4,7 @@
  * through these fields (DESIGN.md decision 2).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DNS1123Label, DNS1123Subdomain, Enum, FreeForm, HttpURL, KindName, Obj, Port, Quantity, StringMap } from './schema.js';
+import { DNS1123Label, DNS1123Subdomain, Desc, Enum, FreeForm, HttpURL, KindName, Obj, Port, Quantity, StringMap } from './schema.js';
 
 export const GROUP = 'idpbuilder.cnoe.io';
 export const STORAGE_VERSION = 'v1alpha2';
@@ -33,18 +33,22 @@ const ForbiddenNamespace = Type.Optional(
   Type.String({ ...DNS1123Label, description: 'Not allowed: a Secret reference resolves in the namespace of the object that holds it.' }),
 );
 
+const SecretName = Desc(DNS1123Subdomain, "Name of the Secret, in the referring object's namespace.");
+
 export const SecretKeyRef = Obj(
   {
-    name: DNS1123Subdomain,
+    name: SecretName,
     namespace: ForbiddenNamespace,
-    key: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' })),
+    key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description: 'Key in the Secret; the default depends on the field (see its description).' }),
+    ),
   },
   { description: "A Secret (and optionally one key in it) in the referring object's namespace.", ...ownNamespaceOnly },
 );
 export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
 export const SecretRef = Obj(
-  { name: DNS1123Subdomain, namespace: ForbiddenNamespace },
+  { name: SecretName, namespace: ForbiddenNamespace },
   { description: "A Secret in the referring object's namespace.", ...ownNamespaceOnly },
 );
 export type SecretRef = Static<typeof SecretRef>;
@@ -54,46 +58,79 @@ export type SecretRef = Static<typeof SecretRef>;
  * contract). In another namespace it resolves only if a ReferenceGrant there allows the referring kind
  * from the referring namespace (see ./referencegrant.ts).
  */
-export const ObjectRef = Obj({
-  kind: KindName,
-  name: DNS1123Subdomain,
-  namespace: Type.Optional(DNS1123Label),
-});
+export const ObjectRef = Obj(
+  {
+    kind: Desc(KindName, 'Kind of the referenced idpbuilder object, e.g. GiteaProvider (any kind with the needed status contract).'),
+    name: Desc(DNS1123Subdomain, 'Name of the referenced object.'),
+    namespace: Type.Optional(
+      Desc(DNS1123Label, "Namespace of the referenced object; default the referring object's. Another namespace needs a ReferenceGrant there."),
+    ),
+  },
+  { description: 'A reference to another idpbuilder object by kind, name and (optionally) namespace.' },
+);
 export type ObjectRef = Static<typeof ObjectRef>;
 
-export const Condition = Obj({
-  type: Type.String({ minLength: 1, maxLength: 316, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$' }),
-  status: Enum(['True', 'False', 'Unknown'] as const),
-  reason: Type.Optional(Type.String({ maxLength: 1024 })),
-  message: Type.Optional(Type.String({ maxLength: 32768 })),
-  lastTransitionTime: Type.Optional(Type.String({ format: 'date-time' })),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
-});
+export const Condition = Obj(
+  {
+    type: Type.String({
+      minLength: 1,
+      maxLength: 316,
+      pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$',
+      description: 'Condition type: Ready (the summary), Progressing, Degraded or VersionUnverified, depending on the kind.',
+    }),
+    status: Enum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown.' }),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'CamelCase reason for the status, e.g. WaitingForGateway, SecretNotFound (listed in docs/providers/<kind>.md).' })),
+    message: Type.Optional(Type.String({ maxLength: 32768, description: 'Human-readable details; never carries a credential.' })),
+    lastTransitionTime: Type.Optional(Type.String({ format: 'date-time', description: 'When status last changed (RFC 3339).' })),
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0, description: 'The metadata.generation this condition was computed from.' })),
+  },
+  { description: 'One aspect of the current state, as in Kubernetes API conventions (metav1.Condition).' },
+);
 export type Condition = Static<typeof Condition>;
 
-export const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const);
+export const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const, {
+  description: 'One-word summary of the conditions: Pending, Installing, Ready, Failed or Deleting.',
+});
 export type Phase = Static<typeof Phase>;
 
-export const Conditions = Type.Array(Condition, { maxItems: 16 });
+export const Conditions = Type.Array(Condition, {
+  maxItems: 16,
+  description: 'Current state, one entry per type. Ready is the summary; its reason and message say why it is not True.',
+});
 
 /** Fields every status carries. */
 export const BaseStatus = {
   conditions: Type.Optional(Conditions),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  observedGeneration: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'The metadata.generation this status was computed from; lower than metadata.generation while the controller catches up.' }),
+  ),
   phase: Type.Optional(Phase),
 };
 
-export const HelmChart = Obj({
-  repository: Type.String({ minLength: 1, maxLength: 2048, pattern: '^(https?|oci)://[^\\s]+$' }),
-  chart: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
-  version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-});
+export const HelmChart = Obj(
+  {
+    repository: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      pattern: '^(https?|oci)://[^\\s]+$',
+      description: 'Chart repository URL (https://…) or OCI reference (oci://…).',
+    }),
+    chart: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: "Chart name in the repository; default the provider's default chart." })),
+    version: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, description: "Chart version; default the provider's pinned chart version. Without a version known to the controller status.version stays empty." }),
+    ),
+  },
+  { description: 'The Helm chart to install instead of the default one.' },
+);
 export type HelmChart = Static<typeof HelmChart>;
 
-export const InstallMethod = Obj({
-  type: Enum(['Helm'] as const, { default: 'Helm' }),
-  helm: Type.Optional(HelmChart),
-});
+export const InstallMethod = Obj(
+  {
+    type: Enum(['Helm'] as const, { default: 'Helm', description: 'How the component is installed; only Helm.' }),
+    helm: Type.Optional(HelmChart),
+  },
+  { description: 'How the component is installed (helm upgrade --install by an install Job); overrides the default chart.' },
+);
 export type InstallMethod = Static<typeof InstallMethod>;
 
 export const DeletionPolicy = Enum(['Delete', 'Retain'] as const, {
@@ -101,10 +138,13 @@ export const DeletionPolicy = Enum(['Delete', 'Retain'] as const, {
   description: 'Delete uninstalls what the provider installed when it is deleted; Retain leaves it running.',
 });
 
-export const Resources = Obj({
-  limits: Type.Optional(StringMap(Quantity)),
-  requests: Type.Optional(StringMap(Quantity)),
-});
+export const Resources = Obj(
+  {
+    limits: Type.Optional(StringMap(Quantity, { description: 'Maximum per resource name (cpu in cores or millicores like 500m, memory in bytes like 512Mi).' })),
+    requests: Type.Optional(StringMap(Quantity, { description: 'Reserved amount per resource name (cpu like 100m, memory like 128Mi).' })),
+  },
+  { description: 'Container resources, as a Pod container\'s resources (requests and limits).' },
+);
 
 /** Spec fields every Helm-installed provider has. */
 export function installedProviderSpec(defaultNamespace: string) {
@@ -121,31 +161,47 @@ export function installedProviderSpec(defaultNamespace: string) {
       }),
     ),
     installMethod: Type.Optional(InstallMethod),
-    values: Type.Optional(FreeForm('Helm values merged last over the values computed from this spec.')),
+    values: Type.Optional(
+      FreeForm('Helm values merged last over the values computed from this spec (objects key by key, lists replaced); values the controller relies on may not be changed.'),
+    ),
     deletionPolicy: Type.Optional(DeletionPolicy),
   };
 }
 
 /** How a component with a UI is reached: set by hand or filled in by the Platform that owns it. */
-export const Routing = Obj({
-  gatewayRef: Type.Optional(ObjectRef),
-  domain: Type.Optional(Type.String({ ...DNS1123Subdomain, default: 'cnoe.localtest.me' })),
-  usePathRouting: Type.Optional(Type.Boolean({ default: false })),
-  protocol: Type.Optional(Enum(['http', 'https'] as const, { default: 'https' })),
-  port: Type.Optional(Port),
-  tlsSecretName: Type.Optional(DNS1123Subdomain),
-});
+export const Routing = Obj(
+  {
+    gatewayRef: Type.Optional(
+      Desc(ObjectRef, 'The gateway (NginxGateway, EnvoyGateway, IstioGateway, …) routes go through, read through its status; default: an nginx Ingress class.'),
+    ),
+    domain: Type.Optional(
+      Type.String({ ...DNS1123Subdomain, default: 'cnoe.localtest.me', description: 'Base domain: host routing serves <component>.<domain>, path routing <domain>/<component>.' }),
+    ),
+    usePathRouting: Type.Optional(Type.Boolean({ default: false, description: 'Serve under a path of the domain (/gitea, /argocd) instead of a host of its own.' })),
+    protocol: Type.Optional(Enum(['http', 'https'] as const, { default: 'https', description: 'Scheme of the public URL (status.endpoint); https turns on the route\'s TLS.' })),
+    port: Type.Optional(Desc(Port, 'Port of the public URL when not the scheme\'s default (e.g. 8443 for a kind cluster).')),
+    tlsSecretName: Type.Optional(Desc(DNS1123Subdomain, 'TLS Secret of the route, in the install namespace (with protocol https).')),
+  },
+  { description: 'How the UI is reached (host or path, scheme, port, gateway); set by hand or by the owning Platform.' },
+);
 export type Routing = Static<typeof Routing>;
 
 // ---- duck-typed status contracts --------------------------------------------------------------
 
-export const CredentialsSecretRef = Obj({ name: DNS1123Subdomain, namespace: DNS1123Label, key: Type.String({ minLength: 1 }) });
+export const CredentialsSecretRef = Obj(
+  {
+    name: Desc(DNS1123Subdomain, 'Name of the Secret.'),
+    namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),
+    key: Type.String({ minLength: 1, description: 'Key holding the token or password.' }),
+  },
+  { description: 'Duck-typed contract: the Secret and key consumers authenticate with (a token, or the admin password); absent when the provider has none.' },
+);
 
 /** Git providers: endpoint, internalEndpoint, credentialsSecretRef. */
 export const GitProviderStatusFields = {
   ...BaseStatus,
-  endpoint: Type.Optional(Type.String()),
-  internalEndpoint: Type.Optional(Type.String()),
+  endpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the URL users open (web UI or organization page).' })),
+  internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the base URL controllers and Jobs use (in-cluster Service URL, or the API URL for hosted providers).' })),
   credentialsSecretRef: Type.Optional(CredentialsSecretRef),
 };
 
@@ -165,7 +221,10 @@ export const GatewayStatusFields = {
   ingressClassName: Type.Optional(Type.String({ description: 'With routeKind Ingress: the IngressClass routes use.' })),
   parentRef: Type.Optional(
     Obj(
-      { name: Type.String({ minLength: 1, maxLength: 253 }), namespace: Type.String({ minLength: 1, maxLength: 63 }) },
+      {
+        name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the Gateway.' }),
+        namespace: Type.String({ minLength: 1, maxLength: 63, description: 'Namespace of the Gateway.' }),
+      },
       { description: 'With routeKind HTTPRoute: the Gateway API Gateway HTTPRoutes attach to (it admits routes of every namespace).' },
     ),
   ),
@@ -175,16 +234,18 @@ export const GatewayStatusFields = {
         'How this gateway forwards /<prefix>/x as /x, if it can: NginxRewriteTarget (Ingress regex path + nginx.ingress.kubernetes.io/rewrite-target), URLRewrite (HTTPRoute URLRewrite filter, ReplacePrefixMatch). Absent: it forwards paths unchanged only.',
     }),
   ),
-  loadBalancerEndpoint: Type.Optional(Type.String()),
-  internalEndpoint: Type.Optional(Type.String()),
+  loadBalancerEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: http://<ip or hostname> of the gateway Service\'s load balancer, once it has one.' })),
+  internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: in-cluster URL of the gateway Service (http://<service>.<namespace>.svc.cluster.local).' })),
 };
 
 /** GitOps providers: same contract as git providers. */
 export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
 
 export const InstalledStatusFields = {
-  installed: Type.Optional(Type.Boolean()),
-  version: Type.Optional(Type.String()),
+  installed: Type.Optional(Type.Boolean({ description: 'True once an install Job of the current spec succeeded.' })),
+  version: Type.Optional(
+    Type.String({ description: "Application version that runs, in the chart's appVersion notation; absent (with a VersionUnverified condition) when the controller cannot know it." }),
+  ),
   installation: Type.Optional(
     Obj(
       {
@@ -198,7 +259,16 @@ export const InstalledStatusFields = {
   ),
 };
 
-export const Address = Obj({ type: Type.String(), value: Type.String() });
-export const ReadyFlag = Obj({ ready: Type.Boolean() });
+export const Address = Obj(
+  {
+    type: Type.String({ description: 'IPAddress or Hostname.' }),
+    value: Type.String({ description: 'The IP address or host name.' }),
+  },
+  { description: 'One load balancer address of the gateway Service.' },
+);
+export const ReadyFlag = Obj(
+  { ready: Type.Boolean({ description: 'True when the workload has at least one ready replica.' }) },
+  { description: 'Readiness of one workload (Deployment or StatefulSet), observed as a related object.' },
+);
 
 export { HttpURL, Port, FreeForm };

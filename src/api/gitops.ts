@@ -1,104 +1,199 @@
 /** GitOps providers: Argo CD and Flux. Both expose endpoint, internalEndpoint, credentialsSecretRef. */
 import { Type, type Static } from '@sinclair/typebox';
-import { DNS1123Label, DNS1123Subdomain, Obj } from './schema.js';
+import { DNS1123Label, DNS1123Subdomain, Desc, Obj } from './schema.js';
 import { GitOpsProviderStatusFields, InstalledStatusFields, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
 
-const Toggle = Obj({ enabled: Type.Boolean() });
+const Toggle = (description: string) => Obj({ enabled: Type.Boolean({ description: 'On or off (default false).' }) }, { description });
+const Replicas = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description });
+/** An Argo CD component's replicas and resources (chart `<component>.*`). */
+const ArgoComponent = (chartKey: string, description: string) =>
+  Obj(
+    {
+      replicas: Type.Optional(Replicas(`Replicas: chart ${chartKey}.replicas.`)),
+      resources: Type.Optional(Desc(Resources, `Container resources: chart ${chartKey}.resources.`)),
+    },
+    { description },
+  );
 
-export const ArgoCDProviderSpec = Obj({
-  ...installedProviderSpec('argocd'),
-  config: Type.Optional(
-    Obj({
-      server: Type.Optional(
-        Obj({
-          ingress: Type.Optional(
-            Obj({
-              enabled: Type.Optional(Type.Boolean()),
-              ingressClassName: Type.Optional(Type.String({ maxLength: 253 })),
-              hosts: Type.Optional(Type.Array(DNS1123Subdomain, { maxItems: 16 })),
-            }),
+export const ArgoCDProviderSpec = Obj(
+  {
+    ...installedProviderSpec('argocd'),
+    config: Type.Optional(
+      Obj(
+        {
+          server: Type.Optional(
+            Obj(
+              {
+                ingress: Type.Optional(
+                  Obj(
+                    {
+                      enabled: Type.Optional(
+                        Type.Boolean({ description: 'Route to Argo CD at all (default true): chart server.ingress.enabled, or server.httproute.enabled for an HTTPRoute gateway.' }),
+                      ),
+                      ingressClassName: Type.Optional(
+                        Type.String({ maxLength: 253, description: "IngressClass: chart server.ingress.ingressClassName; default the gateway's status.ingressClassName, else nginx." }),
+                      ),
+                      hosts: Type.Optional(
+                        Type.Array(DNS1123Subdomain, {
+                            maxItems: 16,
+                            description: 'Host names: the first is chart server.ingress.hostname and global.domain, the others server.ingress.extraHosts; default argocd.<routing.domain>.',
+                        }),
+                      ),
+                    },
+                    { description: 'The route to the Argo CD UI and API.' },
+                  ),
+                ),
+                extraArgs: Type.Optional(
+                  Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 64, description: 'Extra argocd-server flags: chart server.extraArgs.' }),
+                ),
+                replicas: Type.Optional(Replicas('argocd-server replicas: chart server.replicas.')),
+                resources: Type.Optional(Desc(Resources, 'argocd-server resources: chart server.resources.')),
+              },
+              { description: 'argocd-server (chart server.*).' },
+            ),
           ),
-          extraArgs: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 64 })),
-          replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-          resources: Type.Optional(Resources),
-        }),
+          controller: Type.Optional(ArgoComponent('controller', 'The application controller (chart controller.*).')),
+          repoServer: Type.Optional(ArgoComponent('repoServer', 'The repo server (chart repoServer.*).')),
+          notifications: Type.Optional(Toggle('The notifications controller: chart notifications.enabled.')),
+          dex: Type.Optional(Toggle('Dex (SSO): chart dex.enabled.')),
+        },
+        { description: 'Typed argo-cd chart settings; anything else goes through values.' },
       ),
-      controller: Type.Optional(Obj({ replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })), resources: Type.Optional(Resources) })),
-      repoServer: Type.Optional(Obj({ replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })), resources: Type.Optional(Resources) })),
-      notifications: Type.Optional(Toggle),
-      dex: Type.Optional(Toggle),
-    }),
-  ),
-  routing: Type.Optional(Routing),
-  adminCredentials: Type.Optional(
-    Obj(
-      { secretRef: Type.Optional(SecretRef), autoGenerate: Type.Optional(Type.Boolean({ default: true })) },
-      {
-        'x-kubernetes-validations': [
-          { rule: 'has(self.secretRef) || !has(self.autoGenerate) || self.autoGenerate', message: 'adminCredentials needs secretRef when autoGenerate is false', fieldPath: '.secretRef' },
-        ],
-      },
     ),
-  ),
-  projects: Type.Optional(
-    Type.Array(
-      Obj({
-        name: DNS1123Label,
-        description: Type.Optional(Type.String({ maxLength: 255 })),
-        sourceRepos: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 64 })),
-        destinations: Type.Optional(
-          Type.Array(Obj({ server: Type.Optional(Type.String({ maxLength: 2048 })), namespace: Type.Optional(Type.String({ maxLength: 253 })) }), { maxItems: 64 }),
-        ),
-      }),
-      { maxItems: 64, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+    routing: Type.Optional(Routing),
+    adminCredentials: Type.Optional(
+      Obj(
+        {
+          secretRef: Type.Optional(
+            Desc(SecretRef, "Secret (in this object's namespace) whose key password is the admin password; read when it exists, else one is generated."),
+          ),
+          autoGenerate: Type.Optional(
+            Type.Boolean({ default: true, description: 'Generate an admin password (kept) when secretRef is absent or missing; false requires secretRef.' }),
+          ),
+        },
+        {
+          description: 'The admin account (user admin); its credential Secret is <name>-argocd-admin, its bcrypt hash goes to chart configs.secret.argocdServerAdminPassword.',
+          'x-kubernetes-validations': [
+            { rule: 'has(self.secretRef) || !has(self.autoGenerate) || self.autoGenerate', message: 'adminCredentials needs secretRef when autoGenerate is false', fieldPath: '.secretRef' },
+          ],
+        },
+      ),
     ),
-  ),
-});
+    projects: Type.Optional(
+      Type.Array(
+        Obj({
+            name: Desc(DNS1123Label, 'AppProject name.'),
+            description: Type.Optional(Type.String({ maxLength: 255, description: 'AppProject description.' })),
+            sourceRepos: Type.Optional(
+              Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 64, description: 'Repository URLs (or globs) Applications of the project may use; default *.' }),
+            ),
+            destinations: Type.Optional(
+              Type.Array(
+                Obj(
+                  {
+                    server: Type.Optional(Type.String({ maxLength: 2048, description: 'Cluster API URL, e.g. https://kubernetes.default.svc; default any.' })),
+                    namespace: Type.Optional(Type.String({ maxLength: 253, description: 'Namespace (or glob); default any.' })),
+                  },
+                  { description: 'One allowed destination.' },
+                ),
+                { maxItems: 64, description: 'Where Applications of the project may deploy; default anywhere.' },
+              ),
+            ),
+        }),
+        {
+          maxItems: 64,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          description: 'AppProjects applied after the chart (the default project is always written).',
+        },
+      ),
+    ),
+  },
+  { description: 'Argo CD installed with the argo-cd chart (default 10.1.1); docs/providers/argocdprovider.md maps each field to its chart value.' },
+);
 export type ArgoCDProviderSpec = Static<typeof ArgoCDProviderSpec>;
 
-export const ArgoCDProviderStatus = Obj({
-  ...GitOpsProviderStatusFields,
-  ...InstalledStatusFields,
-  serverHealth: Type.Optional(Obj({ status: Type.String() })),
-  applicationController: Type.Optional(ReadyFlag),
-  applicationNamespaces: Type.Optional(Type.Array(Type.String())),
-});
+export const ArgoCDProviderStatus = Obj(
+  {
+    ...GitOpsProviderStatusFields,
+    ...InstalledStatusFields,
+    serverHealth: Type.Optional(
+      Obj({ status: Type.String({ description: 'Healthy when the argocd-server Deployment has a ready replica.' }) }, { description: 'argocd-server, observed as a related object.' }),
+    ),
+    applicationController: Type.Optional(Desc(ReadyFlag, 'The argocd-application-controller StatefulSet, observed as a related object.')),
+    applicationNamespaces: Type.Optional(
+      Type.Array(Type.String(), { description: 'Namespaces Applications may live in (chart configs.params."application.namespaces").' }),
+    ),
+  },
+  { description: 'Observed state; endpoint (the UI), internalEndpoint and credentialsSecretRef (admin password) form the GitOps provider contract.' },
+);
 export type ArgoCDProviderStatus = Static<typeof ArgoCDProviderStatus>;
 
-const FluxController = Obj({ resources: Type.Optional(Resources) });
+const FluxController = (chartKey: string) =>
+  Obj({ resources: Type.Optional(Desc(Resources, `Container resources: chart ${chartKey}.resources.`)) }, { description: `The ${chartKey} (chart ${chartKey}.*).` });
 
-export const FluxProviderSpec = Obj({
-  ...installedProviderSpec('flux-system'),
-  config: Type.Optional(
-    Obj({
-      sourceController: Type.Optional(FluxController),
-      kustomizeController: Type.Optional(FluxController),
-      helmController: Type.Optional(FluxController),
-      notificationController: Type.Optional(Obj({ enabled: Type.Optional(Type.Boolean({ default: true })), resources: Type.Optional(Resources) })),
-    }),
-  ),
-  multitenancy: Type.Optional(
-    Obj(
-      { enabled: Type.Boolean(), defaultServiceAccount: Type.Optional(DNS1123Subdomain) },
-      { 'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.defaultServiceAccount)', message: 'multitenancy needs defaultServiceAccount', fieldPath: '.defaultServiceAccount' }] },
+export const FluxProviderSpec = Obj(
+  {
+    ...installedProviderSpec('flux-system'),
+    config: Type.Optional(
+      Obj(
+        {
+          sourceController: Type.Optional(FluxController('sourceController')),
+          kustomizeController: Type.Optional(FluxController('kustomizeController')),
+          helmController: Type.Optional(FluxController('helmController')),
+          notificationController: Type.Optional(
+            Obj(
+              {
+                enabled: Type.Optional(Type.Boolean({ default: true, description: 'Install the notification controller: chart notificationController.create.' })),
+                resources: Type.Optional(Desc(Resources, 'Container resources: chart notificationController.resources.')),
+              },
+              { description: 'The notification controller (chart notificationController.*).' },
+            ),
+          ),
+        },
+        { description: 'Typed flux2 chart settings; anything else goes through values.' },
+      ),
     ),
-  ),
-  imageAutomation: Type.Optional(Toggle),
-});
+    multitenancy: Type.Optional(
+      Obj(
+        {
+          enabled: Type.Boolean({ description: 'Lock Flux down for several tenants: chart multitenancy.enabled (--no-cross-namespace-refs, --default-service-account).' }),
+          defaultServiceAccount: Type.Optional(Desc(DNS1123Subdomain, 'Service account reconciliations run as: chart multitenancy.defaultServiceAccount; required when enabled.')),
+        },
+        { description: 'Flux multi-tenancy lockdown.', 'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.defaultServiceAccount)', message: 'multitenancy needs defaultServiceAccount', fieldPath: '.defaultServiceAccount' }] },
+      ),
+    ),
+    imageAutomation: Type.Optional(
+      Toggle('Image automation and reflector controllers: chart imageAutomationController.create and imageReflectionController.create (always written).'),
+    ),
+  },
+  { description: 'Flux controllers installed with the flux2 chart (default 2.18.3, Flux 2.8.5); docs/providers/fluxprovider.md maps each field.' },
+);
 export type FluxProviderSpec = Static<typeof FluxProviderSpec>;
 
-export const FluxProviderStatus = Obj({
-  ...GitOpsProviderStatusFields,
-  ...InstalledStatusFields,
-  controllers: Type.Optional(
-    Obj({
-      sourceController: Type.Optional(ReadyFlag),
-      kustomizeController: Type.Optional(ReadyFlag),
-      helmController: Type.Optional(ReadyFlag),
-      notificationController: Type.Optional(ReadyFlag),
-      imageAutomationController: Type.Optional(ReadyFlag),
-      imageReflectionController: Type.Optional(ReadyFlag),
-    }),
-  ),
-});
+const FluxReady = (deployment: string) => Type.Optional(Desc(ReadyFlag, `The ${deployment} Deployment, once observed.`));
+
+export const FluxProviderStatus = Obj(
+  {
+    ...GitOpsProviderStatusFields,
+    ...InstalledStatusFields,
+    controllers: Type.Optional(
+      Obj(
+        {
+          sourceController: FluxReady('source-controller'),
+          kustomizeController: FluxReady('kustomize-controller'),
+          helmController: FluxReady('helm-controller'),
+          notificationController: FluxReady('notification-controller'),
+          imageAutomationController: FluxReady('image-automation-controller'),
+          imageReflectionController: FluxReady('image-reflector-controller'),
+        },
+        { description: 'Readiness of each installed Flux controller.' },
+      ),
+    ),
+  },
+  {
+    description:
+      'Observed state; internalEndpoint (source-controller) is the GitOps provider contract as far as Flux has it: no endpoint (no UI), no credentialsSecretRef (no admin account).',
+  },
+);
 export type FluxProviderStatus = Static<typeof FluxProviderStatus>;

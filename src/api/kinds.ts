@@ -45,26 +45,39 @@ export interface KindDef {
    * no CompositeController. Default true.
    */
   controlled?: boolean;
-  /** The status field shown as the endpoint column. */
-  endpointColumn?: { name: string; jsonPath: string };
+  /**
+   * The kind's own `kubectl get` columns, between Phase and Age: what users look for first (endpoint,
+   * version, domain, commit, sync and health).
+   */
+  columns?: PrinterColumn[];
   description: string;
 }
 
-const endpoint = { name: 'Endpoint', jsonPath: '.status.endpoint' };
-const lbEndpoint = { name: 'Endpoint', jsonPath: '.status.loadBalancerEndpoint' };
+const endpoint: PrinterColumn = { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint' };
+const lbEndpoint: PrinterColumn = { name: 'Endpoint', type: 'string', jsonPath: '.status.loadBalancerEndpoint' };
+/** The application version that runs (absent while unknown: see the VersionUnverified condition). */
+const version: PrinterColumn = { name: 'Version', type: 'string', jsonPath: '.status.version' };
+const installed = (endpointColumn: PrinterColumn): PrinterColumn[] => [endpointColumn, version];
 
 export const KINDS: readonly KindDef[] = [
-  { kind: 'Platform', plural: 'platforms', singular: 'platform', shortNames: ['plat'], spec: PlatformSpec, status: PlatformStatus, description: 'An internal developer platform: references to git, gateway and GitOps providers (or inline components) wired together and bootstrapped through GitOps.' },
-  { kind: 'GiteaProvider', plural: 'giteaproviders', singular: 'giteaprovider', shortNames: ['giteap'], duck: 'git', spec: GiteaProviderSpec, status: GiteaProviderStatus, endpointColumn: endpoint, description: 'A Gitea server installed in the cluster with Helm.' },
-  { kind: 'GitHubProvider', plural: 'githubproviders', singular: 'githubprovider', shortNames: ['ghp'], duck: 'git', spec: GitHubProviderSpec, status: GitHubProviderStatus, endpointColumn: endpoint, description: 'A GitHub (or GitHub Enterprise) organization used as git provider.' },
-  { kind: 'GitLabProvider', plural: 'gitlabproviders', singular: 'gitlabprovider', shortNames: ['glp'], duck: 'git', spec: GitLabProviderSpec, status: GitLabProviderStatus, endpointColumn: endpoint, description: 'A GitLab group (gitlab.com or self-hosted) used as git provider.' },
-  { kind: 'NginxGateway', plural: 'nginxgateways', singular: 'nginxgateway', shortNames: ['ngw'], duck: 'gateway', spec: NginxGatewaySpec, status: NginxGatewayStatus, endpointColumn: lbEndpoint, description: 'The ingress-nginx controller installed with Helm.' },
-  { kind: 'EnvoyGateway', plural: 'envoygateways', singular: 'envoygateway', shortNames: ['egw'], duck: 'gateway', spec: EnvoyGatewaySpec, status: EnvoyGatewayStatus, endpointColumn: lbEndpoint, description: 'Envoy Gateway with a GatewayClass and a Gateway.' },
-  { kind: 'IstioGateway', plural: 'istiogateways', singular: 'istiogateway', shortNames: ['igw'], duck: 'gateway', spec: IstioGatewaySpec, status: IstioGatewayStatus, endpointColumn: lbEndpoint, description: 'Istio control plane and ingress gateway.' },
-  { kind: 'ArgoCDProvider', plural: 'argocdproviders', singular: 'argocdprovider', shortNames: ['argop'], duck: 'gitops', spec: ArgoCDProviderSpec, status: ArgoCDProviderStatus, endpointColumn: endpoint, description: 'Argo CD installed with Helm.' },
-  { kind: 'FluxProvider', plural: 'fluxproviders', singular: 'fluxprovider', shortNames: ['fluxp'], duck: 'gitops', spec: FluxProviderSpec, status: FluxProviderStatus, endpointColumn: endpoint, description: 'Flux controllers installed with Helm.' },
-  { kind: 'GitRepository', plural: 'gitrepositories', singular: 'gitrepository', shortNames: ['idprepo'], spec: GitRepositorySpec, status: GitRepositoryStatus, endpointColumn: { name: 'URL', jsonPath: '.status.url' }, description: 'A repository on any git provider, filled from embedded, local or remote sources.' },
-  { kind: 'Package', plural: 'packages', singular: 'package', shortNames: ['idppkg'], spec: PackageSpec, status: PackageStatus, description: 'An application deployed from a GitRepository through a GitOps provider.' },
+  { kind: 'Platform', plural: 'platforms', singular: 'platform', shortNames: ['plat'], spec: PlatformSpec, status: PlatformStatus, columns: [{ name: 'Domain', type: 'string', jsonPath: '.spec.domain' }], description: 'An internal developer platform: references to git, gateway and GitOps providers (or inline components) wired together and bootstrapped through GitOps.' },
+  { kind: 'GiteaProvider', plural: 'giteaproviders', singular: 'giteaprovider', shortNames: ['giteap'], duck: 'git', spec: GiteaProviderSpec, status: GiteaProviderStatus, columns: installed(endpoint), description: 'A Gitea server installed in the cluster with Helm.' },
+  { kind: 'GitHubProvider', plural: 'githubproviders', singular: 'githubprovider', shortNames: ['ghp'], duck: 'git', spec: GitHubProviderSpec, status: GitHubProviderStatus, columns: [endpoint], description: 'A GitHub (or GitHub Enterprise) organization used as git provider.' },
+  { kind: 'GitLabProvider', plural: 'gitlabproviders', singular: 'gitlabprovider', shortNames: ['glp'], duck: 'git', spec: GitLabProviderSpec, status: GitLabProviderStatus, columns: [endpoint], description: 'A GitLab group (gitlab.com or self-hosted) used as git provider.' },
+  { kind: 'NginxGateway', plural: 'nginxgateways', singular: 'nginxgateway', shortNames: ['ngw'], duck: 'gateway', spec: NginxGatewaySpec, status: NginxGatewayStatus, columns: installed(lbEndpoint), description: 'The ingress-nginx controller installed with Helm.' },
+  { kind: 'EnvoyGateway', plural: 'envoygateways', singular: 'envoygateway', shortNames: ['egw'], duck: 'gateway', spec: EnvoyGatewaySpec, status: EnvoyGatewayStatus, columns: installed(lbEndpoint), description: 'Envoy Gateway with a GatewayClass and a Gateway.' },
+  { kind: 'IstioGateway', plural: 'istiogateways', singular: 'istiogateway', shortNames: ['igw'], duck: 'gateway', spec: IstioGatewaySpec, status: IstioGatewayStatus, columns: installed(lbEndpoint), description: 'Istio control plane and ingress gateway.' },
+  { kind: 'ArgoCDProvider', plural: 'argocdproviders', singular: 'argocdprovider', shortNames: ['argop'], duck: 'gitops', spec: ArgoCDProviderSpec, status: ArgoCDProviderStatus, columns: installed(endpoint), description: 'Argo CD installed with Helm.' },
+  { kind: 'FluxProvider', plural: 'fluxproviders', singular: 'fluxprovider', shortNames: ['fluxp'], duck: 'gitops', spec: FluxProviderSpec, status: FluxProviderStatus, columns: installed(endpoint), description: 'Flux controllers installed with Helm.' },
+  { kind: 'GitRepository', plural: 'gitrepositories', singular: 'gitrepository', shortNames: ['idprepo'], spec: GitRepositorySpec, status: GitRepositoryStatus, columns: [
+      { name: 'URL', type: 'string', jsonPath: '.status.url' },
+      { name: 'Commit', type: 'string', jsonPath: '.status.commitSHA' },
+    ], description: 'A repository on any git provider, filled from embedded, local or remote sources.' },
+  { kind: 'Package', plural: 'packages', singular: 'package', shortNames: ['idppkg'], spec: PackageSpec, status: PackageStatus, columns: [
+      { name: 'Sync', type: 'string', jsonPath: '.status.argoApplication.syncStatus' },
+      { name: 'Health', type: 'string', jsonPath: '.status.argoApplication.healthStatus' },
+      { name: 'Application', type: 'string', jsonPath: '.status.argoApplication.name', priority: 1 },
+    ], description: 'An application deployed from a GitRepository through a GitOps provider.' },
   { kind: 'ReferenceGrant', plural: 'referencegrants', singular: 'referencegrant', shortNames: ['idprefgrant'], spec: ReferenceGrantSpec, controlled: false, description: 'Lets objects of other namespaces reference objects of this namespace (modelled on Gateway API ReferenceGrant).' },
 ];
 

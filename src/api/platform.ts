@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DNS1123Label, DNS1123Subdomain, Enum, FreeForm, KindName, Obj, Port } from './schema.js';
+import { DNS1123Label, DNS1123Subdomain, Desc, Enum, FreeForm, KindName, Obj, Port } from './schema.js';
 import { BaseStatus, HelmChart, ObjectRef, SecretRef } from './common.js';
 
 /** Provider references in a Platform list are unique by kind, name and namespace. */
@@ -10,82 +10,154 @@ const uniqueRefs = {
 };
 const RefList = (description: string) => Type.Optional(Type.Array(ObjectRef, { maxItems: 16, description, 'x-kubernetes-validations': [uniqueRefs] }));
 
-export const InlineComponent = Obj({
-  enabled: Type.Optional(Type.Boolean({ default: true })),
-  namespace: Type.Optional(DNS1123Label),
-  version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  helmChart: Type.Optional(HelmChart),
-  values: Type.Optional(FreeForm('Helm values for this component, merged last.')),
-});
+export const InlineComponent = Obj(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Create the provider object; false removes it.' })),
+    namespace: Type.Optional(Desc(DNS1123Label, "Install namespace: the provider's spec.namespace (default gitea, ingress-nginx, argocd).")),
+    version: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Application version to run: the provider's spec.version." })),
+    helmChart: Type.Optional(Desc(HelmChart, "The chart to install instead of the default: the provider's spec.installMethod.helm.")),
+    values: Type.Optional(FreeForm("Helm values for this component, merged last: the provider's spec.values.")),
+  },
+  { description: 'A provider the Platform creates and owns, named <platform>-<component>, in the Platform\'s namespace.' },
+);
 export type InlineComponent = Static<typeof InlineComponent>;
 
-export const PlatformSpec = Obj({
-  domain: Type.Optional(Type.String({ ...DNS1123Subdomain, default: 'cnoe.localtest.me' })),
-  ingressConfig: Type.Optional(
-    Obj({
-      provider: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Gateway to route UIs through: a gateway reference name, or a gateway kind short name (nginx, envoy, istio)' })),
-      usePathRouting: Type.Optional(Type.Boolean({ default: false })),
-      tlsSecretRef: Type.Optional(SecretRef),
-      protocol: Type.Optional(Enum(['http', 'https'] as const, { default: 'https' })),
-      port: Type.Optional(Port),
-    }),
-  ),
-  components: Type.Optional(
-    Obj({
-      gitProviders: RefList('Git providers (GiteaProvider, GitHubProvider, GitLabProvider, …)'),
-      gateways: RefList('Gateways (NginxGateway, EnvoyGateway, IstioGateway, …)'),
-      gitOpsProviders: RefList('GitOps providers (ArgoCDProvider, FluxProvider, …)'),
-      argocd: Type.Optional(InlineComponent),
-      gitea: Type.Optional(InlineComponent),
-      nginx: Type.Optional(InlineComponent),
-    }),
-  ),
-  bootstrap: Type.Optional(
-    Obj({
-      gitServerRef: Type.Optional(Obj({ name: DNS1123Subdomain, kind: Type.Optional(KindName), namespace: Type.Optional(DNS1123Label) })),
-      gitOpsProviderRef: Type.Optional(Obj({ name: DNS1123Subdomain, kind: Type.Optional(KindName), namespace: Type.Optional(DNS1123Label) })),
-      organization: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-      repositories: Type.Optional(
-        Type.Array(
-          Obj({
-            name: DNS1123Label,
-            path: Type.String({ minLength: 1, maxLength: 1024 }),
-            autoSync: Type.Optional(Type.Boolean({ default: true })),
-          }),
-          { maxItems: 32, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
-        ),
+/** bootstrap.gitServerRef / gitOpsProviderRef: a provider named in components (kind optional). */
+const BootstrapRef = (description: string) =>
+  Type.Optional(
+    Obj(
+      {
+        name: Desc(DNS1123Subdomain, 'Name of the provider.'),
+        kind: Type.Optional(Desc(KindName, 'Kind of the provider; needed only when two providers of the list share the name.')),
+        namespace: Type.Optional(Desc(DNS1123Label, "Namespace of the provider; default the Platform's.")),
+      },
+      { description },
+    ),
+  );
+
+export const PlatformSpec = Obj(
+  {
+    domain: Type.Optional(
+      Type.String({ ...DNS1123Subdomain, default: 'cnoe.localtest.me', description: 'Base domain of the UIs: routing.domain of the inline Gitea and Argo CD (gitea.<domain>, argocd.<domain>).' }),
+    ),
+    ingressConfig: Type.Optional(
+      Obj(
+        {
+          provider: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 63,
+              description: 'Gateway to route UIs through: a gateway reference name, or a gateway kind short name (nginx, envoy, istio); default the first gateway.',
+            }),
+          ),
+          usePathRouting: Type.Optional(
+            Type.Boolean({ default: false, description: 'Serve the UIs under paths of the domain (/gitea, /argocd) instead of hosts: routing.usePathRouting.' }),
+          ),
+          tlsSecretRef: Type.Optional(Desc(SecretRef, "TLS Secret (in the Platform's namespace) of the inline NginxGateway: its defaultTLS.secretRef.")),
+          protocol: Type.Optional(Enum(['http', 'https'] as const, { default: 'https', description: 'Scheme of the UIs\' URLs: routing.protocol.' })),
+          port: Type.Optional(Desc(Port, 'Port of the UIs\' URLs when not the scheme\'s default (e.g. 8443): routing.port.')),
+        },
+        { description: 'How the inline Gitea and Argo CD are reached: becomes their routing.' },
       ),
-    }),
-  ),
-});
+    ),
+    components: Type.Optional(
+      Obj(
+        {
+          gitProviders: RefList('Git providers (GiteaProvider, GitHubProvider, GitLabProvider, …), read through their status; unique by kind, name and namespace; at most 16.'),
+          gateways: RefList('Gateways (NginxGateway, EnvoyGateway, IstioGateway, …), read through their status; unique by kind, name and namespace; at most 16.'),
+          gitOpsProviders: RefList('GitOps providers (ArgoCDProvider, FluxProvider, …), read through their status; unique by kind, name and namespace; at most 16.'),
+          argocd: Type.Optional(Desc(InlineComponent, 'An ArgoCDProvider <platform>-argocd the Platform creates and owns.')),
+          gitea: Type.Optional(Desc(InlineComponent, 'A GiteaProvider <platform>-gitea the Platform creates and owns.')),
+          nginx: Type.Optional(Desc(InlineComponent, 'An NginxGateway <platform>-nginx the Platform creates and owns.')),
+        },
+        { description: 'The providers of the platform: references to existing ones, and inline ones the Platform creates.' },
+      ),
+    ),
+    bootstrap: Type.Optional(
+      Obj(
+        {
+          gitServerRef: BootstrapRef('The git provider that hosts the bootstrap repositories; default the first git provider.'),
+          gitOpsProviderRef: BootstrapRef('The GitOps provider that deploys the bootstrap repositories; default the first ArgoCDProvider.'),
+          organization: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 255, description: "Organization (or group) of the bootstrap repositories; default the git provider's status.organization." }),
+          ),
+          repositories: Type.Optional(
+            Type.Array(
+              Obj({
+                name: Desc(DNS1123Label, 'Repository name; also the name of its GitRepository and Package.'),
+                path: Type.String({ minLength: 1, maxLength: 1024, description: 'Directory of the embedded content filling it (an Embedded source).' }),
+                autoSync: Type.Optional(Type.Boolean({ default: true, description: 'Sync the repository again every 5m (its sync.autoSync).' })),
+              }),
+              {
+                maxItems: 32,
+                'x-kubernetes-list-type': 'map',
+                'x-kubernetes-list-map-keys': ['name'],
+                description: 'One GitRepository and Package each; default one per Helm-installed provider, holding its GitOps definition.',
+              },
+            ),
+          ),
+        },
+        { description: 'The GitOps bootstrap: repositories and Packages created once every provider is Ready; none without a GitOps provider.' },
+      ),
+    ),
+  },
+  { description: 'Which providers make up the platform, how their UIs are reached and what is bootstrapped through GitOps.' },
+);
 export type PlatformSpec = Static<typeof PlatformSpec>;
 
-const ProviderStatusEntry = Obj({
-  name: Type.String(),
-  kind: Type.String(),
-  namespace: Type.Optional(Type.String()),
-  ready: Type.Boolean(),
-  phase: Type.Optional(Type.String()),
-  observedGeneration: Type.Optional(Type.Integer()),
-  message: Type.Optional(Type.String()),
-});
+const ProviderStatusEntry = Obj(
+  {
+    name: Type.String({ description: 'Name of the provider.' }),
+    kind: Type.String({ description: 'Kind of the provider.' }),
+    namespace: Type.Optional(Type.String({ description: 'Namespace of the provider.' })),
+    ready: Type.Boolean({ description: 'Whether its Ready condition is True.' }),
+    phase: Type.Optional(Type.String({ description: 'Its status.phase.' })),
+    observedGeneration: Type.Optional(Type.Integer({ description: 'Its status.observedGeneration.' })),
+    message: Type.Optional(Type.String({ description: 'Why it is not ready (its Ready message, or not found / being created).' })),
+  },
+  { description: 'One provider as the Platform sees it.' },
+);
 
-export const PlatformStatus = Obj({
-  ...BaseStatus,
-  phase: Type.Optional(Enum(['Pending', 'Progressing', 'Ready', 'Degraded', 'Deleting'] as const)),
-  providers: Type.Optional(
-    Obj({
-      gitProviders: Type.Optional(Type.Array(ProviderStatusEntry)),
-      gateways: Type.Optional(Type.Array(ProviderStatusEntry)),
-      gitOpsProviders: Type.Optional(Type.Array(ProviderStatusEntry)),
-    }),
-  ),
-  bootstrap: Type.Optional(
-    Obj({
-      repositories: Type.Optional(
-        Type.Array(Obj({ name: Type.String(), ready: Type.Boolean(), cloneURL: Type.Optional(Type.String()), application: Type.Optional(Type.String()) })),
+export const PlatformStatus = Obj(
+  {
+    ...BaseStatus,
+    phase: Type.Optional(
+      Enum(['Pending', 'Progressing', 'Ready', 'Degraded', 'Deleting'] as const, {
+        description: 'One-word summary: Pending, Progressing (providers or bootstrap not ready yet), Ready, Degraded (a provider failed or a reference is refused), Deleting.',
+      }),
+    ),
+    providers: Type.Optional(
+      Obj(
+        {
+          gitProviders: Type.Optional(Type.Array(ProviderStatusEntry, { description: 'The git providers, referenced and inline, in spec order.' })),
+          gateways: Type.Optional(Type.Array(ProviderStatusEntry, { description: 'The gateways, referenced and inline, in spec order.' })),
+          gitOpsProviders: Type.Optional(Type.Array(ProviderStatusEntry, { description: 'The GitOps providers, referenced and inline, in spec order.' })),
+        },
+        { description: 'Readiness of every provider of components.' },
       ),
-    }),
-  ),
-});
+    ),
+    bootstrap: Type.Optional(
+      Obj(
+        {
+          repositories: Type.Optional(
+            Type.Array(
+              Obj(
+                {
+                  name: Type.String({ description: 'Name of the GitRepository and Package.' }),
+                  ready: Type.Boolean({ description: 'Whether the GitRepository and its Package are Ready.' }),
+                  cloneURL: Type.Optional(Type.String({ description: "The GitRepository's status.cloneURL." })),
+                  application: Type.Optional(Type.String({ description: 'The Argo CD Application deploying it.' })),
+                },
+                { description: 'One bootstrap repository.' },
+              ),
+              { description: 'The bootstrap repositories and their Packages.' },
+            ),
+          ),
+        },
+        { description: 'Progress of the GitOps bootstrap.' },
+      ),
+    ),
+  },
+  { description: 'Observed state of the platform, written by the controller.' },
+);
 export type PlatformStatus = Static<typeof PlatformStatus>;

@@ -11,7 +11,7 @@
  * controller: controllers read grants as related objects (src/kit/refs.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DNS1123Label, DNS1123Subdomain, Enum, Obj } from './schema.js';
+import { DNS1123Label, DNS1123Subdomain, Desc, Enum, Obj } from './schema.js';
 import { GROUP } from './common.js';
 
 const Kind = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$' });
@@ -21,8 +21,8 @@ const Group = Type.String({ maxLength: 253, pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-
 export const ReferenceGrantFrom = Obj(
   {
     group: Type.Optional(Enum([GROUP] as const, { default: GROUP, description: 'Group of the referring kind; only idpbuilder.cnoe.io kinds refer.' })),
-    kind: Kind,
-    namespace: DNS1123Label,
+    kind: Desc(Kind, 'The referring kind, e.g. Platform, Package, GitRepository.'),
+    namespace: Desc(DNS1123Label, 'The namespace of the referring objects.'),
   },
   { description: 'Objects of this kind in this namespace may reference the targets listed in `to`.' },
 );
@@ -31,15 +31,18 @@ export type ReferenceGrantFrom = Static<typeof ReferenceGrantFrom>;
 export const ReferenceGrantTo = Obj(
   {
     group: Type.Optional(Type.String({ ...Group, default: GROUP, description: 'Group of the target kind (default idpbuilder.cnoe.io; "" is the core group).' })),
-    kind: Kind,
+    kind: Desc(Kind, 'The target kind, e.g. GiteaProvider, or Deployment for a Package health check.'),
     name: Type.Optional(Type.String({ ...DNS1123Subdomain, description: 'Only this object; every object of the kind when left out.' })),
   },
   { description: 'Objects of this namespace that the `from` entries may reference.' },
 );
 export type ReferenceGrantTo = Static<typeof ReferenceGrantTo>;
 
-export const ReferenceGrantSpec = Obj({
-  from: Type.Array(ReferenceGrantFrom, { minItems: 1, maxItems: 16 }),
-  to: Type.Array(ReferenceGrantTo, { minItems: 1, maxItems: 16 }),
-});
+export const ReferenceGrantSpec = Obj(
+  {
+    from: Type.Array(ReferenceGrantFrom, { minItems: 1, maxItems: 16, description: 'Who may refer here: kind and namespace pairs (1 to 16).' }),
+    to: Type.Array(ReferenceGrantTo, { minItems: 1, maxItems: 16, description: 'What they may refer to in this namespace: kinds, optionally one name (1 to 16).' }),
+  },
+  { description: 'References from the from entries to the to entries of this namespace are allowed.' },
+);
 export type ReferenceGrantSpec = Static<typeof ReferenceGrantSpec>;

@@ -22,6 +22,14 @@ export function Obj<T extends TProperties>(properties: T, options: K8sObjectOpti
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
 
+/**
+ * The same schema with its own description (what `kubectl explain` shows for the field): shared shapes
+ * (DNS names, refs, durations) keep their validation and get a description per use.
+ */
+export function Desc<T extends TSchema>(schema: T, description: string): T {
+  return { ...schema, description };
+}
+
 /** Free-form YAML (Helm values, chart config): kept as written. */
 export function FreeForm(description: string) {
   return Type.Unsafe<Record<string, unknown>>({
@@ -36,8 +44,9 @@ export function StringMap<T extends TSchema>(value: T, options: { description?: 
   return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
 }
 
-/** A Kubernetes quantity (`100m`, `90Mi`, `2`). */
-/** As Kubernetes' own quantity schema: the pattern sits beside anyOf (structural schemas allow no value validation inside anyOf types). */
+/**
+ * A Kubernetes quantity (`100m`, `90Mi`, `2`).
+ * As Kubernetes' own quantity schema: the pattern sits beside anyOf (structural schemas allow no value validation inside anyOf types). */
 export const Quantity = Type.Unsafe<string | number>({
   'x-kubernetes-int-or-string': true,
   anyOf: [{ type: 'integer' }, { type: 'string' }],

@@ -30,17 +30,35 @@ export function toStructural(schema: unknown): Json {
   return walk(plain);
 }
 
+const READY = '.status.conditions[?(@.type=="Ready")]';
+
+/**
+ * `kubectl get` columns: Ready and Phase (kinds with status), the kind's own columns (KindDef.columns), Age,
+ * then the Ready condition's Reason and Message with priority 1 (shown by `kubectl get -o wide` only).
+ */
 export function printerColumns(def: KindDef): PrinterColumn[] {
   const cols: PrinterColumn[] = def.status
     ? [
-        { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+        { name: 'Ready', type: 'string', jsonPath: `${READY}.status` },
         { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
       ]
     : [];
-  if (def.endpointColumn) cols.push({ name: def.endpointColumn.name, type: 'string', jsonPath: def.endpointColumn.jsonPath });
+  cols.push(...(def.columns ?? []));
   cols.push({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
+  if (def.status) {
+    cols.push(
+      { name: 'Reason', type: 'string', jsonPath: `${READY}.reason`, priority: 1 },
+      { name: 'Message', type: 'string', jsonPath: `${READY}.message`, priority: 1 },
+    );
+  }
   return cols;
 }
+
+/** Descriptions of the fields every Kubernetes object has (as in the API server's own types). */
+const API_VERSION_DESCRIPTION =
+  'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values.';
+const KIND_DESCRIPTION =
+  'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. In CamelCase.';
 
 export function crdFor(def: KindDef): Record<string, Json> {
   const openAPIV3Schema: Json = {
@@ -48,8 +66,8 @@ export function crdFor(def: KindDef): Record<string, Json> {
     description: def.description,
     required: ['spec'],
     properties: {
-      apiVersion: { type: 'string' },
-      kind: { type: 'string' },
+      apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
+      kind: { type: 'string', description: KIND_DESCRIPTION },
       metadata: { type: 'object' },
       spec: toStructural(def.spec),
       ...(def.status ? { status: toStructural(def.status) } : {}),

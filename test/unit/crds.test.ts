@@ -22,6 +22,26 @@ function structuralProblems(node: Node, path: string): string[] {
   return out;
 }
 
+/**
+ * Paths of properties without a description (what `kubectl explain` would show empty). Walks properties,
+ * array items and map values; skips `metadata` (the API server documents it) and the inside of free-form
+ * objects (`x-kubernetes-preserve-unknown-fields`: chart values, kept as written).
+ */
+function undescribed(node: Node, path: string): string[] {
+  const out: string[] = [];
+  if (node['x-kubernetes-preserve-unknown-fields']) return out;
+  for (const [k, v] of Object.entries(node.properties ?? {})) {
+    if (path === '' && k === 'metadata') continue;
+    const child = v as Node;
+    const p = path ? `${path}.${k}` : k;
+    if (typeof child.description !== 'string' || child.description.trim() === '') out.push(p);
+    out.push(...undescribed(child, p));
+  }
+  if (node.items) out.push(...undescribed(node.items, `${path}[]`));
+  if (typeof node.additionalProperties === 'object') out.push(...undescribed(node.additionalProperties, `${path}{}`));
+  return out;
+}
+
 const crds = KINDS.map((k) => parse(readFileSync(join(ROOT, 'crds', `idpbuilder.cnoe.io_${k.plural}.yaml`), 'utf8')) as Node);
 
 describe('generated CRDs', () => {
@@ -60,7 +80,7 @@ describe('generated CRDs', () => {
         const cols = v.additionalPrinterColumns.map((c: Node) => c.name);
         expect(cols[0]).toBe('Ready');
         expect(cols).toContain('Phase');
-        expect(cols.at(-1)).toBe('Age');
+        expect(cols.slice(-3)).toEqual(['Age', 'Reason', 'Message']);
         if (/Provider$|Gateway$/.test(kind)) expect(cols, kind).toContain('Endpoint');
       }
     }
@@ -80,4 +100,101 @@ describe('generated CRDs', () => {
     const ref = github.spec.versions[1].schema.openAPIV3Schema.properties.spec.properties.credentialsSecretRef;
     expect(ref['x-kubernetes-validations']).toEqual([expect.objectContaining({ rule: '!has(self.__namespace__)', fieldPath: '.namespace', reason: 'FieldValueForbidden' })]);
   });
+
+  it('describe every field of both served versions for kubectl explain', () => {
+    for (const crd of crds) {
+      for (const v of crd.spec.versions) {
+        const schema = v.schema.openAPIV3Schema;
+        const where = `${crd.spec.names.kind} ${v.name}`;
+        expect(schema.description, where).toMatch(/\S/);
+        expect(undescribed(schema, ''), where).toEqual([]);
+      }
+    }
+  });
+
+  it('finds an undescribed field (the walker itself)', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        metadata: { type: 'object' },
+        spec: {
+          type: 'object',
+          description: 'd',
+          properties: {
+            a: { type: 'string', description: ' ' },
+            list: { type: 'array', description: 'd', items: { type: 'object', properties: { b: { type: 'string' } } } },
+            map: { type: 'object', description: 'd', additionalProperties: { type: 'object', properties: { c: { type: 'integer' } } } },
+            values: { type: 'object', description: 'd', 'x-kubernetes-preserve-unknown-fields': true, properties: { free: { type: 'string' } } },
+          },
+        },
+      },
+    };
+    expect(undescribed(schema, '')).toEqual(['spec.a', 'spec.list[].b', 'spec.map{}.c']);
+  });
+
+  const columns = (kind: string): Node[] => crds.find((c) => c.spec.names.kind === kind)!.spec.versions[1].additionalPrinterColumns;
+  const brief = (kind: string) => columns(kind).map((c) => [c.name, c.jsonPath, c.priority ?? 0]);
+
+  it("show the Ready condition's reason and message in -o wide only (priority 1), on every kind with status", () => {
+    for (const crd of crds) {
+      if (crd.spec.names.kind === 'ReferenceGrant') continue;
+      for (const v of crd.spec.versions) {
+        const byName = new Map((v.additionalPrinterColumns as Node[]).map((c) => [c.name, c]));
+        expect(byName.get('Reason')).toEqual({ name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 });
+        expect(byName.get('Message')).toEqual({ name: 'Message', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 });
+        // everything else is in the default view
+        expect((v.additionalPrinterColumns as Node[]).filter((c) => c.priority && !['Reason', 'Message', 'Application'].includes(c.name))).toEqual([]);
+      }
+    }
+  });
+
+  it('show the field users look for per kind', () => {
+    const ready = ['Ready', '.status.conditions[?(@.type=="Ready")].status', 0];
+    const phase = ['Phase', '.status.phase', 0];
+    const age = ['Age', '.metadata.creationTimestamp', 0];
+    const wide = [
+      ['Reason', '.status.conditions[?(@.type=="Ready")].reason', 1],
+      ['Message', '.status.conditions[?(@.type=="Ready")].message', 1],
+    ];
+    expect(brief('Platform')).toEqual([ready, phase, ['Domain', '.spec.domain', 0], age, ...wide]);
+    expect(brief('Package')).toEqual([
+      ready,
+      phase,
+      ['Sync', '.status.argoApplication.syncStatus', 0],
+      ['Health', '.status.argoApplication.healthStatus', 0],
+      ['Application', '.status.argoApplication.name', 1],
+      age,
+      ...wide,
+    ]);
+    expect(brief('GitRepository')).toEqual([ready, phase, ['URL', '.status.url', 0], ['Commit', '.status.commitSHA', 0], age, ...wide]);
+    for (const kind of ['GiteaProvider', 'ArgoCDProvider', 'FluxProvider']) {
+      expect(brief(kind), kind).toEqual([ready, phase, ['Endpoint', '.status.endpoint', 0], ['Version', '.status.version', 0], age, ...wide]);
+    }
+    for (const kind of ['NginxGateway', 'EnvoyGateway', 'IstioGateway']) {
+      expect(brief(kind), kind).toEqual([ready, phase, ['Endpoint', '.status.loadBalancerEndpoint', 0], ['Version', '.status.version', 0], age, ...wide]);
+    }
+    // nothing installed, so no version: the endpoint is the organization / group page
+    for (const kind of ['GitHubProvider', 'GitLabProvider']) {
+      expect(brief(kind), kind).toEqual([ready, phase, ['Endpoint', '.status.endpoint', 0], age, ...wide]);
+    }
+    expect(brief('ReferenceGrant')).toEqual([age]);
+  });
+
+  it('point every column at a field the schema has', () => {
+    for (const crd of crds) {
+      const schema = crd.spec.versions[1].schema.openAPIV3Schema;
+      for (const col of crd.spec.versions[1].additionalPrinterColumns as Node[]) {
+        if (col.jsonPath.startsWith('.metadata.')) continue;
+        let node: Node = schema;
+        for (const part of col.jsonPath.replace(/\[\?\(@\.type=="Ready"\)\]/, '[]').slice(1).split('.')) {
+          const [name, list] = [part.replace('[]', ''), part.endsWith('[]')];
+          node = node.properties?.[name];
+          expect(node, `${crd.spec.names.kind} ${col.name}: ${col.jsonPath}`).toBeDefined();
+          if (list) node = node.items;
+        }
+        expect(node.type, `${crd.spec.names.kind} ${col.name}`).toBe('string');
+      }
+    }
+  });
 });
+
