@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { controllers } from '../../src/controllers/registry.js';
 import { nginxGatewayHooks as nginx } from '../../src/controllers/nginxgateway.js';
-import type { KubeObject, SyncResponse } from '../../src/metacontroller/protocol.js';
+import type { KubeObject, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
+import { enforce } from '../../src/kit/contract.js';
+import { Redactor } from '../../src/kit/redact.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
-import { byKind, next, withStatus } from '../support/world.js';
+import { byKind, next, toMap, withStatus } from '../support/world.js';
 
 const jobNames = (res: SyncResponse) => byKind(res, 'Job').map((j) => j.metadata.name);
 const installation = (res: SyncResponse) => res.status.installation as { job: string; retries?: number; nextRetryTime?: string };
@@ -65,5 +67,27 @@ describe('Job times of impossible shape', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('encoded forms of a Secret value in a status', () => {
+  it('base64 (a Secret manifest in a kubectl error), base64 of user:password (Basic) and percent-encoding are masked', () => {
+    const password = 'p@ss/word+Secret-1';
+    const admin = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'gitea-gitea-admin', namespace: 'idpbuilder-system' },
+      data: { username: Buffer.from('giteaAdmin').toString('base64'), password: Buffer.from(password).toString('base64') },
+    } as KubeObject;
+    const b64 = Buffer.from(password).toString('base64');
+    const basic = Buffer.from(`giteaAdmin:${password}`).toString('base64');
+    const message = `error when applying patch: {"data":{"password":"${b64}"}}; curl -H 'X: Basic ${basic}'; url https://h/?p=${encodeURIComponent(password)}`;
+    const req = { parent: parent('GiteaProvider', 'gitea', {}), children: toMap([admin], 'idpbuilder-system'), related: {} } as unknown as SyncRequest;
+    const res = enforce(req, { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'InstallFailed', message }] }, children: [admin] });
+    const out = JSON.stringify(res.status);
+    for (const form of [password, b64.replace(/=+$/, ''), basic.replace(/=+$/, ''), encodeURIComponent(password)]) expect(out).not.toContain(form);
+    expect(out).toContain('error when applying patch');
+    // the username alone is not a credential and stays readable
+    expect(new Redactor(['giteaAdmin:x']).scrub('user giteaAdmin')).toBe('user giteaAdmin');
   });
 });
