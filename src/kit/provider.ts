@@ -120,7 +120,7 @@ function currentAttempt(req: SyncRequest, env: HookEnv, plan: InstallPlan): Atte
     const n = Number(j.metadata.annotations?.[ANNOTATION_ATTEMPT] ?? 0);
     if (Number.isInteger(n) && n > attempt) attempt = n;
   }
-  const prev = (req.parent.status as { installation?: { configMap?: string; retries?: number } } | undefined)?.installation;
+  const prev = (req.parent.status as { installation?: { configMap?: string; retries?: number; nextRetryTime?: string } } | undefined)?.installation;
   if (prev?.configMap === cm && Number.isInteger(prev.retries) && prev.retries! > attempt) attempt = prev.retries!;
   const at = (n: number) => (n === 0 ? base : helmJob(req.parent, plan, env, 'install', n));
   const children = at(attempt);
@@ -128,8 +128,12 @@ function currentAttempt(req: SyncRequest, env: HookEnv, plan: InstallPlan): Atte
   const state = jobState(observed, pods(req));
   if (state.phase !== 'Failed') return { children, state, retries: attempt };
   const failed = failedAt(observed);
-  const due = (failed ?? env.now().getTime()) + retryDelaySeconds(attempt) * 1000;
-  if (failed !== undefined && env.now().getTime() >= due) {
+  // A Job that says when it failed schedules the retry from then; one that does not (no condition time, no
+  // start time) keeps the time this status scheduled for this attempt, so the retry does not slide away on
+  // every sync; only the first sight of the failure schedules it from now.
+  const scheduled = prev?.configMap === cm && prev.retries === attempt ? Date.parse(prev.nextRetryTime ?? '') : NaN;
+  const due = failed !== undefined ? failed + retryDelaySeconds(attempt) * 1000 : Number.isFinite(scheduled) ? scheduled : env.now().getTime() + retryDelaySeconds(attempt) * 1000;
+  if (env.now().getTime() >= due) {
     const retry = at(attempt + 1);
     return { children: retry, state: jobState(observedChild(req, 'Job', 'batch/v1', retry.name), pods(req)), retries: attempt + 1, previousFailure: state.message };
   }

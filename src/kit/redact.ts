@@ -46,8 +46,20 @@ export function secretValues(secret: KubeObject): string[] {
   return out;
 }
 
+/** The decoded values of a Secret's `username` / `user` keys (the names a Basic credential pairs with a value). */
+function publicValues(secret: KubeObject): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries((secret.data as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string' && (k === 'username' || k === 'user')) out.push(Buffer.from(v, 'base64').toString('utf8'));
+  }
+  for (const [k, v] of Object.entries((secret.stringData as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string' && (k === 'username' || k === 'user')) out.push(v);
+  }
+  return out;
+}
+
 /**
- * A redactor that knows a set of secret values. `scrub(text)` masks each value of at least
+ * A redactor that knows a set of secret values (and masks their base64 and percent-encoded forms too). `scrub(text)` masks each value of at least
  * MIN_SECRET_LENGTH characters (longest first, so a value containing another is masked whole), then
  * the credential shapes above. Pure; never throws.
  */
@@ -65,18 +77,32 @@ export class Redactor {
       if (trimmed.includes('\n')) {
         for (const line of trimmed.split('\n')) if (line.trim().length >= MIN_SECRET_LENGTH) set.add(line.trim());
       }
+      // the encoded forms tools print: base64 (a Secret manifest's `data` in a kubectl error, a Basic
+      // credential), padding left out so the bare and the padded form both match; percent-encoding (a URL)
+      set.add(Buffer.from(v, 'utf8').toString('base64').replace(/=+$/, ''));
+      const pct = encodeURIComponent(v);
+      if (pct !== v) set.add(pct);
     }
     this.values = [...set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   }
 
-  /** The Secrets among `objects` (anything of kind Secret) and every Secret in the object maps. */
+  /**
+   * The Secrets among `objects` (anything of kind Secret) and every Secret in the object maps. A Secret
+   * with a `username`/`user` also contributes `<user>:<value>` for each of its values (the credential an
+   * HTTP Basic header encodes, so its base64 form is masked too).
+   */
   static fromObjects(objects: KubeObject[], ...maps: (ObjectMap | undefined)[]): Redactor {
     const values: string[] = [];
-    for (const o of objects) if (o?.kind === 'Secret') values.push(...secretValues(o));
+    const add = (o: KubeObject) => {
+      const own = secretValues(o);
+      values.push(...own);
+      for (const user of publicValues(o)) for (const v of own) values.push(`${user}:${v}`);
+    };
+    for (const o of objects) if (o?.kind === 'Secret') add(o);
     for (const map of maps) {
       for (const [group, byKey] of Object.entries(map ?? {})) {
         if (!group.startsWith('Secret.')) continue;
-        for (const o of Object.values(byKey ?? {})) values.push(...secretValues(o));
+        for (const o of Object.values(byKey ?? {})) add(o);
       }
     }
     return new Redactor(values);

@@ -197,6 +197,18 @@ function contract(o: KubeObject): ObservedProblem | undefined {
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** RFC 3339 date-time as the API server writes a metav1.Time (`2006-01-02T15:04:05Z`, fraction and offset allowed). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** A timestamp field that is set (not null: an unset metav1.Time is serialized as null) but is not an RFC 3339 time (the hooks compute retry times from them). */
+function timeProblem(o: Record<string, unknown>, fields: readonly string[], at: string): ObservedProblem | undefined {
+  for (const f of fields) {
+    const v = o[f];
+    if (v !== undefined && v !== null && !(typeof v === 'string' && RFC3339.test(v) && Number.isFinite(Date.parse(v)))) return { path: `${at}.${f}`, message: 'must be an RFC 3339 date-time' };
+  }
+  return undefined;
+}
+
 function conditionsProblem(v: unknown, at: string): ObservedProblem | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) return { path: at, message: 'must be array' };
@@ -204,6 +216,8 @@ function conditionsProblem(v: unknown, at: string): ObservedProblem | undefined 
     const c = v[i];
     if (!isObj(c)) return { path: `${at}[${i}]`, message: 'must be object' };
     for (const f of ['type', 'status', 'reason', 'message'] as const) if (c[f] !== undefined && typeof c[f] !== 'string') return { path: `${at}[${i}].${f}`, message: 'must be string' };
+    const t = timeProblem(c, ['lastTransitionTime', 'lastProbeTime'], `${at}[${i}]`);
+    if (t) return t;
   }
   return undefined;
 }
@@ -230,7 +244,7 @@ function quickObject(o: unknown): ObservedProblem | undefined {
     case 'Job': {
       if (st === undefined) return undefined;
       if (!isObj(st)) return { path: '.status', message: 'must be object' };
-      return conditionsProblem(st.conditions, '.status.conditions') ?? intProblem(st, ['succeeded', 'failed', 'active', 'ready'], '.status');
+      return conditionsProblem(st.conditions, '.status.conditions') ?? intProblem(st, ['succeeded', 'failed', 'active', 'ready'], '.status') ?? timeProblem(st, ['startTime', 'completionTime'], '.status');
     }
     case 'Pod': {
       if (st === undefined) return undefined;
