@@ -254,7 +254,7 @@ describe('GiteaProvider', () => {
     it('a gateway whose status does not say where routes go yet: WaitingForGateway', () => {
       const gw = provider('EnvoyGateway', 'edge', { routeKind: 'HTTPRoute' });
       const res = hooks.sync(syncRequest(gitea({ routing: { gatewayRef: { kind: 'EnvoyGateway', name: 'edge' } } }), {}, toMap([gw])), env);
-      expect(condition(res)).toMatchObject({ status: 'False', reason: 'WaitingForGateway', message: `waiting for gateway EnvoyGateway ${NS}/edge: no parentRef yet` });
+      expect(condition(res)).toMatchObject({ status: 'False', reason: 'WaitingForGateway', message: `waiting for gateway EnvoyGateway ${NS}/edge: no parentRef (name and namespace) yet` });
     });
   });
 
