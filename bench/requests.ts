@@ -22,8 +22,11 @@ export function defaultPlatform(): KubeObject[] {
   return parseAllDocuments(DEFAULT_PLATFORM_YAML).map((d) => d.toJS() as KubeObject);
 }
 
-/** `n` Packages deployed from the default platform's bootstrap repository of nginx; each but the first depends on the first. */
-export function packages(n: number, namespace = 'idpbuilder-system'): KubeObject[] {
+/**
+ * `n` Packages deployed from the default platform's bootstrap repository of nginx. Package i depends on the
+ * first min(i, `dependencies`) Packages (default 1: each but the first depends on the first).
+ */
+export function packages(n: number, namespace = 'idpbuilder-system', dependencies = 1): KubeObject[] {
   const out: KubeObject[] = [];
   for (let i = 0; i < n; i++) {
     const name = `app-${String(i).padStart(3, '0')}`;
@@ -34,7 +37,7 @@ export function packages(n: number, namespace = 'idpbuilder-system'): KubeObject
       spec: {
         source: { gitRepository: { name: 'localdev-nginx', path: `apps/${name}` } },
         gitOpsProviderRef: { kind: 'ArgoCDProvider', name: 'argocd', namespace },
-        ...(i > 0 ? { dependencies: [{ kind: 'Package', name: 'app-000' }] } : {}),
+        ...(i > 0 ? { dependencies: Array.from({ length: Math.min(i, dependencies) }, (_, j) => ({ kind: 'Package', name: `app-${String(j).padStart(3, '0')}` })) } : {}),
         argocd: { destination: { namespace: name }, syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] } },
       },
     } as KubeObject);

@@ -1,22 +1,29 @@
 /**
- * `npm run bench`: hook latency and throughput against a same-stack echo baseline, side by side in one run.
+ * `npm run bench [-- --quick]`: hook throughput against a same-stack echo baseline, side by side in one run.
  *
- * - The real hook service (buildApp, every controller) and a bare Fastify echo route run in two child
- *   processes on 127.0.0.1:0; this process is the load generator (undici, keep-alive, one connection per
- *   concurrent client).
- * - Requests are real v2 requests recorded from an offline render at its fixed point (bench/requests.ts):
- *   a Platform with three providers, a Package in a namespace of 100 Packages, a GitRepository with 64
- *   sources. The echo route gets the same request body and answers a body of the size the hook answered.
- * - Concurrency 1 and 5; per case p50/p99 (ms), requests/s, server RSS and the ratio to the echo baseline.
- * - Also times `idpbuilder render --assume-ready` (runRender) of the default platform and of the default
- *   platform with 100 Packages.
+ * - The hook service with the response memo off (`responseMemoSeconds: 0`: every request runs the hook,
+ *   the cost of a request that carries a change), the same with the memo on (as deployed), and a bare
+ *   Fastify echo route run in child processes on 127.0.0.1:0; this process is the load generator (undici,
+ *   keep-alive, one connection per concurrent client).
+ * - Requests are real v2 requests recorded from an offline render at its fixed point (bench/requests.ts).
+ *   The echo route gets the same body and answers a body of the size the hook answered.
  *
- * Prints one JSON document. Bounded: under 3 s per measurement, about 80 s in all.
- * Two hook servers run: the service as deployed (response memo on: a request seen before is answered
- * from the memo, as Metacontroller's resyncs of unchanged objects are) and the same with the memo off
- * (every request runs the hook: the cost of a request that changed). Both are reported.
+ * Prints one JSON document:
+ * - `headline`: memo-off `platform_sync_c1|c5` (Platform, three providers) and `gitrepository_sync_c1|c5`
+ *   (GitRepository, 64 sources), each `{rps, p99_ms, echo_rps, ratio}` (ratio = rps / echo_rps; issue 15
+ *   asks for at least 0.5);
+ * - `curves` (memo off, concurrency 1): `package_sync` for a Package with three dependencies in a namespace
+ *   of 10, 100 and 1,000 Packages, and `gitrepository_sync` with 1, 16, 64 and 256 sources, each point
+ *   `{rps, p99_ms, echo_rps, request_bytes}` (a request the service refuses is reported with its status);
+ * - `memory`: the memo-off server's peak RSS over the run against the chart's `resources.limits.memory`
+ *   and src/server/limits.ts's worst case for the chart's limits;
+ * - `memo_on`: the same Platform and GitRepository requests with the memo on, for reference;
+ * - `render`: `idpbuilder render --assume-ready` (runRender) of the default platform and with 100 Packages.
  *
- * Options (env): BENCH_SECONDS (measurement seconds per run, default 2), BENCH_WARMUP (default 0.7).
+ * `--quick` (or BENCH_QUICK=1): 1 s per measurement, no 1,000-Package point (its render takes a minute),
+ * no memo-on reference; about a minute in all. Otherwise about three minutes.
+ * Options (env): BENCH_SECONDS (measurement seconds per run, default 2, quick 1), BENCH_WARMUP (default
+ * 0.7, quick 0.4).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -25,13 +32,15 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { stringify } from 'yaml';
-import { benchRequests, defaultPlatform, packages } from './requests.js';
+import { parse, stringify } from 'yaml';
+import { defaultPlatform, manySourcesRepository, packages, recordRequests, type RecordedRequest } from './requests.js';
+import { DEFAULT_BODY_LIMIT, limitsFit, parseMemoryQuantity } from '../src/server/limits.js';
 import { runRender } from '../src/cli/render.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 0.7);
+const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 2));
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 0.4 : 0.7));
 const MAX_REQUESTS = 100_000;
 
 interface Server {
@@ -134,38 +143,117 @@ function timeRender(files: string[], runs: number): { ms_median: number; ms_min:
   return { ms_median: Math.round(quantile(times, 0.5)), ms_min: Math.round(times[0]), objects, code };
 }
 
+function find(rs: RecordedRequest[], id: string): RecordedRequest {
+  const r = rs.find((x) => x.id === id);
+  if (!r) throw new Error(`no request for ${id}`);
+  return r;
+}
+
+/** The chart's hook-service limits: resources.limits.memory and the serve flags' defaults in values.yaml. */
+function chartLimits(): { memory: string; maxConcurrency: number; bodyLimit: number } {
+  const values = parse(readFileSync(join(HERE, '..', 'charts', 'idpbuilder', 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const memory = String((values.resources as { limits?: { memory?: string } } | undefined)?.limits?.memory ?? '');
+  const limits = (values.limits ?? {}) as { maxConcurrency?: number; bodyLimit?: string | number };
+  return { memory, maxConcurrency: Number(limits.maxConcurrency ?? 0), bodyLimit: limits.bodyLimit !== undefined ? parseMemoryQuantity(limits.bodyLimit) : DEFAULT_BODY_LIMIT };
+}
+
+/** Answers the hook gives `body` once (status, bytes), so the echo can answer the same size. */
+async function probe(server: Server, url: string, body: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${server.port}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, text: await res.text() };
+}
+
+interface Point {
+  rps: number;
+  p99_ms: number;
+  echo_rps: number;
+  ratio: number;
+  request_bytes: number;
+  response_bytes: number;
+  errors: number;
+}
+
+async function compare(hook: Server, echo: Server, url: string, body: string, concurrency: number): Promise<Point> {
+  const answer = await probe(hook, url, body);
+  if (answer.status !== 200) throw new Error(`${url}: hook answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  const responseBytes = Buffer.byteLength(answer.text);
+  const h = await load(hook, url, body, concurrency);
+  const e = await load(echo, `/echo/${responseBytes}`, body, concurrency);
+  return { rps: h.rps, p99_ms: h.p99_ms, echo_rps: e.rps, ratio: round3(h.rps / e.rps), request_bytes: Buffer.byteLength(body), response_bytes: responseBytes, errors: h.errors };
+}
+
 async function main() {
   const started = performance.now();
-  const cases = benchRequests();
-  const [hook, noMemo, echo] = await Promise.all([startServer('hook'), startServer('hook-nomemo'), startServer('echo')]);
-  const results: Record<string, unknown>[] = [];
+  const base = recordRequests([...defaultPlatform(), manySourcesRepository(64)]);
+  const platform = find(base, 'Platform/idpbuilder-system/localdev');
+  const repo64 = find(base, 'GitRepository/idpbuilder-system/many-sources');
+
+  const [noMemo, echo, memoOn] = await Promise.all([startServer('hook-nomemo'), startServer('echo'), QUICK ? undefined : startServer('hook')]);
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMiB(noMemo.proc.pid) ?? 0);
+  }, 100);
+  const headline: Record<string, Omit<Point, 'request_bytes' | 'response_bytes' | 'errors'>> = {};
+  const curves: { package_sync: Record<string, unknown>[]; gitrepository_sync: Record<string, unknown>[] } = { package_sync: [], gitrepository_sync: [] };
+  const memoOnResults: Record<string, unknown> = {};
   try {
-    for (const c of cases) {
-      const body = JSON.stringify(c.request.body);
-      const probe = await fetch(`http://127.0.0.1:${hook.port}${c.request.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const answer = await probe.text();
-      if (probe.status !== 200) throw new Error(`${c.name}: hook answered ${probe.status}: ${answer.slice(0, 300)}`);
-      const responseBytes = Buffer.byteLength(answer);
-      const byConcurrency: Record<string, unknown> = {};
-      for (const concurrency of [1, 5]) {
-        const h = await load(hook, c.request.url, body, concurrency);
-        const n = await load(noMemo, c.request.url, body, concurrency);
-        const e = await load(echo, `/echo/${responseBytes}`, body, concurrency);
-        byConcurrency[`c${concurrency}`] = {
-          hook: h,
-          hook_no_memo: n,
-          echo: e,
-          rps_ratio_to_echo: round3(h.rps / e.rps),
-          p99_ratio_to_echo: round3(h.p99_ms / e.p99_ms),
-          no_memo_rps_ratio_to_echo: round3(n.rps / e.rps),
-          no_memo_p99_ratio_to_echo: round3(n.p99_ms / e.p99_ms),
-        };
+    for (const [name, r] of [['platform_sync', platform], ['gitrepository_sync', repo64]] as const) {
+      const body = JSON.stringify(r.body);
+      for (const c of [1, 5]) {
+        const p = await compare(noMemo, echo, r.url, body, c);
+        headline[`${name}_c${c}`] = { rps: p.rps, p99_ms: p.p99_ms, echo_rps: p.echo_rps, ratio: p.ratio };
+        if (memoOn) {
+          const m = await load(memoOn, r.url, body, c);
+          memoOnResults[`${name}_c${c}`] = { rps: m.rps, p99_ms: m.p99_ms, ratio: round3(m.rps / p.echo_rps) };
+        }
       }
-      results.push({ case: c.name, route: c.request.url, request_bytes: Buffer.byteLength(body), response_bytes: responseBytes, ...byConcurrency });
+    }
+
+    // A Package with three dependencies in namespaces of growing size: its request carries what it depends on.
+    for (const n of QUICK ? [10, 100] : [10, 100, 1000]) {
+      const t0 = performance.now();
+      const rs = recordRequests([...defaultPlatform(), ...packages(n, 'idpbuilder-system', 3)]);
+      const r = find(rs, 'Package/idpbuilder-system/app-005');
+      const related = Object.values((r.body as { related?: Record<string, Record<string, unknown>> }).related ?? {}).reduce((a, m) => a + Object.keys(m).length, 0);
+      const p = await compare(noMemo, echo, r.url, JSON.stringify(r.body), 1);
+      curves.package_sync.push({ packages_in_namespace: n, related_objects: related, ...p, render_seconds: round3((performance.now() - t0) / 1000) });
+    }
+
+    // GitRepository with growing sources; the schema allows at most 64 (src/api/gitrepository.ts), so the
+    // larger request is the 64-source one with its sources replaced, and is expected to be refused.
+    for (const n of [1, 16, 64, 256]) {
+      let r: RecordedRequest;
+      if (n <= 64) r = n === 64 ? repo64 : find(recordRequests([...defaultPlatform(), manySourcesRepository(n)]), 'GitRepository/idpbuilder-system/many-sources');
+      else {
+        r = structuredClone(repo64);
+        (r.body as { parent: { spec: { sources: unknown[] } } }).parent.spec.sources = (manySourcesRepository(n).spec as { sources: unknown[] }).sources;
+      }
+      const body = JSON.stringify(r.body);
+      const answer = await probe(noMemo, r.url, body);
+      if (answer.status !== 200) {
+        curves.gitrepository_sync.push({ sources: n, request_bytes: Buffer.byteLength(body), refused: { status: answer.status, message: (JSON.parse(answer.text) as { message?: string }).message } });
+        continue;
+      }
+      curves.gitrepository_sync.push({ sources: n, ...(await compare(noMemo, echo, r.url, body, 1)) });
     }
   } finally {
-    for (const s of [hook, noMemo, echo]) s.proc.kill('SIGTERM');
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, rssMiB(noMemo.proc.pid) ?? 0);
+    for (const s of [noMemo, echo, memoOn]) s?.proc.kill('SIGTERM');
   }
+
+  const chart = chartLimits();
+  const fit = limitsFit({ maxConcurrency: chart.maxConcurrency, bodyLimit: chart.bodyLimit, memoryLimit: chart.memory });
+  const mib = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+  const memory = {
+    peak_rss_mib: peakRss,
+    chart_memory_limit: chart.memory,
+    chart_memory_limit_mib: mib(fit.memoryLimitBytes),
+    under_limit: peakRss * 2 ** 20 < fit.memoryLimitBytes,
+    worst_case_mib: mib(fit.worstCaseBytes),
+    worst_case_fits: fit.fits,
+    model: `src/server/limits.ts worstCaseBytes(maxConcurrency ${chart.maxConcurrency}, bodyLimit ${mib(chart.bodyLimit)} MiB)`,
+  };
 
   const dir = mkdtempSync(join(tmpdir(), 'idpbuilder-bench-'));
   let renders;
@@ -173,27 +261,28 @@ async function main() {
     const file = join(dir, 'platform-100-packages.yaml');
     writeFileSync(file, [...defaultPlatform(), ...packages(100)].map((o) => stringify(o)).join('---\n'));
     renders = {
-      default_platform: timeRender([], 5),
+      default_platform: timeRender([], QUICK ? 3 : 5),
       platform_100_packages: timeRender([file], 3),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const platform = results.find((r) => r.case === 'platform-3-providers') as Record<string, { rps_ratio_to_echo: number; no_memo_rps_ratio_to_echo: number; hook: Measurement; hook_no_memo: Measurement }>;
-  const targets = {
-    platform_c5_rps_ratio_at_least_0_7: platform.c5.rps_ratio_to_echo >= 0.7,
-    platform_c1_p99_below_2ms: platform.c1.hook.p99_ms < 2,
-    no_memo_platform_c5_rps_ratio_at_least_0_7: platform.c5.no_memo_rps_ratio_to_echo >= 0.7,
-    no_memo_platform_c1_p99_below_2ms: platform.c1.hook_no_memo.p99_ms < 2,
-  };
   const out = {
     node: process.version,
     cpus: (await import('node:os')).cpus().length,
+    quick: QUICK,
     seconds_per_run: SECONDS,
-    cases: results,
+    headline,
+    curves,
+    memory,
+    ...(memoOn ? { memo_on: memoOnResults } : {}),
     render: renders,
-    targets,
+    targets: {
+      headline_ratios_at_least_0_5: Object.values(headline).every((h) => h.ratio >= 0.5),
+      render_default_platform_at_most_150ms: renders.default_platform.ms_median <= 150,
+      render_100_packages_at_most_300ms: renders.platform_100_packages.ms_median <= 300,
+    },
     total_seconds: Math.round((performance.now() - started) / 100) / 10,
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -12,7 +12,8 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { durationSeconds } from '../kit/duration.js';
 import { configMapObject, jobObject, jobState } from '../kit/jobs.js';
 import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
-import { hashedName } from '../kit/names.js';
+import { hashedNameOfCanonical } from '../kit/names.js';
+import { canonicalJSON } from '../kit/canonical.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
@@ -156,8 +157,11 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const interval = durationSeconds(spec.sync?.interval, 300);
   const nowSeconds = Math.floor(env.now().getTime() / 1000);
   const round = autoSync ? Math.floor(nowSeconds / interval) : 0;
-  const cmName = hashedName([parent.metadata.name, 'sync'], config);
-  const jobName = hashedName([parent.metadata.name, 'sync'], { config, round });
+  // The config (every source, inline files included) is serialized once for both names:
+  // hashedName(…, config) and hashedName(…, { config, round }), whose canonical form is composed here.
+  const configJSON = canonicalJSON(config);
+  const cmName = hashedNameOfCanonical([parent.metadata.name, 'sync'], configJSON);
+  const jobName = hashedNameOfCanonical([parent.metadata.name, 'sync'], `{"config":${configJSON},"round":${canonicalJSON(round)}}`);
   const labels = ownerLabels(parent, ROLE);
   const cm = configMapObject(cmName, ns, labels, { 'config.json': JSON.stringify({ ...config }, null, 2) });
   const job = jobObject(

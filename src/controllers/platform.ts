@@ -21,7 +21,6 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
-import { canonicalJSON } from '../kit/canonical.js';
 import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
 import { readiness, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
@@ -148,8 +147,13 @@ interface BootstrapRepo {
 const gitOpsCache = new Map<string, Record<string, string>>();
 const GITOPS_CACHE_SIZE = 256;
 
-function cachedGitOpsFiles(m: Member, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
-  const key = canonicalJSON([m.kind, m.namespace, m.name, releases, manifests ?? null]);
+/**
+ * Keyed by the ConfigMap's own text (`releases.json` as written, the manifests) rather than a canonical
+ * hash of the parsed releases: the text determines the releases, and comparing it costs nothing next to
+ * sorting and serializing the values again on every sync.
+ */
+function cachedGitOpsFiles(m: Member, releasesJson: string, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
+  const key = JSON.stringify([m.kind, m.namespace, m.name, releasesJson, manifests ?? null]);
   const hit = gitOpsCache.get(key);
   if (hit) return hit;
   const files = gitOpsFiles(m, releases, manifests);
@@ -210,7 +214,7 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
     }));
     return { repos, unknown };
   }
-  const installed: { m: Member; releases: ReleaseSummary[]; manifests?: string; component: string }[] = [];
+  const installed: { m: Member; releasesJson: string; releases: ReleaseSummary[]; manifests?: string; component: string }[] = [];
   for (const m of all) {
     const st = (m.object?.status ?? {}) as { installed?: boolean; installation?: { configMap?: string } };
     const installation = st.installation;
@@ -233,17 +237,17 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
       continue; // not written by us: no GitOps copy of this component
     }
     if (!Array.isArray(releases)) continue;
-    installed.push({ m, releases, manifests: data['manifests.yaml'], component });
+    installed.push({ m, releasesJson: data['releases.json'], releases, manifests: data['manifests.yaml'], component });
   }
   // providers of different kinds may share a name: their repositories then carry the kind too
   const count = new Map<string, number>();
   for (const i of installed) count.set(i.component, (count.get(i.component) ?? 0) + 1);
   const out: BootstrapRepo[] = [];
-  for (const { m, releases, manifests, component } of installed) {
+  for (const { m, releasesJson, releases, manifests, component } of installed) {
     const name = (count.get(component) ?? 0) > 1 ? childName([parent.metadata.name, m.kind.toLowerCase(), component]) : childName([parent.metadata.name, component]);
     out.push({
       name,
-      sources: [{ type: 'Inline', files: cachedGitOpsFiles(m, releases, manifests), targetPath: '.' }],
+      sources: [{ type: 'Inline', files: cachedGitOpsFiles(m, releasesJson, releases, manifests), targetPath: '.' }],
       packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true })),
     });
   }

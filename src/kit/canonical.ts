@@ -18,5 +18,13 @@ export function canonicalJSON(value: unknown): string {
 
 /** A short lowercase hex digest of any JSON value (first `length` hex characters of SHA-256). */
 export function shortHash(value: unknown, length = 8): string {
-  return createHash('sha256').update(canonicalJSON(value)).digest('hex').slice(0, length);
+  return hashOfCanonical(canonicalJSON(value), length);
+}
+
+/**
+ * shortHash of a value whose canonical form (canonicalJSON) is already at hand: `shortHash(v, n) ===
+ * hashOfCanonical(canonicalJSON(v), n)`. For callers that hash one large value into several names.
+ */
+export function hashOfCanonical(canonical: string, length = 8): string {
+  return createHash('sha256').update(canonical).digest('hex').slice(0, length);
 }

@@ -1,5 +1,5 @@
 /** Valid Kubernetes names for generated objects (DESIGN.md decision 5). */
-import { shortHash } from './canonical.js';
+import { hashOfCanonical, shortHash } from './canonical.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -31,5 +31,14 @@ export function childName(parts: string[], max = 63): string {
 /** Like childName, with a hash of `content` always appended (for objects whose identity is their content, e.g. install Jobs). */
 export function hashedName(parts: string[], content: unknown, max = 63): string {
   const hash = shortHash(content, 8);
+  return `${childName(parts, max - hash.length - 1)}-${hash}`;
+}
+
+/**
+ * hashedName for content whose canonical form (canonicalJSON) is already at hand: `hashedName(p, v) ===
+ * hashedNameOfCanonical(p, canonicalJSON(v))`, without serializing a large value again.
+ */
+export function hashedNameOfCanonical(parts: string[], canonical: string, max = 63): string {
+  const hash = hashOfCanonical(canonical, 8);
   return `${childName(parts, max - hash.length - 1)}-${hash}`;
 }
