@@ -2,7 +2,7 @@
  * The "HelmRelease-equivalent": a values ConfigMap plus a Job that runs `helm upgrade --install --wait`
  * for one or more releases in order, then applies extra manifests with kubectl. Used by every
  * Helm-installed provider. Both objects are named after a hash of everything that defines the install,
- * so a spec change makes a new Job and the old one is dropped (DESIGN.md decision 1).
+ * so a spec change makes a new Job; the old one stays until the new one finished (src/kit/contract.ts).
  */
 import { stringify } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
