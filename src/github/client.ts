@@ -11,10 +11,14 @@
  * never a credential (the client scrubs its token/JWT out of anything it quotes). A 403 or 429 that is a
  * rate limit (`x-ratelimit-remaining: 0`, or a secondary limit with `retry-after`) has code `RateLimited`.
  */
-import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
-import type { Dispatcher } from 'undici';
-import { GitServerError } from '../gitapi/errors.js';
-import { apiBaseURL, apiError, header, sendJSON } from '../gitapi/http.js';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createAppAuth } from '@octokit/auth-app';
+import { request as octokitRequest } from '@octokit/request';
+import { RequestError } from '@octokit/request-error';
+import githubAppJwt from 'universal-github-app-jwt';
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
+import { GitServerError, displayURL } from '../gitapi/errors.js';
+import { apiBaseURL, apiError, header, networkReason, sendJSON, type ApiAnswer, type ApiServer } from '../gitapi/http.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
@@ -91,54 +95,67 @@ export function teamSlug(name: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-function b64url(data: string | Buffer): string {
-  return Buffer.from(data).toString('base64url');
-}
-
-/**
- * A GitHub App JWT (RS256): `iat` 60 s in the past (clock drift), `exp` 9 minutes ahead (GitHub allows at
- * most 10), `iss` the app ID (a number when it is one) or client ID.
- */
-export function appJWT(appID: string, privateKeyPEM: string, now: Date = new Date()): string {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(privateKeyPEM);
-  } catch {
-    throw new GitServerError(0, 'Invalid', 'GitHub App private key is not a valid PEM key');
-  }
-  if (key.asymmetricKeyType !== 'rsa') throw new GitServerError(0, 'Invalid', 'GitHub App private key must be an RSA key');
-  const t = Math.floor(now.getTime() / 1000);
-  const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
-  const payload = b64url(JSON.stringify({ iat: t - 60, exp: t + 540, iss: /^[0-9]+$/.test(appID) ? Number(appID) : appID }));
-  const signer = createSign('RSA-SHA256');
-  signer.update(`${header}.${payload}`);
-  return `${header}.${payload}.${b64url(signer.sign(key))}`;
-}
-
 export interface InstallationTokenOptions {
+  /** API base: `https://api.github.com` or `https://HOST/api/v3` (GitHub Enterprise Server). */
   baseURL: string;
+  /** The app ID (digits, sent as a number in `iss`) or the app's client ID (`Iv1.…`). */
   appID: string;
+  /** The app's RSA private key, PEM (PKCS#1 or PKCS#8). */
   privateKey: string;
   /** When absent, looked up with `GET /orgs/{org}/installation`. */
   installationID?: string;
   organization: string;
+  /** The clock the JWT's `iat`/`exp` are taken from (default: the system clock). */
   now?: () => Date;
   dispatcher?: Dispatcher;
+  /** Per-request timeout (default 30 s). */
   requestTimeoutMs?: number;
+  /** Warnings of `@octokit/auth-app` (e.g. a retry); default: dropped. */
+  warn?: (message: string) => void;
 }
 
 export interface InstallationToken {
   token: string;
+  /** ISO 8601, as GitHub answered (`expires_at`, one hour after minting); empty when absent. */
   expiresAt: string;
   installationID: string;
 }
 
-/** Mints an installation access token for a GitHub App (JWT → installation → `POST .../access_tokens`). */
+/**
+ * Mints an installation access token for a GitHub App with `@octokit/auth-app` (app JWT signed by
+ * `universal-github-app-jwt`: RS256, `iat` 30 s before `now`, `exp` 10 minutes after `iat`), then
+ * `POST {baseURL}/app/installations/{id}/access_tokens`. Without `installationID` the installation is
+ * looked up first (`GET /orgs/{org}/installation`, app JWT). Throws a {@link GitServerError}:
+ * `Invalid` for a key that is not an RSA PEM key, `Forbidden` (404) when the app is not installed on the
+ * organization, `Unauthorized` for a JWT GitHub refuses (wrong key, skewed clock), `RateLimited`,
+ * `Network`; messages never carry the key, the JWT or the token.
+ */
 export async function mintInstallationToken(opts: InstallationTokenOptions): Promise<InstallationToken> {
-  const jwt = appJWT(opts.appID, opts.privateKey, (opts.now ?? (() => new Date()))());
-  const app = new GitHubClient({ baseURL: opts.baseURL, token: jwt, dispatcher: opts.dispatcher, requestTimeoutMs: opts.requestTimeoutMs });
+  checkAppKey(opts.privateKey);
+  const base = apiBaseURL(opts.baseURL, 'GitHub API endpoint');
+  const timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  const now = opts.now ?? (() => new Date());
+  const appId = /^[0-9]+$/.test(opts.appID) ? Number(opts.appID) : opts.appID;
+  const auth = createAppAuth({
+    appId,
+    // Our own clock (injected for tests); `timeDifference` is the library's correction from GitHub's Date header.
+    createJwt: async (id: string | number, timeDifference?: number) => {
+      const t = Math.floor(now().getTime() / 1000) + (timeDifference ?? 0);
+      const jwt = await githubAppJwt({ id, privateKey: opts.privateKey, now: t });
+      return { jwt: jwt.token, expiresAt: new Date(jwt.expiration * 1000).toISOString() };
+    },
+    request: octokitRequest.defaults({
+      baseUrl: base,
+      headers: { 'user-agent': 'idpbuilder', 'x-github-api-version': GITHUB_API_VERSION },
+      request: { fetch: boundFetch(opts.dispatcher, timeoutMs) },
+    }),
+    log: { warn: opts.warn ?? (() => {}) },
+  });
+
   let id = opts.installationID;
   if (!id) {
+    const { token: jwt } = await auth({ type: 'app' });
+    const app = new GitHubClient({ baseURL: base, token: jwt, dispatcher: opts.dispatcher, requestTimeoutMs: timeoutMs });
     try {
       id = String((await app.getOrgInstallation(opts.organization)).id);
     } catch (e) {
@@ -148,8 +165,62 @@ export async function mintInstallationToken(opts: InstallationTokenOptions): Pro
       throw e;
     }
   }
-  const t = await app.createInstallationToken(id);
-  return { ...t, installationID: id };
+  const op = `create an access token for installation ${id}`;
+  if (!/^[0-9]+$/.test(id) || Number(id) === 0) throw new GitServerError(0, 'Invalid', `GitHub: ${op}: the installation ID must be a positive number`);
+  let minted: { token: string; expiresAt: string };
+  try {
+    minted = await auth({ type: 'installation', installationId: Number(id) });
+  } catch (e) {
+    throw octokitFailure(e, op, base, timeoutMs, opts.dispatcher);
+  }
+  if (typeof minted.token !== 'string' || minted.token === '') throw new GitServerError(201, 'ServerError', `GitHub: ${op}: the answer has no token`);
+  return { token: minted.token, expiresAt: typeof minted.expiresAt === 'string' ? minted.expiresAt : '', installationID: id };
+}
+
+/** The key must be an RSA private key in PEM: checked up front for a clear error (the library's would quote the key format). */
+function checkAppKey(privateKeyPEM: string): void {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(privateKeyPEM);
+  } catch {
+    throw new GitServerError(0, 'Invalid', 'GitHub App private key is not a valid PEM key');
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new GitServerError(0, 'Invalid', 'GitHub App private key must be an RSA key');
+}
+
+const timedOut = Symbol('timedOut');
+
+/** `fetch` for `@octokit/request` over our undici dispatcher (custom CA for GitHub Enterprise Server), with a timeout. */
+function boundFetch(dispatcher: Dispatcher | undefined, timeoutMs: number): typeof globalThis.fetch {
+  return (async (url: string, init: Record<string, unknown> = {}) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal instanceof AbortSignal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await undiciFetch(url, { ...init, signal, ...(dispatcher ? { dispatcher } : {}) } as Parameters<typeof undiciFetch>[1]);
+    } catch (e) {
+      if (timeout.aborted) throw Object.assign(new Error('timed out'), { [timedOut]: true });
+      throw e;
+    }
+  }) as unknown as typeof globalThis.fetch;
+}
+
+/** A `@octokit/request` failure as a GitServerError, classified like {@link GitHubClient}'s own calls. */
+function octokitFailure(e: unknown, op: string, base: string, timeoutMs: number, dispatcher?: Dispatcher): GitServerError {
+  if (e instanceof GitServerError) return e;
+  const server: ApiServer = { label: 'GitHub', base, dispatcher, timeoutMs, scrub: (t) => t };
+  if (e instanceof RequestError && e.response) {
+    const r = e.response;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = String(v);
+    const data = typeof r.data === 'object' && r.data !== null ? r.data : undefined;
+    const text = typeof r.data === 'string' ? r.data : '';
+    return githubFailure(server, op, { status: r.status, data, text, contentType: headers['content-type'] ?? '', headers });
+  }
+  const cause = (e as { cause?: unknown })?.cause;
+  if ((cause as Record<symbol, unknown> | undefined)?.[timedOut]) {
+    return new GitServerError(0, 'Network', `GitHub: ${op} failed: no answer from ${displayURL(base)} within ${Math.round(timeoutMs / 1000)}s`);
+  }
+  return new GitServerError(0, 'Network', `GitHub: ${op} failed: ${networkReason(cause ?? e, base, timeoutMs, (t) => t)}`);
 }
 
 export class GitHubClient {
@@ -190,16 +261,6 @@ export class GitHubClient {
     const id = (res.data as { id?: unknown } | undefined)?.id;
     if (typeof id !== 'number') throw new GitServerError(res.status, 'ServerError', `GitHub: get the app installation of organization ${org}: the answer has no id`);
     return { id };
-  }
-
-  /** `POST /app/installations/{id}/access_tokens` (JWT auth). */
-  async createInstallationToken(installationID: string): Promise<{ token: string; expiresAt: string }> {
-    const res = await this.call(`create an access token for installation ${installationID}`, 'POST', `/app/installations/${enc(installationID)}/access_tokens`, { ok: [201] });
-    const d = (res.data ?? {}) as { token?: unknown; expires_at?: unknown };
-    if (typeof d.token !== 'string' || d.token === '') {
-      throw new GitServerError(res.status, 'ServerError', `GitHub: create an access token for installation ${installationID}: the answer has no token`);
-    }
-    return { token: d.token, expiresAt: typeof d.expires_at === 'string' ? d.expires_at : '' };
   }
 
   /** `GET /orgs/{org}/teams/{slug}`; undefined when there is no such team. */
@@ -341,16 +402,20 @@ export class GitHubClient {
     const headers = { accept: 'application/vnd.github+json', 'x-github-api-version': GITHUB_API_VERSION, 'user-agent': 'idpbuilder', authorization: `Bearer ${this.token}` };
     const a = await sendJSON(server, op, method, path, headers, opts.body);
     if ((opts.ok ?? [200]).includes(a.status)) return { status: a.status, data: a.data };
-    const message = githubMessage(a.data, a.text, a.contentType);
-    // GitHub answers 403 (not 429) when a rate limit is exhausted: its headers tell.
-    const remaining = header(a, 'x-ratelimit-remaining');
-    const retryAfter = header(a, 'retry-after');
-    const rateLimited = a.status === 429 || (a.status === 403 && (remaining === '0' || (retryAfter !== undefined && /rate limit/i.test(message))));
-    if (!rateLimited) throw apiError(server, op, a, message);
-    const reset = header(a, 'x-ratelimit-reset');
-    const detail = retryAfter && /^\d+$/.test(retryAfter) ? `(retry after ${retryAfter}s)` : remaining === '0' && reset && /^\d+$/.test(reset) ? `(resets at ${isoSeconds(Number(reset))})` : undefined;
-    throw apiError(server, op, a, message, 'RateLimited', detail);
+    throw githubFailure(server, op, a);
   }
+}
+
+/** The error for a GitHub answer that is not one of the expected statuses; GitHub answers 403 (not 429) when a rate limit is exhausted: its headers tell. */
+function githubFailure(server: ApiServer, op: string, a: ApiAnswer): GitServerError {
+  const message = githubMessage(a.data, a.text, a.contentType);
+  const remaining = header(a, 'x-ratelimit-remaining');
+  const retryAfter = header(a, 'retry-after');
+  const rateLimited = a.status === 429 || (a.status === 403 && (remaining === '0' || (retryAfter !== undefined && /rate limit/i.test(message))));
+  if (!rateLimited) return apiError(server, op, a, message);
+  const reset = header(a, 'x-ratelimit-reset');
+  const detail = retryAfter && /^\d+$/.test(retryAfter) ? `(retry after ${retryAfter}s)` : remaining === '0' && reset && /^\d+$/.test(reset) ? `(resets at ${isoSeconds(Number(reset))})` : undefined;
+  return apiError(server, op, a, message, 'RateLimited', detail);
 }
 
 /** GitHub's `message`, with the `errors[]` details of a 422 (`Validation Failed: name already exists on this account`). */

@@ -1,7 +1,7 @@
-import { createPublicKey, createVerify, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GitServerError } from '../../../src/gitea/client.js';
-import { GITHUB_API_VERSION, GitHubClient, appJWT, mintInstallationToken, teamSlug } from '../../../src/github/client.js';
+import { GITHUB_API_VERSION, GitHubClient, mintInstallationToken, teamSlug } from '../../../src/github/client.js';
 import { FakeGitHub } from '../../fakes/github.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -180,12 +180,15 @@ describe('GitHubClient against the fake GitHub', () => {
 describe('GitHub App authentication', () => {
   const fake = new FakeGitHub({ now: () => NOW });
   let appID: number;
+  let acmeInstallation: string;
 
   beforeAll(async () => {
     await fake.start();
     fake.addOrg('acme');
     fake.addOrg('other');
-    appID = fake.addApp(PUBLIC_PEM, ['acme'], { id: 4242, clientID: 'Iv1.abc123' }).id;
+    const app = fake.addApp(PUBLIC_PEM, ['acme'], { id: 4242, clientID: 'Iv1.abc123' });
+    appID = app.id;
+    acmeInstallation = String(app.installations.get('acme'));
   });
   afterAll(() => fake.stop());
   afterEach(() => {
@@ -193,15 +196,13 @@ describe('GitHub App authentication', () => {
     fake.now = () => NOW;
   });
 
-  it('appJWT is an RS256 JWT: iat now-60, exp now+540, iss the app ID (a number) or client ID', () => {
-    const jwt = appJWT('4242', PRIVATE_PEM, NOW);
-    const [h, p, s] = jwt.split('.');
-    expect(JSON.parse(Buffer.from(h, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT' });
-    const t = NOW.getTime() / 1000;
-    expect(JSON.parse(Buffer.from(p, 'base64url').toString())).toEqual({ iat: t - 60, exp: t + 540, iss: 4242 });
-    expect(createVerify('RSA-SHA256').update(`${h}.${p}`).verify(createPublicKey(PUBLIC_PEM), Buffer.from(s, 'base64url'))).toBe(true);
-    expect(JSON.parse(Buffer.from(appJWT('Iv1.abc123', PRIVATE_PEM, NOW).split('.')[1], 'base64url').toString()).iss).toBe('Iv1.abc123');
-    expect(() => appJWT('1', 'not a key', NOW)).toThrow('GitHub App private key is not a valid PEM key');
+  it('refuses a key that is not an RSA PEM key before any request', async () => {
+    const e = await rejection(mintInstallationToken({ baseURL: fake.apiURL, appID: '1', privateKey: 'not a key', organization: 'acme', now: () => NOW }));
+    expect(e).toMatchObject({ code: 'Invalid', message: 'GitHub App private key is not a valid PEM key' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const e2 = await rejection(mintInstallationToken({ baseURL: fake.apiURL, appID: '1', privateKey: ec, organization: 'acme', now: () => NOW }));
+    expect(e2).toMatchObject({ code: 'Invalid', message: 'GitHub App private key must be an RSA key' });
+    expect(fake.requests).toEqual([]);
   });
 
   it('mints an installation token: finds the installation of the organization, then creates the token', async () => {
@@ -235,5 +236,34 @@ describe('GitHub App authentication', () => {
     const skew = await rejection(mintInstallationToken({ baseURL: fake.apiURL, appID: String(appID), privateKey: PRIVATE_PEM, organization: 'acme', now: () => NOW }));
     expect(skew.code).toBe('Unauthorized');
     expect(skew.message).toContain("'Expiration time' claim ('exp') must be a numeric value representing the future time");
+  });
+
+  it('a refused or rate-limited token request is a GitServerError naming the operation, never the JWT', async () => {
+    const id = acmeInstallation;
+    fake.fail({ method: 'POST', path: `/app/installations/${id}/access_tokens`, status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1772370000' }, times: 1 });
+    const rl = await rejection(mintInstallationToken({ baseURL: fake.apiURL, appID: String(appID), privateKey: PRIVATE_PEM, installationID: id, organization: 'acme', now: () => NOW }));
+    expect(rl).toMatchObject({ status: 403, code: 'RateLimited', message: `GitHub: create an access token for installation ${id} failed with HTTP 403: API rate limit exceeded (resets at 2026-03-01T13:00:00Z)` });
+    const missing = await rejection(mintInstallationToken({ baseURL: fake.apiURL, appID: String(appID), privateKey: PRIVATE_PEM, installationID: '999999', organization: 'acme', now: () => NOW }));
+    expect(missing).toMatchObject({ status: 404, code: 'NotFound' });
+    expect(missing.message).toMatch(/^GitHub: create an access token for installation 999999 failed with HTTP 404: /);
+    expect(missing.message).not.toMatch(/eyJ/);
+    const net = await rejection(mintInstallationToken({ baseURL: 'http://127.0.0.1:1', appID: String(appID), privateKey: PRIVATE_PEM, installationID: id, organization: 'acme', now: () => NOW }));
+    expect(net).toMatchObject({ code: 'Network' });
+    expect(net.message).toMatch(/^GitHub: create an access token for installation \d+ failed: cannot reach /);
+  });
+
+  it('mints against a GitHub Enterprise Server base (/api/v3)', async () => {
+    const ghes = new FakeGitHub({ apiPrefix: '/api/v3', now: () => NOW });
+    await ghes.start();
+    try {
+      ghes.addOrg('corp');
+      const app = ghes.addApp(PUBLIC_PEM, ['corp']);
+      const t = await mintInstallationToken({ baseURL: `${ghes.apiURL}/`, appID: String(app.id), privateKey: PRIVATE_PEM, organization: 'corp', now: () => NOW });
+      expect(t.token).toMatch(/^ghs_/);
+      expect(ghes.requests.map((r) => `${r.method} ${r.path} ${r.auth}`)).toEqual(['GET /orgs/corp/installation jwt', `POST /app/installations/${t.installationID}/access_tokens jwt`]);
+      expect((await new GitHubClient({ baseURL: ghes.apiURL, token: t.token }).getOrg('corp')).login).toBe('corp');
+    } finally {
+      await ghes.stop();
+    }
   });
 });
