@@ -176,6 +176,7 @@ export async function runGitHubValidate(config: GitHubValidateConfig | unknown, 
         organization: cfg.organization,
         now,
         dispatcher: deps.dispatcher,
+        warn: (message) => log.warn('GitHub App authentication', { message }),
       });
       token = minted.token;
       log.info('installation token minted', { appID: app.appID, installationID: minted.installationID, expiresAt: minted.expiresAt });
