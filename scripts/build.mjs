@@ -1,7 +1,7 @@
 // `npm run build` and the `prepare` script (`npm ci` runs it in a checkout): compiles src/ to dist/ with
 // `tsc -p tsconfig.build.json --noCheck` (emit only: types are checked by `npm run typecheck`, and
-// isolatedModules makes a per-file emit safe; 5 s instead of 10 s on 2 cores) and writes dist/.build-stamp, which bin/idpbuilder.mjs compares with the
-// sources to decide whether dist/ may run (bin/entry.mjs). Plain JavaScript: it runs before any TypeScript
+// isolatedModules makes a per-file emit safe; 5 s instead of 10 s on 2 cores) and writes dist/.build-stamp,
+// which bin/idpbuilder.mjs compares with the sources to decide whether dist/ may run (bin/entry.mjs). Plain JavaScript: it runs before any TypeScript
 // could. dist/ is emptied first so a removed source leaves no stale module behind. The stamp holds the
 // sources' newest mtime taken *before* compiling, so an edit made while tsc runs still counts as newer;
 // it is written only when tsc succeeds. Exit code: tsc's.
