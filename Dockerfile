@@ -15,14 +15,15 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # build: compile TypeScript to dist/, then drop the dev dependencies.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs ./scripts/build.mjs
 COPY src ./src
 COPY bin ./bin
-# tsx stays (it is a runtime dependency for checkouts); the image runs dist/ (IDPBUILDER_USE_DIST=1).
-RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund \
+# `npm ci` runs the `prepare` script (scripts/build.mjs): it compiles src/ to dist/, so the sources are copied
+# first. tsx stays (it is a runtime dependency for checkouts); the image runs dist/ (IDPBUILDER_USE_DIST=1).
+RUN npm ci --no-audit --no-fund \
+ && test -f dist/cli/main.js \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && chmod 0755 bin/idpbuilder.mjs
 
 # ---------------------------------------------------------------------------------------------------
