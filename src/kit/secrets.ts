@@ -90,18 +90,3 @@ export function credentialRule(ref: CredentialRef | undefined, parent: KubeObjec
   if (!ref || secretRefRefusal(ref, parent, '')) return [];
   return [{ apiVersion: 'v1', resource: 'secrets', namespace: parent.metadata.namespace, names: [ref.name] }];
 }
-
-/**
- * Removes every value of the given Secrets from a text (a Job's failure output goes into status, and a
- * chart or tool may print a credential): values of 4 characters or more are replaced by `***`.
- */
-export function redact(text: string, secrets: KubeObject[]): string {
-  const values = secrets
-    .filter((o) => o.kind === 'Secret')
-    .flatMap((o) => Object.values(decodeSecretData(o)))
-    .filter((v) => v.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const v of values) out = out.split(v).join('***');
-  return out;
-}
