@@ -37,31 +37,33 @@ const TRIGGERS = /authorization|token|:\/\/|gh[oprsu]_|github_pat_|gl(?:pat|dt|r
 /** Keys of Secret data that name someone rather than prove it: their values are not masked. */
 export const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email']);
 
+/** Every key and decoded value of a Secret (`data` base64-decoded, then `stringData` as is); non-strings skipped. */
+function decodedEntries(secret: KubeObject): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries((secret.data as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string') out.push([k, Buffer.from(v, 'base64').toString('utf8')]);
+  }
+  for (const [k, v] of Object.entries((secret.stringData as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string') out.push([k, v]);
+  }
+  return out;
+}
+
 /**
  * Every decoded value of a Secret (`data` base64-decoded, `stringData` as is), except the values of
  * PUBLIC_SECRET_KEYS. Malformed data is skipped.
  */
 export function secretValues(secret: KubeObject): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries((secret.data as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v === 'string' && !PUBLIC_SECRET_KEYS.has(k)) out.push(Buffer.from(v, 'base64').toString('utf8'));
-  }
-  for (const [k, v] of Object.entries((secret.stringData as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v === 'string' && !PUBLIC_SECRET_KEYS.has(k)) out.push(v);
-  }
-  return out;
+  return decodedEntries(secret)
+    .filter(([k]) => !PUBLIC_SECRET_KEYS.has(k))
+    .map(([, v]) => v);
 }
 
 /** The decoded values of a Secret's `username` / `user` keys (the names a Basic credential pairs with a value). */
 function publicValues(secret: KubeObject): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries((secret.data as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v === 'string' && (k === 'username' || k === 'user')) out.push(Buffer.from(v, 'base64').toString('utf8'));
-  }
-  for (const [k, v] of Object.entries((secret.stringData as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v === 'string' && (k === 'username' || k === 'user')) out.push(v);
-  }
-  return out;
+  return decodedEntries(secret)
+    .filter(([k]) => k === 'username' || k === 'user')
+    .map(([, v]) => v);
 }
 
 /**
