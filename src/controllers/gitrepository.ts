@@ -11,10 +11,10 @@ import type { HookEnv, Hooks } from './types.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { durationSeconds } from '../kit/duration.js';
 import { configMapObject, jobObject, jobState } from '../kit/jobs.js';
-import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
+import { ownerLabels } from '../kit/labels.js';
 import { hashedNameOfCanonical } from '../kit/names.js';
 import { canonicalJSON } from '../kit/canonical.js';
-import { asDesired, observedChild, observedChildren, relatedObjects } from '../kit/observed.js';
+import { observedChild, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
@@ -96,7 +96,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     if (gen !== undefined) status.observedGeneration = gen;
     return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
   };
-  const keep = () => [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1')].filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE).map(asDesired);
+  // A sync that cannot go on answers no children: the contract keeps every observed one (errors never delete).
   const notReady = (reason: string, message: string): ConditionInput[] => [
     { type: 'Ready', status: 'False', reason, message },
     { type: 'Progressing', status: 'False', reason, message },
@@ -105,25 +105,25 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const ref = spec.gitServerRef;
   const label = `${ref.kind} ${ref.namespace ?? ns}/${ref.name}`;
   const { object: server, refusal } = resolveRef(req, ref);
-  if (!server) return finish('Pending', notReady(refusal?.reason ?? 'ProviderNotFound', refusal?.message ?? `git server ${label} not found`), {}, keep());
+  if (!server) return finish('Pending', notReady(refusal?.reason ?? 'ProviderNotFound', refusal?.message ?? `git server ${label} not found`), {}, []);
   const r = readiness(server);
-  if (!r.ready) return finish('Pending', notReady('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`), {}, keep());
+  if (!r.ready) return finish('Pending', notReady('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`), {}, []);
   const duck = (server.status ?? {}) as ServerDuck;
   // The duck contract's credentialsSecretRef has name, namespace and key: a half-written one waits (a
   // guessed default would start a sync Job with other credentials, under another name).
   const cred = duck.credentialsSecretRef;
   if (!cred?.name || !cred.namespace || !cred.key || !duck.internalEndpoint) {
-    return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`), {}, keep());
+    return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`), {}, []);
   }
 
   const repo = spec.name ?? parent.metadata.name;
   // Never a default in place of what the server did not say (yet): a half-written duck status waits.
   const org = spec.organization ?? duck.organization ?? duck.group;
-  if (!org) return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no organization (or group) and the repository names none`), {}, keep());
+  if (!org) return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no organization (or group) and the repository names none`), {}, []);
   const urls = repoURLs(duck, org, repo);
   const flavor = flavorOf(ref.kind);
   if (flavor === 'auto') {
-    return finish('Pending', notReady('UnsupportedGitServer', `git server ${label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are)`), {}, keep());
+    return finish('Pending', notReady('UnsupportedGitServer', `git server ${label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are)`), {}, []);
   }
   // What the server asks of new repositories (its spec, not its status: these are the server's settings).
   const serverSpec = (server.spec ?? {}) as {

@@ -21,7 +21,7 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
-import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
+import { observedChildren, relatedObject } from '../kit/observed.js';
 import { readiness, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
 
@@ -282,10 +282,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   const failed = states.filter((s) => s.r.phase === 'Failed');
   const waiting = states.filter((s) => !s.r.ready);
 
-  // Bootstrap: only once every provider is Ready; until then, what exists already is kept.
+  // Bootstrap: only once every provider is Ready; until then the contract keeps what exists (nothing is released).
   const repoStatus: { name: string; ready: boolean; cloneURL?: string; application?: string }[] = [];
   const bootstrapKinds = ['GitRepository', 'Package'];
-  const observedBootstrap = () => bootstrapKinds.flatMap((k) => observedChildren(req, k, API_VERSION)).map(asDesired);
+  const observedBootstrap = () => bootstrapKinds.flatMap((k) => observedChildren(req, k, API_VERSION));
   let bootstrapProblem: string | undefined;
   let bootstrapPending: string[] = [];
   let bootstrapUnknown: string[] = [];
@@ -296,9 +296,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
     const key = `${def.kind}/${inlineName(parent, component)}`;
     if (!inlineNames.has(key) && observedChildren(req, def.kind, API_VERSION).some((o) => o.metadata.name === inlineName(parent, component))) released.push(key);
   }
-  if (waiting.length) {
-    children.push(...observedBootstrap());
-  } else {
+  if (!waiting.length) {
     const gitServers = all.filter((m) => m.group === 'gitProviders');
     const wantServer = spec.bootstrap?.gitServerRef;
     const server = wantServer ? gitServers.find((g) => g.name === wantServer.name && (!wantServer.kind || g.kind === wantServer.kind)) : gitServers[0];
@@ -307,8 +305,8 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
     const ops = wantOps ? gitOps.find((g) => g.name === wantOps.name && (!wantOps.kind || g.kind === wantOps.kind)) : gitOps.find((g) => g.kind === 'ArgoCDProvider');
     if (wantServer && !server) bootstrapProblem = `bootstrap.gitServerRef ${wantServer.name} is not one of the platform's git providers`;
     else if (wantOps && !ops) bootstrapProblem = `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers`;
-    if (bootstrapProblem) children.push(...observedBootstrap());
-    else if (server && ops) {
+    // with a bootstrap problem nothing new is written and the contract keeps what exists
+    if (!bootstrapProblem && server && ops) {
       const wanted = bootstrapRepos(req, spec, all);
       bootstrapUnknown = wanted.unknown;
       for (const repo of wanted.repos) {

@@ -64,11 +64,6 @@ function statusWith(req: SyncRequest, env: HookEnv, fields: Record<string, unkno
   };
 }
 
-/** Every observed child of the provider (ConfigMaps, Jobs, Secrets): what a blocked sync keeps. */
-function observedAll(req: SyncRequest): KubeObject[] {
-  return [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1'), ...observedChildren(req, 'Secret', 'v1')];
-}
-
 function observedInstallConfigMaps(req: SyncRequest): KubeObject[] {
   return observedChildren(req, 'ConfigMap', 'v1').filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL);
 }
@@ -165,9 +160,7 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
   const children = [...(plan.children ?? [])];
   if (plan.blocked || !plan.install) {
     const blocked = plan.blocked ?? { reason: 'NothingToInstall', message: 'no install plan' };
-    // Errors never delete: every child already observed is kept as it is (the contract does it too).
-    const planned = new Set(children.map((c) => `${c.kind}/${c.metadata.name}`));
-    children.push(...observedAll(req).filter((o) => !planned.has(`${o.kind}/${o.metadata.name}`)).map(asDesired));
+    // Errors never delete: the contract returns every observed child this answer leaves out.
     const prev = (req.parent.status ?? {}) as { installed?: boolean; installation?: unknown };
     const fields = { ...plan.status, installed: prev.installed ?? false, ...(prev.installation ? { installation: prev.installation } : {}) };
     const status = statusWith(req, env, fields, 'Pending', [...standardConditions('Pending', blocked.reason, blocked.message), ...(plan.conditions ?? [])]);
