@@ -104,3 +104,28 @@ export function settle(sync: (req: SyncRequest, env: HookEnv) => SyncResponse, r
 export function statusText(res: SyncResponse): string {
   return JSON.stringify(res.status);
 }
+
+/**
+ * A spec change of a Helm-installed provider whose install succeeded, as the contract answers it: a new
+ * install Job and ConfigMap beside the old (finished) ones, Ready with Progressing/Upgrading while the new Job
+ * runs; once it has finished, only the new Job and ConfigMap remain.
+ */
+export function expectUpgradeKeepsOldInstall(
+  sync: (req: SyncRequest, env: HookEnv) => SyncResponse,
+  req: SyncRequest,
+  changedParent: (status: Record<string, unknown>) => KubeObject,
+  env: HookEnv,
+): void {
+  const first = sync(req, env);
+  const changed = { ...next(req, first, jobSucceeded), parent: changedParent(first.status) };
+  const res = sync(changed, env);
+  const old = first.children.filter((c) => c.kind === 'Job')[0].metadata.name;
+  const fresh = (res.status.installation as { job: string }).job;
+  expect(fresh).not.toBe(old);
+  expect(res.children.filter((c) => c.kind === 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
+  expect(res.children.filter((c) => c.kind === 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
+  expect(res.status.phase).toBe('Ready');
+  expect((res.status.conditions as { type: string }[]).find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
+  const done = sync(next(changed, res, jobSucceeded), env);
+  expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
+}

@@ -3,6 +3,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { envoyGatewayHooks as hooks } from '../../../src/controllers/envoygateway.js';
 import type { KubeObject, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { expectUpgradeKeepsOldInstall } from '../../support/providers.js';
 import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
 
 const env = testEnv();
@@ -224,19 +225,7 @@ describe('EnvoyGateway', () => {
   });
 
   it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
-    const req = syncRequest(eg());
-    const first = hooks.sync(req, env);
-    const changed = { ...next(req, first, jobSucceeded), parent: { ...eg({ listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] }), status: first.status } as KubeObject };
-    const res = hooks.sync(changed, env);
-    const old = byKind(first, 'Job')[0].metadata.name;
-    const fresh = (res.status.installation as { job: string }).job;
-    expect(fresh).not.toBe(old);
-    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
-    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
-    expect(res.status.phase).toBe('Ready');
-    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
-    const done = hooks.sync(next(changed, res, jobSucceeded), env);
-    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
+    expectUpgradeKeepsOldInstall(hooks.sync, syncRequest(eg()), (status) => ({ ...eg({ listeners: [{ name: 'http', protocol: 'HTTP', port: 8080 }] }), status }) as KubeObject, env);
   });
 
   it('finalize with Delete removes the manifests, then uninstalls the release; finalized only once that succeeded', () => {

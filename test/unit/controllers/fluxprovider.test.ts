@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { fluxProviderHooks as hooks } from '../../../src/controllers/fluxprovider.js';
 import type { KubeObject, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { expectUpgradeKeepsOldInstall } from '../../support/providers.js';
 import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
 
 const env = testEnv();
@@ -115,19 +116,7 @@ describe('FluxProvider', () => {
   });
 
   it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
-    const req = syncRequest(flux());
-    const first = hooks.sync(req, env);
-    const changed = { ...next(req, first, jobSucceeded), parent: { ...flux({ imageAutomation: { enabled: true } }), status: first.status } as KubeObject };
-    const res = hooks.sync(changed, env);
-    const old = byKind(first, 'Job')[0].metadata.name;
-    const fresh = (res.status.installation as { job: string }).job;
-    expect(fresh).not.toBe(old);
-    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
-    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
-    expect(res.status.phase).toBe('Ready');
-    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
-    const done = hooks.sync(next(changed, res, jobSucceeded), env);
-    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
+    expectUpgradeKeepsOldInstall(hooks.sync, syncRequest(flux()), (status) => ({ ...flux({ imageAutomation: { enabled: true } }), status }) as KubeObject, env);
   });
 
   it('finalize with Delete uninstalls the release and finalizes only once that succeeded', () => {

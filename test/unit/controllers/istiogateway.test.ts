@@ -3,6 +3,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { istioGatewayHooks as hooks } from '../../../src/controllers/istiogateway.js';
 import type { KubeObject, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { expectUpgradeKeepsOldInstall } from '../../support/providers.js';
 import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
 
 const env = testEnv();
@@ -251,19 +252,7 @@ describe('IstioGateway', () => {
   });
 
   it('spec change: the new install Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
-    const req = syncRequest(istio());
-    const first = hooks.sync(req, env);
-    const changed = { ...next(req, first, jobSucceeded), parent: { ...istio({ mesh: { mtls: { mode: 'STRICT' } } }), status: first.status } as KubeObject };
-    const res = hooks.sync(changed, env);
-    const old = byKind(first, 'Job')[0].metadata.name;
-    const fresh = (res.status.installation as { job: string }).job;
-    expect(fresh).not.toBe(old);
-    expect(byKind(res, 'Job').map((j) => j.metadata.name).sort()).toEqual([old, fresh].sort());
-    expect(byKind(res, 'ConfigMap').map((c) => c.metadata.name).sort()).toEqual([old, fresh].sort());
-    expect(res.status.phase).toBe('Ready');
-    expect(condition(res, 'Progressing')).toMatchObject({ status: 'True', reason: 'Upgrading' });
-    const done = hooks.sync(next(changed, res, jobSucceeded), env);
-    expect(done.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual([`ConfigMap/${fresh}`, `Job/${fresh}`]);
+    expectUpgradeKeepsOldInstall(hooks.sync, syncRequest(istio()), (status) => ({ ...istio({ mesh: { mtls: { mode: 'STRICT' } } }), status }) as KubeObject, env);
   });
 
   it('finalize with Delete: manifests first, then every release in reverse order; finalized only once that succeeded', () => {
