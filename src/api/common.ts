@@ -146,6 +146,52 @@ export const Resources = Obj(
   { description: 'Container resources, as a Pod container\'s resources (requests and limits).' },
 );
 
+/**
+ * The cluster an object installs into or deploys to (docs/multi-cluster.md). Named like our other references
+ * (`gatewayRef`, `gitServerRef`): `kind` + `name`, in the referring object's namespace (a kubeconfig is a
+ * credential, so the Secret-reference rule applies: no `namespace`). The kubeconfig Secret is
+ * - `Secret`: the Secret `name`, key `key` (default `value`, the key Cluster API and Flux's `kubeConfig.secretRef` use);
+ * - `Cluster`: a Cluster API `Cluster` (cluster.x-k8s.io): its Secret `<name>-kubeconfig`, key `value`
+ *   (cluster-api util/secret `KubeconfigDataName`); usable once `status.controlPlaneReady` is true;
+ * - `VCluster`: a vCluster installed in this namespace: its Secret `vc-<name>`, key `config`
+ *   (vcluster pkg/util/kubeconfig `DefaultSecretPrefix`, `KubeconfigSecretKey`).
+ * Absent: the cluster the controllers run in.
+ */
+export const ClusterRef = Obj(
+  {
+    kind: Enum(['Secret', 'Cluster', 'VCluster'] as const, {
+      description: 'Secret (a kubeconfig Secret), Cluster (a Cluster API Cluster: its <name>-kubeconfig Secret) or VCluster (a vCluster: its vc-<name> Secret).',
+    }),
+    name: Desc(DNS1123Subdomain, "Name of the Secret, Cluster or vCluster, in the referring object's namespace."),
+    namespace: ForbiddenNamespace,
+    key: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description: 'With kind Secret: the key holding the kubeconfig (default value).' }),
+    ),
+  },
+  {
+    description: "The cluster to install into (its kubeconfig Secret, a Cluster API Cluster or a vCluster) in the referring object's namespace; absent: the management cluster.",
+    'x-kubernetes-validations': [
+      ...ownNamespaceOnly['x-kubernetes-validations'],
+      { rule: "!has(self.key) || self.kind == 'Secret'", message: 'key is only for kind Secret (Cluster API uses value, vCluster config)', fieldPath: '.key' },
+    ],
+  },
+);
+export type ClusterRef = Static<typeof ClusterRef>;
+
+/** Duck-typed status: the cluster an object points at (absent: the management cluster). */
+export const ClusterStatus = Obj(
+  {
+    kind: Type.String({ description: 'Secret, Cluster or VCluster (as spec.clusterRef).' }),
+    name: Type.String({ description: 'Name of the Secret, Cluster or vCluster.' }),
+    secretName: Type.String({ description: "The kubeconfig Secret (this object's namespace) the Jobs mount." }),
+    key: Type.String({ description: 'The key of the kubeconfig in the Secret.' }),
+    server: Type.Optional(Type.String({ description: "The API server URL of the kubeconfig's current context, once read." })),
+    registeredName: Type.String({ description: 'The name the GitOps engine knows the cluster by (Argo CD cluster Secret name, Application destination.name).' }),
+    reachable: Type.Boolean({ description: 'True when the kubeconfig Secret was found and the Cluster (if any) reports its control plane ready.' }),
+  },
+  { description: 'Duck-typed contract: which cluster this object installs into or deploys to.' },
+);
+
 /** Spec fields every Helm-installed provider has. */
 export function installedProviderSpec(defaultNamespace: string) {
   return {
@@ -165,6 +211,7 @@ export function installedProviderSpec(defaultNamespace: string) {
       FreeForm('Helm values merged last over the values computed from this spec (objects key by key, lists replaced); values the controller relies on may not be changed.'),
     ),
     deletionPolicy: Type.Optional(DeletionPolicy),
+    clusterRef: Type.Optional(ClusterRef),
   };
 }
 
@@ -242,6 +289,7 @@ export const GatewayStatusFields = {
 export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
 
 export const InstalledStatusFields = {
+  cluster: Type.Optional(ClusterStatus),
   installed: Type.Optional(Type.Boolean({ description: 'True once an install Job of the current spec succeeded.' })),
   version: Type.Optional(
     Type.String({ description: "Application version that runs, in the chart's appVersion notation; absent (with a VersionUnverified condition) when the controller cannot know it." }),

@@ -1,7 +1,7 @@
 /** GitOps providers: Argo CD and Flux. Both expose endpoint, internalEndpoint, credentialsSecretRef. */
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Obj } from './schema.js';
-import { GitOpsProviderStatusFields, InstalledStatusFields, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
+import { ClusterRef, ClusterStatus, GitOpsProviderStatusFields, InstalledStatusFields, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
 
 const Toggle = (description: string) => Obj({ enabled: Type.Boolean({ description: 'On or off (default false).' }) }, { description });
 const Replicas = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description });
@@ -18,6 +18,13 @@ const ArgoComponent = (chartKey: string, description: string) =>
 export const ArgoCDProviderSpec = Obj(
   {
     ...installedProviderSpec('argocd'),
+    clusters: Type.Optional(
+      Type.Array(ClusterRef, {
+        maxItems: 32,
+        description:
+          'Clusters to register with Argo CD (docs/multi-cluster.md): each becomes an Argo CD cluster Secret (label argocd.argoproj.io/secret-type: cluster) in spec.namespace, written by the install Job from the kubeconfig; Applications reach it by destination.name = its status.clusters[].registeredName.',
+      }),
+    ),
     config: Type.Optional(
       Obj(
         {
@@ -124,6 +131,7 @@ export const ArgoCDProviderStatus = Obj(
     applicationNamespaces: Type.Optional(
       Type.Array(Type.String(), { description: 'Namespaces Applications may live in (chart configs.params."application.namespaces").' }),
     ),
+    clusters: Type.Optional(Type.Array(ClusterStatus, { description: 'The clusters of spec.clusters as registered (or waiting for their kubeconfig).' })),
   },
   { description: 'Observed state; endpoint (the UI), internalEndpoint and credentialsSecretRef (admin password) form the GitOps provider contract.' },
 );

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Duration, Enum, Obj } from './schema.js';
-import { BaseStatus, ObjectRef } from './common.js';
+import { BaseStatus, ClusterRef, ClusterStatus, ObjectRef } from './common.js';
 
 export const PackageSpec = Obj(
   {
@@ -22,6 +22,12 @@ export const PackageSpec = Obj(
     ),
     gitOpsProviderRef: Type.Optional(
       Desc(ObjectRef, 'The GitOps provider (ArgoCDProvider or FluxProvider) that deploys; it must be Ready first. A FluxProvider selects Flux.'),
+    ),
+    clusterRef: Type.Optional(
+      Desc(
+        ClusterRef,
+        "The cluster to deploy into (docs/multi-cluster.md), instead of argocd.destination server/name: Argo CD gets destination.name of the cluster its ArgoCDProvider registered (spec.clusters there); Flux gets kubeConfig.secretRef of the kubeconfig Secret. Absent: the GitOps engine's own cluster.",
+      ),
     ),
     argocd: Type.Optional(
       Obj(
@@ -116,6 +122,7 @@ export const PackageStatus = Obj(
       }),
     ),
     waitingFor: Type.Optional(Type.Array(Type.String(), { description: 'Dependencies not Ready yet, as Kind/name (why).' })),
+    cluster: Type.Optional(ClusterStatus),
     dependsOn: Type.Optional(
       Type.Array(Type.String({ maxLength: 317, description: 'A Package as namespace/name.' }), {
         maxItems: 1000,

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Enum, FreeForm, KindName, Obj, Port } from './schema.js';
-import { BaseStatus, HelmChart, ObjectRef, SecretRef } from './common.js';
+import { BaseStatus, ClusterRef, HelmChart, ObjectRef, SecretRef } from './common.js';
 
 /** Provider references in a Platform list are unique by kind, name and namespace. */
 const uniqueRefs = {
@@ -58,6 +58,12 @@ export const PlatformSpec = Obj(
           port: Type.Optional(Desc(Port, 'Port of the UIs\' URLs when not the scheme\'s default (e.g. 8443): routing.port.')),
         },
         { description: 'How the inline Gitea and Argo CD are reached: becomes their routing.' },
+      ),
+    ),
+    clusterRef: Type.Optional(
+      Desc(
+        ClusterRef,
+        'The cluster the platform installs into (docs/multi-cluster.md): given to the inline Gitea and nginx and to the bootstrap Packages; the inline Argo CD stays beside the controllers and registers it (its spec.clusters). Absent: the management cluster.',
       ),
     ),
     components: Type.Optional(
@@ -134,6 +140,22 @@ export const PlatformStatus = Obj(
           gitOpsProviders: Type.Optional(Type.Array(ProviderStatusEntry, { description: 'The GitOps providers, referenced and inline, in spec order.' })),
         },
         { description: 'Readiness of every provider of components.' },
+      ),
+    ),
+    clusters: Type.Optional(
+      Type.Array(
+        Obj(
+          {
+            name: Type.String({ description: 'The registered name (status.cluster.registeredName of its members), or in-cluster for the management cluster.' }),
+            kind: Type.String({ description: 'InCluster, Secret, Cluster or VCluster.' }),
+            ref: Type.Optional(Type.String({ description: 'The referenced object, as Kind/name (absent for in-cluster).' })),
+            server: Type.Optional(Type.String({ description: 'API server URL, when a member has read it.' })),
+            reachable: Type.Boolean({ description: 'Every member pointing at it found its kubeconfig (and the Cluster reports a ready control plane).' }),
+            members: Type.Array(Type.String(), { description: 'What the platform runs there: providers and Packages as Kind/name.' }),
+          },
+          { description: 'One cluster the platform uses.' },
+        ),
+        { description: 'Inventory: the clusters the platform uses, from its members\' status.cluster, with their health and what runs on each (sorted by name).' },
       ),
     ),
     bootstrap: Type.Optional(

@@ -4,6 +4,7 @@
  * bcrypt hash goes to the chart with --set-file), and AppProjects applied after the chart (the CRDs come
  * from the same release, so the chart itself cannot create them). Exposes the GitOps provider duck type.
  */
+import { argoRegistrations, clusterRules, withClusterRules } from '../kit/cluster.js';
 import type { ArgoCDProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
@@ -130,6 +131,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
       ...gatewayRules(spec.routing, req),
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: target, names: [`${RELEASE}-server`] },
       { apiVersion: 'apps/v1', resource: 'statefulsets', namespace: target, names: [`${RELEASE}-application-controller`] },
+      ...(spec.clusters ?? []).flatMap((c) => clusterRules(c, req.parent)),
     ],
   };
 }
@@ -172,9 +174,13 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status, conditions: v.conditions };
   const settled = settle(values(spec, r, gw.target, appNamespaces), relied(r, gw.target, appNamespaces, spec.config?.server?.ingress?.enabled ?? true), spec.values);
   if (settled.conflict) return { blocked: settled.conflict, children: [cred.secret], status, conditions: v.conditions };
+  // spec.clusters: Argo CD cluster Secrets written by the install Job into Argo CD's namespace (docs/multi-cluster.md)
+  const clusters = argoRegistrations(req, spec.clusters, ownerLabels(parent, 'cluster'));
+  if (spec.clusters?.length) status.clusters = clusters.statuses;
+  const conditions = [...(v.conditions ?? []), ...(clusters.condition ? [clusters.condition] : [])];
   const notReady = serverReady === false ? 'argocd-server' : controllerReady === false ? 'argocd-application-controller' : undefined;
   return {
-    children: [cred.secret],
+    children: [cred.secret, ...clusters.children],
     install: {
       releases: [
         release(RELEASE, target, v.chart, settled.values, {
@@ -183,22 +189,22 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
           // written by the install Job from the admin child Secret, so it follows the provider's credential.
           // The chart never renders it (argo-cd only writes it from argocd-server when argocd-secret has no
           // admin.password, and configs.secret.argocdServerAdminPassword sets one).
-          secrets: [{ name: INITIAL_ADMIN_SECRET, from: secretName, keys: ['password'], labels: ownerLabels(parent, 'credentials') }],
+          secrets: [{ name: INITIAL_ADMIN_SECRET, from: secretName, keys: ['password'], labels: ownerLabels(parent, 'credentials') }, ...clusters.secrets],
           // Argo CD syncs its own release without the admin hash: leave the Secret the install Job made alone.
           gitOpsValues: { configs: { secret: { createSecret: false } } },
         }),
       ],
       manifests: appProjects(spec, target, appNamespaces),
-      secretDigests: { [secretName]: secretDigest(cred.data) },
+      secretDigests: { [secretName]: secretDigest(cred.data), ...clusters.digests },
     },
     health: notReady ? { reason: 'ComponentNotReady', message: `${notReady} has no ready replica` } : undefined,
     status,
-    conditions: v.conditions,
+    conditions,
   };
 }
 
 export const argoCDProviderHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),
   finalize: (req, env) => finalizeProvider(req, env),
 });

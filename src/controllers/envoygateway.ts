@@ -9,6 +9,7 @@
  * fails Metacontroller's discovery while the Gateway API CRDs are not installed, which aborts the very
  * sync that would install them.
  */
+import { withClusterRules } from '../kit/cluster.js';
 import type { EnvoyGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
@@ -272,7 +273,7 @@ export function plan(req: SyncRequest): ProviderPlan {
 }
 
 export const envoyGatewayHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
 });

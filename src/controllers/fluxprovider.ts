@@ -4,6 +4,7 @@
  * `endpoint` and `credentialsSecretRef` are not reported. Per-controller readiness comes from the
  * controllers' Deployments. Mapping and limitations: docs/providers/fluxprovider.md.
  */
+import { withClusterRules } from '../kit/cluster.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
@@ -117,7 +118,7 @@ export function plan(req: SyncRequest): ProviderPlan {
 }
 
 export const fluxProviderHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
 });

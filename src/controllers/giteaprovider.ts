@@ -3,6 +3,7 @@
  * asked), an admin credential Secret, and after the install a bootstrap Job that creates the
  * organizations and an API token Secret. Exposes the git provider duck type.
  */
+import { withClusterRules } from '../kit/cluster.js';
 import type { GiteaProviderSpec } from '../api/gitea.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
@@ -262,7 +263,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
 }
 
 export const giteaProviderHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),
   finalize: (req, env) => finalizeProvider(req, env),
 });

@@ -7,6 +7,7 @@
  * Ingress, no prefixRewrite).
  * Mapping and limitations: docs/providers/istiogateway.md.
  */
+import { withClusterRules } from '../kit/cluster.js';
 import type { IstioGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
@@ -284,7 +285,7 @@ export function plan(req: SyncRequest): ProviderPlan {
 }
 
 export const istioGatewayHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
 });

@@ -2,6 +2,7 @@
  * NginxGateway: the ingress-nginx chart. Exposes the gateway duck type (routeKind Ingress, ingressClassName,
  * prefixRewrite NginxRewriteTarget, loadBalancerEndpoint, internalEndpoint) plus the controller Deployment's replica counts.
  */
+import { withClusterRules } from '../kit/cluster.js';
 import type { NginxGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
@@ -135,7 +136,7 @@ export function plan(req: SyncRequest): ProviderPlan {
 }
 
 export const nginxGatewayHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
   finalize: (req, env) => finalizeProvider(req, env),
 });

@@ -14,6 +14,7 @@
  * They report the engine's state back in an annotation on the Package, which this controller turns
  * into status (docs/decisions.md).
  */
+import { clusterRules, registeredName, resolveCluster } from '../kit/cluster.js';
 import type { PackageSpec, PackageStatus } from '../api/package.js';
 import type { Condition } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
@@ -151,7 +152,12 @@ export function application(parent: KubeObject, spec: PackageSpec, repoURL: stri
       project: a.project ?? 'default',
       source,
       destination: {
-        ...(a.destination?.name ? { name: a.destination.name } : { server: a.destination?.server ?? 'https://kubernetes.default.svc' }),
+        // clusterRef: the name its ArgoCDProvider registered it under (spec.clusters there; src/kit/cluster.ts)
+        ...(spec.clusterRef
+          ? { name: registeredName(spec.clusterRef, parent.metadata.namespace ?? 'default') }
+          : a.destination?.name
+            ? { name: a.destination.name }
+            : { server: a.destination?.server ?? 'https://kubernetes.default.svc' }),
         ...(a.destination?.namespace ? { namespace: a.destination.namespace } : {}),
       },
       ...(Object.keys(syncPolicy).length ? { syncPolicy } : {}),
@@ -285,7 +291,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     return { status, children: [] };
   };
   const plan = packagePlan(req);
-  const closure = plan.dependsOn ? { dependsOn: plan.dependsOn } : {};
+  // spec.clusterRef (docs/multi-cluster.md): status.cluster says where it deploys; a target not usable now is Ready=False
+  const cluster = resolveCluster(req, spec.clusterRef);
+  const closure = { ...(plan.dependsOn ? { dependsOn: plan.dependsOn } : {}), ...(cluster.state !== 'local' ? { cluster: cluster.status } : {}) };
   if (!plan.deploy) {
     return finish(plan.phase, [
       { type: 'Ready', status: 'False', reason: plan.reason, message: plan.message },
@@ -306,6 +314,13 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     fields = { ...closure, fluxKustomization: { name: parent.metadata.name, namespace: ns, ...(es?.ready ? { ready: es.ready } : {}), ...(es?.reason ? { reason: es.reason } : {}) } };
     state = es?.ready === 'True' ? 'synced' : es?.ready === 'False' && es.reason && !/Progressing|DependencyNotReady|Reconciling/.test(es.reason) ? 'degraded' : 'deploying';
     detail = es ? `kustomization is ${es.ready ?? 'Unknown'}${es.reason ? ` (${es.reason}${es.message ? `: ${es.message}` : ''})` : ''}` : 'waiting for the Flux Kustomization to report';
+  }
+  if (cluster.state === 'blocked') {
+    return finish('Deploying', [
+      { type: 'Ready', status: 'False', reason: cluster.reason, message: cluster.message },
+      { type: 'Progressing', status: 'True', reason: cluster.reason, message: cluster.message },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
+    ], fields);
   }
   if (state === 'synced' && problems.length === 0) {
     return finish('Synced', [
@@ -331,7 +346,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
 }
 
 export const packageHooks: Hooks = contract({
-  customize: (req) => customize(req),
+  customize: (req) => {
+    const res = customize(req);
+    return { relatedResources: [...res.relatedResources, ...clusterRules(specOf(req.parent).clusterRef, req.parent)] };
+  },
   sync: (req, env) => sync(req, env),
 });
 

@@ -8,6 +8,7 @@ import type { PackageSpec } from '../api/package.js';
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import type { DecoratorDef } from './types.js';
+import { kubeconfigSecretOf } from '../kit/cluster.js';
 import { API_VERSION } from '../api/common.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired } from '../kit/observed.js';
@@ -39,6 +40,8 @@ export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string
         path: path === './' || path === '.' ? './' : path,
         ...(f.targetNamespace ? { targetNamespace: f.targetNamespace } : {}),
         ...(f.serviceAccountName ? { serviceAccountName: f.serviceAccountName } : {}),
+        // clusterRef: Flux applies with the target's kubeconfig (kubeConfig.secretRef, same namespace)
+        ...(spec.clusterRef ? { kubeConfig: { secretRef: { name: kubeconfigSecretOf(spec.clusterRef).secret, key: kubeconfigSecretOf(spec.clusterRef).key } } } : {}),
       },
     },
   ] as KubeObject[];

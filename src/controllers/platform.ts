@@ -11,6 +11,8 @@
  *
  * Who owns a component after the hand-off is written down in docs/decisions.md.
  */
+import { clusterRefOf } from '../kit/cluster.js';
+import type { ClusterRef } from '../api/common.js';
 import { stringify } from 'yaml';
 import type { PlatformSpec, PlatformStatus, InlineComponent } from '../api/platform.js';
 import type { Condition, ObjectRef } from '../api/common.js';
@@ -115,6 +117,10 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
     if (component !== 'nginx') s.routing = routing;
     if (component === 'gitea') s.adminUser = { autoGenerate: true };
     if (component === 'argocd') s.adminCredentials = { autoGenerate: true };
+    // clusterRef (docs/multi-cluster.md): Gitea and nginx go to the target; Argo CD stays beside the controllers
+    // (it must see the Applications beside the Packages) and registers the target.
+    if (spec.clusterRef && component !== 'argocd') s.clusterRef = spec.clusterRef;
+    if (spec.clusterRef && component === 'argocd') s.clusters = [spec.clusterRef];
     out.push({ apiVersion: API_VERSION, kind: def.kind, metadata: { name: inlineName(parent, component), namespace: ns, labels: ownerLabels(parent) }, spec: s } as KubeObject);
   }
   return out;
@@ -137,7 +143,7 @@ interface BootstrapRepo {
   /** GitRepository sources. */
   sources: Record<string, unknown>[];
   /** One Package per path in the repository. */
-  packages: { name: string; path: string; namespace?: string; releaseName?: string; autoSync: boolean }[];
+  packages: { name: string; path: string; namespace?: string; releaseName?: string; autoSync: boolean; clusterRef?: ClusterRef }[];
 }
 
 /**
@@ -210,7 +216,7 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
     const repos = spec.bootstrap.repositories.map((r) => ({
       name: childName([parent.metadata.name, r.name]),
       sources: [{ type: 'Embedded', path: r.path, targetPath: '.' }],
-      packages: [{ name: childName([parent.metadata.name, r.name]), path: '.', autoSync: r.autoSync ?? true }],
+      packages: [{ name: childName([parent.metadata.name, r.name]), path: '.', autoSync: r.autoSync ?? true, ...(spec.clusterRef ? { clusterRef: spec.clusterRef } : {}) }],
     }));
     return { repos, unknown };
   }
@@ -248,7 +254,8 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
     out.push({
       name,
       sources: [{ type: 'Inline', files: cachedGitOpsFiles(m, releasesJson, releases, manifests), targetPath: '.' }],
-      packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true })),
+      // deployed where the provider installed it (its spec.clusterRef; none: beside the controllers)
+      packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true, ...(m.object && clusterRefOf(m.object) ? { clusterRef: clusterRefOf(m.object) } : {}) })),
     });
   }
   return { repos: out, unknown };
@@ -334,12 +341,13 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
             spec: {
               source: { gitRepository: { name: repo.name, path: p.path } },
               gitOpsProviderRef: { kind: ops.kind, name: ops.name, namespace: ops.namespace },
+              ...(p.clusterRef ? { clusterRef: p.clusterRef } : {}),
               argocd: {
                 project: 'default',
                 // deleting the platform must not make Argo CD delete itself and the git server under it
                 cascadeDelete: false,
                 ...(p.releaseName ? { releaseName: p.releaseName } : {}),
-                destination: { server: 'https://kubernetes.default.svc', ...(p.namespace ? { namespace: p.namespace } : {}) },
+                destination: { ...(p.clusterRef ? {} : { server: 'https://kubernetes.default.svc' }), ...(p.namespace ? { namespace: p.namespace } : {}) },
                 syncPolicy: { ...(p.autoSync ? { automated: { prune: false, selfHeal: true } } : {}), syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'] },
               },
             },
@@ -412,8 +420,32 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
     providers,
   };
   if (repoStatus.length) status.bootstrap = { repositories: repoStatus };
+  const clusters = clusterInventory(all, observedChildren(req, 'Package', API_VERSION));
+  if (clusters.length) status.clusters = clusters;
   if (gen !== undefined) status.observedGeneration = gen;
   return { status, children, released };
+}
+
+/**
+ * status.clusters: every cluster the platform's providers and bootstrap Packages point at (their duck-typed
+ * status.cluster; none: `in-cluster`, the management cluster), with whether each could reach it and what runs
+ * there. Members not observed yet are left out (they say nothing yet); sorted by name, members sorted.
+ */
+export function clusterInventory(all: Member[], packages: KubeObject[]): Record<string, unknown>[] {
+  type Entry = { name: string; kind: string; ref?: string; server?: string; reachable: boolean; members: string[] };
+  const byName = new Map<string, Entry>();
+  const add = (o: KubeObject) => {
+    const c = (o.status as { cluster?: { kind?: string; name?: string; server?: string; registeredName?: string; reachable?: boolean } } | undefined)?.cluster;
+    const name = c?.registeredName ?? 'in-cluster';
+    const e = byName.get(name) ?? { name, kind: c?.kind ?? 'InCluster', ...(c?.kind && c.name ? { ref: `${c.kind}/${c.name}` } : {}), reachable: true, members: [] };
+    if (c?.server && !e.server) e.server = c.server;
+    if (c && c.reachable !== true) e.reachable = false;
+    e.members.push(`${o.kind}/${o.metadata.name}`);
+    byName.set(name, e);
+  };
+  for (const m of all) if (m.object) add(m.object);
+  for (const p of packages) if (p.status) add(p);
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => ({ ...e, members: [...new Set(e.members)].sort() }));
 }
 
 export const platformHooks: Hooks = contract({

@@ -37,6 +37,9 @@ export interface ReleaseSecret {
   from: string;
   /** Keys copied, under the same names; each must exist in `from` (else the Job fails before the release). */
   keys: string[];
+  /** Keys whose values are not secret (e.g. an Argo CD cluster Secret's `name` and `server`), written as given
+   *  (`--from-literal`): they are in the install ConfigMap, so they must never hold a credential. */
+  literals?: Record<string, string>;
   /** Labels of the Secret, beside `app.kubernetes.io/managed-by: idpbuilder`. */
   labels?: Record<string, string>;
   /** Workloads of the release (`deployment/<name>`, `statefulset/<name>`) restarted after the upgrade when the
@@ -87,6 +90,20 @@ export interface InstallPlan {
   secretDigests?: Record<string, string>;
   /** Conditions to wait for after the manifests are applied, in order (e.g. a Gateway becoming Programmed). */
   waitFor?: WaitFor[];
+  /**
+   * The cluster the releases go to (src/kit/cluster.ts): its kubeconfig Secret is mounted and `KUBECONFIG`
+   * points at it for the whole script. Part of the install's identity, and recorded in the values ConfigMap
+   * (`target.json`) so the uninstall goes to the cluster the release was installed into. Absent: the
+   * management cluster (the Job's ServiceAccount).
+   */
+  target?: InstallTarget;
+}
+
+/** Where an install goes: a kubeconfig Secret (parent's namespace) and key, and the cluster's registered name. */
+export interface InstallTarget {
+  secret: string;
+  key: string;
+  registeredName: string;
 }
 
 /**
@@ -237,7 +254,7 @@ export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
     lines.push(`${changedVar(i, j)}=; if old=$(${get.map(q).join(' ')} 2>/dev/null) && [ "$old" != "$new" ]; then ${changedVar(i, j)}=1; fi`);
     lines.push(
       [
-        ['kubectl', 'create', 'secret', 'generic', s.name, '--namespace', r.namespace, ...s.keys.map((k) => `--from-file=${k}=${dir}/${k}`), '--dry-run=client', '-o', 'yaml'].map(q).join(' '),
+        ['kubectl', 'create', 'secret', 'generic', s.name, '--namespace', r.namespace, ...s.keys.map((k) => `--from-file=${k}=${dir}/${k}`), ...Object.entries(s.literals ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `--from-literal=${k}=${v}`), '--dry-run=client', '-o', 'yaml'].map(q).join(' '),
         `kubectl annotate --local -f - ${q(RELEASE_SECRET_DIGEST)}="$new" -o yaml`,
         ['kubectl', 'label', '--local', '-f', '-', ...Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`), '-o', 'yaml'].map(q).join(' '),
         ['kubectl', 'apply', '--server-side', '--force-conflicts', '--field-manager=idpbuilder', '-f', '-'].map(q).join(' '),
@@ -309,6 +326,7 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
     manifests: plan.manifests ?? [],
     secrets: plan.secretDigests ?? {},
     ...(plan.waitFor?.length ? { waitFor: plan.waitFor } : {}),
+    ...(plan.target ? { target: plan.target } : {}),
   };
   const name = hashedName([parent.metadata.name, action], identity);
   const role = action === 'install' ? ROLE_INSTALL : ROLE_UNINSTALL;
@@ -321,6 +339,7 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
       ),
     ),
   };
+  if (plan.target) data['target.json'] = JSON.stringify({ secret: plan.target.secret, key: plan.target.key, registeredName: plan.target.registeredName });
   plan.releases.forEach((r, i) => (data[`values-${i}.yaml`] = stringify(r.values, { aliasDuplicateObjects: false, lineWidth: 0 })));
   if (plan.manifests?.length) data['manifests.yaml'] = plan.manifests.map((m) => stringify(m, { aliasDuplicateObjects: false, lineWidth: 0 })).join('---\n');
   const cmLabels = action === 'install' ? { ...labels, 'idpbuilder.cnoe.io/helm-values': 'true' } : labels;
@@ -341,6 +360,7 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
         command: ['/bin/sh', '/config/run.sh'],
         configMap: name,
         secrets: action === 'install' ? secrets : [],
+        ...(plan.target ? { kubeconfig: { secret: plan.target.secret, key: plan.target.key } } : {}),
         backoffLimit: 2,
         activeDeadlineSeconds: 1800 + 600 * plan.releases.length,
         serviceAccount: 'installer',

@@ -71,6 +71,12 @@ export interface JobSpecInput {
   configMap: string;
   /** Secrets (same namespace) mounted read-only at /secrets/<name>. */
   secrets?: string[];
+  /**
+   * The target cluster's kubeconfig (src/kit/cluster.ts): Secret `secret` (same namespace), key `key`, mounted
+   * read-only as the file TARGET_KUBECONFIG, which `KUBECONFIG` names, so helm and kubectl talk to the target.
+   * Only the path is in env; the content stays in the volume.
+   */
+  kubeconfig?: { secret: string; key: string };
   backoffLimit?: number;
   activeDeadlineSeconds?: number;
   annotations?: Record<string, string>;
@@ -83,6 +89,10 @@ export interface JobSpecInput {
   serviceAccount?: 'installer' | 'runner';
 }
 
+/** Directory and file of a mounted target kubeconfig (JobSpecInput.kubeconfig). */
+export const TARGET_KUBECONFIG_DIR = '/var/run/idpbuilder/target-cluster';
+export const TARGET_KUBECONFIG = `${TARGET_KUBECONFIG_DIR}/kubeconfig`;
+
 /** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
 export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
   const podLabels = { ...input.labels, ...(input.ownerUid ? { [LABEL_OWNER_UID]: input.ownerUid } : {}) };
@@ -90,11 +100,13 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
     { name: 'config', configMap: { name: input.configMap } },
     { name: 'tmp', emptyDir: {} },
     ...(input.secrets ?? []).map((s, i) => ({ name: `secret-${i}`, secret: { secretName: s } })),
+    ...(input.kubeconfig ? [{ name: 'target-kubeconfig', secret: { secretName: input.kubeconfig.secret, items: [{ key: input.kubeconfig.key, path: 'kubeconfig' }] } }] : []),
   ];
   const mounts: Record<string, unknown>[] = [
     { name: 'config', mountPath: '/config', readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
     ...(input.secrets ?? []).map((s, i) => ({ name: `secret-${i}`, mountPath: `/secrets/${s}`, readOnly: true })),
+    ...(input.kubeconfig ? [{ name: 'target-kubeconfig', mountPath: TARGET_KUBECONFIG_DIR, readOnly: true }] : []),
   ];
   const metadata: Record<string, unknown> = { name: input.name, namespace: input.namespace, labels: input.labels };
   if (input.annotations) metadata.annotations = input.annotations;
@@ -124,6 +136,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
                 { name: 'HELM_DATA_HOME', value: '/tmp/helm/data' },
                 { name: 'JOB_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                 { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+                ...(input.kubeconfig ? [{ name: 'KUBECONFIG', value: TARGET_KUBECONFIG }] : []),
                 ...(input.env ?? []),
               ],
               volumeMounts: mounts,

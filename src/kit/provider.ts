@@ -10,11 +10,12 @@ import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/pr
 import type { HookEnv } from '../controllers/types.js';
 import type { Condition } from '../api/common.js';
 import { conditions, type ConditionInput } from './conditions.js';
-import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRelease, type InstallChildren, type InstallPlan, type ReleaseSummary } from './helm.js';
+import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRelease, type InstallChildren, type InstallPlan, type InstallTarget, type ReleaseSummary } from './helm.js';
 import { jobFinished, runningPredecessors, type SyncAnswer } from './contract.js';
 import { jobState, type JobState } from './jobs.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from './observed.js';
+import { clusterRefOf, resolveCluster } from './cluster.js';
 
 export interface Blocker {
   reason: string;
@@ -155,7 +156,8 @@ function stamp(d: Date): string {
  * `installation.nextRetryTime`, `resyncAfterSeconds`). Observed children this answer leaves out are kept
  * by the contract (./contract.ts), which also holds a new install Job back while an older one runs.
  */
-export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan): SyncAnswer {
+export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan): SyncAnswer {
+  const plan = withTargetCluster(req, given);
   const kind = req.parent.kind;
   const children = [...(plan.children ?? [])];
   if (plan.blocked || !plan.install) {
@@ -228,6 +230,19 @@ export function syncProvider(req: SyncRequest, env: HookEnv, plan: ProviderPlan)
   return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
 }
 
+/**
+ * The plan aimed at the object's `spec.clusterRef` (./cluster.ts): the install goes there (InstallPlan.target)
+ * and `status.cluster` says so. A target that is missing or not ready blocks the install (Ready=False with the
+ * cluster's reason; the contract keeps the observed children). The caller's customize asks for clusterRules.
+ */
+export function withTargetCluster(req: SyncRequest, plan: ProviderPlan): ProviderPlan {
+  const cluster = resolveCluster(req, clusterRefOf(req.parent));
+  if (cluster.state === 'local') return plan;
+  const status = { ...plan.status, cluster: cluster.status };
+  if (cluster.state === 'blocked') return { ...plan, install: undefined, blocked: { reason: cluster.reason, message: cluster.message }, status };
+  return { ...plan, status, ...(plan.install ? { install: { ...plan.install, target: cluster.target } } : {}) };
+}
+
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -238,15 +253,17 @@ export function installedPlan(req: SyncRequest): InstallPlan | undefined {
   if (!cms.length) return undefined;
   const releases = new Map<string, HelmRelease>();
   const manifests = new Map<string, KubeObject>();
+  let target: InstallTarget | undefined;
   for (const cm of cms) {
     const data = (cm.data ?? {}) as Record<string, string>;
     for (const r of JSON.parse(data['releases.json'] ?? '[]') as ReleaseSummary[]) releases.set(`${r.namespace}/${r.name}`, { ...r, values: {} });
+    if (data['target.json']) target = JSON.parse(data['target.json']) as InstallTarget;
     for (const doc of parseAllDocuments(data['manifests.yaml'] ?? '')) {
       const m = doc.toJS() as KubeObject | null;
       if (m?.kind) manifests.set(`${m.apiVersion}/${m.kind}/${m.metadata?.namespace ?? ''}/${m.metadata?.name}`, m);
     }
   }
-  return { releases: [...releases.values()], manifests: [...manifests.values()] };
+  return { releases: [...releases.values()], manifests: [...manifests.values()], ...(target ? { target } : {}) };
 }
 
 /** Observed Jobs of this parent that have not finished (the contract never lets them be deleted). */

@@ -15,6 +15,7 @@ const KNOWN: Record<string, string> = {
   'gateway.networking.k8s.io/v1/httproutes': 'HTTPRoute',
   'source.toolkit.fluxcd.io/v1/gitrepositories': 'GitRepository',
   'kustomize.toolkit.fluxcd.io/v1/kustomizations': 'Kustomization',
+  'cluster.x-k8s.io/v1beta1/clusters': 'Cluster',
 };
 
 export function kindOf(apiVersion: string, resource: string): string | undefined {

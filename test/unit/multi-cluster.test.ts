@@ -1,0 +1,178 @@
+/**
+ * Target clusters (docs/multi-cluster.md): a Platform aimed at a Cluster API Cluster or a vCluster renders install
+ * Jobs that mount that cluster's kubeconfig Secret, an Argo CD cluster registration and Packages that deploy there.
+ */
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { render } from '../../src/render/render.js';
+import { controllers } from '../../src/controllers/registry.js';
+import { argoClusterConfig, resolveCluster, summarizeKubeconfig } from '../../src/kit/cluster.js';
+import { clusterInventory } from '../../src/controllers/platform.js';
+import type { KubeObject } from '../../src/metacontroller/protocol.js';
+import type { PackageSpec } from '../../src/api/package.js';
+import { application } from '../../src/controllers/package.js';
+import { fluxObjects } from '../../src/controllers/packages-flux.js';
+
+const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n').toString('base64');
+const CERT = Buffer.from('-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n').toString('base64');
+const KEY = Buffer.from('-----BEGIN RSA PRIVATE KEY-----\nkey-material-0123456789\n-----END RSA PRIVATE KEY-----\n').toString('base64');
+
+function kubeconfig(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: target`,
+    `  cluster: {server: "${server}", certificate-authority-data: ${CA}}`,
+    'users:',
+    `- name: admin`,
+    `  user: {client-certificate-data: ${CERT}, client-key-data: ${KEY}}`,
+    'contexts:',
+    '- name: target',
+    '  context: {cluster: target, user: admin}',
+    'current-context: target',
+    '',
+  ].join('\n');
+}
+
+function secret(name: string, key: string, server: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: { [key]: Buffer.from(kubeconfig(server)).toString('base64') } } as KubeObject;
+}
+
+function platform(clusterRef: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'idpbuilder.cnoe.io/v1alpha2',
+    kind: 'Platform',
+    metadata: { name: 'edge', namespace: 'default' },
+    spec: { clusterRef, components: { gitea: {}, nginx: {}, argocd: {} } },
+  } as KubeObject;
+}
+
+const capiCluster = (ready: boolean): KubeObject =>
+  ({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', metadata: { name: 'prod', namespace: 'default' }, spec: {}, status: { controlPlaneReady: ready, phase: ready ? 'Provisioned' : 'Provisioning' } }) as KubeObject;
+
+function find(objects: KubeObject[], kind: string, pred: (o: KubeObject) => boolean = () => true): KubeObject[] {
+  return objects.filter((o) => o.kind === kind && pred(o));
+}
+
+type Pod = { volumes: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[]; containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[] };
+const pod = (job: KubeObject) => (job.spec as { template: { spec: Pod } }).template.spec;
+const installJobOf = (objects: KubeObject[], provider: string) =>
+  find(objects, 'Job', (j) => j.metadata.name.startsWith(`${provider}-install-`));
+
+function renderPlatform(ref: Record<string, string>, observed: KubeObject[]) {
+  return render([platform(ref)], controllers(), { assumeReady: true, observed });
+}
+
+describe('a Platform targeting a Cluster API Cluster', () => {
+  const out = renderPlatform({ kind: 'Cluster', name: 'prod' }, [capiCluster(true), secret('prod-kubeconfig', 'value', 'https://prod.example.com:6443')]);
+
+  it('installs Gitea and nginx with the Cluster\'s <name>-kubeconfig Secret, key value, mounted as a file named by KUBECONFIG', () => {
+    for (const provider of ['edge-gitea', 'edge-nginx']) {
+      const jobs = installJobOf(out.objects, provider);
+      expect(jobs.length, provider).toBe(1);
+      const p = pod(jobs[0]);
+      const vol = p.volumes.find((v) => v.name === 'target-kubeconfig');
+      expect(vol?.secret).toEqual({ secretName: 'prod-kubeconfig', items: [{ key: 'value', path: 'kubeconfig' }] });
+      const c = p.containers[0];
+      expect(c.env.find((e) => e.name === 'KUBECONFIG')?.value).toBe('/var/run/idpbuilder/target-cluster/kubeconfig');
+      expect(c.volumeMounts.find((m) => m.name === 'target-kubeconfig')?.mountPath).toBe('/var/run/idpbuilder/target-cluster');
+      // the kubeconfig never enters env values
+      expect(JSON.stringify(c.env)).not.toContain(KEY);
+    }
+  });
+
+  it('keeps Argo CD beside the controllers and registers the target as an Argo CD cluster Secret', () => {
+    const [job] = installJobOf(out.objects, 'edge-argocd');
+    expect(pod(job).volumes.some((v) => v.name === 'target-kubeconfig')).toBe(false);
+    const cm = find(out.objects, 'ConfigMap', (c) => c.metadata.name === job.metadata.name)[0];
+    const script = (cm.data as Record<string, string>)['run.sh'];
+    expect(script).toContain('--from-literal=name=default-prod-kubeconfig');
+    expect(script).toContain('--from-literal=server=https://prod.example.com:6443');
+    expect(script).toContain('argocd.argoproj.io/secret-type=cluster');
+    expect(script).not.toContain(KEY);
+    const reg = find(out.objects, 'Secret', (s) => s.metadata.name.startsWith('edge-argocd-cluster-'));
+    expect(reg).toHaveLength(1);
+    const config = JSON.parse(Buffer.from((reg[0].data as Record<string, string>).config, 'base64').toString());
+    expect(config).toEqual({ tlsClientConfig: { insecure: false, caData: CA, certData: CERT, keyData: KEY } });
+    // the registration Secret is mounted into the install Job that writes it
+    expect(pod(job).volumes.some((v) => v.secret?.secretName === reg[0].metadata.name)).toBe(true);
+    const argo = find(out.objects, 'ArgoCDProvider')[0];
+    expect((argo.status as { clusters: unknown[] }).clusters).toEqual([
+      { kind: 'Cluster', name: 'prod', secretName: 'prod-kubeconfig', key: 'value', server: 'https://prod.example.com:6443', registeredName: 'default-prod-kubeconfig', reachable: true },
+    ]);
+  });
+
+  it('lists the clusters in the Platform status', () => {
+    const p = find(out.objects, 'Platform')[0];
+    const clusters = (p.status as { clusters: { name: string; reachable: boolean; members: string[] }[] }).clusters;
+    expect(clusters.map((c) => c.name)).toEqual(['default-prod-kubeconfig', 'in-cluster']);
+    expect(clusters[0].reachable).toBe(true);
+    expect(clusters[0].members).toEqual(expect.arrayContaining(['GiteaProvider/edge-gitea', 'NginxGateway/edge-nginx', 'Package/edge-gitea']));
+    expect(clusters[0].members).not.toContain('ArgoCDProvider/edge-argocd');
+    expect(clusters[1].members).toContain('ArgoCDProvider/edge-argocd');
+  });
+
+  it('waits with Ready=False ClusterNotReady while the control plane is not ready, installing nothing there', () => {
+    const waiting = renderPlatform({ kind: 'Cluster', name: 'prod' }, [capiCluster(false), secret('prod-kubeconfig', 'value', 'https://prod.example.com:6443')]);
+    expect(installJobOf(waiting.objects, 'edge-gitea')).toHaveLength(0);
+    const gitea = find(waiting.objects, 'GiteaProvider')[0];
+    const ready = (gitea.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ClusterNotReady' });
+    expect((gitea.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
+  });
+});
+
+describe('a Platform targeting a vCluster', () => {
+  const out = renderPlatform({ kind: 'VCluster', name: 'dev' }, [secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
+
+  it('installs with the vc-<name> Secret, key config, and registers it with Argo CD', () => {
+    const [job] = installJobOf(out.objects, 'edge-gitea');
+    expect(pod(job).volumes.find((v) => v.name === 'target-kubeconfig')?.secret).toEqual({ secretName: 'vc-dev', items: [{ key: 'config', path: 'kubeconfig' }] });
+    const [argoJob] = installJobOf(out.objects, 'edge-argocd');
+    const script = (find(out.objects, 'ConfigMap', (c) => c.metadata.name === argoJob.metadata.name)[0].data as Record<string, string>)['run.sh'];
+    expect(script).toContain('--from-literal=name=default-vc-dev');
+    expect(script).toContain('--from-literal=server=https://dev.default.svc:443');
+  });
+
+});
+
+describe('Packages with a clusterRef', () => {
+  const pkg = { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'Package', metadata: { name: 'app', namespace: 'default' } } as KubeObject;
+  const spec = { source: { gitRepository: { name: 'repo' } }, clusterRef: { kind: 'VCluster', name: 'dev' }, argocd: { destination: { namespace: 'apps' } } } as PackageSpec;
+  it('Argo CD deploys to the registered name, Flux with kubeConfig.secretRef of the vc-<name> Secret', () => {
+    expect((application(pkg, spec, 'http://git/x.git').spec as { destination: unknown }).destination).toEqual({ name: 'default-vc-dev', namespace: 'apps' });
+    const k = fluxObjects(pkg, { ...spec, argocd: undefined, flux: {} } as PackageSpec, 'http://git/x.git').find((o) => o.kind === 'Kustomization')!;
+    expect((k.spec as { kubeConfig: unknown }).kubeConfig).toEqual({ secretRef: { name: 'vc-dev', key: 'config' } });
+  });
+});
+
+describe('kubeconfig handling', () => {
+  it('converts embedded client certificates into Argo CD tlsClientConfig, and refuses exec plugins by name only', () => {
+    expect(JSON.parse(argoClusterConfig(summarizeKubeconfig(kubeconfig('https://x:6443'))))).toEqual({ tlsClientConfig: { insecure: false, caData: CA, certData: CERT, keyData: KEY } });
+    const exec = parse(kubeconfig('https://x:6443')) as { users: { user: Record<string, unknown> }[] };
+    exec.users[0].user = { exec: { command: 'aws', args: ['eks', 'get-token'] } };
+    expect(() => argoClusterConfig(summarizeKubeconfig(JSON.stringify(exec)))).toThrow('the kubeconfig uses exec: Argo CD needs embedded credentials');
+  });
+
+  it('reports a missing key of a kind Secret reference and never reads another namespace', () => {
+    const parent = { apiVersion: 'x/v1', kind: 'GiteaProvider', metadata: { name: 'g', namespace: 'team' } } as KubeObject;
+    const other = { ...secret('kc', 'value', 'https://a'), metadata: { name: 'kc', namespace: 'default' } } as KubeObject;
+    const related = { 'Secret.v1': { 'default/kc': other } };
+    expect(resolveCluster({ parent, related }, { kind: 'Secret', name: 'kc' })).toMatchObject({ state: 'blocked', reason: 'ClusterSecretNotFound' });
+    const own = { ...other, metadata: { name: 'kc', namespace: 'team' } } as KubeObject;
+    expect(resolveCluster({ parent, related: { 'Secret.v1': { 'team/kc': own } } }, { kind: 'Secret', name: 'kc', key: 'other' })).toMatchObject({ state: 'blocked', reason: 'ClusterKubeconfigKeyNotFound' });
+  });
+
+  it('inventory groups members by the cluster they report', () => {
+    const member = (kind: string, name: string, cluster?: Record<string, unknown>) => ({ group: 'gitProviders', kind, name, namespace: 'default', inline: true, object: { apiVersion: 'v', kind, metadata: { name }, status: cluster ? { cluster } : {} } as KubeObject });
+    const inv = clusterInventory(
+      [member('GiteaProvider', 'g', { kind: 'Secret', name: 'kc', registeredName: 'default-kc', reachable: false }), member('ArgoCDProvider', 'a')] as never,
+      [],
+    );
+    expect(inv).toEqual([
+      { name: 'default-kc', kind: 'Secret', ref: 'Secret/kc', reachable: false, members: ['GiteaProvider/g'] },
+      { name: 'in-cluster', kind: 'InCluster', reachable: true, members: ['ArgoCDProvider/a'] },
+    ]);
+  });
+});
