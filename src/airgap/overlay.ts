@@ -39,15 +39,18 @@ export interface OverlayResult {
 }
 
 /** The default chart of each Helm-installed provider kind, and whether spec.version picks its chart version. */
-export const PROVIDER_CHARTS: Record<string, { chart: ChartDefault; versionPicksChart?: boolean; extraCharts?: string[] }> = {
+export const PROVIDER_CHARTS: Record<string, { chart: ChartDefault; versionPicksChart?: boolean; valuesChart?: string }> = {
   GiteaProvider: { chart: CHARTS.gitea },
   NginxGateway: { chart: CHARTS.ingressNginx },
   ArgoCDProvider: { chart: CHARTS.argoCD },
   EnvoyGateway: { chart: CHARTS.envoyGateway },
   // istio-base, istiod, the gateways (and cni, ztunnel) come from one repository at one version; values reach istiod.
-  IstioGateway: { chart: CHARTS.istiod, versionPicksChart: true },
+  IstioGateway: { chart: CHARTS.istiod, versionPicksChart: true, valuesChart: 'istiod' },
   FluxProvider: { chart: CHARTS.flux2, versionPicksChart: true },
 };
+
+/** Git providers that are external services, with their default endpoint (src/api/github.ts, gitlab.ts). */
+const SERVICES: Record<string, string> = { GitHubProvider: 'https://api.github.com', GitLabProvider: 'https://gitlab.com' };
 
 /** Inline components of a Platform → the provider kind they become. */
 const INLINE: Record<string, string> = { gitea: 'GiteaProvider', nginx: 'NginxGateway', argocd: 'ArgoCDProvider' };
@@ -62,7 +65,7 @@ function patchComponent(kind: string, spec: Obj, helmKey: 'installMethod' | 'hel
   const chart = typeof given?.chart === 'string' ? given.chart : def.chart.chart;
   const version = typeof given?.version === 'string' ? given.version : def.versionPicksChart && spec.version ? undefined : def.chart.version;
   const helm = { repository: mirror.charts, chart, ...(version ? { version } : {}) };
-  const values = mergeValues(isObj(spec.values) ? spec.values : {}, mirrorValues(chart, mirror.registry) ?? {});
+  const values = mergeValues(isObj(spec.values) ? spec.values : {}, mirrorValues(def.valuesChart ?? chart, mirror.registry) ?? {});
   const out: Obj = { ...spec, values };
   if (helmKey === 'installMethod') out.installMethod = { ...(isObj(spec.installMethod) ? spec.installMethod : {}), type: 'Helm', helm };
   else out.helmChart = helm;
@@ -113,6 +116,8 @@ export function airgapOverlay(objects: KubeObject[], mirror: Mirror): OverlayRes
   const patch = (o: KubeObject): KubeObject => {
     if (!o.apiVersion.startsWith('idpbuilder.cnoe.io/')) return o;
     const spec = (o.spec ?? {}) as Obj;
+    const service = SERVICES[o.kind];
+    if (service) unmirrored.push({ object: objectName(o), path: 'spec.endpoint', reason: `${o.kind} talks to ${typeof spec.endpoint === 'string' ? spec.endpoint : service}: it needs that service reachable, a mirror cannot stand in` });
     if (PROVIDER_CHARTS[o.kind]) {
       if (o.kind === 'IstioGateway' && spec.profile === 'ambient') {
         unmirrored.push({ object: objectName(o), path: 'spec.profile', reason: 'ambient: the istio-cni and ztunnel charts get no spec.values, so their images stay upstream' });
