@@ -69,6 +69,9 @@ import {
   type LocalApp,
   type PackageContext,
 } from './packages.js';
+import { airgapOverlay, type Mirror } from '../airgap/overlay.js';
+import { mirrorImage, parseChartRepository, parseRegistry } from '../airgap/mirror.js';
+import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 
 export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
@@ -106,6 +109,34 @@ export interface CreateOptions {
   gitops: GitOpsChoice;
   /** `--build-name`: today's deprecated spelling of --name. */
   buildName?: string;
+  /** `--registry-mirror`: every image from this registry (docs/airgap.md). */
+  registryMirror?: string;
+  /** `--chart-mirror`: every chart from this repository (oci://… or https://…). */
+  chartMirror?: string;
+}
+
+/** The mirror of --registry-mirror and --chart-mirror (both or neither). */
+export function mirrorOf(o: Pick<CreateOptions, 'registryMirror' | 'chartMirror'>): Mirror | undefined {
+  if (!o.registryMirror && !o.chartMirror) return undefined;
+  if (!o.registryMirror || !o.chartMirror) throw new UserError('--registry-mirror and --chart-mirror go together (docs/airgap.md)');
+  try {
+    return { registry: parseRegistry(o.registryMirror), charts: parseChartRepository(o.chartMirror) };
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+}
+
+/** helm arguments of the Metacontroller install: its chart and values, from the mirror when given. */
+export function metacontrollerArgs(m: Mirror | undefined): string[] {
+  if (!m) return [METACONTROLLER_CHART, '--version', METACONTROLLER_VERSION];
+  const ref = m.charts.startsWith('oci://') ? [`${m.charts}/metacontroller-helm`] : ['metacontroller-helm', '--repo', m.charts];
+  return [...ref, '--version', METACONTROLLER_VERSION, '--set', `image.repository=${m.registry}/ghcr.io/metacontroller/metacontroller`];
+}
+
+/** --image, or with a registry mirror the chart's default image under the mirror. */
+export function hookImage(o: Pick<CreateOptions, 'image'>, m: Mirror | undefined): string | undefined {
+  if (o.image || !m) return o.image;
+  return mirrorImage(DEFAULT_SETTINGS.jobImage, m.registry);
 }
 
 export interface CliDeps {
@@ -226,6 +257,7 @@ interface Plan {
   apps: LocalApp[];
   timeoutMs: number;
   tools: string[];
+  mirror?: Mirror;
 }
 
 function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Checkout>): Plan {
@@ -281,6 +313,7 @@ function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Ch
   if (o.gitops !== 'argocd' && o.package.length) {
     throw new UserError(`-p packages are Argo CD Applications; they need --gitops argocd (this platform uses ${o.gitops}). Deploy through Flux with Package objects instead (docs/providers/package.md)`);
   }
+  const mirror = mirrorOf(o);
   validateObjects(platformObjects(platform));
   let kindInput: KindConfigInput | undefined;
   if (!existing) {
@@ -301,7 +334,7 @@ function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Ch
   const { apps, warnings } = discoverPackages(o.package, o.name, checkouts);
   for (const w of warnings) deps.err(`warning: ${w}\n`);
   const tools = [...(existing ? [] : ['kind', runtimeTool(deps.runner.env)]), 'kubectl', 'helm', ...(apps.some((a) => a.dirs.some((d) => !d.remote)) ? ['git'] : [])];
-  return { existing, platform, kindInput, apps, timeoutMs: ms, tools };
+  return { existing, platform, kindInput, apps, timeoutMs: ms, tools, mirror };
 }
 
 export async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
@@ -446,15 +479,15 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
 
   // --- Metacontroller and the idpbuilder chart ----------------------------------------------------------
   say(`Installing Metacontroller ${METACONTROLLER_VERSION}`);
-  await kube.helmOk(['upgrade', '--install', 'metacontroller', METACONTROLLER_CHART, '--version', METACONTROLLER_VERSION, '-n', 'metacontroller', '--create-namespace'], 'helm upgrade --install metacontroller');
+  await kube.helmOk(['upgrade', '--install', 'metacontroller', ...metacontrollerArgs(p.mirror), '-n', 'metacontroller', '--create-namespace'], 'helm upgrade --install metacontroller');
   say(`Installing the idpbuilder chart from ${o.chart}`);
   const adopted = await adoptCrds(kube, RELEASE, ns);
   if (adopted.length) say(`Handing ${adopted.length} idpbuilder CRD(s) installed outside the release over to it (helm upgrades them from now on)`);
-  await kube.helmOk(['upgrade', '--install', RELEASE, o.chart, '-n', ns, '--create-namespace', ...imageSets(o.image)], 'helm upgrade --install idpbuilder');
+  await kube.helmOk(['upgrade', '--install', RELEASE, o.chart, '-n', ns, '--create-namespace', ...imageSets(hookImage(o, p.mirror))], 'helm upgrade --install idpbuilder');
   await kube.kubectlOk(['wait', '--for', 'condition=established', '--timeout=120s', ...crdsOf(pc)], 'waiting for the idpbuilder CRDs');
 
   // --- the platform ----------------------------------------------------------------------------------------
-  const objects = platformObjects(pc);
+  const objects = p.mirror ? airgapOverlay(platformObjects(pc), p.mirror).objects : platformObjects(pc);
   validateObjects(objects);
   await kube.apply(objects, 'applying the providers and the Platform');
   say(`Applied ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')} in ${ns}`);
@@ -607,6 +640,8 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
     .option('--timeout <duration>', 'how long to wait for the Platform to become Ready', DEFAULT_TIMEOUT)
     .addOption(new Option('--chart <path|oci-ref>', 'the idpbuilder Helm chart').default(DEFAULT_CHART, 'charts/idpbuilder of this installation'))
     .option('--image <ref>', 'image of the idpbuilder hook service and Jobs (repository[:tag|@digest]); default: the chart\'s')
+    .option('--registry-mirror <host[/path]>', 'pull every image from this registry mirror (<mirror>/<upstream host>/<path>; docs/airgap.md); needs --chart-mirror')
+    .option('--chart-mirror <url>', 'install every chart from this repository (oci://host/path or https://host/path); needs --registry-mirror')
     .addOption(new Option('--gateway <gateway>', 'gateway the UIs are routed through').choices(Object.keys(GATEWAYS)).default('nginx'))
     .addOption(new Option('--gitops <provider>', 'GitOps provider of the platform (flux: no -p packages, no Argo CD UI)').choices(Object.keys(GITOPS)).default('argocd'))
     .action(async (opts: CreateOptions, command: Command) => {

@@ -13,6 +13,7 @@ import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { migrateCommand } from './migrate.js';
 import { traceCommand } from './trace.js';
+import { airgapCommand } from './airgap.js';
 import { defaultDeps, type CliDeps } from './create.js';
 import { filterWarnings, LOG_LEVELS, logger, loggingRunner, parseLogLevel } from './log.js';
 import { versionInfo, versionOutput } from './version.js';
@@ -98,6 +99,7 @@ export function program(
   getCommand(cmd, io, deps);
   migrateCommand(cmd, io, deps);
   traceCommand(cmd, io, deps);
+  airgapCommand(cmd, io, deps, () => defaultDeps(io));
 
   cmd
     .command('version')
