@@ -42,7 +42,16 @@ export interface TagPolicy {
   tagValues(tag: string): Record<string, unknown>;
   /** Value paths a user's `values` could use to pick another image (checked against what tagValues writes). */
   overrides: string[][];
+  /** Override paths whose upstream repository a mirror may prefix (see {@link Mirrorable}). */
+  mirrorable?: Mirrorable;
 }
+
+/**
+ * Repository-valued override paths (dot-joined) → the chart's upstream repository there. A value
+ * `<registry>[/<path>]/<upstream>` is the same image served by a mirror (the layout of `idpbuilder airgap`,
+ * docs/airgap.md): the tag still decides, so the version stays known.
+ */
+export type Mirrorable = Record<string, string>;
 
 /** Result of the version resolution of one provider. */
 export interface VersionPlan {
@@ -80,13 +89,18 @@ function describeChart(chart: { chart: string; version?: string }): string {
   return `chart ${chart.chart} ${chart.version ?? '(newest: no version given)'}`;
 }
 
-/** The first user value that picks another image than `ours` (paths from `overrides`). */
-function overridden(user: Record<string, unknown> | undefined, paths: string[][], ours: Record<string, unknown>): { path: string[]; value: unknown } | undefined {
+/**
+ * The first user value that picks another image than `ours` (paths from `overrides`); a mirror of the
+ * upstream repository (`mirrorable`) picks the same image.
+ */
+function overridden(user: Record<string, unknown> | undefined, paths: string[][], ours: Record<string, unknown>, mirrorable: Mirrorable = {}): { path: string[]; value: unknown } | undefined {
   for (const path of paths) {
     const v = getPath(user, path);
     if (v === undefined) continue;
     const mine = getPath(ours, path);
     if (mine !== undefined && String(mine) === String(v)) continue;
+    const upstream = mirrorable[path.join('.')];
+    if (upstream !== undefined && typeof v === 'string' && (v === upstream || v.endsWith(`/${upstream}`))) continue;
     return { path, value: v };
   }
   return undefined;
@@ -96,7 +110,7 @@ function overridden(user: Record<string, unknown> | undefined, paths: string[][]
 export function tagVersion(p: TagPolicy, spec: SpecWithVersion): VersionPlan {
   const chart = chartFor(spec, p.chart);
   const values = spec.version ? p.tagValues(withV(spec.version, p.tagVPrefix)) : {};
-  const o = overridden(spec.values, p.overrides, values);
+  const o = overridden(spec.values, p.overrides, values, p.mirrorable);
   if (o) {
     const what = spec.version ? `the image tag spec.version ${spec.version} selects` : `the image of ${describeChart(chart)}`;
     return {
@@ -128,6 +142,8 @@ export interface ChartVersionPolicy {
   app: string;
   /** Value paths (in the spec's `values`) that pick another image. */
   overrides: string[][];
+  /** Override paths whose upstream repository a mirror may prefix (see {@link Mirrorable}). */
+  mirrorable?: Mirrorable;
 }
 
 /** Application version → the newest chart version of the table that ships it. */
@@ -167,7 +183,7 @@ export function chartVersion(p: ChartVersionPolicy, spec: SpecWithVersion): Vers
     }
   }
   const app = knownAppVersion(p, p.chart, chart);
-  const o = overridden(spec.values, p.overrides, {});
+  const o = overridden(spec.values, p.overrides, {}, p.mirrorable);
   if (o) {
     return { chart, values: {}, conditions: unverified('ValuesOverrideImage', `values.${displayPath(o.path)} (${JSON.stringify(o.value)}) overrides the image of ${describeChart(chart)}: the running version is not known to the controller`) };
   }
@@ -224,6 +240,8 @@ export const ARGO_CD: TagPolicy = {
       [c, 'image', 'repository'],
     ]),
   ],
+  // argo-cd values.yaml: global.image.repository quay.io/argoproj/argocd.
+  mirrorable: { 'global.image.repository': 'quay.io/argoproj/argocd' },
 };
 
 /**
@@ -282,6 +300,19 @@ export const FLUX2: ChartVersionPolicy = {
     [c, 'tag'],
     [c, 'image'],
   ]),
+  // flux2 values.yaml: <controller>.image ghcr.io/fluxcd/<controller name>.
+  mirrorable: Object.fromEntries(
+    (
+      [
+        ['sourceController', 'source-controller'],
+        ['kustomizeController', 'kustomize-controller'],
+        ['helmController', 'helm-controller'],
+        ['notificationController', 'notification-controller'],
+        ['imageAutomationController', 'image-automation-controller'],
+        ['imageReflectionController', 'image-reflector-controller'],
+      ] as const
+    ).map(([k, name]) => [`${k}.image`, `ghcr.io/fluxcd/${name}`]),
+  ),
 };
 
 /** Istio: chart version = Istio version for base, istiod and gateway; istiod's `tag`/`global.tag`/`hub` pick other images. */
@@ -292,4 +323,6 @@ export const ISTIO: ChartVersionPolicy = {
   vPrefix: false,
   app: 'Istio',
   overrides: [['tag'], ['global', 'tag'], ['hub'], ['global', 'hub'], ['image']],
+  // istiod values.yaml: hub / global.hub docker.io/istio.
+  mirrorable: { hub: 'docker.io/istio', 'global.hub': 'docker.io/istio' },
 };

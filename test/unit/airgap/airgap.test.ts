@@ -72,6 +72,17 @@ describe('air-gap overlay: nothing points outside the mirror and the cluster', (
     ]);
   });
 
+  it('a mirror of the same images leaves every status.version as it was (the tag still decides)', () => {
+    for (const [name, text] of INPUTS) {
+      const objects = parseObjects(text);
+      const versions = (rendered: KubeObject[]) =>
+        Object.fromEntries(rendered.filter((o) => o.status && 'version' in (o.status as object)).map((o) => [`${o.kind}/${o.metadata.name}`, (o.status as { version?: string }).version]));
+      const before = versions(renderAll(objects, DEFAULT_SETTINGS));
+      const after = versions(renderAll(airgapOverlay(objects, MIRROR).objects, SETTINGS));
+      expect(after, name).toEqual(before);
+    }
+  });
+
   it('a GitHubProvider and an external git source are reported, not hidden', () => {
     const overlay = airgapOverlay(parseObjects(readFileSync('examples/gitrepository.yaml', 'utf8')), MIRROR);
     expect(overlay.unmirrored.map((u) => u.reason).join('\n')).toContain('https://github.com/external/repo.git');

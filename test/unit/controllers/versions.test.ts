@@ -267,6 +267,31 @@ describe('status.version: GiteaProvider (gitea)', () => {
   });
 });
 
+describe('status.version under a registry mirror (docs/airgap.md layout)', () => {
+  it('Argo CD: global.image.repository <mirror>/quay.io/argoproj/argocd keeps v3.4.4; another repository does not', () => {
+    const mirrored = sync(argoCDProviderHooks, 'ArgoCDProvider', { values: { global: { image: { repository: 'mirror.example:5000/quay.io/argoproj/argocd' } } } });
+    expect(mirrored.status.version).toBe('v3.4.4');
+    expect(unverified(mirrored)).toBeUndefined();
+    const other = sync(argoCDProviderHooks, 'ArgoCDProvider', { values: { global: { image: { repository: 'mirror.example:5000/quay.io/someone/argocd-fork' } } } });
+    expect(other.status.version).toBeUndefined();
+    expect(unverified(other)!.reason).toBe('ValuesOverrideImage');
+  });
+
+  it('Flux: <controller>.image <mirror>/ghcr.io/fluxcd/source-controller keeps the chart\'s Flux version', () => {
+    const plain = sync(fluxProviderHooks, 'FluxProvider', {}).status.version;
+    expect(plain).toBeTruthy();
+    const res = sync(fluxProviderHooks, 'FluxProvider', { values: { sourceController: { image: 'mirror.example:5000/ghcr.io/fluxcd/source-controller' } } });
+    expect(res.status.version).toBe(plain);
+    expect(unverified(sync(fluxProviderHooks, 'FluxProvider', { values: { sourceController: { image: 'example.com/source-controller' } } }))!.reason).toBe('ValuesOverrideImage');
+  });
+
+  it('Istio: global.hub <mirror>/docker.io/istio keeps the Istio version', () => {
+    const plain = sync(istioGatewayHooks, 'IstioGateway', {}).status.version;
+    expect(plain).toBeTruthy();
+    expect(sync(istioGatewayHooks, 'IstioGateway', { values: { global: { hub: 'mirror.example:5000/docker.io/istio' } } }).status.version).toBe(plain);
+  });
+});
+
 describe('helpers', () => {
   it('withV and compareVersions', () => {
     expect(withV('1.2.3', true)).toBe('v1.2.3');
