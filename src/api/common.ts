@@ -221,6 +221,11 @@ export const GitProviderStatusFields = {
   endpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the URL users open (web UI or organization page).' })),
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the base URL controllers and Jobs use (in-cluster Service URL, or the API URL for hosted providers).' })),
   credentialsSecretRef: Type.Optional(CredentialsSecretRef),
+  gitAPI: Type.Optional(
+    Enum(['gitea', 'github', 'gitlab'] as const, {
+      description: "Optional in the duck type: the API GitRepositories create repositories through. Our kinds need not set it (GiteaProvider speaks gitea, …); a provider of another kind or API group sets it, or its GitRepositories stay UnsupportedGitServer.",
+    }),
+  ),
 };
 
 /**
@@ -256,8 +261,9 @@ export const GatewayStatusFields = {
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: in-cluster URL of the gateway Service (http://<service>.<namespace>.svc.cluster.local).' })),
 };
 
-/** GitOps providers: same contract as git providers. */
-export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
+/** GitOps providers: same contract as git providers (gitAPI aside: it is about git servers). */
+const { gitAPI: _gitAPI, ...gitOpsDuck } = GitProviderStatusFields;
+export const GitOpsProviderStatusFields = { ...gitOpsDuck };
 
 export const InstalledStatusFields = {
   installed: Type.Optional(Type.Boolean({ description: 'True once an install Job of the current spec succeeded.' })),
