@@ -58,15 +58,33 @@ export type SecretRef = Static<typeof SecretRef>;
  * contract). In another namespace it resolves only if a ReferenceGrant there allows the referring kind
  * from the referring namespace (see ./referencegrant.ts).
  */
+/**
+ * `group/version` of a referenced kind (`v1` alone for the core group): the API version of another group's
+ * CRD that implements a duck type (docs/providers/README.md, "Providers of other API groups").
+ */
+export const ApiVersion = Type.String({
+  minLength: 2,
+  maxLength: 316,
+  pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?v[0-9]+((alpha|beta)[0-9]+)?$',
+});
+/** A resource (plural) name as the API serves it, e.g. `bitbucketproviders`. */
+export const ResourceName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z][a-z0-9]*$' });
+
 export const ObjectRef = Obj(
   {
-    kind: Desc(KindName, 'Kind of the referenced idpbuilder object, e.g. GiteaProvider (any kind with the needed status contract).'),
+    apiVersion: Type.Optional(
+      Desc(ApiVersion, `API version of the referenced kind, group/version; default ${GROUP}/${STORAGE_VERSION}. Another group's kind works when it implements the duck type (Metacontroller must be allowed to read it: docs/rbac.md).`),
+    ),
+    kind: Desc(KindName, 'Kind of the referenced object, e.g. GiteaProvider (any kind with the needed status contract).'),
+    resource: Type.Optional(
+      Desc(ResourceName, "Plural resource name of the kind, e.g. bitbucketproviders; default the kind's plural: ours as registered, another group's kind lower-cased plus s. Set it when the CRD's plural differs."),
+    ),
     name: Desc(DNS1123Subdomain, 'Name of the referenced object.'),
     namespace: Type.Optional(
       Desc(DNS1123Label, "Namespace of the referenced object; default the referring object's. Another namespace needs a ReferenceGrant there."),
     ),
   },
-  { description: 'A reference to another idpbuilder object by kind, name and (optionally) namespace.' },
+  { description: 'A reference to another object by kind, name and (optionally) namespace and API version.' },
 );
 export type ObjectRef = Static<typeof ObjectRef>;
 
@@ -250,6 +268,11 @@ export const GitProviderStatusFields = {
   endpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the URL users open (web UI or organization page).' })),
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the base URL controllers and Jobs use (in-cluster Service URL, or the API URL for hosted providers).' })),
   credentialsSecretRef: Type.Optional(CredentialsSecretRef),
+  gitAPI: Type.Optional(
+    Enum(['gitea', 'github', 'gitlab'] as const, {
+      description: "Optional in the duck type: the API GitRepositories create repositories through. Our kinds need not set it (GiteaProvider speaks gitea, …); a provider of another kind or API group sets it, or its GitRepositories stay UnsupportedGitServer.",
+    }),
+  ),
 };
 
 /**
@@ -285,8 +308,9 @@ export const GatewayStatusFields = {
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: in-cluster URL of the gateway Service (http://<service>.<namespace>.svc.cluster.local).' })),
 };
 
-/** GitOps providers: same contract as git providers. */
-export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
+/** GitOps providers: same contract as git providers (gitAPI aside: it is about git servers). */
+const { gitAPI: _gitAPI, ...gitOpsDuck } = GitProviderStatusFields;
+export const GitOpsProviderStatusFields = { ...gitOpsDuck };
 
 export const InstalledStatusFields = {
   cluster: Type.Optional(ClusterStatus),

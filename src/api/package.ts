@@ -1,6 +1,81 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Duration, Enum, Obj } from './schema.js';
-import { BaseStatus, ClusterRef, ClusterStatus, ObjectRef } from './common.js';
+import { ApiVersion, BaseStatus, ClusterRef, ClusterStatus, ObjectRef, ResourceName } from './common.js';
+
+/**
+ * Kinds a health check knows without `readyWhen`: their API version, resource, and the readiness
+ * expression used by default (CEL over the object as `self`, like `readyWhen`). Deployment and
+ * StatefulSet: the controller has seen the current generation and `readyReplicas` reaches `spec.replicas`
+ * (default 1); DaemonSet: `numberReady` reaches `desiredNumberScheduled`; Job: one Pod succeeded; Service:
+ * it exists. Facts: the apps/v1 and batch/v1 status fields of the Kubernetes API reference.
+ */
+export const BUILTIN_HEALTH_KINDS: Readonly<Record<string, { apiVersion: string; resource: string; readyWhen: string }>> = (() => {
+  const rollout =
+    'has(self.status) && (has(self.status.observedGeneration) ? self.status.observedGeneration : 0) >= (has(self.metadata.generation) ? self.metadata.generation : 0)' +
+    ' && (has(self.status.readyReplicas) ? self.status.readyReplicas : 0) >= (has(self.spec) && has(self.spec.replicas) ? self.spec.replicas : 1)';
+  return {
+    Deployment: { apiVersion: 'apps/v1', resource: 'deployments', readyWhen: rollout },
+    StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets', readyWhen: rollout },
+    DaemonSet: {
+      apiVersion: 'apps/v1',
+      resource: 'daemonsets',
+      readyWhen: 'has(self.status) && (has(self.status.numberReady) ? self.status.numberReady : 0) >= (has(self.status.desiredNumberScheduled) ? self.status.desiredNumberScheduled : 1)',
+    },
+    Job: { apiVersion: 'batch/v1', resource: 'jobs', readyWhen: 'has(self.status) && has(self.status.succeeded) && self.status.succeeded > 0' },
+    Service: { apiVersion: 'v1', resource: 'services', readyWhen: 'true' },
+  };
+})();
+
+/** A built-in kind (by `type`, with no apiVersion or its own): the CEL condition the health-check rules share. */
+const builtinCel = Object.entries(BUILTIN_HEALTH_KINDS)
+  .map(([kind, k]) => `(self.type == '${kind}' && (!has(self.apiVersion) || self.apiVersion == '${k.apiVersion}'))`)
+  .join(' || ');
+
+export const HealthCheck = Obj(
+  {
+    type: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$', description: 'Kind of the object to check, e.g. Deployment or Certificate.' }),
+    apiVersion: Type.Optional(
+      Desc(ApiVersion, 'API version of the kind, group/version (v1 for the core group); default the built-in kind\'s (apps/v1, batch/v1, v1). Required for any other kind.'),
+    ),
+    resource: Type.Optional(
+      Desc(ResourceName, 'Plural resource name of the kind, e.g. certificates; default the kind lower-cased and pluralised (…s, …es, …ies). Set it for an irregular plural.'),
+    ),
+    namespace: Type.Optional(Desc(DNS1123Label, "Its namespace; default the Package's. Another namespace needs a ReferenceGrant there.")),
+    name: Desc(DNS1123Subdomain, 'Name of the object.'),
+    readyWhen: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description:
+          "CEL expression over the object (`self`) that is true when it is ready, e.g. self.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True'). Default for Deployment, StatefulSet, DaemonSet, Job and Service: their usual readiness; required for any other kind. An absent field is an error (guard with has()), which counts as not ready.",
+      }),
+    ),
+    timeout: Type.Optional(
+      Desc(
+        Duration,
+        'Go duration like 10m: a check not passed this long after it started (the Package began deploying, or the check stopped passing) makes the Package Failed, reason HealthCheckTimeout. Default: no limit.',
+      ),
+    ),
+  },
+  {
+    description: 'An object that must be ready besides the GitOps engine reporting success.',
+    'x-kubernetes-validations': [
+      {
+        rule: `${builtinCel} || has(self.apiVersion)`,
+        message: 'a health check of a kind other than Deployment, StatefulSet, DaemonSet, Job or Service needs apiVersion',
+        fieldPath: '.apiVersion',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: `${builtinCel} || has(self.readyWhen)`,
+        message: 'a health check of a kind other than Deployment, StatefulSet, DaemonSet, Job or Service (of their own API version) needs readyWhen',
+        fieldPath: '.readyWhen',
+        reason: 'FieldValueRequired',
+      },
+    ],
+  },
+);
+export type HealthCheck = Static<typeof HealthCheck>;
 
 export const PackageSpec = Obj(
   {
@@ -88,16 +163,10 @@ export const PackageSpec = Obj(
       Type.Array(ObjectRef, { maxItems: 64, description: 'Objects (Packages, providers, …) that must be Ready before deploying; cycles are refused.' }),
     ),
     healthChecks: Type.Optional(
-      Type.Array(
-        Obj({
-            type: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$', description: 'Kind of the object to check, e.g. Deployment' }),
-            apiVersion: Type.Optional(Type.String({ maxLength: 253, description: 'Not read: the API version follows from type.' })),
-            namespace: Type.Optional(Desc(DNS1123Label, "Its namespace; default the Package's. Another namespace needs a ReferenceGrant there.")),
-            name: Desc(DNS1123Subdomain, 'Name of the object.'),
-            timeout: Type.Optional(Desc(Duration, 'Go duration like 5m; not enforced yet.')),
-        }),
-        { maxItems: 64, description: 'Deployments, StatefulSets, DaemonSets, Jobs or Services that must be ready, besides the Application.' },
-      ),
+      Type.Array(HealthCheck, {
+        maxItems: 64,
+        description: 'Objects of any kind that must be ready (readyWhen, or the built-in readiness of Deployments, StatefulSets, DaemonSets, Jobs and Services), besides the GitOps engine.',
+      }),
     ),
   },
   {
@@ -120,6 +189,23 @@ export const PackageStatus = Obj(
       Enum(['Pending', 'Waiting', 'Deploying', 'Synced', 'Degraded', 'Failed'] as const, {
         description: 'Pending (source missing or refused), Waiting (dependencies), Deploying, Synced, Degraded or Failed (e.g. a dependency cycle).',
       }),
+    ),
+    healthChecks: Type.Optional(
+      Type.Array(
+        Obj(
+          {
+            type: Type.String({ description: 'Kind of the checked object.' }),
+            apiVersion: Type.String({ description: 'Its API version.' }),
+            namespace: Type.String({ description: 'Its namespace.' }),
+            name: Type.String({ description: 'Its name.' }),
+            ready: Type.Boolean({ description: 'Whether the check passes.' }),
+            since: Type.String({ format: 'date-time', description: 'When the check started or last changed between passing and not (RFC 3339); timeout counts from here.' }),
+            message: Type.Optional(Type.String({ description: 'Why it does not pass: not found, not ready, or what its readyWhen reported.' })),
+          },
+          { description: 'One health check as last evaluated.' },
+        ),
+        { maxItems: 64, description: 'The health checks of the current generation, once the Package deploys, in spec order.' },
+      ),
     ),
     waitingFor: Type.Optional(Type.Array(Type.String(), { description: 'Dependencies not Ready yet, as Kind/name (why).' })),
     cluster: Type.Optional(ClusterStatus),

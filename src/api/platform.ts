@@ -114,6 +114,7 @@ export type PlatformSpec = Static<typeof PlatformSpec>;
 const ProviderStatusEntry = Obj(
   {
     name: Type.String({ description: 'Name of the provider.' }),
+    apiVersion: Type.Optional(Type.String({ description: "API version of the provider's kind, when it is not of idpbuilder.cnoe.io." })),
     kind: Type.String({ description: 'Kind of the provider.' }),
     namespace: Type.Optional(Type.String({ description: 'Namespace of the provider.' })),
     ready: Type.Boolean({ description: 'Whether its Ready condition is True.' }),

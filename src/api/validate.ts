@@ -9,6 +9,8 @@ import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { TSchema } from '@sinclair/typebox';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from './kinds.js';
 import type { CelRule } from './schema.js';
+import { toCel } from './cel.js';
+import { healthCheckProblems } from '../kit/health.js';
 
 export interface Problem {
   /** JSON path in kubectl's style: `.spec.components.gateways[0].kind` */
@@ -69,23 +71,7 @@ function describe(e: ErrorObject): Problem {
   }
 }
 
-/** Field names Kubernetes CEL escapes as `__<name>__` because they are CEL reserved words. */
-const CEL_RESERVED = new Set(['as', 'break', 'const', 'continue', 'else', 'false', 'for', 'function', 'if', 'import', 'in', 'let', 'loop', 'package', 'namespace', 'null', 'return', 'true', 'var', 'void', 'while']);
-
-/** Integers as BigInt, as CEL's int type expects; reserved field names also under their escaped name. */
-export function toCel(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = toCel(v);
-      if (CEL_RESERVED.has(k)) out[`__${k}__`] = out[k];
-    }
-    return out;
-  }
-  return value;
-}
+export { toCel } from './cel.js';
 
 const programs = new Map<string, (ctx: Record<string, unknown>) => unknown>();
 
@@ -182,6 +168,8 @@ export class Admission {
     const hasSchemaError = (path: string) => errorPaths.some((p) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`));
     const ruleProblems = [
       ...checkRules(def.spec, object.spec, '.spec', hasSchemaError),
+      // what no CRD rule can check: a Package readiness expression must compile
+      ...(def.kind === 'Package' && !hasSchemaError('.spec.healthChecks') ? healthCheckProblems(object.spec) : []),
       ...(def.status ? checkRules(def.status, object.status, '.status', hasSchemaError) : []),
     ];
     const problems = dedupe([...schemaProblems, ...ruleProblems]);

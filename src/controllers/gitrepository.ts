@@ -23,8 +23,12 @@ export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 const ROLE = 'repo-sync';
 
-/** The git API a server speaks, from its kind; an unknown kind is probed by the Job. */
-export function flavorOf(kind: string): 'gitea' | 'github' | 'gitlab' | 'auto' {
+/**
+ * The git API a server speaks: its duck `status.gitAPI` when it reports one (a provider of another kind or
+ * API group says so), else from our kinds; 'auto' when neither tells (the repository is not written).
+ */
+export function flavorOf(kind: string, gitAPI?: unknown): 'gitea' | 'github' | 'gitlab' | 'auto' {
+  if (gitAPI === 'gitea' || gitAPI === 'github' || gitAPI === 'gitlab') return gitAPI;
   return kind === 'GiteaProvider' ? 'gitea' : kind === 'GitHubProvider' ? 'github' : kind === 'GitLabProvider' ? 'gitlab' : 'auto';
 }
 
@@ -34,6 +38,7 @@ interface ServerDuck {
   credentialsSecretRef?: { name: string; namespace: string; key: string };
   organization?: string;
   group?: string;
+  gitAPI?: string;
 }
 
 function trimSlash(s: string): string {
@@ -121,9 +126,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const org = spec.organization ?? duck.organization ?? duck.group;
   if (!org) return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no organization (or group) and the repository names none`), {}, []);
   const urls = repoURLs(duck, org, repo);
-  const flavor = flavorOf(ref.kind);
+  const flavor = flavorOf(ref.kind, duck.gitAPI);
   if (flavor === 'auto') {
-    return finish('Pending', notReady('UnsupportedGitServer', `git server ${label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are)`), {}, []);
+    return finish('Pending', notReady('UnsupportedGitServer', `git server ${label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are; another kind reports status.gitAPI: gitea, github or gitlab)`), {}, []);
   }
   // What the server asks of new repositories (its spec, not its status: these are the server's settings).
   const serverSpec = (server.spec ?? {}) as {

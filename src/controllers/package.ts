@@ -23,18 +23,12 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
 import { grantRules, lookup, readiness, referencePermitted, refKey, refRules, resolveRef, type Ref, type Refusal } from '../kit/refs.js';
+import { evaluateReadyWhen, healthTarget, readyWhenProblem } from '../kit/health.js';
+import { durationSeconds } from '../kit/duration.js';
 import { contract } from '../kit/contract.js';
 
 export const ARGO_APP = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' } as const;
 
-/** Kinds a health check may name, and where they live (`group` is what a ReferenceGrant's `to` names). */
-const HEALTH_KINDS: Record<string, { apiVersion: string; resource: string; group: string }> = {
-  Deployment: { apiVersion: 'apps/v1', resource: 'deployments', group: 'apps' },
-  StatefulSet: { apiVersion: 'apps/v1', resource: 'statefulsets', group: 'apps' },
-  DaemonSet: { apiVersion: 'apps/v1', resource: 'daemonsets', group: 'apps' },
-  Job: { apiVersion: 'batch/v1', resource: 'jobs', group: 'batch' },
-  Service: { apiVersion: 'v1', resource: 'services', group: '' },
-};
 
 function specOf(parent: KubeObject): PackageSpec {
   return parent.spec as PackageSpec;
@@ -54,15 +48,15 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   ];
   const byKind = new Map<string, { apiVersion: string; resource: string; namespace: string; names: Set<string> }>();
   for (const h of spec.healthChecks ?? []) {
-    const k = HEALTH_KINDS[h.type];
-    if (!k) continue;
+    const k = healthTarget(h);
+    if ('invalid' in k) continue;
     const hns = h.namespace ?? ns ?? 'default';
-    const key = `${k.resource}/${hns}`;
+    const key = `${k.apiVersion}/${k.resource}/${hns}`;
     const entry = byKind.get(key) ?? { apiVersion: k.apiVersion, resource: k.resource, namespace: hns, names: new Set<string>() };
     entry.names.add(h.name);
     byKind.set(key, entry);
   }
-  for (const e of [...byKind.values()].sort((a, b) => `${a.resource}/${a.namespace}`.localeCompare(`${b.resource}/${b.namespace}`))) {
+  for (const e of [...byKind.values()].sort((a, b) => `${a.resource}/${a.namespace}/${a.apiVersion}`.localeCompare(`${b.resource}/${b.namespace}/${b.apiVersion}`))) {
     rules.push({ apiVersion: e.apiVersion, resource: e.resource, namespace: e.namespace, names: [...e.names].sort() });
   }
   // health checks of other namespaces need a ReferenceGrant there (refRules above asked for those of the references)
@@ -165,37 +159,59 @@ export function application(parent: KubeObject, spec: PackageSpec, repoURL: stri
   } as KubeObject;
 }
 
-function healthProblems(req: SyncRequest, spec: PackageSpec): string[] {
-  const ns = req.parent.metadata.namespace ?? 'default';
-  const out: string[] = [];
-  for (const h of spec.healthChecks ?? []) {
-    const k = HEALTH_KINDS[h.type];
-    const where = `${h.type} ${h.namespace ?? ns}/${h.name}`;
-    if (!k) {
-      out.push(`${where}: health checks support ${Object.keys(HEALTH_KINDS).join(', ')}`);
-      continue;
-    }
-    const o = relatedObject(req, h.type, k.apiVersion, h.namespace ?? ns, h.name);
-    if (!o) out.push(`${where} not found`);
-    else if (!healthy(o)) out.push(`${where} not ready`);
-  }
-  return out;
+type HealthEntry = NonNullable<PackageStatus['healthChecks']>[number];
+
+/** The health checks evaluated now: status entries, and what keeps the Package from Synced or makes it Failed. */
+export interface HealthEvaluation {
+  entries: HealthEntry[];
+  /** Checks not passing (yet), as `Kind ns/name why`. */
+  pending: string[];
+  /** Checks that cannot be evaluated (no apiVersion or readyWhen for the kind, a readyWhen that does not compile). */
+  invalid: string[];
+  /** Checks not passed within their timeout. */
+  timedOut: string[];
+  /** Seconds until the next pending check's timeout runs out, if any has one. */
+  resyncAfterSeconds?: number;
 }
 
-function healthy(o: KubeObject): boolean {
-  const s = (o.status ?? {}) as Record<string, any>;
-  const want = (o.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-  switch (o.kind) {
-    case 'Deployment':
-    case 'StatefulSet':
-      return (s.readyReplicas ?? 0) >= want && (s.observedGeneration ?? 0) >= (o.metadata.generation ?? 0);
-    case 'DaemonSet':
-      return (s.numberReady ?? 0) >= (s.desiredNumberScheduled ?? 1);
-    case 'Job':
-      return (s.succeeded ?? 0) > 0;
-    default:
-      return true;
-  }
+/**
+ * Evaluates every health check against its related object. A check's clock (`since`) starts when it is
+ * first evaluated in this generation and restarts when it changes between passing and not; `previous`
+ * are the entries of the last status of the same generation. A check not passing `timeout` after `since`
+ * has timed out (it still passes later if the object becomes ready).
+ */
+export function evaluateHealth(req: SyncRequest, spec: PackageSpec, previous: HealthEntry[], now: Date): HealthEvaluation {
+  const ns = req.parent.metadata.namespace ?? 'default';
+  const out: HealthEvaluation = { entries: [], pending: [], invalid: [], timedOut: [] };
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  (spec.healthChecks ?? []).forEach((h, i) => {
+    const hns = h.namespace ?? ns;
+    const where = `${h.type} ${hns}/${h.name}`;
+    const target = healthTarget(h);
+    if ('invalid' in target) {
+      out.invalid.push(`healthChecks[${i}] (${where}): ${target.invalid}`);
+      return;
+    }
+    const compileProblem = readyWhenProblem(target.readyWhen);
+    if (compileProblem) {
+      out.invalid.push(`healthChecks[${i}] (${where}): ${compileProblem}`);
+      return;
+    }
+    const o = relatedObject(req, target.kind, target.apiVersion, hns, h.name);
+    const r = o ? evaluateReadyWhen(target.readyWhen, o) : { ready: false, message: 'not found' };
+    const before = previous.find((p) => p.type === h.type && p.apiVersion === target.apiVersion && p.namespace === hns && p.name === h.name);
+    const since = before && before.ready === r.ready && !Number.isNaN(Date.parse(before.since)) ? before.since : stamp;
+    out.entries.push({ type: h.type, apiVersion: target.apiVersion, namespace: hns, name: h.name, ready: r.ready, since, ...(r.ready ? {} : { message: r.message }) });
+    if (r.ready) return;
+    out.pending.push(`${where} ${r.message}`);
+    if (!h.timeout) return;
+    const limit = durationSeconds(h.timeout, 0);
+    if (limit <= 0) return;
+    const left = Date.parse(since) / 1000 + limit - now.getTime() / 1000;
+    if (left <= 0) out.timedOut.push(`${where} not ready within ${h.timeout} (${r.message})`);
+    else out.resyncAfterSeconds = Math.min(out.resyncAfterSeconds ?? Infinity, Math.max(1, Math.ceil(left)));
+  });
+  return out;
 }
 
 export type Engine = 'argocd' | 'flux';
@@ -252,7 +268,10 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   const refusals = [
     ...[srcRef, ...dependencyRefs(spec)].map((r) => resolveRef(sreq, r).refusal),
     // health checks read objects of other kinds: a grant's `to` names their group (apps, batch, "" for Services)
-    ...(spec.healthChecks ?? []).map((h) => (HEALTH_KINDS[h.type] ? referencePermitted(req, { group: HEALTH_KINDS[h.type].group, kind: h.type, namespace: h.namespace ?? ns, name: h.name }) : undefined)),
+    ...(spec.healthChecks ?? []).map((h) => {
+      const t = healthTarget(h);
+      return 'invalid' in t ? undefined : referencePermitted(req, { group: t.group, kind: h.type, namespace: h.namespace ?? ns, name: h.name });
+    }),
   ].filter((r): r is Refusal => !!r);
   if (refusals.length) return { deploy: false, phase: 'Pending', reason: refusals[0].reason, message: refusals.map((r) => r.message).join('; '), ...dependsOn };
   const waitingFor: string[] = [];
@@ -285,24 +304,30 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const spec = specOf(parent);
   const prev = (parent.status ?? {}) as PackageStatus;
   const gen = parent.metadata.generation;
+  // health-check clocks of the same generation carry over; a new generation starts them again
+  const prevChecks = prev.observedGeneration === gen && Array.isArray(prev.healthChecks) ? prev.healthChecks : [];
+  let resyncAfterSeconds: number | undefined;
   const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>): SyncResponse => {
     const status: Record<string, unknown> = { ...fields, phase, conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen) };
     if (gen !== undefined) status.observedGeneration = gen;
-    return { status, children: [] };
+    return resyncAfterSeconds ? { status, children: [], resyncAfterSeconds } : { status, children: [] };
   };
   const plan = packagePlan(req);
   // spec.clusterRef (docs/multi-cluster.md): status.cluster says where it deploys; a target not usable now is Ready=False
   const cluster = resolveCluster(req, spec.clusterRef);
   const closure = { ...(plan.dependsOn ? { dependsOn: plan.dependsOn } : {}), ...(cluster.state !== 'local' ? { cluster: cluster.status } : {}) };
   if (!plan.deploy) {
+    // not deploying (any more): the checks are not evaluated, and their last entries stay as they were
     return finish(plan.phase, [
       { type: 'Ready', status: 'False', reason: plan.reason, message: plan.message },
       { type: 'Progressing', status: 'False', reason: plan.reason, message: plan.message },
-    ], { ...(plan.waitingFor ? { waitingFor: plan.waitingFor } : {}), ...closure });
+    ], { ...(plan.waitingFor ? { waitingFor: plan.waitingFor } : {}), ...closure, ...(prevChecks.length ? { healthChecks: prevChecks } : {}) });
   }
   const ns = parent.metadata.namespace ?? 'default';
   const es = readEngineStatus(parent, plan.engine);
-  const problems = healthProblems(req, spec);
+  const health = evaluateHealth(req, spec, prevChecks, env.now());
+  const problems = health.pending;
+  const checkFields = health.entries.length ? { healthChecks: health.entries } : {};
   let fields: Record<string, unknown>;
   let state: 'synced' | 'degraded' | 'deploying';
   let detail: string;
@@ -322,6 +347,21 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
       { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
     ], fields);
   }
+  fields = { ...fields, ...checkFields };
+  // A health check that cannot be evaluated, or one past its timeout, fails the Package (the engine keeps deploying).
+  const failure = health.invalid.length
+    ? { reason: 'InvalidHealthCheck', message: `invalid health check: ${health.invalid.join('; ')}` }
+    : health.timedOut.length
+      ? { reason: 'HealthCheckTimeout', message: `health check failed: ${health.timedOut.join('; ')}` }
+      : undefined;
+  if (failure) {
+    return finish('Failed', [
+      { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message },
+      { type: 'Progressing', status: 'False', reason: failure.reason, message: failure.message },
+      { type: 'Degraded', status: 'True', reason: failure.reason, message: failure.message },
+    ], fields);
+  }
+  resyncAfterSeconds = health.resyncAfterSeconds;
   if (state === 'synced' && problems.length === 0) {
     return finish('Synced', [
       { type: 'Ready', status: 'True', reason: 'Synced', message: plan.engine === 'argocd' ? 'application is synced and healthy' : 'kustomization is ready' },

@@ -24,7 +24,7 @@ import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js'
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { observedChildren, relatedObject } from '../kit/observed.js';
-import { readiness, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
+import { readiness, refApiVersion, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
 
 type Group = 'gitProviders' | 'gateways' | 'gitOpsProviders';
@@ -37,13 +37,22 @@ const GATEWAY_SHORT: Record<string, string> = { nginx: 'NginxGateway', envoy: 'E
 
 interface Member {
   group: Group;
+  /** Set for a reference to another API group's kind (refs.ts `refApiVersion`); ours otherwise. */
+  apiVersion?: string;
   kind: string;
   name: string;
   namespace: string;
   inline: boolean;
+  /** The plural of another group's kind, when the reference names it. */
+  resource?: string;
   object?: KubeObject;
   /** Why a reference was not followed (another namespace without a ReferenceGrant). */
   refusal?: Refusal;
+}
+
+/** A reference to a member as bootstrap children write it (apiVersion and resource only for another group's kind). */
+function memberRef(m: Member): Record<string, string> {
+  return { ...(m.apiVersion ? { apiVersion: m.apiVersion } : {}), kind: m.kind, name: m.name, namespace: m.namespace, ...(m.resource ? { resource: m.resource } : {}) };
 }
 
 function specOf(parent: KubeObject): PlatformSpec {
@@ -67,7 +76,7 @@ function members(req: { parent: KubeObject; children?: SyncRequest['children'] }
   for (const group of ['gitProviders', 'gateways', 'gitOpsProviders'] as const) {
     for (const ref of spec.components?.[group] ?? []) {
       const found = withObjects ? resolveRef(req, ref) : {};
-      out.push({ group, kind: ref.kind, name: ref.name, namespace: ref.namespace ?? ns, inline: false, object: found.object, ...(found.refusal ? { refusal: found.refusal } : {}) });
+      out.push({ group, ...(refApiVersion(ref) !== API_VERSION ? { apiVersion: ref.apiVersion, ...(ref.resource ? { resource: ref.resource } : {}) } : {}), kind: ref.kind, name: ref.name, namespace: ref.namespace ?? ns, inline: false, object: found.object, ...(found.refusal ? { refusal: found.refusal } : {}) });
     }
     for (const [component, def] of Object.entries(INLINE)) {
       if (def.group !== group || !enabled(spec.components?.[component as keyof typeof INLINE])) continue;
@@ -273,6 +282,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   const states = all.map((m) => ({ m, r: m.object ? readiness(m.object) : ({ ready: false, message: m.refusal?.message ?? (m.inline ? 'being created' : 'not found') } as Readiness) }));
   const entry = ({ m, r }: (typeof states)[number]) => ({
     name: m.name,
+    ...(m.apiVersion ? { apiVersion: m.apiVersion } : {}),
     kind: m.kind,
     namespace: m.namespace,
     ready: r.ready,
@@ -322,7 +332,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
           kind: 'GitRepository',
           metadata: { name: repo.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
           spec: {
-            gitServerRef: { kind: server.kind, name: server.name, namespace: server.namespace },
+            gitServerRef: memberRef(server),
             ...(spec.bootstrap?.organization ? { organization: spec.bootstrap.organization } : {}),
             description: `idpbuilder bootstrap repository of platform ${parent.metadata.name}`,
             private: false,
@@ -340,7 +350,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
             metadata: { name: p.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
             spec: {
               source: { gitRepository: { name: repo.name, path: p.path } },
-              gitOpsProviderRef: { kind: ops.kind, name: ops.name, namespace: ops.namespace },
+              gitOpsProviderRef: memberRef(ops),
               ...(p.clusterRef ? { clusterRef: p.clusterRef } : {}),
               argocd: {
                 project: 'default',

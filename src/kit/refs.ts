@@ -1,6 +1,10 @@
 /**
- * References between our objects (provider refs, gitServerRef, dependencies). They name a kind of the
- * idpbuilder.cnoe.io group; the referent is read only through its duck-typed status, never by kind.
+ * References between objects (provider refs, gitServerRef, dependencies). They name a kind of the
+ * idpbuilder.cnoe.io group unless they carry `apiVersion` (another group's kind that implements the duck
+ * type); the referent is read only through its duck-typed status, never by kind.
+ *
+ * Which resource (plural) a reference asks Metacontroller for: `ref.resource` when given, else our kind's
+ * registered plural, else `defaultResource(kind)` (docs/decisions.md, "Providers of other API groups").
  *
  * Namespaces are a boundary (docs/security.md, "Namespaces"):
  * - A reference into another namespace resolves only when a ReferenceGrant in the target's namespace
@@ -17,7 +21,7 @@ import type { Condition } from '../api/common.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
 import type { ReferenceGrantSpec } from '../api/referencegrant.js';
 import type { KubeObject, RelatedResourceRule, SyncRequest } from '../metacontroller/protocol.js';
-import { relatedObjects, relatedOurs } from './observed.js';
+import { relatedObject, relatedObjects, relatedOurs } from './observed.js';
 
 /** Condition reason of a reference into another namespace that no ReferenceGrant allows. */
 export const REFERENCE_NOT_PERMITTED = 'ReferenceNotPermitted';
@@ -47,14 +51,47 @@ export interface Referrer {
 type RequestLike = { parent: KubeObject; related?: SyncRequest['related'] };
 
 export interface Ref {
+  /** `group/version`; default API_VERSION (our group). */
+  apiVersion?: string;
   kind: string;
   name: string;
   namespace?: string;
+  /** Plural resource name; default `pluralOf(kind)`. */
+  resource?: string;
 }
 
-/** The plural resource of a kind of our group (a kind we do not know is lower-cased and pluralised). */
+/** The group of an apiVersion: `apps` of `apps/v1`, `""` (core) of `v1`. */
+export function groupOfApiVersion(apiVersion: string): string {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? '' : apiVersion.slice(0, i);
+}
+
+/** The API version a reference names: its `apiVersion`, default API_VERSION. Either served version of our group is API_VERSION. */
+export function refApiVersion(ref: Pick<Ref, 'apiVersion'>): string {
+  return !ref.apiVersion || groupOfApiVersion(ref.apiVersion) === GROUP ? API_VERSION : ref.apiVersion;
+}
+
+/**
+ * The plural Kubernetes' CRD tooling gives a regular English kind name, lower-cased: `…s`, `…es` after
+ * s, x, z, ch and sh, `…ies` after a consonant and y (Ingress → ingresses, NetworkPolicy →
+ * networkpolicies, BitbucketProvider → bitbucketproviders). Irregular plurals (Endpoints) need an
+ * explicit `resource`.
+ */
+export function defaultResource(kind: string): string {
+  const k = kind.toLowerCase();
+  if (/(s|x|z|ch|sh)$/.test(k)) return `${k}es`;
+  if (/[^aeiou]y$/.test(k)) return `${k.slice(0, -1)}ies`;
+  return `${k}s`;
+}
+
+/** The plural resource of a kind: ours as registered, any other by `defaultResource`. */
 export function pluralOf(kind: string): string {
-  return KIND_BY_NAME.get(kind)?.plural ?? `${kind.toLowerCase()}s`;
+  return KIND_BY_NAME.get(kind)?.plural ?? defaultResource(kind);
+}
+
+/** The resource a reference asks for: its `resource`, else `pluralOf(kind)`. */
+export function refResource(ref: Pick<Ref, 'kind' | 'resource'>): string {
+  return ref.resource ?? pluralOf(ref.kind);
 }
 
 export function refNamespace(ref: Ref, parent: KubeObject): string {
@@ -86,18 +123,20 @@ export function grantRules(namespaces: Iterable<string>, parent: KubeObject): Re
  * ReferenceGrants of every foreign namespace among them.
  */
 export function refRules(refs: Ref[], parent: KubeObject): RelatedResourceRule[] {
-  const groups = new Map<string, { resource: string; namespace: string; names: Set<string> }>();
+  const groups = new Map<string, { apiVersion: string; resource: string; namespace: string; names: Set<string> }>();
   for (const r of refs) {
-    const resource = pluralOf(r.kind);
+    const apiVersion = refApiVersion(r);
+    const resource = refResource(r);
     const namespace = refNamespace(r, parent);
-    const key = `${resource}/${namespace}`;
-    const g = groups.get(key) ?? { resource, namespace, names: new Set<string>() };
+    // our group sorts as before (resource/namespace); another group's resources carry their apiVersion in front
+    const key = apiVersion === API_VERSION ? `${resource}/${namespace}` : `${apiVersion}/${resource}/${namespace}`;
+    const g = groups.get(key) ?? { apiVersion, resource, namespace, names: new Set<string>() };
     g.names.add(r.name);
     groups.set(key, g);
   }
-  return [...groups.values()]
-    .sort((a, b) => `${a.resource}/${a.namespace}`.localeCompare(`${b.resource}/${b.namespace}`))
-    .map((g): RelatedResourceRule => ({ apiVersion: API_VERSION, resource: g.resource, namespace: g.namespace, names: [...g.names].sort() }))
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, g]): RelatedResourceRule => ({ apiVersion: g.apiVersion, resource: g.resource, namespace: g.namespace, names: [...g.names].sort() }))
     .concat(grantRules(refs.map((r) => refNamespace(r, parent)), parent));
 }
 
@@ -157,16 +196,17 @@ function duckSecretRefusal(obj: KubeObject): Refusal | undefined {
 export type Resolution = { object: KubeObject; refusal?: undefined } | { object?: undefined; refusal?: Refusal };
 
 /**
- * Resolves a reference of the parent: refused (`ReferenceNotPermitted`) when it crosses into a namespace
+ * Resolves a reference of the parent (of our group, either served version; or of `ref.apiVersion`): refused (`ReferenceNotPermitted`) when it crosses into a namespace
  * whose ReferenceGrants do not allow it, whether or not the object exists; refused
  * (`SecretRefNotPermitted`) when the object reports credentials of another namespace; else the related
  * object, or `{}` when it was not found.
  */
 export function resolveRef(req: RequestLike, ref: Ref): Resolution {
   const namespace = refNamespace(ref, req.parent);
-  const refusal = referencePermitted(req, { kind: ref.kind, namespace, name: ref.name });
+  const apiVersion = refApiVersion(ref);
+  const refusal = referencePermitted(req, { group: groupOfApiVersion(apiVersion), kind: ref.kind, namespace, name: ref.name });
   if (refusal) return { refusal };
-  const object = relatedOurs(req as SyncRequest, ref.kind, namespace, ref.name);
+  const object = apiVersion === API_VERSION ? relatedOurs(req as SyncRequest, ref.kind, namespace, ref.name) : relatedObject(req as SyncRequest, ref.kind, apiVersion, namespace, ref.name);
   if (!object) return {};
   const secret = duckSecretRefusal(object);
   return secret ? { refusal: secret } : { object };

@@ -26,7 +26,7 @@ import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import { canonicalJSON, shortHash } from '../kit/canonical.js';
 import { finishSync } from '../server/response.js';
 import { keyedRandom, objectIdentity } from '../server/random.js';
-import { groupOf, kindOf } from './resources.js';
+import { groupOf, kindAmong, kindOf } from './resources.js';
 
 export interface RenderOptions {
   decorators?: DecoratorDef[];
@@ -179,7 +179,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   const related = (rules: RelatedResourceRule[]): ObjectMap => {
     const map: ObjectMap = {};
     for (const rule of rules) {
-      const kind = kindOf(rule.apiVersion, rule.resource);
+      const kind = kindOf(rule.apiVersion, rule.resource) ?? kindAmong(world.values(), rule.apiVersion, rule.resource);
       const gk = groupKey(kind ?? rule.resource, rule.apiVersion);
       map[gk] ??= {};
       if (!kind) continue;

@@ -1,5 +1,7 @@
 /** Resource name → kind for the related rules render resolves offline (ours, plus the ones our hooks ask for). */
 import { KIND_BY_PLURAL } from '../api/kinds.js';
+import type { KubeObject } from '../metacontroller/protocol.js';
+import { defaultResource } from '../kit/refs.js';
 
 const KNOWN: Record<string, string> = {
   'v1/configmaps': 'ConfigMap',
@@ -25,4 +27,21 @@ export function kindOf(apiVersion: string, resource: string): string | undefined
 
 export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
+
+/**
+ * The kind of a resource no table knows (another group's provider, a health check's kind), found among
+ * the objects render holds: a CustomResourceDefinition of the group naming the plural, else an object of
+ * the group whose kind pluralises to it (kit/refs.ts `defaultResource`, the rule references use).
+ */
+export function kindAmong(objects: Iterable<KubeObject>, apiVersion: string, resource: string): string | undefined {
+  const group = groupOf(apiVersion);
+  let guessed: string | undefined;
+  for (const o of objects) {
+    if (o.kind === 'CustomResourceDefinition' && groupOf(o.apiVersion) === 'apiextensions.k8s.io') {
+      const spec = (o.spec ?? {}) as { group?: string; names?: { plural?: string; kind?: string } };
+      if (spec.group === group && spec.names?.plural === resource && spec.names.kind) return spec.names.kind;
+    } else if (!guessed && groupOf(o.apiVersion) === group && defaultResource(o.kind) === resource) guessed = o.kind;
+  }
+  return guessed;
 }
