@@ -159,10 +159,28 @@ export const FluxProviderSpec = Obj(
         {
           enabled: Type.Boolean({ description: 'Lock Flux down for several tenants: chart multitenancy.enabled (--no-cross-namespace-refs, --default-service-account).' }),
           defaultServiceAccount: Type.Optional(Desc(DNS1123Subdomain, 'Service account reconciliations run as: chart multitenancy.defaultServiceAccount; required when enabled.')),
+          privileged: Type.Optional(
+            Type.Boolean({
+              description:
+                'Chart multitenancy.privileged (chart default true): keep cluster-admin for the kustomize and helm controllers; false grants them only the impersonation of ServiceAccounts.',
+            }),
+          ),
         },
-        { description: 'Flux multi-tenancy lockdown.', 'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.defaultServiceAccount)', message: 'multitenancy needs defaultServiceAccount', fieldPath: '.defaultServiceAccount' }] },
+        { description: 'Flux multi-tenancy lockdown; Packages deployed through this Flux then get a reconciler ServiceAccount and RoleBinding in their namespace (docs/providers/package.md).', 'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.defaultServiceAccount)', message: 'multitenancy needs defaultServiceAccount', fieldPath: '.defaultServiceAccount' }] },
       ),
     ),
+    dashboard: Type.Optional(
+      Obj(
+        {
+          enabled: Type.Optional(
+            Type.Boolean({ default: true, description: 'Install the Flux web UI (the Flux Operator chart, release flux-operator in spec.namespace) and route to it; default true.' }),
+          ),
+          host: Type.Optional(Desc(DNS1123Subdomain, 'Host name of the UI; default flux.<routing.domain> (also under path routing: the UI serves only from /).')),
+        },
+        { description: 'The Flux web UI (status.endpoint) and its admin token (status.credentialsSecretRef); docs/providers/fluxprovider.md.' },
+      ),
+    ),
+    routing: Type.Optional(Routing),
     imageAutomation: Type.Optional(
       Toggle('Image automation and reflector controllers: chart imageAutomationController.create and imageReflectionController.create (always written).'),
     ),
@@ -186,6 +204,7 @@ export const FluxProviderStatus = Obj(
           notificationController: FluxReady('notification-controller'),
           imageAutomationController: FluxReady('image-automation-controller'),
           imageReflectionController: FluxReady('image-reflector-controller'),
+          dashboard: FluxReady('flux-operator (the web UI)'),
         },
         { description: 'Readiness of each installed Flux controller.' },
       ),
@@ -193,7 +212,7 @@ export const FluxProviderStatus = Obj(
   },
   {
     description:
-      'Observed state; internalEndpoint (source-controller) is the GitOps provider contract as far as Flux has it: no endpoint (no UI), no credentialsSecretRef (no admin account).',
+      'Observed state; endpoint (the Flux web UI, with the dashboard on), internalEndpoint (source-controller) and credentialsSecretRef (a Flux admin ServiceAccount token in spec.namespace, with the dashboard on) form the GitOps provider contract.',
   },
 );
 export type FluxProviderStatus = Static<typeof FluxProviderStatus>;
