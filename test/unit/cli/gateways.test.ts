@@ -54,6 +54,15 @@ describe('platform objects for every --gateway/--gitops combination', () => {
           // Gitea (and Argo CD) route through the chosen gateway
           const gitea = objects.find((o) => o.kind === 'GiteaProvider')!;
           expect((gitea.spec as { routing: { gatewayRef: unknown } }).routing.gatewayRef).toEqual({ kind: GATEWAY_KIND[gateway], name: gateway, namespace: 'idpbuilder-system' });
+          // so does Flux's web UI (FluxProvider dashboard)
+          const gitOps = objects.find((o) => o.kind === GITOPS_KIND[gitops])!;
+          expect((gitOps.spec as { routing: unknown }).routing).toEqual({
+            gatewayRef: { kind: GATEWAY_KIND[gateway], name: gateway, namespace: 'idpbuilder-system' },
+            domain: 'cnoe.localtest.me',
+            usePathRouting: variant.usePathRouting,
+            protocol: variant.protocol,
+            port: 8443,
+          });
         });
       }
     }
