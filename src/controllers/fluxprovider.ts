@@ -2,8 +2,9 @@
  * FluxProvider: the flux2 community chart, and (spec.dashboard, default on) the Flux Operator's web UI
  * (chart flux-operator, a second release in the same Job) routed through the platform's gateway. Exposes
  * the GitOps duck type: `internalEndpoint` (source-controller's artifact server), and with the dashboard
- * `endpoint` (the UI) and `credentialsSecretRef` (the token of a ServiceAccount bound to the chart's
- * `flux-web-admin` ClusterRole), both once the install succeeded. The UI itself has no password login
+ * `endpoint` (the UI, once the install succeeded) and `credentialsSecretRef` (a child Secret in this object's
+ * namespace holding the token of a ServiceAccount bound to the chart's `flux-web-admin` ClusterRole, copied
+ * from the token Secret Kubernetes fills in spec.namespace, once that is observed). The UI itself has no password login
  * (Anonymous or OIDC only): it runs as a read-only anonymous identity. Per-controller readiness comes
  * from the controllers' Deployments. Mapping, facts and limitations: docs/providers/fluxprovider.md.
  */
@@ -15,6 +16,7 @@ import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { observedChild, relatedObject } from '../kit/observed.js';
 import { jobState } from '../kit/jobs.js';
+import { decodeSecretData, secret } from '../kit/secrets.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { CHARTS, chartFor } from './defaults.js';
@@ -57,12 +59,13 @@ export const WEB_ADMIN_ROLE = 'flux-web-admin';
  * ServiceAccount and its token Secret (in spec.namespace), and the two ClusterRoleBindings (cluster-scoped,
  * so named after the parent's namespace and name).
  */
-export function dashboardNames(parent: KubeObject): { account: string; token: string; adminBinding: string; viewerBinding: string } {
+export function dashboardNames(parent: KubeObject): { account: string; token: string; credentials: string; adminBinding: string; viewerBinding: string } {
   const ns = parent.metadata.namespace ?? 'default';
   const account = childName([parent.metadata.name, 'flux-admin']);
   return {
     account,
     token: childName([parent.metadata.name, 'flux-admin-token']),
+    credentials: account,
     adminBinding: childName(['idpbuilder', ns, parent.metadata.name, 'flux-admin']),
     viewerBinding: childName(['idpbuilder', ns, parent.metadata.name, 'flux-web']),
   };
@@ -179,6 +182,8 @@ function customize(req: CustomizeRequest): CustomizeResponse {
     relatedResources: [
       jobPodsRule(req.parent),
       ...(r.dashboard ? gatewayRules(r.spec.routing, req) : []),
+      // the admin token Kubernetes fills in (copied into credentialsSecretRef's child Secret)
+      ...(r.dashboard ? [{ apiVersion: 'v1', resource: 'secrets', namespace: r.namespace, names: [dashboardNames(req.parent).token] }] : []),
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: [...r.enabled.map((k) => CONTROLLERS[k]), ...(r.dashboard ? [OPERATOR_RELEASE] : [])] },
     ],
   };
@@ -217,7 +222,9 @@ export function plan(req: SyncRequest): ProviderPlan {
     releases.push(release(OPERATOR_RELEASE, r.namespace, chartFor({}, CHARTS.fluxOperator), dashboardValues(dr, gw.target)));
     manifests = dashboardManifests(req.parent, r.namespace);
   }
+  const credentials = r.dashboard ? adminTokenSecret(req, r.namespace) : undefined;
   return {
+    ...(credentials ? { children: [credentials] } : {}),
     install: { releases, ...(manifests ? { manifests } : {}) },
     health: notReady.length ? { reason: 'ControllersNotReady', message: `no ready replica in ${r.namespace}: ${notReady.join(', ')}` } : undefined,
     status,
@@ -226,10 +233,23 @@ export function plan(req: SyncRequest): ProviderPlan {
 }
 
 /**
+ * The child Secret credentialsSecretRef names (`<name>-flux-admin` in this object's namespace, keys `token`
+ * and `ca.crt`): a copy of the ServiceAccount token Secret that Kubernetes fills in the Flux namespace, read as
+ * a related object. Undefined while that token is not observed (an observed copy is then kept by the contract).
+ */
+export function adminTokenSecret(req: SyncRequest, fluxNamespace: string): KubeObject | undefined {
+  const n = dashboardNames(req.parent);
+  const source = decodeSecretData(relatedObject(req, 'Secret', 'v1', fluxNamespace, n.token));
+  if (!source.token) return undefined;
+  const data: Record<string, string> = { token: source.token, ...(source['ca.crt'] ? { 'ca.crt': source['ca.crt'] } : {}) };
+  return secret(n.credentials, req.parent.metadata.namespace ?? 'default', ownerLabels(req.parent, 'credentials'), data);
+}
+
+/**
  * The provider loop, then the dashboard's duck fields: `endpoint` (the UI) and `credentialsSecretRef` (the
- * admin token, key `token`, in spec.namespace) enter the status only once the install Job of this very spec
- * (both releases, the route and the token manifests) has succeeded: an older install without the dashboard
- * proves nothing about it.
+ * admin token copy, key `token`, in this object's namespace: adminTokenSecret) enter the status only once the
+ * install Job of this very spec (both releases, the route and the token manifests) has succeeded (an older
+ * install without the dashboard proves nothing about it), credentialsSecretRef only once the copy exists.
  */
 export function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const p = plan(req);
@@ -239,9 +259,11 @@ export function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const job = st.installation?.job ? observedChild(req, 'Job', 'batch/v1', st.installation.job) : undefined;
   if (r.dashboard && p.install && jobState(job).phase === 'Succeeded') {
     const n = dashboardNames(req.parent);
+    const ns = req.parent.metadata.namespace ?? 'default';
+    const copied = !!p.children?.length || !!decodeSecretData(observedChild(req, 'Secret', 'v1', n.credentials)).token;
     res.status = {
       endpoint: dashboardRoute(r.spec).endpoint,
-      credentialsSecretRef: { name: n.token, namespace: r.namespace, key: 'token' },
+      ...(copied ? { credentialsSecretRef: { name: n.credentials, namespace: ns, key: 'token' } } : {}),
       ...res.status,
     };
   }
