@@ -177,7 +177,7 @@ export const FluxProviderSpec = Obj(
           ),
           host: Type.Optional(Desc(DNS1123Subdomain, 'Host name of the UI; default flux.<routing.domain> (also under path routing: the UI serves only from /).')),
         },
-        { description: 'The Flux web UI (status.endpoint) and its admin token (status.credentialsSecretRef); docs/providers/fluxprovider.md.' },
+        { description: 'The Flux Operator web UI (status.endpoint; anonymous read-only, no login) and a Flux admin token (status.credentialsSecretRef); docs/providers/fluxprovider.md.' },
       ),
     ),
     routing: Type.Optional(Routing),
@@ -185,7 +185,7 @@ export const FluxProviderSpec = Obj(
       Toggle('Image automation and reflector controllers: chart imageAutomationController.create and imageReflectionController.create (always written).'),
     ),
   },
-  { description: 'Flux controllers installed with the flux2 chart (default 2.18.3, Flux 2.8.5); docs/providers/fluxprovider.md maps each field.' },
+  { description: 'Flux controllers installed with the flux2 chart (default 2.18.3, Flux 2.8.5), and the Flux Operator web UI (chart flux-operator 0.49.0); docs/providers/fluxprovider.md maps each field.' },
 );
 export type FluxProviderSpec = Static<typeof FluxProviderSpec>;
 
@@ -212,7 +212,7 @@ export const FluxProviderStatus = Obj(
   },
   {
     description:
-      'Observed state; endpoint (the Flux web UI, with the dashboard on), internalEndpoint (source-controller) and credentialsSecretRef (a Flux admin ServiceAccount token in spec.namespace, with the dashboard on) form the GitOps provider contract.',
+      "Observed state; endpoint (the Flux web UI), internalEndpoint (source-controller) and credentialsSecretRef (key token: a copy, in this object's namespace, of a Flux admin ServiceAccount token; not a UI login) form the GitOps provider contract; endpoint and credentialsSecretRef only with the dashboard on, once installed.",
   },
 );
 export type FluxProviderStatus = Static<typeof FluxProviderStatus>;
