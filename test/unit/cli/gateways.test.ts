@@ -118,8 +118,9 @@ describe('idpbuilder create --gateway/--gitops (stand-ins)', () => {
     const crds = ['platforms', 'giteaproviders', 'envoygateways', 'fluxproviders', 'gitrepositories', 'packages'].map((p) => `crd/${p}.idpbuilder.cnoe.io`).join(' ');
     expect(si.calls()).toContain(`helm upgrade --install idpbuilder ${DEFAULT_CHART} -n idpbuilder-system --create-namespace --kube-context kind-localdev`);
     expect(si.calls()).toContain(`kubectl --context kind-localdev wait --for condition=established --timeout=120s ${crds}`);
-    // no Argo CD: the banner names Gitea only
+    // no Argo CD: the banner names Gitea and Flux's web UI
     expect(r.out).toContain('Can Access Gitea at https://gitea.cnoe.localtest.me:8443/');
+    expect(r.out).toContain('Can Access the Flux UI at https://flux.cnoe.localtest.me:8443/ (read-only, no login)\nAn admin token can be retrieved by running: idpbuilder get secrets -p flux\n');
     expect(r.out).not.toContain('Can Access ArgoCD');
     expect(r.out).not.toContain('get secrets -p argocd');
   });
