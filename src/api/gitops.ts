@@ -167,15 +167,33 @@ export const FluxProviderSpec = Obj(
         {
           enabled: Type.Boolean({ description: 'Lock Flux down for several tenants: chart multitenancy.enabled (--no-cross-namespace-refs, --default-service-account).' }),
           defaultServiceAccount: Type.Optional(Desc(DNS1123Subdomain, 'Service account reconciliations run as: chart multitenancy.defaultServiceAccount; required when enabled.')),
+          privileged: Type.Optional(
+            Type.Boolean({
+              description:
+                'Chart multitenancy.privileged (chart default true): keep cluster-admin for the kustomize and helm controllers; false grants them only the impersonation of ServiceAccounts.',
+            }),
+          ),
         },
-        { description: 'Flux multi-tenancy lockdown.', 'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.defaultServiceAccount)', message: 'multitenancy needs defaultServiceAccount', fieldPath: '.defaultServiceAccount' }] },
+        { description: 'Flux multi-tenancy lockdown; Packages deployed through this Flux then get a reconciler ServiceAccount and RoleBinding in their namespace (docs/providers/package.md).', 'x-kubernetes-validations': [{ rule: '!self.enabled || has(self.defaultServiceAccount)', message: 'multitenancy needs defaultServiceAccount', fieldPath: '.defaultServiceAccount' }] },
       ),
     ),
+    dashboard: Type.Optional(
+      Obj(
+        {
+          enabled: Type.Optional(
+            Type.Boolean({ default: true, description: 'Install the Flux web UI (the Flux Operator chart, release flux-operator in spec.namespace) and route to it; default true.' }),
+          ),
+          host: Type.Optional(Desc(DNS1123Subdomain, 'Host name of the UI; default flux.<routing.domain> (also under path routing: the UI serves only from /).')),
+        },
+        { description: 'The Flux Operator web UI (status.endpoint; anonymous read-only, no login) and a Flux admin token (status.credentialsSecretRef); docs/providers/fluxprovider.md.' },
+      ),
+    ),
+    routing: Type.Optional(Routing),
     imageAutomation: Type.Optional(
       Toggle('Image automation and reflector controllers: chart imageAutomationController.create and imageReflectionController.create (always written).'),
     ),
   },
-  { description: 'Flux controllers installed with the flux2 chart (default 2.18.3, Flux 2.8.5); docs/providers/fluxprovider.md maps each field.' },
+  { description: 'Flux controllers installed with the flux2 chart (default 2.18.3, Flux 2.8.5), and the Flux Operator web UI (chart flux-operator 0.49.0); docs/providers/fluxprovider.md maps each field.' },
 );
 export type FluxProviderSpec = Static<typeof FluxProviderSpec>;
 
@@ -194,6 +212,7 @@ export const FluxProviderStatus = Obj(
           notificationController: FluxReady('notification-controller'),
           imageAutomationController: FluxReady('image-automation-controller'),
           imageReflectionController: FluxReady('image-reflector-controller'),
+          dashboard: FluxReady('flux-operator (the web UI)'),
         },
         { description: 'Readiness of each installed Flux controller.' },
       ),
@@ -201,7 +220,7 @@ export const FluxProviderStatus = Obj(
   },
   {
     description:
-      'Observed state; internalEndpoint (source-controller) is the GitOps provider contract as far as Flux has it: no endpoint (no UI), no credentialsSecretRef (no admin account).',
+      "Observed state; endpoint (the Flux web UI), internalEndpoint (source-controller) and credentialsSecretRef (key token: a copy, in this object's namespace, of a Flux admin ServiceAccount token; not a UI login) form the GitOps provider contract; endpoint and credentialsSecretRef only with the dashboard on, once installed.",
   },
 );
 export type FluxProviderStatus = Static<typeof FluxProviderStatus>;

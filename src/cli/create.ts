@@ -577,9 +577,15 @@ function finished(deps: CliDeps, pc: PlatformConfig): void {
   const argo = codespaces ? `https://${pc.host}/argocd` : componentURL(pc, 'argocd');
   const gitea = codespaces ? `https://${pc.host}/gitea` : componentURL(pc, 'gitea');
   const argoLines = (pc.gitops ?? 'argocd') === 'argocd' ? `Can Access ArgoCD at ${argo}\nUsername: admin\nPassword can be retrieved by running: idpbuilder get secrets -p argocd\n\n` : '';
+  // Flux's web UI always has a host of its own (it cannot serve under a path): not reachable through Codespaces' single host
+  const fluxLines =
+    pc.gitops === 'flux' && !codespaces
+      ? `Can Access the Flux UI at ${componentURL({ ...pc, usePathRouting: false }, 'flux')} (read-only, no login)\nAn admin token can be retrieved by running: idpbuilder get secrets -p flux\n\n`
+      : '';
   deps.out(
     '\n########################### Finished Creating IDP Successfully! ############################\n\n\n' +
       argoLines +
+      fluxLines +
       `Can Access Gitea at ${gitea}\nUsername: ${GITEA_ADMIN}\nPassword can be retrieved by running: idpbuilder get secrets -p gitea\n`,
   );
 }
@@ -643,7 +649,7 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
     .option('--registry-mirror <host[/path]>', 'pull every image from this registry mirror (<mirror>/<upstream host>/<path>; docs/airgap.md); needs --chart-mirror')
     .option('--chart-mirror <url>', 'install every chart from this repository (oci://host/path or https://host/path); needs --registry-mirror')
     .addOption(new Option('--gateway <gateway>', 'gateway the UIs are routed through').choices(Object.keys(GATEWAYS)).default('nginx'))
-    .addOption(new Option('--gitops <provider>', 'GitOps provider of the platform (flux: no -p packages, no Argo CD UI)').choices(Object.keys(GITOPS)).default('argocd'))
+    .addOption(new Option('--gitops <provider>', 'GitOps provider of the platform (flux: no -p packages; the Flux web UI instead of Argo CD)').choices(Object.keys(GITOPS)).default('argocd'))
     .action(async (opts: CreateOptions, command: Command) => {
       const deps = { ...defaultDeps(io), ...overrides };
       if (opts.buildName !== undefined) {

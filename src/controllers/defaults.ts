@@ -20,6 +20,8 @@ export const CHARTS = {
   istiod: { repository: 'https://istio-release.storage.googleapis.com/charts', chart: 'istiod', version: '1.30.3', appVersion: '1.30.3' },
   istioGateway: { repository: 'https://istio-release.storage.googleapis.com/charts', chart: 'gateway', version: '1.30.3', appVersion: '1.30.3' },
   flux2: { repository: 'https://fluxcd-community.github.io/helm-charts', chart: 'flux2', version: '2.18.3', appVersion: '2.8.5' },
+  /** The Flux Operator with its web UI, FluxProvider's dashboard (controlplaneio-fluxcd/charts `charts/flux-operator`). */
+  fluxOperator: { repository: 'oci://ghcr.io/controlplaneio-fluxcd/charts', chart: 'flux-operator', version: '0.49.0', appVersion: 'v0.49.0' },
 } as const satisfies Record<string, ChartDefault>;
 
 /**

@@ -1,16 +1,26 @@
 /**
- * FluxProvider: the flux2 community chart. Exposes the GitOps duck type as far as Flux has it:
- * internalEndpoint (source-controller's artifact server). Flux has no UI and no admin credential, so
- * `endpoint` and `credentialsSecretRef` are not reported. Per-controller readiness comes from the
- * controllers' Deployments. Mapping and limitations: docs/providers/fluxprovider.md.
+ * FluxProvider: the flux2 community chart, and (spec.dashboard, default on) the Flux Operator's web UI
+ * (chart flux-operator, a second release in the same Job) routed through the platform's gateway. Exposes
+ * the GitOps duck type: `internalEndpoint` (source-controller's artifact server), and with the dashboard
+ * `endpoint` (the UI, once the install succeeded) and `credentialsSecretRef` (a child Secret in this object's
+ * namespace holding the token of a ServiceAccount bound to the chart's `flux-web-admin` ClusterRole, copied
+ * from the token Secret Kubernetes fills in spec.namespace, once that is observed). The UI itself has no password login
+ * (Anonymous or OIDC only): it runs as a read-only anonymous identity. Per-controller readiness comes
+ * from the controllers' Deployments. Mapping, facts and limitations: docs/providers/fluxprovider.md.
  */
 import { withClusterRules } from '../kit/cluster.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import { mergeValues, release } from '../kit/helm.js';
-import { relatedObject } from '../kit/observed.js';
+import { ownerLabels } from '../kit/labels.js';
+import { childName } from '../kit/names.js';
+import { observedChild, relatedObject } from '../kit/observed.js';
+import { jobState } from '../kit/jobs.js';
+import { decodeSecretData, secret } from '../kit/secrets.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
+import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
+import { CHARTS, chartFor } from './defaults.js';
 import { FLUX2, chartVersion } from './versions.js';
 import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
@@ -31,6 +41,64 @@ interface Resolved {
   namespace: string;
   /** The controllers this spec installs, in a fixed order. */
   enabled: ControllerKey[];
+  /** The web UI is installed (spec.dashboard.enabled, default true). */
+  dashboard: boolean;
+}
+
+/** Release of the Flux Operator chart that serves the web UI; also its Deployment and Service name. */
+export const OPERATOR_RELEASE = 'flux-operator';
+/** Port of the web UI on Service flux-operator (chart templates/service.yaml, port name http-web). */
+export const WEB_PORT = 9080;
+/**
+ * Anonymous identity (user and group) the web UI impersonates: bound to our own read-only ClusterRole
+ * ({@link VIEWER_RULES}), not the chart's `flux-web-user`, which reads every resource including Secrets.
+ */
+export const WEB_IDENTITY = 'idpbuilder:flux-web';
+/**
+ * What anyone who reaches the UI may read: the Flux groups (group list: the chart's `flux-web-admin` rule,
+ * flux-operator chart 0.49.0 templates/web-standard-roles.yaml) and the workloads, events and routes Flux
+ * objects manage. Never Secrets (nor any other core resource not listed): the UI has no login.
+ */
+export const VIEWER_RULES = [
+  {
+    apiGroups: [
+      'fluxcd.controlplane.io',
+      'source.toolkit.fluxcd.io',
+      'source.extensions.fluxcd.io',
+      'kustomize.toolkit.fluxcd.io',
+      'helm.toolkit.fluxcd.io',
+      'image.toolkit.fluxcd.io',
+      'notification.toolkit.fluxcd.io',
+      'apps',
+      'batch',
+      'events.k8s.io',
+      'networking.k8s.io',
+      'gateway.networking.k8s.io',
+      'apiextensions.k8s.io',
+    ],
+    resources: ['*'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'events', 'serviceaccounts', 'persistentvolumeclaims'], verbs: ['get', 'list', 'watch'] },
+];
+/** ClusterRole the flux-operator chart creates with `web.rbac.createRoles` (templates/web-standard-roles.yaml). */
+export const WEB_ADMIN_ROLE = 'flux-web-admin';
+
+/**
+ * Names of what the dashboard adds, applied by the install Job after the releases: the admin
+ * ServiceAccount and its token Secret (in spec.namespace), and the two ClusterRoleBindings (cluster-scoped,
+ * so named after the parent's namespace and name).
+ */
+export function dashboardNames(parent: KubeObject): { account: string; token: string; credentials: string; adminBinding: string; viewerBinding: string } {
+  const ns = parent.metadata.namespace ?? 'default';
+  const account = childName([parent.metadata.name, 'flux-admin']);
+  return {
+    account,
+    token: childName([parent.metadata.name, 'flux-admin-token']),
+    credentials: account,
+    adminBinding: childName(['idpbuilder', ns, parent.metadata.name, 'flux-admin']),
+    viewerBinding: childName(['idpbuilder', ns, parent.metadata.name, 'flux-web']),
+  };
 }
 
 export function resolve(parent: KubeObject): Resolved {
@@ -41,7 +109,67 @@ export function resolve(parent: KubeObject): Resolved {
   const enabled = (Object.keys(CONTROLLERS) as ControllerKey[]).filter((k) =>
     k === 'notificationController' ? notification : k === 'imageAutomationController' || k === 'imageReflectionController' ? image : true,
   );
-  return { spec, namespace, enabled };
+  return { spec, namespace, enabled, dashboard: spec.dashboard?.enabled ?? true };
+}
+
+/** The UI's route: always a host of its own (the UI serves only from `/`: no base path), default flux.<domain>. */
+export function dashboardRoute(spec: FluxProviderSpec): Route {
+  return route('flux', { ...(spec.routing ?? {}), usePathRouting: false }, spec.dashboard?.host);
+}
+
+/**
+ * flux-operator chart values for the web UI (docs/providers/fluxprovider.md, checked with helm template of
+ * chart 0.49.0): the web config (`web.config`, rendered into Secret flux-operator-web-config), anonymous access
+ * as WEB_IDENTITY, and the route: `web.ingress` for an Ingress gateway, `web.httpRoute` for a Gateway API one.
+ */
+export function dashboardValues(r: Route, target: RouteTarget): Record<string, unknown> {
+  const web: Record<string, unknown> = {
+    enabled: true,
+    config: {
+      baseURL: r.endpoint,
+      ...(r.protocol === 'http' ? { insecure: true } : {}),
+      authentication: { type: 'Anonymous', anonymous: { username: WEB_IDENTITY, groups: [WEB_IDENTITY] } },
+    },
+    rbac: { createRoles: true },
+  };
+  if (target.kind === 'Ingress') {
+    web.ingress = {
+      enabled: true,
+      className: target.className,
+      hosts: [{ host: r.host, paths: [{ path: '/', pathType: 'Prefix' }] }],
+      ...(r.protocol === 'https' ? { tls: [{ hosts: [r.host], ...(r.tlsSecretName ? { secretName: r.tlsSecretName } : {}) }] } : {}),
+    };
+  } else {
+    web.httpRoute = { enabled: true, parentRefs: [target.parentRef], hostnames: [r.host] };
+  }
+  return { web };
+}
+
+/** What the install Job applies after the releases for the dashboard: the viewer binding, the admin account and its token. */
+export function dashboardManifests(parent: KubeObject, namespace: string): KubeObject[] {
+  const n = dashboardNames(parent);
+  const labels = { 'app.kubernetes.io/managed-by': 'idpbuilder' };
+  const binding = (name: string, role: string, subject: Record<string, string>) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: [subject],
+  });
+  return [
+    // the viewer role before its binding (same name: one per provider, cluster-scoped)
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: n.viewerBinding, labels }, rules: VIEWER_RULES },
+    binding(n.viewerBinding, n.viewerBinding, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: WEB_IDENTITY }),
+    // the account before its token Secret: the token controller fills a Secret whose account exists
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: n.account, namespace, labels } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: n.token, namespace, labels, annotations: { 'kubernetes.io/service-account.name': n.account } },
+      type: 'kubernetes.io/service-account-token',
+    },
+    binding(n.adminBinding, WEB_ADMIN_ROLE, { kind: 'ServiceAccount', name: n.account, namespace }),
+  ] as KubeObject[];
 }
 
 /** spec → flux2 chart values (docs/providers/fluxprovider.md). */
@@ -61,7 +189,13 @@ export function values(r: Resolved): Record<string, unknown> {
   out.imageAutomationController = { create: image };
   out.imageReflectionController = { create: image };
   const m = r.spec.multitenancy;
-  if (m) out.multitenancy = { enabled: m.enabled, ...(m.defaultServiceAccount ? { defaultServiceAccount: m.defaultServiceAccount } : {}) };
+  if (m) {
+    out.multitenancy = {
+      enabled: m.enabled,
+      ...(m.defaultServiceAccount ? { defaultServiceAccount: m.defaultServiceAccount } : {}),
+      ...(m.privileged !== undefined ? { privileged: m.privileged } : {}),
+    };
+  }
   return mergeValues(out, r.spec.values);
 }
 
@@ -79,7 +213,10 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return {
     relatedResources: [
       jobPodsRule(req.parent),
-      { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: r.enabled.map((k) => CONTROLLERS[k]) },
+      ...(r.dashboard ? gatewayRules(r.spec.routing, req) : []),
+      // the admin token Kubernetes fills in (copied into credentialsSecretRef's child Secret)
+      ...(r.dashboard ? [{ apiVersion: 'v1', resource: 'secrets', namespace: r.namespace, names: [dashboardNames(req.parent).token] }] : []),
+      { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: [...r.enabled.map((k) => CONTROLLERS[k]), ...(r.dashboard ? [OPERATOR_RELEASE] : [])] },
     ],
   };
 }
@@ -94,12 +231,13 @@ export function plan(req: SyncRequest): ProviderPlan {
   const settled = settle(values(r), relied(), r.spec.values);
   const controllers: Record<string, { ready: boolean }> = {};
   const notReady: string[] = [];
-  for (const k of r.enabled) {
-    const d = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, CONTROLLERS[k]);
+  const watched: [string, string][] = [...r.enabled.map((k): [string, string] => [k, CONTROLLERS[k]]), ...(r.dashboard ? [['dashboard', OPERATOR_RELEASE] as [string, string]] : [])];
+  for (const [k, name] of watched) {
+    const d = relatedObject(req, 'Deployment', 'apps/v1', r.namespace, name);
     if (!d) continue;
     const ready = readyReplicas(d) > 0;
     controllers[k] = { ready };
-    if (!ready) notReady.push(CONTROLLERS[k]);
+    if (!ready) notReady.push(name);
   }
   const status: Record<string, unknown> = {
     internalEndpoint: `http://source-controller.${r.namespace}.svc.cluster.local`,
@@ -107,18 +245,65 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
   if (Object.keys(controllers).length) status.controllers = controllers;
   if (settled.conflict) return { blocked: settled.conflict, status, conditions: v.conditions };
+  const releases = [release('flux2', r.namespace, v.chart, settled.values)];
+  let manifests: KubeObject[] | undefined;
+  if (r.dashboard) {
+    const gw = gatewayTarget(req, r.spec.routing);
+    if ('blocked' in gw) return { blocked: gw.blocked, status, conditions: v.conditions };
+    const dr = dashboardRoute(r.spec);
+    releases.push(release(OPERATOR_RELEASE, r.namespace, chartFor({}, CHARTS.fluxOperator), dashboardValues(dr, gw.target)));
+    manifests = dashboardManifests(req.parent, r.namespace);
+  }
+  const credentials = r.dashboard ? adminTokenSecret(req, r.namespace) : undefined;
   return {
-    install: {
-      releases: [release('flux2', r.namespace, v.chart, settled.values)],
-    },
+    ...(credentials ? { children: [credentials] } : {}),
+    install: { releases, ...(manifests ? { manifests } : {}) },
     health: notReady.length ? { reason: 'ControllersNotReady', message: `no ready replica in ${r.namespace}: ${notReady.join(', ')}` } : undefined,
     status,
     conditions: v.conditions,
   };
 }
 
+/**
+ * The child Secret credentialsSecretRef names (`<name>-flux-admin` in this object's namespace, keys `token`
+ * and `ca.crt`): a copy of the ServiceAccount token Secret that Kubernetes fills in the Flux namespace, read as
+ * a related object. Undefined while that token is not observed (an observed copy is then kept by the contract).
+ */
+export function adminTokenSecret(req: SyncRequest, fluxNamespace: string): KubeObject | undefined {
+  const n = dashboardNames(req.parent);
+  const source = decodeSecretData(relatedObject(req, 'Secret', 'v1', fluxNamespace, n.token));
+  if (!source.token) return undefined;
+  const data: Record<string, string> = { token: source.token, ...(source['ca.crt'] ? { 'ca.crt': source['ca.crt'] } : {}) };
+  return secret(n.credentials, req.parent.metadata.namespace ?? 'default', ownerLabels(req.parent, 'credentials'), data);
+}
+
+/**
+ * The provider loop, then the dashboard's duck fields: `endpoint` (the UI) and `credentialsSecretRef` (the
+ * admin token copy, key `token`, in this object's namespace: adminTokenSecret) enter the status only once the
+ * install Job of this very spec (both releases, the route and the token manifests) has succeeded (an older
+ * install without the dashboard proves nothing about it), credentialsSecretRef only once the copy exists.
+ */
+export function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+  const p = plan(req);
+  const res = syncProvider(req, env, p);
+  const r = resolve(req.parent);
+  const st = res.status as { installation?: { job?: string } };
+  const job = st.installation?.job ? observedChild(req, 'Job', 'batch/v1', st.installation.job) : undefined;
+  if (r.dashboard && p.install && jobState(job).phase === 'Succeeded') {
+    const n = dashboardNames(req.parent);
+    const ns = req.parent.metadata.namespace ?? 'default';
+    const copied = !!p.children?.length || !!decodeSecretData(observedChild(req, 'Secret', 'v1', n.credentials)).token;
+    res.status = {
+      endpoint: dashboardRoute(r.spec).endpoint,
+      ...(copied ? { credentialsSecretRef: { name: n.credentials, namespace: ns, key: 'token' } } : {}),
+      ...res.status,
+    };
+  }
+  return res;
+}
+
 export const fluxProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
-  sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
+  sync: (req: SyncRequest, env: HookEnv): SyncResponse => sync(req, env),
   finalize: (req, env) => finalizeProvider(req, env),
 });

@@ -2,25 +2,70 @@
  * DecoratorController `packages-flux`: attaches a Flux GitRepository (source) and Kustomization to
  * every Package deployed by Flux, once the Package may deploy, and reports the Kustomization's Ready
  * condition back on the Package in the annotation idpbuilder.cnoe.io/flux-status. Metacontroller starts
- * it once Flux's CRDs exist.
+ * it once Flux's CRDs exist. Under a FluxProvider with `multitenancy.enabled` (Flux impersonates a
+ * ServiceAccount of the Kustomization's namespace), each Package also gets its own reconciler
+ * ServiceAccount and a RoleBinding in its namespace, named in the Kustomization's `serviceAccountName`
+ * (tenantObjects; docs/providers/package.md).
  */
 import type { PackageSpec } from '../api/package.js';
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
-import type { DecoratorDef } from './types.js';
+import type { CustomizeRequest, CustomizeResponse } from '../metacontroller/protocol.js';
+import type { FluxProviderSpec } from '../api/gitops.js';
+import type { DecoratorDef, HookEnv } from './types.js';
 import { kubeconfigSecretOf } from '../kit/cluster.js';
 import { API_VERSION } from '../api/common.js';
 import { ownerLabels } from '../kit/labels.js';
+import { childName } from '../kit/names.js';
 import { asDesired } from '../kit/observed.js';
 import { decoratorContract } from '../kit/contract.js';
 import { clip } from '../kit/redact.js';
-import { FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS } from './resources.js';
+import { FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS, ROLEBINDINGS, SERVICEACCOUNTS } from './resources.js';
 import { ENGINE_STATUS_ANNOTATION, engineOf, packageCustomize, packagePlan, type EngineStatus } from './package.js';
 
 const SOURCE = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' } as const;
 const KUSTOMIZATION = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' } as const;
 
-export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string): KubeObject[] {
+/**
+ * ClusterRole a tenant reconciler is bound to, by a RoleBinding in the Package's namespace (so only there):
+ * `cluster-admin`, the default of `flux create tenant --cluster-role` (fluxcd/flux2 cmd/flux/create_tenant.go),
+ * which scoped by a RoleBinding is full control of that one namespace.
+ */
+export const TENANT_CLUSTER_ROLE = 'cluster-admin';
+
+/** Name of a Package's reconciler ServiceAccount and RoleBinding under Flux multitenancy: `<package>-flux`. */
+export function tenantAccountName(pkg: KubeObject): string {
+  return childName([pkg.metadata.name, 'flux']);
+}
+
+/**
+ * The reconciler of a Package under Flux multitenancy: a ServiceAccount and a RoleBinding of it to
+ * TENANT_CLUSTER_ROLE, both in the Package's namespace. Only the Package's namespace is granted: a
+ * `flux.targetNamespace` elsewhere needs a RoleBinding there made by its owner.
+ */
+export function tenantObjects(pkg: KubeObject): KubeObject[] {
+  const name = tenantAccountName(pkg);
+  const namespace = pkg.metadata.namespace;
+  const labels = ownerLabels(pkg, 'flux-tenant');
+  return [
+    { ...SERVICEACCOUNTS_TYPE, metadata: { name, namespace, labels } },
+    {
+      ...ROLEBINDINGS_TYPE,
+      metadata: { name, namespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: TENANT_CLUSTER_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    },
+  ] as KubeObject[];
+}
+
+const SERVICEACCOUNTS_TYPE = { apiVersion: SERVICEACCOUNTS.apiVersion, kind: SERVICEACCOUNTS.kind } as const;
+const ROLEBINDINGS_TYPE = { apiVersion: ROLEBINDINGS.apiVersion, kind: ROLEBINDINGS.kind } as const;
+
+/**
+ * `serviceAccountName` of a Package's Kustomization: the Package's `flux.serviceAccountName` (the user's own
+ * account: nothing is created for it), else under multitenancy the Package's reconciler (tenantObjects), else none.
+ */
+export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string, multitenant = false): KubeObject[] {
   const f = spec.flux ?? {};
   const name = pkg.metadata.name;
   const namespace = pkg.metadata.namespace;
@@ -39,7 +84,7 @@ export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string
         sourceRef: { kind: 'GitRepository', name },
         path: path === './' || path === '.' ? './' : path,
         ...(f.targetNamespace ? { targetNamespace: f.targetNamespace } : {}),
-        ...(f.serviceAccountName ? { serviceAccountName: f.serviceAccountName } : {}),
+        ...(f.serviceAccountName ? { serviceAccountName: f.serviceAccountName } : multitenant ? { serviceAccountName: tenantAccountName(pkg) } : {}),
         // clusterRef: Flux applies with the target's kubeconfig (kubeConfig.secretRef, same namespace)
         ...(spec.clusterRef ? { kubeConfig: { secretRef: { name: kubeconfigSecretOf(spec.clusterRef).secret, key: kubeconfigSecretOf(spec.clusterRef).key } } } : {}),
       },
@@ -58,23 +103,54 @@ export function fluxStatus(k: KubeObject): EngineStatus {
   return out;
 }
 
-function sync(req: DecoratorSyncRequest): DecoratorSyncResponse {
+/** The FluxProviders this Package may deploy through: the one it references, else those of the controller namespace. */
+function fluxProviders(req: DecoratorSyncRequest, spec: PackageSpec, env: HookEnv): KubeObject[] {
+  const ref = spec.gitOpsProviderRef;
+  const all = ['v1alpha2', 'v1alpha1'].flatMap((v) => Object.values(req.related?.[groupKey('FluxProvider', `idpbuilder.cnoe.io/${v}`)] ?? {}));
+  if (ref?.kind === 'FluxProvider') {
+    const ns = ref.namespace ?? req.object.metadata.namespace;
+    return all.filter((o) => o.metadata.name === ref.name && o.metadata.namespace === ns);
+  }
+  return all.filter((o) => o.metadata.namespace === env.settings.controllerNamespace);
+}
+
+/**
+ * Is the Flux that deploys this Package multitenant (`spec.multitenancy.enabled` of its FluxProvider)? With no
+ * FluxProvider observed, unknown is not absent: the answer is whether a reconciler of this Package is attached.
+ */
+export function multitenant(req: DecoratorSyncRequest, spec: PackageSpec, env: HookEnv): boolean {
+  const providers = fluxProviders(req, spec, env);
+  if (providers.length) return providers.some((p) => (p.spec as FluxProviderSpec | undefined)?.multitenancy?.enabled === true);
+  return !!req.attachments?.[groupKey(SERVICEACCOUNTS.kind, SERVICEACCOUNTS.apiVersion)]?.[objectKey(req.object.metadata.namespace, tenantAccountName(req.object))];
+}
+
+function sync(req: DecoratorSyncRequest, env: HookEnv): DecoratorSyncResponse {
   const pkg = req.object;
   const spec = pkg.spec as PackageSpec;
   const key = ENGINE_STATUS_ANNOTATION.flux;
   if (engineOf(spec) !== 'flux') return { attachments: [], annotations: { [key]: null } };
-  const at = (t: { apiVersion: string; kind: string }) => req.attachments?.[groupKey(t.kind, t.apiVersion)]?.[objectKey(pkg.metadata.namespace, pkg.metadata.name)];
-  const observed = [at(SOURCE), at(KUSTOMIZATION)].filter((o): o is KubeObject => !!o);
+  const at = (t: { apiVersion: string; kind: string }, name = pkg.metadata.name) => req.attachments?.[groupKey(t.kind, t.apiVersion)]?.[objectKey(pkg.metadata.namespace, name)];
+  const observed = [at(SOURCE), at(KUSTOMIZATION), at(SERVICEACCOUNTS, tenantAccountName(pkg)), at(ROLEBINDINGS, tenantAccountName(pkg))].filter((o): o is KubeObject => !!o);
   const kustomization = at(KUSTOMIZATION);
   const annotations = { [key]: kustomization ? JSON.stringify(fluxStatus(kustomization)) : null };
   const plan = packagePlan({ parent: pkg, related: req.related });
   if (!plan.deploy) return { attachments: observed.map(asDesired), annotations };
-  return { attachments: fluxObjects(pkg, spec, plan.cloneURL), annotations };
+  // the user's own serviceAccountName: the account is theirs, nothing is created for it
+  const tenant = multitenant(req, spec, env) && !spec.flux?.serviceAccountName;
+  return { attachments: [...fluxObjects(pkg, spec, plan.cloneURL, tenant), ...(tenant ? tenantObjects(pkg) : [])], annotations };
+}
+
+/** The Package's related objects, and the FluxProviders of the controller namespace when the Package references none. */
+function customize(req: CustomizeRequest, env: HookEnv): CustomizeResponse {
+  const base = packageCustomize(req);
+  const spec = req.parent.spec as PackageSpec;
+  if (spec.gitOpsProviderRef?.kind === 'FluxProvider') return base;
+  return { relatedResources: [...base.relatedResources, { apiVersion: API_VERSION, resource: 'fluxproviders', namespace: env.settings.controllerNamespace }] };
 }
 
 export const packagesFlux: DecoratorDef = {
   name: 'packages-flux',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],
-  attachments: [FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS],
-  hooks: decoratorContract({ sync: (req) => sync(req), customize: (req) => packageCustomize(req) }),
+  attachments: [FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS, SERVICEACCOUNTS, ROLEBINDINGS],
+  hooks: decoratorContract({ sync: (req, env) => sync(req, env), customize: (req, env) => customize(req, env) }),
 };

@@ -22,5 +22,7 @@ export function ours(kind: string): ChildResource {
 export const ARGO_APPLICATIONS = res('argoproj.io/v1alpha1', 'Application', 'applications', 'InPlace');
 export const FLUX_GITREPOSITORIES = res('source.toolkit.fluxcd.io/v1', 'GitRepository', 'gitrepositories', 'InPlace');
 export const FLUX_KUSTOMIZATIONS = res('kustomize.toolkit.fluxcd.io/v1', 'Kustomization', 'kustomizations', 'InPlace');
+export const SERVICEACCOUNTS = res('v1', 'ServiceAccount', 'serviceaccounts', 'InPlace');
+export const ROLEBINDINGS = res('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', 'InPlace');
 export const INGRESSES = res('networking.k8s.io/v1', 'Ingress', 'ingresses', 'InPlace');
 export const HTTPROUTES = res('gateway.networking.k8s.io/v1', 'HTTPRoute', 'httproutes', 'InPlace');

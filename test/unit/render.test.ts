@@ -185,3 +185,45 @@ describe('idpbuilder render with Packages deployed through Flux', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 });
+
+describe('idpbuilder render: Flux with its web UI and multitenancy', () => {
+  const fixture = join(__dirname, '../fixtures/render/flux-multitenant.yaml');
+  const token = join(__dirname, '../fixtures/render/flux-token-observed.yaml');
+  const r = runRender({ ...opts, filename: [fixture], assumeReady: true, observed: [token] });
+  const all = items(r.stdout);
+
+  it('without the token observed: endpoint claimed, credentialsSecretRef not (render cannot know the token)', () => {
+    const alone = items(runRender({ ...opts, filename: [fixture], assumeReady: true }).stdout).find((o) => o.kind === 'FluxProvider')!;
+    expect(alone.status.endpoint).toBe('https://flux.cnoe.localtest.me:8443');
+    expect(alone.status).not.toHaveProperty('credentialsSecretRef');
+  });
+
+  it('FluxProvider Ready with the duck type complete: endpoint (the UI through the gateway) and credentialsSecretRef (the admin token copied beside it)', () => {
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const flux = all.find((o) => o.kind === 'FluxProvider')!;
+    expect(flux.status).toMatchObject({
+      phase: 'Ready',
+      endpoint: 'https://flux.cnoe.localtest.me:8443',
+      internalEndpoint: 'http://source-controller.flux-system.svc.cluster.local',
+      credentialsSecretRef: { name: 'flux-flux-admin', namespace: 'idpbuilder-system', key: 'token' },
+    });
+    expect(all.some((o) => o.kind === 'Secret' && o.metadata.name === 'flux-flux-admin' && o.metadata.namespace === 'idpbuilder-system')).toBe(true);
+    const cm = all.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('flux-install-'))!;
+    const releases = JSON.parse((cm.data as Record<string, string>)['releases.json']) as { name: string; chart: string; version: string; values: any }[];
+    expect(releases.map((x) => `${x.name} ${x.chart} ${x.version}`)).toEqual(['flux2 flux2 2.18.3', 'flux-operator flux-operator 0.49.0']);
+    expect(releases[0].values.multitenancy).toEqual({ enabled: true, defaultServiceAccount: 'flux-reconciler' });
+    expect(releases[1].values.web.ingress).toMatchObject({ enabled: true, className: 'nginx', hosts: [{ host: 'flux.cnoe.localtest.me', paths: [{ path: '/', pathType: 'Prefix' }] }] });
+  });
+
+  it("the tenant Package's Kustomization runs as its own ServiceAccount, bound in team-a", () => {
+    const inTeam = (kind: string) => all.filter((o) => o.kind === kind && o.metadata.namespace === 'team-a').map((o) => o.metadata.name);
+    expect(inTeam('ServiceAccount')).toEqual(['app-flux']);
+    expect(inTeam('RoleBinding')).toEqual(['app-flux']);
+    const k = all.find((o) => o.kind === 'Kustomization')!;
+    expect((k.spec as { serviceAccountName?: string }).serviceAccountName).toBe('app-flux');
+    const rb = all.find((o) => o.kind === 'RoleBinding')!;
+    expect(rb).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'app-flux', namespace: 'team-a' }] });
+    expect(ready(all.find((o) => o.kind === 'Package')!)).toMatchObject({ status: 'True' });
+  });
+});

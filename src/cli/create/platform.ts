@@ -173,8 +173,13 @@ export function platformObjects(c: PlatformConfig): KubeObject[] {
       },
     } as KubeObject);
   } else {
-    // Flux has no UI and no admin user: nothing to route, no password.
-    out.push({ apiVersion: API_VERSION, kind: GITOPS.flux.kind, metadata: meta(GITOPS.flux.name), spec: { namespace: GITOPS.flux.namespace } } as KubeObject);
+    // Flux's web UI (FluxProvider spec.dashboard, on by default) is routed like Argo CD's, always on a host of its own.
+    out.push({
+      apiVersion: API_VERSION,
+      kind: GITOPS.flux.kind,
+      metadata: meta(GITOPS.flux.name),
+      spec: { namespace: GITOPS.flux.namespace, routing, ...(ingressHost ? { dashboard: { host: `flux.${ingressHost}` } } : {}) },
+    } as KubeObject);
   }
 
   const ref = (p: ProviderId) => [{ kind: p.kind, name: p.name, namespace: ns }];

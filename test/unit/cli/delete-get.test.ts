@@ -146,6 +146,26 @@ describe('idpbuilder get secrets', () => {
     expect(r.out).toBe('- IsCore: false\n  data:\n    pass: s3cret\n    user: app\n  name: db\n  namespace: my-app\n');
   });
 
+  it('a FluxProvider with the dashboard: its admin token (credentialsSecretRef, key token) is a row of its own', async () => {
+    const flux = {
+      apiVersion: 'idpbuilder.cnoe.io/v1alpha2',
+      kind: 'FluxProvider',
+      metadata: { name: 'flux', namespace: 'idpbuilder-system' },
+      spec: { namespace: 'flux-system' },
+      status: { endpoint: 'https://flux.cnoe.localtest.me:8443', credentialsSecretRef: { name: 'flux-flux-admin', namespace: 'idpbuilder-system', key: 'token' } },
+    };
+    const token = secret('flux-flux-admin', { 'idpbuilder.cnoe.io/fluxprovider': 'flux', 'idpbuilder.cnoe.io/role': 'credentials' }, { token: 'sa-token', 'ca.crt': 'ca' });
+    si = standIns({
+      kubectl: [
+        { match: 'get idpbuilder -A -o json', stdout: list([flux, gitea]) },
+        { match: 'get secrets -A -l idpbuilder.cnoe.io/role=credentials -o json', stdout: list([...credentials, token]) },
+        { match: 'get secrets -A -l cnoe.io/cli-secret=true -o json', stdout: list([]) },
+      ],
+    });
+    const r = await runCli(['get', 'secrets', '-o', 'json', '-p', 'flux'], si);
+    expect(JSON.parse(r.out)).toEqual([{ IsCore: true, name: 'flux-flux-admin', namespace: 'idpbuilder-system', token: 'sa-token' }]);
+  });
+
   it('nothing found', async () => {
     si = standIns({ kubectl: [{ match: 'get *', stdout: list([]) }] });
     const r = await runCli(['get', 'secrets'], si);

@@ -54,6 +54,15 @@ describe('platform objects for every --gateway/--gitops combination', () => {
           // Gitea (and Argo CD) route through the chosen gateway
           const gitea = objects.find((o) => o.kind === 'GiteaProvider')!;
           expect((gitea.spec as { routing: { gatewayRef: unknown } }).routing.gatewayRef).toEqual({ kind: GATEWAY_KIND[gateway], name: gateway, namespace: 'idpbuilder-system' });
+          // so does Flux's web UI (FluxProvider dashboard)
+          const gitOps = objects.find((o) => o.kind === GITOPS_KIND[gitops])!;
+          expect((gitOps.spec as { routing: unknown }).routing).toEqual({
+            gatewayRef: { kind: GATEWAY_KIND[gateway], name: gateway, namespace: 'idpbuilder-system' },
+            domain: 'cnoe.localtest.me',
+            usePathRouting: variant.usePathRouting,
+            protocol: variant.protocol,
+            port: 8443,
+          });
         });
       }
     }
@@ -109,8 +118,9 @@ describe('idpbuilder create --gateway/--gitops (stand-ins)', () => {
     const crds = ['platforms', 'giteaproviders', 'envoygateways', 'fluxproviders', 'gitrepositories', 'packages'].map((p) => `crd/${p}.idpbuilder.cnoe.io`).join(' ');
     expect(si.calls()).toContain(`helm upgrade --install idpbuilder ${DEFAULT_CHART} -n idpbuilder-system --create-namespace --kube-context kind-localdev`);
     expect(si.calls()).toContain(`kubectl --context kind-localdev wait --for condition=established --timeout=120s ${crds}`);
-    // no Argo CD: the banner names Gitea only
+    // no Argo CD: the banner names Gitea and Flux's web UI
     expect(r.out).toContain('Can Access Gitea at https://gitea.cnoe.localtest.me:8443/');
+    expect(r.out).toContain('Can Access the Flux UI at https://flux.cnoe.localtest.me:8443/ (read-only, no login)\nAn admin token can be retrieved by running: idpbuilder get secrets -p flux\n');
     expect(r.out).not.toContain('Can Access ArgoCD');
     expect(r.out).not.toContain('get secrets -p argocd');
   });

@@ -104,6 +104,7 @@ describe('GitOps copy vs install (default platform and examples)', () => {
       'https://istio-release.storage.googleapis.com/charts istiod',
       'https://kubernetes.github.io/ingress-nginx ingress-nginx',
       'oci://docker.io/envoyproxy/gateway-helm gateway-helm',
+      'oci://ghcr.io/controlplaneio-fluxcd/charts flux-operator',
     ]);
   });
 

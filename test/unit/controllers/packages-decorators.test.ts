@@ -110,3 +110,90 @@ describe('Package status from the engine annotation', () => {
     expect(res.status).not.toHaveProperty('waitingFor');
   });
 });
+
+describe('packages-flux under Flux multitenancy: a reconciler ServiceAccount and RoleBinding per Package, in its namespace', () => {
+  const TENANT = 'team-a';
+  const tenantRepo = () => ({ ...repo(), metadata: { name: 'app-repo', namespace: TENANT } }) as KubeObject;
+  const tenantPkg = (name: string, spec: Record<string, unknown> = {}) =>
+    parent('Package', name, { source: { gitRepository: { name: 'app-repo' } }, flux: {}, ...spec }, { metadata: { name, namespace: TENANT } as never });
+  const fluxProvider = (spec: Record<string, unknown>, namespace = 'idpbuilder-system') =>
+    ({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'FluxProvider', metadata: { name: 'flux', namespace }, spec, status: ready }) as KubeObject;
+  const MT = { multitenancy: { enabled: true, defaultServiceAccount: 'flux-reconciler' } };
+  const kinds = (res: { attachments: KubeObject[] }) => res.attachments.map((a) => `${a.kind}/${a.metadata.namespace}/${a.metadata.name}`);
+  const kustomization = (res: { attachments: KubeObject[] }) => res.attachments.find((a) => a.kind === 'Kustomization')!.spec as Record<string, unknown>;
+
+  it('the FluxProvider of the controller namespace is multitenant: ServiceAccount <package>-flux, RoleBinding to cluster-admin, serviceAccountName on the Kustomization', () => {
+    const res = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related: toMap([tenantRepo(), fluxProvider(MT)]) }, env);
+    expect(kinds(res)).toEqual(['GitRepository/team-a/app', 'Kustomization/team-a/app', 'ServiceAccount/team-a/app-flux', 'RoleBinding/team-a/app-flux']);
+    expect(kustomization(res).serviceAccountName).toBe('app-flux');
+    const labels = { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/package': 'app', 'idpbuilder.cnoe.io/role': 'flux-tenant' };
+    expect(res.attachments[2]).toEqual({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app-flux', namespace: TENANT, labels } });
+    expect(res.attachments[3]).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'app-flux', namespace: TENANT, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ kind: 'ServiceAccount', name: 'app-flux', namespace: TENANT }],
+    });
+  });
+
+  it('two Packages of one tenant namespace get one reconciler each (no object with two owners)', () => {
+    const related = toMap([tenantRepo(), fluxProvider(MT)]);
+    const a = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related }, env);
+    const b = packagesFlux.hooks.sync({ object: tenantPkg('web'), attachments: {}, related }, env);
+    expect(kinds(b)).toEqual(['GitRepository/team-a/web', 'Kustomization/team-a/web', 'ServiceAccount/team-a/web-flux', 'RoleBinding/team-a/web-flux']);
+    expect(kustomization(a).serviceAccountName).toBe('app-flux');
+    expect(kustomization(b).serviceAccountName).toBe('web-flux');
+  });
+
+  it('the referenced FluxProvider decides (gitOpsProviderRef), not the others', () => {
+    const own = { ...fluxProvider(MT, TENANT), metadata: { name: 'tenant-flux', namespace: TENANT } } as KubeObject;
+    const res = packagesFlux.hooks.sync({ object: tenantPkg('app', { gitOpsProviderRef: { kind: 'FluxProvider', name: 'tenant-flux' } }), attachments: {}, related: toMap([tenantRepo(), own, fluxProvider({})]) }, env);
+    expect(kustomization(res).serviceAccountName).toBe('app-flux');
+    const plain = { ...fluxProvider({}, TENANT), metadata: { name: 'tenant-flux', namespace: TENANT } } as KubeObject;
+    const off = packagesFlux.hooks.sync({ object: tenantPkg('app', { gitOpsProviderRef: { kind: 'FluxProvider', name: 'tenant-flux' } }), attachments: {}, related: toMap([tenantRepo(), plain, fluxProvider(MT)]) }, env);
+    expect(kinds(off)).toEqual(['GitRepository/team-a/app', 'Kustomization/team-a/app']);
+  });
+
+  it('without multitenancy: no ServiceAccount, no RoleBinding, no serviceAccountName', () => {
+    for (const spec of [{}, { multitenancy: { enabled: false } }]) {
+      const res = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related: toMap([tenantRepo(), fluxProvider(spec)]) }, env);
+      expect(kinds(res)).toEqual(['GitRepository/team-a/app', 'Kustomization/team-a/app']);
+      expect(kustomization(res)).not.toHaveProperty('serviceAccountName');
+    }
+  });
+
+  it("the Package's own flux.serviceAccountName wins and nothing is created for it", () => {
+    const res = packagesFlux.hooks.sync({ object: tenantPkg('app', { flux: { serviceAccountName: 'team-deployer' } }), attachments: {}, related: toMap([tenantRepo(), fluxProvider(MT)]) }, env);
+    expect(kinds(res)).toEqual(['GitRepository/team-a/app', 'Kustomization/team-a/app']);
+    expect(kustomization(res).serviceAccountName).toBe('team-deployer');
+  });
+
+  it('FluxProvider not observed (cache lag): the attached reconciler is kept, not dropped; none is invented for a Package that has none', () => {
+    const first = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related: toMap([tenantRepo(), fluxProvider(MT)]) }, env);
+    const lagging = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: toMap(first.attachments), related: toMap([tenantRepo()]) }, env);
+    expect(lagging.attachments).toEqual(first.attachments);
+    const fresh = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related: toMap([tenantRepo()]) }, env);
+    expect(kinds(fresh)).toEqual(['GitRepository/team-a/app', 'Kustomization/team-a/app']);
+  });
+
+  it('multitenancy turned off on an observed FluxProvider: the reconciler is released and serviceAccountName removed', () => {
+    const first = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related: toMap([tenantRepo(), fluxProvider(MT)]) }, env);
+    const off = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: toMap(first.attachments), related: toMap([tenantRepo(), fluxProvider({})]) }, env);
+    expect(kinds(off)).toEqual(['GitRepository/team-a/app', 'Kustomization/team-a/app']);
+    expect(kustomization(off)).not.toHaveProperty('serviceAccountName');
+  });
+
+  it('while the Package waits, the attached reconciler stays with the other attachments', () => {
+    const first = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: {}, related: toMap([tenantRepo(), fluxProvider(MT)]) }, env);
+    const waiting = packagesFlux.hooks.sync({ object: tenantPkg('app'), attachments: toMap(first.attachments), related: toMap([fluxProvider(MT)]) }, env);
+    expect(kinds(waiting).sort()).toEqual(kinds(first).sort());
+  });
+
+  it('customize: the FluxProviders of the controller namespace when the Package references none', () => {
+    const rules = packagesFlux.hooks.customize!({ parent: tenantPkg('app') } as never, env).relatedResources;
+    expect(rules).toContainEqual({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'fluxproviders', namespace: 'idpbuilder-system' });
+    const ref = packagesFlux.hooks.customize!({ parent: tenantPkg('app', { gitOpsProviderRef: { kind: 'FluxProvider', name: 'tenant-flux' } }) } as never, env).relatedResources;
+    expect(ref.filter((r) => r.resource === 'fluxproviders')).toEqual([{ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'fluxproviders', namespace: TENANT, names: ['tenant-flux'] }]);
+  });
+});
