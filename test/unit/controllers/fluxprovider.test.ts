@@ -243,7 +243,7 @@ describe('FluxProvider dashboard (the Flux Operator web UI, on by default)', () 
   });
 
   it('the UI has no login: its anonymous identity can read no Secret, nor any core resource outside the viewer list', () => {
-    const rules = (manifests(hooks.sync(syncRequest(flux()), env))[0] as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules;
+    const rules = (manifests(hooks.sync(syncRequest(flux()), env))[0] as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }).rules;
     const allows = (group: string, resource: string) => rules.some((r) => r.apiGroups.includes(group) && (r.resources.includes(resource) || r.resources.includes('*')));
     expect(allows('', 'secrets')).toBe(false);
     expect(allows('', 'configmaps')).toBe(false);
