@@ -17,6 +17,7 @@ import { allProviders, parseRepoSyncConfig, runRepoSync, type JobLogger } from '
 export interface JobCommandIO {
   out?: (s: string) => void;
   err?: (s: string) => void;
+  /** The programs' environment. The in-cluster Kubernetes config reads `process.env` itself (client-node). */
   env?: NodeJS.ProcessEnv;
   setExitCode?: (code: number) => void;
   /** Written on exit when the file exists (Kubernetes mounts /dev/termination-log). */
@@ -53,7 +54,7 @@ export function jobCommand(io: JobCommandIO = {}): Command {
   const run = async (o: CommonOptions, body: (config: unknown, kube: KubeClient) => Promise<unknown>): Promise<void> => {
     try {
       const config = readConfig(o.config);
-      const kube = o.kubeconfig ? KubeClient.fromKubeconfig(o.kubeconfig, o.context) : KubeClient.fromInCluster(env);
+      const kube = o.kubeconfig ? await KubeClient.fromKubeconfig(o.kubeconfig, o.context) : await KubeClient.fromInCluster();
       const result = await body(config, kube);
       const line = JSON.stringify(result);
       out(`${line}\n`);

@@ -282,7 +282,7 @@ export async function serve(input: ServeOptions): Promise<FastifyInstance> {
   let events: EventSink | undefined = opts.eventSink;
   if (opts.events && !events) {
     try {
-      events = KubernetesEventSink.fromInCluster();
+      events = await KubernetesEventSink.fromInCluster();
     } catch (err) {
       logger.warn({ error: (err as Error).message }, 'events disabled: no in-cluster service account');
     }

@@ -1,9 +1,9 @@
 /** Events: transitions seen between the observed status and the answered one, the queue, the sinks. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
@@ -275,7 +275,7 @@ describe('Kubernetes event sink', () => {
 
   it('POSTs events.k8s.io/v1 Events with the service account token; 409 is success', async () => {
     const url = await listen();
-    const sink = new KubernetesEventSink({ server: url, token: () => 'sa-token' });
+    const sink = await KubernetesEventSink.load({ kind: 'server', server: url, token: 'sa-token' });
     const ev = toKubeEvent(
       { reason: 'PlatformCreated', type: 'Normal', action: 'Create', note: 'Platform x created', regarding: { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'Platform', name: 'x', namespace: 'team-a' }, key: 'k' },
       new Date('2026-01-01T00:00:00Z'),
@@ -293,17 +293,38 @@ describe('Kubernetes event sink', () => {
     await sink.close();
   });
 
-  it('loads the in-cluster service account, and refuses to start outside a cluster', () => {
-    expect(() => KubernetesEventSink.fromInCluster({})).toThrow(/not running in a cluster/);
-    const dir = mkdtempSync(join(tmpdir(), 'sa-'));
+  it('an unreachable API server is an EventSinkError with status 0 and no event content', async () => {
+    const url = await listen();
+    await new Promise<void>((r) => server.close(() => r()));
+    const sink = await KubernetesEventSink.load({ kind: 'server', server: url, token: 'sa-token' });
+    const ev = toKubeEvent(
+      { reason: 'PlatformCreated', type: 'Normal', action: 'Create', note: 'Platform x created', regarding: { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'Platform', name: 'x', namespace: 'team-a' }, key: 'k' },
+      new Date('2026-01-01T00:00:00Z'),
+      'hooks-0',
+    );
+    const err = await sink.emit(ev, new AbortController().signal).catch((e) => e);
+    expect(err).toBeInstanceOf(EventSinkError);
+    expect(err.status).toBe(0);
+    expect(err.message).toBe(`POST /apis/events.k8s.io/v1/namespaces/team-a/events: cannot reach ${url} (ECONNREFUSED)`);
+  });
+
+  it('loads the in-cluster service account through the one loader, and refuses to start outside a cluster', async () => {
+    vi.stubEnv('KUBERNETES_SERVICE_HOST', '');
+    vi.stubEnv('KUBERNETES_SERVICE_PORT', '');
+    await expect(KubernetesEventSink.fromInCluster()).rejects.toThrow(/not running in a cluster/);
+    const root = mkdtempSync(join(tmpdir(), 'sa-'));
     try {
-      writeFileSync(join(dir, 'token'), 'tok\n');
+      const dir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'token'), 'tok');
       writeFileSync(join(dir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
       writeFileSync(join(dir, 'namespace'), 'idpbuilder-system');
-      const sink = KubernetesEventSink.fromInCluster({ KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, dir);
-      expect(sink).toBeInstanceOf(KubernetesEventSink);
+      vi.stubEnv('KUBERNETES_SERVICE_HOST', '10.96.0.1');
+      vi.stubEnv('KUBERNETES_SERVICE_PORT', '443');
+      expect(await KubernetesEventSink.fromInCluster({ pathPrefix: root })).toBeInstanceOf(KubernetesEventSink);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+      vi.unstubAllEnvs();
     }
   });
 });
