@@ -203,6 +203,23 @@ export const GitProviderStatusFields = {
   endpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the URL users open (web UI or organization page).' })),
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the base URL controllers and Jobs use (in-cluster Service URL, or the API URL for hosted providers).' })),
   credentialsSecretRef: Type.Optional(CredentialsSecretRef),
+  usedBy: Type.Optional(
+    Type.Array(
+      Obj(
+        {
+          kind: Type.String({ minLength: 1, maxLength: 63, description: 'GitRepository or Package.' }),
+          namespace: Type.String({ minLength: 1, maxLength: 63, description: 'Its namespace.' }),
+          name: Type.String({ minLength: 1, maxLength: 253, description: 'Its name.' }),
+        },
+        { description: 'An object that references this provider.' },
+      ),
+      {
+        maxItems: 20,
+        description:
+          'While the provider is being deleted: the GitRepositories (gitServerRef) and Packages (gitOpsProviderRef) that still reference it, from its own namespace or one a ReferenceGrant allows (at most 20; the Ready message counts the rest). Its finalize waits, without uninstalling, until none is left.',
+      },
+    ),
+  ),
 };
 
 /**

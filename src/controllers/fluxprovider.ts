@@ -9,6 +9,7 @@ import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, Sync
 import type { HookEnv, Hooks } from './types.js';
 import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
+import { usersRules } from '../kit/users.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { FLUX2, chartVersion } from './versions.js';
 import { settle, type Relied } from '../kit/values.js';
@@ -78,6 +79,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return {
     relatedResources: [
       jobPodsRule(req.parent),
+      ...usersRules(req.parent, ['Package']),
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: r.enabled.map((k) => CONTROLLERS[k]) },
     ],
   };
@@ -119,5 +121,5 @@ export function plan(req: SyncRequest): ProviderPlan {
 export const fluxProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),
-  finalize: (req, env) => finalizeProvider(req, env),
+  finalize: (req, env) => finalizeProvider(req, env, { usedBy: ['Package'] }),
 });
