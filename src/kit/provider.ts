@@ -301,7 +301,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     return { status, children: uninstall ? [uninstall.configMap, ...observedInstallConfigMaps(req).map(asDesired)] : [], finalized: false };
   }
   if (spec.deletionPolicy === 'Retain') {
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', 'deletionPolicy is Retain: the installation is left in place'));
+    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', retainedMessage(plan)));
     return { status, children: [], finalized: true };
   }
   if (!uninstall) {
@@ -323,6 +323,23 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   }
   const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}`));
   return { status, children, finalized: false };
+}
+
+/**
+ * What stays with deletionPolicy Retain, said exactly: every release with its namespace and everything in it
+ * (volumes and their data included), its cluster-scoped objects (CRDs, ClusterRoles, webhooks), and what the
+ * install Job applied after the charts. A provider that installs the same release into the same namespace later
+ * takes all of it over as it is: `helm upgrade --install` upgrades the existing release, and a data volume
+ * claimed by name (Gitea's `gitea-shared-storage`) is mounted again with its old content.
+ */
+export function retainedMessage(plan: InstallPlan | undefined): string {
+  if (!plan?.releases.length) return 'deletionPolicy is Retain: the installation is left in place';
+  const releases = plan.releases.map((r) => `${r.name} in namespace ${r.namespace}`).join(', ');
+  return (
+    `deletionPolicy is Retain: the installation is left in place: release ${releases}, with the namespace and everything in it ` +
+    '(volumes and their data, Secrets), its cluster-scoped objects (CRDs, cluster roles, webhooks) and chart hook objects' +
+    `${plan.manifests?.length ? ', and the objects applied after the chart' : ''}; a provider that installs the same release there later takes it over, data included`
+  );
 }
 
 /** Related Pods of this parent's Jobs (their termination messages explain failures). */

@@ -528,7 +528,11 @@ describe('GiteaProvider', () => {
     // nothing new: only what was observed (it goes with the parent)
     expect(names(res, 'Job').filter((n) => n.includes('-uninstall-'))).toEqual([]);
     expect(byKind(res, 'ConfigMap').filter((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')).toEqual([]);
-    expect(condition(res)).toMatchObject({ reason: 'Retained', message: 'deletionPolicy is Retain: the installation is left in place' });
+    expect(condition(res)).toMatchObject({
+      reason: 'Retained',
+      message:
+        'deletionPolicy is Retain: the installation is left in place: release gitea in namespace gitea, with the namespace and everything in it (volumes and their data, Secrets), its cluster-scoped objects (CRDs, cluster roles, webhooks) and chart hook objects; a provider that installs the same release there later takes it over, data included',
+    });
     // no uninstall Job: gitea/gitea-credential stays with the release it serves
     expect(res.status.endpoint).toBe('https://gitea.cnoe.localtest.me');
   });
