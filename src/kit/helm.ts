@@ -251,13 +251,14 @@ export const RELEASE_SECRET_DIGEST = 'idpbuilder.cnoe.io/content-sha256';
 const changedVar = (i: number, j: number) => `secret_changed_${i}_${j}`;
 
 /**
- * Script lines that write `r.secrets` into the release namespace (creating the namespace first, as the
- * release will need it anyway): `kubectl create secret generic --from-file` of the mounted child Secret,
+ * Script lines that write `r.secrets` into the release namespace (which the install script has created before,
+ * with namespaceEnsure): `kubectl create secret generic --from-file` of the mounted child Secret,
  * rendered locally and applied server-side, so values travel only through files and pipes, never argv.
  */
 export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
   if (!r.secrets?.length) return [];
-  const lines = [`kubectl get namespace ${q(r.namespace)} >/dev/null 2>&1 || kubectl create namespace ${q(r.namespace)}`];
+  // the namespace exists: the install script created it first (namespaceEnsure, marked as ours)
+  const lines: string[] = [];
   r.secrets.forEach((s, j) => {
     const dir = `/secrets/${s.from}`;
     const labels = { ...(s.labels ?? {}), 'app.kubernetes.io/managed-by': 'idpbuilder' };
