@@ -273,6 +273,23 @@ export const GitProviderStatusFields = {
       description: "Optional in the duck type: the API GitRepositories create repositories through. Our kinds need not set it (GiteaProvider speaks gitea, …); a provider of another kind or API group sets it, or its GitRepositories stay UnsupportedGitServer.",
     }),
   ),
+  usedBy: Type.Optional(
+    Type.Array(
+      Obj(
+        {
+          kind: Type.String({ minLength: 1, maxLength: 63, description: 'GitRepository or Package.' }),
+          namespace: Type.String({ minLength: 1, maxLength: 63, description: 'Its namespace.' }),
+          name: Type.String({ minLength: 1, maxLength: 253, description: 'Its name.' }),
+        },
+        { description: 'An object that references this provider.' },
+      ),
+      {
+        maxItems: 20,
+        description:
+          'While the provider is being deleted: the GitRepositories (gitServerRef) and Packages (gitOpsProviderRef) that still reference it, from its own namespace or one a ReferenceGrant allows (at most 20; the Ready message counts the rest). Its finalize waits, without uninstalling, until none is left.',
+      },
+    ),
+  ),
 };
 
 /**

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Enum, FreeForm, KindName, Obj, Port } from './schema.js';
-import { BaseStatus, ClusterRef, HelmChart, ObjectRef, SecretRef } from './common.js';
+import { BaseStatus, ClusterRef, DeletionPolicy, HelmChart, ObjectRef, SecretRef } from './common.js';
 
 /** Provider references in a Platform list are unique by kind, name and namespace. */
 const uniqueRefs = {
@@ -17,6 +17,9 @@ export const InlineComponent = Obj(
     version: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Application version to run: the provider's spec.version." })),
     helmChart: Type.Optional(Desc(HelmChart, "The chart to install instead of the default: the provider's spec.installMethod.helm.")),
     values: Type.Optional(FreeForm("Helm values for this component, merged last: the provider's spec.values.")),
+    deletionPolicy: Type.Optional(
+      Desc(DeletionPolicy, "The provider's spec.deletionPolicy: what deleting the Platform (or disabling the component) does to the installation."),
+    ),
   },
   { description: 'A provider the Platform creates and owns, named <platform>-<component>, in the Platform\'s namespace.' },
 );

@@ -12,6 +12,7 @@ import { mergeValues, secretDigest, release } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
 import { relatedObject } from '../kit/observed.js';
+import { usersRules } from '../kit/users.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { adminCredential, credentialRule } from '../kit/secrets.js';
@@ -127,6 +128,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return {
     relatedResources: [
       jobPodsRule(req.parent),
+      ...usersRules(req.parent, ['Package']),
       ...credentialRule(spec.adminCredentials?.secretRef ? { ...spec.adminCredentials.secretRef, key: 'password' } : undefined, req.parent),
       ...gatewayRules(spec.routing, req),
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: target, names: [`${RELEASE}-server`] },
@@ -206,5 +208,5 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
 export const argoCDProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),
-  finalize: (req, env) => finalizeProvider(req, env),
+  finalize: (req, env) => finalizeProvider(req, env, { usedBy: ['Package'] }),
 });

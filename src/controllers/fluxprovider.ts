@@ -18,6 +18,7 @@ import { childName } from '../kit/names.js';
 import { observedChild, relatedObject } from '../kit/observed.js';
 import { jobState } from '../kit/jobs.js';
 import { decodeSecretData, secret } from '../kit/secrets.js';
+import { usersRules } from '../kit/users.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
 import { CHARTS, chartFor } from './defaults.js';
@@ -216,6 +217,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
       ...(r.dashboard ? gatewayRules(r.spec.routing, req) : []),
       // the admin token Kubernetes fills in (copied into credentialsSecretRef's child Secret)
       ...(r.dashboard ? [{ apiVersion: 'v1', resource: 'secrets', namespace: r.namespace, names: [dashboardNames(req.parent).token] }] : []),
+      ...usersRules(req.parent, ['Package']),
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: r.namespace, names: [...r.enabled.map((k) => CONTROLLERS[k]), ...(r.dashboard ? [OPERATOR_RELEASE] : [])] },
     ],
   };
@@ -305,5 +307,5 @@ export function sync(req: SyncRequest, env: HookEnv): SyncResponse {
 export const fluxProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => sync(req, env),
-  finalize: (req, env) => finalizeProvider(req, env),
+  finalize: (req, env) => finalizeProvider(req, env, { usedBy: ['Package'] }),
 });

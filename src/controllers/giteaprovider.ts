@@ -12,6 +12,7 @@ import { configMapObject, jobObject } from '../kit/jobs.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName, hashedName } from '../kit/names.js';
 import { observedChild } from '../kit/observed.js';
+import { usersRules } from '../kit/users.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan, type Step } from '../kit/provider.js';
 import { jobState } from '../kit/jobs.js';
 import { relatedObjects } from '../kit/observed.js';
@@ -168,7 +169,7 @@ export function relied(spec: GiteaProviderSpec, r: Route, target: RouteTarget): 
 function customize(req: CustomizeRequest): CustomizeResponse {
   const spec = specOf(req.parent);
   return {
-    relatedResources: [jobPodsRule(req.parent), ...credentialRule(spec.adminUser?.passwordSecretRef, req.parent), ...gatewayRules(spec.routing, req)],
+    relatedResources: [jobPodsRule(req.parent), ...usersRules(req.parent, ['GitRepository']), ...credentialRule(spec.adminUser?.passwordSecretRef, req.parent), ...gatewayRules(spec.routing, req)],
   };
 }
 
@@ -265,5 +266,5 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
 export const giteaProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),
-  finalize: (req, env) => finalizeProvider(req, env),
+  finalize: (req, env) => finalizeProvider(req, env, { usedBy: ['GitRepository'] }),
 });

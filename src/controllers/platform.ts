@@ -23,7 +23,7 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
-import { observedChildren, relatedObject } from '../kit/observed.js';
+import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
 import { readiness, refApiVersion, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
 
@@ -121,6 +121,7 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
     if (c.version) s.version = c.version;
     if (c.helmChart) s.installMethod = { type: 'Helm', helm: c.helmChart };
     if (c.values) s.values = c.values;
+    if (c.deletionPolicy) s.deletionPolicy = c.deletionPolicy;
     // a Secret reference resolves in the object's own namespace: the inline gateway (same namespace) gets the name only
     if (component === 'nginx' && ic.tlsSecretRef) s.defaultTLS = { secretRef: { name: ic.tlsSecretRef.name } };
     if (component !== 'nginx') s.routing = routing;
@@ -458,7 +459,103 @@ export function clusterInventory(all: Member[], packages: KubeObject[]): Record<
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((e) => ({ ...e, members: [...new Set(e.members)].sort() }));
 }
 
+/**
+ * The Platform's teardown, in order. Each step's children are deleted (released to Metacontroller) only once
+ * no child of an earlier step is observed any more; the children of later steps are returned as observed.
+ * - `Packages`: the bootstrap Packages. Their Argo CD Applications / Flux objects are the Packages' own
+ *   attachments (packages-argocd / packages-flux decorators): Kubernetes garbage collection removes them with
+ *   each Package (bootstrap Packages set `cascadeDelete: false`, so no Argo CD finalizer holds them and what
+ *   they deployed stays until its provider's uninstall). The Platform cannot list them itself: a related rule
+ *   for a resource whose CRD is not installed fails every sync (Metacontroller customize).
+ * - `GitOps hand-off`: the bootstrap GitRepositories the Applications synced from.
+ * - `GitOps providers`, `git providers`, `gateways`: the inline providers, by their group (INLINE). A provider's
+ *   own finalize uninstalls it (deletionPolicy Delete) or leaves its installation in place (Retain); it also
+ *   waits while GitRepositories or Packages elsewhere still use it (src/kit/users.ts).
+ * A child of a kind not listed here belongs to the last step.
+ */
+export const TEARDOWN_STEPS: readonly { name: string; kinds: readonly string[] }[] = [
+  { name: 'Packages', kinds: ['Package'] },
+  { name: 'GitOps hand-off', kinds: ['GitRepository'] },
+  { name: 'GitOps providers', kinds: Object.values(INLINE).filter((d) => d.group === 'gitOpsProviders').map((d) => d.kind) },
+  { name: 'git providers', kinds: Object.values(INLINE).filter((d) => d.group === 'gitProviders').map((d) => d.kind) },
+  { name: 'gateways', kinds: Object.values(INLINE).filter((d) => d.group === 'gateways').map((d) => d.kind) },
+];
+
+function teardownStep(kind: string): number {
+  const i = TEARDOWN_STEPS.findIndex((s) => s.kinds.includes(kind));
+  return i < 0 ? TEARDOWN_STEPS.length - 1 : i;
+}
+
+/** Every observed child, in group and key order. */
+function allObserved(req: SyncRequest): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const g of Object.keys(req.children ?? {}).sort()) {
+    const byKey = req.children![g] ?? {};
+    for (const k of Object.keys(byKey).sort()) if (byKey[k]?.metadata?.name) out.push(byKey[k]);
+  }
+  return out;
+}
+
+/**
+ * finalize: one teardown step at a time (TEARDOWN_STEPS). The first step with an observed child is current:
+ * its children are released (Metacontroller deletes them; a provider with `deletionPolicy: Retain` is
+ * deleted as an object while its installation stays), every later step's children are returned as
+ * observed, and the answer is `finalized: false`. Once no child is observed, `finalized: true`. Status:
+ * phase `Deleting`, `Ready=False` reason `TearingDown` naming the step, what it waits for (with the Ready
+ * message of a child that is being deleted, e.g. a provider `InUse`), the steps left and what is retained.
+ */
+function finalize(req: SyncRequest, env: HookEnv): SyncAnswer {
+  const parent = req.parent;
+  const prev = { ...((parent.status as Record<string, unknown>) ?? {}) };
+  delete prev.conditions;
+  delete prev.phase;
+  const observed = allObserved(req);
+  const current = Math.min(...observed.map((o) => teardownStep(o.kind)), TEARDOWN_STEPS.length);
+  let conds: ConditionInput[];
+  const children: KubeObject[] = [];
+  const released: string[] = [];
+  if (current >= TEARDOWN_STEPS.length) {
+    const msg = 'every component the platform created is gone';
+    conds = [
+      { type: 'Ready', status: 'False', reason: 'TornDown', message: msg },
+      { type: 'Progressing', status: 'False', reason: 'TornDown', message: msg },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
+    ];
+  } else {
+    const step = TEARDOWN_STEPS[current];
+    const now = observed.filter((o) => teardownStep(o.kind) === current);
+    for (const o of observed) {
+      if (teardownStep(o.kind) === current) released.push(childKey(o));
+      else children.push(asDesired(o));
+    }
+    const describe = (o: KubeObject) => {
+      const why = o.metadata.deletionTimestamp ? readiness(o).message : undefined;
+      return `${o.kind} ${o.metadata.name}${why && why !== 'not ready yet' ? ` (${why})` : ''}`;
+    };
+    const retained = now.filter((o) => (o.spec as { deletionPolicy?: string } | undefined)?.deletionPolicy === 'Retain');
+    const later = TEARDOWN_STEPS.slice(current + 1).map((s) => s.name);
+    const msg = [
+      `step ${current + 1}/${TEARDOWN_STEPS.length} (${step.name}): waiting for ${now.map(describe).join(', ')} to be deleted`,
+      ...(retained.length ? [`deletionPolicy Retain keeps the installation of ${retained.map((o) => `${o.kind} ${o.metadata.name}`).join(', ')}`] : []),
+      ...(later.length ? [`then ${later.join(', ')}`] : []),
+    ].join('; ');
+    conds = [
+      { type: 'Ready', status: 'False', reason: 'TearingDown', message: msg },
+      { type: 'Progressing', status: 'True', reason: 'TearingDown', message: msg },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
+    ];
+  }
+  const status: Record<string, unknown> = {
+    ...prev,
+    phase: 'Deleting',
+    conditions: conditions((parent.status as PlatformStatus | undefined)?.conditions as Condition[] | undefined, conds, env.now(), parent.metadata.generation),
+  };
+  if (parent.metadata.generation !== undefined) status.observedGeneration = parent.metadata.generation;
+  return { status, children, released, finalized: current >= TEARDOWN_STEPS.length };
+}
+
 export const platformHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),
+  finalize: (req, env) => finalize(req, env),
 });

@@ -186,8 +186,40 @@ const RECOVER_FN = [
   '}',
 ];
 
-function installScript(plan: InstallPlan): string {
+/**
+ * Annotation on a namespace the install Job created: who created it (`<Kind>/<namespace>/<name>` of the
+ * provider object, see installOwner). The uninstall Job (deletionPolicy Delete) deletes a release namespace
+ * only when this annotation names its own provider and no Helm release is left in it; a namespace that
+ * existed before the install has no such annotation and stays.
+ */
+export const ANNOTATION_CREATED_BY = 'idpbuilder.cnoe.io/created-by';
+
+/** The value of ANNOTATION_CREATED_BY for a provider object: `<Kind>/<namespace>/<name>`. */
+export function installOwner(parent: Pick<KubeObject, 'kind' | 'metadata'>): string {
+  return `${parent.kind}/${parent.metadata.namespace ?? 'default'}/${parent.metadata.name}`;
+}
+
+/** The release namespaces of a plan, each once, in release order. */
+function releaseNamespaces(plan: InstallPlan): string[] {
+  return [...new Set(plan.releases.map((r) => r.namespace))];
+}
+
+/**
+ * Script lines that create namespace `ns` with ANNOTATION_CREATED_BY = `owner` when it does not exist (in one
+ * request, so a namespace we created always says so); an existing namespace is left as it is.
+ */
+export function namespaceEnsure(ns: string, owner: string): string[] {
+  return [
+    `if ! kubectl get namespace ${q(ns)} >/dev/null 2>&1; then`,
+    `  echo ${q(`creating namespace ${ns}`)}`,
+    `  ${['kubectl', 'create', 'namespace', ns, '--dry-run=client', '-o', 'yaml'].map(q).join(' ')} | ${['kubectl', 'annotate', '--local', '-f', '-', `${ANNOTATION_CREATED_BY}=${owner}`, '-o', 'yaml'].map(q).join(' ')} | ${['kubectl', 'create', '-f', '-'].map(q).join(' ')}`,
+    'fi',
+  ];
+}
+
+function installScript(plan: InstallPlan, owner: string): string {
   const lines = ['#!/bin/sh', 'set -eu', ...RUN_FN, ...RECOVER_FN];
+  for (const ns of releaseNamespaces(plan)) lines.push(...namespaceEnsure(ns, owner));
   plan.releases.forEach((r, i) => {
     const args = [
       'helm', 'upgrade', '--install', r.name, ...chartRef(r),
@@ -236,13 +268,14 @@ export const RELEASE_SECRET_DIGEST = 'idpbuilder.cnoe.io/content-sha256';
 const changedVar = (i: number, j: number) => `secret_changed_${i}_${j}`;
 
 /**
- * Script lines that write `r.secrets` into the release namespace (creating the namespace first, as the
- * release will need it anyway): `kubectl create secret generic --from-file` of the mounted child Secret,
+ * Script lines that write `r.secrets` into the release namespace (which the install script has created before,
+ * with namespaceEnsure): `kubectl create secret generic --from-file` of the mounted child Secret,
  * rendered locally and applied server-side, so values travel only through files and pipes, never argv.
  */
 export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
   if (!r.secrets?.length) return [];
-  const lines = [`kubectl get namespace ${q(r.namespace)} >/dev/null 2>&1 || kubectl create namespace ${q(r.namespace)}`];
+  // the namespace exists: the install script created it first (namespaceEnsure, marked as ours)
+  const lines: string[] = [];
   r.secrets.forEach((s, j) => {
     const dir = `/secrets/${s.from}`;
     const labels = { ...(s.labels ?? {}), 'app.kubernetes.io/managed-by': 'idpbuilder' };
@@ -283,14 +316,85 @@ export function releaseSecretsDelete(r: Pick<HelmRelease, 'namespace' | 'secrets
   return [['kubectl', 'delete', 'secret', ...r.secrets.map((s) => s.name), '--namespace', r.namespace, '--ignore-not-found'].map(q).join(' ')];
 }
 
-function uninstallScript(plan: InstallPlan): string {
+/**
+ * go-template (kubectl `-o go-template`) that prints `<apiVersion> <kind> <name> [<namespace>]`, one line per
+ * object of a `kubectl get` answer (a List, or one object) whose annotation `helm.sh/resource-policy` is `keep`.
+ */
+export const KEPT_TEMPLATE =
+  '{{define "o"}}{{$o := .}}{{range $k, $v := .metadata.annotations}}{{if eq $k "helm.sh/resource-policy"}}{{if eq $v "keep"}}' +
+  '{{$o.apiVersion}} {{$o.kind}} {{$o.metadata.name}}{{with $o.metadata.namespace}} {{.}}{{end}}{{"\\n"}}{{end}}{{end}}{{end}}{{end}}' +
+  '{{if .items}}{{range .items}}{{template "o" .}}{{end}}{{else}}{{template "o" .}}{{end}}';
+
+/**
+ * Script lines of one release's uninstall under deletionPolicy Delete (release `i` of the plan):
+ * 1. before `helm uninstall`, what it would leave behind is written down: the objects of the release's
+ *    manifest that carry `helm.sh/resource-policy: keep` (read live: Gitea's data PVC, Argo CD's CRDs), as
+ *    `apiVersion kind name [namespace]` lines, and the chart hooks' objects (`helm get hooks`: hook RBAC,
+ *    Jobs, ServiceAccounts; helm deletes hook objects only by their `helm.sh/hook-delete-policy`, never on
+ *    uninstall);
+ * 2. `helm uninstall --wait`, then the release Secrets (releaseSecretsDelete);
+ * 3. those objects are deleted, and the PersistentVolumeClaims labelled `app.kubernetes.io/instance=<release>`
+ *    in the release namespace (StatefulSet volumeClaimTemplates, which no uninstall deletes). A bound
+ *    PersistentVolume then follows its reclaimPolicy (the StorageClass's; `Delete` for most provisioners).
+ * A release that no longer exists skips step 1 (nothing is known about it) and still gets step 3's PVCs.
+ */
+export function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'timeout' | 'secrets'>, i: number): string[] {
+  const manifest = `/tmp/release-${i}.yaml`;
+  const hooks = `/tmp/hooks-${i}.yaml`;
+  const kept = `/tmp/kept-${i}.txt`;
+  const keptYaml = `/tmp/kept-${i}.yaml`;
+  const ns = ['--namespace', r.namespace];
+  return [
+    `echo ${q(`helm uninstall ${r.name} in ${r.namespace}`)}`,
+    `: > ${kept}; : > ${hooks}`,
+    `if ${['helm', 'status', r.name, ...ns].map(q).join(' ')} >/dev/null 2>&1; then`,
+    `  ${['helm', 'get', 'manifest', r.name, ...ns].map(q).join(' ')} > ${manifest}`,
+    `  ${['helm', 'get', 'hooks', r.name, ...ns].map(q).join(' ')} > ${hooks}`,
+    `  if grep -q '^kind:' ${manifest}; then ${['kubectl', 'get', '-f', manifest, ...ns, '--ignore-not-found', '-o', `go-template=${KEPT_TEMPLATE}`].map(q).join(' ')} > ${kept}; fi`,
+    'fi',
+    ['run', 'helm', 'uninstall', r.name, ...ns, '--wait', '--ignore-not-found', '--timeout', r.timeout ?? '10m'].map(q).join(' '),
+    ...releaseSecretsDelete(r),
+    `if [ -s ${kept} ]; then`,
+    `  echo ${q(`deleting what ${r.name} kept on uninstall (helm.sh/resource-policy: keep):`)}; cat ${kept}`,
+    `  while read -r api kind name objns; do printf 'apiVersion: %s\\nkind: %s\\nmetadata:\\n  name: %s\\n' "$api" "$kind" "$name"; if [ -n "$objns" ]; then printf '  namespace: %s\\n' "$objns"; fi; printf -- '---\\n'; done < ${kept} > ${keptYaml}`,
+    // a CRD is gone only when its custom resources are: one whose finalizer nobody serves any more (an Argo CD
+    // Application with the resources finalizer) would hold it for ever, so the wait is bounded and the Job fails
+    `  ${['kubectl', 'delete', '--ignore-not-found', '--wait=true', '--timeout=5m', ...ns, '-f', keptYaml].map(q).join(' ')}`,
+    'fi',
+    `if grep -q '^kind:' ${hooks}; then`,
+    `  echo ${q(`deleting the chart hooks' objects of ${r.name}`)}`,
+    `  ${['kubectl', 'delete', '--ignore-not-found', '--wait=true', ...ns, '-f', hooks].map(q).join(' ')}`,
+    'fi',
+    ['kubectl', 'delete', 'persistentvolumeclaims', ...ns, '-l', `app.kubernetes.io/instance=${r.name}`, '--ignore-not-found', '--wait=true'].map(q).join(' '),
+  ];
+}
+
+/**
+ * Script lines that delete release namespace `ns` when it was created by `owner` (ANNOTATION_CREATED_BY) and
+ * holds no Helm release any more (another release in it, of this or another provider, keeps it).
+ */
+export function namespaceRelease(ns: string, owner: string): string[] {
+  const get = ['kubectl', 'get', 'namespace', ns, '--ignore-not-found', `-o=jsonpath={.metadata.annotations.${ANNOTATION_CREATED_BY.replace(/\./g, '\\.')}}`].map(q).join(' ');
+  return [
+    `if [ "$(${get})" = ${q(owner)} ]; then`,
+    `  if [ -z "$(${['helm', 'list', '--namespace', ns, '--all', '-q'].map(q).join(' ')})" ]; then`,
+    `    echo ${q(`deleting namespace ${ns} (created by ${owner})`)}`,
+    `    ${['kubectl', 'delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=10m'].map(q).join(' ')}`,
+    '  else',
+    `    echo ${q(`namespace ${ns} still holds Helm releases: kept`)}`,
+    '  fi',
+    'else',
+    `  echo ${q(`namespace ${ns} was not created by ${owner}: kept`)}`,
+    'fi',
+  ];
+}
+
+function uninstallScript(plan: InstallPlan, owner: string): string {
   const lines = ['#!/bin/sh', 'set -eu', ...RUN_FN];
   if (plan.manifests?.length) lines.push('kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml');
-  for (const r of [...plan.releases].reverse()) {
-    lines.push(`echo ${q(`helm uninstall ${r.name} in ${r.namespace}`)}`);
-    lines.push(['run', 'helm', 'uninstall', r.name, '--namespace', r.namespace, '--wait', '--ignore-not-found', '--timeout', r.timeout ?? '10m'].map(q).join(' '));
-    lines.push(...releaseSecretsDelete(r));
-  }
+  const releases = plan.releases.map((r, i) => ({ r, i })).reverse();
+  for (const { r, i } of releases) lines.push(...releaseUninstall(r, i));
+  for (const ns of releaseNamespaces(plan).reverse()) lines.push(...namespaceRelease(ns, owner));
   lines.push('echo done');
   return `${lines.join('\n')}\n`;
 }
@@ -332,7 +436,7 @@ export function helmJob(parent: KubeObject, plan: InstallPlan, env: HookEnv, act
   const role = action === 'install' ? ROLE_INSTALL : ROLE_UNINSTALL;
   const labels = { ...ownerLabels(parent, role) };
   const data: Record<string, string> = {
-    'run.sh': action === 'install' ? installScript(plan) : uninstallScript(plan),
+    'run.sh': action === 'install' ? installScript(plan, installOwner(parent)) : uninstallScript(plan, installOwner(parent)),
     'releases.json': JSON.stringify(
       plan.releases.map(
         (r): ReleaseSummary => ({ name: r.name, namespace: r.namespace, repository: r.repository, chart: r.chart, version: r.version, values: r.values, gitOpsValues: r.gitOpsValues, secrets: r.secrets }),

@@ -16,6 +16,7 @@ import { jobState, type JobState } from './jobs.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired, observedChild, observedChildren, relatedObjects } from './observed.js';
 import { clusterRefOf, resolveCluster } from './cluster.js';
+import { USED_BY_MAX, usersKnown, usersOf, usersText, type UserKind } from './users.js';
 
 export interface Blocker {
   reason: string;
@@ -271,16 +272,42 @@ function runningJobs(req: SyncRequest): KubeObject[] {
   return observedChildren(req, 'Job', 'batch/v1').filter((j) => !jobFinished(j));
 }
 
+/** What a provider's finalize waits for besides its own Jobs. */
+export interface FinalizeOptions {
+  /** Kinds whose objects hold the provider while they reference it (./users.ts); their rules come from `usersRules`. */
+  usedBy?: UserKind[];
+}
+
 /**
- * Finalize: with deletionPolicy Retain, done once no Job of ours runs (the installation, and the
- * credential Secrets it created in its own namespace, stay); with Delete, an uninstall Job of what was
- * installed, started once no install Job runs, and `finalized` only once it has succeeded.
+ * Finalize: first, while anything of `opts.usedBy` still references the provider (or the request does not
+ * say yet who does), nothing happens: `finalized: false`, no uninstall Job, `status.usedBy` lists the users
+ * and `Ready=False` has reason `InUse` (or `WaitingForUsers`), whatever the deletionPolicy. Then, with
+ * deletionPolicy Retain, done once no Job of ours runs (the installation, and the credential Secrets it
+ * created in its own namespace, stay); with Delete, an uninstall Job of what was installed (./helm.ts
+ * `releaseUninstall`, `namespaceRelease`), started once no install Job runs, and `finalized` only once it
+ * has succeeded.
  */
-export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncAnswer {
+export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeOptions = {}): SyncAnswer {
   const spec = (req.parent.spec ?? {}) as { deletionPolicy?: string };
   const prev = { ...((req.parent.status as Record<string, unknown>) ?? {}) };
   delete prev.conditions;
   delete prev.phase;
+  delete prev.usedBy;
+  const kinds = opts.usedBy ?? [];
+  if (kinds.length) {
+    const what = spec.deletionPolicy === 'Retain' ? 'deletion' : 'the uninstall';
+    // Errors never delete: the contract returns every observed child; no uninstall Job is added.
+    if (!usersKnown(req, kinds)) {
+      const message = `waiting to learn which ${kinds.join('s and ')}s use this ${req.parent.kind}: ${what} waits until none does`;
+      return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'WaitingForUsers', message)), children: [], finalized: false };
+    }
+    const users = usersOf(req, kinds);
+    if (users.length) {
+      const message = `in use by ${usersText(users)}: ${what} waits until they are gone`;
+      const fields = { ...prev, usedBy: users.slice(0, USED_BY_MAX) };
+      return { status: statusWith(req, env, fields, 'Deleting', standardConditions('Deleting', 'InUse', message)), children: [], finalized: false };
+    }
+  }
   const plan = installedPlan(req);
   const uninstall = spec.deletionPolicy !== 'Retain' && plan && plan.releases.length ? helmJob(req.parent, plan, env, 'uninstall') : undefined;
   const running = runningJobs(req).filter((j) => j.metadata.name !== uninstall?.name);
@@ -291,7 +318,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncAnswer {
     return { status, children: uninstall ? [uninstall.configMap, ...observedInstallConfigMaps(req).map(asDesired)] : [], finalized: false };
   }
   if (spec.deletionPolicy === 'Retain') {
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', 'deletionPolicy is Retain: the installation is left in place'));
+    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', retainedMessage(plan)));
     return { status, children: [], finalized: true };
   }
   if (!uninstall) {
@@ -313,6 +340,23 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv): SyncAnswer {
   }
   const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}`));
   return { status, children, finalized: false };
+}
+
+/**
+ * What stays with deletionPolicy Retain, said exactly: every release with its namespace and everything in it
+ * (volumes and their data included), its cluster-scoped objects (CRDs, ClusterRoles, webhooks), and what the
+ * install Job applied after the charts. A provider that installs the same release into the same namespace later
+ * takes all of it over as it is: `helm upgrade --install` upgrades the existing release, and a data volume
+ * claimed by name (Gitea's `gitea-shared-storage`) is mounted again with its old content.
+ */
+export function retainedMessage(plan: InstallPlan | undefined): string {
+  if (!plan?.releases.length) return 'deletionPolicy is Retain: the installation is left in place';
+  const releases = plan.releases.map((r) => `${r.name} in namespace ${r.namespace}`).join(', ');
+  return (
+    `deletionPolicy is Retain: the installation is left in place: release ${releases}, with the namespace and everything in it ` +
+    '(volumes and their data, Secrets), its cluster-scoped objects (CRDs, cluster roles, webhooks) and chart hook objects' +
+    `${plan.manifests?.length ? ', and the objects applied after the chart' : ''}; a provider that installs the same release there later takes it over, data included`
+  );
 }
 
 /** Related Pods of this parent's Jobs (their termination messages explain failures). */

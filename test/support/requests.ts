@@ -33,3 +33,11 @@ export function testEnv(now = '2026-01-01T00:00:00Z', seed = 'test'): HookEnv {
     settings: DEFAULT_SETTINGS,
   };
 }
+
+/**
+ * Related groups as Metacontroller sends them for a provider being deleted with no users (src/kit/users.ts):
+ * the declared GitRepository / Package list, empty.
+ */
+export function noUsers(kind: 'GitRepository' | 'Package'): Record<string, Record<string, KubeObject>> {
+  return { [`${kind}.idpbuilder.cnoe.io/v1alpha2`]: {} };
+}

@@ -13,7 +13,7 @@ import { giteaProviderHooks as hooks } from '../../src/controllers/giteaprovider
 import { RELEASE_SECRET_DIGEST } from '../../src/kit/helm.js';
 import type { KubeObject, SyncResponse } from '../../src/metacontroller/protocol.js';
 import { cmData, secretData } from '../support/providers.js';
-import { parent, syncRequest, testEnv } from '../support/requests.js';
+import { noUsers, parent, syncRequest, testEnv } from '../support/requests.js';
 import { byKind, jobSucceeded, next, toMap } from '../support/world.js';
 
 const root = mkdtempSync(join(tmpdir(), 'release-secrets-'));
@@ -136,18 +136,28 @@ describe('release Secrets in the install and uninstall scripts (GiteaProvider: g
     const req = syncRequest(gitea());
     const first = hooks.sync(req, env);
     const req2 = next(req, first, (o: KubeObject) => (o.kind === 'Job' ? jobSucceeded(o) : o));
-    const f = hooks.finalize!({ ...req2, children: toMap(first.children.map((o) => (o.kind === 'Job' ? jobSucceeded(o) : o))), finalizing: true }, env);
+    const f = hooks.finalize!({ ...req2, children: toMap(first.children.map((o) => (o.kind === 'Job' ? jobSucceeded(o) : o))), related: { ...req2.related, ...noUsers('GitRepository') }, finalizing: true }, env);
     const script = cmData(byKind(f, 'ConfigMap').find((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')!)['run.sh'];
     const r = run(script, {});
     expect(r.status, r.stderr).toBe(0);
-    expect(r.log).toEqual(['helm uninstall gitea --namespace gitea --wait --ignore-not-found --timeout 10m', 'kubectl delete secret gitea-credential --namespace gitea --ignore-not-found']);
+    // the fake helm knows no release content (empty manifest and hooks) and the fake kubectl no namespace
+    // annotation: nothing kept to delete, the namespace is not ours (src/kit/helm.ts releaseUninstall)
+    expect(r.log).toEqual([
+      'helm status gitea --namespace gitea',
+      'helm get manifest gitea --namespace gitea',
+      'helm get hooks gitea --namespace gitea',
+      'helm uninstall gitea --namespace gitea --wait --ignore-not-found --timeout 10m',
+      'kubectl delete secret gitea-credential --namespace gitea --ignore-not-found',
+      'kubectl delete persistentvolumeclaims --namespace gitea -l app.kubernetes.io/instance=gitea --ignore-not-found --wait=true',
+      'kubectl get namespace gitea --ignore-not-found -o=jsonpath={.metadata.annotations.idpbuilder\\.cnoe\\.io/created-by}',
+    ]);
   });
 
   it('issue 10 example i: deletionPolicy Retain finalizes without running anything, so gitea/gitea-credential is never deleted; with Delete the uninstall script deletes it', () => {
     const finalizeAfterInstall = (spec: Record<string, unknown>) => {
       const req = syncRequest(gitea(spec));
       const installed = next(req, hooks.sync(req, env), (o: KubeObject) => (o.kind === 'Job' ? jobSucceeded(o) : o));
-      return { installed, f: hooks.finalize!({ ...installed, finalizing: true }, env) };
+      return { installed, f: hooks.finalize!({ ...installed, related: { ...installed.related, ...noUsers('GitRepository') }, finalizing: true }, env) };
     };
     const scripts = (res: SyncResponse) => byKind(res, 'ConfigMap').map((c) => cmData(c)['run.sh'] ?? '');
 

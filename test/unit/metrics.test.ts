@@ -175,7 +175,8 @@ describe('domain metrics', () => {
     await post(a, '/hooks/giteaproviders/sync', req);
     let text = await scrape(a);
     expect(value(text, 'idpbuilder_component_ready', { component: 'GiteaProvider/idpbuilder-system/gitea', phase: 'Installing' })).toBe(1);
-    const fin = await post(a, '/hooks/giteaproviders/finalize', { ...req, finalizing: true, parent: { ...req.parent, metadata: { ...req.parent.metadata, deletionTimestamp: '2026-03-01T11:00:00Z' } } });
+    // the users' list Metacontroller sends a provider being deleted (src/kit/users.ts): none
+    const fin = await post(a, '/hooks/giteaproviders/finalize', { ...req, related: { 'GitRepository.idpbuilder.cnoe.io/v1alpha2': {} }, finalizing: true, parent: { ...req.parent, metadata: { ...req.parent.metadata, deletionTimestamp: '2026-03-01T11:00:00Z' } } });
     expect(fin.finalized).toBe(true);
     text = await scrape(a);
     expect(text).not.toContain('GiteaProvider/idpbuilder-system/gitea');
@@ -189,10 +190,11 @@ describe('domain metrics', () => {
     expect(value(text, 'idpbuilder_platform_components_total', { platform: 'idpbuilder-system/localdev' })).toBe(2);
     expect(value(text, 'idpbuilder_platform_components_ready', { platform: 'idpbuilder-system/localdev', component: 'NginxGateway/idpbuilder-system/nginx' })).toBeUndefined();
 
-    // a Platform being deleted (no finalize hook: sync with deletionTimestamp) takes its series along
+    // a Platform being deleted takes its series along once its finalize hook has finished (nothing left)
     const deleting = structuredClone(plat.body) as SyncRequest;
     deleting.parent.metadata.deletionTimestamp = '2026-03-01T11:00:00Z';
-    await post(a, plat.url, deleting);
+    const platFin = await post(a, '/hooks/platforms/finalize', { ...deleting, children: {}, finalizing: true });
+    expect(platFin.finalized).toBe(true);
     text = await scrape(a);
     expect(text).not.toContain('platform="idpbuilder-system/localdev"');
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { argoCDProviderHooks as hooks } from '../../../src/controllers/argocdprovider.js';
 import type { KubeObject, ObjectMap, SyncRequest } from '../../../src/metacontroller/protocol.js';
-import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { parent, syncRequest, testEnv, noUsers } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
 import { cmData, expectValidChildren, gatewayObject, names, NS, provider, secretData, statusText, userSecret, values, type GatewayName } from '../../support/providers.js';
 
@@ -310,7 +310,7 @@ describe('ArgoCDProvider', () => {
 
   it('finalize with Delete: uninstall Job (manifests deleted, release uninstalled); finalized only once it succeeded', () => {
     const { req } = installed();
-    const f1 = hooks.finalize!({ ...req, finalizing: true }, testEnv());
+    const f1 = hooks.finalize!({ ...req, finalizing: true, related: { ...req.related, ...noUsers('Package') } }, testEnv());
     expect(f1.finalized).toBe(false);
     expect(names(f1, 'Job')[0]).toMatch(/^argocd-uninstall-[0-9a-f]{8}$/);
     expectValidChildren(f1);
@@ -319,23 +319,23 @@ describe('ArgoCDProvider', () => {
     expect(script).toContain('helm uninstall argocd --namespace argocd --wait --ignore-not-found --timeout 10m');
     expect(script.indexOf('kubectl delete')).toBeLessThan(script.indexOf('helm uninstall'));
     const installCm = Object.values(req.children!['ConfigMap.v1']);
-    const f2 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map(succeed)]), finalizing: true }, testEnv());
+    const f2 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map(succeed)]), finalizing: true, related: { ...req.related, ...noUsers('Package') } }, testEnv());
     expect(f2.finalized).toBe(true);
     expect(condition(f2).reason).toBe('Uninstalled');
   });
 
   it('finalize with Delete, fed back as Metacontroller does: not finalized while the uninstall Job runs', () => {
     const { req } = installed();
-    const fReq = { ...req, finalizing: true };
+    const fReq = { ...req, finalizing: true, related: { ...req.related, ...noUsers('Package') } };
     const f1 = hooks.finalize!(fReq, testEnv());
-    const f2 = hooks.finalize!({ ...next(fReq, f1, (o) => (o.kind === 'Job' ? jobRunning(o) : o)), finalizing: true }, testEnv());
+    const f2 = hooks.finalize!({ ...next(fReq, f1, (o) => (o.kind === 'Job' ? jobRunning(o) : o)), finalizing: true, related: { ...req.related, ...noUsers('Package') } }, testEnv());
     expect(f2.finalized).toBe(false);
     expect(condition(f2)).toMatchObject({ reason: 'Uninstalling', message: 'uninstall job running' });
   });
 
   it('finalize with Retain: finalized, reason Retained, no uninstall Job', () => {
     const { req } = installed({ deletionPolicy: 'Retain' });
-    const res = hooks.finalize!({ ...req, finalizing: true }, testEnv());
+    const res = hooks.finalize!({ ...req, finalizing: true, related: { ...req.related, ...noUsers('Package') } }, testEnv());
     expect(res.finalized).toBe(true);
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'Retained' });
     expect(names(res, 'Job').filter((n) => n.includes('-uninstall-'))).toEqual([]);

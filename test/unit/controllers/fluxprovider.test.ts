@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { fluxProviderHooks as hooks, VIEWER_RULES } from '../../../src/controllers/fluxprovider.js';
 import type { KubeObject, SyncResponse } from '../../../src/metacontroller/protocol.js';
-import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { parent, syncRequest, testEnv, noUsers } from '../../support/requests.js';
 import { cmData, expectUpgradeKeepsOldInstall, gatewayObject, secretData, userSecret, values as valuesOf } from '../../support/providers.js';
 import { byKind, condition, jobFailed, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
 
@@ -125,24 +125,28 @@ describe('FluxProvider', () => {
   it('finalize with Delete uninstalls the release and finalizes only once that succeeded', () => {
     const req = syncRequest(flux(noUI));
     const installed = next(req, hooks.sync(req, env), jobSucceeded);
-    const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
+    const f1 = hooks.finalize!({ ...installed, finalizing: true, related: { ...installed.related, ...noUsers('Package') } }, env);
     expect(f1.finalized).toBe(false);
     expect(byKind(f1, 'Job')[0].metadata.name).toMatch(/^flux-uninstall-[0-9a-f]{8}$/);
     // every command runs through `run` (forwards SIGTERM to helm, src/kit/helm.ts)
     const lines = data(f1)['run.sh'].split('\n').map((l) => l.replace(/^run /, '')).filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
-    expect(lines).toEqual(['helm uninstall flux2 --namespace flux-system --wait --ignore-not-found --timeout 10m']);
+    expect(lines).toEqual([
+      'helm uninstall flux2 --namespace flux-system --wait --ignore-not-found --timeout 10m',
+      // deletionPolicy Delete: the release's PVCs too (src/kit/helm.ts releaseUninstall)
+      'kubectl delete persistentvolumeclaims --namespace flux-system -l app.kubernetes.io/instance=flux2 --ignore-not-found --wait=true',
+    ]);
     const installCMs = Object.values(installed.children!['ConfigMap.v1']);
-    const f2 = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobSucceeded(c) : c))]), finalizing: true }, env);
+    const f2 = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobSucceeded(c) : c))]), finalizing: true, related: { ...installed.related, ...noUsers('Package') } }, env);
     expect(f2.finalized).toBe(true);
     expect(condition(f2).reason).toBe('Uninstalled');
-    const failed = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c) : c))]), finalizing: true }, env);
+    const failed = hooks.finalize!({ ...installed, children: toMap([...installCMs, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c) : c))]), finalizing: true, related: { ...installed.related, ...noUsers('Package') } }, env);
     expect(failed.finalized).toBe(false);
     expect(condition(failed).reason).toBe('UninstallFailed');
   });
 
   it('finalize with Retain: finalized, reason Retained, no uninstall Job', () => {
     const req = syncRequest(flux({ deletionPolicy: 'Retain' }));
-    const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true }, env);
+    const res = hooks.finalize!({ ...next(req, hooks.sync(req, env), jobSucceeded), finalizing: true, related: { ...req.related, ...noUsers('Package') } }, env);
     expect(res.finalized).toBe(true);
     expect(condition(res).reason).toBe('Retained');
     expect(byKind(res, 'Job').filter((j) => j.metadata.name.includes('-uninstall-'))).toEqual([]);
@@ -322,12 +326,14 @@ describe('FluxProvider dashboard (the Flux Operator web UI, on by default)', () 
   it('finalize with Delete: the manifests are deleted, then flux-operator, then flux2 are uninstalled', () => {
     const req = syncRequest(flux());
     const installed = next(req, hooks.sync(req, env), jobSucceeded);
-    const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
+    const f1 = hooks.finalize!({ ...installed, finalizing: true, related: { ...installed.related, ...noUsers('Package') } }, env);
     const lines = data(f1)['run.sh'].split('\n').map((l) => l.replace(/^run /, '')).filter((l) => l.startsWith('kubectl') || l.startsWith('helm'));
     expect(lines).toEqual([
       'kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml',
       'helm uninstall flux-operator --namespace flux-system --wait --ignore-not-found --timeout 10m',
+      'kubectl delete persistentvolumeclaims --namespace flux-system -l app.kubernetes.io/instance=flux-operator --ignore-not-found --wait=true',
       'helm uninstall flux2 --namespace flux-system --wait --ignore-not-found --timeout 10m',
+      'kubectl delete persistentvolumeclaims --namespace flux-system -l app.kubernetes.io/instance=flux2 --ignore-not-found --wait=true',
     ]);
   });
 

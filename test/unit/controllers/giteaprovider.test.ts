@@ -4,7 +4,7 @@ import { giteaProviderHooks as hooks } from '../../../src/controllers/giteaprovi
 import { gitOpsFiles } from '../../../src/controllers/platform.js';
 import type { ReleaseSummary } from '../../../src/kit/helm.js';
 import type { KubeObject, SyncRequest } from '../../../src/metacontroller/protocol.js';
-import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { parent, syncRequest, testEnv, noUsers } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap } from '../../support/world.js';
 import { cmData, expectValidChildren, gatewayObject, names, NS, provider, secretData, statusText, userSecret, values, type GatewayName } from '../../support/providers.js';
 
@@ -486,7 +486,7 @@ describe('GiteaProvider', () => {
 
   it('finalize with deletionPolicy Delete: an uninstall Job; finalized only once it succeeded', () => {
     const { req } = ready();
-    const f1 = hooks.finalize!({ ...req, finalizing: true }, testEnv());
+    const f1 = hooks.finalize!({ ...req, finalizing: true, related: { ...req.related, ...noUsers('GitRepository') } }, testEnv());
     expect(f1.finalized).toBe(false);
     // the uninstall ConfigMap and Job, and the install ConfigMap kept so every finalize call finds the same plan;
     // the other observed children are retained by the contract (they go with the parent once finalized)
@@ -500,11 +500,11 @@ describe('GiteaProvider', () => {
     expect(condition(f1)).toMatchObject({ status: 'False', reason: 'Uninstalling', message: 'uninstall job created' });
     // install ConfigMap still observed beside the finished uninstall Job
     const installCm = Object.values(req.children!['ConfigMap.v1']).filter((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'install');
-    const f2 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map(succeed)]), finalizing: true }, testEnv());
+    const f2 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map(succeed)]), finalizing: true, related: { ...req.related, ...noUsers('GitRepository') } }, testEnv());
     expect(f2.finalized).toBe(true);
     expect(condition(f2)).toMatchObject({ reason: 'Uninstalled' });
     expect(f2.status.installed).toBe(false);
-    const f3 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c, 'helm: timed out') : c))]), finalizing: true }, testEnv());
+    const f3 = hooks.finalize!({ ...req, children: toMap([...installCm, ...f1.children.map((c) => (c.kind === 'Job' ? jobFailed(c, 'helm: timed out') : c))]), finalizing: true, related: { ...req.related, ...noUsers('GitRepository') } }, testEnv());
     expect(f3.finalized).toBe(false);
     expect(f3.status.phase).toBe('Failed');
     expect(condition(f3).message).toContain('helm: timed out');
@@ -513,22 +513,26 @@ describe('GiteaProvider', () => {
   // The install ConfigMap stays through finalize, so the next finalize call finds the same plan and uninstall Job.
   it('finalize with Delete, as Metacontroller plays it: not finalized while the uninstall Job is still running', () => {
     const { req } = ready();
-    const fReq = { ...req, finalizing: true };
+    const fReq = { ...req, finalizing: true, related: { ...req.related, ...noUsers('GitRepository') } };
     const f1 = hooks.finalize!(fReq, testEnv());
     expect(f1.finalized).toBe(false);
-    const f2 = hooks.finalize!({ ...next(fReq, f1, (o) => (o.kind === 'Job' ? jobRunning(o) : o)), finalizing: true }, testEnv());
+    const f2 = hooks.finalize!({ ...next(fReq, f1, (o) => (o.kind === 'Job' ? jobRunning(o) : o)), finalizing: true, related: { ...req.related, ...noUsers('GitRepository') } }, testEnv());
     expect(f2.finalized).toBe(false);
     expect(names(f2, 'Job')).toEqual(names(f1, 'Job'));
   });
 
   it('finalize with deletionPolicy Retain: finalized, reason Retained, nothing run', () => {
     const { req } = ready({ deletionPolicy: 'Retain' });
-    const res = hooks.finalize!({ ...req, finalizing: true }, testEnv());
+    const res = hooks.finalize!({ ...req, finalizing: true, related: { ...req.related, ...noUsers('GitRepository') } }, testEnv());
     expect(res.finalized).toBe(true);
     // nothing new: only what was observed (it goes with the parent)
     expect(names(res, 'Job').filter((n) => n.includes('-uninstall-'))).toEqual([]);
     expect(byKind(res, 'ConfigMap').filter((c) => c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')).toEqual([]);
-    expect(condition(res)).toMatchObject({ reason: 'Retained', message: 'deletionPolicy is Retain: the installation is left in place' });
+    expect(condition(res)).toMatchObject({
+      reason: 'Retained',
+      message:
+        'deletionPolicy is Retain: the installation is left in place: release gitea in namespace gitea, with the namespace and everything in it (volumes and their data, Secrets), its cluster-scoped objects (CRDs, cluster roles, webhooks) and chart hook objects; a provider that installs the same release there later takes it over, data included',
+    });
     // no uninstall Job: gitea/gitea-credential stays with the release it serves
     expect(res.status.endpoint).toBe('https://gitea.cnoe.localtest.me');
   });

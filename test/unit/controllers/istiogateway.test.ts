@@ -266,8 +266,12 @@ describe('IstioGateway', () => {
     expect(lines).toEqual([
       'kubectl delete --ignore-not-found --wait=true -f /config/manifests.yaml',
       'helm uninstall istio-ingressgateway --namespace istio-system --wait --ignore-not-found --timeout 10m',
+      // deletionPolicy Delete: each release's PVCs after its uninstall (src/kit/helm.ts releaseUninstall)
+      'kubectl delete persistentvolumeclaims --namespace istio-system -l app.kubernetes.io/instance=istio-ingressgateway --ignore-not-found --wait=true',
       'helm uninstall istiod --namespace istio-system --wait --ignore-not-found --timeout 10m',
+      'kubectl delete persistentvolumeclaims --namespace istio-system -l app.kubernetes.io/instance=istiod --ignore-not-found --wait=true',
       'helm uninstall istio-base --namespace istio-system --wait --ignore-not-found --timeout 10m',
+      'kubectl delete persistentvolumeclaims --namespace istio-system -l app.kubernetes.io/instance=istio-base --ignore-not-found --wait=true',
     ]);
     expect(manifests(f1).map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['IngressClass/istio', 'PeerAuthentication/default']);
     const installCMs = Object.values(installed.children!['ConfigMap.v1']);

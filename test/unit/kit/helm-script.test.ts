@@ -44,7 +44,9 @@ function runScript(text: string, dir: string) {
   return spawnSync('/bin/sh', [file], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
 }
 
-const calls = (log: string) => readFileSync(log, 'utf8').trim().split('\n');
+const allCalls = (log: string) => readFileSync(log, 'utf8').trim().split('\n');
+/** The calls without the namespace check every install script starts with (see 'release namespaces'). */
+const calls = (log: string) => allCalls(log).filter((l) => !l.startsWith('kubectl get namespace '));
 
 describe('install script', () => {
   it('a release left pending-upgrade is rolled back before the upgrade', () => {
@@ -68,7 +70,7 @@ describe('install script', () => {
     for (const state of ['deployed', 'failed', undefined]) {
       const { dir, log } = standIns(state);
       expect(runScript(script('install'), dir).status).toBe(0);
-      expect(calls(log).filter((l) => !l.startsWith('helm status'))).toEqual([expect.stringMatching(/^helm upgrade --install ingress-nginx ingress-nginx --repo/)]);
+      expect(calls(log).filter((l) => l.startsWith('helm ') && !l.startsWith('helm status'))).toEqual([expect.stringMatching(/^helm upgrade --install ingress-nginx ingress-nginx --repo/)]);
     }
   });
 
@@ -153,7 +155,7 @@ describe('waitFor with a selector', () => {
     const text = (helmJob(owner, waitPlan, env).configMap.data as Record<string, string>)['run.sh'];
     // a kubectl whose `get` finds the object on the second poll
     const { dir, log } = standIns(undefined);
-    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >> ${log}\nif [ "$1" = get ]; then c=$(grep -c '^kubectl get' ${log}); [ "$c" -ge 2 ] && echo deployment.apps/x; fi\n`);
+    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >> ${log}\nif [ "$1" = get ]; then c=$(grep -c '^kubectl get deployments' ${log}); [ "$c" -ge 2 ] && echo deployment.apps/x; fi\nexit 0\n`);
     writeFileSync(join(dir, 'sleep'), '#!/bin/sh\n');
     chmodSync(join(dir, 'sleep'), 0o755);
     expect(runScript(text, dir).status).toBe(0);
@@ -173,3 +175,107 @@ describe('waitFor with a selector', () => {
   });
 });
 
+
+describe('release namespaces: created by the install, deleted by a Delete uninstall only when ours', () => {
+  const gitea = parent('GiteaProvider', 'gitea', {});
+  const gplan = { releases: [release('gitea', 'gitea', { repository: 'https://example.test/charts', chart: 'gitea', version: '12.1.2' }, {})] };
+  const text = (action: 'install' | 'uninstall') => (helmJob(gitea, gplan, env, action).configMap.data as Record<string, string>)['run.sh'];
+  const owner = `GiteaProvider/${gitea.metadata.namespace}/gitea`;
+
+  /** Stand-ins for an uninstall: `helm get manifest` lists a kept PVC, `helm get hooks` a hook Role; the namespace says `createdBy`. */
+  function uninstallStandIns(opts: { createdBy?: string; releasesLeft?: string; kept?: string; released?: boolean }) {
+    const { dir, log } = standIns('deployed');
+    writeFileSync(
+      join(dir, 'helm'),
+      `#!/bin/sh
+echo "helm $*" >> ${log}
+case "$1 $2" in
+  "status "*) ${opts.released === false ? 'exit 1' : 'exit 0'} ;;
+  "get manifest") printf 'apiVersion: v1\\nkind: PersistentVolumeClaim\\nmetadata:\\n  name: gitea-shared-storage\\n' ;;
+  "get hooks") printf 'apiVersion: rbac.authorization.k8s.io/v1\\nkind: Role\\nmetadata:\\n  name: gitea-hook\\n' ;;
+  "list "*) printf '%s' ${JSON.stringify(opts.releasesLeft ?? '')} ;;
+esac
+`,
+    );
+    writeFileSync(
+      join(dir, 'kubectl'),
+      `#!/bin/sh
+echo "kubectl $*" >> ${log}
+case "$1 $2 $3" in
+  "get namespace "*) printf '%s' ${JSON.stringify(opts.createdBy ?? '')} ;;
+  "get -f "*) printf '%b' ${JSON.stringify(opts.kept ?? 'v1 PersistentVolumeClaim gitea-shared-storage gitea\n')} ;;
+  "delete --ignore-not-found --wait=true"*) for a in "$@"; do case "$a" in /tmp/kept-*.yaml) cat "$a" >> ${log}.kept ;; esac; done ;;
+esac
+`,
+    );
+    return { dir, log };
+  }
+
+  it('the install creates a missing release namespace in one request, annotated with the provider that created it', () => {
+    const { dir, log } = standIns(undefined);
+    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "kubectl $*" >> ${log}\n[ "$1 $2" = "get namespace" ] && exit 1\nexit 0\n`);
+    expect(runScript(text('install'), dir).status).toBe(0);
+    const c = allCalls(log);
+    expect(c[0]).toBe('kubectl get namespace gitea');
+    expect(c).toContain(`kubectl annotate --local -f - idpbuilder.cnoe.io/created-by=${owner} -o yaml`);
+    expect(c).toContain('kubectl create -f -');
+    expect(c.findIndex((l) => l === 'kubectl create -f -')).toBeLessThan(c.findIndex((l) => l.startsWith('helm upgrade')));
+  });
+
+  it('the install leaves an existing namespace as it is (not marked, so never deleted by us)', () => {
+    const { dir, log } = standIns(undefined);
+    expect(runScript(text('install'), dir).status).toBe(0);
+    expect(allCalls(log).filter((l) => l.startsWith('kubectl'))).toEqual(['kubectl get namespace gitea']);
+  });
+
+  it('Delete: kept objects and hook objects are written down before helm uninstall and deleted after it, then release PVCs, then our namespace', () => {
+    const { dir, log } = uninstallStandIns({ createdBy: owner });
+    const r = runScript(text('uninstall'), dir);
+    expect(r.status).toBe(0);
+    const c = allCalls(log);
+    const at = (prefix: string) => c.findIndex((l) => l.startsWith(prefix));
+    expect(at('helm get manifest gitea --namespace gitea')).toBeGreaterThanOrEqual(0);
+    expect(c[at('kubectl get -f /tmp/release-0.yaml')]).toContain('--namespace gitea --ignore-not-found -o go-template=');
+    expect(at('kubectl get -f')).toBeLessThan(at('helm uninstall gitea'));
+    expect(at('helm uninstall gitea')).toBeLessThan(at('kubectl delete --ignore-not-found --wait=true --timeout=5m --namespace gitea -f /tmp/kept-0.yaml'));
+    expect(readFileSync(`${log}.kept`, 'utf8')).toBe('apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: gitea-shared-storage\n  namespace: gitea\n---\n');
+    expect(c).toContain('kubectl delete --ignore-not-found --wait=true --namespace gitea -f /tmp/hooks-0.yaml');
+    expect(c).toContain('kubectl delete persistentvolumeclaims --namespace gitea -l app.kubernetes.io/instance=gitea --ignore-not-found --wait=true');
+    expect(c[c.length - 1]).toBe('kubectl delete namespace gitea --ignore-not-found --wait=true --timeout=10m');
+    expect(at('helm list --namespace gitea --all -q')).toBeLessThan(c.length - 1);
+    expect(r.stdout).toContain(`deleting namespace gitea (created by ${owner})`);
+  });
+
+  it('a cluster-scoped kept object (a CRD) is deleted without a namespace', () => {
+    const { dir, log } = uninstallStandIns({ createdBy: owner, kept: 'apiextensions.k8s.io/v1 CustomResourceDefinition applications.argoproj.io\n' });
+    expect(runScript(text('uninstall'), dir).status).toBe(0);
+    expect(readFileSync(`${log}.kept`, 'utf8')).toBe('apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: applications.argoproj.io\n---\n');
+  });
+
+  it('a namespace created by someone else, or unmarked, is kept', () => {
+    for (const createdBy of ['', 'GiteaProvider/other/gitea']) {
+      const { dir, log } = uninstallStandIns({ createdBy });
+      const r = runScript(text('uninstall'), dir);
+      expect(r.status).toBe(0);
+      expect(allCalls(log).some((l) => l.startsWith('kubectl delete namespace'))).toBe(false);
+      expect(r.stdout).toContain(`namespace gitea was not created by ${owner}: kept`);
+    }
+  });
+
+  it('our namespace that still holds another Helm release is kept', () => {
+    const { dir, log } = uninstallStandIns({ createdBy: owner, releasesLeft: 'other-release\n' });
+    const r = runScript(text('uninstall'), dir);
+    expect(r.status).toBe(0);
+    expect(allCalls(log).some((l) => l.startsWith('kubectl delete namespace'))).toBe(false);
+    expect(r.stdout).toContain('namespace gitea still holds Helm releases: kept');
+  });
+
+  it('a release already gone: nothing to read, nothing kept; its PVCs still go', () => {
+    const { dir, log } = uninstallStandIns({ createdBy: owner, released: false });
+    expect(runScript(text('uninstall'), dir).status).toBe(0);
+    const c = allCalls(log);
+    expect(c.some((l) => l.startsWith('helm get'))).toBe(false);
+    expect(c.some((l) => l.includes('/tmp/kept-0.yaml'))).toBe(false);
+    expect(c).toContain('kubectl delete persistentvolumeclaims --namespace gitea -l app.kubernetes.io/instance=gitea --ignore-not-found --wait=true');
+  });
+});
