@@ -196,12 +196,25 @@ export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPl
   );
   const children = [cm, job];
   const resync = (round + 1) * interval - nowSeconds;
-  const state = jobState(observedChild(req, 'Job', 'batch/v1', name), relatedObjects(req, 'Pod', 'v1'));
+  const observedJob = observedChild(req, 'Job', 'batch/v1', name);
+  // No validation Job before the Secrets it reads exist: a Secret that is neither in the request nor
+  // recorded by an observed Job of this identity waits (the contract keeps the observed children).
+  const absent = Object.keys(versions).filter((k) => versions[k] === 'absent');
+  if (absent.length && !observedJob) {
+    const message = `waiting for Secret ${absent.join(', ')}: the validation Job starts once it exists`;
+    return finish('Pending', standardConditions('Pending', 'SecretNotFound', message), {}, [], resync);
+  }
+  const state = jobState(observedJob, relatedObjects(req, 'Pod', 'v1'));
   const result = readResult(state.annotations);
 
   if (state.phase === 'Succeeded') {
+    // Only a recorded result says the check passed: a Job that ended without one proves nothing.
+    if (!result || result.authenticated !== true) {
+      const message = result?.error?.message || `validation job ${name} completed without a result (annotation ${RESULT_ANNOTATION})`;
+      return finish('Failed', standardConditions('Failed', 'ValidationFailed', message), { authenticated: false }, children, resync);
+    }
     const message = `credentials valid for ${plan.subject}`;
-    const fields = { authenticated: true, ...(result && result.authenticated === true ? plan.fromResult(result) : {}) };
+    const fields = { authenticated: true, ...plan.fromResult(result) };
     return finish('Ready', standardConditions('Ready', 'Authenticated', message), fields, children, resync);
   }
   if (state.phase === 'Failed') {
