@@ -203,6 +203,28 @@ export const GitProviderStatusFields = {
   endpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the URL users open (web UI or organization page).' })),
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: the base URL controllers and Jobs use (in-cluster Service URL, or the API URL for hosted providers).' })),
   credentialsSecretRef: Type.Optional(CredentialsSecretRef),
+  repositoryCredentialsSecretRef: Type.Optional(
+    Obj(
+      {
+        name: Desc(DNS1123Subdomain, 'Name of the Secret (labelled idpbuilder.cnoe.io/role: repository-credentials).'),
+        namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),
+      },
+      {
+        description:
+          'Git provider contract (optional): a Secret with keys username and password for git over HTTPS, and ca.crt (PEM) when the server needs a custom CA; what GitOps engines are given to read repositories. Absent: repositories are read without credentials.',
+      },
+    ),
+  ),
+  caSecretRef: Type.Optional(
+    Obj(
+      {
+        name: Desc(DNS1123Subdomain, 'Name of the Secret.'),
+        namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),
+        key: Type.String({ minLength: 1, description: 'Key holding the PEM CA bundle.' }),
+      },
+      { description: 'Git provider contract (optional): the CA bundle the server\'s TLS certificate chains to, when not a public CA.' },
+    ),
+  ),
 };
 
 /**
@@ -239,7 +261,8 @@ export const GatewayStatusFields = {
 };
 
 /** GitOps providers: same contract as git providers. */
-export const GitOpsProviderStatusFields = { ...GitProviderStatusFields };
+const { repositoryCredentialsSecretRef: _repositoryCredentials, caSecretRef: _ca, ...gitOpsFields } = GitProviderStatusFields;
+export const GitOpsProviderStatusFields = { ...gitOpsFields };
 
 export const InstalledStatusFields = {
   installed: Type.Optional(Type.Boolean({ description: 'True once an install Job of the current spec succeeded.' })),

@@ -18,6 +18,7 @@ import { observedChild, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
+import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
 
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
@@ -60,7 +61,9 @@ export function repoURLs(server: ServerDuck, org: string, repo: string): { url: 
 
 function customize(req: CustomizeRequest): CustomizeResponse {
   const spec = req.parent.spec as GitRepositorySpec;
-  return { relatedResources: [jobPodsRule(req.parent), ...refRules([spec.gitServerRef], req.parent)] };
+  const serverNs = spec.gitServerRef.namespace ?? req.parent.metadata.namespace ?? 'default';
+  // the server's repository credentials Secret, copied for GitOps engines (src/kit/repocreds.ts)
+  return { relatedResources: [jobPodsRule(req.parent), ...refRules([spec.gitServerRef], req.parent), repositoryCredentialsRule(serverNs)] };
 }
 
 interface Result {
@@ -114,6 +117,16 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const cred = duck.credentialsSecretRef;
   if (!cred?.name || !cred.namespace || !cred.key || !duck.internalEndpoint) {
     return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`), {}, []);
+  }
+
+  // What GitOps engines read this repository with: a copy of the server's repository credentials (username,
+  // password, ca.crt) as `<name>-repository-credentials`; while the server's Secret is not observed the
+  // observed copy is kept (not answered: the contract returns it).
+  const creds: KubeObject[] = [];
+  const credsRef = duckRepositoryCredentials(server);
+  const credsData = credsRef && credsRef.namespace === (server.metadata.namespace ?? ns) ? relatedSecretData(req, credsRef.namespace, credsRef.name) : undefined;
+  if (credsData && credentialKeys(credsData).password) {
+    creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name), ns, ownerLabels(parent), credentialKeys(credsData)));
   }
 
   const repo = spec.name ?? parent.metadata.name;
@@ -193,14 +206,14 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     return finish('Ready', [
       { type: 'Ready', status: 'True', reason: 'Synced', message: ok },
       { type: 'Progressing', status: 'False', reason: 'Synced', message: ok },
-    ], fields, [cm, job], resync);
+    ], fields, [cm, job, ...creds], resync);
   }
   if (state.phase === 'Failed') {
     const message = `sync job failed: ${state.message ?? 'unknown error'}`;
     return finish('Failed', [
       { type: 'Ready', status: 'False', reason: 'SyncFailed', message },
       { type: 'Progressing', status: 'False', reason: 'SyncFailed', message },
-    ], fields, [cm, job], resync);
+    ], fields, [cm, job, ...creds], resync);
   }
   // Running or not yet created: a periodic re-sync of an unchanged spec keeps the repository Ready.
   const prevReady = (prev.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
@@ -209,7 +222,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   return finish(stillReady ? 'Ready' : 'Syncing', [
     stillReady ? { type: 'Ready', status: 'True', reason: 'Synced', message: prevReady?.message ?? message } : { type: 'Ready', status: 'False', reason: 'Syncing', message },
     { type: 'Progressing', status: 'True', reason: 'Syncing', message },
-  ], fields, [cm, job], resync);
+  ], fields, [cm, job, ...creds], resync);
 }
 
 export const gitRepositoryHooks: Hooks = contract({

@@ -5,6 +5,7 @@ import { githubProviderHooks as hooks, githubWebBase, reasonFor } from '../../..
 import type { KubeObject, SyncRequest, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest as baseSyncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+import { secretData } from '../../support/providers.js';
 
 const NS = 'idpbuilder-system';
 const T0 = '2026-01-01T00:03:20Z'; // 200 s into a 10-minute window
@@ -45,6 +46,7 @@ describe('GitHubProvider', () => {
     expect(res.children.map((c) => `${c.kind}/${c.metadata.namespace}/${c.metadata.name}`)).toEqual([
       `ConfigMap/${NS}/${jobName(res)}`,
       `Job/${NS}/${jobName(res)}`,
+      `Secret/${NS}/github-repository-credentials`,
     ]);
     expect(jobName(res)).toMatch(/^github-validate-[0-9a-f]{8}$/);
     expect(config(res)).toEqual({
@@ -141,9 +143,9 @@ describe('GitHubProvider', () => {
     const out = hooks.sync(changed, env);
     expect(jobName(out)).not.toBe(jobName(res));
     const keys = (r: SyncResponse) => r.children.map((c) => `${c.kind}/${c.metadata.name}`).sort();
-    expect(keys(out)).toEqual([`ConfigMap/${jobName(out)}`, `ConfigMap/${jobName(res)}`, `Job/${jobName(out)}`, `Job/${jobName(res)}`].sort());
+    expect(keys(out)).toEqual([`ConfigMap/${jobName(out)}`, `ConfigMap/${jobName(res)}`, `Job/${jobName(out)}`, `Job/${jobName(res)}`, 'Secret/github-repository-credentials'].sort());
     const done = hooks.sync(next(changed, out, (o) => success(o, { organization: 'acme-two' })), env);
-    expect(keys(done)).toEqual([`ConfigMap/${jobName(out)}`, `Job/${jobName(out)}`]);
+    expect(keys(done)).toEqual([`ConfigMap/${jobName(out)}`, `Job/${jobName(out)}`, 'Secret/github-repository-credentials']);
     expect(done.status).toMatchObject({ phase: 'Ready', organization: 'acme-two' });
     expect(out.status).toMatchObject({ phase: 'Installing', organization: 'acme-two', endpoint: 'https://github.com/acme-two', observedGeneration: 2 });
     expect(out.status.rateLimit).toBeUndefined();
@@ -184,8 +186,11 @@ describe('GitHubProvider', () => {
     const b = hooks.sync(syncRequest(gh(), {}, toMap([secret('2')])), env);
     expect(jobName(a)).not.toBe(jobName(b));
     for (const r of [a, b]) {
-      expect(JSON.stringify(r)).not.toContain('ghp_secret-value');
-      expect(JSON.stringify(r)).not.toContain(Buffer.from('ghp_secret-value').toString('base64'));
+      // the value reaches only the repository credentials Secret (password), never status or another child
+      const outside = JSON.stringify({ status: r.status, children: r.children.filter((c) => c.kind !== 'Secret') });
+      expect(outside).not.toContain('ghp_secret-value');
+      expect(outside).not.toContain(Buffer.from('ghp_secret-value').toString('base64'));
+      expect(secretData(byKind(r, 'Secret')[0])).toEqual({ username: 'x-access-token', password: 'ghp_secret-value' });
     }
   });
 
@@ -199,7 +204,9 @@ describe('GitHubProvider', () => {
     const gone = { ...req, related: {} };
     const later = hooks.sync(gone, testEnv('2026-01-01T00:25:00Z'));
     expect(condition(later)).toMatchObject({ reason: 'SecretNotFound' });
-    expect(later.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual(Object.values(req.children['Job.batch/v1']).concat(Object.values(req.children['ConfigMap.v1'])).map((c) => `${c.kind}/${c.metadata.name}`).sort());
+    expect(later.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual(Object.values(req.children!['Job.batch/v1']).concat(Object.values(req.children!['ConfigMap.v1']), Object.values(req.children!['Secret.v1'])).map((c) => `${c.kind}/${c.metadata.name}`).sort());
+    // the repository credentials copy is kept unchanged while its source is not observed
+    expect(byKind(later, 'Secret')[0].data).toEqual(Object.values(req.children!['Secret.v1'])[0].data);
     // the app's private key Secret likewise
     const app = hooks.sync(syncRequest(gh({ authType: 'app', credentialsSecretRef: undefined, appAuth: { appID: '1', privateKeySecretRef: { name: 'github-app' } } }), {}, {}), env);
     expect(byKind(app, 'Job')).toEqual([]);
@@ -248,7 +255,7 @@ describe('GitHubProvider', () => {
     const res = hooks.sync(bad, env);
     expect(res.status.phase).toBe('Pending');
     expect(condition(res)).toMatchObject({ reason: 'InvalidSpec', message: 'authType token needs credentialsSecretRef' });
-    expect(res.children.map((c) => c.metadata.name)).toEqual([jobName(first), jobName(first)]);
+    expect(res.children.map((c) => c.metadata.name)).toEqual([jobName(first), jobName(first), 'github-repository-credentials']);
   });
 
   it('customize asks for the Job pods and the credentials Secret', () => {

@@ -125,8 +125,11 @@ describe('GitLabProvider', () => {
     ]);
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-token', namespace: NS, resourceVersion: '9' }, data: { token: Buffer.from('glpat-very-secret').toString('base64') } } as KubeObject;
     const res = hooks.sync(syncRequest(gl(), {}, toMap([secret])), env);
-    expect(JSON.stringify(res)).not.toContain('glpat-very-secret');
-    expect(JSON.stringify(res)).not.toContain(Buffer.from('glpat-very-secret').toString('base64'));
+    // the token reaches only the repository credentials Secret (password of user oauth2)
+    const outside = JSON.stringify({ status: res.status, children: res.children.filter((c) => c.kind !== 'Secret') });
+    expect(outside).not.toContain('glpat-very-secret');
+    expect(outside).not.toContain(Buffer.from('glpat-very-secret').toString('base64'));
+    expect(byKind(res, 'Secret').map((c) => c.metadata.name)).toEqual(['gitlab-repository-credentials']);
   });
 
   it('finalize: finalized at once with either deletionPolicy', () => {
