@@ -88,7 +88,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const prev = (parent.status ?? {}) as GitRepositoryStatus;
   const gen = parent.metadata.generation;
   const carried: Record<string, unknown> = {};
-  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA'] as const) if (prev[k]) carried[k] = prev[k];
+  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA', 'repositoryCredentialsSecret'] as const) if (prev[k]) carried[k] = prev[k];
   const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
     const status: Record<string, unknown> = {
       ...carried,
@@ -128,6 +128,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   if (credsData && credentialKeys(credsData).password) {
     creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name), ns, ownerLabels(parent), credentialKeys(credsData)));
   }
+  // named in status while the server publishes credentials (the copy is answered, or kept as observed)
+  if (credsRef) carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name);
+  else delete carried.repositoryCredentialsSecret;
 
   const repo = spec.name ?? parent.metadata.name;
   // Never a default in place of what the server did not say (yet): a half-written duck status waits.
