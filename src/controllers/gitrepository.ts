@@ -120,16 +120,16 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   }
 
   // What GitOps engines read this repository with: a copy of the server's repository credentials (username,
-  // password, ca.crt) as `<name>-repository-credentials`; while the server's Secret is not observed the
+  // password, ca.crt) as `<name>-gitrepository-credentials`; while the server's Secret is not observed the
   // observed copy is kept (not answered: the contract returns it).
   const creds: KubeObject[] = [];
   const credsRef = duckRepositoryCredentials(server);
   const credsData = credsRef && credsRef.namespace === (server.metadata.namespace ?? ns) ? relatedSecretData(req, credsRef.namespace, credsRef.name) : undefined;
   if (credsData && credentialKeys(credsData).password) {
-    creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name), ns, ownerLabels(parent), credentialKeys(credsData)));
+    creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name, 'GitRepository'), ns, ownerLabels(parent), credentialKeys(credsData)));
   }
   // named in status while the server publishes credentials (the copy is answered, or kept as observed)
-  if (credsRef) carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name);
+  if (credsRef) carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name, 'GitRepository');
   else delete carried.repositoryCredentialsSecret;
 
   const repo = spec.name ?? parent.metadata.name;

@@ -115,6 +115,10 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
     if (component !== 'nginx') s.routing = routing;
     if (component === 'gitea') s.adminUser = { autoGenerate: true };
     if (component === 'argocd') s.adminCredentials = { autoGenerate: true };
+    // Argo CD reads private repositories of the referenced git providers with their repository credentials
+    // (the inline Gitea publishes none: its bootstrap repositories are public)
+    const gitRefs = component === 'argocd' ? all.filter((m) => m.group === 'gitProviders' && !m.inline) : [];
+    if (gitRefs.length) s.repositoryCredentials = gitRefs.map((m) => ({ gitServerRef: { kind: m.kind, name: m.name, ...(m.namespace !== ns ? { namespace: m.namespace } : {}) } }));
     out.push({ apiVersion: API_VERSION, kind: def.kind, metadata: { name: inlineName(parent, component), namespace: ns, labels: ownerLabels(parent) }, spec: s } as KubeObject);
   }
   return out;

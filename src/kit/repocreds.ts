@@ -7,7 +7,7 @@
  * in the provider's status, customize sees only the parent's spec), so they ask for the role's Secrets of the
  * namespace they may read by label, and take the one the duck status names. Each consumer copies what it needs
  * into a child Secret of its own namespace (children live in the parent's namespace): the GitRepository
- * (`<repository>-repository-credentials`), the Package for Flux (`<package>-git-credentials`, Flux's
+ * (`<repository>-gitrepository-credentials`), the Package for Flux (`<package>-git-credentials`, Flux's
  * `spec.secretRef` keys), the ArgoCDProvider for Argo CD (credential templates written into its namespace).
  *
  * A copy whose source is not observed is not answered: the contract returns the observed child unchanged
@@ -24,9 +24,13 @@ export const ROLE_REPOSITORY_CREDENTIALS = 'repository-credentials';
 /** The keys such a Secret may hold, in the format Flux's GitRepository `spec.secretRef` reads. */
 export const REPOSITORY_CREDENTIAL_KEYS = ['username', 'password', 'ca.crt'] as const;
 
-/** Name of the repository credentials child of an object (`<name>-repository-credentials`, DNS-1123, ≤ 63). */
-export function repositoryCredentialsName(name: string): string {
-  return childName([name, ROLE_REPOSITORY_CREDENTIALS]);
+/**
+ * Name of the repository credentials child of an object, DNS-1123, ≤ 63: `<name>-repository-credentials` for a
+ * git provider, `<name>-gitrepository-credentials` for a GitRepository (`kind`), so that a provider and a
+ * GitRepository of the same name in one namespace do not claim the same Secret.
+ */
+export function repositoryCredentialsName(name: string, kind?: 'GitRepository'): string {
+  return childName([name, kind === 'GitRepository' ? 'gitrepository-credentials' : ROLE_REPOSITORY_CREDENTIALS]);
 }
 
 /** customize: the repository credentials Secrets of a namespace (label selector on the role, plus `extra` labels). */

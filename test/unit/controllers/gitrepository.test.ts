@@ -217,7 +217,7 @@ describe('GitRepository', () => {
     ]);
   });
 
-  it('repository credentials: a copy of the server\'s (duck repositoryCredentialsSecretRef) as <name>-repository-credentials; kept while its source is not observed', () => {
+  it('repository credentials: a copy of the server\'s (duck repositoryCredentialsSecretRef) as <name>-gitrepository-credentials; kept while its source is not observed', () => {
     const gitlab = provider('GitLabProvider', 'gitlab', {
       endpoint: 'https://gitlab.example.com/platform',
       internalEndpoint: 'https://gitlab.example.com/api/v4',
@@ -229,7 +229,7 @@ describe('GitRepository', () => {
     const req = syncRequest(repo({ gitServerRef: { kind: 'GitLabProvider', name: 'gitlab' } }), {}, toMap([gitlab, source]));
     const res = hooks.sync(req, env);
     const copy = byKind(res, 'Secret');
-    expect(copy.map((c) => c.metadata.name)).toEqual(['my-app-repository-credentials']);
+    expect(copy.map((c) => c.metadata.name)).toEqual(['my-app-gitrepository-credentials']);
     expect(copy[0].metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/gitrepository': 'my-app', 'idpbuilder.cnoe.io/role': 'repository-credentials' });
     expect(secretData(copy[0])).toEqual({ username: 'oauth2', password: 'stand-in-token', 'ca.crt': '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n' });
     expect(JSON.stringify(res.status)).not.toContain('stand-in-token');
