@@ -119,7 +119,12 @@ export function repositoryCredentials(req: SyncRequest, parent: KubeObject, spec
       continue;
     }
     const credsRef = duckRepositoryCredentials(server);
-    if (!credsRef) continue; // the server publishes none: its repositories are read without credentials
+    if (!credsRef) {
+      // the server publishes none (its repositories are read without credentials), unless copies exist: then the
+      // field is taken as not observed yet (unknown is not absent) and the copies stay
+      if (names.some((n) => observedChild(req, 'Secret', 'v1', n))) keep('status reports no repositoryCredentialsSecretRef');
+      continue;
+    }
     const data = relatedSecretData(req, credsRef.namespace, credsRef.name);
     const creds = data ? credentialKeys(data) : {};
     const prefixes = urlPrefixes((server.status ?? {}) as Record<string, string>);

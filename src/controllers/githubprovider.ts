@@ -24,7 +24,7 @@ import { asDesired, observedChild, observedChildren, relatedObject, relatedObjec
 import { jobPodsRule, standardConditions } from '../kit/provider.js';
 import { contract } from '../kit/contract.js';
 import { secretRefRefusal, type Refusal } from '../kit/refs.js';
-import { relatedSecretData, repositoryCredentialsName, repositoryCredentialsSecret } from '../kit/repocreds.js';
+import { relatedSecretData, repositoryCredentialsName, repositoryCredentialsSecret, secretValue } from '../kit/repocreds.js';
 
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 export const ROLE_VALIDATE = 'validate';
@@ -208,8 +208,8 @@ export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: Va
   const rc = plan.repositoryCredentials;
   if (rc) {
     const credsName = repositoryCredentialsName(parent.metadata.name);
-    const token = relatedSecretData(req, rc.token.namespace, rc.token.name)?.[rc.token.key];
-    const ca = rc.ca ? relatedSecretData(req, rc.ca.namespace, rc.ca.name)?.[rc.ca.key] : undefined;
+    const token = secretValue(relatedSecretData(req, rc.token.namespace, rc.token.name), rc.token.key);
+    const ca = rc.ca ? secretValue(relatedSecretData(req, rc.ca.namespace, rc.ca.name), rc.ca.key) : undefined;
     if (token && (!rc.ca || ca)) children.push(repositoryCredentialsSecret(credsName, ns, ownerLabels(parent), { username: rc.username, password: token, ...(ca ? { 'ca.crt': ca } : {}) }));
     if (children.length > 2 || observedChild(req, 'Secret', 'v1', credsName)) plan = { ...plan, fields: { ...plan.fields, repositoryCredentialsSecretRef: { name: credsName, namespace: ns } } };
   }

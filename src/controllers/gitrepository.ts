@@ -129,8 +129,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name, 'GitRepository'), ns, ownerLabels(parent), credentialKeys(credsData)));
   }
   // named in status while the server publishes credentials (the copy is answered, or kept as observed)
-  if (credsRef) carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name, 'GitRepository');
-  else delete carried.repositoryCredentialsSecret;
+  // a server that stops naming them while the copy exists is taken as not observed yet: the copy stays named
+  if (credsRef || observedChild(req, 'Secret', 'v1', repositoryCredentialsName(parent.metadata.name, 'GitRepository'))) {
+    carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name, 'GitRepository');
+  } else delete carried.repositoryCredentialsSecret;
 
   const repo = spec.name ?? parent.metadata.name;
   // Never a default in place of what the server did not say (yet): a half-written duck status waits.

@@ -44,10 +44,18 @@ export function relatedSecretData(req: Pick<SyncRequest, 'parent' | 'related'>, 
   return o ? decodeSecretData(o) : undefined;
 }
 
+/** One key of decoded Secret data: own keys only (a key named like an Object member is not one). */
+export function secretValue(data: Record<string, string> | undefined, key: string): string | undefined {
+  return data && Object.hasOwn(data, key) && typeof data[key] === 'string' && data[key] ? data[key] : undefined;
+}
+
 /** Only the repository credential keys that are present and non-empty. */
 export function credentialKeys(data: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of REPOSITORY_CREDENTIAL_KEYS) if (data[k]) out[k] = data[k];
+  for (const k of REPOSITORY_CREDENTIAL_KEYS) {
+    const v = secretValue(data, k);
+    if (v) out[k] = v;
+  }
   return out;
 }
 
