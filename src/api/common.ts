@@ -290,6 +290,28 @@ export const GitProviderStatusFields = {
       },
     ),
   ),
+  repositoryCredentialsSecretRef: Type.Optional(
+    Obj(
+      {
+        name: Desc(DNS1123Subdomain, 'Name of the Secret (labelled idpbuilder.cnoe.io/role: repository-credentials).'),
+        namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),
+      },
+      {
+        description:
+          'Git provider contract (optional): a Secret with keys username and password for git over HTTPS, and ca.crt (PEM) when the server needs a custom CA; what GitOps engines are given to read repositories. Absent: repositories are read without credentials.',
+      },
+    ),
+  ),
+  caSecretRef: Type.Optional(
+    Obj(
+      {
+        name: Desc(DNS1123Subdomain, 'Name of the Secret.'),
+        namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),
+        key: Type.String({ minLength: 1, description: 'Key holding the PEM CA bundle.' }),
+      },
+      { description: 'Git provider contract (optional): the CA bundle the server\'s TLS certificate chains to, when not a public CA.' },
+    ),
+  ),
 };
 
 /**
@@ -325,8 +347,8 @@ export const GatewayStatusFields = {
   internalEndpoint: Type.Optional(Type.String({ description: 'Duck-typed contract: in-cluster URL of the gateway Service (http://<service>.<namespace>.svc.cluster.local).' })),
 };
 
-/** GitOps providers: same contract as git providers (gitAPI aside: it is about git servers). */
-const { gitAPI: _gitAPI, ...gitOpsDuck } = GitProviderStatusFields;
+/** GitOps providers: same contract as git providers (gitAPI and the repository credentials aside: they are about git servers). */
+const { gitAPI: _gitAPI, repositoryCredentialsSecretRef: _repositoryCredentials, caSecretRef: _ca, ...gitOpsDuck } = GitProviderStatusFields;
 export const GitOpsProviderStatusFields = { ...gitOpsDuck };
 
 export const InstalledStatusFields = {

@@ -1,7 +1,7 @@
 /** GitOps providers: Argo CD and Flux. Both expose endpoint, internalEndpoint, credentialsSecretRef. */
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Obj } from './schema.js';
-import { ClusterRef, ClusterStatus, GitOpsProviderStatusFields, InstalledStatusFields, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
+import { ClusterRef, ClusterStatus, GitOpsProviderStatusFields, InstalledStatusFields, ObjectRef, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
 
 const Toggle = (description: string) => Obj({ enabled: Type.Boolean({ description: 'On or off (default false).' }) }, { description });
 const Replicas = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description });
@@ -83,6 +83,19 @@ export const ArgoCDProviderSpec = Obj(
           'x-kubernetes-validations': [
             { rule: 'has(self.secretRef) || !has(self.autoGenerate) || self.autoGenerate', message: 'adminCredentials needs secretRef when autoGenerate is false', fieldPath: '.secretRef' },
           ],
+        },
+      ),
+    ),
+    repositoryCredentials: Type.Optional(
+      Type.Array(
+        Obj(
+          { gitServerRef: Desc(ObjectRef, 'A git provider (another namespace needs a ReferenceGrant there for ArgoCDProvider).') },
+          { description: "One git provider whose repositories Argo CD reads with the provider's repository credentials." },
+        ),
+        {
+          maxItems: 16,
+          description:
+            "Git providers whose status.repositoryCredentialsSecretRef becomes an Argo CD credential template (repo-creds Secret, by URL prefix) in the install namespace, and whose CA (ca.crt) goes to chart configs.tls.certificates (argocd-tls-certs-cm, by host name). A Platform lists its git providers for its inline Argo CD.",
         },
       ),
     ),

@@ -81,6 +81,12 @@ export const GitRepositoryStatus = Obj(
     cloneURL: Type.Optional(Type.String({ description: 'URL to clone from: in-cluster for in-cluster servers (what Packages deploy from).' })),
     lastSyncTime: Type.Optional(Type.String({ format: 'date-time', description: 'When the last successful sync finished (RFC 3339).' })),
     commitSHA: Type.Optional(Type.String({ description: 'Head commit of the default branch after the last successful sync.' })),
+    repositoryCredentialsSecret: Type.Optional(
+      Type.String({
+        description:
+          "The Secret (in this object's namespace; keys username, password, ca.crt) GitOps engines read the repository with: a copy of the git server's repository credentials. Absent: the server publishes none (public repositories).",
+      }),
+    ),
   },
   { description: 'Observed state of the repository, from the last sync Job.' },
 );

@@ -86,7 +86,7 @@ export const PlatformSpec = Obj(
       Obj(
         {
           gitServerRef: BootstrapRef('The git provider that hosts the bootstrap repositories; default the first git provider.'),
-          gitOpsProviderRef: BootstrapRef('The GitOps provider that deploys the bootstrap repositories; default the first ArgoCDProvider.'),
+          gitOpsProviderRef: BootstrapRef('The GitOps provider that deploys the bootstrap repositories; default the first ArgoCDProvider, else the first GitOps provider.'),
           organization: Type.Optional(
             Type.String({ minLength: 1, maxLength: 255, description: "Organization (or group) of the bootstrap repositories; default the git provider's status.organization." }),
           ),

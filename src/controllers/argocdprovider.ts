@@ -19,6 +19,7 @@ import { adminCredential, credentialRule } from '../kit/secrets.js';
 import { ARGO_CD, tagVersion } from './versions.js';
 import { commaItems, getPath, settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
+import { repositoryCredentials, repositoryCredentialsRules } from './argocd-repocreds.js';
 
 export const RELEASE = 'argocd';
 /** Today's Secret with Argo CD's admin password (key `password`), in the Argo CD release namespace. */
@@ -131,6 +132,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
       ...usersRules(req.parent, ['Package']),
       ...credentialRule(spec.adminCredentials?.secretRef ? { ...spec.adminCredentials.secretRef, key: 'password' } : undefined, req.parent),
       ...gatewayRules(spec.routing, req),
+      ...repositoryCredentialsRules(spec, req.parent),
       { apiVersion: 'apps/v1', resource: 'deployments', namespace: target, names: [`${RELEASE}-server`] },
       { apiVersion: 'apps/v1', resource: 'statefulsets', namespace: target, names: [`${RELEASE}-application-controller`] },
       ...(spec.clusters ?? []).flatMap((c) => clusterRules(c, req.parent)),
@@ -174,15 +176,18 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   if ('blocked' in cred) return { blocked: cred.blocked, status, conditions: v.conditions };
   const gw = gatewayTarget(req, spec.routing, spec.config?.server?.ingress?.ingressClassName);
   if ('blocked' in gw) return { blocked: gw.blocked, children: [cred.secret], status, conditions: v.conditions };
-  const settled = settle(values(spec, r, gw.target, appNamespaces), relied(r, gw.target, appNamespaces, spec.config?.server?.ingress?.enabled ?? true), spec.values);
-  if (settled.conflict) return { blocked: settled.conflict, children: [cred.secret], status, conditions: v.conditions };
+  // Repository credentials for Argo CD (./argocd-repocreds.ts): copies, credential templates, CAs.
+  const repos = repositoryCredentials(req, parent, spec);
+  const conds = repos.condition ? [...v.conditions, repos.condition] : v.conditions;
+  const settled = settle(mergeValues(values(spec, r, gw.target, appNamespaces), repos.values), relied(r, gw.target, appNamespaces, spec.config?.server?.ingress?.enabled ?? true), spec.values);
+  if (settled.conflict) return { blocked: settled.conflict, children: [cred.secret], status, conditions: conds };
   // spec.clusters: Argo CD cluster Secrets written by the install Job into Argo CD's namespace (docs/multi-cluster.md)
   const clusters = argoRegistrations(req, spec.clusters, ownerLabels(parent, 'cluster'));
   if (spec.clusters?.length) status.clusters = clusters.statuses;
-  const conditions = [...(v.conditions ?? []), ...(clusters.condition ? [clusters.condition] : [])];
+  const conditions = [...conds, ...(clusters.condition ? [clusters.condition] : [])];
   const notReady = serverReady === false ? 'argocd-server' : controllerReady === false ? 'argocd-application-controller' : undefined;
   return {
-    children: [cred.secret, ...clusters.children],
+    children: [cred.secret, ...repos.children, ...clusters.children],
     install: {
       releases: [
         release(RELEASE, target, v.chart, settled.values, {
@@ -191,13 +196,13 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
           // written by the install Job from the admin child Secret, so it follows the provider's credential.
           // The chart never renders it (argo-cd only writes it from argocd-server when argocd-secret has no
           // admin.password, and configs.secret.argocdServerAdminPassword sets one).
-          secrets: [{ name: INITIAL_ADMIN_SECRET, from: secretName, keys: ['password'], labels: ownerLabels(parent, 'credentials') }, ...clusters.secrets],
+          secrets: [{ name: INITIAL_ADMIN_SECRET, from: secretName, keys: ['password'], labels: ownerLabels(parent, 'credentials') }, ...repos.secrets, ...clusters.secrets],
           // Argo CD syncs its own release without the admin hash: leave the Secret the install Job made alone.
           gitOpsValues: { configs: { secret: { createSecret: false } } },
         }),
       ],
       manifests: appProjects(spec, target, appNamespaces),
-      secretDigests: { [secretName]: secretDigest(cred.data), ...clusters.digests },
+      secretDigests: { [secretName]: secretDigest(cred.data), ...repos.digests, ...clusters.digests },
     },
     health: notReady ? { reason: 'ComponentNotReady', message: `${notReady} has no ready replica` } : undefined,
     status,

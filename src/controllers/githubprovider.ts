@@ -24,6 +24,7 @@ import { asDesired, observedChild, observedChildren, relatedObject, relatedObjec
 import { jobPodsRule, standardConditions } from '../kit/provider.js';
 import { contract } from '../kit/contract.js';
 import { secretRefRefusal, type Refusal } from '../kit/refs.js';
+import { relatedSecretData, repositoryCredentialsName, repositoryCredentialsSecret, secretValue } from '../kit/repocreds.js';
 
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 export const ROLE_VALIDATE = 'validate';
@@ -63,6 +64,11 @@ export interface ValidationPlan {
   invalid?: string;
   /** A Secret reference into another namespace (SecretRefNotPermitted): no Job, Pending, the Secret never asked for. */
   refused?: Refusal;
+  /**
+   * What GitOps engines read repositories with (src/kit/repocreds.ts): the git user name the server takes with
+   * the token, the token, and the CA bundle. Copied into the child `<name>-repository-credentials`.
+   */
+  repositoryCredentials?: { username: string; token: SecretRefFull; ca?: SecretRefFull };
 }
 
 interface ValidateResult {
@@ -156,7 +162,8 @@ function validateJobIdentity(req: SyncRequest, plan: ValidationPlan, round: numb
 }
 
 /** The shared reconcile loop of the validated git providers (GitHubProvider, GitLabProvider). */
-export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPlan): SyncResponse {
+export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: ValidationPlan): SyncResponse {
+  let plan = validationPlan;
   const parent = req.parent;
   const ns = parent.metadata.namespace ?? 'default';
   const gen = parent.metadata.generation;
@@ -194,14 +201,37 @@ export function syncValidated(req: SyncRequest, env: HookEnv, plan: ValidationPl
     },
     env,
   );
-  const children = [cm, job];
+  const children: KubeObject[] = [cm, job];
   const resync = (round + 1) * interval - nowSeconds;
-  const state = jobState(observedChild(req, 'Job', 'batch/v1', name), relatedObjects(req, 'Pod', 'v1'));
+  // The repository credentials child, from the Secrets as observed; one not observed is not answered (the
+  // contract keeps the observed child: unknown is not absent) and the duck field names it while it exists.
+  const rc = plan.repositoryCredentials;
+  if (rc) {
+    const credsName = repositoryCredentialsName(parent.metadata.name);
+    const token = secretValue(relatedSecretData(req, rc.token.namespace, rc.token.name), rc.token.key);
+    const ca = rc.ca ? secretValue(relatedSecretData(req, rc.ca.namespace, rc.ca.name), rc.ca.key) : undefined;
+    if (token && (!rc.ca || ca)) children.push(repositoryCredentialsSecret(credsName, ns, ownerLabels(parent), { username: rc.username, password: token, ...(ca ? { 'ca.crt': ca } : {}) }));
+    if (children.length > 2 || observedChild(req, 'Secret', 'v1', credsName)) plan = { ...plan, fields: { ...plan.fields, repositoryCredentialsSecretRef: { name: credsName, namespace: ns } } };
+  }
+  const observedJob = observedChild(req, 'Job', 'batch/v1', name);
+  // No validation Job before the Secrets it reads exist: a Secret that is neither in the request nor
+  // recorded by an observed Job of this identity waits (the contract keeps the observed children).
+  const absent = Object.keys(versions).filter((k) => versions[k] === 'absent');
+  if (absent.length && !observedJob) {
+    const message = `waiting for Secret ${absent.join(', ')}: the validation Job starts once it exists`;
+    return finish('Pending', standardConditions('Pending', 'SecretNotFound', message), {}, [], resync);
+  }
+  const state = jobState(observedJob, relatedObjects(req, 'Pod', 'v1'));
   const result = readResult(state.annotations);
 
   if (state.phase === 'Succeeded') {
+    // Only a recorded result says the check passed: a Job that ended without one proves nothing.
+    if (!result || result.authenticated !== true) {
+      const message = result?.error?.message || `validation job ${name} completed without a result (annotation ${RESULT_ANNOTATION})`;
+      return finish('Failed', standardConditions('Failed', 'ValidationFailed', message), { authenticated: false }, children, resync);
+    }
     const message = `credentials valid for ${plan.subject}`;
-    const fields = { authenticated: true, ...(result && result.authenticated === true ? plan.fromResult(result) : {}) };
+    const fields = { authenticated: true, ...plan.fromResult(result) };
     return finish('Ready', standardConditions('Ready', 'Authenticated', message), fields, children, resync);
   }
   if (state.phase === 'Failed') {
@@ -298,6 +328,7 @@ function githubPlan(parent: KubeObject): ValidationPlan {
   fields.internalEndpoint = endpoint;
   const config: Record<string, unknown> = { endpoint, organization: org, authType };
   const inputSecrets: SecretRefFull[] = [];
+  let repositoryCredentials: ValidationPlan['repositoryCredentials'];
   const refused =
     secretRefRefusal(spec.credentialsSecretRef, parent, 'spec.credentialsSecretRef') ?? secretRefRefusal(spec.appAuth?.privateKeySecretRef, parent, 'spec.appAuth.privateKeySecretRef');
   if (refused) {
@@ -326,6 +357,8 @@ function githubPlan(parent: KubeObject): ValidationPlan {
     inputSecrets.push(ref);
     config.credentialsSecretRef = ref;
     fields.credentialsSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key };
+    // git over HTTPS takes a token as the password of user x-access-token (the repo-sync Job pushes so too)
+    repositoryCredentials = { username: 'x-access-token', token: ref };
   }
   config.teams = (spec.teams ?? []).map((t) => ({ name: t.name, permission: t.permission }));
   let interval = durationSeconds(spec.validationInterval, DEFAULT_VALIDATION_INTERVAL);
@@ -348,6 +381,7 @@ function githubPlan(parent: KubeObject): ValidationPlan {
     notFoundReason: 'OrganizationNotFound',
     subject: `organization ${org}`,
     inputSecrets,
+    ...(repositoryCredentials ? { repositoryCredentials } : {}),
     ...(invalid ? { invalid } : {}),
     ...(refused ? { refused } : {}),
   };

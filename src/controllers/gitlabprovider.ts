@@ -26,6 +26,7 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
   const endpoint = gitlabInstance(spec.endpoint);
   const group = spec.group.replace(/^\/+|\/+$/g, '');
   const inputSecrets: SecretRefFull[] = [];
+  let repositoryCredentials: ValidationPlan['repositoryCredentials'];
   const fields: Record<string, unknown> = { endpoint: `${endpoint}/${group}`, internalEndpoint: `${endpoint}/api/v4`, group };
   const config: Record<string, unknown> = { endpoint, group };
   let invalid: string | undefined;
@@ -39,12 +40,16 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
     inputSecrets.push(ref);
     config.credentialsSecretRef = ref;
     fields.credentialsSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key };
+    // git over HTTPS takes a token as the password of user oauth2 (the repo-sync Job pushes so too)
+    repositoryCredentials = { username: 'oauth2', token: ref };
   }
   if (spec.caSecretRef && !refused) {
     const c = spec.caSecretRef;
     const ref = { namespace: ns, name: c.name, key: c.key ?? 'ca.crt' };
     inputSecrets.push(ref);
     config.caSecretRef = ref;
+    fields.caSecretRef = { name: ref.name, namespace: ref.namespace, key: ref.key };
+    if (repositoryCredentials) repositoryCredentials = { ...repositoryCredentials, ca: ref };
   }
   config.subgroups = (spec.subgroups ?? []).map((s) => ({ name: s.name, ...(s.description !== undefined ? { description: s.description } : {}) }));
   return {
@@ -62,6 +67,7 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
     notFoundReason: 'GroupNotFound',
     subject: `group ${group}`,
     inputSecrets,
+    ...(repositoryCredentials ? { repositoryCredentials } : {}),
     ...(invalid ? { invalid } : {}),
     ...(refused ? { refused } : {}),
   };

@@ -18,6 +18,7 @@ import { observedChild, relatedObjects } from '../kit/observed.js';
 import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
+import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
 
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
@@ -65,7 +66,9 @@ export function repoURLs(server: ServerDuck, org: string, repo: string): { url: 
 
 function customize(req: CustomizeRequest): CustomizeResponse {
   const spec = req.parent.spec as GitRepositorySpec;
-  return { relatedResources: [jobPodsRule(req.parent), ...refRules([spec.gitServerRef], req.parent)] };
+  const serverNs = spec.gitServerRef.namespace ?? req.parent.metadata.namespace ?? 'default';
+  // the server's repository credentials Secret, copied for GitOps engines (src/kit/repocreds.ts)
+  return { relatedResources: [jobPodsRule(req.parent), ...refRules([spec.gitServerRef], req.parent), repositoryCredentialsRule(serverNs)] };
 }
 
 interface Result {
@@ -90,7 +93,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const prev = (parent.status ?? {}) as GitRepositoryStatus;
   const gen = parent.metadata.generation;
   const carried: Record<string, unknown> = {};
-  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA'] as const) if (prev[k]) carried[k] = prev[k];
+  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA', 'repositoryCredentialsSecret'] as const) if (prev[k]) carried[k] = prev[k];
   const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
     const status: Record<string, unknown> = {
       ...carried,
@@ -120,6 +123,21 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   if (!cred?.name || !cred.namespace || !cred.key || !duck.internalEndpoint) {
     return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`), {}, []);
   }
+
+  // What GitOps engines read this repository with: a copy of the server's repository credentials (username,
+  // password, ca.crt) as `<name>-gitrepository-credentials`; while the server's Secret is not observed the
+  // observed copy is kept (not answered: the contract returns it).
+  const creds: KubeObject[] = [];
+  const credsRef = duckRepositoryCredentials(server);
+  const credsData = credsRef && credsRef.namespace === (server.metadata.namespace ?? ns) ? relatedSecretData(req, credsRef.namespace, credsRef.name) : undefined;
+  if (credsData && credentialKeys(credsData).password) {
+    creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name, 'GitRepository'), ns, ownerLabels(parent), credentialKeys(credsData)));
+  }
+  // named in status while the server publishes credentials (the copy is answered, or kept as observed)
+  // a server that stops naming them while the copy exists is taken as not observed yet: the copy stays named
+  if (credsRef || observedChild(req, 'Secret', 'v1', repositoryCredentialsName(parent.metadata.name, 'GitRepository'))) {
+    carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name, 'GitRepository');
+  } else delete carried.repositoryCredentialsSecret;
 
   const repo = spec.name ?? parent.metadata.name;
   // Never a default in place of what the server did not say (yet): a half-written duck status waits.
@@ -198,14 +216,14 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     return finish('Ready', [
       { type: 'Ready', status: 'True', reason: 'Synced', message: ok },
       { type: 'Progressing', status: 'False', reason: 'Synced', message: ok },
-    ], fields, [cm, job], resync);
+    ], fields, [cm, job, ...creds], resync);
   }
   if (state.phase === 'Failed') {
     const message = `sync job failed: ${state.message ?? 'unknown error'}`;
     return finish('Failed', [
       { type: 'Ready', status: 'False', reason: 'SyncFailed', message },
       { type: 'Progressing', status: 'False', reason: 'SyncFailed', message },
-    ], fields, [cm, job], resync);
+    ], fields, [cm, job, ...creds], resync);
   }
   // Running or not yet created: a periodic re-sync of an unchanged spec keeps the repository Ready.
   const prevReady = (prev.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
@@ -214,7 +232,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   return finish(stillReady ? 'Ready' : 'Syncing', [
     stillReady ? { type: 'Ready', status: 'True', reason: 'Synced', message: prevReady?.message ?? message } : { type: 'Ready', status: 'False', reason: 'Syncing', message },
     { type: 'Progressing', status: 'True', reason: 'Syncing', message },
-  ], fields, [cm, job], resync);
+  ], fields, [cm, job, ...creds], resync);
 }
 
 export const gitRepositoryHooks: Hooks = contract({

@@ -244,6 +244,8 @@ export interface EngineStatus {
   ready?: string;
   reason?: string;
   message?: string;
+  /** Set when the repository's credentials Secret is not observed: what is missing (names only). */
+  credentials?: string;
 }
 
 export type PackagePlan =
@@ -374,6 +376,14 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
       { type: 'Ready', status: 'False', reason: 'DeploymentDegraded', message: detail },
       { type: 'Progressing', status: 'False', reason: 'DeploymentDegraded', message: detail },
       { type: 'Degraded', status: 'True', reason: 'DeploymentDegraded', message: detail },
+    ], fields);
+  }
+  if (es?.credentials) {
+    // the engine cannot read a private repository without them: not Ready while they are missing
+    return finish('Deploying', [
+      { type: 'Ready', status: 'False', reason: 'RepositoryCredentialsNotFound', message: es.credentials },
+      { type: 'Progressing', status: 'True', reason: 'RepositoryCredentialsNotFound', message: es.credentials },
+      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
     ], fields);
   }
   const message = problems.length && state === 'synced' ? `health checks pending: ${problems.join('; ')}` : detail;

@@ -15,12 +15,14 @@ import type { FluxProviderSpec } from '../api/gitops.js';
 import type { DecoratorDef, HookEnv } from './types.js';
 import { kubeconfigSecretOf } from '../kit/cluster.js';
 import { API_VERSION } from '../api/common.js';
-import { ownerLabels } from '../kit/labels.js';
+import { labelValue, ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
+import { lookup } from '../kit/refs.js';
+import { credentialKeys, relatedSecretData, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
 import { asDesired } from '../kit/observed.js';
 import { decoratorContract } from '../kit/contract.js';
 import { clip } from '../kit/redact.js';
-import { FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS, ROLEBINDINGS, SERVICEACCOUNTS } from './resources.js';
+import { FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS, ROLEBINDINGS, SECRETS, SERVICEACCOUNTS } from './resources.js';
 import { ENGINE_STATUS_ANNOTATION, engineOf, packageCustomize, packagePlan, type EngineStatus } from './package.js';
 
 const SOURCE = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' } as const;
@@ -61,11 +63,19 @@ export function tenantObjects(pkg: KubeObject): KubeObject[] {
 const SERVICEACCOUNTS_TYPE = { apiVersion: SERVICEACCOUNTS.apiVersion, kind: SERVICEACCOUNTS.kind } as const;
 const ROLEBINDINGS_TYPE = { apiVersion: ROLEBINDINGS.apiVersion, kind: ROLEBINDINGS.kind } as const;
 
+/** The Package's copy of its repository's credentials, which the Flux GitRepository's `spec.secretRef` names. */
+export function fluxCredentialsName(pkg: KubeObject): string {
+  return childName([pkg.metadata.name, 'git-credentials']);
+}
+
 /**
- * `serviceAccountName` of a Package's Kustomization: the Package's `flux.serviceAccountName` (the user's own
- * account: nothing is created for it), else under multitenancy the Package's reconciler (tenantObjects), else none.
+ * The Flux source and Kustomization of a Package. `serviceAccountName`: the Package's `flux.serviceAccountName`
+ * (the user's own account: nothing is created for it), else under multitenancy the Package's reconciler
+ * (tenantObjects), else none. `secretRef`: the Secret (Package's namespace) with `username`,
+ * `password` and `ca.crt` that source-controller reads for HTTPS basic auth and a custom CA (source.toolkit.fluxcd.io/v1
+ * GitRepository `spec.secretRef`; v1 has no `certSecretRef`: docs/providers/package.md).
  */
-export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string, multitenant = false): KubeObject[] {
+export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string, multitenant = false, secretRef?: string): KubeObject[] {
   const f = spec.flux ?? {};
   const name = pkg.metadata.name;
   const namespace = pkg.metadata.namespace;
@@ -74,7 +84,7 @@ export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string
   const ref = !rev || rev === 'HEAD' ? { branch: 'main' } : /^[0-9a-f]{40}$/.test(rev) ? { commit: rev } : { branch: rev };
   const path = `./${(spec.source.gitRepository.path ?? '.').replace(/^\.?\/*/, '').replace(/\/+$/, '')}`.replace(/\/$/, '') || './';
   return [
-    { ...SOURCE, metadata: { name, namespace, labels }, spec: { url: cloneURL, interval: f.interval ?? '5m', ref } },
+    { ...SOURCE, metadata: { name, namespace, labels }, spec: { url: cloneURL, interval: f.interval ?? '5m', ref, ...(secretRef ? { secretRef: { name: secretRef } } : {}) } },
     {
       ...KUSTOMIZATION,
       metadata: { name, namespace, labels },
@@ -133,24 +143,54 @@ function sync(req: DecoratorSyncRequest, env: HookEnv): DecoratorSyncResponse {
   const observed = [at(SOURCE), at(KUSTOMIZATION), at(SERVICEACCOUNTS, tenantAccountName(pkg)), at(ROLEBINDINGS, tenantAccountName(pkg))].filter((o): o is KubeObject => !!o);
   const kustomization = at(KUSTOMIZATION);
   const annotations = { [key]: kustomization ? JSON.stringify(fluxStatus(kustomization)) : null };
+  const credsName = fluxCredentialsName(pkg);
+  const observedCreds = req.attachments?.[groupKey('Secret', 'v1')]?.[objectKey(pkg.metadata.namespace, credsName)];
   const plan = packagePlan({ parent: pkg, related: req.related });
-  if (!plan.deploy) return { attachments: observed.map(asDesired), annotations };
+  if (!plan.deploy) return { attachments: [...observed, ...(observedCreds ? [observedCreds] : [])].map(asDesired), annotations };
   // the user's own serviceAccountName: the account is theirs, nothing is created for it
   const tenant = multitenant(req, spec, env) && !spec.flux?.serviceAccountName;
-  return { attachments: [...fluxObjects(pkg, spec, plan.cloneURL, tenant), ...(tenant ? tenantObjects(pkg) : [])], annotations };
+  // The repository's credentials (GitRepository status.repositoryCredentialsSecret, a Secret beside it), copied
+  // beside the Package: Flux reads a secretRef in the Flux GitRepository's namespace only. A source Secret not
+  // observed keeps the observed copy (unknown is not absent) and is reported on the Package.
+  const src = spec.source.gitRepository;
+  const srcNs = src.namespace ?? pkg.metadata.namespace ?? 'default';
+  const repo = lookup({ parent: pkg, related: req.related }, { kind: 'GitRepository', name: src.name, namespace: src.namespace });
+  const credsSource = (repo?.status as { repositoryCredentialsSecret?: string } | undefined)?.repositoryCredentialsSecret;
+  const attachments: KubeObject[] = [];
+  let credentials: EngineStatus['credentials'];
+  if (credsSource) {
+    const data = relatedSecretData({ parent: pkg, related: req.related }, srcNs, credsSource);
+    if (data && credentialKeys(data).password) attachments.push(repositoryCredentialsSecret(credsName, pkg.metadata.namespace ?? 'default', ownerLabels(pkg), credentialKeys(data)));
+    else {
+      if (observedCreds) attachments.push(asDesired(observedCreds));
+      credentials = `Secret ${srcNs}/${credsSource} (the repository credentials of GitRepository ${src.name}) not found${observedCreds ? `; Secret ${credsName} is kept as it was` : ''}`;
+    }
+  }
+  const status = kustomization ? fluxStatus(kustomization) : undefined;
+  const note = credentials ? { [key]: JSON.stringify({ ...(status ?? { name: pkg.metadata.name, namespace: pkg.metadata.namespace ?? '' }), credentials }) } : annotations;
+  return {
+    attachments: [...fluxObjects(pkg, spec, plan.cloneURL, tenant, credsSource ? credsName : undefined), ...(tenant ? tenantObjects(pkg) : []), ...attachments],
+    annotations: note,
+  };
 }
 
-/** The Package's related objects, and the FluxProviders of the controller namespace when the Package references none. */
+/**
+ * customize: the Package's related objects, the repository credentials Secret of its source GitRepository (by
+ * label), and the FluxProviders of the controller namespace when the Package references none.
+ */
 function customize(req: CustomizeRequest, env: HookEnv): CustomizeResponse {
   const base = packageCustomize(req);
   const spec = req.parent.spec as PackageSpec;
-  if (spec.gitOpsProviderRef?.kind === 'FluxProvider') return base;
-  return { relatedResources: [...base.relatedResources, { apiVersion: API_VERSION, resource: 'fluxproviders', namespace: env.settings.controllerNamespace }] };
+  const src = spec.source.gitRepository;
+  const srcNs = src.namespace ?? req.parent.metadata.namespace ?? 'default';
+  const rules = [...base.relatedResources, repositoryCredentialsRule(srcNs, { [`idpbuilder.cnoe.io/gitrepository`]: labelValue(src.name) })];
+  if (spec.gitOpsProviderRef?.kind !== 'FluxProvider') rules.push({ apiVersion: API_VERSION, resource: 'fluxproviders', namespace: env.settings.controllerNamespace });
+  return { relatedResources: rules };
 }
 
 export const packagesFlux: DecoratorDef = {
   name: 'packages-flux',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],
-  attachments: [FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS, SERVICEACCOUNTS, ROLEBINDINGS],
+  attachments: [FLUX_GITREPOSITORIES, FLUX_KUSTOMIZATIONS, SERVICEACCOUNTS, ROLEBINDINGS, SECRETS],
   hooks: decoratorContract({ sync: (req, env) => sync(req, env), customize: (req, env) => customize(req, env) }),
 };

@@ -131,6 +131,10 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
     // (it must see the Applications beside the Packages) and registers the target.
     if (spec.clusterRef && component !== 'argocd') s.clusterRef = spec.clusterRef;
     if (spec.clusterRef && component === 'argocd') s.clusters = [spec.clusterRef];
+    // Argo CD reads private repositories of the referenced git providers with their repository credentials
+    // (the inline Gitea publishes none: its bootstrap repositories are public)
+    const gitRefs = component === 'argocd' ? all.filter((m) => m.group === 'gitProviders' && !m.inline) : [];
+    if (gitRefs.length) s.repositoryCredentials = gitRefs.map((m) => ({ gitServerRef: { kind: m.kind, name: m.name, ...(m.namespace !== ns ? { namespace: m.namespace } : {}) } }));
     out.push({ apiVersion: API_VERSION, kind: def.kind, metadata: { name: inlineName(parent, component), namespace: ns, labels: ownerLabels(parent) }, spec: s } as KubeObject);
   }
   return out;
@@ -317,10 +321,14 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   if (!waiting.length) {
     const gitServers = all.filter((m) => m.group === 'gitProviders');
     const wantServer = spec.bootstrap?.gitServerRef;
-    const server = wantServer ? gitServers.find((g) => g.name === wantServer.name && (!wantServer.kind || g.kind === wantServer.kind)) : gitServers[0];
+    // the providers the Platform names (name, and kind and namespace when given); else the first git provider and
+    // the first ArgoCDProvider (the default repositories hold Helm charts), or the first GitOps provider of any kind
+    const named = (want: { name: string; kind?: string; namespace?: string }) => (g: Member) =>
+      g.name === want.name && (!want.kind || g.kind === want.kind) && (want.namespace ?? ns) === g.namespace;
+    const server = wantServer ? gitServers.find(named(wantServer)) : gitServers[0];
     const gitOps = all.filter((m) => m.group === 'gitOpsProviders');
     const wantOps = spec.bootstrap?.gitOpsProviderRef;
-    const ops = wantOps ? gitOps.find((g) => g.name === wantOps.name && (!wantOps.kind || g.kind === wantOps.kind)) : gitOps.find((g) => g.kind === 'ArgoCDProvider');
+    const ops = wantOps ? gitOps.find(named(wantOps)) : (gitOps.find((g) => g.kind === 'ArgoCDProvider') ?? gitOps[0]);
     if (wantServer && !server) bootstrapProblem = `bootstrap.gitServerRef ${wantServer.name} is not one of the platform's git providers`;
     else if (wantOps && !ops) bootstrapProblem = `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers`;
     // with a bootstrap problem nothing new is written and the contract keeps what exists

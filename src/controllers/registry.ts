@@ -47,14 +47,15 @@ const HOOKS: Partial<Record<string, Hooks>> = {
 const CHILDREN: Record<string, ControllerDef['children']> = {
   Platform: [ours('GiteaProvider'), ours('NginxGateway'), ours('ArgoCDProvider'), ours('GitRepository'), ours('Package')],
   GiteaProvider: helmInstalled,
-  GitHubProvider: [CONFIGMAPS, JOBS],
-  GitLabProvider: [CONFIGMAPS, JOBS],
+  // Secrets: the repository credentials for GitOps engines (src/kit/repocreds.ts)
+  GitHubProvider: [CONFIGMAPS, JOBS, SECRETS],
+  GitLabProvider: [CONFIGMAPS, JOBS, SECRETS],
   NginxGateway: helmInstalled,
   EnvoyGateway: helmInstalled,
   IstioGateway: helmInstalled,
   ArgoCDProvider: helmInstalled,
   FluxProvider: helmInstalled,
-  GitRepository: [CONFIGMAPS, JOBS],
+  GitRepository: [CONFIGMAPS, JOBS, SECRETS],
   // the engines' objects are attached by the packages-argocd / packages-flux decorators
   Package: [],
 };

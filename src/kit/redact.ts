@@ -34,8 +34,13 @@ const PATTERNS: RegExp[] = [
  */
 const TRIGGERS = /authorization|token|:\/\/|gh[oprsu]_|github_pat_|gl(?:pat|dt|rt|ptt|soat)-/i;
 
-/** Keys of Secret data that name someone rather than prove it: their values are not masked. */
-export const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email']);
+/**
+ * Keys of Secret data that name someone or something rather than prove it: their values are not masked.
+ * `url` and `type` are an Argo CD repository Secret's repository URL (prefix) and `git` (src/controllers/argocd-repocreds.ts):
+ * masking them would mask every repository URL in status. Credentials inside a URL (`://user:pass@`) are still
+ * masked by the token shapes.
+ */
+export const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email', 'url', 'type']);
 
 /** Every key and decoded value of a Secret (`data` base64-decoded, then `stringData` as is); non-strings skipped. */
 function decodedEntries(secret: KubeObject): [string, string][] {

@@ -183,13 +183,17 @@ export function secretRefRefusal(ref: { name: string; namespace?: string } | und
 
 /** A referenced object whose duck `status.credentialsSecretRef` names a Secret outside its own namespace is refused. */
 function duckSecretRefusal(obj: KubeObject): Refusal | undefined {
-  const cred = (obj.status as { credentialsSecretRef?: { namespace?: unknown } } | undefined)?.credentialsSecretRef;
   const ns = obj.metadata.namespace ?? 'default';
-  if (!cred || cred.namespace === undefined || cred.namespace === ns) return undefined;
-  return {
-    reason: SECRET_REF_NOT_PERMITTED,
-    message: `${obj.kind} ${ns}/${obj.metadata.name} reports status.credentialsSecretRef in namespace ${String(cred.namespace)}: a provider's credentials must be a Secret of its own namespace`,
-  };
+  // every duck Secret reference: credentials, and a git provider's repository credentials and CA (src/kit/repocreds.ts)
+  for (const field of ['credentialsSecretRef', 'repositoryCredentialsSecretRef', 'caSecretRef']) {
+    const ref = (obj.status as Record<string, { namespace?: unknown } | undefined> | undefined)?.[field];
+    if (!ref || ref.namespace === undefined || ref.namespace === ns) continue;
+    return {
+      reason: SECRET_REF_NOT_PERMITTED,
+      message: `${obj.kind} ${ns}/${obj.metadata.name} reports status.${field} in namespace ${String(ref.namespace)}: a provider's credentials must be a Secret of its own namespace`,
+    };
+  }
+  return undefined;
 }
 
 /** What a reference resolves to: the object, nothing (not found), or a refusal (never both). */

@@ -32,7 +32,8 @@ import { steadyEnv, steadyRequests, type SteadyRequest } from './steady.js';
 const RUNS = Number(process.env.REDACTION_RUNS ?? 25);
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261126);
 const RESULT = 'idpbuilder.cnoe.io/result';
-const PUBLIC_KEYS = new Set(['username', 'user', 'email']);
+// the redactor's public keys (src/kit/redact.ts PUBLIC_SECRET_KEYS): url and type of Argo CD repository Secrets name a repository
+const PUBLIC_KEYS = new Set(['username', 'user', 'email', 'url', 'type']);
 
 class Sink implements EventSink {
   events: KubeEvent[] = [];

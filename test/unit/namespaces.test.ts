@@ -158,6 +158,7 @@ describe('references to our kinds in another namespace need a ReferenceGrant the
     expect(gitRepositoryHooks.customize!({ parent: repo() }, env).relatedResources.slice(1)).toEqual([
       { apiVersion: API, resource: 'giteaproviders', namespace: 'idpbuilder-system', names: ['gitea'] },
       { apiVersion: API, resource: 'referencegrants', namespace: 'idpbuilder-system' },
+      { apiVersion: 'v1', resource: 'secrets', namespace: 'idpbuilder-system', labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/role': 'repository-credentials' } } },
     ]);
   });
 

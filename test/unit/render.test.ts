@@ -7,7 +7,10 @@ import { DEFAULT_PLATFORM_YAML } from '../../src/render/default-platform.js';
 import { Admission } from '../../src/api/validate.js';
 import { isDNS1123Label } from '../../src/kit/names.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
-import { EXAMPLES } from '../support/examples.js';
+import { EXAMPLES, exampleFiles } from '../support/examples.js';
+import { referencedSecrets } from '../property/steady.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const opts = { filename: [] as string[], recursive: false, assumeReady: false, output: 'json' as const, showSecrets: false };
 const items = (stdout: string) => (JSON.parse(stdout) as { items: KubeObject[] }).items;
@@ -106,8 +109,20 @@ describe('idpbuilder render (default platform)', () => {
   });
 });
 
+/**
+ * The Secrets the examples name but do not define, as stand-in inputs (a file beside the examples): without them a
+ * GitHub or GitLab provider rightly waits (SecretNotFound) and starts no validation Job.
+ */
+function standInSecrets(): string {
+  const loaded = exampleFiles().flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as KubeObject).filter((o) => o?.kind));
+  const dir = mkdtempSync(join(tmpdir(), 'render-secrets-'));
+  const file = join(dir, 'secrets.yaml');
+  writeFileSync(file, referencedSecrets(loaded).map((o) => JSON.stringify(o)).join('\n---\n'));
+  return file;
+}
+
 describe('idpbuilder render -f examples (every example of the spec)', () => {
-  const all = items(runRender({ ...opts, filename: [EXAMPLES], assumeReady: true }).stdout);
+  const all = items(runRender({ ...opts, filename: [EXAMPLES, standInSecrets()], assumeReady: true }).stdout);
   const isProvider = (o: KubeObject) => /(Provider|Gateway)$/.test(o.kind) && o.apiVersion.startsWith('idpbuilder.cnoe.io/');
 
   it('with --assume-ready every provider is Ready, and each Platform lists all its providers, Ready', () => {
@@ -225,5 +240,62 @@ describe('idpbuilder render: Flux with its web UI and multitenancy', () => {
     const rb = all.find((o) => o.kind === 'RoleBinding')!;
     expect(rb).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: 'app-flux', namespace: 'team-a' }] });
     expect(ready(all.find((o) => o.kind === 'Package')!)).toMatchObject({ status: 'True' });
+  });
+});
+
+describe('idpbuilder render with a private GitLab with a custom CA (issue 16 item 3)', () => {
+  const fixture = join(__dirname, '../fixtures/render/private-gitlab.yaml');
+  const r = runRender({ ...opts, filename: [fixture], assumeReady: true, showSecrets: true });
+  const all = items(r.stdout);
+  const get = (kind: string, name: string, api?: string) => all.find((o) => o.kind === kind && o.metadata.name === name && (!api || o.apiVersion.startsWith(api)))!;
+  const data = (o: KubeObject) => Object.fromEntries(Object.entries((o.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  const CA = '-----BEGIN CERTIFICATE-----\nc3RhbmQtaW4gQ0EgZm9yIHRlc3Rz\n-----END CERTIFICATE-----\n';
+  const creds = { username: 'oauth2', password: 'stand-in-gitlab-token', 'ca.crt': CA };
+
+  it('converges Ready: the GitLabProvider, the Platform (bootstrap on GitLab through Argo CD) and the Flux Package', () => {
+    expect(r.code, r.stderr).toBe(0);
+    for (const [k, n] of [['GitLabProvider', 'gitlab'], ['Platform', 'private'], ['Package', 'app'], ['Package', 'private-nginx']]) expect(ready(get(k, n)), `${k}/${n}`).toMatchObject({ status: 'True' });
+    expect(get('GitRepository', 'private-nginx', 'idpbuilder').spec.gitServerRef).toEqual({ kind: 'GitLabProvider', name: 'gitlab', namespace: 'idpbuilder-system' });
+    expect(get('GitLabProvider', 'gitlab').status).toMatchObject({
+      repositoryCredentialsSecretRef: { name: 'gitlab-repository-credentials', namespace: 'idpbuilder-system' },
+      caSecretRef: { name: 'gitlab-ca', namespace: 'idpbuilder-system', key: 'ca.crt' },
+    });
+  });
+
+  it('bootstrap: Argo CD gets a repo-creds credential template for the GitLab group and the CA by host name', () => {
+    const argocd = get('ArgoCDProvider', 'private-argocd');
+    expect(argocd.spec.repositoryCredentials).toEqual([{ gitServerRef: { kind: 'GitLabProvider', name: 'gitlab' } }]);
+    expect((argocd.status.conditions as { type: string }[]).find((c) => c.type === 'RepositoryCredentials')).toMatchObject({ status: 'True' });
+    const copy = get('Secret', 'private-argocd-repo-creds-gitlabprovider-gitlab-0');
+    expect(data(copy)).toEqual({ type: 'git', url: 'https://gitlab.corp.example/platform/', ...creds });
+    // every bootstrap Application's repoURL starts with the template's url
+    for (const app of all.filter((o) => o.kind === 'Application')) expect(app.spec.source.repoURL.startsWith('https://gitlab.corp.example/platform/'), app.metadata.name).toBe(true);
+    // the install Job writes it into the argocd namespace as a repo-creds Secret (keys for Argo CD), the CA goes to argocd-tls-certs-cm
+    const cm = all.find((o) => o.kind === 'ConfigMap' && /^private-argocd-install-/.test(o.metadata.name))!;
+    const [rel] = JSON.parse((cm.data as Record<string, string>)['releases.json']);
+    expect(rel.namespace).toBe('argocd');
+    expect(rel.secrets.find((s: { name: string }) => s.name === copy.metadata.name)).toEqual({
+      name: copy.metadata.name,
+      from: copy.metadata.name,
+      keys: ['password', 'type', 'url', 'username'],
+      labels: { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/argocdprovider': 'private-argocd', 'idpbuilder.cnoe.io/role': 'repository-credentials', 'argocd.argoproj.io/secret-type': 'repo-creds' },
+    });
+    expect(rel.values.configs.tls).toEqual({ certificates: { 'gitlab.corp.example': CA } });
+    const job = all.find((o) => o.kind === 'Job' && o.metadata.name === cm.metadata.name)!;
+    expect(job.spec.template.spec.volumes.map((v: { secret?: { secretName: string } }) => v.secret?.secretName).filter(Boolean)).toContain(copy.metadata.name);
+    // no token in the values ConfigMap or the Job
+    expect(JSON.stringify([cm, job])).not.toContain('stand-in-gitlab-token');
+  });
+
+  it('Package through Flux: the Flux GitRepository names a Secret beside it with username, password and ca.crt', () => {
+    const src = get('GitRepository', 'app', 'source.toolkit.fluxcd.io');
+    expect(src.spec).toMatchObject({ url: 'https://gitlab.corp.example/platform/app.git', secretRef: { name: 'app-git-credentials' } });
+    expect(data(get('Secret', 'app-git-credentials'))).toEqual(creds);
+    expect(data(get('Secret', 'app-gitrepository-credentials'))).toEqual(creds);
+    expect(get('GitRepository', 'app', 'idpbuilder').status.repositoryCredentialsSecret).toBe('app-gitrepository-credentials');
+  });
+
+  it('no credential in any status', () => {
+    expect(JSON.stringify(all.map((o) => o.status ?? null))).not.toContain('stand-in-gitlab-token');
   });
 });

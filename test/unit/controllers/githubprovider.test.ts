@@ -3,13 +3,23 @@ import { GitHubProviderStatus } from '../../../src/api/github.js';
 import { newAjv } from '../../../src/api/validate.js';
 import { githubProviderHooks as hooks, githubWebBase, reasonFor } from '../../../src/controllers/githubprovider.js';
 import type { KubeObject, SyncRequest, SyncResponse } from '../../../src/metacontroller/protocol.js';
-import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { parent, syncRequest as baseSyncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
+import { secretData } from '../../support/providers.js';
 
 const NS = 'idpbuilder-system';
 const T0 = '2026-01-01T00:03:20Z'; // 200 s into a 10-minute window
 const env = testEnv(T0);
 const RESULT = 'idpbuilder.cnoe.io/result';
+
+/** The Secrets a provider's spec names, as the API server would show them (present unless a test says otherwise). */
+function inputSecrets(p: KubeObject): KubeObject[] {
+  const spec = (p.spec ?? {}) as Record<string, any>;
+  const refs = [spec.credentialsSecretRef, spec.caSecretRef, spec.appAuth?.privateKeySecretRef].filter((r) => r?.name);
+  return refs.map((r) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: r.name, namespace: p.metadata.namespace, resourceVersion: '1' }, data: { [r.key ?? 'token']: Buffer.from('stand-in').toString('base64') } }) as KubeObject);
+}
+/** A sync request whose related objects default to the Secrets the spec names. */
+const syncRequest = (p: KubeObject, children: SyncRequest['children'] = {}, related?: SyncRequest['related']): SyncRequest => baseSyncRequest(p, children, related ?? toMap(inputSecrets(p)));
 
 const gh = (spec: Record<string, unknown> = {}, extra = {}) =>
   parent('GitHubProvider', 'github', { organization: 'acme', credentialsSecretRef: { name: 'github-credentials' }, teams: [{ name: 'developers', permission: 'push' }], ...spec }, extra);
@@ -36,6 +46,7 @@ describe('GitHubProvider', () => {
     expect(res.children.map((c) => `${c.kind}/${c.metadata.namespace}/${c.metadata.name}`)).toEqual([
       `ConfigMap/${NS}/${jobName(res)}`,
       `Job/${NS}/${jobName(res)}`,
+      `Secret/${NS}/github-repository-credentials`,
     ]);
     expect(jobName(res)).toMatch(/^github-validate-[0-9a-f]{8}$/);
     expect(config(res)).toEqual({
@@ -132,9 +143,9 @@ describe('GitHubProvider', () => {
     const out = hooks.sync(changed, env);
     expect(jobName(out)).not.toBe(jobName(res));
     const keys = (r: SyncResponse) => r.children.map((c) => `${c.kind}/${c.metadata.name}`).sort();
-    expect(keys(out)).toEqual([`ConfigMap/${jobName(out)}`, `ConfigMap/${jobName(res)}`, `Job/${jobName(out)}`, `Job/${jobName(res)}`].sort());
+    expect(keys(out)).toEqual([`ConfigMap/${jobName(out)}`, `ConfigMap/${jobName(res)}`, `Job/${jobName(out)}`, `Job/${jobName(res)}`, 'Secret/github-repository-credentials'].sort());
     const done = hooks.sync(next(changed, out, (o) => success(o, { organization: 'acme-two' })), env);
-    expect(keys(done)).toEqual([`ConfigMap/${jobName(out)}`, `Job/${jobName(out)}`]);
+    expect(keys(done)).toEqual([`ConfigMap/${jobName(out)}`, `Job/${jobName(out)}`, 'Secret/github-repository-credentials']);
     expect(done.status).toMatchObject({ phase: 'Ready', organization: 'acme-two' });
     expect(out.status).toMatchObject({ phase: 'Installing', organization: 'acme-two', endpoint: 'https://github.com/acme-two', observedGeneration: 2 });
     expect(out.status.rateLimit).toBeUndefined();
@@ -173,12 +184,44 @@ describe('GitHubProvider', () => {
     const secret = (rv: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'github-credentials', namespace: NS, resourceVersion: rv }, data: { token: Buffer.from('ghp_secret-value').toString('base64') } }) as KubeObject;
     const a = hooks.sync(syncRequest(gh(), {}, toMap([secret('1')])), env);
     const b = hooks.sync(syncRequest(gh(), {}, toMap([secret('2')])), env);
-    const none = hooks.sync(syncRequest(gh()), env);
-    expect(new Set([jobName(a), jobName(b), jobName(none)]).size).toBe(3);
+    expect(jobName(a)).not.toBe(jobName(b));
     for (const r of [a, b]) {
-      expect(JSON.stringify(r)).not.toContain('ghp_secret-value');
-      expect(JSON.stringify(r)).not.toContain(Buffer.from('ghp_secret-value').toString('base64'));
+      // the value reaches only the repository credentials Secret (password), never status or another child
+      const outside = JSON.stringify({ status: r.status, children: r.children.filter((c) => c.kind !== 'Secret') });
+      expect(outside).not.toContain('ghp_secret-value');
+      expect(outside).not.toContain(Buffer.from('ghp_secret-value').toString('base64'));
+      expect(secretData(byKind(r, 'Secret')[0])).toEqual({ username: 'x-access-token', password: 'ghp_secret-value' });
     }
+  });
+
+  it('no validation Job before its credentials Secret exists: Pending SecretNotFound, observed children kept', () => {
+    const res = hooks.sync(syncRequest(gh(), {}, {}), env);
+    expect(byKind(res, 'Job')).toEqual([]);
+    expect(res.status.phase).toBe('Pending');
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: `waiting for Secret ${NS}/github-credentials: the validation Job starts once it exists` });
+    // once validated, the Secret vanishing from the request starts no new Job in the next window and the old one is kept
+    const { req } = validated(syncRequest(gh()));
+    const gone = { ...req, related: {} };
+    const later = hooks.sync(gone, testEnv('2026-01-01T00:25:00Z'));
+    expect(condition(later)).toMatchObject({ reason: 'SecretNotFound' });
+    expect(later.children.map((c) => `${c.kind}/${c.metadata.name}`).sort()).toEqual(Object.values(req.children!['Job.batch/v1']).concat(Object.values(req.children!['ConfigMap.v1']), Object.values(req.children!['Secret.v1'])).map((c) => `${c.kind}/${c.metadata.name}`).sort());
+    // the repository credentials copy is kept unchanged while its source is not observed
+    expect(byKind(later, 'Secret')[0].data).toEqual(Object.values(req.children!['Secret.v1'])[0].data);
+    // the app's private key Secret likewise
+    const app = hooks.sync(syncRequest(gh({ authType: 'app', credentialsSecretRef: undefined, appAuth: { appID: '1', privateKeySecretRef: { name: 'github-app' } } }), {}, {}), env);
+    expect(byKind(app, 'Job')).toEqual([]);
+    expect(condition(app)).toMatchObject({ reason: 'SecretNotFound', message: `waiting for Secret ${NS}/github-app: the validation Job starts once it exists` });
+  });
+
+  it('a Job that succeeded without a result annotation is ValidationFailed, not Authenticated', () => {
+    const { res } = validated(syncRequest(gh()), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o));
+    expect(res.status.phase).toBe('Failed');
+    expect(res.status.authenticated).toBe(false);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'ValidationFailed' });
+    expect(condition(res).message).toMatch(/completed without a result \(annotation idpbuilder\.cnoe\.io\/result\)$/);
+    // a result that does not say authenticated: true proves nothing either
+    const { res: unproven } = validated(syncRequest(gh()), (o) => (o.kind === 'Job' ? jobSucceeded(o, { [RESULT]: JSON.stringify({ organization: 'acme' }) }) : o));
+    expect(condition(unproven)).toMatchObject({ status: 'False', reason: 'ValidationFailed' });
   });
 
   it('GitHub App auth: the minted token Secret is the duck credentialsSecretRef; the window is at most 30m', () => {
@@ -212,7 +255,7 @@ describe('GitHubProvider', () => {
     const res = hooks.sync(bad, env);
     expect(res.status.phase).toBe('Pending');
     expect(condition(res)).toMatchObject({ reason: 'InvalidSpec', message: 'authType token needs credentialsSecretRef' });
-    expect(res.children.map((c) => c.metadata.name)).toEqual([jobName(first), jobName(first)]);
+    expect(res.children.map((c) => c.metadata.name)).toEqual([jobName(first), jobName(first), 'github-repository-credentials']);
   });
 
   it('customize asks for the Job pods and the credentials Secret', () => {

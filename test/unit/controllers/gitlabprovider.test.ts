@@ -3,12 +3,21 @@ import { GitLabProviderStatus } from '../../../src/api/gitlab.js';
 import { newAjv } from '../../../src/api/validate.js';
 import { gitlabProviderHooks as hooks } from '../../../src/controllers/gitlabprovider.js';
 import type { KubeObject, SyncRequest, SyncResponse } from '../../../src/metacontroller/protocol.js';
-import { parent, syncRequest, testEnv } from '../../support/requests.js';
+import { parent, syncRequest as baseSyncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobSucceeded, next, toMap } from '../../support/world.js';
 
 const NS = 'idpbuilder-system';
 const env = testEnv('2026-01-01T00:03:20Z');
 const RESULT = 'idpbuilder.cnoe.io/result';
+
+/** The Secrets a provider's spec names, as the API server would show them (present unless a test says otherwise). */
+function inputSecrets(p: KubeObject): KubeObject[] {
+  const spec = (p.spec ?? {}) as Record<string, any>;
+  const refs = [spec.credentialsSecretRef, spec.caSecretRef, spec.appAuth?.privateKeySecretRef].filter((r) => r?.name);
+  return refs.map((r) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: r.name, namespace: p.metadata.namespace, resourceVersion: '1' }, data: { [r.key ?? 'token']: Buffer.from('stand-in').toString('base64') } }) as KubeObject);
+}
+/** A sync request whose related objects default to the Secrets the spec names. */
+const syncRequest = (p: KubeObject, children: SyncRequest['children'] = {}, related?: SyncRequest['related']): SyncRequest => baseSyncRequest(p, children, related ?? toMap(inputSecrets(p)));
 
 const gl = (spec: Record<string, unknown> = {}, extra = {}) =>
   parent('GitLabProvider', 'gitlab', { endpoint: 'https://gitlab.example.com/', group: 'platform/team', credentialsSecretRef: { name: 'gitlab-token' }, ...spec }, extra);
@@ -55,6 +64,18 @@ describe('GitLabProvider', () => {
     expect(res.resyncAfterSeconds).toBe(400);
     // the default instance
     expect(hooks.sync(syncRequest(gl({ endpoint: undefined })), env).status).toMatchObject({ endpoint: 'https://gitlab.com/platform/team', internalEndpoint: 'https://gitlab.com/api/v4' });
+  });
+
+  it('no validation Job before its Secrets exist (token and CA): Pending SecretNotFound', () => {
+    const res = hooks.sync(syncRequest(gl({ caSecretRef: { name: 'gitlab-ca' } }), {}, toMap(inputSecrets(gl()))), env);
+    expect(byKind(res, 'Job')).toEqual([]);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: `waiting for Secret ${NS}/gitlab-ca: the validation Job starts once it exists` });
+  });
+
+  it('a Job that succeeded without a result annotation is ValidationFailed', () => {
+    const { res } = validated(syncRequest(gl()), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o));
+    expect(res.status).toMatchObject({ phase: 'Failed', authenticated: false });
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'ValidationFailed' });
   });
 
   it('validation succeeded: Ready with group, groupID and authenticated', () => {
@@ -104,8 +125,11 @@ describe('GitLabProvider', () => {
     ]);
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-token', namespace: NS, resourceVersion: '9' }, data: { token: Buffer.from('glpat-very-secret').toString('base64') } } as KubeObject;
     const res = hooks.sync(syncRequest(gl(), {}, toMap([secret])), env);
-    expect(JSON.stringify(res)).not.toContain('glpat-very-secret');
-    expect(JSON.stringify(res)).not.toContain(Buffer.from('glpat-very-secret').toString('base64'));
+    // the token reaches only the repository credentials Secret (password of user oauth2)
+    const outside = JSON.stringify({ status: res.status, children: res.children.filter((c) => c.kind !== 'Secret') });
+    expect(outside).not.toContain('glpat-very-secret');
+    expect(outside).not.toContain(Buffer.from('glpat-very-secret').toString('base64'));
+    expect(byKind(res, 'Secret').map((c) => c.metadata.name)).toEqual(['gitlab-repository-credentials']);
   });
 
   it('finalize: finalized at once with either deletionPolicy', () => {

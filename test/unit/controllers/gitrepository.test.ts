@@ -4,7 +4,9 @@ import { canonicalJSON } from '../../../src/kit/canonical.js';
 import type { KubeObject, ObjectMap, SyncRequest } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';
 import { byKind, condition, jobFailed, jobRunning, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';
-import { cmData, expectValidChildren, giteaDuck, names, NS, provider, statusText } from '../../support/providers.js';
+import { cmData, expectValidChildren, giteaDuck, names, NS, provider, secretData, statusText } from '../../support/providers.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 const env = testEnv();
 const SERVER_REF = { kind: 'GiteaProvider', name: 'gitea' };
@@ -211,7 +213,32 @@ describe('GitRepository', () => {
       { apiVersion: 'v1', resource: 'pods', namespace: NS, labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/owner-uid': 'uid-my-app' } } },
       { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'giteaproviders', namespace: 'git', names: ['gitea'] },
       { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', resource: 'referencegrants', namespace: 'git' },
+      { apiVersion: 'v1', resource: 'secrets', namespace: 'git', labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/role': 'repository-credentials' } } },
     ]);
+  });
+
+  it('repository credentials: a copy of the server\'s (duck repositoryCredentialsSecretRef) as <name>-gitrepository-credentials; kept while its source is not observed', () => {
+    const gitlab = provider('GitLabProvider', 'gitlab', {
+      endpoint: 'https://gitlab.example.com/platform',
+      internalEndpoint: 'https://gitlab.example.com/api/v4',
+      group: 'platform',
+      credentialsSecretRef: { name: 'gitlab-token', namespace: NS, key: 'token' },
+      repositoryCredentialsSecretRef: { name: 'gitlab-repository-credentials', namespace: NS },
+    });
+    const source = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-repository-credentials', namespace: NS }, data: { username: b64('oauth2'), password: b64('stand-in-token'), 'ca.crt': b64('-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n'), other: b64('x') } } as KubeObject;
+    const req = syncRequest(repo({ gitServerRef: { kind: 'GitLabProvider', name: 'gitlab' } }), {}, toMap([gitlab, source]));
+    const res = hooks.sync(req, env);
+    const copy = byKind(res, 'Secret');
+    expect(copy.map((c) => c.metadata.name)).toEqual(['my-app-gitrepository-credentials']);
+    expect(copy[0].metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/gitrepository': 'my-app', 'idpbuilder.cnoe.io/role': 'repository-credentials' });
+    expect(secretData(copy[0])).toEqual({ username: 'oauth2', password: 'stand-in-token', 'ca.crt': '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n' });
+    expect(JSON.stringify(res.status)).not.toContain('stand-in-token');
+    // the source not observed for a sync: the copy is not answered anew, the contract keeps the observed one unchanged
+    const lagging = hooks.sync({ ...next(req, res), related: toMap([gitlab]) }, env);
+    expect(byKind(lagging, 'Secret')).toEqual(copy);
+    // a server without repository credentials (public repositories): no copy
+    const { repositoryCredentialsSecretRef: _r, ...publicDuck } = gitlab.status as Record<string, unknown>;
+    expect(byKind(hooks.sync(syncRequest(repo({ gitServerRef: { kind: 'GitLabProvider', name: 'gitlab' } }), {}, toMap([{ ...gitlab, status: publicDuck } as KubeObject, source])), env), 'Secret')).toEqual([]);
   });
 
   it("passes the git provider's repository defaults (and GitHub teams) to the sync, and its default branch", () => {

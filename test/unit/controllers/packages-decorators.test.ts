@@ -67,6 +67,40 @@ describe('packages-flux decorator', () => {
     });
   });
 
+  it('a private repository: its credentials are copied beside the Package and named by the Flux GitRepository spec.secretRef; a missing source keeps the copy and the Package says so', () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const ca = '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n';
+    const privateRepo = repo({ ...ready, cloneURL: 'https://gitlab.example.com/platform/app.git', repositoryCredentialsSecret: 'app-repo-repository-credentials' });
+    const source = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-repo-repository-credentials', namespace: 'idpbuilder-system' }, data: { username: b64('oauth2'), password: b64('stand-in-token'), 'ca.crt': b64(ca) } } as KubeObject;
+    const p = pkg({ flux: { interval: '1m' } });
+    const res = packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([privateRepo, source]) }, env);
+    expect(res.attachments.map((a) => `${a.kind}/${a.metadata.name}`)).toEqual(['GitRepository/app', 'Kustomization/app', 'Secret/app-git-credentials']);
+    expect(res.attachments[0].spec).toMatchObject({ url: 'https://gitlab.example.com/platform/app.git', secretRef: { name: 'app-git-credentials' } });
+    const copy = res.attachments[2] as KubeObject & { data: Record<string, string> };
+    expect(Object.fromEntries(Object.entries(copy.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))).toEqual({ username: 'oauth2', password: 'stand-in-token', 'ca.crt': ca });
+    expect(copy.metadata.labels).toMatchObject({ 'idpbuilder.cnoe.io/package': 'app', 'idpbuilder.cnoe.io/role': 'repository-credentials' });
+    expect(JSON.stringify(res.annotations)).not.toContain('stand-in-token');
+    // customize asks for the source's repository credentials by label, in the source's namespace
+    expect(packagesFlux.hooks.customize!({ parent: p }, env).relatedResources).toContainEqual({
+      apiVersion: 'v1', resource: 'secrets', namespace: 'idpbuilder-system',
+      labelSelector: { matchLabels: { 'idpbuilder.cnoe.io/role': 'repository-credentials', 'idpbuilder.cnoe.io/gitrepository': 'app-repo' } },
+    });
+    // the source Secret not observed: the observed copy is kept unchanged, the Package reports it
+    const lagging = packagesFlux.hooks.sync({ object: p, attachments: toMap(res.attachments), related: toMap([privateRepo]) }, env);
+    expect(lagging.attachments.find((a) => a.kind === 'Secret')).toEqual(copy);
+    expect(lagging.attachments[0].spec).toMatchObject({ secretRef: { name: 'app-git-credentials' } });
+    const annotated = pkg({ flux: { interval: '1m' } }, lagging.annotations as Record<string, string>);
+    const out = packageHooks.sync(syncRequest(annotated, {}, toMap([privateRepo])), env);
+    expect(condition(out)).toMatchObject({
+      status: 'False',
+      reason: 'RepositoryCredentialsNotFound',
+      message: 'Secret idpbuilder-system/app-repo-repository-credentials (the repository credentials of GitRepository app-repo) not found; Secret app-git-credentials is kept as it was',
+    });
+    // a public repository (no repositoryCredentialsSecret): no secretRef, no Secret
+    const pub = packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repo()]) }, env);
+    expect(pub.attachments.map((a) => a.kind)).toEqual(['GitRepository', 'Kustomization']);
+  });
+
   it('a FluxProvider reference selects Flux too, and the Kustomization state is reported back', () => {
     const p = pkg({ gitOpsProviderRef: { kind: 'FluxProvider', name: 'flux' } });
     const flux = withStatus({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'FluxProvider', metadata: { name: 'flux', namespace: 'idpbuilder-system' } } as KubeObject, ready);

@@ -276,6 +276,36 @@ describe('Platform', () => {
       });
     });
 
+    it('bootstrap uses the git and GitOps providers the Platform names; defaults: the first git provider, the first ArgoCDProvider, else the first GitOps provider', () => {
+      const w = world();
+      const gitlab = provider('GitLabProvider', 'gitlab', { endpoint: 'https://gitlab.example.com/platform', internalEndpoint: 'https://gitlab.example.com/api/v4', credentialsSecretRef: { name: 'gitlab-token', namespace: NS, key: 'token' } });
+      const flux = provider('FluxProvider', 'flux');
+      const related = { ...w.related, ...toMap([gitlab, flux]) } as ObjectMap;
+      for (const k of Object.keys(w.related)) related[k] = { ...w.related[k], ...(toMap([gitlab, flux])[k] ?? {}) };
+      const spec = (bootstrap?: Record<string, unknown>) => ({
+        components: {
+          gitProviders: [{ kind: 'GitLabProvider', name: 'gitlab' }, { kind: 'GiteaProvider', name: 'gitea' }],
+          gateways: REFS.components.gateways,
+          gitOpsProviders: [{ kind: 'FluxProvider', name: 'flux' }, { kind: 'ArgoCDProvider', name: 'argocd' }],
+        },
+        ...(bootstrap ? { bootstrap } : {}),
+      });
+      const used = (res: SyncResponse) => ({ server: ofKind(res, 'GitRepository')[0]?.spec.gitServerRef, ops: ofKind(res, 'Package')[0]?.spec.gitOpsProviderRef });
+      // named: the Gitea and the FluxProvider, though neither is first of its list nor (Flux) an Argo CD
+      const named = hooks.sync(syncRequest(platform(spec({ gitServerRef: { name: 'gitea', kind: 'GiteaProvider' }, gitOpsProviderRef: { name: 'flux' } })), {}, related), env);
+      expect(used(named)).toEqual({ server: { kind: 'GiteaProvider', name: 'gitea', namespace: NS }, ops: { kind: 'FluxProvider', name: 'flux', namespace: NS } });
+      // defaults: the first git provider (GitLab) and the first ArgoCDProvider (the repositories hold Helm charts)
+      const defaults = hooks.sync(syncRequest(platform(spec()), {}, related), env);
+      expect(used(defaults)).toEqual({ server: { kind: 'GitLabProvider', name: 'gitlab', namespace: NS }, ops: { kind: 'ArgoCDProvider', name: 'argocd', namespace: NS } });
+      // without an Argo CD the first GitOps provider deploys the bootstrap (before: no bootstrap at all)
+      const fluxOnly = { ...spec(), components: { ...spec().components, gitOpsProviders: [{ kind: 'FluxProvider', name: 'flux' }] } };
+      expect(used(hooks.sync(syncRequest(platform(fluxOnly), {}, related), env)).ops).toEqual({ kind: 'FluxProvider', name: 'flux', namespace: NS });
+      // a named provider in another namespace than the listed one is not one of the Platform's: InvalidBootstrap, nothing written
+      const elsewhere = hooks.sync(syncRequest(platform(spec({ gitServerRef: { name: 'gitea', namespace: 'other' } })), {}, related), env);
+      expect(condition(elsewhere)).toMatchObject({ status: 'False', reason: 'InvalidBootstrap', message: "bootstrap.gitServerRef gitea is not one of the platform's git providers" });
+      expect(ofKind(elsewhere, 'GitRepository')).toEqual([]);
+    });
+
     it('a referenced provider that does not exist: ProviderNotFound, Degraded, observed bootstrap children kept', () => {
       const w = world();
       const req = syncRequest(platform(REFS), {}, w.related);
