@@ -53,6 +53,6 @@ describe('Admission: compiled validators shared between instances', () => {
     expect(defaulted.outcome).toBe('valid');
     expect(plain).toEqual({ outcome: 'valid', kind: 'GitRepository', object: input });
     expect(defaultedAgain).toEqual(defaulted);
-    expect((defaulted as { object: { spec: { sync: unknown } } }).object.spec.sync).toEqual({ autoSync: true, interval: '5m' }); // defaults applied
+    expect((defaulted as unknown as { object: { spec: { sync: unknown } } }).object.spec.sync).toEqual({ autoSync: true, interval: '5m' }); // defaults applied
   });
 });
