@@ -42,8 +42,9 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
  */
 export const VERDICT_CACHE_ENTRIES = 4096;
 export const VERDICT_CACHE_MAX_KEY = 1024;
-const verdicts = new Lru<string, boolean>(VERDICT_CACHE_ENTRIES);
-/** A number per schema node's rule list (the CRDs' fixed set), the prefix of its verdicts' keys. */
+/** Value text → rule list number → verdict (the text as the key as is: no concatenated key to flatten). */
+const verdicts = new Lru<string, Map<number, boolean>>(VERDICT_CACHE_ENTRIES);
+/** A number per schema node's rule list (the CRDs' fixed set). */
 const ruleIds = new WeakMap<CelRule[], number>();
 let nextRuleId = 0;
 
@@ -66,11 +67,12 @@ function celRulesHold(rules: CelRule[], v: unknown): boolean {
   if (text.length > VERDICT_CACHE_MAX_KEY) return evaluateRules(rules, v);
   let id = ruleIds.get(rules);
   if (id === undefined) ruleIds.set(rules, (id = nextRuleId++));
-  const key = `${id}\u0000${text}`;
-  const known = verdicts.get(key);
+  let byRules = verdicts.get(text);
+  const known = byRules?.get(id);
   if (known !== undefined) return known;
   const ok = evaluateRules(rules, v);
-  verdicts.set(key, ok);
+  if (!byRules) verdicts.set(text, (byRules = new Map()));
+  byRules.set(id, ok);
   return ok;
 }
 
