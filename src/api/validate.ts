@@ -135,13 +135,28 @@ export function checkRules(schema: TSchema, value: unknown, basePath: string, ha
   return problems;
 }
 
-/** Validates (and optionally defaults) objects of our kinds. Compiled validators are cached per instance. */
+/**
+ * Compiled validators per kind, shared by every Admission with the same `applyDefaults` (false, true) for
+ * the life of the process: compiling a kind's schema costs tens of ms, validating an object microseconds,
+ * and `render` makes a new Admission per call. The schemas are the kinds' fixed set, so at most 2 × kinds
+ * entries; a ValidateFunction keeps no state between calls but its last `errors`, read right after the call.
+ */
+const SHARED = new Map<boolean, { ajv: Ajv; validators: Map<string, ValidateFunction> }>();
+
+/** Validates (and optionally defaults) objects of our kinds. Compiled validators are shared (see SHARED). */
 export class Admission {
   private readonly ajv: Ajv;
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly validators: Map<string, ValidateFunction>;
 
   constructor(private readonly options: { applyDefaults?: boolean } = {}) {
-    this.ajv = newAjv({ useDefaults: options.applyDefaults });
+    const useDefaults = options.applyDefaults === true;
+    let shared = SHARED.get(useDefaults);
+    if (!shared) {
+      shared = { ajv: newAjv({ useDefaults }), validators: new Map() };
+      SHARED.set(useDefaults, shared);
+    }
+    this.ajv = shared.ajv;
+    this.validators = shared.validators;
   }
 
   private validator(def: KindDef): ValidateFunction {

@@ -164,22 +164,30 @@ interface BootstrapRepo {
  * gitOpsFiles is pure and its YAML rendering is the costliest step of a Platform sync; Metacontroller
  * asks again and again with the same input, so answers are remembered (bounded, keyed by the input).
  */
-const gitOpsCache = new Map<string, Record<string, string>>();
+const gitOpsCache = new Map<string, { releases: ReleaseSummary[]; files: Record<string, string> }>();
 const GITOPS_CACHE_SIZE = 256;
 
 /**
  * Keyed by the ConfigMap's own text (`releases.json` as written, the manifests) rather than a canonical
  * hash of the parsed releases: the text determines the releases, and comparing it costs nothing next to
- * sorting and serializing the values again on every sync.
+ * sorting and serializing the values again on every sync. The parsed releases are kept with the files
+ * (callers only read them); undefined when the text is not JSON or not a list (not written by us).
  */
-function cachedGitOpsFiles(m: Member, releasesJson: string, releases: ReleaseSummary[], manifests: string | undefined): Record<string, string> {
+function cachedGitOpsFiles(m: Member, releasesJson: string, manifests: string | undefined): { releases: ReleaseSummary[]; files: Record<string, string> } | undefined {
   const key = JSON.stringify([m.kind, m.namespace, m.name, releasesJson, manifests ?? null]);
   const hit = gitOpsCache.get(key);
-  if (hit) return hit;
-  const files = gitOpsFiles(m, releases, manifests);
+  if (hit) return hit; // the text parsed before: the same releases (read only) and files
+  let releases: ReleaseSummary[];
+  try {
+    releases = JSON.parse(releasesJson) as ReleaseSummary[];
+  } catch {
+    return undefined; // not written by us: no GitOps copy of this component
+  }
+  if (!Array.isArray(releases)) return undefined;
+  const entry = { releases, files: gitOpsFiles(m, releases, manifests) };
   if (gitOpsCache.size >= GITOPS_CACHE_SIZE) gitOpsCache.delete(gitOpsCache.keys().next().value as string);
-  gitOpsCache.set(key, files);
-  return files;
+  gitOpsCache.set(key, entry);
+  return entry;
 }
 
 /** Where an umbrella chart keeps the objects the install Job applies after its releases (rendered verbatim). */
@@ -234,7 +242,7 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
     }));
     return { repos, unknown };
   }
-  const installed: { m: Member; releasesJson: string; releases: ReleaseSummary[]; manifests?: string; component: string }[] = [];
+  const installed: { m: Member; releases: ReleaseSummary[]; files: Record<string, string>; component: string }[] = [];
   for (const m of all) {
     const st = (m.object?.status ?? {}) as { installed?: boolean; installation?: { configMap?: string } };
     const installation = st.installation;
@@ -250,24 +258,20 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
     const data = (cm.data ?? {}) as Record<string, string>;
     if (!data['releases.json']) continue;
     const component = m.name.startsWith(`${parent.metadata.name}-`) ? m.name.slice(parent.metadata.name.length + 1) : m.name;
-    let releases: ReleaseSummary[];
-    try {
-      releases = JSON.parse(data['releases.json']) as ReleaseSummary[];
-    } catch {
-      continue; // not written by us: no GitOps copy of this component
-    }
-    if (!Array.isArray(releases)) continue;
-    installed.push({ m, releasesJson: data['releases.json'], releases, manifests: data['manifests.yaml'], component });
+    // parsed and rendered once per text (not JSON or not a list: not written by us, no GitOps copy)
+    const gitOps = cachedGitOpsFiles(m, data['releases.json'], data['manifests.yaml']);
+    if (!gitOps) continue;
+    installed.push({ m, releases: gitOps.releases, files: gitOps.files, component });
   }
   // providers of different kinds may share a name: their repositories then carry the kind too
   const count = new Map<string, number>();
   for (const i of installed) count.set(i.component, (count.get(i.component) ?? 0) + 1);
   const out: BootstrapRepo[] = [];
-  for (const { m, releasesJson, releases, manifests, component } of installed) {
+  for (const { m, releases, files, component } of installed) {
     const name = (count.get(component) ?? 0) > 1 ? childName([parent.metadata.name, m.kind.toLowerCase(), component]) : childName([parent.metadata.name, component]);
     out.push({
       name,
-      sources: [{ type: 'Inline', files: cachedGitOpsFiles(m, releasesJson, releases, manifests), targetPath: '.' }],
+      sources: [{ type: 'Inline', files, targetPath: '.' }],
       // deployed where the provider installed it (its spec.clusterRef; none: beside the controllers)
       packages: releases.map((r) => ({ name: releases.length === 1 ? name : childName([name, r.name]), path: r.name, namespace: r.namespace, releaseName: r.name, autoSync: true, ...(m.object && clusterRefOf(m.object) ? { clusterRef: clusterRefOf(m.object) } : {}) })),
     });

@@ -65,6 +65,18 @@ function keyOf(o: KubeObject): string {
   return `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
+/** sha256 of a render seed, computed once per seed text (render asks for it on every hook call). */
+const seedDigests = new Map<string, Buffer>();
+function seedDigest(seed: string): Buffer {
+  let d = seedDigests.get(seed);
+  if (!d) {
+    d = createHash('sha256').update(seed).digest();
+    if (seedDigests.size >= 16) seedDigests.clear(); // seeds are few (one per render option); bounded anyway
+    seedDigests.set(seed, d);
+  }
+  return d;
+}
+
 /**
  * The environment of one hook call about `object`, as render runs it: the fixed clock (`opts.now`,
  * default RENDER_EPOCH), the settings, and the object's keyed random stream (src/server/random.ts) under
@@ -72,7 +84,7 @@ function keyOf(o: KubeObject): string {
  * stream per call: the same request about the same object gets the same bytes.
  */
 export function renderHookEnv(opts: Pick<RenderOptions, 'now' | 'seed' | 'settings'>, object: KubeObject): HookEnv {
-  const seed = createHash('sha256').update(opts.seed ?? 'idpbuilder-render').digest();
+  const seed = seedDigest(opts.seed ?? 'idpbuilder-render');
   return { now: () => opts.now ?? RENDER_EPOCH, random: keyedRandom(seed, objectIdentity(object)), settings: opts.settings ?? DEFAULT_SETTINGS };
 }
 
@@ -125,12 +137,102 @@ function assumeReady(o: KubeObject): KubeObject {
   return o;
 }
 
+/**
+ * A Map that also numbers its keys in insertion order (`seq`: a key set again keeps its number, a key
+ * deleted and set again gets a new, higher one), so a subset of its keys can be put in the Map's own
+ * iteration order without walking the whole Map.
+ */
+class SequencedMap<V> extends Map<string, V> {
+  private readonly seqs = new Map<string, number>();
+  private next = 0;
+
+  override set(key: string, v: V): this {
+    if (!this.seqs.has(key)) this.seqs.set(key, this.next++);
+    return super.set(key, v);
+  }
+
+  override delete(key: string): boolean {
+    this.seqs.delete(key);
+    return super.delete(key);
+  }
+
+  /** `keys` (all present) in the Map's iteration order. */
+  inOrder(keys: Iterable<string>): string[] {
+    return [...keys].sort((a, b) => this.seqs.get(a)! - this.seqs.get(b)!);
+  }
+}
+
+/**
+ * The render's world: objects by key (keyOf of the object: group/kind/namespace/name), in insertion
+ * order, with the keys of each kind, so related rules read the objects of one kind instead of scanning
+ * the whole world. Results are put back in the world's order (SequencedMap), so requests are the same.
+ */
+class World extends SequencedMap<KubeObject> {
+  private readonly byKind = new Map<string, Set<string>>();
+
+  override set(key: string, o: KubeObject): this {
+    const prev = super.get(key);
+    if (prev && prev.kind !== o.kind) this.byKind.get(prev.kind)?.delete(key);
+    let keys = this.byKind.get(o.kind);
+    if (!keys) this.byKind.set(o.kind, (keys = new Set()));
+    keys.add(key);
+    return super.set(key, o);
+  }
+
+  override delete(key: string): boolean {
+    const prev = super.get(key);
+    if (prev) this.byKind.get(prev.kind)?.delete(key);
+    return super.delete(key);
+  }
+
+  /** The objects of `kind`, in the world's order. */
+  ofKind(kind: string): KubeObject[] {
+    const keys = this.byKind.get(kind);
+    return keys ? this.inOrder(keys).map((k) => super.get(k)!) : [];
+  }
+}
+
+/**
+ * Child key → the key of what owns it (a parent, or `<object key>#<decorator>`), with the children of each
+ * owner indexed; `childrenOf` answers in the order a walk over the whole Map would.
+ */
+class Owners extends SequencedMap<string> {
+  private readonly byOwner = new Map<string, Set<string>>();
+
+  override set(child: string, via: string): this {
+    const prev = super.get(child);
+    if (prev !== undefined && prev !== via) this.byOwner.get(prev)?.delete(child);
+    let keys = this.byOwner.get(via);
+    if (!keys) this.byOwner.set(via, (keys = new Set()));
+    keys.add(child);
+    return super.set(child, via);
+  }
+
+  override delete(child: string): boolean {
+    const prev = super.get(child);
+    if (prev !== undefined) this.byOwner.get(prev)?.delete(child);
+    return super.delete(child);
+  }
+
+  /** The children `via` owns, in the Map's order. */
+  childrenOf(via: string): string[] {
+    const keys = this.byOwner.get(via);
+    return keys?.size ? this.inOrder(keys) : [];
+  }
+
+  /** The owners (`via`s) that are `key` itself or one of its decorators' attachments (`key#…`). */
+  ownersOf(key: string): string[] {
+    return [...this.byOwner.keys()].filter((via) => via === key || via.startsWith(`${key}#`));
+  }
+}
+
 export function render(inputs: KubeObject[], controllers: ControllerDef[], opts: RenderOptions = {}): RenderResult {
   const admission = new Admission({ applyDefaults: true });
   const warnings: string[] = [];
-  const world = new Map<string, KubeObject>();
-  const owner = new Map<string, string>(); // child key → parent key
+  const world = new World();
+  const owner = new Owners(); // child key → parent key
   const inputOrder: string[] = [];
+  const inputKeys = new Set<string>(); // inputOrder's keys, for membership
   const problems: { object: string; problem: Problem }[] = [];
 
   const admit = (o: KubeObject, what: string): KubeObject | undefined => {
@@ -167,7 +269,10 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     if (!admitted) continue;
     const key = keyOf(admitted);
     if (world.has(key)) warnings.push(`${admitted.kind} ${admitted.metadata.namespace}/${admitted.metadata.name} is defined more than once; the last definition wins`);
-    else inputOrder.push(key);
+    else {
+      inputOrder.push(key);
+      inputKeys.add(key);
+    }
     // status in inputs is ignored, as the API server ignores it on create
     const { status: _ignored, ...withoutStatus } = admitted as KubeObject & { status?: unknown };
     const obs = observed.get(key);
@@ -189,7 +294,12 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       map[gk] ??= {};
       if (!kind) continue;
       const group = groupOf(rule.apiVersion);
-      for (const o of world.values()) {
+      // by name: the keys themselves (keyOf), put in the world's order as the scan would give them
+      const candidates =
+        rule.namespace && rule.names
+          ? world.inOrder(new Set(rule.names.map((n) => `${group}/${kind}/${rule.namespace}/${n}`).filter((k) => world.has(k)))).map((k) => world.get(k)!)
+          : world.ofKind(kind);
+      for (const o of candidates) {
         if (o.kind !== kind || groupOf(o.apiVersion) !== group) continue;
         if (rule.namespace && o.metadata.namespace !== rule.namespace) continue;
         if (rule.names && !rule.names.includes(o.metadata.name)) continue;
@@ -210,7 +320,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       if (!admitted) throw new RenderInputError(problems);
       const ckey = keyOf(admitted);
       const prev = world.get(ckey);
-      if (prev && owner.get(ckey) !== via && inputOrder.includes(ckey)) {
+      if (prev && owner.get(ckey) !== via && inputKeys.has(ckey)) {
         warnings.push(`${parent.kind} ${parent.metadata.name} wants ${admitted.kind} ${admitted.metadata.name}, which is an input object: the input is kept`);
         continue;
       }
@@ -232,17 +342,18 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       owner.delete(ck);
       world.delete(ck);
       // garbage collection: children and attachments of a deleted object go with it
-      for (const [gk, gp] of [...owner]) if (gp === ck || gp.startsWith(`${ck}#`)) remove(gk);
+      for (const gp of owner.ownersOf(ck)) for (const gk of owner.childrenOf(gp)) remove(gk);
     };
-    for (const [ck, pk] of [...owner]) if (pk === via && !desired.has(ck)) remove(ck);
+    for (const ck of owner.childrenOf(via)) if (!desired.has(ck)) remove(ck);
   };
 
   const maxRounds = opts.maxRounds ?? 25;
   let rounds = 0;
   let converged = false;
+  const snapshot = () => canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  let before = snapshot();
   while (rounds < maxRounds) {
     rounds += 1;
-    const before = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     // our controllers' parents only: a Flux GitRepository (source.toolkit.fluxcd.io) is not ours
     const parents = [...world.keys()].sort().filter((k) => !observedOnly.has(k) && byKind.has(world.get(k)!.kind) && groupOf(world.get(k)!.apiVersion) === groupOf(API_VERSION));
     for (const pkey of parents) {
@@ -252,8 +363,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       const customize = c.hooks!.customize?.({ parent }, renderHookEnv(opts, parent));
       const children: ObjectMap = {};
       for (const rule of c.children) children[groupKey(rule.kind, rule.apiVersion)] = {};
-      for (const [ck, pk] of owner) {
-        if (pk !== pkey) continue;
+      for (const ck of owner.childrenOf(pkey)) {
         const child = world.get(ck);
         if (child) (children[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
       }
@@ -274,8 +384,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
         const customize = d.hooks.customize?.({ parent: object }, renderHookEnv(opts, object));
         const attachments: ObjectMap = {};
         for (const rule of d.attachments) attachments[groupKey(rule.kind, rule.apiVersion)] = {};
-        for (const [ck, pk] of owner) {
-          if (pk !== via) continue;
+        for (const ck of owner.childrenOf(via)) {
           const child = world.get(ck);
           if (child) (attachments[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
         }
@@ -289,14 +398,16 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
         apply(object, via, res.attachments ?? []);
       }
     }
-    const after = canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    // the world between two rounds does not change: this round's end is the next round's start
+    const after = snapshot();
     if (after === before) {
       converged = true;
       break;
     }
+    before = after;
   }
   if (!converged) warnings.push(`no fixed point after ${maxRounds} rounds; the output is the last round's`);
-  const generated = [...world.keys()].filter((k) => !inputOrder.includes(k) && !observedOnly.has(k)).sort();
+  const generated = [...world.keys()].filter((k) => !inputKeys.has(k) && !observedOnly.has(k)).sort();
   return { objects: [...inputOrder, ...generated].map((k) => world.get(k)!).filter(Boolean), rounds, converged, warnings };
 }
 

@@ -13,6 +13,8 @@ import type { Ajv, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { Admission, celProgram, newAjv, toCel, type AdmitResult, type SchemaNode } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from '../api/kinds.js';
+import type { CelRule } from '../api/schema.js';
+import { Lru } from './lru.js';
 
 /** The hot path's Ajv: the schema extensions of src/api/validate.ts, first error only. */
 export function fastAjv(): Ajv {
@@ -34,14 +36,51 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
 }
 
 
+/**
+ * Verdicts remembered in all (one process-wide LRU), and the longest value (its JSON text, characters)
+ * remembered; a longer one is evaluated every time: at most 4096 × 1024 characters of keys (4 MiB of Latin-1).
+ */
+export const VERDICT_CACHE_ENTRIES = 4096;
+export const VERDICT_CACHE_MAX_KEY = 1024;
+/** Value text → rule list number → verdict (the text as the key as is: no concatenated key to flatten). */
+const verdicts = new Lru<string, Map<number, boolean>>(VERDICT_CACHE_ENTRIES);
+/** A number per schema node's rule list (the CRDs' fixed set). */
+const ruleIds = new WeakMap<CelRule[], number>();
+let nextRuleId = 0;
+
+function evaluateRules(rules: CelRule[], v: unknown): boolean {
+  const self = toCel(v);
+  for (const r of rules) if (celProgram(r.rule)({ self }) !== true) return false;
+  return true;
+}
+
+/**
+ * Whether all of one schema node's CEL rules hold for `v` (parsed JSON). CEL rules are pure functions of
+ * `self`, so the verdict is remembered per node (its rule list) and value, the value keyed by its JSON
+ * text (one text per JSON value: the same text is the same `self`), in a bounded LRU
+ * (VERDICT_CACHE_ENTRIES, values of at most VERDICT_CACHE_MAX_KEY characters). A GitRepository's 64 sources
+ * then cost 64 stringifications and lookups, not 64 × 4 interpreted rules, when most did not change. An
+ * evaluation that throws is not remembered (the caller falls back to the full admission).
+ */
+function celRulesHold(rules: CelRule[], v: unknown): boolean {
+  const text = JSON.stringify(v);
+  if (text.length > VERDICT_CACHE_MAX_KEY) return evaluateRules(rules, v);
+  let id = ruleIds.get(rules);
+  if (id === undefined) ruleIds.set(rules, (id = nextRuleId++));
+  let byRules = verdicts.get(text);
+  const known = byRules?.get(id);
+  if (known !== undefined) return known;
+  const ok = evaluateRules(rules, v);
+  if (!byRules) verdicts.set(text, (byRules = new Map()));
+  byRules.set(id, ok);
+  return ok;
+}
+
 /** True when every CEL rule and list-map key constraint holds (the value already passed the schema). */
 function rulesHold(node: SchemaNode | undefined, v: unknown): boolean {
   if (!node || v === undefined || v === null) return true;
   const rules = node['x-kubernetes-validations'];
-  if (rules) {
-    const self = toCel(v);
-    for (const r of rules) if (celProgram(r.rule)({ self }) !== true) return false;
-  }
+  if (rules?.length && !celRulesHold(rules, v)) return false;
   if (Array.isArray(v)) {
     const keys = node['x-kubernetes-list-map-keys'];
     if (node['x-kubernetes-list-type'] === 'map' && keys) {
