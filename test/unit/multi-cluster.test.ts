@@ -135,6 +135,23 @@ describe('a Platform targeting a vCluster', () => {
     expect(script).toContain('--from-literal=server=https://dev.default.svc:443');
   });
 
+  it('rendered again with its output as observed but without the vc-dev Secret: Ready=False ClusterSecretNotFound, children kept', () => {
+    const again = renderPlatform({ kind: 'VCluster', name: 'dev' }, out.objects);
+    const gitea = find(again.objects, 'GiteaProvider')[0];
+    const ready = (gitea.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
+    expect(ready!.message).toContain('vc-dev');
+    expect((gitea.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
+    // every child of the first render is still there (nothing is deleted because the target cannot be read)
+    const names = (objects: KubeObject[], kind: string) => find(objects, kind, (o) => o.metadata.name.startsWith('edge-gitea-')).map((o) => o.metadata.name).sort();
+    for (const kind of ['Job', 'ConfigMap', 'Secret']) {
+      expect(names(out.objects, kind).length, kind).toBeGreaterThan(0);
+      expect(names(again.objects, kind), kind).toEqual(names(out.objects, kind));
+    }
+    const platform = find(again.objects, 'Platform')[0];
+    const inventory = (platform.status as { clusters: { name: string; reachable: boolean }[] }).clusters;
+    expect(inventory.find((c) => c.name === 'default-vc-dev')?.reachable).toBe(false);
+  });
 });
 
 describe('Packages with a clusterRef', () => {
