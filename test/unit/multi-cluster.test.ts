@@ -11,7 +11,11 @@ import { clusterInventory } from '../../src/controllers/platform.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import type { PackageSpec } from '../../src/api/package.js';
 import { application } from '../../src/controllers/package.js';
-import { fluxObjects } from '../../src/controllers/packages-flux.js';
+import { fluxObjects, packagesFlux } from '../../src/controllers/packages-flux.js';
+import { packagesArgoCD } from '../../src/controllers/packages-argocd.js';
+import { packageHooks } from '../../src/controllers/package.js';
+import { parent, syncRequest, testEnv } from '../support/requests.js';
+import { toMap } from '../support/world.js';
 
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n').toString('base64');
 const CERT = Buffer.from('-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n').toString('base64');
@@ -161,6 +165,41 @@ describe('Packages with a clusterRef', () => {
     expect((application(pkg, spec, 'http://git/x.git').spec as { destination: unknown }).destination).toEqual({ name: 'default-vc-dev', namespace: 'apps' });
     const k = fluxObjects(pkg, { ...spec, argocd: undefined, flux: {} } as PackageSpec, 'http://git/x.git').find((o) => o.kind === 'Kustomization')!;
     expect((k.spec as { kubeConfig: unknown }).kubeConfig).toEqual({ secretRef: { name: 'vc-dev', key: 'config' } });
+  });
+});
+
+describe('a Package whose target is not usable waits instead of handing it to the GitOps engine', () => {
+  const env = testEnv();
+  const repoReady = { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GitRepository', metadata: { name: 'app-repo', namespace: 'idpbuilder-system' }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: '' }], cloneURL: 'http://git/app.git' } } as KubeObject;
+  const kc = { ...secret('vc-dev', 'config', 'https://dev:443'), metadata: { name: 'vc-dev', namespace: 'idpbuilder-system' } } as KubeObject;
+  const pkgOf = (engine: Record<string, unknown>) => parent('Package', 'app', { source: { gitRepository: { name: 'app-repo', path: 'manifests' } }, clusterRef: { kind: 'VCluster', name: 'dev' }, ...engine });
+  const ready = (res: { status?: Record<string, unknown> }) => (res.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
+
+  it('customize of the Package and of both decorators asks for the kubeconfig Secret', () => {
+    const p = pkgOf({});
+    for (const rules of [packageHooks.customize!({ parent: p }, env).relatedResources, packagesArgoCD.hooks.customize!({ parent: p }, env).relatedResources, packagesFlux.hooks.customize!({ parent: p }, env).relatedResources]) {
+      expect(rules).toContainEqual({ apiVersion: 'v1', resource: 'secrets', namespace: 'idpbuilder-system', names: ['vc-dev'] });
+    }
+  });
+
+  it('Argo CD: no Application while vc-dev is missing (Ready=False ClusterSecretNotFound, phase Waiting); an existing one is kept as it is; with the Secret it deploys', () => {
+    const p = pkgOf({ argocd: { destination: { namespace: 'apps' } } });
+    expect(packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady]) }, env).attachments).toEqual([]);
+    const deployed = packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady, kc]) }, env).attachments;
+    expect(deployed.map((a) => [a.kind, (a.spec as { destination: unknown }).destination])).toEqual([['Application', { name: 'idpbuilder-system-vc-dev', namespace: 'apps' }]]);
+    const kept = packagesArgoCD.hooks.sync({ object: p, attachments: toMap(deployed), related: toMap([repoReady]) }, env).attachments;
+    expect(kept).toEqual(deployed);
+    const res = packageHooks.sync(syncRequest(p, {}, toMap([repoReady])), env);
+    expect(res.status).toMatchObject({ phase: 'Waiting', waitingFor: ['VCluster/dev'], cluster: { name: 'dev', secretName: 'vc-dev', reachable: false } });
+    expect(ready(res)).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
+  });
+
+  it('Flux: no GitRepository/Kustomization while vc-dev is missing; existing ones are kept', () => {
+    const p = pkgOf({ flux: { interval: '1m' } });
+    expect(packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady]) }, env).attachments).toEqual([]);
+    const deployed = packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady, kc]) }, env).attachments;
+    expect(deployed.map((a) => a.kind)).toEqual(['GitRepository', 'Kustomization']);
+    expect(packagesFlux.hooks.sync({ object: p, attachments: toMap(deployed), related: toMap([repoReady]) }, env).attachments).toEqual(deployed);
   });
 });
 
