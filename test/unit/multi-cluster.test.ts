@@ -14,6 +14,7 @@ import { application } from '../../src/controllers/package.js';
 import { fluxObjects, packagesFlux } from '../../src/controllers/packages-flux.js';
 import { packagesArgoCD } from '../../src/controllers/packages-argocd.js';
 import { packageHooks } from '../../src/controllers/package.js';
+import { giteaProviderHooks } from '../../src/controllers/giteaprovider.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
 import { toMap } from '../support/world.js';
 
@@ -165,6 +166,36 @@ describe('Packages with a clusterRef', () => {
     expect((application(pkg, spec, 'http://git/x.git').spec as { destination: unknown }).destination).toEqual({ name: 'default-vc-dev', namespace: 'apps' });
     const k = fluxObjects(pkg, { ...spec, argocd: undefined, flux: {} } as PackageSpec, 'http://git/x.git').find((o) => o.kind === 'Kustomization')!;
     expect((k.spec as { kubeConfig: unknown }).kubeConfig).toEqual({ secretRef: { name: 'vc-dev', key: 'config' } });
+  });
+});
+
+describe('deleting a provider installed into a target cluster', () => {
+  const out = renderPlatform({ kind: 'VCluster', name: 'dev' }, [secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
+  const gitea = { ...find(out.objects, 'GiteaProvider')[0], metadata: { ...find(out.objects, 'GiteaProvider')[0].metadata, deletionTimestamp: '2000-01-01T00:00:00Z' } } as KubeObject;
+  const installed = [...installJobOf(out.objects, 'edge-gitea'), ...find(out.objects, 'ConfigMap', (c) => c.metadata.name.startsWith('edge-gitea-install-'))];
+  const finalize = (related: KubeObject[], extra: KubeObject[] = []) => giteaProviderHooks.finalize!(syncRequest(gitea, toMap([...installed, ...extra]), toMap(related), true), testEnv());
+
+  it('uninstalls there: the uninstall Job mounts the recorded target kubeconfig', () => {
+    const res = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
+    const job = res.children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))!;
+    expect(pod(job).volumes.find((v) => v.name === 'target-kubeconfig')?.secret).toEqual({ secretName: 'vc-dev', items: [{ key: 'config', path: 'kubeconfig' }] });
+    expect(res.finalized).toBe(false);
+  });
+
+  it('with the kubeconfig Secret already gone: no uninstall Job pending in silence but Ready=False ClusterSecretNotFound saying what to do; a Job already made is kept', () => {
+    const res = finalize([]);
+    expect(res.finalized).toBe(false);
+    expect(res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))).toEqual([]);
+    // the install ConfigMap that records the target stays, so the uninstall finds it once the Secret is back
+    expect(res.children.map((c) => c.metadata.name)).toContain(installed.find((o) => o.kind === 'ConfigMap')!.metadata.name);
+    const ready = (res.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
+    expect(ready.message).toContain('vc-dev');
+    expect(ready.message).toContain('deletionPolicy: Retain');
+    const made = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]).children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))!;
+    const again = finalize([], [made]);
+    expect(again.children.map((c) => c.metadata.name)).toContain(made.metadata.name);
+    expect((again.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready')!.reason).toBe('ClusterSecretNotFound');
   });
 });
 
