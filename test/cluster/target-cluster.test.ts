@@ -21,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { controllers } from '../../src/controllers/registry.js';
-import { render } from '../../src/render/render.js';
+import { giteaProviderHooks } from '../../src/controllers/giteaprovider.js';
+import { render, renderHookEnv } from '../../src/render/render.js';
 import type { KubeObject as Obj } from '../../src/metacontroller/protocol.js';
 import { FakeGitea } from '../fakes/gitea.js';
 import { run, startControlPlane, type ControlPlane } from './harness.js';
@@ -90,6 +91,21 @@ function pod(job: Obj): { root: string; env: NodeJS.ProcessEnv; rooted: (text: s
   return { root, env, rooted, command: c.command };
 }
 
+/** Runs a helm Job's run.sh as its pod would (pod()), with the chart repositories pointed at the local one. */
+async function runScript(job: Obj): Promise<{ code: number; stdout: string; stderr: string; env: NodeJS.ProcessEnv; root: string }> {
+  const data = one('ConfigMap', job.metadata.name).data as Record<string, string>;
+  const p = pod(job);
+  expect(p.command).toEqual(['/bin/sh', '/config/run.sh']);
+  const releases = JSON.parse(data['releases.json']) as { repository: string }[];
+  let script = p.rooted(data['run.sh']);
+  for (const r of releases) script = script.split(`--repo ${r.repository} `).join(`--repo ${repo!.url} `);
+  const file = join(p.root, 'run.sh');
+  writeFileSync(file, script);
+  // nothing from this process's environment: the Job's env, and PATH with the test's helm and kubectl
+  const res = await run('/bin/sh', [file], { env: { ...p.env, PATH: [mgmt.binDir, process.env.PATH].join(':') }, timeoutMs: 300_000 });
+  return { ...res, env: p.env, root: p.root };
+}
+
 /** A chart repository on loopback with a tiny chart (one ConfigMap `<release>-target-probe`) per name@version. */
 async function chartRepo(charts: { chart: string; version: string }[]): Promise<{ url: string; server: Server }> {
   const dir = join(work, 'charts');
@@ -148,18 +164,11 @@ describe('a Platform whose clusterRef names a second API server', () => {
       const cm = one('ConfigMap', job.metadata.name);
       const data = cm.data as Record<string, string>;
       expect(JSON.parse(data['target.json'])).toEqual({ secret: 'vc-target', key: 'config', registeredName: `${NS}-vc-target` });
-      const p = pod(job);
-      // as the kubelet mounts it: the Secret's key `config`, as the file KUBECONFIG names
-      expect(p.env.KUBECONFIG).toBe(`${p.root}${TARGET_MOUNT}/kubeconfig`);
-      expect(readFileSync(p.env.KUBECONFIG!, 'utf8')).toBe(readFileSync(target.kubeconfig, 'utf8'));
-      expect(p.command).toEqual(['/bin/sh', '/config/run.sh']);
       const releases = JSON.parse(data['releases.json']) as { name: string; namespace: string; repository: string }[];
-      let script = p.rooted(data['run.sh']);
-      for (const r of releases) script = script.split(`--repo ${r.repository} `).join(`--repo ${repo!.url} `);
-      const file = join(p.root, 'run.sh');
-      writeFileSync(file, script);
-      // nothing from this process's environment: the Job's env, and PATH with the test's helm and kubectl
-      const res = await run('/bin/sh', [file], { env: { ...p.env, PATH: [mgmt.binDir, process.env.PATH].join(':') }, timeoutMs: 300_000 });
+      const res = await runScript(job);
+      // as the kubelet mounts it: the Secret's key `config`, as the file KUBECONFIG names
+      expect(res.env.KUBECONFIG).toBe(`${res.root}${TARGET_MOUNT}/kubeconfig`);
+      expect(readFileSync(res.env.KUBECONFIG!, 'utf8')).toBe(readFileSync(target.kubeconfig, 'utf8'));
       expect(res.code, `${provider} run.sh:\n${res.stdout}\n${res.stderr}`).toBe(0);
       for (const r of releases) {
         const list = JSON.parse(expectSuccess(await target.helm(['list', '-n', r.namespace, '-o', 'json']), 'helm list on the target').stdout) as { name: string; status: string }[];
@@ -173,6 +182,27 @@ describe('a Platform whose clusterRef names a second API server', () => {
     const cred = JSON.parse(expectSuccess(await target.kubectl(['get', 'secret', 'gitea-credential', '-n', 'gitea', '-o', 'json']), 'gitea-credential on the target').stdout) as Obj;
     expect(unb64((cred.data as Record<string, string>).username)).toBe(secretData('edge-gitea-gitea-admin').username);
     expect(cred.metadata.labels).toMatchObject({ 'idpbuilder.cnoe.io/giteaprovider': 'edge-gitea', 'idpbuilder.cnoe.io/role': 'credentials' });
+  });
+
+  it('(a) deleting the GiteaProvider: its uninstall Job (from the finalize hook, the target read from the install ConfigMap) removes the release from the target', async () => {
+    const provider = one('GiteaProvider', 'edge-gitea');
+    const deleting = { ...provider, metadata: { ...provider.metadata, deletionTimestamp: '2000-01-01T00:00:00Z' } } as Obj;
+    const children = objects.filter((o) => (o.kind === 'ConfigMap' || o.kind === 'Job') && o.metadata.name.startsWith('edge-gitea-install-'));
+    const group = (list: Obj[]) => {
+      const map: Record<string, Record<string, Obj>> = {};
+      for (const o of list) (map[`${o.kind}.${o.apiVersion}`] ??= {})[`${o.metadata.namespace}/${o.metadata.name}`] = o;
+      return map;
+    };
+    const res = giteaProviderHooks.finalize!({ parent: deleting, children: group(children), related: group([kubeconfigSecret]), finalizing: true }, renderHookEnv({}, deleting));
+    const uninstall = res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'));
+    expect(uninstall).toHaveLength(1);
+    objects.push(...res.children.filter((c) => c.metadata.name === uninstall[0].metadata.name));
+    const ran = await runScript(uninstall[0]);
+    expect(ran.code, `uninstall run.sh:\n${ran.stdout}\n${ran.stderr}`).toBe(0);
+    const list = JSON.parse(expectSuccess(await target.helm(['list', '-n', 'gitea', '-o', 'json']), 'helm list on the target').stdout) as { name: string }[];
+    expect(list.map((x) => x.name)).not.toContain('gitea');
+    const probe = await target.kubectl(['get', 'configmap', 'gitea-target-probe', '-n', 'gitea', '--ignore-not-found', '-o', 'name']);
+    expect(probe.stdout.trim()).toBe('');
   });
 
   it('(b) the rendered objects are accepted by the management API server, what goes to the target by the target, and the Argo CD registration reaches the target', async () => {
