@@ -244,7 +244,7 @@ describe('a Platform whose clusterRef names a second API server', () => {
     ].join('\n');
     const file = join(work, 'argocd-view.kubeconfig');
     writeFileSync(file, argoView, { mode: 0o600 });
-    const canI = await run(join(mgmt.binDir, 'kubectl'), ['--kubeconfig', file, 'auth', 'can-i', 'create', 'deployments', '-n', 'gitea'], { env: { PATH: process.env.PATH }, timeoutMs: 60_000 });
+    const canI = await run(join(mgmt.binDir, 'kubectl'), ['--kubeconfig', file, 'auth', 'can-i', 'create', 'deployments', '-n', 'gitea'], { env: { PATH: process.env.PATH, HOME: work }, timeoutMs: 60_000 });
     expect(canI.stdout.trim(), canI.stderr).toBe('yes');
     const argoJob = one('Job', 'edge-argocd-install-');
     expect(podOf(argoJob).volumes.some((v) => v.name === 'target-kubeconfig')).toBe(false);
