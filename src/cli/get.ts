@@ -240,6 +240,51 @@ export function formatMemory(bytes: number): string {
   return String(b);
 }
 
+/**
+ * A target cluster a Platform of the live cluster reports (`Platform.status.clusters`, docs/multi-cluster.md),
+ * as a `get clusters` entry: today's keys (`URLKubeApi` the server a member read, the others zero) and
+ * `Platform` (`<namespace>/<name>`), `Kind` (InCluster, Secret, Cluster, VCluster), `Ref` (`Kind/name`),
+ * `Reachable` and `Members` (what runs there, `Kind/name`).
+ */
+export interface TargetClusterInfo extends ClusterInfo {
+  Platform: string;
+  Kind: string;
+  Ref: string;
+  Reachable: boolean;
+  Members: string[];
+}
+
+/** The `status.clusters` inventory of each Platform, one entry per platform and cluster, in the Platforms' order. */
+export function targetClusters(platforms: KubeObject[]): TargetClusterInfo[] {
+  type Entry = { name?: string; kind?: string; ref?: string; server?: string; reachable?: boolean; members?: string[] };
+  return platforms.flatMap((p) =>
+    (((p.status as { clusters?: Entry[] } | undefined)?.clusters ?? []) as Entry[])
+      .filter((c) => typeof c?.name === 'string')
+      .map((c) => ({
+        Name: c.name!,
+        URLKubeApi: c.server ?? '',
+        KubePort: 0,
+        TlsCheck: false,
+        ExternalPort: 0,
+        Nodes: null,
+        Platform: `${p.metadata.namespace ?? ''}/${p.metadata.name}`,
+        Kind: c.kind ?? '',
+        Ref: c.ref ?? '',
+        Reachable: c.reachable === true,
+        Members: Array.isArray(c.members) ? c.members : [],
+      })),
+  );
+}
+
+/** The target clusters table: NAME, PLATFORM, KIND, REF, KUBE-API, REACHABLE, MEMBERS ('' when there are none). */
+export function targetClustersTable(targets: TargetClusterInfo[]): string {
+  if (targets.length === 0) return '';
+  return table(
+    ['Name', 'Platform', 'Kind', 'Ref', 'Kube-Api', 'Reachable', 'Members'],
+    targets.map((t) => [t.Name, t.Platform, t.Kind, t.Ref || '-', t.URLKubeApi || '-', String(t.Reachable), t.Members.join(',')]),
+  );
+}
+
 export function clustersTable(clusters: ClusterInfo[]): string {
   if (clusters.length === 0) return '';
   return table(
@@ -255,13 +300,13 @@ export function clustersTable(clusters: ClusterInfo[]): string {
  * server's internal port (the `https` port of `default/kubernetes`), and per node its addresses, capacity
  * (memory in GiB) and the summed CPU/memory requests of its pods.
  */
-async function listClusters(o: GetOptions, deps: CliDeps): Promise<ClusterInfo[]> {
+async function listClusters(o: GetOptions, deps: CliDeps): Promise<{ kind: ClusterInfo[]; targets: TargetClusterInfo[] }> {
   const r = await deps.runner.run('kind', ['get', 'clusters']);
   if (r.code !== 0) throw new Error(`kind get clusters failed (exit ${r.code}): ${r.stderr.trim()}`);
   const names = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('No kind clusters'));
   const view = await deps.runner.run('kubectl', [...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []), 'config', 'view', '-o', 'json']);
   if (view.code !== 0) throw new Error(`kubectl config view failed (exit ${view.code}): ${view.stderr.trim()}`);
-  const config = JSON.parse(view.stdout || '{}') as { clusters?: { name: string; cluster: { server?: string; 'insecure-skip-tls-verify'?: boolean } }[]; contexts?: { name: string }[] };
+  const config = JSON.parse(view.stdout || '{}') as { clusters?: { name: string; cluster: { server?: string; 'insecure-skip-tls-verify'?: boolean } }[]; contexts?: { name: string }[]; 'current-context'?: string };
   const out: ClusterInfo[] = [];
   for (const name of names) {
     const c: ClusterInfo = { Name: name, URLKubeApi: '', KubePort: 0, TlsCheck: false, ExternalPort: 0, Nodes: null };
@@ -301,7 +346,25 @@ async function listClusters(o: GetOptions, deps: CliDeps): Promise<ClusterInfo[]
       };
     });
   }
-  return out;
+  return { kind: out, targets: await liveTargets(o, deps, config['current-context']) };
+}
+
+/**
+ * The target clusters the Platforms of the current (or `--context`) cluster report. Without a context (no
+ * kubeconfig: offline) nothing is asked; a cluster that cannot be read or has no Platform CRD gives none,
+ * with one line on stderr for the former: the kind clusters are listed either way.
+ */
+async function liveTargets(o: GetOptions, deps: CliDeps, currentContext: string | undefined): Promise<TargetClusterInfo[]> {
+  const context = o.context ?? currentContext;
+  if (!context) return [];
+  const kube = new Kube(deps.runner, { kubeconfig: o.kubeconfig, context });
+  try {
+    return targetClusters(await kube.list('platforms.idpbuilder.cnoe.io'));
+  } catch (e) {
+    const message = (e as Error).message;
+    if (!/the server doesn't have a resource type/.test(message)) deps.err(`target clusters: cannot read Platforms of context ${context}: ${message.split('\n')[0]}\n`);
+    return [];
+  }
 }
 
 // ---- command ------------------------------------------------------------------------------------------
@@ -321,11 +384,13 @@ async function runGet(what: 'platforms' | 'packages' | 'secrets' | 'clusters', o
   const want = wanted(o.packages);
   try {
     if (what === 'clusters') {
-      const clusters = await listClusters(o, deps);
+      const { kind, targets } = await listClusters(o, deps);
+      // JSON/YAML: today's array of kind clusters, then the target clusters (today's keys and their own).
+      const clusters: ClusterInfo[] = [...kind, ...targets];
       // Go's encoder: two-space indent, and a trailing newline; sigs.k8s.io/yaml: sorted keys.
       if (format === 'json') deps.out(`${JSON.stringify(clusters, null, 2)}\n`);
       else if (format === 'yaml') deps.out(stringify(sortedKeys(clusters), { lineWidth: 0 }));
-      else deps.out(clustersTable(clusters));
+      else deps.out([clustersTable(kind), targetClustersTable(targets)].filter(Boolean).join('\n'));
       return 0;
     }
     if (what === 'platforms') {
@@ -377,7 +442,7 @@ export function getCommand(parent: Command, io: { out: (s: string) => void; err:
       .action(async (opts: GetOptions) => {
         process.exitCode = await runGet(name, opts, { ...defaultDeps(io), ...overrides });
       });
-  sub('clusters', 'Get idp clusters: the kind clusters with their API server, external port and nodes', 'accepted for today\'s compatibility; not used');
+  sub('clusters', 'Get idp clusters: the kind clusters with their API server, external port and nodes, and the target clusters the Platforms of the current cluster use (status.clusters)', 'accepted for today\'s compatibility; not used');
   sub('platforms', 'List Platforms with their phase and providers', 'only these platforms (comma-separated or repeated)');
   sub('packages', 'List Packages with their repository and Argo CD application', 'only these packages (comma-separated or repeated)');
   sub('secrets', 'Print the credentials of the git and GitOps providers and Secrets labelled cnoe.io/cli-secret=true (plaintext)', 'only the provider with this name (argocd, gitea) or labelled Secrets of this package');

@@ -62,6 +62,8 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   // health checks of other namespaces need a ReferenceGrant there (refRules above asked for those of the references)
   const asked = new Set(rules.filter((r) => r.resource === 'referencegrants').map((r) => r.namespace));
   rules.push(...grantRules([...byKind.values()].map((e) => e.namespace).filter((n) => !asked.has(n)), req.parent));
+  // spec.clusterRef: its kubeconfig Secret (and Cluster API Cluster), so the Package and the decorators that deploy it know whether the target is usable
+  rules.push(...clusterRules(spec.clusterRef, req.parent));
   return { relatedResources: rules };
 }
 
@@ -289,6 +291,12 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   if (!repoReady.ready || !cloneURL) {
     return { deploy: false, phase: 'Waiting', reason: 'WaitingForSource', message: `waiting for GitRepository ${src.name}: ${repoReady.message ?? 'no cloneURL yet'}`, waitingFor: [`GitRepository/${src.name}`], ...dependsOn };
   }
+  // spec.clusterRef: nothing new goes to the GitOps engine while the target is not usable (an Application or
+  // Kustomization that exists is kept by the decorators: errors never delete)
+  const cluster = resolveCluster(sreq, spec.clusterRef);
+  if (cluster.state === 'blocked') {
+    return { deploy: false, phase: 'Waiting', reason: cluster.reason, message: cluster.message, waitingFor: [`${spec.clusterRef!.kind}/${spec.clusterRef!.name}`], ...dependsOn };
+  }
   return { deploy: true, engine: engineOf(spec), cloneURL, ...dependsOn };
 }
 
@@ -342,13 +350,6 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     state = es?.ready === 'True' ? 'synced' : es?.ready === 'False' && es.reason && !/Progressing|DependencyNotReady|Reconciling/.test(es.reason) ? 'degraded' : 'deploying';
     detail = es ? `kustomization is ${es.ready ?? 'Unknown'}${es.reason ? ` (${es.reason}${es.message ? `: ${es.message}` : ''})` : ''}` : 'waiting for the Flux Kustomization to report';
   }
-  if (cluster.state === 'blocked') {
-    return finish('Deploying', [
-      { type: 'Ready', status: 'False', reason: cluster.reason, message: cluster.message },
-      { type: 'Progressing', status: 'True', reason: cluster.reason, message: cluster.message },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ], fields);
-  }
   fields = { ...fields, ...checkFields };
   // A health check that cannot be evaluated, or one past its timeout, fails the Package (the engine keeps deploying).
   const failure = health.invalid.length
@@ -396,10 +397,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
 }
 
 export const packageHooks: Hooks = contract({
-  customize: (req) => {
-    const res = customize(req);
-    return { relatedResources: [...res.relatedResources, ...clusterRules(specOf(req.parent).clusterRef, req.parent)] };
-  },
+  customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),
 });
 

@@ -14,8 +14,8 @@ import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRele
 import { jobFinished, runningPredecessors, type SyncAnswer } from './contract.js';
 import { jobState, type JobState } from './jobs.js';
 import { LABEL_ROLE } from './labels.js';
-import { asDesired, observedChild, observedChildren, relatedObjects } from './observed.js';
-import { clusterRefOf, resolveCluster } from './cluster.js';
+import { asDesired, observedChild, observedChildren, relatedObject, relatedObjects } from './observed.js';
+import { CLUSTER_REASONS, clusterRefOf, kubeconfigSecretOf, resolveCluster } from './cluster.js';
 import { USED_BY_MAX, usersKnown, usersOf, usersText, type UserKind } from './users.js';
 
 export interface Blocker {
@@ -325,6 +325,14 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'NothingInstalled', 'nothing was installed'));
     return { status, children: [], finalized: true };
   }
+  const gone = plan?.target ? targetKubeconfigGone(req, plan.target) : undefined;
+  if (gone) {
+    // The uninstall Job could not start (its kubeconfig volume is missing): say so instead of a Job pending in
+    // silence. An uninstall Job already made is kept (a Job is never dropped); none is made until the Secret is back.
+    const made = observedChild(req, 'Job', 'batch/v1', uninstall.name);
+    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', CLUSTER_REASONS.secretNotFound, gone));
+    return { status, children: [...(made ? [uninstall.configMap, uninstall.job] : []), ...observedInstallConfigMaps(req).map(asDesired)], finalized: false };
+  }
   const state = jobState(observedChild(req, 'Job', 'batch/v1', uninstall.name), pods(req));
   // The install ConfigMaps say what to uninstall: they are kept until the parent is gone, so that every
   // later finalize call still finds the same plan (and the same uninstall Job).
@@ -357,6 +365,19 @@ export function retainedMessage(plan: InstallPlan | undefined): string {
     '(volumes and their data, Secrets), its cluster-scoped objects (CRDs, cluster roles, webhooks) and chart hook objects' +
     `${plan.manifests?.length ? ', and the objects applied after the chart' : ''}; a provider that installs the same release there later takes it over, data included`
   );
+}
+
+/**
+ * Why the uninstall cannot reach the cluster the releases were installed into, or undefined. Only a kubeconfig
+ * Secret this request asked for counts (the recorded target is the one `spec.clusterRef` names, whose rules the
+ * customize hook adds): a Secret not asked for is unknown, not absent.
+ */
+function targetKubeconfigGone(req: SyncRequest, target: InstallTarget): string | undefined {
+  const ref = clusterRefOf(req.parent);
+  if (!ref || kubeconfigSecretOf(ref).secret !== target.secret) return undefined;
+  const namespace = req.parent.metadata.namespace ?? 'default';
+  if (relatedObject(req, 'Secret', 'v1', namespace, target.secret)) return undefined;
+  return `cannot uninstall: the kubeconfig Secret ${target.secret} of the cluster the releases were installed into (${target.registeredName}) is not in namespace ${namespace}; restore it, or set deletionPolicy: Retain to delete without uninstalling`;
 }
 
 /** Related Pods of this parent's Jobs (their termination messages explain failures). */

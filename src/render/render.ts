@@ -11,9 +11,17 @@
  * - an observed object with the group, kind, namespace and name of an input or of a child a controller
  *   wants gets the observed `status` in every round (an observed object without `status` means "no
  *   status yet"); an observed Job also brings its annotations (e.g. the install attempt counter). This
- *   wins over `assumeReady` for the objects it names;
+ *   wins over `assumeReady` for the objects it names. Objects our controllers reconcile (our kinds that
+ *   are inputs or children) are the exception: as in the cluster, their observed status is only what the
+ *   first sync sees, and the controller's answer replaces it (else a status observed earlier would hide
+ *   what the observed world now says, e.g. a kubeconfig Secret that is gone);
  * - an observed object nothing creates is added to the world as a related object (a user Secret, the
- *   Pods of a failed Job): hooks that ask for it see it, but it is not reconciled and not printed.
+ *   Pods of a failed Job): hooks that ask for it see it, but it is not reconciled and not printed;
+ * - unless it is a child of a rendered parent, as Metacontroller would claim it: in the parent's namespace,
+ *   of one of its controller's child kinds, and with a controller ownerReference to the parent or the
+ *   parent's owner label (`idpbuilder.cnoe.io/<kind>: <name>`, what render's own output carries). The parent's
+ *   sync then sees it as an observed child, and it stays or goes as the answer (and the contract) says, so a
+ *   render's output given back as observed keeps its Jobs, ConfigMaps and Secrets.
  */
 import { createHash } from 'node:crypto';
 import { API_VERSION } from '../api/common.js';
@@ -24,6 +32,7 @@ import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import type { DecoratorSyncResponse, KubeObject, ObjectMap, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import { canonicalJSON, shortHash } from '../kit/canonical.js';
+import { labelValue } from '../kit/labels.js';
 import { finishSync } from '../server/response.js';
 import { keyedRandom, objectIdentity } from '../server/random.js';
 import { groupOf, kindAmong, kindOf } from './resources.js';
@@ -286,6 +295,8 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   }
 
   const byKind = new Map(controllers.filter((c) => c.hooks).map((c) => [c.kind.kind, c]));
+  /** Our controllers write the status of these objects: an observed status is where they start, not a pin. */
+  const reconciled = (o: KubeObject) => byKind.has(o.kind) && groupOf(o.apiVersion) === groupOf(API_VERSION);
   const related = (rules: RelatedResourceRule[]): ObjectMap => {
     const map: ObjectMap = {};
     for (const rule of rules) {
@@ -308,6 +319,22 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       }
     }
     return map;
+  };
+
+  /** Observed objects nothing wanted yet that are `parent`'s children (see the header): claimed, as Metacontroller does. */
+  const adopt = (parent: KubeObject, pkey: string, c: ControllerDef) => {
+    if (!observedOnly.size) return;
+    const ownerLabel = `idpbuilder.cnoe.io/${parent.kind.toLowerCase()}`;
+    for (const okey of [...observedOnly]) {
+      const o = world.get(okey);
+      if (!o || o.metadata.namespace !== parent.metadata.namespace) continue;
+      if (!c.children.some((r) => r.kind === o.kind && groupOf(r.apiVersion) === groupOf(o.apiVersion))) continue;
+      const refs = ((o.metadata as { ownerReferences?: unknown }).ownerReferences ?? []) as { kind?: string; name?: string; controller?: boolean }[];
+      const byRef = refs.some((r) => r.controller === true && r.kind === parent.kind && r.name === parent.metadata.name);
+      if (!byRef && o.metadata.labels?.[ownerLabel] !== labelValue(parent.metadata.name)) continue;
+      observedOnly.delete(okey);
+      owner.set(okey, pkey);
+    }
   };
 
   /** Applies a parent's desired children (owner `via`): create or update, keep observed status, delete what is no longer desired. */
@@ -335,7 +362,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       if (prev?.metadata.annotations) next = { ...next, metadata: { ...next.metadata, annotations: { ...prev.metadata.annotations, ...(next.metadata.annotations ?? {}) } } } as KubeObject;
       if (opts.assumeReady) next = assumeReady(next);
       const obs = observed.get(ckey);
-      if (obs) next = withObserved(next, obs);
+      if (obs && !reconciled(next)) next = withObserved(next, obs);
       world.set(ckey, next);
     }
     const remove = (ck: string) => {
@@ -350,7 +377,8 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   const maxRounds = opts.maxRounds ?? 25;
   let rounds = 0;
   let converged = false;
-  const snapshot = () => canonicalJSON([...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  // observed objects claimed as children in a round are news too (their parents must sync them): part of the snapshot
+  const snapshot = () => canonicalJSON([[...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)), [...observedOnly].sort()]);
   let before = snapshot();
   while (rounds < maxRounds) {
     rounds += 1;
@@ -360,6 +388,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       const parent = world.get(pkey);
       if (!parent) continue; // deleted earlier in this round
       const c = byKind.get(parent.kind)!;
+      adopt(parent, pkey, c);
       const customize = c.hooks!.customize?.({ parent }, renderHookEnv(opts, parent));
       const children: ObjectMap = {};
       for (const rule of c.children) children[groupKey(rule.kind, rule.apiVersion)] = {};
@@ -372,8 +401,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       opts.onSync?.(req, answer);
       const res = finishSync(answer);
       const computed = { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject;
-      const obs = observed.get(pkey);
-      world.set(pkey, obs ? withObserved(computed, obs) : computed);
+      world.set(pkey, computed);
       apply(parent, pkey, res.children);
     }
     for (const d of opts.decorators ?? []) {

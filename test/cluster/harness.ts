@@ -27,6 +27,12 @@ export interface CommandResult {
 }
 
 export interface ControlPlaneOptions {
+  /**
+   * Names this control plane in logs, its temporary directory and etcd member name, so several can run side by
+   * side (the management cluster of global-setup.ts and a target cluster in target-cluster.test.ts). Default
+   * `idpbuilder-test`. Each start picks its own free ports and certificates.
+   */
+  name?: string;
   /** Directory holding kube-apiserver, etcd, helm and kubectl. Default: $IDPBUILDER_TOOLS_BIN, else built by scripts/test-tools.sh. */
   binDir?: string;
   /** How long to wait for etcd and /readyz. Default 120 s. */
@@ -387,14 +393,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   assertTools(binDir, 'binDir');
   const keep = opts.keepTempDir ?? Boolean(process.env.IDPBUILDER_KEEP_CLUSTER_DIR);
   const timeoutMs = opts.startTimeoutMs ?? 120_000;
+  const name = opts.name ?? 'idpbuilder-test';
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`control plane name ${JSON.stringify(name)}: use lower-case letters, digits and -`);
 
   // Ports are picked before the servers bind them, so another process may take one in
   // between; retry the whole start a few times when that (or anything else) goes wrong.
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const dir = await mkdtemp(join(tmpdir(), 'idpbuilder-cluster-'));
+    const dir = await mkdtemp(join(tmpdir(), `idpbuilder-cluster-${name}-`));
     try {
-      return await startOnce(dir, binDir, keep, timeoutMs, opts.apiServerFlags ?? [], log);
+      return await startOnce(name, dir, binDir, keep, timeoutMs, opts.apiServerFlags ?? [], log);
     } catch (error) {
       lastError = error;
       const message = error instanceof Error ? error.message : String(error);
@@ -402,7 +410,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       // Keep the logs of a failed start for inspection, drop the (large) etcd data.
       rmSync(join(dir, 'etcd-data'), { recursive: true, force: true });
       if (!portClash) break;
-      log(`control plane: port clash on attempt ${attempt}, retrying`);
+      log(`control plane ${name}: port clash on attempt ${attempt}, retrying`);
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -410,6 +418,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 }
 
 async function startOnce(
+  name: string,
   dir: string,
   binDir: string,
   keep: boolean,
@@ -444,13 +453,13 @@ async function startOnce(
     'etcd',
     join(binDir, 'etcd'),
     [
-      '--name=idpbuilder-test',
+      `--name=${name}`,
       `--data-dir=${join(dir, 'etcd-data')}`,
       `--listen-client-urls=${etcdUrl}`,
       `--advertise-client-urls=${etcdUrl}`,
       `--listen-peer-urls=${peerUrl}`,
       `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=idpbuilder-test=${peerUrl}`,
+      `--initial-cluster=${name}=${peerUrl}`,
       '--initial-cluster-state=new',
       '--unsafe-no-fsync=true',
       '--quota-backend-bytes=1073741824',
@@ -524,7 +533,7 @@ async function startOnce(
       return res.code === 0;
     });
 
-    log(`control plane: ${server} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (dir ${dir})`);
+    log(`control plane ${name}: ${server} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (dir ${dir})`);
 
     let stopped: Promise<void> | undefined;
     return {

@@ -143,7 +143,7 @@ describe('generated CRDs', () => {
         expect(byName.get('Reason')).toEqual({ name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1 });
         expect(byName.get('Message')).toEqual({ name: 'Message', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 });
         // everything else is in the default view
-        expect((v.additionalPrinterColumns as Node[]).filter((c) => c.priority && !['Reason', 'Message', 'Application'].includes(c.name))).toEqual([]);
+        expect((v.additionalPrinterColumns as Node[]).filter((c) => c.priority && !['Reason', 'Message', 'Application', 'Clusters'].includes(c.name))).toEqual([]);
       }
     }
   });
@@ -156,7 +156,7 @@ describe('generated CRDs', () => {
       ['Reason', '.status.conditions[?(@.type=="Ready")].reason', 1],
       ['Message', '.status.conditions[?(@.type=="Ready")].message', 1],
     ];
-    expect(brief('Platform')).toEqual([ready, phase, ['Domain', '.spec.domain', 0], age, ...wide]);
+    expect(brief('Platform')).toEqual([ready, phase, ['Domain', '.spec.domain', 0], ['Clusters', '.status.clusters[*].name', 1], age, ...wide]);
     expect(brief('Package')).toEqual([
       ready,
       phase,
@@ -186,7 +186,7 @@ describe('generated CRDs', () => {
       for (const col of crd.spec.versions[1].additionalPrinterColumns as Node[]) {
         if (col.jsonPath.startsWith('.metadata.')) continue;
         let node: Node = schema;
-        for (const part of col.jsonPath.replace(/\[\?\(@\.type=="Ready"\)\]/, '[]').slice(1).split('.')) {
+        for (const part of col.jsonPath.replace(/\[\?\(@\.type=="Ready"\)\]/, '[]').replace('[*]', '[]').slice(1).split('.')) {
           const [name, list] = [part.replace('[]', ''), part.endsWith('[]')];
           node = node.properties?.[name];
           expect(node, `${crd.spec.names.kind} ${col.name}: ${col.jsonPath}`).toBeDefined();

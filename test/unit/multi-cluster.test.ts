@@ -11,7 +11,12 @@ import { clusterInventory } from '../../src/controllers/platform.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import type { PackageSpec } from '../../src/api/package.js';
 import { application } from '../../src/controllers/package.js';
-import { fluxObjects } from '../../src/controllers/packages-flux.js';
+import { fluxObjects, packagesFlux } from '../../src/controllers/packages-flux.js';
+import { packagesArgoCD } from '../../src/controllers/packages-argocd.js';
+import { packageHooks } from '../../src/controllers/package.js';
+import { giteaProviderHooks } from '../../src/controllers/giteaprovider.js';
+import { noUsers, parent, syncRequest, testEnv } from '../support/requests.js';
+import { toMap } from '../support/world.js';
 
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n').toString('base64');
 const CERT = Buffer.from('-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n').toString('base64');
@@ -135,6 +140,23 @@ describe('a Platform targeting a vCluster', () => {
     expect(script).toContain('--from-literal=server=https://dev.default.svc:443');
   });
 
+  it('rendered again with its output as observed but without the vc-dev Secret: Ready=False ClusterSecretNotFound, children kept', () => {
+    const again = renderPlatform({ kind: 'VCluster', name: 'dev' }, out.objects);
+    const gitea = find(again.objects, 'GiteaProvider')[0];
+    const ready = (gitea.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
+    expect(ready!.message).toContain('vc-dev');
+    expect((gitea.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
+    // every child of the first render is still there (nothing is deleted because the target cannot be read)
+    const names = (objects: KubeObject[], kind: string) => find(objects, kind, (o) => o.metadata.name.startsWith('edge-gitea-')).map((o) => o.metadata.name).sort();
+    for (const kind of ['Job', 'ConfigMap', 'Secret']) {
+      expect(names(out.objects, kind).length, kind).toBeGreaterThan(0);
+      expect(names(again.objects, kind), kind).toEqual(names(out.objects, kind));
+    }
+    const platform = find(again.objects, 'Platform')[0];
+    const inventory = (platform.status as { clusters: { name: string; reachable: boolean }[] }).clusters;
+    expect(inventory.find((c) => c.name === 'default-vc-dev')?.reachable).toBe(false);
+  });
 });
 
 describe('Packages with a clusterRef', () => {
@@ -144,6 +166,71 @@ describe('Packages with a clusterRef', () => {
     expect((application(pkg, spec, 'http://git/x.git').spec as { destination: unknown }).destination).toEqual({ name: 'default-vc-dev', namespace: 'apps' });
     const k = fluxObjects(pkg, { ...spec, argocd: undefined, flux: {} } as PackageSpec, 'http://git/x.git').find((o) => o.kind === 'Kustomization')!;
     expect((k.spec as { kubeConfig: unknown }).kubeConfig).toEqual({ secretRef: { name: 'vc-dev', key: 'config' } });
+  });
+});
+
+describe('deleting a provider installed into a target cluster', () => {
+  const out = renderPlatform({ kind: 'VCluster', name: 'dev' }, [secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
+  const gitea = { ...find(out.objects, 'GiteaProvider')[0], metadata: { ...find(out.objects, 'GiteaProvider')[0].metadata, deletionTimestamp: '2000-01-01T00:00:00Z' } } as KubeObject;
+  const installed = [...installJobOf(out.objects, 'edge-gitea'), ...find(out.objects, 'ConfigMap', (c) => c.metadata.name.startsWith('edge-gitea-install-'))];
+  const finalize = (related: KubeObject[], extra: KubeObject[] = []) => giteaProviderHooks.finalize!(syncRequest(gitea, toMap([...installed, ...extra]), { ...toMap(related), ...noUsers('GitRepository') }, true), testEnv());
+
+  it('uninstalls there: the uninstall Job mounts the recorded target kubeconfig', () => {
+    const res = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
+    const job = res.children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))!;
+    expect(pod(job).volumes.find((v) => v.name === 'target-kubeconfig')?.secret).toEqual({ secretName: 'vc-dev', items: [{ key: 'config', path: 'kubeconfig' }] });
+    expect(res.finalized).toBe(false);
+  });
+
+  it('with the kubeconfig Secret already gone: no uninstall Job pending in silence but Ready=False ClusterSecretNotFound saying what to do; a Job already made is kept', () => {
+    const res = finalize([]);
+    expect(res.finalized).toBe(false);
+    expect(res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))).toEqual([]);
+    // the install ConfigMap that records the target stays, so the uninstall finds it once the Secret is back
+    expect(res.children.map((c) => c.metadata.name)).toContain(installed.find((o) => o.kind === 'ConfigMap')!.metadata.name);
+    const ready = (res.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
+    expect(ready.message).toContain('vc-dev');
+    expect(ready.message).toContain('deletionPolicy: Retain');
+    const made = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]).children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))!;
+    const again = finalize([], [made]);
+    expect(again.children.map((c) => c.metadata.name)).toContain(made.metadata.name);
+    expect((again.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready')!.reason).toBe('ClusterSecretNotFound');
+  });
+});
+
+describe('a Package whose target is not usable waits instead of handing it to the GitOps engine', () => {
+  const env = testEnv();
+  const repoReady = { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GitRepository', metadata: { name: 'app-repo', namespace: 'idpbuilder-system' }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: '' }], cloneURL: 'http://git/app.git' } } as KubeObject;
+  const kc = { ...secret('vc-dev', 'config', 'https://dev:443'), metadata: { name: 'vc-dev', namespace: 'idpbuilder-system' } } as KubeObject;
+  const pkgOf = (engine: Record<string, unknown>) => parent('Package', 'app', { source: { gitRepository: { name: 'app-repo', path: 'manifests' } }, clusterRef: { kind: 'VCluster', name: 'dev' }, ...engine });
+  const ready = (res: { status?: Record<string, unknown> }) => (res.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
+
+  it('customize of the Package and of both decorators asks for the kubeconfig Secret', () => {
+    const p = pkgOf({});
+    for (const rules of [packageHooks.customize!({ parent: p }, env).relatedResources, packagesArgoCD.hooks.customize!({ parent: p }, env).relatedResources, packagesFlux.hooks.customize!({ parent: p }, env).relatedResources]) {
+      expect(rules).toContainEqual({ apiVersion: 'v1', resource: 'secrets', namespace: 'idpbuilder-system', names: ['vc-dev'] });
+    }
+  });
+
+  it('Argo CD: no Application while vc-dev is missing (Ready=False ClusterSecretNotFound, phase Waiting); an existing one is kept as it is; with the Secret it deploys', () => {
+    const p = pkgOf({ argocd: { destination: { namespace: 'apps' } } });
+    expect(packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady]) }, env).attachments).toEqual([]);
+    const deployed = packagesArgoCD.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady, kc]) }, env).attachments;
+    expect(deployed.map((a) => [a.kind, (a.spec as { destination: unknown }).destination])).toEqual([['Application', { name: 'idpbuilder-system-vc-dev', namespace: 'apps' }]]);
+    const kept = packagesArgoCD.hooks.sync({ object: p, attachments: toMap(deployed), related: toMap([repoReady]) }, env).attachments;
+    expect(kept).toEqual(deployed);
+    const res = packageHooks.sync(syncRequest(p, {}, toMap([repoReady])), env);
+    expect(res.status).toMatchObject({ phase: 'Waiting', waitingFor: ['VCluster/dev'], cluster: { name: 'dev', secretName: 'vc-dev', reachable: false } });
+    expect(ready(res)).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
+  });
+
+  it('Flux: no GitRepository/Kustomization while vc-dev is missing; existing ones are kept', () => {
+    const p = pkgOf({ flux: { interval: '1m' } });
+    expect(packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady]) }, env).attachments).toEqual([]);
+    const deployed = packagesFlux.hooks.sync({ object: p, attachments: {}, related: toMap([repoReady, kc]) }, env).attachments;
+    expect(deployed.map((a) => a.kind)).toEqual(['GitRepository', 'Kustomization']);
+    expect(packagesFlux.hooks.sync({ object: p, attachments: toMap(deployed), related: toMap([repoReady]) }, env).attachments).toEqual(deployed);
   });
 });
 

@@ -62,8 +62,9 @@ describe('render --observed', () => {
     expect(ready(find(all, 'Platform', 'localdev'))).toMatchObject({ status: 'False' });
   });
 
-  it('a not-ready provider: its observed status stays and the Platform waits for it', () => {
-    const observed = file('gitea.yaml', [
+  it('an observed status of a kind our controllers reconcile is where its sync starts, not a pin: the controller recomputes it', () => {
+    // a stale Ready=False (nothing observed makes the provider wait) is replaced by what the controller now says
+    const stale = file('gitea.yaml', [
       {
         apiVersion: 'idpbuilder.cnoe.io/v1alpha2',
         kind: 'GiteaProvider',
@@ -71,14 +72,41 @@ describe('render --observed', () => {
         status: { phase: 'Installing', conditions: [{ type: 'Ready', status: 'False', reason: 'Installing', message: 'helm install running', lastTransitionTime: '2000-01-01T00:00:00Z' }] },
       },
     ]);
-    const r = runRender({ ...opts, observed: [observed] });
-    expect(r.code).toBe(0);
-    const all = items(r.stdout);
-    expect(ready(find(all, 'GiteaProvider', 'gitea'))).toMatchObject({ status: 'False', reason: 'Installing', message: 'helm install running' });
-    const platform = find(all, 'Platform', 'localdev')!;
+    const all = items(runRender({ ...opts, observed: [stale] }).stdout);
+    expect(ready(find(all, 'GiteaProvider', 'gitea'))).toMatchObject({ status: 'True', reason: 'Available' });
+    expect(ready(find(all, 'Platform', 'localdev'))).toMatchObject({ status: 'True' });
+    // a provider that is not ready is previewed through what makes it so: its install Job still running
+    const running = file('gitea-running.yaml', [
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: giteaInstall.metadata.name, namespace: 'idpbuilder-system' } },
+    ]);
+    const waiting = items(runRender({ ...opts, observed: [stale, running] }).stdout);
+    expect(ready(find(waiting, 'GiteaProvider', 'gitea'))).toMatchObject({ status: 'False', reason: 'Installing' });
+    const platform = find(waiting, 'Platform', 'localdev')!;
     expect(ready(platform)).toMatchObject({ status: 'False', reason: 'WaitingForProviders' });
     expect(ready(platform)!.message).toContain('GiteaProvider/gitea');
     expect(platform.status.providers.gitProviders[0]).toMatchObject({ name: 'gitea', ready: false });
+  });
+
+  it("a render's output given back as observed: every child is claimed by its parent (owner label) and kept; the same tree comes out", () => {
+    // with the Secret values (a redacted admin Secret would be another credential, hence other install Jobs)
+    const tree = items(runRender({ ...opts, showSecrets: true }).stdout);
+    const again = items(runRender({ ...opts, showSecrets: true, observed: [file('tree.yaml', tree)] }).stdout);
+    expect(again.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(tree.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    expect(again.filter((o) => o.kind === 'Job').length).toBeGreaterThan(0);
+  });
+
+  it("an observed child of a rendered parent is its child: a running install Job of an earlier spec is kept and the new one waits; once finished, it is superseded and goes", () => {
+    const oldJob = (status?: unknown) => ({
+      ...giteaInstall,
+      metadata: { ...giteaInstall.metadata, name: 'gitea-install-00000000', labels: { ...giteaInstall.metadata.labels, 'idpbuilder.cnoe.io/install': 'gitea-install-00000000' } },
+      status,
+    });
+    const running = items(runRender({ ...opts, observed: [file('old-running.yaml', [oldJob()])] }).stdout);
+    expect(find(running, 'Job', 'gitea-install-00000000')).toBeDefined();
+    expect(ready(find(running, 'GiteaProvider', 'gitea'))).toMatchObject({ status: 'False', reason: 'WaitingForRunningJob' });
+    const done = items(runRender({ ...opts, observed: [file('old-done.yaml', [oldJob({ succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] })])] }).stdout);
+    expect(find(done, 'Job', 'gitea-install-00000000')).toBeUndefined();
+    expect(find(done, 'Job', giteaInstall.metadata.name)).toBeDefined();
   });
 
   it('an observed Secret nothing creates is a related object: the provider reads it, the output does not print it', () => {
