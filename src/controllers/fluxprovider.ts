@@ -6,7 +6,9 @@
  * namespace holding the token of a ServiceAccount bound to the chart's `flux-web-admin` ClusterRole, copied
  * from the token Secret Kubernetes fills in spec.namespace, once that is observed). The UI itself has no password login
  * (Anonymous or OIDC only): it runs as a read-only anonymous identity. Per-controller readiness comes
- * from the controllers' Deployments. Mapping, facts and limitations: docs/providers/fluxprovider.md.
+ * from the controllers' Deployments. The UI's chart location is spec.dashboard.installMethod.helm and its user
+ * values spec.dashboard.values (settled against dashboardRelied). Mapping, facts and limitations:
+ * docs/providers/fluxprovider.md.
  */
 import { withClusterRules } from '../kit/cluster.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
