@@ -6,9 +6,9 @@
 #
 # MIRRORS holds one git directory per repository, named <owner>+<name> (argoproj+argo-helm,
 # kubernetes+ingress-nginx, envoyproxy+gateway, istio+istio, fluxcd-community+helm-charts,
-# project-mirrors+gitea-helm-chart, metacontroller+metacontroller); each may be a bare repository in <dir>/repo or a clone in <dir>/repo/.git.
+# project-mirrors+gitea-helm-chart, metacontroller+metacontroller, controlplaneio-fluxcd+charts); each may be a bare repository in <dir>/repo or a clone in <dir>/repo/.git.
 # OUT receives one chart directory per chart: argo-cd, ingress-nginx, gateway-helm, base, istiod, gateway,
-# cni, ztunnel, flux2, gitea, metacontroller-helm.
+# cni, ztunnel, flux2, gitea, metacontroller-helm, flux-operator.
 #
 # What the release packaging does and this script repeats on the copy (never on the source):
 # - gateway-helm: values.yaml from values.tmpl.yaml with the release image, chart and app version = tag;
@@ -51,4 +51,6 @@ rm -rf "$OUT/gitea"; mv "$tmp" "$OUT/gitea"
 drop_dependencies "$OUT/gitea/Chart.yaml"
 sed -i -e "s|^version:.*|version: $GITEA_VERSION|" "$OUT/gitea/Chart.yaml"
 extract metacontroller+metacontroller v4.17.2 deploy/helm/metacontroller metacontroller-helm
+# controlplaneio-fluxcd/charts has no tag for the chart: the commit that published flux-operator 0.49.0
+extract controlplaneio-fluxcd+charts cf746d9 charts/flux-operator flux-operator
 echo "charts in $OUT: $(ls "$OUT" | tr '\n' ' ')"

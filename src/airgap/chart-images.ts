@@ -44,6 +44,15 @@ export const CHART_IMAGES: ChartImages[] = [
     inputs: ["examples/multi-gitops.yaml"],
   },
   {
+    chart: "flux-operator",
+    version: "0.49.0",
+    variant: [],
+    images: [
+      { image: "ghcr.io/controlplaneio-fluxcd/flux-operator:v0.49.0", valuesKeys: ["image.repository"] },
+    ],
+    inputs: ["examples/flux-provider.yaml","examples/multi-gitops.yaml"],
+  },
+  {
     chart: "gateway-helm",
     version: "v1.9.0",
     variant: ["deployment.envoyGateway.image.repository=\"docker.io/envoyproxy/gateway\"","deployment.envoyGateway.image.tag=\"v1.0.0\""],

@@ -96,6 +96,8 @@ export const MIRROR_VALUES: Record<string, (registry: string) => Record<string, 
       ] as const
     ).map(([k, name]) => [k, { image: `${m}/ghcr.io/fluxcd/${name}` }]),
   ),
+  // image.repository: the Flux Operator and its web UI (one image; the tag defaults to the chart's appVersion).
+  'flux-operator': (m) => ({ image: { repository: `${m}/ghcr.io/controlplaneio-fluxcd/flux-operator` } }),
   // global.hub: pilot, and the proxyv2 image istiod injects into gateways and sidecars.
   istiod: (m) => ({ global: { hub: `${m}/docker.io/istio` } }),
   // the gateway's Deployment says `image: auto`: istiod injects its proxy image (istiod's global.hub).

@@ -9,6 +9,9 @@
  *   `spec.version` chooses the chart version (src/controllers/versions.ts), as a helm block without a
  *   version would otherwise install the newest;
  * - `spec.values`: the chart's mirror values (MIRROR_VALUES) merged over the object's values;
+ * - FluxProvider's web UI (unless `spec.dashboard.enabled` is false): `spec.dashboard.installMethod.helm` (the
+ *   chart mirror, the chart given else flux-operator, the version given else the pinned one) and
+ *   `spec.dashboard.values` (the flux-operator mirror values merged over the given ones);
  * - a Platform's inline components (`spec.components.{gitea,nginx,argocd}`): `helmChart` and `values` alike.
  *
  * What the overlay cannot move to a mirror is reported in `unmirrored` (a GitHub or GitLab provider, a git
@@ -72,6 +75,16 @@ function patchComponent(kind: string, spec: Obj, helmKey: 'installMethod' | 'hel
   return out;
 }
 
+/** FluxProvider's `spec.dashboard` with the flux-operator chart and its images pointed at the mirror. */
+function patchDashboard(dashboard: Obj, mirror: Mirror): Obj {
+  const im = isObj(dashboard.installMethod) ? dashboard.installMethod : {};
+  const given = (isObj(im.helm) ? im.helm : {}) as Obj;
+  const chart = typeof given.chart === 'string' ? given.chart : CHARTS.fluxOperator.chart;
+  const version = typeof given.version === 'string' ? given.version : CHARTS.fluxOperator.version;
+  const values = mergeValues(isObj(dashboard.values) ? dashboard.values : {}, mirrorValues(chart, mirror.registry) ?? {});
+  return { ...dashboard, installMethod: { ...im, type: 'Helm', helm: { repository: mirror.charts, chart, version } }, values };
+}
+
 const objectName = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
 
 /** Git URLs that leave the cluster: http(s)/ssh URLs whose host is not a cluster-local name. */
@@ -97,7 +110,10 @@ export function isClusterHost(host: string, clusterHosts: string[]): boolean {
   return clusterHosts.some((d) => h === d || h.endsWith(`.${d}`));
 }
 
-/** The domains a set of objects serves itself: Platform `spec.domain` (default cnoe.localtest.me) and routing domains. */
+/**
+ * The domains a set of objects serves itself: Platform `spec.domain` (default cnoe.localtest.me) and routing
+ * domains (a FluxProvider with its web UI on: default cnoe.localtest.me, as src/kit/routing.ts).
+ */
 export function clusterDomains(objects: KubeObject[]): string[] {
   const out = new Set<string>();
   for (const o of objects) {
@@ -105,6 +121,8 @@ export function clusterDomains(objects: KubeObject[]): string[] {
     if (o.kind === 'Platform') out.add(typeof spec.domain === 'string' ? spec.domain : 'cnoe.localtest.me');
     const routing = spec.routing as Obj | undefined;
     if (isObj(routing) && typeof routing.domain === 'string') out.add(routing.domain);
+    // a FluxProvider's web UI is routed through the platform's gateway, by default under the routing default domain
+    else if (o.kind === 'FluxProvider' && !(isObj(spec.dashboard) && spec.dashboard.enabled === false)) out.add('cnoe.localtest.me');
   }
   return [...out].sort();
 }
@@ -122,7 +140,9 @@ export function airgapOverlay(objects: KubeObject[], mirror: Mirror): OverlayRes
       if (o.kind === 'IstioGateway' && spec.profile === 'ambient') {
         unmirrored.push({ object: objectName(o), path: 'spec.profile', reason: 'ambient: the istio-cni and ztunnel charts get no spec.values, so their images stay upstream' });
       }
-      return { ...o, spec: patchComponent(o.kind, spec, 'installMethod', mirror) } as KubeObject;
+      const patched = patchComponent(o.kind, spec, 'installMethod', mirror);
+      if (o.kind === 'FluxProvider' && !(isObj(spec.dashboard) && spec.dashboard.enabled === false)) patched.dashboard = patchDashboard(isObj(spec.dashboard) ? spec.dashboard : {}, mirror);
+      return { ...o, spec: patched } as KubeObject;
     }
     if (o.kind === 'Platform' && isObj(spec.components)) {
       const components: Obj = { ...spec.components };

@@ -1,7 +1,7 @@
 /** GitOps providers: Argo CD and Flux. Both expose endpoint, internalEndpoint, credentialsSecretRef. */
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Obj } from './schema.js';
-import { ClusterRef, ClusterStatus, GitOpsProviderStatusFields, InstalledStatusFields, ObjectRef, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
+import { ClusterRef, ClusterStatus, FreeForm, GitOpsProviderStatusFields, InstallMethod, InstalledStatusFields, ObjectRef, ReadyFlag, Resources, Routing, SecretRef, installedProviderSpec } from './common.js';
 
 const Toggle = (description: string) => Obj({ enabled: Type.Boolean({ description: 'On or off (default false).' }) }, { description });
 const Replicas = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description });
@@ -197,6 +197,17 @@ export const FluxProviderSpec = Obj(
             Type.Boolean({ default: true, description: 'Install the Flux web UI (the Flux Operator chart, release flux-operator in spec.namespace) and route to it; default true.' }),
           ),
           host: Type.Optional(Desc(DNS1123Subdomain, 'Host name of the UI; default flux.<routing.domain> (also under path routing: the UI serves only from /).')),
+          installMethod: Type.Optional(
+            Desc(
+              InstallMethod,
+              'The Flux Operator chart: helm.repository (default oci://ghcr.io/controlplaneio-fluxcd/charts), helm.chart (default flux-operator), helm.version (default the pinned 0.49.0, also when helm is given without a version).',
+            ),
+          ),
+          values: Type.Optional(
+            FreeForm(
+              'flux-operator chart values merged last over the ones the controller computes (objects key by key, lists replaced), e.g. resources or web.ingress.annotations; web.enabled, web.configSecretName, web.config.baseURL, web.config.authentication, web.rbac.createRoles and the route keys the controller sets may not be changed (Ready=False ConflictingValues).',
+            ),
+          ),
         },
         { description: 'The Flux Operator web UI (status.endpoint; anonymous read-only, no login) and a Flux admin token (status.credentialsSecretRef); docs/providers/fluxprovider.md.' },
       ),

@@ -6,7 +6,9 @@
  * namespace holding the token of a ServiceAccount bound to the chart's `flux-web-admin` ClusterRole, copied
  * from the token Secret Kubernetes fills in spec.namespace, once that is observed). The UI itself has no password login
  * (Anonymous or OIDC only): it runs as a read-only anonymous identity. Per-controller readiness comes
- * from the controllers' Deployments. Mapping, facts and limitations: docs/providers/fluxprovider.md.
+ * from the controllers' Deployments. The UI's chart location is spec.dashboard.installMethod.helm and its user
+ * values spec.dashboard.values (settled against dashboardRelied). Mapping, facts and limitations:
+ * docs/providers/fluxprovider.md.
  */
 import { withClusterRules } from '../kit/cluster.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
@@ -21,9 +23,10 @@ import { decodeSecretData, secret } from '../kit/secrets.js';
 import { usersRules } from '../kit/users.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';
 import { gatewayRules, gatewayTarget, route, type Route, type RouteTarget } from '../kit/routing.js';
-import { CHARTS, chartFor } from './defaults.js';
+import { CHARTS } from './defaults.js';
 import { FLUX2, chartVersion } from './versions.js';
-import { settle, type Relied } from '../kit/values.js';
+import { CONFLICTING_VALUES, settle, type Relied } from '../kit/values.js';
+import { isDeepStrictEqual } from 'node:util';
 import { contract } from '../kit/contract.js';
 
 /** Status key (and chart values key, except image reflection) → Deployment name in the flux2 chart. */
@@ -146,6 +149,44 @@ export function dashboardValues(r: Route, target: RouteTarget): Record<string, u
   return { web };
 }
 
+/**
+ * The flux-operator chart to install: spec.dashboard.installMethod.helm over CHARTS.fluxOperator. Unlike
+ * chartFor, a helm block without `version` keeps the pinned version (the values above are checked against it).
+ */
+export function dashboardChart(spec: FluxProviderSpec): { repository: string; chart: string; version: string } {
+  const h = spec.dashboard?.installMethod?.helm;
+  const d = CHARTS.fluxOperator;
+  return { repository: h?.repository ?? d.repository, chart: h?.chart ?? d.chart, version: h?.version ?? d.version };
+}
+
+/** A relied-on object block: the user's values may repeat it but change nothing in it. */
+const unchanged = (ours: unknown) => (user: unknown) => isDeepStrictEqual(mergeValues({ v: ours }, { v: user }).v, ours);
+
+/**
+ * flux-operator values the controller relies on (src/kit/values.ts) against spec.dashboard.values: the UI on
+ * with our web config (not a Secret of the user's), its baseURL (status.endpoint), the anonymous identity bound
+ * to VIEWER_RULES (the UI has no login), the chart's roles (WEB_ADMIN_ROLE is bound to the admin account), and
+ * the route keys dashboardValues sets (annotations and other keys stay free).
+ */
+export function dashboardRelied(ours: Record<string, unknown>): Relied[] {
+  const web = ours.web as Record<string, Record<string, unknown>>;
+  const out: Relied[] = [
+    { path: ['web', 'enabled'], value: true, why: 'the UI is status.endpoint' },
+    { path: ['web', 'configSecretName'], value: '', same: (u) => u === '' || u === null, why: 'the web config the controller writes (web.config) is the one served' },
+    { path: ['web', 'config', 'baseURL'], value: web.config.baseURL, why: 'status.endpoint' },
+    { path: ['web', 'config', 'authentication'], value: web.config.authentication, same: unchanged(web.config.authentication), why: `the UI has no login: anyone reaching it acts as ${WEB_IDENTITY}, bound to a read-only role` },
+    { path: ['web', 'rbac', 'createRoles'], value: true, why: `the admin account of status.credentialsSecretRef is bound to the chart's ${WEB_ADMIN_ROLE} ClusterRole` },
+  ];
+  for (const k of ['ingress', 'httpRoute'] as const) {
+    const route = web[k];
+    if (!route) continue;
+    for (const [key, value] of Object.entries(route)) {
+      out.push({ path: ['web', k, key], value, ...(typeof value === 'object' ? { same: unchanged(value) } : {}), why: 'the route to status.endpoint through the platform\'s gateway' });
+    }
+  }
+  return out;
+}
+
 /** What the install Job applies after the releases for the dashboard: the viewer binding, the admin account and its token. */
 export function dashboardManifests(parent: KubeObject, namespace: string): KubeObject[] {
   const n = dashboardNames(parent);
@@ -246,17 +287,22 @@ export function plan(req: SyncRequest): ProviderPlan {
     ...(v.version ? { version: v.version } : {}),
   };
   if (Object.keys(controllers).length) status.controllers = controllers;
-  if (settled.conflict) return { blocked: settled.conflict, status, conditions: v.conditions };
+  const credentials = r.dashboard ? adminTokenSecret(req, r.namespace) : undefined;
+  const kept = credentials ? { children: [credentials] } : {};
   const releases = [release('flux2', r.namespace, v.chart, settled.values)];
+  const conflicts = settled.conflict ? [settled.conflict.message] : [];
   let manifests: KubeObject[] | undefined;
   if (r.dashboard) {
     const gw = gatewayTarget(req, r.spec.routing);
-    if ('blocked' in gw) return { blocked: gw.blocked, status, conditions: v.conditions };
-    const dr = dashboardRoute(r.spec);
-    releases.push(release(OPERATOR_RELEASE, r.namespace, chartFor({}, CHARTS.fluxOperator), dashboardValues(dr, gw.target)));
+    if ('blocked' in gw) return { blocked: gw.blocked, ...kept, status, conditions: v.conditions };
+    const ours = dashboardValues(dashboardRoute(r.spec), gw.target);
+    const user = r.spec.dashboard?.values;
+    const web = settle(mergeValues(ours, user), dashboardRelied(ours), user, 'dashboard.values');
+    if (web.conflict) conflicts.push(web.conflict.message);
+    releases.push(release(OPERATOR_RELEASE, r.namespace, dashboardChart(r.spec), web.values));
     manifests = dashboardManifests(req.parent, r.namespace);
   }
-  const credentials = r.dashboard ? adminTokenSecret(req, r.namespace) : undefined;
+  if (conflicts.length) return { blocked: { reason: CONFLICTING_VALUES, message: conflicts.join('; ') }, ...kept, status, conditions: v.conditions };
   return {
     ...(credentials ? { children: [credentials] } : {}),
     install: { releases, ...(manifests ? { manifests } : {}) },

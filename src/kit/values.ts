@@ -61,9 +61,10 @@ export function commaItems(v: unknown): string[] {
 
 /**
  * `merged` (our values with the user's `user` merged last) with the relied-on values restored: comma lists
- * joined, and a `ConflictingValues` blocker for every user value that replaces one we rely on.
+ * joined, and a `ConflictingValues` blocker for every user value that replaces one we rely on. `field`: the
+ * spec field the user's values come from, as the message names it (default `values`).
  */
-export function settle(merged: Obj, relied: Relied[], user: Obj | undefined): { values: Obj; conflict?: Blocker } {
+export function settle(merged: Obj, relied: Relied[], user: Obj | undefined, field = 'values'): { values: Obj; conflict?: Blocker } {
   let values = merged;
   const problems: string[] = [];
   for (const r of relied) {
@@ -75,7 +76,7 @@ export function settle(merged: Obj, relied: Relied[], user: Obj | undefined): { 
       continue;
     }
     const ok = r.same ? r.same(u) : !isObj(u) && !Array.isArray(u) && String(u) === String(r.value);
-    if (!ok) problems.push(`values.${displayPath(r.path)} is ${JSON.stringify(u)} but the controller relies on ${JSON.stringify(r.value)} (${r.why})`);
+    if (!ok) problems.push(`${field}.${displayPath(r.path)} is ${JSON.stringify(u)} but the controller relies on ${JSON.stringify(r.value)} (${r.why})`);
   }
   return problems.length ? { values, conflict: { reason: CONFLICTING_VALUES, message: problems.join('; ') } } : { values };
 }

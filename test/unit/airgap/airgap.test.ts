@@ -95,6 +95,17 @@ describe('air-gap overlay: nothing points outside the mirror and the cluster', (
     expect((nginx.spec as { installMethod: unknown }).installMethod).toEqual({ type: 'Helm', helm: { repository: MIRROR.charts, chart: 'ingress-nginx', version: '4.11.0' } });
     expect((nginx.spec as { values: unknown }).values).toEqual({ global: { image: { registry: 'mirror.example:5000/registry.k8s.io' } } });
   });
+
+  it("FluxProvider's web UI: dashboard.installMethod.helm at the mirror (pinned version unless given), mirror values over the given ones; left alone when off", () => {
+    const fp = (dashboard: Record<string, unknown>) =>
+      airgapOverlay([{ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'FluxProvider', metadata: { name: 'f' }, spec: { dashboard } } as KubeObject], MIRROR).objects[0].spec as { dashboard: Record<string, unknown> };
+    expect(fp({ values: { resources: { limits: { memory: '1Gi' } } } }).dashboard).toEqual({
+      installMethod: { type: 'Helm', helm: { repository: MIRROR.charts, chart: 'flux-operator', version: '0.49.0' } },
+      values: { resources: { limits: { memory: '1Gi' } }, image: { repository: 'mirror.example:5000/ghcr.io/controlplaneio-fluxcd/flux-operator' } },
+    });
+    expect(fp({ installMethod: { type: 'Helm', helm: { repository: 'oci://x.example/charts', version: '0.48.0' } } }).dashboard.installMethod).toEqual({ type: 'Helm', helm: { repository: MIRROR.charts, chart: 'flux-operator', version: '0.48.0' } });
+    expect(fp({ enabled: false }).dashboard).toEqual({ enabled: false });
+  });
 });
 
 describe('mirror references', () => {

@@ -337,6 +337,88 @@ describe('FluxProvider dashboard (the Flux Operator web UI, on by default)', () 
     ]);
   });
 
+  it('dashboard.installMethod.helm moves the flux-operator chart: repository, chart, version (absent: the pinned 0.49.0)', () => {
+    const at = (helm: Record<string, string>) => cmData(install(hooks.sync(syncRequest(flux({ dashboard: { installMethod: { type: 'Helm', helm } } })), env)))['run.sh'];
+    expect(at({ repository: 'oci://registry.internal:5000/charts', chart: 'flux-operator', version: '0.48.0' })).toContain(
+      'helm upgrade --install flux-operator oci://registry.internal:5000/charts/flux-operator --version 0.48.0 --namespace flux-system',
+    );
+    expect(at({ repository: 'https://charts.internal/flux' })).toContain('helm upgrade --install flux-operator flux-operator --repo https://charts.internal/flux --version 0.49.0 --namespace flux-system');
+    // the flux2 release is not moved by it
+    expect(at({ repository: 'https://charts.internal/flux' })).toContain('helm upgrade --install flux2 flux2 --repo https://fluxcd-community.github.io/helm-charts --version 2.18.3');
+  });
+
+  it('dashboard.values reach values-1.yaml, merged over ours (objects key by key); the flux2 values do not get them', () => {
+    const user = { resources: { limits: { memory: '512Mi' } }, image: { repository: 'registry.internal/flux-operator' }, web: { ingress: { annotations: { 'cert-manager.io/cluster-issuer': 'ca' } }, config: { baseURL: 'https://flux.idp.example.com:8443' } } };
+    const res = hooks.sync(syncRequest(flux({ ...edge('NginxGateway'), dashboard: { values: user } }), {}, toMap([gatewayObject('nginx')])), env);
+    const v = valuesOf(install(res), 1);
+    expect(v.resources).toEqual({ limits: { memory: '512Mi' } });
+    expect(v.image).toEqual({ repository: 'registry.internal/flux-operator' });
+    expect(v.web.ingress).toEqual({
+      enabled: true,
+      className: 'nginx',
+      annotations: { 'cert-manager.io/cluster-issuer': 'ca' },
+      hosts: [{ host: 'flux.idp.example.com', paths: [{ path: '/', pathType: 'Prefix' }] }],
+      tls: [{ hosts: ['flux.idp.example.com'] }],
+    });
+    expect(v.web.config.baseURL).toBe('https://flux.idp.example.com:8443');
+    expect(v.web.rbac).toEqual({ createRoles: true });
+    expect(valuesOf(install(res), 0)).not.toHaveProperty('web');
+    expect(condition(res).reason).not.toBe('ConflictingValues');
+  });
+
+  it('dashboard.values that contradict relied ones: Ready=False ConflictingValues naming each key, no install with them; the running install keeps ours', () => {
+    const req = syncRequest(flux());
+    const installed = next(req, hooks.sync(req, env), jobSucceeded);
+    const first = hooks.sync(installed, env);
+    const ourValues = valuesOf(install(first), 1);
+    const bad = {
+      web: {
+        rbac: { createRoles: false },
+        config: { baseURL: 'https://elsewhere.example', authentication: { anonymous: { groups: ['system:masters'] } } },
+        ingress: { className: 'traefik' },
+      },
+    };
+    const res = hooks.sync({ ...installed, parent: { ...flux({ dashboard: { values: bad } }), status: first.status } as KubeObject }, env);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'ConflictingValues' });
+    const message = condition(res).message as string;
+    expect(message).toContain('dashboard.values.web.rbac.createRoles is false');
+    expect(message).toContain('dashboard.values.web.config.baseURL is "https://elsewhere.example" but the controller relies on "https://flux.cnoe.localtest.me"');
+    expect(message).toContain('dashboard.values.web.config.authentication is {"anonymous":{"groups":["system:masters"]}}');
+    expect(message).toContain('dashboard.values.web.ingress.className is "traefik"');
+    // no new install: the only install ConfigMap is the one that ran, with our values
+    const configMaps = byKind(res, 'ConfigMap');
+    expect(configMaps).toHaveLength(1);
+    expect(valuesOf(configMaps[0], 1)).toEqual(ourValues);
+    expect(byKind(res, 'Job').map((j) => j.metadata.name)).toEqual(byKind(first, 'Job').map((j) => j.metadata.name));
+  });
+
+  it('dashboard.values repeating relied values unchanged are not a conflict; web.configSecretName is', () => {
+    const same = { web: { enabled: true, rbac: { createRoles: true }, config: { authentication: { type: 'Anonymous' } }, ingress: { enabled: true, className: 'nginx' } } };
+    const ok = hooks.sync(syncRequest(flux({ dashboard: { values: same } })), env);
+    expect(condition(ok).reason).not.toBe('ConflictingValues');
+    expect(byKind(ok, 'Job')).toHaveLength(1);
+    const res = hooks.sync(syncRequest(flux({ dashboard: { values: { web: { configSecretName: 'my-web-config' } } } })), env);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'ConflictingValues' });
+    expect(condition(res).message).toContain('dashboard.values.web.configSecretName is "my-web-config"');
+    expect(byKind(res, 'Job')).toEqual([]);
+  });
+
+  it('flux2 and dashboard conflicts are reported together', () => {
+    const res = hooks.sync(syncRequest(flux({ values: { watchAllNamespaces: false }, dashboard: { values: { web: { enabled: false } } } })), env);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'ConflictingValues' });
+    expect(condition(res).message).toMatch(/^values\.watchAllNamespaces is false .*; dashboard\.values\.web\.enabled is false/);
+  });
+
+  it('the admin token copy is kept while dashboard.values conflict', () => {
+    const req = syncRequest(flux());
+    const done = hooks.sync(next(req, hooks.sync(req, env), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o), toMap([token()])), env);
+    const copy = byKind(done, 'Secret').find((s) => s.metadata.name === 'flux-flux-admin');
+    expect(copy).toBeDefined();
+    const res = hooks.sync(next({ ...req, parent: { ...flux({ dashboard: { values: { web: { rbac: { createRoles: false } } } } }), status: done.status } as KubeObject }, done, (o) => o, toMap([token()])), env);
+    expect(condition(res).reason).toBe('ConflictingValues');
+    expect(secretData(byKind(res, 'Secret').find((s) => s.metadata.name === 'flux-flux-admin')!)).toMatchObject({ token: 'sa-token-1' });
+  });
+
   it('multitenancy keys reach the flux2 chart: enabled, defaultServiceAccount, privileged', () => {
     const res = hooks.sync(syncRequest(flux({ ...noUI, multitenancy: { enabled: true, defaultServiceAccount: 'flux-reconciler', privileged: false } })), env);
     expect(parse(data(res)['values-0.yaml']).multitenancy).toEqual({ enabled: true, defaultServiceAccount: 'flux-reconciler', privileged: false });
