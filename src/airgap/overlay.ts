@@ -6,8 +6,7 @@
  * - `spec.installMethod.helm` of GiteaProvider, NginxGateway, ArgoCDProvider, EnvoyGateway, IstioGateway and
  *   FluxProvider: `repository` = the chart mirror, `chart` = the chart's name (the one given, else the
  *   default), `version` = the one given, else the pinned default — left out for Istio and Flux when
- *   `spec.version` chooses the chart version (src/controllers/versions.ts), as a helm block without a
- *   version would otherwise install the newest;
+ *   `spec.version` chooses the chart version (src/controllers/versions.ts);
  * - `spec.values`: the chart's mirror values (MIRROR_VALUES) merged over the object's values;
  * - FluxProvider's web UI (unless `spec.dashboard.enabled` is false): `spec.dashboard.installMethod.helm` (the
  *   chart mirror, the chart given else flux-operator, the version given else the pinned one) and

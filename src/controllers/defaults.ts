@@ -25,8 +25,11 @@ export const CHARTS = {
 } as const satisfies Record<string, ChartDefault>;
 
 /**
- * The chart to install: the object's installMethod.helm over the default (a helm block without `version`
- * installs the newest chart version, as helm does). What application version runs is ./versions.ts's answer.
+ * The chart to install: the object's installMethod.helm over the default. A helm block without `version`
+ * keeps the pinned version when it names the default chart (another repository, e.g. a mirror, serves the
+ * same chart versions), as the HelmChart schema says; for another chart there is no pinned version to keep
+ * and helm installs the newest (versions.ts then reports VersionUnverified). What application version runs
+ * is ./versions.ts's answer.
  */
 export function chartFor(
   spec: { installMethod?: { helm?: { repository?: string; chart?: string; version?: string } } },
@@ -34,5 +37,7 @@ export function chartFor(
 ): { repository: string; chart: string; version?: string } {
   const h = spec.installMethod?.helm;
   if (!h) return { repository: fallback.repository, chart: fallback.chart, version: fallback.version };
-  return { repository: h.repository ?? fallback.repository, chart: h.chart ?? fallback.chart, version: h.version };
+  const chart = h.chart ?? fallback.chart;
+  const version = h.version ?? (chart === fallback.chart ? fallback.version : undefined);
+  return { repository: h.repository ?? fallback.repository, chart, ...(version ? { version } : {}) };
 }

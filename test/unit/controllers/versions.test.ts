@@ -292,6 +292,26 @@ describe('status.version under a registry mirror (docs/airgap.md layout)', () =>
   });
 });
 
+describe('installMethod.helm without a version', () => {
+  it('the default chart from another repository keeps the pinned chart version (and its status.version)', () => {
+    const res = sync(giteaProviderHooks, 'GiteaProvider', { installMethod: { type: 'Helm', helm: { repository: 'oci://mirror.example:5000/charts' } } });
+    expect(release(res).script).toContain('--version 12.1.2');
+    expect(res.status.version).toBe('1.24.3');
+  });
+
+  it('another chart: no pinned version to keep (helm installs its newest), and no version claimed', () => {
+    const res = sync(giteaProviderHooks, 'GiteaProvider', { installMethod: { type: 'Helm', helm: { repository: 'https://charts.example.com', chart: 'gitea-fork' } } });
+    expect(release(res).script).not.toContain('--version');
+    expect(res.status.version).toBeUndefined();
+    expect(unverified(res)!.reason).toBe('UnknownChartVersion');
+  });
+
+  it('Istio: spec.version with a helm block without a version still picks the chart version', () => {
+    const res = sync(istioGatewayHooks, 'IstioGateway', { version: '1.30.3', installMethod: { type: 'Helm', helm: { repository: 'oci://mirror.example:5000/charts' } } });
+    expect(res.status.version).toBe('1.30.3');
+  });
+});
+
 describe('helpers', () => {
   it('withV and compareVersions', () => {
     expect(withV('1.2.3', true)).toBe('v1.2.3');
