@@ -27,6 +27,7 @@ import type { KubeObject as Obj } from '../../src/metacontroller/protocol.js';
 import { FakeGitea } from '../fakes/gitea.js';
 import { run, startControlPlane, type ControlPlane } from './harness.js';
 import { cluster, ensureNamespaces, expectSuccess, installProjectCrds, installThirdPartyCrds, namespacesOf, parseObjects, repoRoot } from './support.js';
+import { noUsers } from '../support/requests.js';
 
 const mgmt = cluster();
 const NS = 'fleet';
@@ -165,6 +166,12 @@ describe('a Platform whose clusterRef names a second API server', () => {
       const data = cm.data as Record<string, string>;
       expect(JSON.parse(data['target.json'])).toEqual({ secret: 'vc-target', key: 'config', registeredName: `${NS}-vc-target` });
       const releases = JSON.parse(data['releases.json']) as { name: string; namespace: string; repository: string }[];
+      // the namespaces exist on the target beforehand: a namespace the install creates is deleted (and waited
+      // for) by the uninstall, and a lone kube-apiserver has no namespace controller to finish that deletion
+      for (const ns of new Set(releases.map((r) => r.namespace))) {
+        const made = await target.kubectl(['create', 'namespace', ns]);
+        if (made.code !== 0) expect(made.stderr).toContain('AlreadyExists');
+      }
       const res = await runScript(job);
       // as the kubelet mounts it: the Secret's key `config`, as the file KUBECONFIG names
       expect(res.env.KUBECONFIG).toBe(`${res.root}${TARGET_MOUNT}/kubeconfig`);
@@ -193,7 +200,7 @@ describe('a Platform whose clusterRef names a second API server', () => {
       for (const o of list) (map[`${o.kind}.${o.apiVersion}`] ??= {})[`${o.metadata.namespace}/${o.metadata.name}`] = o;
       return map;
     };
-    const res = giteaProviderHooks.finalize!({ parent: deleting, children: group(children), related: group([kubeconfigSecret]), finalizing: true }, renderHookEnv({}, deleting));
+    const res = giteaProviderHooks.finalize!({ parent: deleting, children: group(children), related: { ...group([kubeconfigSecret]), ...noUsers('GitRepository') }, finalizing: true }, renderHookEnv({}, deleting));
     const uninstall = res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'));
     expect(uninstall).toHaveLength(1);
     objects.push(...res.children.filter((c) => c.metadata.name === uninstall[0].metadata.name));
