@@ -26,7 +26,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { API_VERSION } from '../api/common.js';
-import type { ProviderFactory, RepoSyncResult } from '../jobs/repo-sync.js';
+import type { RepoSyncResult } from '../jobs/repo-sync.js';
+import type { ProviderFactory } from '../jobs/repo/hosting.js';
 import { childName } from '../kit/names.js';
 import type { KubeObject } from '../metacontroller/protocol.js';
 import type { Runner } from './exec.js';
@@ -338,7 +339,7 @@ export function cloneURL(server: Pick<GitServer, 'endpoint' | 'internalEndpoint'
 async function cliGiteaProvider(ca: string | undefined): Promise<ProviderFactory> {
   const { Agent } = await import('undici');
   const { GiteaClient, GitServerError } = await import('../gitea/client.js');
-  const { giteaProviderFor } = await import('../jobs/repo-sync.js');
+  const { giteaProviderFor } = await import('../jobs/repo/hosting.js');
   return (opts) => {
     const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
     const client = new GiteaClient({ baseURL: opts.apiEndpoint, auth: { token: opts.token }, ...(dispatcher ? { dispatcher } : {}) });
@@ -360,36 +361,35 @@ async function cliGiteaProvider(ca: string | undefined): Promise<ProviderFactory
 
 /**
  * Pushes the content of `dir` to the repository (created when missing; a commit by git-reconciler only when
- * something changed), under `opts.targetPath` (default: the root). Reuses the repo-sync program with the
- * directory as its only source, writing as `cli`: it replaces and deletes only what the CLI wrote before
- * (`.idpbuilder/owners/cli.paths`), and the in-cluster sync never deletes what the CLI wrote.
+ * something changed), under `opts.targetPath` (default: the root). Calls repo-sync's push (jobs/repo/sync.ts)
+ * with the directory as its only source, writing as `cli`: it replaces and deletes only what the CLI wrote
+ * before (`.idpbuilder/owners/cli.paths`), and the in-cluster sync never deletes what the CLI wrote. Every
+ * message it throws is scrubbed of the token.
  */
 export async function pushDirectory(server: GitServer, repo: string, dir: string, description: string, opts: { targetPath?: string } = {}): Promise<RepoSyncResult> {
   const real = realpathSync(dir);
-  const { runRepoSync, CLI_WRITER } = await import('../jobs/repo-sync.js');
-  const provider = await cliGiteaProvider(server.ca);
-  const secrets: Record<string, Record<string, string>> = {
-    credentials: { token: server.token, ...(server.username ? { username: server.username } : {}) },
-    ...(server.ca ? { ca: { 'ca.crt': server.ca } } : {}),
-  };
-  return runRepoSync(
-    {
-      flavor: 'gitea',
-      apiEndpoint: server.endpoint.replace(/\/+$/, ''),
-      credentialsSecretRef: { namespace: 'cli', name: 'credentials', key: 'token' },
-      ...(server.ca ? { caSecretRef: { namespace: 'cli', name: 'ca', key: 'ca.crt' } } : {}),
-      organization: server.organization,
-      repository: { name: repo, description, private: false, autoInit: false, defaultBranch: 'main' },
-      sources: [{ type: 'Embedded', path: basename(real), ...(opts.targetPath ? { targetPath: opts.targetPath } : {}) }],
-      embeddedRoot: dirname(real),
-      commitAuthor: COMMIT_AUTHOR,
-      writer: CLI_WRITER,
-    },
-    {
-      kube: { getSecret: async (_ns: string, name: string) => secrets[name], annotateJob: async () => undefined },
-      log: { info: () => undefined, warn: () => undefined },
-      providers: { gitea: provider },
-    } as Parameters<typeof import('../jobs/repo-sync.js').runRepoSync>[1],
+  const { pushSources, withScrubbing } = await import('../jobs/repo/sync.js');
+  const { CLI_WRITER } = await import('../jobs/repo/owners.js');
+  const { RepoSyncError } = await import('../jobs/repo/errors.js');
+  const factory = await cliGiteaProvider(server.ca);
+  // As the Job reads a token from a Secret: a trailing newline would break the headers.
+  const token = server.token.trim();
+  if (!token) throw new RepoSyncError('the git server token is empty');
+  const secrets = [token];
+  return withScrubbing(secrets, { info: () => undefined, warn: () => undefined }, (log) =>
+    pushSources(
+      {
+        flavor: 'gitea',
+        apiEndpoint: server.endpoint.replace(/\/+$/, ''),
+        organization: server.organization,
+        repository: { name: repo, description, private: false, autoInit: false, defaultBranch: 'main' },
+        sources: [{ type: 'Embedded', path: basename(real), ...(opts.targetPath ? { targetPath: opts.targetPath } : {}) }],
+        embeddedRoot: dirname(real),
+        commitAuthor: COMMIT_AUTHOR,
+        writer: CLI_WRITER,
+      },
+      { factory, token, ...(server.username ? { username: server.username } : {}), ...(server.ca ? { ca: server.ca } : {}), secrets, log },
+    ),
   );
 }
 

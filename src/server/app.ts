@@ -16,27 +16,34 @@
  *    observed objects runs only when the hook fails (400 for an impossible shape, else 500 with an id);
  * 4. the hook runs with the injected clock and randomness; its answer is normalised (./response.ts),
  *    serialized once, and handed to the observer (metrics, events) before it is sent.
+ *
+ * Each concern is a Fastify plugin (./plugins: load shedding, auth, the JSON body with the memo lookup,
+ * errors) registered in that order, so the onRequest hooks run shedding first, then auth; the routes are
+ * route files (./routes: health, metrics, controller and decorator hooks) sharing one HookRuntime
+ * (./hook-runtime.ts: clock, randomness, checks, memo, observer).
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { ValidateFunction } from 'ajv';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { CustomizeRequest, DecoratorSyncRequest, SyncRequest } from '../metacontroller/protocol.js';
-import type { CustomizeRequest as CustomizeRequestT, DecoratorSyncRequest as DecoratorSyncRequestT, SyncRequest as SyncRequestT } from '../metacontroller/protocol.js';
-import type { ControllerDef, DecoratorDef, HookEnv, HookName, Settings } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../controllers/types.js';
 import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import { newMetrics, type HookMetrics } from './metrics.js';
-import { finishCustomize, finishSync, sortChildren } from './response.js';
-import { Observer, type ObserverOptions } from './observer.js';
-import { ObservedCheck, quickObservedCheck } from './observed-check.js';
-import { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.js';
-import { ParentCheck, describeAjvError, fastAjv } from './request-check.js';
-import { ResponseMemo, recordingRandom, type MemoEntry } from './memo.js';
-import { keyedRandom, newSeed, objectIdentity } from './random.js';
-import { EventQueue, type EventQueueOptions } from '../events/queue.js';
+import type { ObserverOptions } from './observer.js';
+import { newSeed } from './random.js';
+import type { EventQueue, EventQueueOptions } from '../events/queue.js';
 import { DEFAULT_BODY_LIMIT } from './limits.js';
 import type { EventSink } from '../events/types.js';
+import { HookRuntime } from './hook-runtime.js';
+import { bearerCheck } from './plugins/auth.js';
+import loadShedding from './plugins/load-shedding.js';
+import auth from './plugins/auth.js';
+import jsonBody from './plugins/json-body.js';
+import errors from './plugins/errors.js';
+import health from './routes/health.js';
+import metricsRoute from './routes/metrics.js';
+import controllerHooks from './routes/controller-hooks.js';
+import decoratorHooks from './routes/decorator-hooks.js';
+
+export { bearerCheck };
 
 export interface AppOptions {
   controllers: ControllerDef[];
@@ -80,71 +87,12 @@ export interface AppOptions {
   responseMemoSeconds?: number;
 }
 
-const ErrorBody = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, id: { type: 'string' } },
-  required: ['error', 'message'],
-  additionalProperties: false,
-} as const;
-
-const JSON_TYPE = 'application/json; charset=utf-8';
-
-class HttpError extends Error {
-  constructor(readonly statusCode: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
 /**
- * The bearer check: true when `header` is exactly `Bearer <token>`. Both sides are SHA-256 digests of
- * equal length, so timingSafeEqual compares in constant time and neither the token's content nor its
- * length leaks through timing. Without a token (undefined) every request passes; an empty or
- * whitespace-only token throws instead of turning the check off.
+ * The hook server, not yet listening (call `listen`, or `inject` in tests; both load the plugins). Throws
+ * at once when `token` is empty or whitespace-only.
  */
-export function bearerCheck(token: string | undefined): (header: unknown) => boolean {
-  if (token === undefined) return () => true;
-  if (token.trim() === '') throw new Error('bearer token is empty; leave it unset to run without auth');
-  const expected = digest(`Bearer ${token}`);
-  return (header) => typeof header === 'string' && timingSafeEqual(digest(header), expected);
-}
-
-/** What the JSON parser learnt about a hook request: its memo key, and the memoised answer if any. */
-interface MemoState {
-  key: string;
-  hit?: MemoEntry;
-}
-const MEMO = Symbol('idpbuilder.memo');
-type WithMemo = FastifyRequest & { [MEMO]?: MemoState };
-
 export function buildApp(options: AppOptions): FastifyInstance {
-  const settings = options.settings ?? DEFAULT_SETTINGS;
-  const seed = options.randomSeed ?? newSeed();
-  const env: HookEnv = {
-    now: options.env?.now ?? (() => new Date()),
-    random: options.env?.random ?? ((n) => randomBytes(n)),
-    settings,
-  };
-  /** The randomness of one hook call about `object`: injected, else the object's keyed stream. */
-  const randomFor = (object: Parameters<typeof objectIdentity>[0]): HookEnv['random'] => options.env?.random ?? keyedRandom(seed, objectIdentity(object));
-  const metrics = options.metrics ?? newMetrics();
-  const parentCheck = new ParentCheck();
-  const observedCheck = new ObservedCheck();
-  const ajv = fastAjv();
-  const envelope = {
-    sync: ajv.compile(SyncRequest),
-    customize: ajv.compile(CustomizeRequest),
-    decorator: ajv.compile(DecoratorSyncRequest),
-  };
-  const memo = new ResponseMemo({ horizonMs: (options.responseMemoSeconds ?? 30) * 1000, now: () => env.now().getTime() });
   const authorized = bearerCheck(options.token);
-  const maxConcurrency = options.maxConcurrency && options.maxConcurrency > 0 ? Math.floor(options.maxConcurrency) : Infinity;
-  let closing = false;
-  let inFlight = 0;
-
   const logging = typeof options.logger === 'object' ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: options.logger ?? false };
   const app = Fastify({
     ...logging,
@@ -153,284 +101,29 @@ export function buildApp(options: AppOptions): FastifyInstance {
     ...(options.requestTimeoutMs && options.requestTimeoutMs > 0 ? { requestTimeout: Math.floor(options.requestTimeoutMs) } : {}),
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
-
-  const events =
-    options.events instanceof EventQueue
-      ? options.events
-      : options.events
-        ? new EventQueue(options.events, {
-            ...options.eventQueue,
-            metrics: {
-              emitted: (reason, result) => metrics.eventsEmitted.inc({ reason, result }),
-              dropped: (reason) => metrics.eventsDropped.inc({ reason }),
-              length: (n) => metrics.eventQueueLength.set(n),
-            },
-            onError: (err) => app.log.warn({ eventError: (err as Error)?.message }, 'event not written'),
-          })
-        : undefined;
-  const observer = new Observer(metrics, { ...options.observer, events, onError: (err) => app.log.error({ observerError: (err as Error)?.message }, 'observer failed') });
-
+  const metrics = options.metrics ?? newMetrics();
+  const runtime = new HookRuntime({
+    settings: options.settings ?? DEFAULT_SETTINGS,
+    ...(options.env ? { env: options.env } : {}),
+    seed: options.randomSeed ?? newSeed(),
+    metrics,
+    ...(options.responseMemoSeconds !== undefined ? { responseMemoSeconds: options.responseMemoSeconds } : {}),
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.eventQueue ? { eventQueue: options.eventQueue } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
+    log: () => app.log,
+  });
   app.addHook('onClose', async () => {
-    closing = true;
-    await events?.close();
+    await runtime.events?.close();
   });
 
-  // JSON bodies: Fastify's own parser (proto-poisoning checks included), with the memo lookup in front.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    if (memo.enabled && req.url.startsWith('/hooks/') && !req.url.endsWith('/customize')) {
-      const key = memo.key(req.url, body as Buffer);
-      const hit = memo.get(key);
-      (req as WithMemo)[MEMO] = { key, hit };
-      if (hit) return done(null, null);
-    }
-    if (jsonDepthExceeds(body as Buffer, MAX_JSON_DEPTH)) {
-      return done(new HttpError(400, 'BadRequest', `body: nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-    }
-    parseJson(req, body as unknown as string, done);
-  });
-
-  // Before the body is read: load shedding, then the token.
-  app.addHook('onRequest', (req, reply, done) => {
-    if (!req.url.startsWith('/hooks/')) return done();
-    if (inFlight >= maxConcurrency) {
-      metrics.hookRejected.inc({ reason: 'concurrency' });
-      reply
-        .code(503)
-        .header('retry-after', '1')
-        .send({ error: 'Unavailable', message: `more than ${maxConcurrency} hook requests in flight; retry later` });
-      return;
-    }
-    inFlight += 1;
-    metrics.hooksInFlight.set(inFlight);
-    reply.raw.once('close', () => {
-      inFlight -= 1;
-      metrics.hooksInFlight.set(inFlight);
-    });
-    if (!authorized(req.headers.authorization)) {
-      reply.code(401).send({ error: 'Unauthorized', message: 'missing or wrong bearer token' });
-      return;
-    }
-    done();
-  });
-
-  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.code, message: err.message });
-    if (err.validation) return reply.code(400).send({ error: 'BadRequest', message: err.message });
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: err.code ?? 'BadRequest', message: err.message });
-    }
-    const id = randomUUID().slice(0, 8);
-    // only what identifies the failure: an error may carry the request it failed on
-    req.log.error({ err: { type: err.name, message: err.message, stack: err.stack }, errorId: id }, 'hook failed');
-    return reply.code(500).send({ error: 'InternalError', message: `hook failed; see the service log for error id ${id}`, id });
-  });
-
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: 'NotFound', message: `no route ${req.method} ${req.url.split('?')[0]}` });
-  });
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting down' }) : { status: 'ok' }));
-  app.get('/metrics', async (_req, reply) => {
-    observer.sweep();
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
-
-  const observe = (controller: string, hook: HookName) => (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const seconds = reply.elapsedTime / 1000;
-    const code = String(reply.statusCode);
-    metrics.hookDuration.observe({ controller, hook, code }, seconds);
-    if (reply.statusCode !== 200) metrics.hookErrors.inc({ controller, hook, code });
-    done();
-  };
-
-  const checkEnvelope = <T>(v: ValidateFunction, body: unknown): T => {
-    if (!v(body)) throw new HttpError(400, 'BadRequest', describeAjvError(v));
-    return body as T;
-  };
-
-  const checkAdmitted = (o: unknown, field: string) => {
-    const result = parentCheck.admit(o);
-    if (result.outcome === 'skipped') throw new HttpError(400, 'BadRequest', `body.${field}.apiVersion: ${result.reason}`);
-    if (result.outcome === 'invalid') {
-      const p = result.problems[0];
-      throw new HttpError(400, 'BadRequest', `body.${field}${p.path === '.' ? '' : p.path}: ${p.message}`);
-    }
-  };
-
-  /** Before every hook: observed objects of a shape no API server sends are a 400 (./observed-check.ts). */
-  const checkObserved = (maps: Record<string, SyncRequestT['children'] | undefined>) => {
-    const problem = quickObservedCheck(maps);
-    if (problem) throw new HttpError(400, 'BadRequest', `${problem.path}: ${problem.message}`);
-  };
-
-  /**
-   * A hook threw. If an observed object has a shape no API server sends, the request was malformed: 400
-   * naming the field. Otherwise the failure is ours: rethrown, 500.
-   */
-  const hookFailed = (err: unknown, maps: Record<string, SyncRequestT['children']>): never => {
-    let problem;
-    try {
-      problem = observedCheck.check(maps);
-    } catch {
-      problem = undefined;
-    }
-    if (problem) throw new HttpError(400, 'BadRequest', `${problem.path}: ${problem.message}`);
-    throw err;
-  };
-
-  /**
-   * Runs a hook with a clock fixed for the call; serializes the answer once. When the request was seen
-   * before, the hook runs a second time with the clock `horizon` ahead and the same random bytes: an
-   * identical answer is memoised until then.
-   */
-  const runHook = <R>(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    random: HookEnv['random'],
-    run: (e: HookEnv, first: boolean) => R,
-    after?: (res: R, seconds: number) => (() => void) | void,
-  ): string => {
-    const m = (req as WithMemo)[MEMO];
-    const candidate = !!m && memo.sighted(m.key);
-    const t = env.now();
-    const rec = candidate ? recordingRandom(random) : undefined;
-    const started = performance.now();
-    const res = run({ ...env, now: () => t, random: rec?.random ?? random }, true);
-    const seconds = (performance.now() - started) / 1000;
-    const json = JSON.stringify(res);
-    const onHit = after?.(res, seconds);
-    if (candidate && m) {
-      try {
-        const later = run({ ...env, now: () => new Date(t.getTime() + memo.horizonMs), random: rec!.replay() }, false);
-        if (JSON.stringify(later) === json) {
-          memo.set(m.key, { body: json, expires: t.getTime() + memo.horizonMs, ...(onHit ? { onHit } : {}) });
-          metrics.hookMemo.inc({ result: 'stored' });
-        } else {
-          memo.unstable(m.key, t.getTime() + memo.horizonMs);
-          metrics.hookMemo.inc({ result: 'unstable' });
-        }
-      } catch {
-        memo.unstable(m.key, t.getTime() + memo.horizonMs);
-        metrics.hookMemo.inc({ result: 'unstable' });
-      }
-    }
-    reply.type(JSON_TYPE);
-    return json;
-  };
-
-  /** The memoised answer, when the parser found one. */
-  const memoHit = (req: FastifyRequest, reply: FastifyReply): string | undefined => {
-    const hit = (req as WithMemo)[MEMO]?.hit;
-    if (!hit) return undefined;
-    metrics.hookMemo.inc({ result: 'hit' });
-    try {
-      hit.onHit?.();
-    } catch {
-      /* metrics only */
-    }
-    reply.type(JSON_TYPE);
-    return hit.body;
-  };
-
-  const errorResponses = { '4xx': ErrorBody, '5xx': ErrorBody };
-
-  for (const c of options.controllers) {
-    const plural = c.kind.plural;
-    const checkParent = (parent: { kind?: string }) => {
-      if (parent.kind !== c.kind.kind) throw new HttpError(400, 'BadRequest', `body.parent.kind: expected ${c.kind.kind}, got ${JSON.stringify(parent.kind)}`);
-      checkAdmitted(parent, 'parent');
-    };
-    const notImplemented = async () => {
-      throw new HttpError(501, 'NotImplemented', `the ${c.kind.kind} controller is not implemented yet`);
-    };
-    const hooks = c.hooks;
-
-    for (const hook of ['sync', 'finalize'] as const) {
-      if (hooks && hook === 'finalize' && !hooks.finalize) continue;
-      app.post(`/hooks/${plural}/${hook}`, { schema: { response: errorResponses }, onResponse: observe(plural, hook) }, async (req, reply) => {
-        if (!hooks) return notImplemented();
-        const cached = memoHit(req, reply);
-        if (cached !== undefined) return cached;
-        const body = checkEnvelope<SyncRequestT>(envelope.sync, req.body);
-        checkParent(body.parent);
-        checkObserved({ children: body.children, related: body.related });
-        const fn = hook === 'sync' ? hooks.sync : hooks.finalize!;
-        return runHook(
-          req,
-          reply,
-          randomFor(body.parent),
-          (e, first) => {
-            const started = performance.now();
-            try {
-              return finishSync(fn(body, e));
-            } catch (err) {
-              if (first) observer.failed(body, (performance.now() - started) / 1000);
-              return hookFailed(err, { children: body.children, related: body.related });
-            }
-          },
-          (res, seconds) => observer.synced(body, res, seconds, hook),
-        );
-      });
-    }
-    if (!hooks || hooks.customize) {
-      app.post(`/hooks/${plural}/customize`, { schema: { response: errorResponses }, onResponse: observe(plural, 'customize') }, async (req, reply) => {
-        if (!hooks?.customize) return notImplemented();
-        const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
-        checkParent(body.parent);
-        const res = hooks.customize(body, { ...env, random: randomFor(body.parent) });
-        reply.type(JSON_TYPE);
-        return JSON.stringify(finishCustomize(res));
-      });
-    }
-  }
-  for (const d of options.decorators ?? []) {
-    const kinds = new Set(d.resources.map((r) => r.kind));
-    const checkObject = (o: { kind?: string }, field: string) => {
-      if (!o.kind || !kinds.has(o.kind)) throw new HttpError(400, 'BadRequest', `body.${field}.kind: expected ${[...kinds].join(' or ')}, got ${JSON.stringify(o.kind)}`);
-      const result = parentCheck.admit(o);
-      if (result.outcome === 'invalid') {
-        const p = result.problems[0];
-        throw new HttpError(400, 'BadRequest', `body.${field}${p.path === '.' ? '' : p.path}: ${p.message}`);
-      }
-    };
-    for (const hook of ['sync', 'finalize'] as const) {
-      const fn = hook === 'sync' ? d.hooks.sync : d.hooks.finalize;
-      if (!fn) continue;
-      app.post(`/hooks/${d.name}/${hook}`, { schema: { response: errorResponses }, onResponse: observe(d.name, hook) }, async (req, reply) => {
-        const cached = memoHit(req, reply);
-        if (cached !== undefined) return cached;
-        const body = checkEnvelope<DecoratorSyncRequestT>(envelope.decorator, req.body);
-        checkObject(body.object, 'object');
-        checkObserved({ attachments: body.attachments, related: body.related });
-        return runHook(req, reply, randomFor(body.object), (e) => {
-          let res;
-          try {
-            res = fn(body, e);
-          } catch (err) {
-            return hookFailed(err, { attachments: body.attachments, related: body.related });
-          }
-          const out: Record<string, unknown> = {};
-          // exactly the fields v2 strict mode accepts
-          for (const k of ['labels', 'annotations', 'status', 'resyncAfterSeconds', 'finalized'] as const) if (res[k] !== undefined) out[k] = res[k];
-          out.attachments = sortChildren(res.attachments ?? []);
-          return out;
-        });
-      });
-    }
-    const customize = d.hooks.customize;
-    if (customize) {
-      app.post(`/hooks/${d.name}/customize`, { schema: { response: errorResponses }, onResponse: observe(d.name, 'customize') }, async (req, reply) => {
-        const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
-        checkObject(body.parent, 'parent');
-        const res = customize(body, { ...env, random: randomFor(body.parent) });
-        reply.type(JSON_TYPE);
-        return JSON.stringify(finishCustomize(res));
-      });
-    }
-  }
+  app.register(loadShedding, { metrics, ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) });
+  app.register(auth, { authorized });
+  app.register(jsonBody, { runtime });
+  app.register(errors);
+  app.register(health);
+  app.register(metricsRoute, { runtime });
+  app.register(controllerHooks, { controllers: options.controllers, runtime });
+  app.register(decoratorHooks, { decorators: options.decorators ?? [], runtime });
   return app;
 }

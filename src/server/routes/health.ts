@@ -1,0 +1,17 @@
+/**
+ * GET /healthz: 200 `{status: 'ok'}` while the process serves. GET /readyz: the same, and 503
+ * `{status: 'shutting down'}` once the server is closing.
+ */
+import type { FastifyPluginCallback } from 'fastify';
+
+const health: FastifyPluginCallback = (app, _opts, done) => {
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting down' }) : { status: 'ok' }));
+  done();
+};
+
+export default health;
