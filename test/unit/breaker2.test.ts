@@ -1,10 +1,13 @@
 /**
  * Faults found by the second breaker pass (issues 16 and 17 features), each replayed with the answer it should get.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { buildApp } from '../../src/server/app.js';
+import { controllers, decorators } from '../../src/controllers/registry.js';
 import { runRender } from '../../src/cli/render.js';
 import { giteaProviderHooks } from '../../src/controllers/giteaprovider.js';
 import type { KubeObject, SyncRequest } from '../../src/metacontroller/protocol.js';
@@ -85,5 +88,44 @@ describe('a provider being deleted, used from a granted namespace, while the Ref
     const own = { ...repo, metadata: { ...repo.metadata, namespace: NS } } as KubeObject;
     const res = giteaProviderHooks.finalize!({ ...base, related: { [groupKey('GitRepository', API)]: {}, ...toMap([own]) } }, env);
     expect(res.status.usedBy).toEqual([{ kind: 'GitRepository', namespace: NS, name: 'app' }]);
+  });
+});
+
+describe('a provider of another API group whose status does not have the duck type\'s shape (its CRD, not ours, decides)', () => {
+  const fixture = parseAllDocuments(readFileSync(join(import.meta.dirname, '../fixtures/foreign-provider/observed.yaml'), 'utf8')).map((d) => d.toJSON() as KubeObject);
+  const bb = fixture.find((o) => o.kind === 'BitbucketProvider')!;
+  const token = fixture.find((o) => o.kind === 'Secret')!;
+  const BB = { apiVersion: 'example.com/v1', kind: 'BitbucketProvider', name: 'bitbucket' };
+  const withStatus = (st: Record<string, unknown>) => ({ ...bb, status: { ...(bb.status as object), ...st } }) as KubeObject;
+  const repoSpec = { gitServerRef: BB, sources: [{ type: 'Inline', files: { 'a.yaml': 'a: b' }, targetPath: '.' }] };
+  const cases: [string, string, Record<string, unknown>, Record<string, unknown>, string][] = [
+    ['platforms', 'Platform', { components: { gitProviders: [BB], argocd: {} } }, { conditions: [null] }, 'status.conditions that is not a list of conditions'],
+    ['platforms', 'Platform', { components: { gitProviders: [BB], argocd: {} } }, { conditions: 'x' }, 'status.conditions that is not a list of conditions'],
+    ['gitrepositories', 'GitRepository', repoSpec, { conditions: 'x' }, 'status.conditions that is not a list of conditions'],
+    ['gitrepositories', 'GitRepository', repoSpec, { endpoint: 5 }, 'status.endpoint that is not a string'],
+    ['gitrepositories', 'GitRepository', repoSpec, { internalEndpoint: { a: 1 } }, 'status.internalEndpoint that is not a string'],
+    ['gitrepositories', 'GitRepository', repoSpec, { credentialsSecretRef: 'token' }, 'status.credentialsSecretRef that is not a Secret reference'],
+    ['argocdproviders', 'ArgoCDProvider', { repositoryCredentials: [{ gitServerRef: BB }] }, { conditions: [null] }, 'status.conditions that is not a list of conditions'],
+  ];
+
+  it('is answered 200 through the hook service, the object not ready and the condition naming the field (was 500)', async () => {
+    const app = buildApp({ controllers: controllers(), decorators: decorators(), logger: false, randomSeed: Buffer.alloc(32, 7), responseMemoSeconds: 0 });
+    await app.ready();
+    try {
+      for (const [plural, kind, spec, st, says] of cases) {
+        const p = parent(kind, 'x', spec);
+        const r = await app.inject({ method: 'POST', url: `/hooks/${plural}/sync`, payload: syncRequest(p, {}, toMap([withStatus(st), token])) });
+        expect(r.statusCode, `${kind} ${JSON.stringify(st)}`).toBe(200);
+        const conds = (r.json() as { status: { conditions: { type: string; status: string; reason: string; message: string }[] } }).status.conditions;
+        expect(conds.some((c) => c.status === 'False' && c.message.includes(`BitbucketProvider ${NS}/bitbucket reports ${says}`)), `${kind} ${JSON.stringify(st)}`).toBe(true);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a well-formed status still works (the fixture as given)', () => {
+    const res = controllers().find((c) => c.kind.kind === 'GitRepository')!.hooks!.sync(syncRequest(parent('GitRepository', 'x', repoSpec), {}, toMap([bb, token])), env);
+    expect(JSON.stringify(res.status)).not.toContain('InvalidDuckStatus');
   });
 });
