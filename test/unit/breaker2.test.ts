@@ -129,3 +129,30 @@ describe('a provider of another API group whose status does not have the duck ty
     expect(JSON.stringify(res.status)).not.toContain('InvalidDuckStatus');
   });
 });
+
+describe('a provider with deletionPolicy Delete whose install ConfigMap is not observed for one finalize call', () => {
+  const p = parent('GiteaProvider', 'gitea', {});
+  let req: SyncRequest = syncRequest(p);
+  for (let i = 0; i < 3; i++) req = next(req, giteaProviderHooks.sync(req, env), (o) => (o.kind === 'Job' ? jobSucceeded(o) : o));
+  const dying = { ...req.parent, metadata: { ...req.parent.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } as KubeObject;
+  const recorded = (req.parent.status as { installation: { configMap: string } }).installation.configMap;
+  const withoutRecord = Object.fromEntries(Object.entries(req.children!).map(([g, m]) => [g, Object.fromEntries(Object.entries(m).filter(([, o]) => !(o.kind === 'ConfigMap' && o.metadata.name === recorded)))]));
+  const users = { [groupKey('GitRepository', API)]: {} };
+
+  it('waits (InstallRecordNotFound) instead of finalizing as "nothing was installed" and leaving the installation behind', () => {
+    const res = giteaProviderHooks.finalize!({ ...req, parent: dying, children: withoutRecord, related: users, finalizing: true }, env);
+    expect(res.finalized).toBe(false);
+    expect(condition(res)).toMatchObject({ status: 'False', reason: 'InstallRecordNotFound' });
+    expect(condition(res).message).toContain(recorded);
+    // nothing observed is dropped
+    const observed = Object.values(withoutRecord).flatMap((g) => Object.keys(g)).length;
+    expect(res.children).toHaveLength(observed);
+  });
+
+  it('with the ConfigMap observed again, the uninstall Job starts; with Retain it lets go at once', () => {
+    const res = giteaProviderHooks.finalize!({ ...req, parent: dying, related: users, finalizing: true }, env);
+    expect(res.children.some((c) => c.kind === 'Job' && c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')).toBe(true);
+    const retain = { ...dying, spec: { deletionPolicy: 'Retain' } } as KubeObject;
+    expect(giteaProviderHooks.finalize!({ ...req, parent: retain, children: withoutRecord, related: users, finalizing: true }, env).finalized).toBe(true);
+  });
+});
