@@ -10,12 +10,14 @@ import { buildApp } from '../../src/server/app.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
 import { runRender } from '../../src/cli/render.js';
 import { giteaProviderHooks } from '../../src/controllers/giteaprovider.js';
+import { ENGINE_STATUS_ANNOTATION, packageHooks } from '../../src/controllers/package.js';
+import { MAX_RESYNC_AFTER_SECONDS } from '../../src/kit/contract.js';
 import type { KubeObject, SyncRequest } from '../../src/metacontroller/protocol.js';
 import { groupKey } from '../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
 import { condition, jobSucceeded, next, toMap } from '../support/world.js';
 import { referenceGrant } from '../support/grants.js';
-import { API, NS } from '../support/providers.js';
+import { API, NS, provider } from '../support/providers.js';
 
 const env = testEnv();
 
@@ -154,5 +156,21 @@ describe('a provider with deletionPolicy Delete whose install ConfigMap is not o
     expect(res.children.some((c) => c.kind === 'Job' && c.metadata.labels?.['idpbuilder.cnoe.io/role'] === 'uninstall')).toBe(true);
     const retain = { ...dying, spec: { deletionPolicy: 'Retain' } } as KubeObject;
     expect(giteaProviderHooks.finalize!({ ...req, parent: retain, children: withoutRecord, related: users, finalizing: true }, env).finalized).toBe(true);
+  });
+});
+
+describe('a health check timeout longer than Metacontroller can wait', () => {
+  it('asks for a resync within one day (a Go time.Duration holds about 292 years; beyond it the requeue is immediate on amd64)', () => {
+    const p = parent('Package', 'my-app', { source: { gitRepository: { name: 'my-app', path: 'deploy' } }, gitOpsProviderRef: { kind: 'ArgoCDProvider', name: 'argocd' }, healthChecks: [{ type: 'Deployment', name: 'web', timeout: '3000000h' }] }, {
+      metadata: { name: 'my-app', namespace: NS, uid: 'uid-my-app', generation: 1, annotations: { [ENGINE_STATUS_ANNOTATION.argocd]: JSON.stringify({ name: 'my-app', namespace: NS, syncStatus: 'Synced', healthStatus: 'Healthy' }) } },
+    } as Partial<KubeObject>);
+    const web = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS, generation: 1 }, spec: { replicas: 2 }, status: { readyReplicas: 1, observedGeneration: 1 } } as KubeObject;
+    const related = toMap([provider('GitRepository', 'my-app', { cloneURL: 'http://gitea/idpbuilder/my-app.git' }), provider('ArgoCDProvider', 'argocd', { endpoint: 'https://argocd.example' }), web]);
+    const res = packageHooks.sync(syncRequest(p, {}, related), env);
+    expect(condition(res)).toMatchObject({ reason: 'HealthCheckPending' });
+    expect(res.resyncAfterSeconds).toBe(MAX_RESYNC_AFTER_SECONDS);
+    // a short timeout is asked for as computed
+    const short = { ...p, spec: { ...p.spec, healthChecks: [{ type: 'Deployment', name: 'web', timeout: '10m' }] } } as KubeObject;
+    expect(packageHooks.sync(syncRequest(short, {}, related), env).resyncAfterSeconds).toBe(600);
   });
 });
