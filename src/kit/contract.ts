@@ -18,12 +18,27 @@
  *    are returned too.
  * 4. **One redaction point.** Every string of the status passes the Redactor (./redact.ts) built from
  *    every Secret of the request and of the answer.
+ * 5. **A resync Metacontroller can represent.** `resyncAfterSeconds` is at most MAX_RESYNC_AFTER_SECONDS.
  */
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { DecoratorHooks, HookEnv, Hooks } from '../controllers/types.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired } from './observed.js';
 import { Redactor } from './redact.js';
+
+/**
+ * The longest `resyncAfterSeconds` an answer carries (one day): Metacontroller turns the number into a Go
+ * `time.Duration` (`seconds * float64(time.Second)`, int64 nanoseconds), which cannot hold more than about 292
+ * years, and an out-of-range float conversion is implementation-dependent (negative on amd64: an immediate
+ * requeue, for ever). A resync earlier than asked only recomputes the same answer, so a longer wait is
+ * asked again then (e.g. a health check `timeout: 100000h`).
+ */
+export const MAX_RESYNC_AFTER_SECONDS = 86400;
+
+/** `resyncAfterSeconds` within (0, MAX_RESYNC_AFTER_SECONDS]; anything else as given (undefined, 0). */
+function clampResync(v: number | undefined): number | undefined {
+  return typeof v === 'number' && v > MAX_RESYNC_AFTER_SECONDS ? MAX_RESYNC_AFTER_SECONDS : v;
+}
 
 /** A hook's answer before the contract: `released` names observed children (`Kind/name`) that may go. */
 export type SyncAnswer = SyncResponse & { released?: string[] };
@@ -178,7 +193,7 @@ export function enforce(req: SyncRequest, res: SyncAnswer): SyncResponse & { eff
   const redactor = Redactor.fromObjects(children, req.children, req.related);
   const status = redactor.scrubDeep(res.status ?? {});
   const out: SyncResponse & { effects: ContractEffects } = { status, children, effects: { retained: retained.sort(), withheld: withheld.sort() } };
-  if (res.resyncAfterSeconds !== undefined) out.resyncAfterSeconds = res.resyncAfterSeconds;
+  if (res.resyncAfterSeconds !== undefined) out.resyncAfterSeconds = clampResync(res.resyncAfterSeconds);
   if (res.finalized !== undefined) {
     // Rule 2c: the parent (and with it every child) goes once finalized; a running Job of ours must end first.
     const anyRunning = children.some((c) => isJob(c) && observedByKey.has(childKey(c)) && !jobFinished(observedByKey.get(childKey(c))!));
@@ -238,6 +253,7 @@ export function enforceDecorator(req: DecoratorSyncRequest, res: DecoratorSyncRe
     out.annotations = Object.fromEntries(Object.entries(res.annotations).map(([k, v]) => [k, typeof v === 'string' ? scrubAnnotation(redactor, v) : v]));
   }
   if (res.status && typeof res.status === 'object') out.status = redactor.scrubDeep(res.status);
+  if (res.resyncAfterSeconds !== undefined) out.resyncAfterSeconds = clampResync(res.resyncAfterSeconds);
   return out;
 }
 

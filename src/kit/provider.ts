@@ -285,7 +285,8 @@ export interface FinalizeOptions {
  * deletionPolicy Retain, done once no Job of ours runs (the installation, and the credential Secrets it
  * created in its own namespace, stay); with Delete, an uninstall Job of what was installed (./helm.ts
  * `releaseUninstall`, `namespaceRelease`), started once no install Job runs, and `finalized` only once it
- * has succeeded.
+ * has succeeded. With Delete, while the install ConfigMap that `status.installation.configMap` names is not
+ * observed, it waits (`InstallRecordNotFound`, not finalized): what to uninstall is unknown, not absent.
  */
 export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeOptions = {}): SyncAnswer {
   const spec = (req.parent.spec ?? {}) as { deletionPolicy?: string };
@@ -309,6 +310,13 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     }
   }
   const plan = installedPlan(req);
+  // Unknown is not absent: the install ConfigMap the status names (the record of what to uninstall) not observed
+  // is not "nothing was installed". No uninstall Job and no finalize until it is observed again.
+  const recorded = (prev.installation as { configMap?: unknown } | undefined)?.configMap;
+  if (spec.deletionPolicy !== 'Retain' && typeof recorded === 'string' && !observedChild(req, 'ConfigMap', 'v1', recorded)) {
+    const message = `cannot uninstall yet: ConfigMap ${recorded}, the record of what was installed, is not observed; waiting for it (restore it, or set deletionPolicy: Retain to delete without uninstalling)`;
+    return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'InstallRecordNotFound', message)), children: [], finalized: false };
+  }
   const uninstall = spec.deletionPolicy !== 'Retain' && plan && plan.releases.length ? helmJob(req.parent, plan, env, 'uninstall') : undefined;
   const running = runningJobs(req).filter((j) => j.metadata.name !== uninstall?.name);
   if (running.length) {

@@ -196,6 +196,30 @@ function duckSecretRefusal(obj: KubeObject): Refusal | undefined {
   return undefined;
 }
 
+/** Condition reason of a referenced object of another API group whose status does not have the duck type's shape. */
+export const DUCK_STATUS_INVALID = 'InvalidDuckStatus';
+
+/**
+ * A referenced object of another API group (its CRD, not ours, decides what its status may hold) whose duck
+ * fields have the wrong type: `conditions` not a list of objects, a URL/name field not a string, a Secret
+ * reference without a string `name`, `observedGeneration` not a number. Undefined when the shape fits.
+ */
+function duckShapeRefusal(obj: KubeObject): Refusal | undefined {
+  const st = obj.status as Record<string, unknown> | undefined;
+  if (!st || typeof st !== 'object') return undefined;
+  const where = `${obj.kind} ${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+  const bad = (field: string, want: string): Refusal => ({ reason: DUCK_STATUS_INVALID, message: `${where} reports status.${field} that is not ${want}` });
+  if (st.conditions !== undefined && (!Array.isArray(st.conditions) || st.conditions.some((c) => !c || typeof c !== 'object' || Array.isArray(c)))) return bad('conditions', 'a list of conditions');
+  for (const f of ['phase', 'endpoint', 'internalEndpoint', 'organization', 'gitAPI', 'version']) if (st[f] !== undefined && typeof st[f] !== 'string') return bad(f, 'a string');
+  if (st.observedGeneration !== undefined && typeof st.observedGeneration !== 'number') return bad('observedGeneration', 'a number');
+  for (const f of ['credentialsSecretRef', 'repositoryCredentialsSecretRef', 'caSecretRef']) {
+    const r = st[f] as { name?: unknown; namespace?: unknown; key?: unknown } | undefined;
+    if (r === undefined) continue;
+    if (!r || typeof r !== 'object' || typeof r.name !== 'string' || (r.namespace !== undefined && typeof r.namespace !== 'string') || (r.key !== undefined && typeof r.key !== 'string')) return bad(f, 'a Secret reference');
+  }
+  return undefined;
+}
+
 /** What a reference resolves to: the object, nothing (not found), or a refusal (never both). */
 export type Resolution = { object: KubeObject; refusal?: undefined } | { object?: undefined; refusal?: Refusal };
 
@@ -212,6 +236,8 @@ export function resolveRef(req: RequestLike, ref: Ref): Resolution {
   if (refusal) return { refusal };
   const object = apiVersion === API_VERSION ? relatedOurs(req as SyncRequest, ref.kind, namespace, ref.name) : relatedObject(req as SyncRequest, ref.kind, apiVersion, namespace, ref.name);
   if (!object) return {};
+  const shape = apiVersion === API_VERSION ? undefined : duckShapeRefusal(object);
+  if (shape) return { refusal: shape };
   const secret = duckSecretRefusal(object);
   return secret ? { refusal: secret } : { object };
 }
@@ -232,7 +258,8 @@ export interface Readiness {
 export function readiness(obj: KubeObject | undefined): Readiness {
   if (!obj) return { ready: false, message: 'not found' };
   const status = (obj.status ?? {}) as { conditions?: Condition[]; phase?: string; observedGeneration?: number };
-  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  // another group's status may hold anything: conditions that are not a list of objects count as none
+  const ready = Array.isArray(status.conditions) ? status.conditions.find((c) => !!c && typeof c === 'object' && c.type === 'Ready') : undefined;
   const current = status.observedGeneration === undefined || obj.metadata.generation === undefined || status.observedGeneration >= obj.metadata.generation;
   const out: Readiness = { ready: ready?.status === 'True' && current };
   if (status.phase) out.phase = status.phase;

@@ -48,9 +48,31 @@ export function usersRules(parent: KubeObject, kinds: UserKind[]): RelatedResour
   ];
 }
 
-/** Whether the request carries the list of every kind of `kinds` (Metacontroller sends a declared group even when empty). */
+/**
+ * Whether the request carries the list of every kind of `kinds` (Metacontroller sends a declared group even when
+ * empty) and, when one of them references the provider from another namespace, the list of the provider
+ * namespace's ReferenceGrants: without it such a user's grant is unknown, not absent.
+ */
 export function usersKnown(req: SyncRequest, kinds: UserKind[]): boolean {
-  return kinds.every((k) => !!req.related && Object.prototype.hasOwnProperty.call(req.related, groupKey(k, API_VERSION)));
+  const has = (key: string) => !!req.related && Object.prototype.hasOwnProperty.call(req.related, key);
+  if (!kinds.every((k) => has(groupKey(k, API_VERSION)))) return false;
+  return has(groupKey('ReferenceGrant', API_VERSION)) || !candidates(req, kinds).some((c) => c.foreign);
+}
+
+/** Every related object of `kinds` whose reference names the parent provider; `foreign` when it lives in another namespace. */
+function candidates(req: SyncRequest, kinds: UserKind[]): { kind: UserKind; namespace: string; name: string; foreign: boolean }[] {
+  const p = req.parent;
+  const pns = p.metadata.namespace ?? 'default';
+  const out: { kind: UserKind; namespace: string; name: string; foreign: boolean }[] = [];
+  for (const kind of kinds) {
+    for (const o of relatedObjects(req, kind, API_VERSION)) {
+      const ns = o.metadata.namespace ?? 'default';
+      const ref = USERS[kind].ref((o.spec ?? {}) as Record<string, unknown>);
+      if (!ref || ref.kind !== p.kind || ref.name !== p.metadata.name || (ref.namespace ?? ns) !== pns) continue;
+      out.push({ kind, namespace: ns, name: o.metadata.name, foreign: ns !== pns });
+    }
+  }
+  return out;
 }
 
 /**
@@ -63,14 +85,9 @@ export function usersOf(req: SyncRequest, kinds: UserKind[]): User[] {
   const p = req.parent;
   const pns = p.metadata.namespace ?? 'default';
   const out: User[] = [];
-  for (const kind of kinds) {
-    for (const o of relatedObjects(req, kind, API_VERSION)) {
-      const ns = o.metadata.namespace ?? 'default';
-      const ref = USERS[kind].ref((o.spec ?? {}) as Record<string, unknown>);
-      if (!ref || ref.kind !== p.kind || ref.name !== p.metadata.name || (ref.namespace ?? ns) !== pns) continue;
-      if (referencePermitted(req, { group: GROUP, kind: p.kind, namespace: pns, name: p.metadata.name }, { kind, namespace: ns })) continue;
-      out.push({ kind, namespace: ns, name: o.metadata.name });
-    }
+  for (const { kind, namespace: ns, name } of candidates(req, kinds)) {
+    if (referencePermitted(req, { group: GROUP, kind: p.kind, namespace: pns, name: p.metadata.name }, { kind, namespace: ns })) continue;
+    out.push({ kind, namespace: ns, name });
   }
   return out.sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
 }

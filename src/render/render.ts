@@ -439,11 +439,18 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   return { objects: [...inputOrder, ...generated].map((k) => world.get(k)!).filter(Boolean), rounds, converged, warnings };
 }
 
-/** Secret values replaced, so render output can be shared; `showSecrets` keeps them. */
+/**
+ * Secret values replaced, so render output can be shared; `showSecrets` keeps them. Both `data` (each value
+ * becomes base64 of `REDACTED`) and `stringData` (each value becomes `REDACTED`): an input Secret written with
+ * `stringData` is printed as given, keys kept.
+ */
 export function redactSecrets(objects: KubeObject[]): KubeObject[] {
   return objects.map((o) => {
-    if (o.kind !== 'Secret' || o.apiVersion !== 'v1' || !o.data) return o;
-    const data = Object.fromEntries(Object.keys(o.data).map((k) => [k, Buffer.from('REDACTED').toString('base64')]));
-    return { ...o, data } as KubeObject;
+    const s = o as KubeObject & { stringData?: Record<string, unknown> };
+    if (o.kind !== 'Secret' || o.apiVersion !== 'v1' || (!o.data && !s.stringData)) return o;
+    const out = { ...o } as KubeObject & { stringData?: Record<string, unknown> };
+    if (o.data) out.data = Object.fromEntries(Object.keys(o.data).map((k) => [k, Buffer.from('REDACTED').toString('base64')]));
+    if (s.stringData && typeof s.stringData === 'object') out.stringData = Object.fromEntries(Object.keys(s.stringData).map((k) => [k, 'REDACTED']));
+    return out;
   });
 }
