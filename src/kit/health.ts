@@ -50,7 +50,29 @@ function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0].trim();
 }
 
-/** A readiness expression compiled, or the compile error (syntax, unknown variable, a result that cannot be a bool). */
+/** CEL macros that loop over a list or map (cel-js AST: `rcall` with the macro name first). */
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+/**
+ * At most this many comprehensions inside one another. Evaluation cost is the product of the nested lists'
+ * sizes and the hook service is single-threaded: 4 levels over a 60-element literal list (739 characters,
+ * well inside maxLength) take about 10 s, 5 levels about 10 min. Two levels (e.g. every container has a
+ * ready port) cover readiness checks; a fixed bound keeps the verdict independent of machine load.
+ */
+export const MAX_COMPREHENSION_NESTING = 2;
+
+/** The deepest nesting of comprehensions in a cel-js AST node (0: none). */
+function comprehensionDepth(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((m: number, n) => Math.max(m, comprehensionDepth(n)), 0);
+  if (!node || typeof node !== 'object') return 0;
+  const n = node as { op?: unknown; args?: unknown };
+  const inner = comprehensionDepth(n.args);
+  return n.op === 'rcall' && Array.isArray(n.args) && COMPREHENSIONS.has(n.args[0] as string) ? inner + 1 : inner;
+}
+
+/**
+ * A readiness expression compiled, or the compile error (syntax, unknown variable, a result that cannot be a
+ * bool, comprehensions nested deeper than MAX_COMPREHENSION_NESTING).
+ */
 export function compileReadyWhen(expr: string): { program: Program } | { error: string } {
   const hit = compiled.get(expr);
   if (hit) return hit;
@@ -58,7 +80,11 @@ export function compileReadyWhen(expr: string): { program: Program } | { error: 
   try {
     const parsed = celEnv.parse(expr);
     const checked = parsed.check();
+    const depth = comprehensionDepth((parsed as unknown as { ast: unknown }).ast);
     if (!checked.valid) out = { error: firstLine(checked.error) };
+    else if (depth > MAX_COMPREHENSION_NESTING) {
+      out = { error: `nests ${depth} comprehensions (all, exists, exists_one, map, filter) inside one another; at most ${MAX_COMPREHENSION_NESTING}, as the cost grows with the product of the lists' sizes` };
+    }
     else if (checked.type !== 'bool' && checked.type !== 'dyn') out = { error: `gives ${checked.type}, not bool` };
     else out = { program: parsed as unknown as Program };
   } catch (err) {

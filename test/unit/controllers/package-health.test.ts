@@ -174,6 +174,21 @@ describe('health checks of any kind through readyWhen', () => {
   });
 });
 
+describe('readyWhen cost: comprehensions nest at most two deep (a bound that does not depend on machine load)', () => {
+  const list = `[${Array.from({ length: 60 }, (_, i) => i).join(',')}]`;
+  it('two levels compile: every container has a ready port', () => {
+    expect(readyWhenProblem("self.spec.containers.all(c, c.ports.exists(p, p.name == 'http'))")).toBeUndefined();
+    expect(readyWhenProblem(`${list}.all(a, ${list}.exists(b, a + b >= 0))`)).toBeUndefined();
+  });
+  it('four levels over a 60-element list (about 10 s of a single-threaded service) are refused by name, by the hook and by validate', () => {
+    const expr = `${list}.all(a, ${list}.all(b, ${list}.all(c, ${list}.all(d, a + b + c + d >= 0))))`;
+    expect(expr.length).toBeLessThan(2048);
+    expect(readyWhenProblem(expr)).toBe('readyWhen does not compile: nests 4 comprehensions (all, exists, exists_one, map, filter) inside one another; at most 2, as the cost grows with the product of the lists\' sizes');
+    expect(evaluateReadyWhen(expr, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } } as KubeObject).ready).toBe(false);
+    expect(readyWhenProblem(`${list}.map(a, ${list}.filter(b, ${list}.exists(c, a == b && b == c))).size() > 0`)).toContain('nests 3 comprehensions');
+  });
+});
+
 describe('admission (the CRD rules, and what idpbuilder validate adds)', () => {
   const admission = new Admission();
   const admit = (healthChecks: Record<string, unknown>[]) => admission.admit({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'Package', metadata: { name: 'p', namespace: NS }, spec: { source: { gitRepository: { name: 'r' } }, healthChecks } });
