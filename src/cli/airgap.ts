@@ -26,12 +26,18 @@ function unknownLines(n: PlatformNeeds): string[] {
   return n.unknown.map((r) => `chart ${r.chart} ${r.version ?? '(newest: no version)'} of ${r.owner}: its images are not in the checked table (src/airgap/chart-images.ts); run scripts/airgap-images.ts with that chart version`);
 }
 
-/** `airgap images`: one image per line, sorted; exit 1 when a release's images are unknown. */
+/**
+ * `airgap images`: one image per line, sorted. When a release's images are unknown: nothing on stdout (a
+ * pipeline without pipefail must not mirror a short list), the unknown releases on stderr, exit 1.
+ */
 export function runImages(o: { filename: string[]; recursive: boolean }, out: (s: string) => void, err: (s: string) => void): number {
   const n = platformNeeds(inputs(o.filename, o.recursive));
+  if (n.unknown.length) {
+    for (const l of unknownLines(n)) err(`error: ${l}\n`);
+    return 1;
+  }
   for (const i of n.images) out(`${i.image}\n`);
-  for (const l of unknownLines(n)) err(`error: ${l}\n`);
-  return n.unknown.length ? 1 : 0;
+  return 0;
 }
 
 export interface BundleOptions {
