@@ -24,7 +24,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_PLATFORM_YAML } from '../src/render/default-platform.js';
 import { airgapOverlay } from '../src/airgap/overlay.js';
 import { inMirror, mirrorImage, MIRROR_VALUES, normalizeImage } from '../src/airgap/mirror.js';
-import { imageVariant, parseObjects, podImages, renderAll, renderedReleases, type RenderedRelease } from '../src/airgap/images.js';
+import { PROVIDER_DEFAULTS_YAML, imageVariant, parseObjects, podImages, renderAll, renderedReleases, type RenderedRelease } from '../src/airgap/images.js';
 import { DEFAULT_SETTINGS } from '../src/controllers/types.js';
 import { mergeValues } from '../src/kit/helm.js';
 
@@ -43,6 +43,7 @@ const ENVOY_PROXY_DEFAULT: Record<string, string> = { 'v1.9.0': 'docker.io/envoy
 
 const inputs: [string, string][] = [
   ['default platform', DEFAULT_PLATFORM_YAML],
+  ['provider defaults', PROVIDER_DEFAULTS_YAML],
   ...readdirSync('examples').filter((f) => f.endsWith('.yaml')).sort().map((f): [string, string] => [`examples/${f}`, readFileSync(`examples/${f}`, 'utf8')]),
 ];
 const work = mkdtempSync(join(tmpdir(), 'airgap-'));

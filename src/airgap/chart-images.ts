@@ -44,13 +44,45 @@ export const CHART_IMAGES: ChartImages[] = [
     inputs: ["examples/multi-gitops.yaml"],
   },
   {
+    chart: "base",
+    version: "1.30.3",
+    variant: [],
+    images: [
+
+    ],
+    inputs: ["provider defaults"],
+  },
+  {
     chart: "flux-operator",
     version: "0.49.0",
     variant: [],
     images: [
       { image: "ghcr.io/controlplaneio-fluxcd/flux-operator:v0.49.0", valuesKeys: ["image.repository"] },
     ],
-    inputs: ["examples/flux-provider.yaml","examples/multi-gitops.yaml"],
+    inputs: ["examples/flux-provider.yaml","examples/multi-gitops.yaml","provider defaults"],
+  },
+  {
+    chart: "flux2",
+    version: "2.18.3",
+    variant: ["imageAutomationController.create=false","imageReflectionController.create=false"],
+    images: [
+      { image: "ghcr.io/fluxcd/flux-cli:v2.8.5", valuesKeys: ["cli.image"] },
+      { image: "ghcr.io/fluxcd/helm-controller:v1.5.3", valuesKeys: ["helmController.image"] },
+      { image: "ghcr.io/fluxcd/kustomize-controller:v1.8.3", valuesKeys: ["kustomizeController.image"] },
+      { image: "ghcr.io/fluxcd/notification-controller:v1.8.3", valuesKeys: ["notificationController.image"] },
+      { image: "ghcr.io/fluxcd/source-controller:v1.8.2", valuesKeys: ["sourceController.image"] },
+    ],
+    inputs: ["provider defaults"],
+  },
+  {
+    chart: "gateway-helm",
+    version: "v1.9.0",
+    variant: [],
+    images: [
+      { image: "docker.io/envoyproxy/envoy:distroless-v1.39.0", valuesKeys: [] },
+      { image: "docker.io/envoyproxy/gateway:v1.9.0", valuesKeys: ["global.imageRegistry"] },
+    ],
+    inputs: ["provider defaults"],
   },
   {
     chart: "gateway-helm",
@@ -61,6 +93,15 @@ export const CHART_IMAGES: ChartImages[] = [
       { image: "docker.io/envoyproxy/gateway:v1.0.0", valuesKeys: ["global.imageRegistry"] },
     ],
     inputs: ["examples/github-envoy.yaml","examples/multi-gateway.yaml"],
+  },
+  {
+    chart: "gateway",
+    version: "1.30.3",
+    variant: [],
+    images: [
+
+    ],
+    inputs: ["provider defaults"],
   },
   {
     chart: "gitea",
@@ -88,7 +129,7 @@ export const CHART_IMAGES: ChartImages[] = [
       { image: "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1", valuesKeys: ["global.image.registry"] },
       { image: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd", valuesKeys: ["global.image.registry"] },
     ],
-    inputs: ["default platform","examples/default-platform.yaml","examples/production.yaml"],
+    inputs: ["default platform","examples/default-platform.yaml","examples/production.yaml","provider defaults"],
   },
   {
     chart: "ingress-nginx",
@@ -99,5 +140,15 @@ export const CHART_IMAGES: ChartImages[] = [
       { image: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd", valuesKeys: ["global.image.registry"] },
     ],
     inputs: ["examples/minimal.yaml","examples/multi-gateway.yaml"],
+  },
+  {
+    chart: "istiod",
+    version: "1.30.3",
+    variant: [],
+    images: [
+      { image: "docker.io/istio/pilot:1.30.3", valuesKeys: ["global.hub"] },
+      { image: "docker.io/istio/proxyv2:1.30.3", valuesKeys: ["global.hub"] },
+    ],
+    inputs: ["provider defaults"],
   },
 ];

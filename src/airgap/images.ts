@@ -132,3 +132,30 @@ export function platformNeeds(inputs: KubeObject[], settings: Settings = DEFAULT
 export function parseObjects(text: string): KubeObject[] {
   return parseAllDocuments(text).map((d) => d.toJS() as KubeObject).filter((o) => o && typeof o === 'object' && o.kind);
 }
+
+/**
+ * One object of every Helm provider kind at its defaults (pinned chart versions, the Flux UI on), routed
+ * through one nginx gateway: an input of the images table (scripts/airgap-images.ts) besides the default
+ * platform and the examples, so a provider nobody pins in an example is still in the table.
+ */
+export const PROVIDER_DEFAULTS_YAML = `apiVersion: idpbuilder.cnoe.io/v1alpha2
+kind: NginxGateway
+metadata: {name: nginx, namespace: idpbuilder-system}
+spec: {}
+---
+apiVersion: idpbuilder.cnoe.io/v1alpha2
+kind: FluxProvider
+metadata: {name: flux, namespace: idpbuilder-system}
+spec:
+  routing: {gatewayRef: {kind: NginxGateway, name: nginx}}
+---
+apiVersion: idpbuilder.cnoe.io/v1alpha2
+kind: EnvoyGateway
+metadata: {name: envoy, namespace: idpbuilder-system}
+spec: {}
+---
+apiVersion: idpbuilder.cnoe.io/v1alpha2
+kind: IstioGateway
+metadata: {name: istio, namespace: idpbuilder-system}
+spec: {}
+`;

@@ -9,7 +9,7 @@ import { DEFAULT_SETTINGS } from '../../../src/controllers/types.js';
 import { airgapOverlay, clusterDomains, externalURL, urlsIn } from '../../../src/airgap/overlay.js';
 import { inMirror, mirrored, mirrorImage, mirrorValues, normalizeImage, parseChartRepository, parseRegistry } from '../../../src/airgap/mirror.js';
 import { CHART_IMAGES } from '../../../src/airgap/chart-images.js';
-import { chartImages, parseObjects, platformNeeds, podImages, renderAll, renderedReleases } from '../../../src/airgap/images.js';
+import { PROVIDER_DEFAULTS_YAML, chartImages, parseObjects, platformNeeds, podImages, renderAll, renderedReleases } from '../../../src/airgap/images.js';
 import { runBundle, runImages } from '../../../src/cli/airgap.js';
 import { hookImage, metacontrollerArgs, mirrorOf } from '../../../src/cli/create.js';
 import { processRunner } from '../../../src/cli/exec.js';
@@ -17,7 +17,7 @@ import { processRunner } from '../../../src/cli/exec.js';
 const MIRROR = { registry: 'mirror.example:5000', charts: 'oci://mirror.example:5000/charts' };
 const SETTINGS = { ...DEFAULT_SETTINGS, jobImage: mirrorImage(DEFAULT_SETTINGS.jobImage, MIRROR.registry) };
 const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.yaml')).sort();
-const INPUTS: [string, string][] = [['default platform', DEFAULT_PLATFORM_YAML], ...EXAMPLES.map((f): [string, string] => [`examples/${f}`, readFileSync(`examples/${f}`, 'utf8')])];
+const INPUTS: [string, string][] = [['default platform', DEFAULT_PLATFORM_YAML], ['provider defaults', PROVIDER_DEFAULTS_YAML], ...EXAMPLES.map((f): [string, string] => [`examples/${f}`, readFileSync(`examples/${f}`, 'utf8')])];
 
 /** Every URL in a rendered object: spec and data strings, the YAML/JSON inside ConfigMap data, and URLs inside scripts. */
 function urls(o: KubeObject): [string, string][] {
