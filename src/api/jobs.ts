@@ -197,9 +197,16 @@ export const WRITER_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(\\/[a-z0-9]
 export const RepoSyncConfig = Type.Object(
   {
     flavor: OneOf(['gitea', 'github', 'gitlab'], 'must be gitea, github or gitlab, not {value}'),
+    /**
+     * API base URL of the git server: Gitea the internal endpoint (e.g.
+     * http://gitea-http.gitea.svc.cluster.local:3000), GitHub the API (https://api.github.com,
+     * https://HOST/api/v3), GitLab the instance or its `/api/v4`.
+     */
     apiEndpoint: HttpEndpoint,
     credentialsSecretRef: KeyRefRequired,
+    /** A PEM CA bundle to trust for the git server (API and git over HTTPS), e.g. a GitLabProvider's caSecretRef. */
     caSecretRef: Type.Optional(KeyRef(SECRET_KEY_CA)),
+    /** The owner: a Gitea organization or user, a GitHub organization, a GitLab group path. */
     organization: NonEmpty(),
     repository: Type.Object(
       {
@@ -212,12 +219,24 @@ export const RepoSyncConfig = Type.Object(
       },
       closed,
     ),
+    /**
+     * The git provider's defaults for new repositories, passed through by the GitRepository hook. What the
+     * repository itself says wins: `repository.private: true` always makes it private, `repository.autoInit:
+     * true` always initializes it; otherwise `visibility` decides (and with neither, `repository.private:
+     * false` means public, no `private` at all means private).
+     */
     repositoryDefaults: Type.Optional(RepositoryDefaults),
+    /** GitHub: teams granted their permission on the repository. */
     teams: Type.Optional(Type.Array(Team)),
     sources: Type.Array(RepoSource),
     embeddedRoot: NonEmpty(),
     commitAuthor: Type.Optional(Type.Object({ name: NonEmpty(), email: NonEmpty() }, closed)),
     result: Type.Optional(ResultTarget),
+    /**
+     * Who this sync writes as (default `repo-sync`): it records the paths it wrote in
+     * `.idpbuilder/owners/<writer>.paths` and deletes only paths listed there that it no longer writes. The
+     * GitRepository hook sets `<namespace>/<name>` of the GitRepository; the CLI writes as `cli`.
+     */
     writer: Type.Optional(NonEmpty({ pattern: WRITER_PATTERN, [X_ERROR]: '{value} must be one or two /-separated lower-case names (letters, digits, - and .)' })),
   },
   closed,
