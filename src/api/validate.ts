@@ -34,9 +34,22 @@ const K8S_KEYWORDS = [
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** An Ajv instance that understands the Kubernetes schema extensions (all errors unless told otherwise). */
-export function newAjv(options: { useDefaults?: boolean; allErrors?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: options.allErrors ?? true, strict: false, useDefaults: options.useDefaults ?? false, coerceTypes: false });
+/**
+ * An Ajv instance that understands the Kubernetes schema extensions (all errors unless told otherwise).
+ * `removeAdditional` drops properties a closed object (`additionalProperties: false`) does not name,
+ * `verbose` puts the failing schema and value on each error, `discriminator` enables the `discriminator`
+ * keyword (one `oneOf` branch chosen by a tag property): all off unless told.
+ */
+export function newAjv(options: { useDefaults?: boolean; allErrors?: boolean; removeAdditional?: boolean; verbose?: boolean; discriminator?: boolean } = {}): Ajv {
+  const ajv = new Ajv({
+    allErrors: options.allErrors ?? true,
+    strict: false,
+    useDefaults: options.useDefaults ?? false,
+    coerceTypes: false,
+    removeAdditional: options.removeAdditional ?? false,
+    verbose: options.verbose ?? false,
+    discriminator: options.discriminator ?? false,
+  });
   ajv.addVocabulary(K8S_KEYWORDS);
   ajv.addFormat('date-time', DATE_TIME);
   return ajv;

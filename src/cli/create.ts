@@ -73,6 +73,7 @@ import { airgapOverlay, type Mirror } from '../airgap/overlay.js';
 import { mirrorImage, parseChartRepository, parseRegistry } from '../airgap/mirror.js';
 import { DEFAULT_SETTINGS } from '../controllers/types.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
+import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
 export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
 export const METACONTROLLER_VERSION = '4.17.2';
@@ -463,7 +464,7 @@ async function create(o: CreateOptions, p: Plan, deps: CliDeps, say: (s: string)
       namespaceObject(ns),
       namespaceObject(GATEWAYS[pc.gateway ?? 'nginx'].namespace),
       settingsConfigMap(pc.name, wanted),
-      tlsSecret(TLS_SECRET, ns, cert, { 'app.kubernetes.io/managed-by': 'idpbuilder', 'idpbuilder.cnoe.io/cli-platform': pc.name }),
+      tlsSecret(TLS_SECRET, ns, cert, { ...MANAGED_BY, 'idpbuilder.cnoe.io/cli-platform': pc.name }),
       ingressService(pc),
     ],
     'applying the namespace, settings, certificate and ingress Service',
@@ -632,7 +633,7 @@ export function createCommand(parent: Command, io: { out: (s: string) => void; e
     .option('--extra-ports <host:container,...>', 'extra ports to map from the host to the kind node')
     .option('--kind-config <path|url>', 'kind config to use instead of the generated one (patched to map --port and label the ingress node)')
     .option('--registry-config [paths]', 'registry auth file to mount into the node: the first of the comma-separated paths that exists (no value: $XDG_RUNTIME_DIR/containers/auth.json,$HOME/.docker/config.json)')
-    .option('--host <host>', 'host name the UIs are reached under', 'cnoe.localtest.me')
+    .option('--host <host>', 'host name the UIs are reached under', DEFAULT_DOMAIN)
     .option('--ingress-host-name <host>', 'host name the ingresses answer to (default: --host); for a proxy in front of the ingress')
     .addOption(new Option('--protocol <protocol>', 'protocol of the UIs').choices(['https', 'http']).default('https'))
     .option('--port <port>', 'port the UIs are reached on', parsePort, 8443)

@@ -19,6 +19,7 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 import { missingTools } from './exec.js';
 import { decodeData, Kube } from './create/kube.js';
 import { defaultDeps, type CliDeps } from './create.js';
+import { DEFAULT_DOMAIN } from '../api/names.js';
 
 export interface GetOptions {
   output: string;
@@ -72,7 +73,7 @@ export function platformsTable(items: KubeObject[], now: number): string {
     return [
       o.metadata.name,
       o.metadata.namespace ?? '',
-      String((o.spec as { domain?: string } | undefined)?.domain ?? 'cnoe.localtest.me'),
+      String((o.spec as { domain?: string } | undefined)?.domain ?? DEFAULT_DOMAIN),
       st.phase ?? '<none>',
       ready?.status ?? 'Unknown',
       providers.length ? `${providers.filter((p) => p.ready).length}/${providers.length}` : '-',

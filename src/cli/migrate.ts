@@ -22,6 +22,7 @@ import { CORE_COMPONENTS, platformObjects, validateObjects, type CoreComponent, 
 import { defaultDeps, type CliDeps } from './create.js';
 import { loadDocuments } from './load.js';
 import { certificateFromSecret, TLS_SECRET, tlsSecret } from './tls.js';
+import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
 export interface MigrateOptions {
   filename?: string;
@@ -65,7 +66,7 @@ export function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; 
 
   const protocol = bc.protocol === 'http' ? 'http' : 'https';
   if (bc.protocol !== undefined && bc.protocol !== 'http' && bc.protocol !== 'https') notes.push(`buildCustomization.protocol ${String(bc.protocol)} is not http or https; using https`);
-  const host = typeof bc.host === 'string' && bc.host ? bc.host.toLowerCase() : 'cnoe.localtest.me';
+  const host = typeof bc.host === 'string' && bc.host ? bc.host.toLowerCase() : DEFAULT_DOMAIN;
   const ingressHost = typeof bc.ingressHost === 'string' && bc.ingressHost ? bc.ingressHost.toLowerCase() : host;
   let port = 8443;
   if (bc.port !== undefined && bc.port !== '') {
@@ -167,7 +168,7 @@ async function runMigrate(o: MigrateOptions, deps: CliDeps): Promise<number> {
     if (!crd) throw new Error('the idpbuilder CRDs are not installed in this cluster: install Metacontroller and the idpbuilder chart first (docs/cli.md)');
     const extra: KubeObject[] = [namespaceObject(SYSTEM_NAMESPACE)];
     const legacy = certificateFromSecret(await kube.get('secret', 'idpbuilder-cert', 'ingress-nginx'));
-    if (legacy && !(await kube.get('secret', TLS_SECRET, SYSTEM_NAMESPACE))) extra.push(tlsSecret(TLS_SECRET, SYSTEM_NAMESPACE, legacy, { 'app.kubernetes.io/managed-by': 'idpbuilder' }));
+    if (legacy && !(await kube.get('secret', TLS_SECRET, SYSTEM_NAMESPACE))) extra.push(tlsSecret(TLS_SECRET, SYSTEM_NAMESPACE, legacy, { ...MANAGED_BY }));
     await kube.apply([...extra, ...migrations.flatMap((m) => m.objects)], 'applying the migrated objects');
     for (const m of migrations) {
       deps.out(`Applied ${m.objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')} for Localbuild ${m.name}\n`);

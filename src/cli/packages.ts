@@ -39,7 +39,8 @@ export const PACKAGE_TYPE_LABEL = 'cnoe.io/package-type';
 export const LOCAL_PACKAGE_LABEL = 'idpbuilder.cnoe.io/local-package';
 export const SOURCE_PATH_ANNOTATION = 'cnoe.io/package-source-path';
 export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
-export const COMMIT_AUTHOR = { name: 'git-reconciler', email: 'git-reconciler@cnoe.io' };
+export { COMMIT_AUTHOR } from '../api/names.js';
+import { COMMIT_AUTHOR } from '../api/names.js';
 
 type Obj = Record<string, unknown>;
 

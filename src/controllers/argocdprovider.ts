@@ -20,6 +20,7 @@ import { ARGO_CD, tagVersion } from './versions.js';
 import { commaItems, getPath, settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 import { repositoryCredentials, repositoryCredentialsRules } from './argocd-repocreds.js';
+import { MANAGED_BY } from '../api/names.js';
 
 export const RELEASE = 'argocd';
 /** Today's Secret with Argo CD's admin password (key `password`), in the Argo CD release namespace. */
@@ -112,7 +113,7 @@ export function appProjects(spec: ArgoCDProviderSpec, target: string, sourceName
   return [...byName.values()].map((p) => ({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
-    metadata: { name: p.name, namespace: target, labels: { 'app.kubernetes.io/managed-by': 'idpbuilder' } },
+    metadata: { name: p.name, namespace: target, labels: { ...MANAGED_BY } },
     spec: {
       ...(p.description ? { description: p.description } : {}),
       sourceRepos: p.sourceRepos ?? ['*'],

@@ -19,6 +19,7 @@ import { readiness } from '../kit/refs.js';
 import { httpRouteObject, httpRouteRule, targetOf, type RouteTarget } from '../kit/routing.js';
 import { decoratorContract } from '../kit/contract.js';
 import { HTTPROUTES, INGRESSES } from './resources.js';
+import { DEFAULT_DOMAIN } from '../api/names.js';
 
 export const EXPOSE = 'idpbuilder.cnoe.io/expose';
 export const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
@@ -89,7 +90,7 @@ export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { erro
   const target = targetOf(gw.status);
   if ('missing' in target) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} reports no route target: ${target.missing}` };
   const platform = platformFor(req, gw);
-  const domain = platform?.domain ?? 'cnoe.localtest.me';
+  const domain = platform?.domain ?? DEFAULT_DOMAIN;
   const pathRouting = platform?.ingressConfig?.usePathRouting ?? false;
   const protocol = platform?.ingressConfig?.protocol ?? 'https';
   const extPort = platform?.ingressConfig?.port;

@@ -28,6 +28,7 @@ import { FLUX2, chartVersion } from './versions.js';
 import { CONFLICTING_VALUES, settle, type Relied } from '../kit/values.js';
 import { isDeepStrictEqual } from 'node:util';
 import { contract } from '../kit/contract.js';
+import { MANAGED_BY } from '../api/names.js';
 
 /** Status key (and chart values key, except image reflection) → Deployment name in the flux2 chart. */
 export const CONTROLLERS = {
@@ -190,7 +191,7 @@ export function dashboardRelied(ours: Record<string, unknown>): Relied[] {
 /** What the install Job applies after the releases for the dashboard: the viewer binding, the admin account and its token. */
 export function dashboardManifests(parent: KubeObject, namespace: string): KubeObject[] {
   const n = dashboardNames(parent);
-  const labels = { 'app.kubernetes.io/managed-by': 'idpbuilder' };
+  const labels = { ...MANAGED_BY };
   const binding = (name: string, role: string, subject: Record<string, string>) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',

@@ -5,6 +5,8 @@
  */
 import { withClusterRules } from '../kit/cluster.js';
 import type { GiteaProviderSpec } from '../api/gitea.js';
+import type { GiteaBootstrapConfig } from '../api/jobs.js';
+import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, JOB_CONFIG_KEY, JOB_CONFIG_PATH, SECRET_KEY_PASSWORD, SECRET_KEY_USERNAME } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import { mergeValues, secretDigest, release } from '../kit/helm.js';
@@ -209,7 +211,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   const manifests = routeManifests(spec, r, gw.target, target, ownerLabels(parent, 'route'));
 
   const organizations = spec.organizations?.length ? spec.organizations : [{ name: DEFAULT_ORGANIZATION, description: 'idpbuilder repositories' }];
-  const bootstrapConfig = {
+  const bootstrapConfig: GiteaBootstrapConfig = {
     endpoint: internalEndpoint(target),
     organizations,
     tokenName: 'idpbuilder',
@@ -244,11 +246,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
           namespace: ns,
           labels,
           ownerUid: parent.metadata.uid,
-          command: ['idpbuilder', 'job', 'gitea-bootstrap', '--config', '/config/config.json'],
+          command: ['idpbuilder', 'job', 'gitea-bootstrap', '--config', JOB_CONFIG_PATH],
           configMap: name,
           env: [
-            { name: 'GITEA_USERNAME', valueFrom: { secretKeyRef: { name: n.admin, key: 'username' } } },
-            { name: 'GITEA_PASSWORD', valueFrom: { secretKeyRef: { name: n.admin, key: 'password' } } },
+            { name: ENV_GITEA_USERNAME, valueFrom: { secretKeyRef: { name: n.admin, key: SECRET_KEY_USERNAME } } },
+            { name: ENV_GITEA_PASSWORD, valueFrom: { secretKeyRef: { name: n.admin, key: SECRET_KEY_PASSWORD } } },
           ],
           backoffLimit: 4,
           activeDeadlineSeconds: 900,
@@ -256,7 +258,7 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
         env,
       );
       const state = jobState(observedChild(req, 'Job', 'batch/v1', name), relatedObjects(req, 'Pod', 'v1'));
-      return [{ name: 'bootstrap', children: [configMapObject(name, ns, labels, { 'config.json': JSON.stringify(bootstrapConfig, null, 2) }), job], state }];
+      return [{ name: 'bootstrap', children: [configMapObject(name, ns, labels, { [JOB_CONFIG_KEY]: JSON.stringify(bootstrapConfig, null, 2) }), job], state }];
     },
     status,
     conditions,

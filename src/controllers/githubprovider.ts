@@ -13,6 +13,8 @@
  */
 import type { GitHubProviderSpec } from '../api/github.js';
 import type { Condition } from '../api/common.js';
+import type { GitHubValidateConfigInput, GitLabValidateConfigInput } from '../api/jobs.js';
+import { JOB_CONFIG_KEY, JOB_CONFIG_PATH, RESULT_ANNOTATION } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
@@ -26,7 +28,6 @@ import { contract } from '../kit/contract.js';
 import { secretRefRefusal, type Refusal } from '../kit/refs.js';
 import { relatedSecretData, repositoryCredentialsName, repositoryCredentialsSecret, secretValue } from '../kit/repocreds.js';
 
-export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 export const ROLE_VALIDATE = 'validate';
 export const DEFAULT_VALIDATION_INTERVAL = 600;
 /** With app auth the installation token (valid 1 h) is re-minted by every check: keep the window shorter. */
@@ -46,7 +47,7 @@ export interface ValidationPlan {
   /** `github-validate` / `gitlab-validate`. */
   command: string;
   /** The Job's config, without `result` (added here with the Job's own name). */
-  config: Record<string, unknown>;
+  config: Omit<GitHubValidateConfigInput, 'result'> | Omit<GitLabValidateConfigInput, 'result'>;
   intervalSeconds: number;
   /** Duck-typed and kind-specific fields that do not depend on the check. */
   fields: Record<string, unknown>;
@@ -186,14 +187,14 @@ export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: Va
   const { name, versions } = validateJobIdentity(req, plan, round);
   const labels = ownerLabels(parent, ROLE_VALIDATE);
   const config = { ...plan.config, result: { jobNamespace: ns, jobName: name } };
-  const cm = configMapObject(name, ns, labels, { 'config.json': JSON.stringify(config, null, 2) });
+  const cm = configMapObject(name, ns, labels, { [JOB_CONFIG_KEY]: JSON.stringify(config, null, 2) });
   const job = jobObject(
     {
       name,
       namespace: ns,
       labels,
       ownerUid: parent.metadata.uid,
-      command: ['idpbuilder', 'job', plan.command, '--config', '/config/config.json'],
+      command: ['idpbuilder', 'job', plan.command, '--config', JOB_CONFIG_PATH],
       configMap: name,
       backoffLimit: 1,
       activeDeadlineSeconds: 300,
@@ -326,7 +327,7 @@ function githubPlan(parent: KubeObject): ValidationPlan {
     invalid = `endpoint "${endpoint}" is not a URL`;
   }
   fields.internalEndpoint = endpoint;
-  const config: Record<string, unknown> = { endpoint, organization: org, authType };
+  const config: Omit<GitHubValidateConfigInput, 'result'> = { endpoint, organization: org, authType };
   const inputSecrets: SecretRefFull[] = [];
   let repositoryCredentials: ValidationPlan['repositoryCredentials'];
   const refused =

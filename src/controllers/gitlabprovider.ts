@@ -11,6 +11,7 @@ import type { Hooks } from './types.js';
 import { durationSeconds } from '../kit/duration.js';
 import { secretRefRefusal } from '../kit/refs.js';
 import { DEFAULT_VALIDATION_INTERVAL, finalizeValidated, syncValidated, validationRelated, type SecretRefFull, type ValidationPlan } from './githubprovider.js';
+import type { GitLabValidateConfigInput } from '../api/jobs.js';
 import { contract } from '../kit/contract.js';
 
 export const DEFAULT_GITLAB = 'https://gitlab.com';
@@ -28,7 +29,8 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
   const inputSecrets: SecretRefFull[] = [];
   let repositoryCredentials: ValidationPlan['repositoryCredentials'];
   const fields: Record<string, unknown> = { endpoint: `${endpoint}/${group}`, internalEndpoint: `${endpoint}/api/v4`, group };
-  const config: Record<string, unknown> = { endpoint, group };
+  // complete (credentialsSecretRef set) whenever the plan is neither refused nor invalid, the only case a Job runs
+  const config: Partial<Omit<GitLabValidateConfigInput, 'result'>> = { endpoint, group };
   let invalid: string | undefined;
   const refused = secretRefRefusal(spec.credentialsSecretRef, parent, 'spec.credentialsSecretRef') ?? secretRefRefusal(spec.caSecretRef, parent, 'spec.caSecretRef');
   if (refused) {
@@ -54,7 +56,7 @@ function gitlabPlan(parent: KubeObject): ValidationPlan {
   config.subgroups = (spec.subgroups ?? []).map((s) => ({ name: s.name, ...(s.description !== undefined ? { description: s.description } : {}) }));
   return {
     command: 'gitlab-validate',
-    config,
+    config: config as Omit<GitLabValidateConfigInput, 'result'>,
     intervalSeconds: Math.max(1, Math.round(durationSeconds(spec.validationInterval, DEFAULT_VALIDATION_INTERVAL))),
     fields,
     fromResult: (r) => {

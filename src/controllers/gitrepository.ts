@@ -6,6 +6,8 @@
  */
 import type { GitRepositorySpec, GitRepositoryStatus } from '../api/gitrepository.js';
 import type { Condition } from '../api/common.js';
+import type { RepoSyncConfigInput } from '../api/jobs.js';
+import { COMMIT_AUTHOR, JOB_CONFIG_KEY, JOB_CONFIG_PATH, RESULT_ANNOTATION } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from './types.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
@@ -21,7 +23,7 @@ import { contract } from '../kit/contract.js';
 import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
 
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
-export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
+export { RESULT_ANNOTATION };
 const ROLE = 'repo-sync';
 
 /**
@@ -150,15 +152,15 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   }
   // What the server asks of new repositories (its spec, not its status: these are the server's settings).
   const serverSpec = (server.spec ?? {}) as {
-    repositoryDefaults?: Record<string, unknown> & { defaultBranch?: string };
-    teams?: unknown[];
+    repositoryDefaults?: RepoSyncConfigInput['repositoryDefaults'];
+    teams?: RepoSyncConfigInput['teams'];
     caSecretRef?: { name: string; namespace?: string; key?: string };
   };
   const serverNs = server.metadata.namespace ?? ns;
-  const config = {
+  const config: RepoSyncConfigInput = {
     flavor,
     apiEndpoint: duck.internalEndpoint,
-    credentialsSecretRef: duck.credentialsSecretRef,
+    credentialsSecretRef: cred,
     organization: org,
     repository: {
       name: repo,
@@ -170,9 +172,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     ...(serverSpec.repositoryDefaults ? { repositoryDefaults: serverSpec.repositoryDefaults } : {}),
     ...(flavor === 'github' && serverSpec.teams?.length ? { teams: serverSpec.teams } : {}),
     ...(flavor === 'gitlab' && serverSpec.caSecretRef ? { caSecretRef: { ...serverSpec.caSecretRef, namespace: serverNs } } : {}),
-    sources: spec.sources ?? [],
+    // the CRD's rules require each source type's own fields; the Job checks them again
+    sources: (spec.sources ?? []) as RepoSyncConfigInput['sources'],
     embeddedRoot: EMBEDDED_ROOT,
-    commitAuthor: { name: 'git-reconciler', email: 'git-reconciler@idpbuilder.cnoe.io' },
+    commitAuthor: COMMIT_AUTHOR,
     // The sync deletes only paths this GitRepository wrote (.idpbuilder/owners/<namespace>/<name>.paths).
     writer: `${ns}/${parent.metadata.name}`,
   };
@@ -186,14 +189,14 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const cmName = hashedNameOfCanonical([parent.metadata.name, 'sync'], configJSON);
   const jobName = hashedNameOfCanonical([parent.metadata.name, 'sync'], `{"config":${configJSON},"round":${canonicalJSON(round)}}`);
   const labels = ownerLabels(parent, ROLE);
-  const cm = configMapObject(cmName, ns, labels, { 'config.json': JSON.stringify({ ...config }, null, 2) });
+  const cm = configMapObject(cmName, ns, labels, { [JOB_CONFIG_KEY]: JSON.stringify({ ...config }, null, 2) });
   const job = jobObject(
     {
       name: jobName,
       namespace: ns,
       labels,
       ownerUid: parent.metadata.uid,
-      command: ['idpbuilder', 'job', 'repo-sync', '--config', '/config/config.json'],
+      command: ['idpbuilder', 'job', 'repo-sync', '--config', JOB_CONFIG_PATH],
       configMap: cmName,
       backoffLimit: 3,
       activeDeadlineSeconds: 900,

@@ -26,6 +26,7 @@ import { childName } from '../kit/names.js';
 import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
 import { readiness, refApiVersion, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
+import { DEFAULT_DOMAIN } from '../api/names.js';
 
 type Group = 'gitProviders' | 'gateways' | 'gitOpsProviders';
 const INLINE: Record<'gitea' | 'nginx' | 'argocd', { kind: string; group: Group }> = {
@@ -106,7 +107,7 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
   const gw = routingGateway(spec, all);
   const ic = spec.ingressConfig ?? {};
   const routing: Record<string, unknown> = {
-    domain: spec.domain ?? 'cnoe.localtest.me',
+    domain: spec.domain ?? DEFAULT_DOMAIN,
     usePathRouting: ic.usePathRouting ?? false,
     protocol: ic.protocol ?? 'https',
     ...(ic.port ? { port: ic.port } : {}),

@@ -13,6 +13,7 @@ import { parseGiteaBootstrapConfig, runGiteaBootstrap } from './gitea-bootstrap.
 import { runGitHubValidate } from './github-validate.js';
 import { runGitLabValidate } from './gitlab-validate.js';
 import { allProviders, parseRepoSyncConfig, runRepoSync, type JobLogger } from './repo-sync.js';
+import { ENV_JOB_NAME, ENV_JOB_NAMESPACE } from '../api/names.js';
 
 export interface JobCommandIO {
   out?: (s: string) => void;
@@ -92,7 +93,7 @@ export function jobCommand(io: JobCommandIO = {}): Command {
     run(o, (config, kube) => {
       const cfg = parseRepoSyncConfig(config);
       // No result target in the config: the Job's own (JOB_NAMESPACE/JOB_NAME from the pod's env).
-      if (!cfg.result && env.JOB_NAMESPACE && env.JOB_NAME) cfg.result = { jobNamespace: env.JOB_NAMESPACE, jobName: env.JOB_NAME };
+      if (!cfg.result && env[ENV_JOB_NAMESPACE] && env[ENV_JOB_NAME]) cfg.result = { jobNamespace: env[ENV_JOB_NAMESPACE], jobName: env[ENV_JOB_NAME] };
       return runRepoSync(cfg, { kube, log, providers: allProviders });
     }),
   );

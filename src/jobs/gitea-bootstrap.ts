@@ -19,27 +19,14 @@
 import { GiteaClient, type GiteaClientOptions } from '../gitea/client.js';
 import type { KubeClient, OwnerReference } from '../kube/client.js';
 import type { JobLogger } from './repo-sync.js';
+import { GiteaBootstrapConfig as GiteaBootstrapConfigSchema, parseJobConfig, type GiteaBootstrapConfig } from '../api/jobs.js';
+import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, MANAGED_BY, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
 
 export const DEFAULT_TOKEN_SCOPES: readonly string[] = ['write:organization', 'write:repository', 'write:user'];
 export const DEFAULT_TIMEOUT_SECONDS = 300;
-export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'idpbuilder' } as const;
 
-export interface GiteaBootstrapConfig {
-  /** Internal API base, e.g. http://gitea-http.gitea.svc.cluster.local:3000 */
-  endpoint: string;
-  organizations: Array<{ name: string; description?: string }>;
-  tokenName: string;
-  tokenSecret: {
-    namespace: string;
-    name: string;
-    labels?: Record<string, string>;
-    ownerReference?: { apiVersion: string; kind: string; name: string; uid: string };
-  };
-  /** How long to wait for Gitea (default 300). */
-  timeoutSeconds?: number;
-  /** Optional override of {@link DEFAULT_TOKEN_SCOPES}. */
-  tokenScopes?: string[];
-}
+/** The Job's config, as the GiteaProvider hook writes it (schema and field docs: src/api/jobs.ts). */
+export type { GiteaBootstrapConfig };
 
 export interface GiteaBootstrapResult {
   version: string;
@@ -70,9 +57,9 @@ export class GiteaBootstrapError extends Error {
 export async function runGiteaBootstrap(config: GiteaBootstrapConfig, deps: GiteaBootstrapDeps): Promise<GiteaBootstrapResult> {
   const cfg = parseGiteaBootstrapConfig(config);
   const env = deps.env ?? process.env;
-  const username = env.GITEA_USERNAME ?? '';
-  const password = env.GITEA_PASSWORD ?? '';
-  if (!username || !password) throw new GiteaBootstrapError('GITEA_USERNAME and GITEA_PASSWORD must be set (from the Gitea admin Secret)');
+  const username = env[ENV_GITEA_USERNAME] ?? '';
+  const password = env[ENV_GITEA_PASSWORD] ?? '';
+  if (!username || !password) throw new GiteaBootstrapError(`${ENV_GITEA_USERNAME} and ${ENV_GITEA_PASSWORD} must be set (from the Gitea admin Secret)`);
   const make = deps.gitea ?? ((o: GiteaClientOptions) => new GiteaClient(o));
   const log = deps.log;
 
@@ -99,11 +86,11 @@ export async function runGiteaBootstrap(config: GiteaBootstrapConfig, deps: Gite
   await deps.kube.applySecret({
     namespace: ts.namespace,
     name: ts.name,
-    labels: { ...MANAGED_BY_LABEL, ...(ts.labels ?? {}) },
+    labels: { ...MANAGED_BY, ...(ts.labels ?? {}) },
     ...(ownerReferences ? { ownerReferences } : {}),
-    stringData: { username, token },
+    stringData: { [SECRET_KEY_USERNAME]: username, [SECRET_KEY_TOKEN]: token },
   });
-  log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: ['token', 'username'] });
+  log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: [SECRET_KEY_TOKEN, SECRET_KEY_USERNAME] });
 
   const api = make({ baseURL: cfg.endpoint, auth: { token } });
   const organizations: GiteaBootstrapResult['organizations'] = [];
@@ -115,55 +102,7 @@ export async function runGiteaBootstrap(config: GiteaBootstrapConfig, deps: Gite
   return { version, username, tokenSecret: { namespace: ts.namespace, name: ts.name }, organizations };
 }
 
-/** Checks the shape of a gitea-bootstrap config (as emitted by the GiteaProvider hook) and returns it typed. */
+/** Checks the shape of a gitea-bootstrap config (as emitted by the GiteaProvider hook) and returns it typed; throws a GiteaBootstrapError. */
 export function parseGiteaBootstrapConfig(raw: unknown): GiteaBootstrapConfig {
-  const c = obj(raw, 'config');
-  const endpoint = str(c, 'endpoint', 'config');
-  if (!/^https?:\/\//.test(endpoint)) throw new GiteaBootstrapError('config.endpoint must be an http(s) URL');
-  if (!Array.isArray(c.organizations)) throw new GiteaBootstrapError('config.organizations must be a list');
-  const organizations = c.organizations.map((o, i) => {
-    const x = obj(o, `config.organizations[${i}]`);
-    const name = str(x, 'name', `config.organizations[${i}]`);
-    if (x.description !== undefined && x.description !== null && typeof x.description !== 'string') {
-      throw new GiteaBootstrapError(`config.organizations[${i}].description must be a string`);
-    }
-    return { name, ...(typeof x.description === 'string' ? { description: x.description } : {}) };
-  });
-  const ts = obj(c.tokenSecret, 'config.tokenSecret');
-  const tokenSecret: GiteaBootstrapConfig['tokenSecret'] = {
-    namespace: str(ts, 'namespace', 'config.tokenSecret'),
-    name: str(ts, 'name', 'config.tokenSecret'),
-  };
-  if (ts.labels !== undefined && ts.labels !== null) {
-    const l = obj(ts.labels, 'config.tokenSecret.labels');
-    for (const [k, v] of Object.entries(l)) if (typeof v !== 'string') throw new GiteaBootstrapError(`config.tokenSecret.labels["${k}"] must be a string`);
-    tokenSecret.labels = l as Record<string, string>;
-  }
-  if (ts.ownerReference !== undefined && ts.ownerReference !== null) {
-    const w = 'config.tokenSecret.ownerReference';
-    const r = obj(ts.ownerReference, w);
-    tokenSecret.ownerReference = { apiVersion: str(r, 'apiVersion', w), kind: str(r, 'kind', w), name: str(r, 'name', w), uid: str(r, 'uid', w) };
-  }
-  const out: GiteaBootstrapConfig = { endpoint, organizations, tokenName: str(c, 'tokenName', 'config'), tokenSecret };
-  if (c.timeoutSeconds !== undefined && c.timeoutSeconds !== null) {
-    if (typeof c.timeoutSeconds !== 'number' || !(c.timeoutSeconds > 0)) throw new GiteaBootstrapError('config.timeoutSeconds must be a positive number');
-    out.timeoutSeconds = c.timeoutSeconds;
-  }
-  if (c.tokenScopes !== undefined && c.tokenScopes !== null) {
-    if (!Array.isArray(c.tokenScopes) || c.tokenScopes.length === 0 || c.tokenScopes.some((s) => typeof s !== 'string' || s === '')) {
-      throw new GiteaBootstrapError('config.tokenScopes must be a non-empty list of scope strings');
-    }
-    out.tokenScopes = c.tokenScopes as string[];
-  }
-  return out;
-}
-
-function obj(v: unknown, where: string): Record<string, unknown> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GiteaBootstrapError(`${where} must be an object`);
-  return v as Record<string, unknown>;
-}
-function str(o: Record<string, unknown>, k: string, where: string): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v === '') throw new GiteaBootstrapError(`${where}.${k} must be a non-empty string`);
-  return v;
+  return parseJobConfig<GiteaBootstrapConfig>(GiteaBootstrapConfigSchema, raw, (message) => new GiteaBootstrapError(message));
 }

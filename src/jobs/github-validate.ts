@@ -20,12 +20,12 @@
 import { GitServerError, type GitServerErrorCode } from '../gitea/client.js';
 import { GitHubClient, isoSeconds, mintInstallationToken, type TeamPermission } from '../github/client.js';
 import { KubeError, type KubeClient, type OwnerReference } from '../kube/client.js';
-import { MANAGED_BY_LABEL } from './gitea-bootstrap.js';
-import { RESULT_ANNOTATION, type JobLogger } from './repo-sync.js';
+import type { JobLogger } from './repo-sync.js';
+import { GitHubValidateConfig as GitHubValidateConfigSchema, parseJobConfig, type GitHubValidateConfig, type ResultTarget, type SecretKeyRef } from '../api/jobs.js';
+import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, EXPIRES_AT_ANNOTATION, MANAGED_BY, RESULT_ANNOTATION, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
 import type { Dispatcher } from 'undici';
 
 export const GITHUB_TOKEN_USERNAME = 'x-access-token';
-const TEAM_PERMISSIONS: readonly TeamPermission[] = ['pull', 'triage', 'push', 'maintain', 'admin'];
 
 // --- shared by the validate jobs ---------------------------------------------------------------------
 
@@ -43,16 +43,7 @@ export class ValidateError extends Error {
   }
 }
 
-export interface SecretKeyRef {
-  namespace: string;
-  name: string;
-  key: string;
-}
-
-export interface ResultTarget {
-  jobNamespace: string;
-  jobName: string;
-}
+export type { ResultTarget, SecretKeyRef };
 
 export interface ValidateFailure {
   authenticated: false;
@@ -97,7 +88,9 @@ export function failureOf(e: unknown, checkedAt: string): ValidateFailure {
 export function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget | undefined {
   const r = (raw as { result?: { jobNamespace?: unknown; jobName?: unknown } } | undefined)?.result;
   if (r && typeof r.jobNamespace === 'string' && r.jobNamespace && typeof r.jobName === 'string' && r.jobName) return { jobNamespace: r.jobNamespace, jobName: r.jobName };
-  if (env.JOB_NAMESPACE && env.JOB_NAME) return { jobNamespace: env.JOB_NAMESPACE, jobName: env.JOB_NAME };
+  const jobNamespace = env[ENV_JOB_NAMESPACE];
+  const jobName = env[ENV_JOB_NAME];
+  if (jobNamespace && jobName) return { jobNamespace, jobName };
   return undefined;
 }
 
@@ -134,23 +127,8 @@ export async function withResult<T extends object>(raw: unknown, deps: ValidateD
 
 // --- config ------------------------------------------------------------------------------------------
 
-export interface GitHubValidateConfig {
-  /** API base: https://api.github.com or https://HOST/api/v3. */
-  endpoint: string;
-  organization: string;
-  authType: 'token' | 'app';
-  credentialsSecretRef?: SecretKeyRef;
-  appAuth?: { appID: string; installationID?: string; privateKeySecretRef: SecretKeyRef };
-  teams: Array<{ name: string; permission: TeamPermission }>;
-  /** authType app: where the minted installation token is written (keys `token`, `username`). */
-  tokenSecret?: {
-    namespace: string;
-    name: string;
-    labels?: Record<string, string>;
-    ownerReference?: { apiVersion: string; kind: string; name: string; uid: string };
-  };
-  result?: ResultTarget;
-}
+/** The Job's config as read (defaults filled in); schema and field docs: src/api/jobs.ts. */
+export type { GitHubValidateConfig };
 
 export interface GitHubValidateResult {
   authenticated: true;
@@ -185,12 +163,12 @@ export async function runGitHubValidate(config: GitHubValidateConfig | unknown, 
       await deps.kube.applySecret({
         namespace: ts.namespace,
         name: ts.name,
-        labels: { ...MANAGED_BY_LABEL, ...(ts.labels ?? {}) },
-        ...(minted.expiresAt ? { annotations: { 'idpbuilder.cnoe.io/expires-at': minted.expiresAt } } : {}),
+        labels: { ...MANAGED_BY, ...(ts.labels ?? {}) },
+        ...(minted.expiresAt ? { annotations: { [EXPIRES_AT_ANNOTATION]: minted.expiresAt } } : {}),
         ...(ownerReferences ? { ownerReferences } : {}),
-        stringData: { token, username: GITHUB_TOKEN_USERNAME },
+        stringData: { [SECRET_KEY_TOKEN]: token, [SECRET_KEY_USERNAME]: GITHUB_TOKEN_USERNAME },
       });
-      log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: ['token', 'username'] });
+      log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: [SECRET_KEY_TOKEN, SECRET_KEY_USERNAME] });
     } else {
       token = (await readSecretKey(deps.kube, cfg.credentialsSecretRef!, 'credentials')).trim();
     }
@@ -213,75 +191,15 @@ export async function runGitHubValidate(config: GitHubValidateConfig | unknown, 
   });
 }
 
-/** Checks the shape of a github-validate config (as emitted by the GitHubProvider hook) and returns it typed. */
+/**
+ * Checks the shape of a github-validate config (as emitted by the GitHubProvider hook) and returns it
+ * typed, defaults filled in; throws a ValidateError `Invalid`, also when the fields `authType` needs are
+ * missing.
+ */
 export function parseGitHubValidateConfig(raw: unknown): GitHubValidateConfig {
-  const c = obj(raw, 'config');
-  const endpoint = str(c, 'endpoint', 'config');
-  if (!/^https?:\/\//.test(endpoint)) throw new ValidateError('Invalid', 'config.endpoint must be an http(s) URL');
-  const authType = c.authType === undefined ? 'token' : c.authType;
-  if (authType !== 'token' && authType !== 'app') throw new ValidateError('Invalid', 'config.authType must be token or app');
-  const out: GitHubValidateConfig = { endpoint, organization: str(c, 'organization', 'config'), authType, teams: [] };
-  if (c.credentialsSecretRef !== undefined && c.credentialsSecretRef !== null) out.credentialsSecretRef = secretRef(c.credentialsSecretRef, 'config.credentialsSecretRef', 'token');
-  if (c.appAuth !== undefined && c.appAuth !== null) {
-    const a = obj(c.appAuth, 'config.appAuth');
-    const installationID = a.installationID === undefined || a.installationID === null ? undefined : str(a, 'installationID', 'config.appAuth');
-    if (installationID !== undefined && !/^[0-9]+$/.test(installationID)) throw new ValidateError('Invalid', 'config.appAuth.installationID must be a number');
-    out.appAuth = {
-      appID: str(a, 'appID', 'config.appAuth'),
-      ...(installationID !== undefined ? { installationID } : {}),
-      privateKeySecretRef: secretRef(a.privateKeySecretRef, 'config.appAuth.privateKeySecretRef', 'private-key'),
-    };
-  }
-  if (authType === 'token' && !out.credentialsSecretRef) throw new ValidateError('Invalid', 'config.credentialsSecretRef is required with authType token');
-  if (authType === 'app' && !out.appAuth) throw new ValidateError('Invalid', 'config.appAuth is required with authType app');
-  if (c.teams !== undefined && c.teams !== null) {
-    if (!Array.isArray(c.teams)) throw new ValidateError('Invalid', 'config.teams must be a list');
-    out.teams = c.teams.map((t, i) => {
-      const o = obj(t, `config.teams[${i}]`);
-      const permission = str(o, 'permission', `config.teams[${i}]`);
-      if (!TEAM_PERMISSIONS.includes(permission as TeamPermission)) throw new ValidateError('Invalid', `config.teams[${i}].permission must be one of ${TEAM_PERMISSIONS.join(', ')}`);
-      return { name: str(o, 'name', `config.teams[${i}]`), permission: permission as TeamPermission };
-    });
-  }
-  if (c.tokenSecret !== undefined && c.tokenSecret !== null) out.tokenSecret = tokenSecretOf(c.tokenSecret);
-  if (authType === 'app' && !out.tokenSecret) throw new ValidateError('Invalid', 'config.tokenSecret is required with authType app');
-  if (c.result !== undefined && c.result !== null) {
-    const r = obj(c.result, 'config.result');
-    out.result = { jobNamespace: str(r, 'jobNamespace', 'config.result'), jobName: str(r, 'jobName', 'config.result') };
-  }
+  const out = parseJobConfig<GitHubValidateConfig>(GitHubValidateConfigSchema, raw, (message) => new ValidateError('Invalid', message));
+  if (out.authType === 'token' && !out.credentialsSecretRef) throw new ValidateError('Invalid', 'config.credentialsSecretRef is required with authType token');
+  if (out.authType === 'app' && !out.appAuth) throw new ValidateError('Invalid', 'config.appAuth is required with authType app');
+  if (out.authType === 'app' && !out.tokenSecret) throw new ValidateError('Invalid', 'config.tokenSecret is required with authType app');
   return out;
-}
-
-function tokenSecretOf(raw: unknown): NonNullable<GitHubValidateConfig['tokenSecret']> {
-  const w = 'config.tokenSecret';
-  const ts = obj(raw, w);
-  const out: NonNullable<GitHubValidateConfig['tokenSecret']> = { namespace: str(ts, 'namespace', w), name: str(ts, 'name', w) };
-  if (ts.labels !== undefined && ts.labels !== null) {
-    const l = obj(ts.labels, `${w}.labels`);
-    for (const [k, v] of Object.entries(l)) if (typeof v !== 'string') throw new ValidateError('Invalid', `${w}.labels["${k}"] must be a string`);
-    out.labels = l as Record<string, string>;
-  }
-  if (ts.ownerReference !== undefined && ts.ownerReference !== null) {
-    const r = obj(ts.ownerReference, `${w}.ownerReference`);
-    const o = `${w}.ownerReference`;
-    out.ownerReference = { apiVersion: str(r, 'apiVersion', o), kind: str(r, 'kind', o), name: str(r, 'name', o), uid: str(r, 'uid', o) };
-  }
-  return out;
-}
-
-export function secretRef(raw: unknown, where: string, defaultKey: string): SecretKeyRef {
-  const r = obj(raw, where);
-  const key = r.key === undefined || r.key === null ? defaultKey : str(r, 'key', where);
-  return { namespace: str(r, 'namespace', where), name: str(r, 'name', where), key };
-}
-
-export function obj(v: unknown, where: string): Record<string, unknown> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ValidateError('Invalid', `${where} must be an object`);
-  return v as Record<string, unknown>;
-}
-
-export function str(o: Record<string, unknown>, k: string, where: string): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v === '') throw new ValidateError('Invalid', `${where}.${k} must be a non-empty string`);
-  return v;
 }

@@ -11,21 +11,12 @@
  *     `{"authenticated":true,"group","groupID","checkedAt"}`, failure
  *     `{"authenticated":false,"error":{"code","message"},"checkedAt"}` — and on failure exits 1.
  */
-import { GitLabClient, type GitLabVisibility } from '../gitlab/client.js';
-import { ValidateError, obj, readSecretKey, secretRef, stamp, str, withResult, type ResultTarget, type SecretKeyRef, type ValidateDeps } from './github-validate.js';
+import { GitLabClient } from '../gitlab/client.js';
+import { ValidateError, readSecretKey, stamp, withResult, type ValidateDeps } from './github-validate.js';
+import { GitLabValidateConfig as GitLabValidateConfigSchema, parseJobConfig, type GitLabValidateConfig } from '../api/jobs.js';
 
-export interface GitLabValidateConfig {
-  /** Instance URL (https://gitlab.com) or its API base (…/api/v4). */
-  endpoint: string;
-  /** Full path of the group (`platform` or `platform/team`). */
-  group: string;
-  credentialsSecretRef: SecretKeyRef;
-  caSecretRef?: SecretKeyRef;
-  subgroups: Array<{ name: string; description?: string }>;
-  /** Visibility of created subgroups (default: their parent's; never more visible than it). */
-  subgroupVisibility?: GitLabVisibility;
-  result?: ResultTarget;
-}
+/** The Job's config as read (defaults filled in); schema and field docs: src/api/jobs.ts. */
+export type { GitLabValidateConfig };
 
 export interface GitLabValidateResult {
   authenticated: true;
@@ -55,45 +46,7 @@ export async function runGitLabValidate(config: GitLabValidateConfig | unknown, 
   });
 }
 
-const PATH_SEGMENT = /^[A-Za-z0-9_.][-A-Za-z0-9_.]*$/;
-
-/** A GitLab namespace path: segments of letters, digits, `_`, `-`, `.` (not `.` or `..`). */
-function isGroupPath(p: string): boolean {
-  return p.split('/').every((s) => PATH_SEGMENT.test(s) && s !== '.' && s !== '..');
-}
-
-/** Checks the shape of a gitlab-validate config (as emitted by the GitLabProvider hook) and returns it typed. */
+/** Checks the shape of a gitlab-validate config (as emitted by the GitLabProvider hook) and returns it typed, defaults filled in; throws a ValidateError `Invalid`. */
 export function parseGitLabValidateConfig(raw: unknown): GitLabValidateConfig {
-  const c = obj(raw, 'config');
-  const endpoint = str(c, 'endpoint', 'config');
-  if (!/^https?:\/\//.test(endpoint)) throw new ValidateError('Invalid', 'config.endpoint must be an http(s) URL');
-  const group = str(c, 'group', 'config');
-  if (!isGroupPath(group)) throw new ValidateError('Invalid', `config.group "${group}" is not a group path`);
-  const out: GitLabValidateConfig = {
-    endpoint,
-    group,
-    credentialsSecretRef: secretRef(c.credentialsSecretRef, 'config.credentialsSecretRef', 'token'),
-    subgroups: [],
-  };
-  if (c.caSecretRef !== undefined && c.caSecretRef !== null) out.caSecretRef = secretRef(c.caSecretRef, 'config.caSecretRef', 'ca.crt');
-  if (c.subgroups !== undefined && c.subgroups !== null) {
-    if (!Array.isArray(c.subgroups)) throw new ValidateError('Invalid', 'config.subgroups must be a list');
-    out.subgroups = c.subgroups.map((s, i) => {
-      const w = `config.subgroups[${i}]`;
-      const o = obj(s, w);
-      const name = str(o, 'name', w);
-      if (!isGroupPath(name)) throw new ValidateError('Invalid', `${w}.name "${name}" is not a group path`);
-      if (o.description !== undefined && o.description !== null && typeof o.description !== 'string') throw new ValidateError('Invalid', `${w}.description must be a string`);
-      return { name, ...(typeof o.description === 'string' ? { description: o.description } : {}) };
-    });
-  }
-  if (c.subgroupVisibility !== undefined && c.subgroupVisibility !== null) {
-    if (!['private', 'internal', 'public'].includes(c.subgroupVisibility as string)) throw new ValidateError('Invalid', 'config.subgroupVisibility must be private, internal or public');
-    out.subgroupVisibility = c.subgroupVisibility as GitLabVisibility;
-  }
-  if (c.result !== undefined && c.result !== null) {
-    const r = obj(c.result, 'config.result');
-    out.result = { jobNamespace: str(r, 'jobNamespace', 'config.result'), jobName: str(r, 'jobName', 'config.result') };
-  }
-  return out;
+  return parseJobConfig<GitLabValidateConfig>(GitLabValidateConfigSchema, raw, (message) => new ValidateError('Invalid', message));
 }

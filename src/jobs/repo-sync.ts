@@ -45,98 +45,28 @@ export { CLI_WRITER, DEFAULT_WRITER, OWNERS_DIR, manifestPath, parseManifest, re
 export { safeRelParts } from './repo/paths.js';
 export { redactURL, scrubSecrets, type JobLogger } from './repo/scrub.js';
 export { pushBackoffMs } from './repo/sync.js';
+import { RepoSyncConfig as RepoSyncConfigSchema, parseJobConfig, type RepoSyncConfigInput, type SecretKeyRef } from '../api/jobs.js';
+import { COMMIT_AUTHOR, RESULT_ANNOTATION } from '../api/names.js';
 
-export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
-export const DEFAULT_COMMIT_AUTHOR = { name: 'git-reconciler', email: 'git-reconciler@cnoe.io' } as const;
+export { RESULT_ANNOTATION };
+/** Author of the sync's commits when the config names none. */
+export const DEFAULT_COMMIT_AUTHOR = COMMIT_AUTHOR;
 
 // --- config ------------------------------------------------------------------------------------------
 
-export type GitServerFlavor = 'gitea' | 'github' | 'gitlab';
+/** The config as the hook writes it: schema and field docs in src/api/jobs.ts. */
+export type { RepoSyncConfigInput };
+export type GitServerFlavor = RepoSyncConfigInput['flavor'];
+export type RepoSource = RepoSyncConfigInput['sources'][number];
+export type EmbeddedSource = Extract<RepoSource, { type: 'Embedded' }>;
+export type GitSource = Extract<RepoSource, { type: 'Git' }>;
+export type InlineSource = Extract<RepoSource, { type: 'Inline' }>;
+export type LocalSource = Extract<RepoSource, { type: 'Local' }>;
+export type RepositoryDefaults = NonNullable<RepoSyncConfigInput['repositoryDefaults']>;
+export type TeamGrant = NonNullable<RepoSyncConfigInput['teams']>[number];
 
-export interface EmbeddedSource {
-  type: 'Embedded';
-  /** A directory below `embeddedRoot`. */
-  path: string;
-  targetPath?: string;
-}
-export interface GitSource {
-  type: 'Git';
-  url: string;
-  /** Branch, tag, or full commit SHA; default: the remote's default branch. */
-  ref?: string;
-  /** Subdirectory of the source repository to take (default: all of it). */
-  path?: string;
-  targetPath?: string;
-}
-export interface InlineSource {
-  type: 'Inline';
-  /** Path (relative to targetPath) → file content. */
-  files: Record<string, string>;
-  targetPath?: string;
-}
-export interface LocalSource {
-  type: 'Local';
-  /** A path on the machine running the CLI, which pushes it itself; the Job skips it. */
-  path: string;
-  targetPath?: string;
-}
-export type RepoSource = EmbeddedSource | GitSource | InlineSource | LocalSource;
-
-/**
- * The git provider's defaults for new repositories (GitHubProvider / GitLabProvider
- * `spec.repositoryDefaults`, passed through by the GitRepository hook). What the repository itself says
- * wins: `repository.private: true` always makes it private, `repository.autoInit: true` always
- * initializes it; otherwise `visibility` decides (and with neither, `repository.private: false` means
- * public, no `private` at all means private).
- */
-export interface RepositoryDefaults {
-  visibility?: Visibility;
-  defaultBranch?: string;
-  /** GitHub: `auto_init`. */
-  autoInit?: boolean;
-  allowSquashMerge?: boolean;
-  allowMergeCommit?: boolean;
-  allowRebaseMerge?: boolean;
-  /** GitLab: `initialize_with_readme`. */
-  initializeWithReadme?: boolean;
-  /** GitLab: `builds_access_level` / `jobs_enabled`. */
-  cicdEnabled?: boolean;
-}
-
-export interface TeamGrant {
-  name: string;
-  permission: TeamPermission;
-}
-
-export interface RepoSyncConfig {
-  flavor: GitServerFlavor;
-  /**
-   * API base URL of the git server: Gitea the internal endpoint (e.g.
-   * http://gitea-http.gitea.svc.cluster.local:3000), GitHub the API (https://api.github.com,
-   * https://HOST/api/v3), GitLab the instance or its `/api/v4`.
-   */
-  apiEndpoint: string;
-  credentialsSecretRef: { namespace: string; name: string; key: string };
-  /** A PEM CA bundle to trust for the git server (API and git over HTTPS), e.g. a GitLabProvider's caSecretRef. */
-  caSecretRef?: { namespace: string; name: string; key: string };
-  /** The owner: a Gitea organization or user, a GitHub organization, a GitLab group path. */
-  organization: string;
-  repository: RepoSpec;
-  repositoryDefaults?: RepositoryDefaults;
-  /** GitHub: teams granted their permission on the repository. */
-  teams?: TeamGrant[];
-  sources: RepoSource[];
-  embeddedRoot: string;
-  commitAuthor?: { name: string; email: string };
-  result?: { jobNamespace: string; jobName: string };
-  /**
-   * Who this sync writes as (default `repo-sync`): it records the paths it wrote in
-   * `.idpbuilder/owners/<writer>.paths` and deletes only paths listed there that it no longer writes. The
-   * GitRepository hook sets `<namespace>/<name>` of the GitRepository; the CLI writes as `cli`. One or two
-   * `/`-separated lower-case DNS-style segments.
-   */
-  writer?: string;
-}
+/** The config as read: `repository.defaultBranch` filled in, `caSecretRef.key` defaulted. */
+export type RepoSyncConfig = Omit<RepoSyncConfigInput, 'repository' | 'caSecretRef'> & { repository: RepoSpec; caSecretRef?: SecretKeyRef };
 
 export interface RepoSyncResult {
   commitSHA: string;
@@ -217,115 +147,23 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
   });
 }
 
-const WRITER_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/;
 
 // --- config validation -------------------------------------------------------------------------------
 
-/** Checks the shape of a repo-sync config (as emitted by the GitRepository hook) and returns it typed. */
+/**
+ * Checks the shape of a repo-sync config (as emitted by the GitRepository hook) and returns it typed;
+ * throws a RepoSyncError. `repository.defaultBranch` falls back to `repositoryDefaults.defaultBranch`;
+ * both must be valid branch names.
+ */
 export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
-  const c = obj(raw, 'config');
-  const flavor = str(c, 'flavor', 'config');
-  if (!['gitea', 'github', 'gitlab'].includes(flavor)) throw new RepoSyncError(`config.flavor must be gitea, github or gitlab, not "${flavor}"`);
-  const apiEndpoint = str(c, 'apiEndpoint', 'config');
-  if (!/^https?:\/\//.test(apiEndpoint)) throw new RepoSyncError('config.apiEndpoint must be an http(s) URL');
-  const cred = obj(c.credentialsSecretRef, 'config.credentialsSecretRef');
-  const repo = { ...obj(c.repository, 'config.repository') };
-  if (!Array.isArray(c.sources)) throw new RepoSyncError('config.sources must be a list');
-  const sources = c.sources.map((s, i): RepoSource => {
-    const where = `config.sources[${i}]`;
-    const o = obj(s, where);
-    const targetPath = optStr(o, 'targetPath', where);
-    const t = { ...(targetPath !== undefined ? { targetPath } : {}) };
-    switch (o.type) {
-      case 'Embedded':
-        return { type: 'Embedded', path: str(o, 'path', where, true), ...t };
-      case 'Local':
-        return { type: 'Local', path: str(o, 'path', where, true), ...t };
-      case 'Git': {
-        const ref = optStr(o, 'ref', where);
-        const path = optStr(o, 'path', where);
-        return { type: 'Git', url: str(o, 'url', where), ...(ref !== undefined ? { ref } : {}), ...(path !== undefined ? { path } : {}), ...t };
-      }
-      case 'Inline': {
-        const files = obj(o.files, `${where}.files`);
-        for (const [k, v] of Object.entries(files)) if (typeof v !== 'string') throw new RepoSyncError(`${where}.files["${k}"] must be a string`);
-        return { type: 'Inline', files: files as Record<string, string>, ...t };
-      }
-      default:
-        throw new RepoSyncError(`${where}.type must be Embedded, Git, Inline or Local`);
-    }
-  });
-  const defaults = c.repositoryDefaults === undefined || c.repositoryDefaults === null ? undefined : parseRepositoryDefaults(c.repositoryDefaults);
-  if (repo.defaultBranch === undefined && defaults?.defaultBranch) repo.defaultBranch = defaults.defaultBranch;
-  const out: RepoSyncConfig = {
-    flavor: flavor as GitServerFlavor,
-    apiEndpoint,
-    credentialsSecretRef: { namespace: str(cred, 'namespace', 'config.credentialsSecretRef'), name: str(cred, 'name', 'config.credentialsSecretRef'), key: str(cred, 'key', 'config.credentialsSecretRef') },
-    organization: str(c, 'organization', 'config'),
-    repository: {
-      name: str(repo, 'name', 'config.repository'),
-      defaultBranch: str(repo, 'defaultBranch', 'config.repository'),
-      ...(optStr(repo, 'description', 'config.repository', true) !== undefined ? { description: repo.description as string } : {}),
-      ...(optBool(repo, 'private', 'config.repository') !== undefined ? { private: repo.private as boolean } : {}),
-      ...(optBool(repo, 'autoInit', 'config.repository') !== undefined ? { autoInit: repo.autoInit as boolean } : {}),
-    },
-    sources,
-    embeddedRoot: str(c, 'embeddedRoot', 'config'),
-  };
-  if (!validBranchName(out.repository.defaultBranch)) {
-    throw new RepoSyncError(`config.repository.defaultBranch "${out.repository.defaultBranch}" is not a valid branch name`);
-  }
-  if (defaults) out.repositoryDefaults = defaults;
-  if (c.teams !== undefined && c.teams !== null) {
-    if (!Array.isArray(c.teams)) throw new RepoSyncError('config.teams must be a list');
-    out.teams = c.teams.map((t, i) => {
-      const o = obj(t, `config.teams[${i}]`);
-      const permission = str(o, 'permission', `config.teams[${i}]`);
-      if (!TEAM_PERMISSIONS.includes(permission)) throw new RepoSyncError(`config.teams[${i}].permission must be one of ${TEAM_PERMISSIONS.join(', ')}`);
-      return { name: str(o, 'name', `config.teams[${i}]`), permission: permission as TeamPermission };
-    });
-  }
-  if (c.caSecretRef !== undefined && c.caSecretRef !== null) {
-    const r = obj(c.caSecretRef, 'config.caSecretRef');
-    out.caSecretRef = { namespace: str(r, 'namespace', 'config.caSecretRef'), name: str(r, 'name', 'config.caSecretRef'), key: optStr(r, 'key', 'config.caSecretRef', false) ?? 'ca.crt' };
-  }
-  if (c.commitAuthor !== undefined) {
-    const a = obj(c.commitAuthor, 'config.commitAuthor');
-    out.commitAuthor = { name: str(a, 'name', 'config.commitAuthor'), email: str(a, 'email', 'config.commitAuthor') };
-  }
-  if (c.writer !== undefined && c.writer !== null) {
-    const w = str(c, 'writer', 'config');
-    if (!WRITER_RE.test(w)) throw new RepoSyncError(`config.writer "${w}" must be one or two /-separated lower-case names (letters, digits, - and .)`);
-    out.writer = w;
-  }
-  if (c.result !== undefined) {
-    const r = obj(c.result, 'config.result');
-    out.result = { jobNamespace: str(r, 'jobNamespace', 'config.result'), jobName: str(r, 'jobName', 'config.result') };
-  }
-  return out;
-}
-
-const TEAM_PERMISSIONS = ['pull', 'triage', 'push', 'maintain', 'admin'];
-
-function parseRepositoryDefaults(raw: unknown): RepositoryDefaults {
-  const w = 'config.repositoryDefaults';
-  const d = obj(raw, w);
-  const out: RepositoryDefaults = {};
-  const vis = optStr(d, 'visibility', w, false);
-  if (vis !== undefined) {
-    if (!['public', 'private', 'internal'].includes(vis)) throw new RepoSyncError(`${w}.visibility must be public, private or internal`);
-    out.visibility = vis as Visibility;
-  }
-  const branch = optStr(d, 'defaultBranch', w, false);
-  if (branch !== undefined) {
-    if (!validBranchName(branch)) throw new RepoSyncError(`${w}.defaultBranch "${branch}" is not a valid branch name`);
-    out.defaultBranch = branch;
-  }
-  for (const k of ['autoInit', 'allowSquashMerge', 'allowMergeCommit', 'allowRebaseMerge', 'initializeWithReadme', 'cicdEnabled'] as const) {
-    const v = optBool(d, k, w);
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
+  const c = parseJobConfig<RepoSyncConfigInput>(RepoSyncConfigSchema, raw, (message) => new RepoSyncError(message));
+  const fallback = c.repositoryDefaults?.defaultBranch;
+  if (fallback !== undefined && !validBranchName(fallback)) throw new RepoSyncError(`config.repositoryDefaults.defaultBranch "${fallback}" is not a valid branch name`);
+  const defaultBranch = c.repository.defaultBranch ?? fallback;
+  if (defaultBranch === undefined) throw new RepoSyncError('config.repository.defaultBranch must be a non-empty string');
+  if (!validBranchName(defaultBranch)) throw new RepoSyncError(`config.repository.defaultBranch "${defaultBranch}" is not a valid branch name`);
+  // Ajv filled caSecretRef.key with its default (ca.crt)
+  return { ...c, repository: { ...c.repository, defaultBranch } } as RepoSyncConfig;
 }
 
 /** git check-ref-format rules for `refs/heads/<name>`. */
@@ -335,25 +173,6 @@ export function validBranchName(name: string): boolean {
   if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes('..') || name.includes('@{') || name.includes('//')) return false;
   if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.') || name.startsWith('-')) return false;
   return name.split('/').every((c) => !c.startsWith('.') && !c.endsWith('.lock'));
-}
-
-function obj(v: unknown, where: string): Record<string, unknown> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RepoSyncError(`${where} must be an object`);
-  return v as Record<string, unknown>;
-}
-function str(o: Record<string, unknown>, k: string, where: string, allowEmpty = false): string {
-  const v = o[k];
-  if (typeof v !== 'string' || (!allowEmpty && v === '')) throw new RepoSyncError(`${where}.${k} must be a ${allowEmpty ? '' : 'non-empty '}string`);
-  return v;
-}
-function optStr(o: Record<string, unknown>, k: string, where: string, allowEmpty = true): string | undefined {
-  if (o[k] === undefined || o[k] === null) return undefined;
-  return str(o, k, where, allowEmpty);
-}
-function optBool(o: Record<string, unknown>, k: string, where: string): boolean | undefined {
-  if (o[k] === undefined || o[k] === null) return undefined;
-  if (typeof o[k] !== 'boolean') throw new RepoSyncError(`${where}.${k} must be true or false`);
-  return o[k] as boolean;
 }
 
 export { GitServerError };

@@ -13,6 +13,7 @@ import { configMapObject, jobObject } from './jobs.js';
 import { ownerLabels } from './labels.js';
 import { hashedName } from './names.js';
 import { q } from './shell.js';
+import { MANAGED_BY } from '../api/names.js';
 
 export interface SecretValue {
   /** Helm value path, e.g. `configs.secret.argocdServerAdminPassword`. */
@@ -278,7 +279,7 @@ export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
   const lines: string[] = [];
   r.secrets.forEach((s, j) => {
     const dir = `/secrets/${s.from}`;
-    const labels = { ...(s.labels ?? {}), 'app.kubernetes.io/managed-by': 'idpbuilder' };
+    const labels = { ...(s.labels ?? {}), ...MANAGED_BY };
     const get = ['kubectl', 'get', 'secret', s.name, '--namespace', r.namespace, `-o=jsonpath={.metadata.annotations.${RELEASE_SECRET_DIGEST.replace(/\./g, '\\.')}}`];
     lines.push(`echo ${q(`writing secret ${s.name} in ${r.namespace} from ${s.from} (${s.keys.join(', ')})`)}`);
     // A missing key fails here (set -e), before anything is written.

@@ -6,6 +6,7 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 import type { HookEnv } from '../controllers/types.js';
 import { LABEL_OWNER_UID } from './labels.js';
 import { clip } from './redact.js';
+import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, JOB_CONFIG_DIR } from '../api/names.js';
 
 export type JobPhase = 'Absent' | 'Running' | 'Succeeded' | 'Failed';
 
@@ -103,7 +104,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
     ...(input.kubeconfig ? [{ name: 'target-kubeconfig', secret: { secretName: input.kubeconfig.secret, items: [{ key: input.kubeconfig.key, path: 'kubeconfig' }] } }] : []),
   ];
   const mounts: Record<string, unknown>[] = [
-    { name: 'config', mountPath: '/config', readOnly: true },
+    { name: 'config', mountPath: JOB_CONFIG_DIR, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
     ...(input.secrets ?? []).map((s, i) => ({ name: `secret-${i}`, mountPath: `/secrets/${s}`, readOnly: true })),
     ...(input.kubeconfig ? [{ name: 'target-kubeconfig', mountPath: TARGET_KUBECONFIG_DIR, readOnly: true }] : []),
@@ -134,8 +135,8 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
                 { name: 'HELM_CACHE_HOME', value: '/tmp/helm/cache' },
                 { name: 'HELM_CONFIG_HOME', value: '/tmp/helm/config' },
                 { name: 'HELM_DATA_HOME', value: '/tmp/helm/data' },
-                { name: 'JOB_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+                { name: ENV_JOB_NAMESPACE, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: ENV_JOB_NAME, valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
                 ...(input.kubeconfig ? [{ name: 'KUBECONFIG', value: TARGET_KUBECONFIG }] : []),
                 ...(input.env ?? []),
               ],

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 /** Labels every generated object carries (DESIGN.md decision 5). */
 import type { KubeObject } from '../metacontroller/protocol.js';
 
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'idpbuilder' } as const;
+export { MANAGED_BY } from '../api/names.js';
+import { MANAGED_BY } from '../api/names.js';
 export const LABEL_ROLE = 'idpbuilder.cnoe.io/role';
 export const LABEL_OWNER_UID = 'idpbuilder.cnoe.io/owner-uid';
 

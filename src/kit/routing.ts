@@ -7,6 +7,7 @@ import type { Routing } from '../api/common.js';
 import type { KubeObject, RelatedResourceRule, SyncRequest } from '../metacontroller/protocol.js';
 import type { Blocker } from './provider.js';
 import { readiness, refRules, resolveRef } from './refs.js';
+import { DEFAULT_DOMAIN } from '../api/names.js';
 
 export interface Route {
   host: string;
@@ -20,7 +21,7 @@ export interface Route {
 }
 
 export function route(component: string, routing: Routing | undefined, hostOverride?: string): Route {
-  const domain = routing?.domain ?? 'cnoe.localtest.me';
+  const domain = routing?.domain ?? DEFAULT_DOMAIN;
   const usePathRouting = routing?.usePathRouting ?? false;
   const protocol = routing?.protocol ?? 'https';
   const host = hostOverride ?? (usePathRouting ? domain : `${component}.${domain}`);

@@ -207,7 +207,8 @@ function useContext(kc: KubeConfig, name: string, where: string): void {
   kc.setCurrentContext(name);
 }
 
-export const FIELD_MANAGER = 'idpbuilder';
+export { FIELD_MANAGER } from '../api/names.js';
+import { FIELD_MANAGER } from '../api/names.js';
 
 /** Options of the factories. */
 export interface KubeClientOptions {

@@ -6,8 +6,8 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../../metacontroller/protocol.js';
 import { CommandError, runOk, type RunResult, type Runner } from '../exec.js';
 
-export const FIELD_MANAGER = 'idpbuilder';
-export const SYSTEM_NAMESPACE = 'idpbuilder-system';
+export { FIELD_MANAGER, SYSTEM_NAMESPACE } from '../../api/names.js';
+import { FIELD_MANAGER } from '../../api/names.js';
 
 export interface KubeTarget {
   /** --kubeconfig for kubectl and helm; default: theirs ($KUBECONFIG, ~/.kube/config). */

@@ -14,7 +14,8 @@ import { SYSTEM_NAMESPACE } from './kube.js';
 import { TLS_SECRET } from '../tls.js';
 import { GITEA_SSH_PORT, INGRESS_NODE_LABEL } from '../kind.js';
 
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'idpbuilder' } as const;
+export { MANAGED_BY } from '../../api/names.js';
+import { MANAGED_BY } from '../../api/names.js';
 /** Every object the CLI applies for a platform carries this label (value: the platform's name). */
 export const CLI_PLATFORM_LABEL = 'idpbuilder.cnoe.io/cli-platform';
 export const DEV_PASSWORD = 'developer';

@@ -190,7 +190,7 @@ describe('runRepoSync end to end against the fake Gitea', () => {
     });
     expect((await git(['rev-parse', 'HEAD'], dir)).trim()).toBe(first.commitSHA);
     expect((await git(['ls-tree', '-r', 'HEAD'], dir)).split('\n').filter((l) => /bin\/run\.sh|link\.yaml/.test(l)).map((l) => l.split(' ')[0])).toEqual(['100755', '120000']);
-    expect((await git(['log', '--format=%an <%ae>|%cn|%at|%s'], dir)).trim()).toBe('git-reconciler <git-reconciler@cnoe.io>|git-reconciler|1735689600|Sync from idpbuilder');
+    expect((await git(['log', '--format=%an <%ae>|%cn|%at|%s'], dir)).trim()).toBe('git-reconciler <git-reconciler@idpbuilder.cnoe.io>|git-reconciler|1735689600|Sync from idpbuilder');
     expect(kube.annotations).toEqual([
       {
         namespace: 'idpbuilder-system',
