@@ -71,7 +71,7 @@ import {
 } from './packages.js';
 import { airgapOverlay, type Mirror } from '../airgap/overlay.js';
 import { mirrorImage, parseChartRepository, parseRegistry } from '../airgap/mirror.js';
-import { DEFAULT_SETTINGS } from '../controllers/types.js';
+import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 
 export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';

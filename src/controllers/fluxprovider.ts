@@ -13,7 +13,7 @@
 import { withClusterRules } from '../kit/cluster.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, release } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';

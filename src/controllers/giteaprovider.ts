@@ -6,7 +6,7 @@
 import { withClusterRules } from '../kit/cluster.js';
 import type { GiteaProviderSpec } from '../api/gitea.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, secretDigest, release } from '../kit/helm.js';
 import { configMapObject, jobObject } from '../kit/jobs.js';
 import { ownerLabels } from '../kit/labels.js';

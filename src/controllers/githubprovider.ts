@@ -14,7 +14,7 @@
 import type { GitHubProviderSpec } from '../api/github.js';
 import type { Condition } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { durationSeconds } from '../kit/duration.js';
 import { configMapObject, jobObject, jobState } from '../kit/jobs.js';

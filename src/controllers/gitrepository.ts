@@ -7,7 +7,7 @@
 import type { GitRepositorySpec, GitRepositoryStatus } from '../api/gitrepository.js';
 import type { Condition } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { durationSeconds } from '../kit/duration.js';
 import { configMapObject, jobObject, jobState } from '../kit/jobs.js';

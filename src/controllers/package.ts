@@ -18,7 +18,7 @@ import { clusterRules, registeredName, resolveCluster } from '../kit/cluster.js'
 import type { PackageSpec, PackageStatus } from '../api/package.js';
 import type { Condition } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';

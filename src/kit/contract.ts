@@ -20,7 +20,7 @@
  *    every Secret of the request and of the answer.
  */
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { DecoratorHooks, HookEnv, Hooks } from '../controllers/types.js';
+import type { DecoratorHooks, HookEnv, Hooks } from './hooks.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired } from './observed.js';
 import { Redactor } from './redact.js';

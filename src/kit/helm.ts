@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
-import type { HookEnv } from '../controllers/types.js';
+import type { HookEnv } from './hooks.js';
 import { shortHash } from './canonical.js';
 import { durationSeconds } from './duration.js';
 import { configMapObject, jobObject } from './jobs.js';

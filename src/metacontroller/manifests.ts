@@ -3,7 +3,7 @@
  * that the hook paths Metacontroller calls are exactly the routes the service serves.
  */
 import { API_VERSION } from '../api/common.js';
-import type { ControllerDef, DecoratorDef } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef } from '../kit/hooks.js';
 
 export interface WebhookTarget {
   /** Service in front of the hook Deployment. */

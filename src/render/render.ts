@@ -27,14 +27,14 @@ import { createHash } from 'node:crypto';
 import { API_VERSION } from '../api/common.js';
 import { Admission, type Problem } from '../api/validate.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
-import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../controllers/types.js';
-import { DEFAULT_SETTINGS } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../kit/hooks.js';
+import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import type { DecoratorSyncResponse, KubeObject, ObjectMap, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import { canonicalJSON, shortHash } from '../kit/canonical.js';
 import { labelValue } from '../kit/labels.js';
-import { finishSync } from '../server/response.js';
-import { keyedRandom, objectIdentity } from '../server/random.js';
+import { finishSync } from '../metacontroller/response.js';
+import { keyedRandom, objectIdentity } from '../kit/random.js';
 import { groupOf, kindAmong, kindOf } from './resources.js';
 
 export interface RenderOptions {
@@ -88,7 +88,7 @@ function seedDigest(seed: string): Buffer {
 
 /**
  * The environment of one hook call about `object`, as render runs it: the fixed clock (`opts.now`,
- * default RENDER_EPOCH), the settings, and the object's keyed random stream (src/server/random.ts) under
+ * default RENDER_EPOCH), the settings, and the object's keyed random stream (src/kit/random.ts) under
  * a seed derived from `opts.seed` (default `idpbuilder-render`), as the hook service draws it. A fresh
  * stream per call: the same request about the same object gets the same bytes.
  */

@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { GROUP } from '../../src/api/common.js';
 import { CONTROLLED_KINDS, KINDS } from '../../src/api/kinds.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
-import { DEFAULT_SETTINGS } from '../../src/controllers/types.js';
+import { DEFAULT_SETTINGS } from '../../src/kit/hooks.js';
 import { newAjv } from '../../src/api/validate.js';
 import { ChartValues } from '../../src/chart/values.js';
 import { crdFor } from '../../src/crd/generate.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
 import { KIND_BY_NAME } from '../../src/api/kinds.js';
-import type { ControllerDef, Hooks } from '../../src/controllers/types.js';
+import type { ControllerDef, Hooks } from '../../src/kit/hooks.js';
 import { parent, syncRequest } from '../support/requests.js';
 import { compositeController, decoratorController } from '../../src/metacontroller/manifests.js';
 

@@ -8,7 +8,7 @@ import { argoCDProviderHooks } from '../../../src/controllers/argocdprovider.js'
 import { giteaProviderHooks } from '../../../src/controllers/giteaprovider.js';
 import { nginxGatewayHooks } from '../../../src/controllers/nginxgateway.js';
 import { platformHooks as hooks, TEARDOWN_STEPS } from '../../../src/controllers/platform.js';
-import type { Hooks } from '../../../src/controllers/types.js';
+import type { Hooks } from '../../../src/kit/hooks.js';
 import { controllers } from '../../../src/controllers/registry.js';
 import { compositeController } from '../../../src/metacontroller/manifests.js';
 import type { KubeObject, ObjectMap, SyncRequest, SyncResponse } from '../../../src/metacontroller/protocol.js';

@@ -1,6 +1,6 @@
 /**
  * What a controller is: its parent kind, the child types it manages (with update strategies), and pure
- * hooks. The list in ./registry.ts drives the HTTP routes and the Metacontroller manifests alike.
+ * hooks. The list in src/controllers/registry.ts drives the HTTP routes and the Metacontroller manifests alike.
  */
 import type { KindDef } from '../api/kinds.js';
 import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
