@@ -5,7 +5,7 @@ import { controllers, decorators } from '../../src/controllers/registry.js';
 import { KIND_BY_NAME } from '../../src/api/kinds.js';
 import type { ControllerDef, Hooks } from '../../src/kit/hooks.js';
 import { parent, syncRequest } from '../support/requests.js';
-import { compositeController, decoratorController } from '../../src/metacontroller/manifests.js';
+import { compositeController, decoratorController } from '../../src/codegen/manifests.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
