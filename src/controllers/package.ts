@@ -23,7 +23,8 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
 import { grantRules, lookup, readiness, referencePermitted, refKey, refRules, resolveRef, type Ref, type Refusal } from '../kit/refs.js';
-import { evaluateReadyWhen, healthTarget, readyWhenProblem } from '../kit/health.js';
+import { healthTarget } from '../kit/health.js';
+import { evaluateReadyWhen, readyWhenProblem } from '../api/ready-when.js';
 import { durationSeconds } from '../kit/duration.js';
 import { contract } from '../kit/contract.js';
 
