@@ -24,7 +24,6 @@ import { readCustomization, parseCustomization, type TemplateData } from './crea
 import { decodeData, Kube, namespaceObject, SYSTEM_NAMESPACE } from './create/kube.js';
 import {
   componentURL,
-  CORE_COMPONENTS,
   GITEA_ADMIN,
   GATEWAYS,
   GITOPS,

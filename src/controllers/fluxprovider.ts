@@ -51,8 +51,6 @@ interface Resolved {
 
 /** Release of the Flux Operator chart that serves the web UI; also its Deployment and Service name. */
 export const OPERATOR_RELEASE = 'flux-operator';
-/** Port of the web UI on Service flux-operator (chart templates/service.yaml, port name http-web). */
-export const WEB_PORT = 9080;
 /**
  * Anonymous identity (user and group) the web UI impersonates: bound to our own read-only ClusterRole
  * ({@link VIEWER_RULES}), not the chart's `flux-web-user`, which reads every resource including Secrets.

@@ -21,7 +21,7 @@ import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRu
 import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
-import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
+import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { grantRules, lookup, readiness, referencePermitted, refKey, refRules, resolveRef, type Ref, type Refusal } from '../kit/refs.js';
 import { healthTarget } from '../kit/health.js';
 import { evaluateReadyWhen, readyWhenProblem } from '../api/ready-when.js';
@@ -125,12 +125,6 @@ export function walkDependencies(req: SyncRequest, limit = MAX_DEPENDENCY_WALK):
     if (closure.size > limit) return { tooLarge: limit };
   }
   return { dependsOn: [...closure].sort(), ...(cycle ? { cycle } : {}) };
-}
-
-/** The dependency cycle through this Package, if its dependencies show one. */
-export function findCycle(req: SyncRequest): string[] | undefined {
-  const w = walkDependencies(req);
-  return 'cycle' in w ? w.cycle : undefined;
 }
 
 export function application(parent: KubeObject, spec: PackageSpec, repoURL: string): KubeObject {

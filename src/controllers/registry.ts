@@ -29,8 +29,8 @@ function kind(name: string): KindDef {
 
 const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
 
-/** Hooks by kind; a kind without an entry answers 501 until its controller is written. */
-const HOOKS: Partial<Record<string, Hooks>> = {
+/** Hooks by kind: every controlled kind has an entry. */
+const HOOKS: Record<string, Hooks> = {
   Platform: platformHooks,
   GiteaProvider: giteaProviderHooks,
   GitHubProvider: githubProviderHooks,

@@ -116,7 +116,6 @@ export type WaitFor = { resource: string; namespace: string; condition: string; 
 
 export const ROLE_INSTALL = 'install';
 export const ROLE_UNINSTALL = 'uninstall';
-export const ROLE_HELM_VALUES = 'helm-values';
 
 /**
  * Where a chart is, in the two forms helm takes it: the `helm upgrade` argument(s) and the `Chart.yaml`

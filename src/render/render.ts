@@ -294,7 +294,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     observedOnly.add(key);
   }
 
-  const byKind = new Map(controllers.filter((c) => c.hooks).map((c) => [c.kind.kind, c]));
+  const byKind = new Map(controllers.map((c) => [c.kind.kind, c]));
   /** Our controllers write the status of these objects: an observed status is where they start, not a pin. */
   const reconciled = (o: KubeObject) => byKind.has(o.kind) && groupOf(o.apiVersion) === groupOf(API_VERSION);
   const related = (rules: RelatedResourceRule[]): ObjectMap => {
@@ -389,7 +389,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       if (!parent) continue; // deleted earlier in this round
       const c = byKind.get(parent.kind)!;
       adopt(parent, pkey, c);
-      const customize = c.hooks!.customize?.({ parent }, renderHookEnv(opts, parent));
+      const customize = c.hooks.customize?.({ parent }, renderHookEnv(opts, parent));
       const children: ObjectMap = {};
       for (const rule of c.children) children[groupKey(rule.kind, rule.apiVersion)] = {};
       for (const ck of owner.childrenOf(pkey)) {
@@ -397,7 +397,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
         if (child) (children[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
       }
       const req: SyncRequest = { parent, children, related: related(customize?.relatedResources ?? []), finalizing: false };
-      const answer = c.hooks!.sync(req, renderHookEnv(opts, parent));
+      const answer = c.hooks.sync(req, renderHookEnv(opts, parent));
       opts.onSync?.(req, answer);
       const res = finishSync(answer);
       const computed = { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject;

@@ -344,15 +344,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (parent.kind !== c.kind.kind) throw new HttpError(400, 'BadRequest', `body.parent.kind: expected ${c.kind.kind}, got ${JSON.stringify(parent.kind)}`);
       checkAdmitted(parent, 'parent');
     };
-    const notImplemented = async () => {
-      throw new HttpError(501, 'NotImplemented', `the ${c.kind.kind} controller is not implemented yet`);
-    };
     const hooks = c.hooks;
 
     for (const hook of ['sync', 'finalize'] as const) {
-      if (hooks && hook === 'finalize' && !hooks.finalize) continue;
+      if (hook === 'finalize' && !hooks.finalize) continue;
       app.post(`/hooks/${plural}/${hook}`, { schema: { response: errorResponses }, onResponse: observe(plural, hook) }, async (req, reply) => {
-        if (!hooks) return notImplemented();
         const cached = memoHit(req, reply);
         if (cached !== undefined) return cached;
         const body = checkEnvelope<SyncRequestT>(envelope.sync, req.body);
@@ -376,12 +372,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
         );
       });
     }
-    if (!hooks || hooks.customize) {
+    const customize = hooks.customize;
+    if (customize) {
       app.post(`/hooks/${plural}/customize`, { schema: { response: errorResponses }, onResponse: observe(plural, 'customize') }, async (req, reply) => {
-        if (!hooks?.customize) return notImplemented();
         const body = checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
         checkParent(body.parent);
-        const res = hooks.customize(body, { ...env, random: randomFor(body.parent) });
+        const res = customize(body, { ...env, random: randomFor(body.parent) });
         reply.type(JSON_TYPE);
         return JSON.stringify(finishCustomize(res));
       });

@@ -65,14 +65,6 @@ describe('hook service', () => {
     expect((await a.inject({ method: 'POST', url: '/hooks/giteaproviders/finalize', payload: syncRequest(giteaParent) })).statusCode).toBe(404);
   });
 
-  it('answers 501 for kinds whose hooks are not written', async () => {
-    const def: ControllerDef = { kind: KIND_BY_NAME.get('IstioGateway')!, children: [] };
-    const a = app({ controllers: [def] });
-    const res = await a.inject({ method: 'POST', url: '/hooks/istiogateways/sync', payload: syncRequest(parent('IstioGateway', 'i', {})) });
-    expect(res.statusCode).toBe(501);
-    expect(res.json()).toEqual({ error: 'NotImplemented', message: 'the IstioGateway controller is not implemented yet' });
-  });
-
   it('maps a throwing hook to 500 with a short error id, and logs the detail', async () => {
     const lines: string[] = [];
     const pino = (await import('pino')).default;
