@@ -10,11 +10,11 @@ import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { controllers } from '../src/controllers/registry.js';
-import { DEFAULT_SETTINGS, type HookEnv } from '../src/controllers/types.js';
+import { DEFAULT_SETTINGS, type HookEnv } from '../src/kit/hooks.js';
 import { SyncRequest, type SyncRequest as SyncRequestT } from '../src/metacontroller/protocol.js';
 import { ParentCheck, fastAjv } from '../src/server/request-check.js';
 import { quickObservedCheck } from '../src/server/observed-check.js';
-import { finishSync } from '../src/server/response.js';
+import { finishSync } from '../src/metacontroller/response.js';
 import { benchRequests } from './requests.js';
 
 const N = Number(process.argv[2] ?? 2000);

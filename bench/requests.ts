@@ -4,7 +4,7 @@
  * Metacontroller would send in a running cluster. Used by the benchmark, the fuzzer and the property tests.
  */
 import { parseAllDocuments } from 'yaml';
-import type { ControllerDef, DecoratorDef } from '../src/controllers/types.js';
+import type { ControllerDef, DecoratorDef } from '../src/kit/hooks.js';
 import { controllers, decorators } from '../src/controllers/registry.js';
 import type { DecoratorSyncRequest, KubeObject, SyncRequest } from '../src/metacontroller/protocol.js';
 import { DEFAULT_PLATFORM_YAML } from '../src/render/default-platform.js';

@@ -25,7 +25,7 @@ import { DEFAULT_PLATFORM_YAML } from '../src/render/default-platform.js';
 import { airgapOverlay } from '../src/airgap/overlay.js';
 import { inMirror, mirrorImage, MIRROR_VALUES, normalizeImage } from '../src/airgap/mirror.js';
 import { PROVIDER_DEFAULTS_YAML, imageVariant, parseObjects, podImages, renderAll, renderedReleases, type RenderedRelease } from '../src/airgap/images.js';
-import { DEFAULT_SETTINGS } from '../src/controllers/types.js';
+import { DEFAULT_SETTINGS } from '../src/kit/hooks.js';
 import { mergeValues } from '../src/kit/helm.js';
 
 const args = process.argv.slice(2);

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generatedFiles } from '../src/generated.js';
+import { generatedFiles } from '../src/codegen/generated.js';
 
 const check = process.argv.includes('--check');
 const root = new URL('..', import.meta.url).pathname;

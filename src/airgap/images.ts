@@ -8,7 +8,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
 import { controllers, decorators } from '../controllers/registry.js';
-import { DEFAULT_SETTINGS, type Settings } from '../controllers/types.js';
+import { DEFAULT_SETTINGS, type Settings } from '../kit/hooks.js';
 import { LABEL_ROLE } from '../kit/labels.js';
 import { ROLE_INSTALL, type ReleaseSummary } from '../kit/helm.js';
 import { render } from '../render/render.js';

@@ -14,8 +14,8 @@ export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';
 /** Annotation on a minted GitHub installation token Secret: when the token expires (RFC 3339). */
 export const EXPIRES_AT_ANNOTATION = 'idpbuilder.cnoe.io/expires-at';
 
-/** Field manager of idpbuilder's server-side applies (the Job programs' client and the CLI). */
-export const FIELD_MANAGER = 'idpbuilder';
+/** Field manager of idpbuilder's server-side applies (defined with the client, the lower layer). */
+export { FIELD_MANAGER } from '../kube/client.js';
 /** Namespace of the hook server, its settings and the CLI's own objects. */
 export const SYSTEM_NAMESPACE = 'idpbuilder-system';
 

@@ -10,7 +10,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from './kinds.js';
 import type { CelRule } from './schema.js';
 import { toCel } from './cel.js';
-import { healthCheckProblems } from '../kit/health.js';
+import { healthCheckProblems } from './ready-when.js';
 
 export interface Problem {
   /** JSON path in kubectl's style: `.spec.components.gateways[0].kind` */

@@ -12,7 +12,7 @@ import { METACONTROLLER, parseObjects, platformNeeds, type PlatformNeeds } from 
 import { mirrorImage, parseChartRepository, parseRegistry } from '../airgap/mirror.js';
 import { DEFAULT_PLATFORM_YAML } from '../render/default-platform.js';
 import { loadDocuments } from './load.js';
-import { DEFAULT_CHART, type CliDeps } from './create.js';
+import { DEFAULT_CHART, type CliDeps } from './deps.js';
 
 function inputs(files: string[], recursive: boolean): KubeObject[] {
   if (!files.length) return parseObjects(DEFAULT_PLATFORM_YAML);

@@ -13,19 +13,17 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { GROUP } from '../api/common.js';
 import { KIND_BY_NAME, KINDS } from '../api/kinds.js';
-import { durationSeconds } from '../kit/duration.js';
 import type { KubeObject } from '../metacontroller/protocol.js';
-import { missingTools, processRunner, type Runner } from './exec.js';
+import { missingTools } from './exec.js';
+import { DEFAULT_CHART, defaultDeps, timeoutMs, UserError, type CliDeps } from './deps.js';
 import { corednsConfigMap } from './create/coredns.js';
 import { readCustomization, parseCustomization, type TemplateData } from './create/customize.js';
 import { decodeData, Kube, namespaceObject, SYSTEM_NAMESPACE } from './create/kube.js';
 import {
   componentURL,
-  CORE_COMPONENTS,
   GITEA_ADMIN,
   GATEWAYS,
   GITOPS,
@@ -71,13 +69,12 @@ import {
 } from './packages.js';
 import { airgapOverlay, type Mirror } from '../airgap/overlay.js';
 import { mirrorImage, parseChartRepository, parseRegistry } from '../airgap/mirror.js';
-import { DEFAULT_SETTINGS } from '../controllers/types.js';
+import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
 export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
 export const METACONTROLLER_VERSION = '4.17.2';
-export const DEFAULT_CHART = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'charts', 'idpbuilder');
 export const DEFAULT_TIMEOUT = '15m';
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const RUNTIMES = ['docker', 'podman', 'nerdctl', 'finch'];
@@ -140,37 +137,6 @@ export function hookImage(o: Pick<CreateOptions, 'image'>, m: Mirror | undefined
   return mirrorImage(DEFAULT_SETTINGS.jobImage, m.registry);
 }
 
-export interface CliDeps {
-  runner: Runner;
-  out: (s: string) => void;
-  err: (s: string) => void;
-  sleep: (ms: number) => Promise<void>;
-  now: () => number;
-  /** How often to poll objects while waiting. */
-  pollIntervalMs: number;
-  /** How often --no-exit looks at the local package directories. */
-  watchIntervalMs: number;
-  /** Ends --no-exit (and a wait in progress). Default: SIGINT/SIGTERM. */
-  signal?: AbortSignal;
-}
-
-export function defaultDeps(io: { out: (s: string) => void; err: (s: string) => void }): CliDeps {
-  return {
-    runner: processRunner(),
-    out: io.out,
-    err: io.err,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => Date.now(),
-    pollIntervalMs: 5_000,
-    watchIntervalMs: 2_000,
-  };
-}
-
-/** An error meant for the user: printed as `error: <message>`, exit code 1. */
-export class UserError extends Error {
-  override readonly name = 'UserError';
-}
-
 function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number (1-65535)');
@@ -179,14 +145,6 @@ function parsePort(value: string): number {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** `--timeout`: a Go duration (`90s`, `15m`, `1h30m`) or plain seconds. */
-export function timeoutMs(value: string): number {
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const s = durationSeconds(value, -1);
-  if (s <= 0) throw new UserError(`--timeout ${value}: not a duration (e.g. 90s, 15m, 1h)`);
-  return Math.round(s * 1000);
 }
 
 /** `--image repo[:tag|@digest]` → helm --set flags for the chart's image.* values. */

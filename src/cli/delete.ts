@@ -14,7 +14,7 @@ import { missingTools } from './exec.js';
 import { unpatchCorefile } from './create/coredns.js';
 import { Kube, SYSTEM_NAMESPACE } from './create/kube.js';
 import { CLI_PLATFORM_LABEL } from './create/platform.js';
-import { defaultDeps, timeoutMs, type CliDeps } from './create.js';
+import { defaultDeps, timeoutMs, type CliDeps } from './deps.js';
 import { Kind } from './kind.js';
 
 export interface DeleteOptions {

@@ -18,7 +18,7 @@ import { KIND_BY_NAME } from '../api/kinds.js';
 import type { KubeObject } from '../metacontroller/protocol.js';
 import { missingTools } from './exec.js';
 import { decodeData, Kube } from './create/kube.js';
-import { defaultDeps, type CliDeps } from './create.js';
+import { defaultDeps, type CliDeps } from './deps.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
 
 export interface GetOptions {

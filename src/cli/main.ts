@@ -14,7 +14,7 @@ import { getCommand } from './get.js';
 import { migrateCommand } from './migrate.js';
 import { traceCommand } from './trace.js';
 import { airgapCommand } from './airgap.js';
-import { defaultDeps, type CliDeps } from './create.js';
+import { defaultDeps, type CliDeps } from './deps.js';
 import { filterWarnings, LOG_LEVELS, logger, loggingRunner, parseLogLevel } from './log.js';
 import { versionInfo, versionOutput } from './version.js';
 

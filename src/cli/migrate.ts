@@ -19,7 +19,7 @@ import { missingTools } from './exec.js';
 import { customizationValues, type TemplateData } from './create/customize.js';
 import { Kube, namespaceObject, SYSTEM_NAMESPACE, toYamlStream } from './create/kube.js';
 import { CORE_COMPONENTS, platformObjects, validateObjects, type CoreComponent, type PlatformConfig } from './create/platform.js';
-import { defaultDeps, type CliDeps } from './create.js';
+import { defaultDeps, type CliDeps } from './deps.js';
 import { loadDocuments } from './load.js';
 import { certificateFromSecret, TLS_SECRET, tlsSecret } from './tls.js';
 import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';

@@ -5,7 +5,7 @@ import { controllers, decorators } from '../controllers/registry.js';
 import { DEFAULT_PLATFORM_YAML } from '../render/default-platform.js';
 import { redactSecrets, render, RenderInputError, RENDER_EPOCH } from '../render/render.js';
 import { loadDocuments } from './load.js';
-import { toYaml } from '../generated.js';
+import { toYaml } from '../codegen/generated.js';
 
 export interface RenderCliOptions {
   filename: string[];

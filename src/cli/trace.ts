@@ -19,7 +19,7 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 import { resolveKind, traceTree, type TraceNode, type TraceRef } from '../trace/tree.js';
 import { missingTools } from './exec.js';
 import { Kube, SYSTEM_NAMESPACE } from './create/kube.js';
-import { defaultDeps, type CliDeps } from './create.js';
+import { defaultDeps, type CliDeps } from './deps.js';
 import { table } from './get.js';
 import { loadDocuments } from './load.js';
 

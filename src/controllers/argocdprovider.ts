@@ -7,7 +7,7 @@
 import { argoRegistrations, clusterRules, withClusterRules } from '../kit/cluster.js';
 import type { ArgoCDProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, secretDigest, release } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';

@@ -12,7 +12,7 @@
 import { withClusterRules } from '../kit/cluster.js';
 import type { EnvoyGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, release, type WaitFor } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';

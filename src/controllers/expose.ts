@@ -12,7 +12,7 @@ import type { PlatformSpec } from '../api/platform.js';
 import { API_VERSION } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, KubeObject } from '../metacontroller/protocol.js';
 import { groupKey } from '../metacontroller/protocol.js';
-import type { DecoratorDef, HookEnv } from './types.js';
+import type { DecoratorDef, HookEnv } from '../kit/hooks.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, relatedObjects } from '../kit/observed.js';
 import { readiness } from '../kit/refs.js';

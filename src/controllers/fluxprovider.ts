@@ -13,7 +13,7 @@
 import { withClusterRules } from '../kit/cluster.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, release } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
@@ -52,8 +52,6 @@ interface Resolved {
 
 /** Release of the Flux Operator chart that serves the web UI; also its Deployment and Service name. */
 export const OPERATOR_RELEASE = 'flux-operator';
-/** Port of the web UI on Service flux-operator (chart templates/service.yaml, port name http-web). */
-export const WEB_PORT = 9080;
 /**
  * Anonymous identity (user and group) the web UI impersonates: bound to our own read-only ClusterRole
  * ({@link VIEWER_RULES}), not the chart's `flux-web-user`, which reads every resource including Secrets.

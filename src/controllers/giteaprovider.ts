@@ -8,7 +8,7 @@ import type { GiteaProviderSpec } from '../api/gitea.js';
 import type { GiteaBootstrapConfig } from '../api/jobs.js';
 import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, JOB_CONFIG_KEY, JOB_CONFIG_PATH, SECRET_KEY_PASSWORD, SECRET_KEY_USERNAME } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, secretDigest, release } from '../kit/helm.js';
 import { configMapObject, jobObject } from '../kit/jobs.js';
 import { ownerLabels } from '../kit/labels.js';

@@ -16,7 +16,7 @@ import type { Condition } from '../api/common.js';
 import type { GitHubValidateConfigInput, GitLabValidateConfigInput } from '../api/jobs.js';
 import { JOB_CONFIG_KEY, JOB_CONFIG_PATH, RESULT_ANNOTATION } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { durationSeconds } from '../kit/duration.js';
 import { configMapObject, jobObject, jobState } from '../kit/jobs.js';

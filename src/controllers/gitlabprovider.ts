@@ -7,7 +7,7 @@
  */
 import type { GitLabProviderSpec } from '../api/gitlab.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject } from '../metacontroller/protocol.js';
-import type { Hooks } from './types.js';
+import type { Hooks } from '../kit/hooks.js';
 import { durationSeconds } from '../kit/duration.js';
 import { secretRefRefusal } from '../kit/refs.js';
 import { DEFAULT_VALIDATION_INTERVAL, finalizeValidated, syncValidated, validationRelated, type SecretRefFull, type ValidationPlan } from './githubprovider.js';

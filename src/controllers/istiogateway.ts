@@ -10,7 +10,7 @@
 import { withClusterRules } from '../kit/cluster.js';
 import type { IstioGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import type { HelmRelease } from '../kit/helm.js';
 import { mergeValues, release as helmRelease } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';

@@ -5,7 +5,7 @@
 import { withClusterRules } from '../kit/cluster.js';
 import type { NginxGatewaySpec } from '../api/gateways.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { mergeValues, release } from '../kit/helm.js';
 import { relatedObject } from '../kit/observed.js';
 import { finalizeProvider, jobPodsRule, syncProvider, type ProviderPlan } from '../kit/provider.js';

@@ -18,12 +18,13 @@ import { clusterRules, registeredName, resolveCluster } from '../kit/cluster.js'
 import type { PackageSpec, PackageStatus } from '../api/package.js';
 import type { Condition } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { ownerLabels } from '../kit/labels.js';
-import { asDesired, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
+import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { grantRules, lookup, readiness, referencePermitted, refKey, refRules, resolveRef, type Ref, type Refusal } from '../kit/refs.js';
-import { evaluateReadyWhen, healthTarget, readyWhenProblem } from '../kit/health.js';
+import { healthTarget } from '../kit/health.js';
+import { evaluateReadyWhen, readyWhenProblem } from '../api/ready-when.js';
 import { durationSeconds } from '../kit/duration.js';
 import { contract } from '../kit/contract.js';
 
@@ -124,12 +125,6 @@ export function walkDependencies(req: SyncRequest, limit = MAX_DEPENDENCY_WALK):
     if (closure.size > limit) return { tooLarge: limit };
   }
   return { dependsOn: [...closure].sort(), ...(cycle ? { cycle } : {}) };
-}
-
-/** The dependency cycle through this Package, if its dependencies show one. */
-export function findCycle(req: SyncRequest): string[] | undefined {
-  const w = walkDependencies(req);
-  return 'cycle' in w ? w.cycle : undefined;
 }
 
 export function application(parent: KubeObject, spec: PackageSpec, repoURL: string): KubeObject {

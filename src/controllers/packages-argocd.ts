@@ -7,7 +7,7 @@
 import type { PackageSpec } from '../api/package.js';
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
-import type { DecoratorDef } from './types.js';
+import type { DecoratorDef } from '../kit/hooks.js';
 import { API_VERSION } from '../api/common.js';
 import { asDesired } from '../kit/observed.js';
 import { decoratorContract } from '../kit/contract.js';

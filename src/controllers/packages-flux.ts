@@ -12,7 +12,7 @@ import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject } from '..
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import type { CustomizeRequest, CustomizeResponse } from '../metacontroller/protocol.js';
 import type { FluxProviderSpec } from '../api/gitops.js';
-import type { DecoratorDef, HookEnv } from './types.js';
+import type { DecoratorDef, HookEnv } from '../kit/hooks.js';
 import { kubeconfigSecretOf } from '../kit/cluster.js';
 import { API_VERSION } from '../api/common.js';
 import { labelValue, ownerLabels } from '../kit/labels.js';

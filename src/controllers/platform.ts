@@ -18,7 +18,7 @@ import type { PlatformSpec, PlatformStatus, InlineComponent } from '../api/platf
 import type { Condition, ObjectRef } from '../api/common.js';
 import { API_VERSION } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv, Hooks } from './types.js';
+import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';

@@ -3,9 +3,9 @@
  * manifests (metacontroller/, generated) both come from here, so they cannot disagree.
  */
 import { CONTROLLED_KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
-import type { ControllerDef, Hooks } from './types.js';
+import type { ControllerDef, Hooks } from '../kit/hooks.js';
 import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
-import type { DecoratorDef } from './types.js';
+import type { DecoratorDef } from '../kit/hooks.js';
 import { packagesArgoCD } from './packages-argocd.js';
 import { packagesFlux } from './packages-flux.js';
 import { exposeHTTPRoute, exposeIngress } from './expose.js';
@@ -29,8 +29,8 @@ function kind(name: string): KindDef {
 
 const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
 
-/** Hooks by kind; a kind without an entry answers 501 until its controller is written. */
-const HOOKS: Partial<Record<string, Hooks>> = {
+/** Hooks by kind: every controlled kind has an entry. */
+const HOOKS: Record<string, Hooks> = {
   Platform: platformHooks,
   GiteaProvider: giteaProviderHooks,
   GitHubProvider: githubProviderHooks,

@@ -1,7 +1,7 @@
 /** Child and related resource types used by the controllers, with their Metacontroller update strategies. */
 import { API_VERSION } from '../api/common.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
-import type { ChildResource, UpdateMethod } from './types.js';
+import type { ChildResource, UpdateMethod } from '../kit/hooks.js';
 
 function res(apiVersion: string, kind: string, resource: string, updateStrategy: UpdateMethod): ChildResource {
   return { apiVersion, kind, resource, updateStrategy };

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EventSink, EventSpec, KubeEvent } from './types.js';
-import { Lru } from '../server/lru.js';
+import { Lru } from '../kit/lru.js';
 
 export const REPORTING_CONTROLLER = 'idpbuilder.cnoe.io/hooks';
 const NOTE_LIMIT = 1024;

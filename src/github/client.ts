@@ -21,7 +21,6 @@ import { GitServerError, displayURL } from '../gitapi/errors.js';
 import { apiBaseURL, apiError, header, networkReason, sendJSON, type ApiAnswer, type ApiServer } from '../gitapi/http.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
-export const DEFAULT_GITHUB_API = 'https://api.github.com';
 
 export type TeamPermission = 'pull' | 'triage' | 'push' | 'maintain' | 'admin';
 export type Visibility = 'public' | 'private' | 'internal';

@@ -17,10 +17,6 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
   return conditions?.find((c) => c.type === type);
 }
 
-export function isConditionTrue(obj: { status?: { conditions?: Condition[] } } | undefined, type = 'Ready'): boolean {
-  return findCondition(obj?.status?.conditions, type)?.status === 'True';
-}
-
 /** Builds the conditions list in the given order, carrying over transition times from `previous`. */
 export function conditions(previous: readonly Condition[] | undefined, next: ConditionInput[], now: Date, generation?: number): Condition[] {
   const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');

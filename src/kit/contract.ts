@@ -21,7 +21,7 @@
  * 5. **A resync Metacontroller can represent.** `resyncAfterSeconds` is at most MAX_RESYNC_AFTER_SECONDS.
  */
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { DecoratorHooks, HookEnv, Hooks } from '../controllers/types.js';
+import type { DecoratorHooks, HookEnv, Hooks } from './hooks.js';
 import { LABEL_ROLE } from './labels.js';
 import { asDesired } from './observed.js';
 import { Redactor } from './redact.js';

@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import type { KubeObject } from '../metacontroller/protocol.js';
-import type { HookEnv } from '../controllers/types.js';
+import type { HookEnv } from './hooks.js';
 import { shortHash } from './canonical.js';
 import { durationSeconds } from './duration.js';
 import { configMapObject, jobObject } from './jobs.js';
@@ -117,7 +117,6 @@ export type WaitFor = { resource: string; namespace: string; condition: string; 
 
 export const ROLE_INSTALL = 'install';
 export const ROLE_UNINSTALL = 'uninstall';
-export const ROLE_HELM_VALUES = 'helm-values';
 
 /**
  * Where a chart is, in the two forms helm takes it: the `helm upgrade` argument(s) and the `Chart.yaml`

@@ -3,7 +3,7 @@
  * configured image and ServiceAccount), and the mapping from an observed Job (and its Pods) to a state.
  */
 import type { KubeObject } from '../metacontroller/protocol.js';
-import type { HookEnv } from '../controllers/types.js';
+import type { HookEnv } from './hooks.js';
 import { LABEL_OWNER_UID } from './labels.js';
 import { clip } from './redact.js';
 import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, JOB_CONFIG_DIR } from '../api/names.js';

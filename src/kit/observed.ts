@@ -35,14 +35,6 @@ export function relatedOurs(req: SyncRequest, kind: string, namespace: string | 
   return undefined;
 }
 
-export function parentNamespace(req: { parent: KubeObject }): string {
-  return req.parent.metadata.namespace ?? 'default';
-}
-
-export function generation(req: { parent: KubeObject }): number | undefined {
-  return req.parent.metadata.generation;
-}
-
 /** A desired child rebuilt from an observed one: only what we own (no status, no server-set metadata). */
 export function asDesired(o: KubeObject): KubeObject {
   const { apiVersion, kind, metadata, status: _status, ...rest } = o as KubeObject & Record<string, unknown>;

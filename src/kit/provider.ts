@@ -7,7 +7,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
-import type { HookEnv } from '../controllers/types.js';
+import type { HookEnv } from './hooks.js';
 import type { Condition } from '../api/common.js';
 import { conditions, type ConditionInput } from './conditions.js';
 import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRelease, type InstallChildren, type InstallPlan, type InstallTarget, type ReleaseSummary } from './helm.js';

@@ -4,7 +4,7 @@
  */
 import { encodeBase64, hashSync } from 'bcryptjs';
 import type { KubeObject } from '../metacontroller/protocol.js';
-import type { HookEnv } from '../controllers/types.js';
+import type { HookEnv } from './hooks.js';
 import { secretRefRefusal } from './refs.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

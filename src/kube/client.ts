@@ -207,8 +207,8 @@ function useContext(kc: KubeConfig, name: string, where: string): void {
   kc.setCurrentContext(name);
 }
 
-export { FIELD_MANAGER } from '../api/names.js';
-import { FIELD_MANAGER } from '../api/names.js';
+/** Field manager of idpbuilder's server-side applies (the Job programs' client and the CLI; re-exported by api/names.ts). */
+export const FIELD_MANAGER = 'idpbuilder';
 
 /** Options of the factories. */
 export interface KubeClientOptions {

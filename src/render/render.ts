@@ -27,14 +27,14 @@ import { createHash } from 'node:crypto';
 import { API_VERSION } from '../api/common.js';
 import { Admission, type Problem } from '../api/validate.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
-import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../controllers/types.js';
-import { DEFAULT_SETTINGS } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../kit/hooks.js';
+import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import type { DecoratorSyncResponse, KubeObject, ObjectMap, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import { groupKey, objectKey } from '../metacontroller/protocol.js';
 import { canonicalJSON, shortHash } from '../kit/canonical.js';
 import { labelValue } from '../kit/labels.js';
-import { finishSync } from '../server/response.js';
-import { keyedRandom, objectIdentity } from '../server/random.js';
+import { finishSync } from '../metacontroller/response.js';
+import { keyedRandom, objectIdentity } from '../kit/random.js';
 import { groupOf, kindAmong, kindOf } from './resources.js';
 
 export interface RenderOptions {
@@ -88,7 +88,7 @@ function seedDigest(seed: string): Buffer {
 
 /**
  * The environment of one hook call about `object`, as render runs it: the fixed clock (`opts.now`,
- * default RENDER_EPOCH), the settings, and the object's keyed random stream (src/server/random.ts) under
+ * default RENDER_EPOCH), the settings, and the object's keyed random stream (src/kit/random.ts) under
  * a seed derived from `opts.seed` (default `idpbuilder-render`), as the hook service draws it. A fresh
  * stream per call: the same request about the same object gets the same bytes.
  */
@@ -294,7 +294,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
     observedOnly.add(key);
   }
 
-  const byKind = new Map(controllers.filter((c) => c.hooks).map((c) => [c.kind.kind, c]));
+  const byKind = new Map(controllers.map((c) => [c.kind.kind, c]));
   /** Our controllers write the status of these objects: an observed status is where they start, not a pin. */
   const reconciled = (o: KubeObject) => byKind.has(o.kind) && groupOf(o.apiVersion) === groupOf(API_VERSION);
   const related = (rules: RelatedResourceRule[]): ObjectMap => {
@@ -389,7 +389,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       if (!parent) continue; // deleted earlier in this round
       const c = byKind.get(parent.kind)!;
       adopt(parent, pkey, c);
-      const customize = c.hooks!.customize?.({ parent }, renderHookEnv(opts, parent));
+      const customize = c.hooks.customize?.({ parent }, renderHookEnv(opts, parent));
       const children: ObjectMap = {};
       for (const rule of c.children) children[groupKey(rule.kind, rule.apiVersion)] = {};
       for (const ck of owner.childrenOf(pkey)) {
@@ -397,7 +397,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
         if (child) (children[groupKey(child.kind, child.apiVersion)] ??= {})[objectKey(child.metadata.namespace, child.metadata.name)] = child;
       }
       const req: SyncRequest = { parent, children, related: related(customize?.relatedResources ?? []), finalizing: false };
-      const answer = c.hooks!.sync(req, renderHookEnv(opts, parent));
+      const answer = c.hooks.sync(req, renderHookEnv(opts, parent));
       opts.onSync?.(req, answer);
       const res = finishSync(answer);
       const computed = { ...parent, status: { ...res.status, ...(parent.metadata.generation !== undefined ? { observedGeneration: parent.metadata.generation } : {}) } } as KubeObject;

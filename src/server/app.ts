@@ -24,11 +24,11 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../controllers/types.js';
-import { DEFAULT_SETTINGS } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef, HookEnv, Settings } from '../kit/hooks.js';
+import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import { newMetrics, type HookMetrics } from './metrics.js';
 import type { ObserverOptions } from './observer.js';
-import { newSeed } from './random.js';
+import { newSeed } from '../kit/random.js';
 import type { EventQueue, EventQueueOptions } from '../events/queue.js';
 import { DEFAULT_BODY_LIMIT } from './limits.js';
 import type { EventSink } from '../events/types.js';

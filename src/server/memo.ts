@@ -16,7 +16,7 @@
  * - Bounded by entries and bytes; least recently used entries go first.
  */
 import { createHash } from 'node:crypto';
-import { Lru } from './lru.js';
+import { Lru } from '../kit/lru.js';
 import { MEMO_MAX_BYTES } from './limits.js';
 
 export interface MemoEntry {

@@ -21,7 +21,7 @@ import { jobState } from '../kit/jobs.js';
 import type { EventQueue } from '../events/queue.js';
 import { transitions } from '../events/transitions.js';
 import type { HookMetrics } from './metrics.js';
-import { Lru } from './lru.js';
+import { Lru } from '../kit/lru.js';
 
 const LABEL_ROLE = 'idpbuilder.cnoe.io/role';
 const JOB_GROUP = groupKey('Job', 'batch/v1');

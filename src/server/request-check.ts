@@ -14,7 +14,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Admission, celProgram, newAjv, toCel, type AdmitResult, type SchemaNode } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from '../api/kinds.js';
 import type { CelRule } from '../api/schema.js';
-import { Lru } from './lru.js';
+import { Lru } from '../kit/lru.js';
 
 /** The hot path's Ajv: the schema extensions of src/api/validate.ts, first error only. */
 export function fastAjv(): Ajv {

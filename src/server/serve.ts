@@ -8,17 +8,17 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT_SECONDS } from './limits.js';
 import { controllers, decorators } from '../controllers/registry.js';
-import { DEFAULT_SETTINGS, type Settings } from '../controllers/types.js';
+import { DEFAULT_SETTINGS, type Settings } from '../kit/hooks.js';
 import { newMetrics } from './metrics.js';
 import { KubernetesEventSink } from '../events/kube.js';
 import type { EventSink } from '../events/types.js';
-import { MIN_SEED_BYTES } from './random.js';
+import { MIN_SEED_BYTES } from '../kit/random.js';
 
 export interface ServeOptions {
   port: number;
   host: string;
   tokenFile?: string;
-  /** File holding the secret seed of the hooks' keyed randomness (src/server/random.ts); `$IDPBUILDER_RANDOM_SEED_FILE`. */
+  /** File holding the secret seed of the hooks' keyed randomness (src/kit/random.ts); `$IDPBUILDER_RANDOM_SEED_FILE`. */
   randomSeedFile?: string;
   /**
    * Serve without a bearer token on a non-loopback address (default false: refused, see `authPolicy`).
@@ -101,7 +101,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * The seed of the hooks' keyed randomness (src/server/random.ts) from `--random-seed-file` (else
+ * The seed of the hooks' keyed randomness (src/kit/random.ts) from `--random-seed-file` (else
  * `$IDPBUILDER_RANDOM_SEED_FILE`): the file's bytes, one trailing newline removed. Every replica must read
  * the same seed, or two replicas would generate different credentials for the same object. Undefined when
  * neither is given (a per-process seed is used then). Throws ServeConfigError when the file cannot be read

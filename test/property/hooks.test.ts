@@ -12,10 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ValidateFunction } from 'ajv';
 import { newAjv } from '../../src/api/validate.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
-import type { ControllerDef, DecoratorDef } from '../../src/controllers/types.js';
+import type { ControllerDef, DecoratorDef } from '../../src/kit/hooks.js';
 import type { DecoratorSyncRequest, KubeObject, ObjectMap, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
 import { groupKey } from '../../src/metacontroller/protocol.js';
-import { finishSync, sortChildren } from '../../src/server/response.js';
+import { finishSync, sortChildren } from '../../src/metacontroller/response.js';
 import { testEnv } from '../support/requests.js';
 import { admission, Choices, DNS_LABEL, DNS_SUBDOMAIN, choicesArb, nameArb, namespaceArb, observe, parentArb, relatedArb, secretValues, kindDef, type Stats } from './world.js';
 

@@ -21,7 +21,7 @@ import { jobFinished } from '../../src/kit/contract.js';
 import { LABEL_ROLE } from '../../src/kit/labels.js';
 import type { KubeObject, ObjectMap, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
 import { canonicalJSON } from '../../src/kit/canonical.js';
-import { finishSync } from '../../src/server/response.js';
+import { finishSync } from '../../src/metacontroller/response.js';
 import { RENDER_EPOCH } from '../../src/render/render.js';
 import { hooksOf, steadyEnv, steadyRequests, type SteadyRequest } from './steady.js';
 

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { controllers, decorators } from '../../src/controllers/registry.js';
-import type { HookEnv, Hooks } from '../../src/controllers/types.js';
+import type { HookEnv, Hooks } from '../../src/kit/hooks.js';
 import type { KubeObject, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
 import { render, renderHookEnv, RENDER_EPOCH } from '../../src/render/render.js';
 import { DEFAULT_PLATFORM_YAML } from '../../src/render/default-platform.js';

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { API_VERSION } from '../../src/api/common.js';
 import { KIND_BY_NAME, KIND_BY_PLURAL, type KindDef } from '../../src/api/kinds.js';
 import { Admission } from '../../src/api/validate.js';
-import type { ChildResource } from '../../src/controllers/types.js';
+import type { ChildResource } from '../../src/kit/hooks.js';
 import type { KubeObject, ObjectMap, RelatedResourceRule } from '../../src/metacontroller/protocol.js';
 import { groupKey, objectKey } from '../../src/metacontroller/protocol.js';
 import { arbitraryOf } from './schema-arbitrary.js';

@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
-import type { HookEnv } from '../../src/controllers/types.js';
+import type { HookEnv } from '../../src/kit/hooks.js';
 import { jobSucceeded, next } from './world.js';
 
 export const NS = 'idpbuilder-system';

@@ -1,7 +1,7 @@
 /** Builders for whole Metacontroller requests, as the hook service receives them. */
 import type { KubeObject, ObjectMap, SyncRequest } from '../../src/metacontroller/protocol.js';
-import type { HookEnv } from '../../src/controllers/types.js';
-import { DEFAULT_SETTINGS } from '../../src/controllers/types.js';
+import type { HookEnv } from '../../src/kit/hooks.js';
+import { DEFAULT_SETTINGS } from '../../src/kit/hooks.js';
 import { createHash } from 'node:crypto';
 
 export function parent(kind: string, name: string, spec: Record<string, unknown>, extra: Partial<KubeObject> = {}): KubeObject {

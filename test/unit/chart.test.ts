@@ -15,12 +15,12 @@ import type { FastifyInstance } from 'fastify';
 import { GROUP } from '../../src/api/common.js';
 import { CONTROLLED_KINDS, KINDS } from '../../src/api/kinds.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
-import { DEFAULT_SETTINGS } from '../../src/controllers/types.js';
+import { DEFAULT_SETTINGS } from '../../src/kit/hooks.js';
 import { newAjv } from '../../src/api/validate.js';
 import { ChartValues } from '../../src/chart/values.js';
-import { crdFor } from '../../src/crd/generate.js';
-import { generatedFiles } from '../../src/generated.js';
-import { chartControllers, compositeController, decoratorController, DEFAULT_TARGET, type WebhookTarget } from '../../src/metacontroller/manifests.js';
+import { crdFor } from '../../src/codegen/crds.js';
+import { generatedFiles } from '../../src/codegen/generated.js';
+import { chartControllers, compositeController, decoratorController, DEFAULT_TARGET, type WebhookTarget } from '../../src/codegen/manifests.js';
 import { buildApp } from '../../src/server/app.js';
 import { ROOT } from '../support/examples.js';
 

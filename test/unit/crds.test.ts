@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KINDS } from '../../src/api/kinds.js';
-import { generatedFiles } from '../../src/generated.js';
+import { generatedFiles } from '../../src/codegen/generated.js';
 import { ROOT } from '../support/examples.js';
 
 type Node = Record<string, any>;

@@ -19,7 +19,7 @@ import { nginxGatewayHooks } from '../../src/controllers/nginxgateway.js';
 import { packageHooks } from '../../src/controllers/package.js';
 import { packagesArgoCD } from '../../src/controllers/packages-argocd.js';
 import { packagesFlux } from '../../src/controllers/packages-flux.js';
-import type { Hooks } from '../../src/controllers/types.js';
+import type { Hooks } from '../../src/kit/hooks.js';
 import { referencePermitted, resolveRef } from '../../src/kit/refs.js';
 import type { KubeObject, ObjectMap, SyncRequest, SyncResponse } from '../../src/metacontroller/protocol.js';
 import { referenceGrant } from '../support/grants.js';

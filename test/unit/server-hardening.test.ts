@@ -14,7 +14,7 @@ import { ServeConfigError, authPolicy, isLoopback, readToken, serve, settingsFro
 import { main } from '../../src/cli/main.js';
 import { jobObject } from '../../src/kit/jobs.js';
 import { helmJob } from '../../src/kit/helm.js';
-import { DEFAULT_SETTINGS } from '../../src/controllers/types.js';
+import { DEFAULT_SETTINGS } from '../../src/kit/hooks.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../src/server/json-depth.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
 import { KIND_BY_NAME } from '../../src/api/kinds.js';
-import type { ControllerDef } from '../../src/controllers/types.js';
+import type { ControllerDef } from '../../src/kit/hooks.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import { next } from '../support/world.js';
 import { ResponseMemo, recordingRandom } from '../../src/server/memo.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keyedRandom, MIN_SEED_BYTES, objectIdentity } from '../../src/server/random.js';
+import { keyedRandom, MIN_SEED_BYTES, objectIdentity } from '../../src/kit/random.js';
 import { readRandomSeed, ServeConfigError } from '../../src/server/serve.js';
 
 const seed = Buffer.alloc(32, 7);

@@ -7,7 +7,7 @@ import { Agent, request } from 'undici';
 import { bearerCheck, buildApp, type AppOptions } from '../../src/server/app.js';
 import { controllers } from '../../src/controllers/registry.js';
 import { KIND_BY_NAME } from '../../src/api/kinds.js';
-import type { ControllerDef, Hooks } from '../../src/controllers/types.js';
+import type { ControllerDef, Hooks } from '../../src/kit/hooks.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import { Command } from 'commander';
 import { configureServeCommand, createLogger, serveOptionsFromEnv } from '../../src/server/serve.js';

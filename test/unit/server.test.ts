@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { controllers, decorators } from '../../src/controllers/registry.js';
 import { KIND_BY_NAME } from '../../src/api/kinds.js';
-import type { ControllerDef, Hooks } from '../../src/controllers/types.js';
+import type { ControllerDef, Hooks } from '../../src/kit/hooks.js';
 import { parent, syncRequest } from '../support/requests.js';
-import { compositeController, decoratorController } from '../../src/metacontroller/manifests.js';
+import { compositeController, decoratorController } from '../../src/codegen/manifests.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -63,14 +63,6 @@ describe('hook service', () => {
     expect((await a.inject({ method: 'POST', url: '/hooks/giteaproviders/explode', payload: syncRequest(giteaParent) })).statusCode).toBe(404);
     // no finalize hook defined for this controller
     expect((await a.inject({ method: 'POST', url: '/hooks/giteaproviders/finalize', payload: syncRequest(giteaParent) })).statusCode).toBe(404);
-  });
-
-  it('answers 501 for kinds whose hooks are not written', async () => {
-    const def: ControllerDef = { kind: KIND_BY_NAME.get('IstioGateway')!, children: [] };
-    const a = app({ controllers: [def] });
-    const res = await a.inject({ method: 'POST', url: '/hooks/istiogateways/sync', payload: syncRequest(parent('IstioGateway', 'i', {})) });
-    expect(res.statusCode).toBe(501);
-    expect(res.json()).toEqual({ error: 'NotImplemented', message: 'the IstioGateway controller is not implemented yet' });
   });
 
   it('maps a throwing hook to 500 with a short error id, and logs the detail', async () => {

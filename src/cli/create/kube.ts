@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../metacontroller/protocol.js';
-import { CommandError, runOk, type RunResult, type Runner } from '../exec.js';
+import { runOk, type RunResult, type Runner } from '../exec.js';
 
 export { FIELD_MANAGER, SYSTEM_NAMESPACE } from '../../api/names.js';
 import { FIELD_MANAGER } from '../../api/names.js';
@@ -68,10 +68,6 @@ export class Kube {
     if (objects.length === 0) return;
     await this.kubectlOk(['apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], what, toYamlStream(objects));
   }
-}
-
-export function isCommandError(e: unknown): e is CommandError {
-  return e instanceof CommandError;
 }
 
 export function namespaceObject(name: string): KubeObject {

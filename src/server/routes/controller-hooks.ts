@@ -4,13 +4,12 @@
  * the metrics onResponse hook, and a handler that answers a memoised request from the memo, checks the
  * envelope (400), the parent's kind and schema (400) and the observed objects' quick shape (400), then runs
  * the hook through HookRuntime.runHook (sync/finalize) and normalises the answer (../response.ts).
- * A controller without hooks answers 501 on all three.
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginCallback } from 'fastify';
 import type { CustomizeRequest as CustomizeRequestT, SyncRequest as SyncRequestT } from '../../metacontroller/protocol.js';
-import type { ControllerDef } from '../../controllers/types.js';
-import { finishCustomize, finishSync } from '../response.js';
+import type { ControllerDef } from '../../kit/hooks.js';
+import { finishCustomize, finishSync } from '../../metacontroller/response.js';
 import { HttpError, JSON_TYPE, errorResponses } from '../http-error.js';
 import type { HookRuntime } from '../hook-runtime.js';
 
@@ -27,15 +26,11 @@ const controllerHooks: FastifyPluginCallback<ControllerHooksOptions> = (app, { c
       if (parent.kind !== c.kind.kind) throw new HttpError(400, 'BadRequest', `body.parent.kind: expected ${c.kind.kind}, got ${JSON.stringify(parent.kind)}`);
       rt.checkAdmitted(parent, 'parent');
     };
-    const notImplemented = async () => {
-      throw new HttpError(501, 'NotImplemented', `the ${c.kind.kind} controller is not implemented yet`);
-    };
     const hooks = c.hooks;
 
     for (const hook of ['sync', 'finalize'] as const) {
-      if (hooks && hook === 'finalize' && !hooks.finalize) continue;
+      if (hook === 'finalize' && !hooks.finalize) continue;
       app.post(`/hooks/${plural}/${hook}`, { schema: { response: errorResponses }, onResponse: rt.observe(plural, hook) }, async (req, reply) => {
-        if (!hooks) return notImplemented();
         const cached = rt.memoHit(req, reply);
         if (cached !== undefined) return cached;
         const body = rt.checkEnvelope<SyncRequestT>(envelope.sync, req.body);
@@ -59,12 +54,12 @@ const controllerHooks: FastifyPluginCallback<ControllerHooksOptions> = (app, { c
         );
       });
     }
-    if (!hooks || hooks.customize) {
+    const customize = hooks.customize;
+    if (customize) {
       app.post(`/hooks/${plural}/customize`, { schema: { response: errorResponses }, onResponse: rt.observe(plural, 'customize') }, async (req, reply) => {
-        if (!hooks?.customize) return notImplemented();
         const body = rt.checkEnvelope<CustomizeRequestT>(envelope.customize, req.body);
         checkParent(body.parent);
-        const res = hooks.customize(body, { ...env, random: rt.randomFor(body.parent) });
+        const res = customize(body, { ...env, random: rt.randomFor(body.parent) });
         reply.type(JSON_TYPE);
         return JSON.stringify(finishCustomize(res));
       });

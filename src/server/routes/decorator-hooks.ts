@@ -6,8 +6,8 @@
  */
 import type { FastifyPluginCallback } from 'fastify';
 import type { CustomizeRequest as CustomizeRequestT, DecoratorSyncRequest as DecoratorSyncRequestT } from '../../metacontroller/protocol.js';
-import type { DecoratorDef } from '../../controllers/types.js';
-import { finishCustomize, sortChildren } from '../response.js';
+import type { DecoratorDef } from '../../kit/hooks.js';
+import { finishCustomize, sortChildren } from '../../metacontroller/response.js';
 import { HttpError, JSON_TYPE, errorResponses } from '../http-error.js';
 import type { HookRuntime } from '../hook-runtime.js';
 

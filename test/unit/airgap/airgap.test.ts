@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../../src/metacontroller/protocol.js';
 import { DEFAULT_PLATFORM_YAML } from '../../../src/render/default-platform.js';
-import { DEFAULT_SETTINGS } from '../../../src/controllers/types.js';
+import { DEFAULT_SETTINGS } from '../../../src/kit/hooks.js';
 import { airgapOverlay, clusterDomains, externalURL, urlsIn } from '../../../src/airgap/overlay.js';
 import { inMirror, mirrored, mirrorImage, mirrorValues, normalizeImage, parseChartRepository, parseRegistry } from '../../../src/airgap/mirror.js';
 import { CHART_IMAGES } from '../../../src/airgap/chart-images.js';

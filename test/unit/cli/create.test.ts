@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_CHART } from '../../../src/cli/create.js';
+import { DEFAULT_CHART } from '../../../src/cli/deps.js';
 import { generateCertificate, certificateNames, tlsSecret } from '../../../src/cli/tls.js';
 import { DEFAULT_SETTINGS, freshKubectl, objectsOf, platformJSON, runCli, settingsJSON } from '../../fixtures/cli/canned.js';
 import { standIns, type StandIns } from '../../fixtures/cli/standins.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { DEFAULT_CHART } from '../../../src/cli/create.js';
+import { DEFAULT_CHART } from '../../../src/cli/deps.js';
 import { ingressService, kindIngressContainerPort, platformObjects, type GatewayChoice, type GitOpsChoice } from '../../../src/cli/create/platform.js';
 import { validatePaths } from '../../../src/cli/validate.js';
 import { freshKubectl, objectsOf, runCli } from '../../fixtures/cli/canned.js';

@@ -8,9 +8,9 @@ import { argoCDProviderHooks } from '../../../src/controllers/argocdprovider.js'
 import { giteaProviderHooks } from '../../../src/controllers/giteaprovider.js';
 import { nginxGatewayHooks } from '../../../src/controllers/nginxgateway.js';
 import { platformHooks as hooks, TEARDOWN_STEPS } from '../../../src/controllers/platform.js';
-import type { Hooks } from '../../../src/controllers/types.js';
+import type { Hooks } from '../../../src/kit/hooks.js';
 import { controllers } from '../../../src/controllers/registry.js';
-import { compositeController } from '../../../src/metacontroller/manifests.js';
+import { compositeController } from '../../../src/codegen/manifests.js';
 import type { KubeObject, ObjectMap, SyncRequest, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { noUsers, parent, syncRequest, testEnv } from '../../support/requests.js';
 import { condition, jobSucceeded, next, toMap, withStatus } from '../../support/world.js';

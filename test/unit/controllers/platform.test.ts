@@ -4,7 +4,7 @@ import { argoCDProviderHooks } from '../../../src/controllers/argocdprovider.js'
 import { giteaProviderHooks } from '../../../src/controllers/giteaprovider.js';
 import { nginxGatewayHooks } from '../../../src/controllers/nginxgateway.js';
 import { platformHooks as hooks } from '../../../src/controllers/platform.js';
-import type { Hooks } from '../../../src/controllers/types.js';
+import type { Hooks } from '../../../src/kit/hooks.js';
 import type { ReleaseSummary } from '../../../src/kit/helm.js';
 import type { KubeObject, ObjectMap, SyncResponse } from '../../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../../support/requests.js';

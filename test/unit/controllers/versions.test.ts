@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { SyncResponse } from '../../../src/metacontroller/protocol.js';
-import type { Hooks } from '../../../src/controllers/types.js';
+import type { Hooks } from '../../../src/kit/hooks.js';
 import { nginxGatewayHooks } from '../../../src/controllers/nginxgateway.js';
 import { argoCDProviderHooks } from '../../../src/controllers/argocdprovider.js';
 import { fluxProviderHooks } from '../../../src/controllers/fluxprovider.js';

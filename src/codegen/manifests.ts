@@ -3,7 +3,7 @@
  * that the hook paths Metacontroller calls are exactly the routes the service serves.
  */
 import { API_VERSION } from '../api/common.js';
-import type { ControllerDef, DecoratorDef } from '../controllers/types.js';
+import type { ControllerDef, DecoratorDef } from '../kit/hooks.js';
 
 export interface WebhookTarget {
   /** Service in front of the hook Deployment. */
@@ -31,10 +31,9 @@ export function compositeController(c: ControllerDef, target: WebhookTarget = DE
   const hooks: Record<string, unknown> = {
     sync: { version: 'v2', webhook: webhook(target, `/hooks/${plural}/sync`) },
   };
-  // A kind whose hooks are not written yet still gets sync, finalize and customize routes (answering 501),
-  // so the manifest may name them all; once written, only the hooks that exist are declared.
-  if (!c.hooks || c.hooks.finalize) hooks.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${plural}/finalize`) };
-  if (!c.hooks || c.hooks.customize) hooks.customize = { version: 'v2', webhook: webhook(target, `/hooks/${plural}/customize`) };
+  // Only the hooks that exist are declared (the service serves exactly those routes).
+  if (c.hooks.finalize) hooks.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${plural}/finalize`) };
+  if (c.hooks.customize) hooks.customize = { version: 'v2', webhook: webhook(target, `/hooks/${plural}/customize`) };
   const spec: Record<string, unknown> = {
     generateSelector: true,
     parentResource: { apiVersion: API_VERSION, resource: plural },
@@ -48,10 +47,6 @@ export function compositeController(c: ControllerDef, target: WebhookTarget = DE
     metadata: { name: `idpbuilder-${plural}`, labels: { 'app.kubernetes.io/part-of': 'idpbuilder', 'app.kubernetes.io/managed-by': 'idpbuilder' } },
     spec,
   };
-}
-
-export function controllerManifests(controllers: ControllerDef[], target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown>[] {
-  return controllers.map((c) => compositeController(c, target));
 }
 
 export function decoratorController(d: DecoratorDef, target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown> {

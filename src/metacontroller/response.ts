@@ -1,5 +1,5 @@
 /** Normalises hook responses: children in a stable order so equal inputs give byte-identical answers. */
-import type { CustomizeResponse, KubeObject, SyncResponse } from '../metacontroller/protocol.js';
+import type { CustomizeResponse, KubeObject, SyncResponse } from './protocol.js';
 
 function sortKey(o: KubeObject): string {
   return [o.apiVersion, o.kind, o.metadata.namespace ?? '', o.metadata.name].join('\u0000');

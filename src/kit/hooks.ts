@@ -1,6 +1,6 @@
 /**
  * What a controller is: its parent kind, the child types it manages (with update strategies), and pure
- * hooks. The list in ./registry.ts drives the HTTP routes and the Metacontroller manifests alike.
+ * hooks. The list in src/controllers/registry.ts drives the HTTP routes and the Metacontroller manifests alike.
  */
 import type { KindDef } from '../api/kinds.js';
 import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
@@ -59,8 +59,7 @@ export interface ControllerDef {
   children: ChildResource[];
   /** Periodic resync; status that depends on time (sync intervals, re-validation) also asks via resyncAfterSeconds. */
   resyncPeriodSeconds?: number;
-  /** Undefined while the kind's hooks are not written: the routes answer 501. */
-  hooks?: Hooks;
+  hooks: Hooks;
 }
 
 export interface DecoratorHooks {
@@ -88,4 +87,3 @@ export interface DecoratorDef {
 }
 
 export type HookName = 'sync' | 'finalize' | 'customize';
-export const HOOK_NAMES: readonly HookName[] = ['sync', 'finalize', 'customize'];

@@ -1,5 +1,5 @@
 /**
- * The hooks' randomness (layer: server). Hooks are pure: identical requests must give identical answers,
+ * The hooks' randomness (layer: kit). Hooks are pure: identical requests must give identical answers,
  * first syncs and their retries included, and a generated credential must not change because its Secret
  * was briefly not observed. So the bytes a hook draws are not fresh randomness but a keyed stream:
  * HMAC-SHA256(seed, `<parent identity>\0<counter>`) for counter 0, 1, 2, … — unpredictable without the
@@ -9,7 +9,7 @@
  * upgrades); without one, a seed drawn at start-up serves the process's lifetime.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { HookEnv } from '../controllers/types.js';
+import type { HookEnv } from './hooks.js';
 
 /** Smallest accepted seed, in bytes (256 bits). */
 export const MIN_SEED_BYTES = 32;

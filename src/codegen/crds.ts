@@ -3,7 +3,7 @@
  * version; `v1alpha1` is served with the same schema so that the spec's examples apply as written.
  */
 import { GROUP, SERVED_VERSIONS, STORAGE_VERSION } from '../api/common.js';
-import { KINDS, type KindDef, type PrinterColumn } from '../api/kinds.js';
+import type { KindDef, PrinterColumn } from '../api/kinds.js';
 
 export const CATEGORY = 'idpbuilder';
 
@@ -101,8 +101,4 @@ export function crdFor(def: KindDef): Record<string, Json> {
       })),
     },
   };
-}
-
-export function allCrds(): Record<string, Json>[] {
-  return KINDS.map(crdFor);
 }
