@@ -88,7 +88,9 @@ export function retryDelaySeconds(attempt: number): number {
 function failedAt(job: KubeObject | undefined): number | undefined {
   const st = (job?.status ?? {}) as { conditions?: { type?: string; status?: string; lastTransitionTime?: string }[]; startTime?: string };
   const c = (Array.isArray(st.conditions) ? st.conditions : []).find((x) => x?.type === 'Failed' && x.status === 'True');
-  const t = Date.parse(c?.lastTransitionTime ?? st.startTime ?? '');
+  // creationTimestamp last: the API server always sets it, so a Job without condition or start time still
+  // schedules its retry from a fixed point instead of from every sync's clock
+  const t = Date.parse(c?.lastTransitionTime ?? st.startTime ?? job?.metadata?.creationTimestamp ?? '');
   return Number.isFinite(t) ? t : undefined;
 }
 
@@ -103,13 +105,13 @@ interface Attempt {
 }
 
 /**
- * The current attempt of an install. The attempt number comes from the observed Jobs of this install
+ * The current attempt of an install (or an uninstall: `action`). The attempt number comes from the observed Jobs of this install
  * (label LABEL_INSTALL) and from the status (whichever is higher, so neither a lagging cache nor a
  * lagging status restarts the count). A failed attempt is retried with a new Job once
  * retryDelaySeconds(attempt) has passed since it failed (the injected clock).
  */
-function currentAttempt(req: SyncRequest, env: HookEnv, plan: InstallPlan): Attempt {
-  const base = helmJob(req.parent, plan, env);
+function currentAttempt(req: SyncRequest, env: HookEnv, plan: InstallPlan, action: 'install' | 'uninstall' = 'install'): Attempt {
+  const base = helmJob(req.parent, plan, env, action);
   const cm = base.configMap.metadata.name;
   let attempt = 0;
   for (const j of observedChildren(req, 'Job', 'batch/v1')) {
@@ -119,7 +121,7 @@ function currentAttempt(req: SyncRequest, env: HookEnv, plan: InstallPlan): Atte
   }
   const prev = (req.parent.status as { installation?: { configMap?: string; retries?: number; nextRetryTime?: string } } | undefined)?.installation;
   if (prev?.configMap === cm && Number.isInteger(prev.retries) && prev.retries! > attempt) attempt = prev.retries!;
-  const at = (n: number) => (n === 0 ? base : helmJob(req.parent, plan, env, 'install', n));
+  const at = (n: number) => (n === 0 ? base : helmJob(req.parent, plan, env, action, n));
   const children = at(attempt);
   const observed = observedChild(req, 'Job', 'batch/v1', children.name);
   const state = jobState(observed, pods(req));
@@ -318,7 +320,8 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'InstallRecordNotFound', message)), children: [], finalized: false };
   }
   const uninstall = spec.deletionPolicy !== 'Retain' && plan && plan.releases.length ? helmJob(req.parent, plan, env, 'uninstall') : undefined;
-  const running = runningJobs(req).filter((j) => j.metadata.name !== uninstall?.name);
+  // every attempt of this uninstall carries LABEL_INSTALL = its ConfigMap's name: a running one is ours, not a wait
+  const running = runningJobs(req).filter((j) => !uninstall || j.metadata.labels?.[LABEL_INSTALL] !== uninstall.configMap.metadata.name);
   if (running.length) {
     const names = running.map((j) => j.metadata.name).join(', ');
     const message = `waiting for job ${names} to finish before ${uninstall ? 'uninstalling' : 'letting go'} (a running Job is never killed)`;
@@ -341,20 +344,25 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', CLUSTER_REASONS.secretNotFound, gone));
     return { status, children: [...(made ? [uninstall.configMap, uninstall.job] : []), ...observedInstallConfigMaps(req).map(asDesired)], finalized: false };
   }
-  const state = jobState(observedChild(req, 'Job', 'batch/v1', uninstall.name), pods(req));
+  // A failed uninstall is retried like an install (retryDelaySeconds: 30 s doubling, at most 30 min), each
+  // attempt a new Job; the failed ones stay (the contract never drops a Job it has not seen superseded).
+  const current = currentAttempt(req, env, plan!, 'uninstall');
+  const state = current.state;
   // The install ConfigMaps say what to uninstall: they are kept until the parent is gone, so that every
   // later finalize call still finds the same plan (and the same uninstall Job).
-  const children = [uninstall.configMap, uninstall.job, ...observedInstallConfigMaps(req).map(asDesired)];
+  const children = [current.children.configMap, current.children.job, ...observedInstallConfigMaps(req).map(asDesired)];
   if (state.phase === 'Succeeded') {
     const status = statusWith(req, env, { ...prev, installed: false }, 'Deleting', standardConditions('Deleting', 'Uninstalled', 'uninstall finished'));
     return { status, children, finalized: true };
   }
   if (state.phase === 'Failed') {
-    const message = `uninstall job failed: ${state.message ?? 'unknown error'} (set deletionPolicy: Retain to delete without uninstalling)`;
+    const next = current.nextRetry!;
+    const message = `uninstall job failed: ${state.message ?? 'unknown error'} (attempt ${current.retries + 1}; retry at ${stamp(next)}; set deletionPolicy: Retain to delete without uninstalling)`;
     const status = statusWith(req, env, prev, 'Failed', standardConditions('Failed', 'UninstallFailed', message));
-    return { status, children, finalized: false };
+    return { status, children, finalized: false, resyncAfterSeconds: Math.max(1, Math.ceil((next.getTime() - env.now().getTime()) / 1000)) };
   }
-  const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}`));
+  const retry = current.previousFailure ? ` (retry ${current.retries} after: ${current.previousFailure})` : '';
+  const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}${retry}`));
   return { status, children, finalized: false };
 }
 

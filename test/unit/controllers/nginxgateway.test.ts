@@ -151,6 +151,39 @@ describe('NginxGateway', () => {
     expect(condition(failedUninstall).reason).toBe('UninstallFailed');
   });
 
+  it('a failed uninstall is retried with a new Job after the backoff (30 s, doubling), the failed one kept; finalized once a retry succeeds', () => {
+    const req = syncRequest(gw());
+    const installed = next(req, hooks.sync(req, env), jobSucceeded);
+    const cms = Object.values(installed.children!['ConfigMap.v1']);
+    const f1 = hooks.finalize!({ ...installed, finalizing: true }, env);
+    const [first] = byKind(f1, 'Job');
+    const failedAtT = '2026-01-01T00:00:00Z';
+    const failed = withStatus(first, { failed: 3, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'helm: timed out', lastTransitionTime: failedAtT }] });
+    const observed = (jobs: KubeObject[]) => ({ ...installed, children: toMap([...cms, ...byKind(f1, 'ConfigMap'), ...jobs]), finalizing: true });
+    // before the backoff: no new Job, Failed/UninstallFailed naming the retry time, resync when it is due
+    const waiting = hooks.finalize!(observed([failed]), testEnv('2026-01-01T00:00:10Z'));
+    expect(waiting.finalized).toBe(false);
+    expect(byKind(waiting, 'Job').map((j) => j.metadata.name)).toEqual([first.metadata.name]);
+    expect(condition(waiting)).toMatchObject({ status: 'False', reason: 'UninstallFailed' });
+    expect(condition(waiting).message).toContain('retry at 2026-01-01T00:00:30Z');
+    expect(waiting.resyncAfterSeconds).toBe(20);
+    // after it: attempt 1, a new Job of the same uninstall; the failed one is still returned (never dropped)
+    const retrying = hooks.finalize!(observed([failed]), testEnv('2026-01-01T00:00:31Z'));
+    const names = byKind(retrying, 'Job').map((j) => j.metadata.name);
+    expect(names).toHaveLength(2);
+    const retry = byKind(retrying, 'Job').find((j) => j.metadata.name !== first.metadata.name)!;
+    expect(retry.metadata.name).toMatch(/^nginx-uninstall-retry1-/);
+    expect(retry.metadata.annotations).toMatchObject({ 'idpbuilder.cnoe.io/attempt': '1' });
+    expect(condition(retrying)).toMatchObject({ reason: 'Uninstalling' });
+    expect(condition(retrying).message).toBe('uninstall job created (retry 1 after: BackoffLimitExceeded: helm: timed out)');
+    // the retry running is this uninstall, not another Job to wait for
+    const running = hooks.finalize!(observed([failed, jobRunning(retry)]), testEnv('2026-01-01T00:00:40Z'));
+    expect(condition(running)).toMatchObject({ reason: 'Uninstalling' });
+    expect(running.finalized).toBe(false);
+    const done = hooks.finalize!(observed([failed, jobSucceeded(retry)]), testEnv('2026-01-01T00:01:00Z'));
+    expect(done.finalized).toBe(true);
+  });
+
   it('finalize with Retain: finalized, reason Retained, no uninstall Job; while the install Job runs, not finalized', () => {
     const req = syncRequest(gw({ deletionPolicy: 'Retain' }));
     const first = hooks.sync(req, env);
