@@ -90,7 +90,7 @@ function failedAt(job: KubeObject | undefined): number | undefined {
   const c = (Array.isArray(st.conditions) ? st.conditions : []).find((x) => x?.type === 'Failed' && x.status === 'True');
   // creationTimestamp last: the API server always sets it, so a Job without condition or start time still
   // schedules its retry from a fixed point instead of from every sync's clock
-  const t = Date.parse(c?.lastTransitionTime ?? st.startTime ?? job?.metadata?.creationTimestamp ?? '');
+  const t = Date.parse(c?.lastTransitionTime ?? st.startTime ?? (job?.metadata as { creationTimestamp?: string } | undefined)?.creationTimestamp ?? '');
   return Number.isFinite(t) ? t : undefined;
 }
 
