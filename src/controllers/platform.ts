@@ -23,7 +23,7 @@ import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
-import { asDesired, observedChildren, relatedObject } from '../kit/observed.js';
+import { allObservedChildren, asDesired, observedChildren, relatedObject } from '../kit/observed.js';
 import { readiness, refApiVersion, refRules, resolveRef, type Readiness, type Refusal } from '../kit/refs.js';
 import { childKey, contract, type SyncAnswer } from '../kit/contract.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
@@ -499,16 +499,6 @@ function teardownStep(kind: string): number {
   return i < 0 ? TEARDOWN_STEPS.length - 1 : i;
 }
 
-/** Every observed child, in group and key order. */
-function allObserved(req: SyncRequest): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const g of Object.keys(req.children ?? {}).sort()) {
-    const byKey = req.children![g] ?? {};
-    for (const k of Object.keys(byKey).sort()) if (byKey[k]?.metadata?.name) out.push(byKey[k]);
-  }
-  return out;
-}
-
 /**
  * finalize: one teardown step at a time (TEARDOWN_STEPS). The first step with an observed child is current:
  * its children are released (Metacontroller deletes them; a provider with `deletionPolicy: Retain` is
@@ -522,7 +512,7 @@ function finalize(req: SyncRequest, env: HookEnv): SyncAnswer {
   const prev = { ...((parent.status as Record<string, unknown>) ?? {}) };
   delete prev.conditions;
   delete prev.phase;
-  const observed = allObserved(req);
+  const observed = allObservedChildren(req);
   const current = Math.min(...observed.map((o) => teardownStep(o.kind)), TEARDOWN_STEPS.length);
   let conds: ConditionInput[];
   const children: KubeObject[] = [];

@@ -23,7 +23,7 @@
 import type { DecoratorSyncRequest, DecoratorSyncResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { DecoratorHooks, HookEnv, Hooks } from './hooks.js';
 import { LABEL_ROLE } from './labels.js';
-import { asDesired } from './observed.js';
+import { allObservedChildren, asDesired } from './observed.js';
 import { Redactor } from './redact.js';
 
 /**
@@ -75,15 +75,6 @@ function isJob(o: KubeObject): boolean {
   return o.kind === 'Job' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('batch/');
 }
 
-function observedList(req: SyncRequest): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const group of Object.keys(req.children ?? {}).sort()) {
-    const byKey = req.children![group] ?? {};
-    for (const k of Object.keys(byKey).sort()) if (byKey[k]?.metadata?.name) out.push(byKey[k]);
-  }
-  return out;
-}
-
 /**
  * Observed Jobs of this parent that are still running and have the same lock as `job` but another name:
  * while one exists, `job` must not start (it would be withheld by the contract).
@@ -91,7 +82,7 @@ function observedList(req: SyncRequest): KubeObject[] {
 export function runningPredecessors(req: SyncRequest, job: KubeObject): KubeObject[] {
   const lock = jobLock(job);
   if (!lock) return [];
-  return observedList(req).filter((o) => isJob(o) && o.metadata.name !== job.metadata.name && jobLock(o) === lock && !jobFinished(o));
+  return allObservedChildren(req).filter((o) => isJob(o) && o.metadata.name !== job.metadata.name && jobLock(o) === lock && !jobFinished(o));
 }
 
 /** Names of the ConfigMaps and Secrets a Job's pod template mounts or reads through env. */
@@ -134,7 +125,7 @@ export interface ContractEffects {
  * The returned answer has no `released` field.
  */
 export function enforce(req: SyncRequest, res: SyncAnswer): SyncResponse & { effects: ContractEffects } {
-  const observed = observedList(req);
+  const observed = allObservedChildren(req);
   const observedByKey = new Map(observed.map((o) => [childKey(o), o]));
   const released = new Set(res.released ?? []);
   const answer = new Map<string, KubeObject>();

@@ -14,6 +14,16 @@ export function observedChildren(req: SyncRequest, kind: string, apiVersion: str
   return listOf(req.children, kind, apiVersion);
 }
 
+/** Every observed child of every kind (skipping entries without a name), in group and key order. */
+export function allObservedChildren(req: SyncRequest): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const group of Object.keys(req.children ?? {}).sort()) {
+    const byKey = req.children![group] ?? {};
+    for (const k of Object.keys(byKey).sort()) if (byKey[k]?.metadata?.name) out.push(byKey[k]);
+  }
+  return out;
+}
+
 export function observedChild(req: SyncRequest, kind: string, apiVersion: string, name: string): KubeObject | undefined {
   return req.children?.[groupKey(kind, apiVersion)]?.[objectKey(req.parent.metadata.namespace, name)];
 }
