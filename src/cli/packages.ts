@@ -38,6 +38,10 @@ export const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
 export const PACKAGE_TYPE_LABEL = 'cnoe.io/package-type';
 export const LOCAL_PACKAGE_LABEL = 'idpbuilder.cnoe.io/local-package';
 export const SOURCE_PATH_ANNOTATION = 'cnoe.io/package-source-path';
+/**
+ * The index of the `-p` flag a Package came from. Informational only (which of two definitions won is
+ * settled here); no controller orders on it.
+ */
 export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
 export { COMMIT_AUTHOR } from '../api/names.js';
 import { COMMIT_AUTHOR } from '../api/names.js';

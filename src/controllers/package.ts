@@ -220,11 +220,6 @@ export function engineOf(spec: PackageSpec): Engine {
   return 'argocd';
 }
 
-/**
- * Written by the CLI: the index of the `-p` flag a Package came from. Informational only (which of two
- * definitions won is settled by the CLI); no controller orders on it.
- */
-export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
 /** Set by the deploying DecoratorController on the Package: what the engine reports. */
 export const ENGINE_STATUS_ANNOTATION: Record<Engine, string> = {
   argocd: 'idpbuilder.cnoe.io/argocd-status',
