@@ -55,6 +55,25 @@ const TEAM_PERMISSIONS = ['pull', 'triage', 'push', 'maintain', 'admin'] as cons
 const TeamPermission = OneOf(TEAM_PERMISSIONS, `must be one of ${TEAM_PERMISSIONS.join(', ')}`);
 const Team = Type.Object({ name: NonEmpty(), permission: TeamPermission }, closed);
 
+/**
+ * A Service of another cluster that a Job reaches through that cluster's API server (a port-forward to one of
+ * the Service's ready Pods, `pods/portforward`), because the Job runs in the management cluster and the
+ * Service's DNS name resolves only inside the target. The kubeconfig is read from a Secret of the management
+ * cluster by the Job program, never mounted nor put in env (docs/multi-cluster.md).
+ */
+export const ServiceTunnel = Type.Object(
+  {
+    /** The target's kubeconfig: a Secret key in the management cluster (kit/cluster.ts kubeconfigSecretOf). */
+    kubeconfigSecretRef: KeyRefRequired,
+    /** The Service on the target: namespace, name and its `spec.ports[].port`. */
+    namespace: NonEmpty(),
+    service: NonEmpty(),
+    port: Type.Integer({ minimum: 1, maximum: 65535, [X_ERROR]: 'must be a port number (1-65535)' }),
+  },
+  closed,
+);
+export type ServiceTunnel = Static<typeof ServiceTunnel>;
+
 // --- gitea-bootstrap ---------------------------------------------------------------------------------
 
 /** Config of `idpbuilder job gitea-bootstrap` (written by the GiteaProvider hook). */
@@ -62,6 +81,8 @@ export const GiteaBootstrapConfig = Type.Object(
   {
     /** Internal API base, e.g. http://gitea-http.gitea.svc.cluster.local:3000 */
     endpoint: HttpEndpoint,
+    /** Set when Gitea runs on a target cluster: `endpoint` is reached through this tunnel. */
+    tunnel: Type.Optional(ServiceTunnel),
     organizations: Type.Array(Type.Object({ name: NonEmpty(), description: Type.Optional(Type.String()) }, closed)),
     tokenName: NonEmpty(),
     tokenSecret: TokenSecret,
@@ -203,6 +224,8 @@ export const RepoSyncConfig = Type.Object(
      * https://HOST/api/v3), GitLab the instance or its `/api/v4`.
      */
     apiEndpoint: HttpEndpoint,
+    /** Set when the git server runs on a target cluster: `apiEndpoint` (and git over HTTP) go through this tunnel. */
+    tunnel: Type.Optional(ServiceTunnel),
     credentialsSecretRef: KeyRefRequired,
     /** A PEM CA bundle to trust for the git server (API and git over HTTPS), e.g. a GitLabProvider's caSecretRef. */
     caSecretRef: Type.Optional(KeyRef(SECRET_KEY_CA)),

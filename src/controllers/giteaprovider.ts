@@ -3,7 +3,7 @@
  * asked), an admin credential Secret, and after the install a bootstrap Job that creates the
  * organizations and an API token Secret. Exposes the git provider duck type.
  */
-import { withClusterRules } from '../kit/cluster.js';
+import { clusterRefOf, kubeconfigSecretOf, serviceTunnel, withClusterRules } from '../kit/cluster.js';
 import type { GiteaProviderSpec } from '../api/gitea.js';
 import type { GiteaBootstrapConfig } from '../api/jobs.js';
 import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, JOB_CONFIG_KEY, JOB_CONFIG_PATH, SECRET_KEY_PASSWORD, SECRET_KEY_USERNAME } from '../api/names.js';
@@ -211,8 +211,13 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   const manifests = routeManifests(spec, r, gw.target, target, ownerLabels(parent, 'route'));
 
   const organizations = spec.organizations?.length ? spec.organizations : [{ name: DEFAULT_ORGANIZATION, description: 'idpbuilder repositories' }];
+  // On a target cluster the Job (in the management cluster) reaches Gitea's Service through the target's API server.
+  const clusterRef = clusterRefOf(parent);
+  const kubeconfig = clusterRef ? kubeconfigSecretOf(clusterRef) : undefined;
+  const tunnel = kubeconfig ? serviceTunnel(internalEndpoint(target), { namespace: ns, name: kubeconfig.secret, key: kubeconfig.key }) : undefined;
   const bootstrapConfig: GiteaBootstrapConfig = {
     endpoint: internalEndpoint(target),
+    ...(tunnel ? { tunnel } : {}),
     organizations,
     tokenName: 'idpbuilder',
     tokenSecret: {

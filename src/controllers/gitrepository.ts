@@ -21,6 +21,7 @@ import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
 import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
+import { providerTunnel } from '../kit/cluster.js';
 
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
 export { RESULT_ANNOTATION };
@@ -42,6 +43,8 @@ interface ServerDuck {
   organization?: string;
   group?: string;
   gitAPI?: string;
+  /** Set when the server runs on a target cluster (duck `status.cluster`, docs/multi-cluster.md). */
+  cluster?: { secretName?: string; key?: string };
 }
 
 function trimSlash(s: string): string {
@@ -62,7 +65,10 @@ export function repoURLs(server: ServerDuck, org: string, repo: string): { url: 
       return true; // not a URL: do not build clone URLs from it
     }
   })();
-  const cloneURL = internal && !apiPath && !/^https:\/\/api\./.test(internal) ? `${internal}/${org}/${repo}.git` : url;
+  // A server on a target cluster is cloned through the URL it publishes: its cluster-local name resolves only
+  // inside that cluster, and the GitOps engines reading this repository may run elsewhere (the controllers' cluster).
+  const onTarget = typeof server.cluster?.secretName === 'string' && server.cluster.secretName !== '';
+  const cloneURL = internal && !apiPath && !onTarget && !/^https:\/\/api\./.test(internal) ? `${internal}/${org}/${repo}.git` : url;
   return { url, cloneURL };
 }
 
@@ -157,9 +163,12 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     caSecretRef?: { name: string; namespace?: string; key?: string };
   };
   const serverNs = server.metadata.namespace ?? ns;
+  const tunnel = providerTunnel(duck, serverNs, duck.internalEndpoint);
   const config: RepoSyncConfigInput = {
     flavor,
     apiEndpoint: duck.internalEndpoint,
+    // a server on a target cluster: its Service is reached through the target's API server
+    ...(tunnel ? { tunnel } : {}),
     credentialsSecretRef: cred,
     organization: org,
     repository: {

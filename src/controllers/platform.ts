@@ -128,9 +128,10 @@ function inlineChildren(parent: KubeObject, spec: PlatformSpec, all: Member[]): 
     if (component !== 'nginx') s.routing = routing;
     if (component === 'gitea') s.adminUser = { autoGenerate: true };
     if (component === 'argocd') s.adminCredentials = { autoGenerate: true };
-    // clusterRef (docs/multi-cluster.md): Gitea and nginx go to the target; Argo CD stays beside the controllers
-    // (it must see the Applications beside the Packages) and registers the target.
-    if (spec.clusterRef && component !== 'argocd') s.clusterRef = spec.clusterRef;
+    // clusterRef (docs/multi-cluster.md): nginx goes to the target (it routes what the Packages deploy there);
+    // Argo CD stays beside the controllers (it must see the Applications beside the Packages) and registers the
+    // target, and so does Gitea, which Argo CD clones from and the bootstrap and sync Jobs call by its Service.
+    if (spec.clusterRef && component !== 'argocd' && component !== 'gitea') s.clusterRef = spec.clusterRef;
     if (spec.clusterRef && component === 'argocd') s.clusters = [spec.clusterRef];
     // Argo CD reads private repositories of the referenced git providers with their repository credentials
     // (the inline Gitea publishes none: its bootstrap repositories are public)

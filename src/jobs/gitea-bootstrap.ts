@@ -18,6 +18,7 @@
  */
 import { GiteaClient, type GiteaClientOptions } from '../gitea/client.js';
 import type { KubeClient, OwnerReference } from '../kube/client.js';
+import { withTunnel, type TunnelOpener } from './tunnel.js';
 import type { JobLogger } from './repo-sync.js';
 import { GiteaBootstrapConfig as GiteaBootstrapConfigSchema, parseJobConfig, type GiteaBootstrapConfig } from '../api/jobs.js';
 import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, MANAGED_BY, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
@@ -38,7 +39,10 @@ export interface GiteaBootstrapResult {
 export type GiteaBootstrapClient = Pick<GiteaClient, 'waitReady' | 'recreateToken' | 'ensureOrg'>;
 
 export interface GiteaBootstrapDeps {
-  kube: Pick<KubeClient, 'applySecret'>;
+  /** The management cluster: the token Secret is applied there, a tunnel's kubeconfig Secret read there. */
+  kube: Pick<KubeClient, 'applySecret' | 'getSecret'>;
+  /** Opens `config.tunnel` (default: ./tunnel.ts openTunnel). */
+  tunnel?: TunnelOpener;
   /** Builds a Gitea client (default: the real one). Called with Basic auth first, then with the new token. */
   gitea?: (opts: GiteaClientOptions) => GiteaBootstrapClient;
   log: JobLogger;
@@ -63,8 +67,27 @@ export async function runGiteaBootstrap(config: GiteaBootstrapConfig, deps: Gite
   const make = deps.gitea ?? ((o: GiteaClientOptions) => new GiteaClient(o));
   const log = deps.log;
 
-  const admin = make({ baseURL: cfg.endpoint, auth: { basic: { username, password } } });
   const timeoutMs = (cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const started = (deps.now ?? Date.now)();
+  // Gitea on a target cluster: through a tunnel, opened (retried while no Pod is Ready) within the same timeout.
+  const retry = { timeoutMs, intervalMs: deps.pollIntervalMs ?? 5000, sleep: deps.sleep, now: deps.now, onWait: (reason: string) => log.info('Gitea not reachable yet', { reason }) };
+  return withTunnel(cfg.tunnel, cfg.endpoint, deps.kube, (endpoint, opened) => {
+    if (opened) log.info('tunnel to Gitea opened', { pod: opened.pod, port: opened.podPort });
+    // what opening the tunnel took is taken from the wait for Gitea
+    const left = opened ? Math.max(1000, timeoutMs - ((deps.now ?? Date.now)() - started)) : timeoutMs;
+    return bootstrap(cfg, { ...deps, log, make, username, password }, endpoint, left);
+  }, { ...(deps.tunnel ? { opener: deps.tunnel } : {}), retry });
+}
+
+/** The bootstrap proper, against `endpoint` (the config's, or a tunnel's loopback address). */
+async function bootstrap(
+  cfg: GiteaBootstrapConfig,
+  deps: GiteaBootstrapDeps & { make: (opts: GiteaClientOptions) => GiteaBootstrapClient; username: string; password: string },
+  endpoint: string,
+  timeoutMs: number,
+): Promise<GiteaBootstrapResult> {
+  const { log, make, username, password } = deps;
+  const admin = make({ baseURL: endpoint, auth: { basic: { username, password } } });
   log.info('waiting for Gitea', { endpoint: cfg.endpoint, timeoutSeconds: timeoutMs / 1000 });
   const version = await admin.waitReady({
     timeoutMs,
@@ -92,7 +115,7 @@ export async function runGiteaBootstrap(config: GiteaBootstrapConfig, deps: Gite
   });
   log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: [SECRET_KEY_TOKEN, SECRET_KEY_USERNAME] });
 
-  const api = make({ baseURL: cfg.endpoint, auth: { token } });
+  const api = make({ baseURL: endpoint, auth: { token } });
   const organizations: GiteaBootstrapResult['organizations'] = [];
   for (const org of cfg.organizations) {
     const r = await api.ensureOrg({ name: org.name, ...(org.description !== undefined ? { description: org.description } : {}) });

@@ -24,6 +24,7 @@ import { RepoSyncError } from './repo/errors.js';
 import { defaultProviders, type ProviderFactory } from './repo/hosting.js';
 import { type JobLogger } from './repo/scrub.js';
 import { pushSources, withScrubbing } from './repo/sync.js';
+import { withTunnel, type TunnelOpener } from './tunnel.js';
 
 export { GitCommandError, RepoSyncError } from './repo/errors.js';
 export { RETRYABLE_PUSH_REJECTION } from './repo/git.js';
@@ -93,6 +94,8 @@ export interface RepoSyncDeps {
   sleep?: (ms: number) => Promise<void>;
   /** [0, 1) for the backoff jitter (default Math.random). */
   random?: () => number;
+  /** Opens `config.tunnel` (default: ./tunnel.ts openTunnel). */
+  tunnel?: TunnelOpener;
 }
 
 // --- run ---------------------------------------------------------------------------------------------
@@ -127,18 +130,22 @@ export async function runRepoSync(config: RepoSyncConfig, deps: RepoSyncDeps): P
       if (!ca) throw new RepoSyncError(`CA Secret ${r.namespace}/${r.name} has no key "${r.key}"`);
     }
 
-    const result = await pushSources(
-      cfg,
-      { factory, token, ...(username ? { username } : {}), ...(ca ? { ca } : {}), secrets, log },
-      {
-        now,
-        ...(deps.tmpDir !== undefined ? { tmpDir: deps.tmpDir } : {}),
-        ...(deps.gitBinary !== undefined ? { gitBinary: deps.gitBinary } : {}),
-        ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
-        ...(deps.sleep ? { sleep: deps.sleep } : {}),
-        ...(deps.random ? { random: deps.random } : {}),
-      },
-    );
+    // A git server on a target cluster: its API and git over HTTP go through a tunnel (./tunnel.ts).
+    const result = await withTunnel(cfg.tunnel, cfg.apiEndpoint, deps.kube, (apiEndpoint, opened) => {
+      if (opened) log.info('tunnel to the git server opened', { pod: opened.pod, port: opened.podPort });
+      return pushSources(
+        opened ? { ...cfg, apiEndpoint } : cfg,
+        { factory, token, ...(username ? { username } : {}), ...(ca ? { ca } : {}), secrets, log },
+        {
+          now,
+          ...(deps.tmpDir !== undefined ? { tmpDir: deps.tmpDir } : {}),
+          ...(deps.gitBinary !== undefined ? { gitBinary: deps.gitBinary } : {}),
+          ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
+          ...(deps.sleep ? { sleep: deps.sleep } : {}),
+          ...(deps.random ? { random: deps.random } : {}),
+        },
+      );
+    }, deps.tunnel ? { opener: deps.tunnel } : {});
     if (cfg.result) {
       const value = JSON.stringify({ commitSHA: result.commitSHA, syncedAt: now().toISOString(), url: result.url, cloneURL: result.cloneURL });
       await deps.kube.annotateJob(cfg.result.jobNamespace, cfg.result.jobName, { [RESULT_ANNOTATION]: value });

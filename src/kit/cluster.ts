@@ -4,7 +4,9 @@
  * - the install/uninstall Jobs (./helm.ts) mount the kubeconfig Secret as a volume (never env) and run helm and
  *   kubectl with `KUBECONFIG` pointing at the mounted file (./jobs.ts `JobSpecInput.kubeconfig`);
  * - Argo CD gets the cluster registered (an Argo CD cluster Secret, `argoClusterConfig`), Flux a Kustomization
- *   `spec.kubeConfig.secretRef`.
+ *   `spec.kubeConfig.secretRef`;
+ * - the Job programs that call a git server on the target (gitea-bootstrap, repo-sync) stay in the management
+ *   cluster and reach its Service through the target's API server (`serviceTunnel`, src/kube/tunnel.ts).
  *
  * Facts (checked against the upstream sources, see docs/decisions.md "Target clusters"):
  * - Cluster API writes `<cluster>-kubeconfig` with the kubeconfig under key `value` (cluster-api
@@ -19,6 +21,7 @@
  */
 import { parse as parseYAML } from 'yaml';
 import type { ClusterRef } from '../api/common.js';
+import type { ServiceTunnel } from '../api/jobs.js';
 import type { KubeObject, RelatedResourceRule, SyncRequest } from '../metacontroller/protocol.js';
 import { shortHash } from './canonical.js';
 import type { ConditionInput } from './conditions.js';
@@ -302,3 +305,35 @@ export function argoRegistrations(req: SyncRequest, refs: ClusterRef[] | undefin
 
 /** Annotation on a registration child Secret: the API server URL it was made for (not secret). */
 const ANNOTATION_SERVER = 'idpbuilder.cnoe.io/cluster-server';
+
+/**
+ * The tunnel a Job of the management cluster needs to reach `endpoint` on the cluster whose kubeconfig is
+ * `kubeconfig` (a Secret key in the management cluster), or undefined when `endpoint` is not a Service's
+ * cluster DNS name and is reached directly.
+ *
+ * A Service name is `http(s)://SERVICE.NAMESPACE.svc[.cluster.local][:PORT][/path]` (Kubernetes DNS for
+ * Services: `<service>.<namespace>.svc.<cluster-domain>`); the port defaults to 80 for http and 443 for https.
+ */
+export function serviceTunnel(endpoint: string, kubeconfig: { namespace: string; name: string; key: string }): ServiceTunnel | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?\.?$/.exec(url.hostname);
+  if (!m || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { kubeconfigSecretRef: { ...kubeconfig }, namespace: m[3], service: m[1], port };
+}
+
+/**
+ * The tunnel to a provider's `internalEndpoint` when its duck `status.cluster` says it runs on a target
+ * cluster (`secretName`, `key`: the kubeconfig Secret in the provider's namespace `namespace`); undefined for a
+ * provider beside the controllers or an endpoint that is not a Service name.
+ */
+export function providerTunnel(status: { cluster?: Partial<ClusterStatusValue> } | undefined, namespace: string, endpoint: string): ServiceTunnel | undefined {
+  const c = status?.cluster;
+  if (!c || typeof c.secretName !== 'string' || !c.secretName || typeof c.key !== 'string' || !c.key) return undefined;
+  return serviceTunnel(endpoint, { namespace, name: c.secretName, key: c.key });
+}

@@ -19,6 +19,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Cluster, ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext, User } from '@kubernetes/client-node';
 import { parse as parseYAML } from 'yaml';
+import type { ForwardSocket, PodLike, ServiceLike, TunnelApi } from './tunnel.js';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 
@@ -80,6 +81,12 @@ export type KubeConfigSource =
   | { kind: 'in-cluster'; pathPrefix?: string }
   /** kubectl's order: `$KUBECONFIG` (a path list), `~/.kube/config`, then the in-cluster service account. */
   | { kind: 'default'; context?: string }
+  /**
+   * A kubeconfig's text, e.g. read from a target cluster's Secret (`what` names it in errors), and a context in
+   * it (default: its `current-context`). Credentials must be embedded (`*-data`, `token`) or an `exec` plugin
+   * the image has: paths to files are refused, they would name files of another machine.
+   */
+  | { kind: 'text'; text: string; what: string; context?: string }
   /** One server and an optional static token, for programmatic use. */
   | { kind: 'server'; server: string; token?: string; caData?: string; insecureSkipTLSVerify?: boolean; namespace?: string };
 
@@ -115,6 +122,9 @@ export async function loadKubeConfig(source: KubeConfigSource): Promise<KubeConf
       kc.loadFromCluster(source.pathPrefix ?? '');
       break;
     }
+    case 'text':
+      loadText(kc, source.text, source.what, source.context);
+      break;
     case 'default':
       try {
         kc.loadFromDefault();
@@ -194,6 +204,23 @@ function loadFile(kc: KubeConfig, path: string, context: string | undefined): vo
   }
 }
 
+/** Loads a kubeconfig given as text (see {@link KubeConfigSource} `text`). @throws KubeError naming `what`. */
+function loadText(kc: KubeConfig, text: string, what: string, context?: string): void {
+  try {
+    kc.loadFromString(text);
+  } catch (e) {
+    throw new KubeError(0, `${what} is not a kubeconfig: ${oneLine((e as Error).message.split('\n')[0])}`);
+  }
+  kc.loadFromOptions({ clusters: kc.getClusters().map(plainHTTP), users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext() });
+  const ctxName = context ?? kc.getCurrentContext() ?? kc.getContexts()[0]?.name;
+  if (!ctxName) throw new KubeError(0, `${what} has no context`);
+  useContext(kc, ctxName, what);
+  if (!kc.getCurrentCluster()?.server) throw new KubeError(0, `${what}: context "${ctxName}" has a cluster without a server`);
+  const user = kc.getCurrentUser();
+  const cluster = kc.getCurrentCluster();
+  if (cluster?.caFile || user?.certFile || user?.keyFile) throw new KubeError(0, `${what} refers to files (certificate-authority, client-certificate or client-key): embed them (*-data)`);
+}
+
 /**
  * client-node refuses an `http://` server unless `insecure-skip-tls-verify` is set; kubectl does not ask for
  * it. Plain HTTP has no certificate to verify, so the flag changes nothing else: set it, as kubectl behaves.
@@ -255,6 +282,23 @@ export class KubeClient {
   /** A kubeconfig file and context (default: `current-context`); exec and auth-provider users included. */
   static fromKubeconfig(path: string, context?: string, opts: KubeClientOptions = {}): Promise<KubeClient> {
     return KubeClient.load({ kind: 'file', path, context }, opts);
+  }
+
+  /**
+   * The calls a Service tunnel (./tunnel.ts) makes, with this client's configuration: read the Service, list
+   * its Pods, open a port-forward (client-node `PortForward`, one WebSocket per connection).
+   * Each call rejects with a KubeError (reads) or client-node's error (the WebSocket).
+   */
+  tunnelApi(): TunnelApi {
+    const core = this.config.makeApiClient(this.k8s.CoreV1Api);
+    const pf = new this.k8s.PortForward(this.config);
+    return {
+      readService: (namespace, name) =>
+        this.call(`GET /api/v1/namespaces/${enc(namespace)}/services/${enc(name)}`, {}, (o) => core.readNamespacedService({ namespace, name }, o)) as Promise<ServiceLike>,
+      listPods: async (namespace, labelSelector) =>
+        (await this.call(`GET /api/v1/namespaces/${enc(namespace)}/pods`, {}, (o) => core.listNamespacedPod({ namespace, labelSelector }, o))).items as PodLike[],
+      portForward: async (namespace, pod, port, output, errors, input) => (await pf.portForward(namespace, pod, [port], output, errors, input)) as unknown as ForwardSocket,
+    };
   }
 
   /** The Secret's data, base64-decoded; `undefined` when it does not exist. */

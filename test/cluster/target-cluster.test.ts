@@ -14,6 +14,9 @@
 // (c) The Job programs of src/jobs that talk to Kubernetes (gitea-bootstrap here) stay on the management
 //     cluster (docs/decisions.md "Target clusters"): their Jobs do not mount the target kubeconfig, and the
 //     program writes to the cluster of its own identity even with KUBECONFIG pointing at the target.
+// (d) A GiteaProvider with its own clusterRef (the Platform keeps its Gitea beside the controllers): its
+//     gitea-bootstrap reaches Gitea through the target's API server (src/kube/tunnel.ts), with the kubeconfig it
+//     reads from vc-target in the management cluster.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -145,10 +148,17 @@ beforeAll(async () => {
     metadata: { name: 'edge', namespace: NS },
     spec: { clusterRef: { kind: 'VCluster', name: 'target' }, components: { gitea: {}, nginx: {}, argocd: {} } },
   } as Obj;
-  const out = render([platform], controllers(), { assumeReady: true, observed: [kubeconfigSecret] });
+  // the Platform keeps Gitea beside the controllers (docs/multi-cluster.md); a GiteaProvider of its own goes there
+  const remote = {
+    apiVersion: 'idpbuilder.cnoe.io/v1alpha2',
+    kind: 'GiteaProvider',
+    metadata: { name: 'remote', namespace: NS },
+    spec: { clusterRef: { kind: 'VCluster', name: 'target' }, namespace: 'gitea-remote', config: { ingress: { host: 'remote-gitea.cnoe.localtest.me' } } },
+  } as Obj;
+  const out = render([platform, remote], controllers(), { assumeReady: true, observed: [kubeconfigSecret] });
   expect(out.converged, out.warnings.join('\n')).toBe(true);
   objects = out.objects;
-  const releases = named('ConfigMap', 'edge-').filter((c) => (c.data as Record<string, string>)['target.json']).flatMap((c) => JSON.parse((c.data as Record<string, string>)['releases.json']) as { chart: string; version: string }[]);
+  const releases = objects.filter((c) => c.kind === 'ConfigMap' && (c.data as Record<string, string>)['target.json']).flatMap((c) => JSON.parse((c.data as Record<string, string>)['releases.json']) as { chart: string; version: string }[]);
   repo = await chartRepo(releases);
 }, 600_000);
 
@@ -160,7 +170,7 @@ afterAll(async () => {
 
 describe('a Platform whose clusterRef names a second API server', () => {
   it('(a) the Gitea and nginx install Jobs run their script with the kubeconfig mounted from vc-target: releases and Secrets land in the target only', async () => {
-    for (const provider of ['edge-gitea', 'edge-nginx']) {
+    for (const provider of ['remote', 'edge-nginx']) {
       const job = one('Job', `${provider}-install-`);
       const cm = one('ConfigMap', job.metadata.name);
       const data = cm.data as Record<string, string>;
@@ -186,29 +196,29 @@ describe('a Platform whose clusterRef names a second API server', () => {
       }
     }
     // the release Secret the Gitea script writes from the admin credential
-    const cred = JSON.parse(expectSuccess(await target.kubectl(['get', 'secret', 'gitea-credential', '-n', 'gitea', '-o', 'json']), 'gitea-credential on the target').stdout) as Obj;
-    expect(unb64((cred.data as Record<string, string>).username)).toBe(secretData('edge-gitea-gitea-admin').username);
-    expect(cred.metadata.labels).toMatchObject({ 'idpbuilder.cnoe.io/giteaprovider': 'edge-gitea', 'idpbuilder.cnoe.io/role': 'credentials' });
+    const cred = JSON.parse(expectSuccess(await target.kubectl(['get', 'secret', 'gitea-credential', '-n', 'gitea-remote', '-o', 'json']), 'gitea-credential on the target').stdout) as Obj;
+    expect(unb64((cred.data as Record<string, string>).username)).toBe(secretData('remote-gitea-admin').username);
+    expect(cred.metadata.labels).toMatchObject({ 'idpbuilder.cnoe.io/giteaprovider': 'remote', 'idpbuilder.cnoe.io/role': 'credentials' });
   });
 
   it('(a) deleting the GiteaProvider: its uninstall Job (from the finalize hook, the target read from the install ConfigMap) removes the release from the target', async () => {
-    const provider = one('GiteaProvider', 'edge-gitea');
+    const provider = one('GiteaProvider', 'remote');
     const deleting = { ...provider, metadata: { ...provider.metadata, deletionTimestamp: '2000-01-01T00:00:00Z' } } as Obj;
-    const children = objects.filter((o) => (o.kind === 'ConfigMap' || o.kind === 'Job') && o.metadata.name.startsWith('edge-gitea-install-'));
+    const children = objects.filter((o) => (o.kind === 'ConfigMap' || o.kind === 'Job') && o.metadata.name.startsWith('remote-install-'));
     const group = (list: Obj[]) => {
       const map: Record<string, Record<string, Obj>> = {};
       for (const o of list) (map[`${o.kind}.${o.apiVersion}`] ??= {})[`${o.metadata.namespace}/${o.metadata.name}`] = o;
       return map;
     };
     const res = giteaProviderHooks.finalize!({ parent: deleting, children: group(children), related: { ...group([kubeconfigSecret]), ...noUsers('GitRepository') }, finalizing: true }, renderHookEnv({}, deleting));
-    const uninstall = res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'));
+    const uninstall = res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('remote-uninstall-'));
     expect(uninstall).toHaveLength(1);
     objects.push(...res.children.filter((c) => c.metadata.name === uninstall[0].metadata.name));
     const ran = await runScript(uninstall[0]);
     expect(ran.code, `uninstall run.sh:\n${ran.stdout}\n${ran.stderr}`).toBe(0);
-    const list = JSON.parse(expectSuccess(await target.helm(['list', '-n', 'gitea', '-o', 'json']), 'helm list on the target').stdout) as { name: string }[];
+    const list = JSON.parse(expectSuccess(await target.helm(['list', '-n', 'gitea-remote', '-o', 'json']), 'helm list on the target').stdout) as { name: string }[];
     expect(list.map((x) => x.name)).not.toContain('gitea');
-    const probe = await target.kubectl(['get', 'configmap', 'gitea-target-probe', '-n', 'gitea', '--ignore-not-found', '-o', 'name']);
+    const probe = await target.kubectl(['get', 'configmap', 'gitea-target-probe', '-n', 'gitea-remote', '--ignore-not-found', '-o', 'name']);
     expect(probe.stdout.trim()).toBe('');
   });
 
@@ -258,7 +268,7 @@ describe('a Platform whose clusterRef names a second API server', () => {
   });
 
   it('(c) gitea-bootstrap, repo-sync: no target kubeconfig in their Jobs; gitea-bootstrap writes its token Secret to the cluster of its identity even with KUBECONFIG at the target', async () => {
-    for (const prefix of ['edge-gitea-bootstrap-', 'edge-gitea-sync-', 'edge-nginx-sync-', 'edge-argocd-sync-']) {
+    for (const prefix of ['edge-gitea-bootstrap-', 'remote-bootstrap-', 'edge-gitea-sync-', 'edge-nginx-sync-', 'edge-argocd-sync-']) {
       const spec = podOf(one('Job', prefix));
       expect(spec.volumes.map((v) => v.name), prefix).not.toContain('target-kubeconfig');
       expect(spec.containers[0].env.map((e) => e.name), prefix).not.toContain('KUBECONFIG');
@@ -292,6 +302,41 @@ describe('a Platform whose clusterRef names a second API server', () => {
     } finally {
       await gitea.stop();
     }
+  });
+
+  it('(d) a GiteaProvider on the target: its gitea-bootstrap reads the target kubeconfig from vc-target in the management cluster and finds Gitea\'s Service and Ready Pod on the target (the port-forward itself needs a kubelet, which this API server has not)', async () => {
+    const job = one('Job', 'remote-bootstrap-');
+    const p = pod(job);
+    const cfgFile = join(p.root, 'config', 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { endpoint: string; tunnel: { kubeconfigSecretRef: { namespace: string; name: string; key: string }; namespace: string; service: string; port: number } };
+    expect(cfg.tunnel).toEqual({ kubeconfigSecretRef: { namespace: NS, name: 'vc-target', key: 'config' }, namespace: 'gitea-remote', service: 'gitea-http', port: 3000 });
+    writeFileSync(cfgFile, JSON.stringify({ ...cfg, timeoutSeconds: 3 }));
+    await ensureNamespaces(mgmt, [NS]);
+    const { uid: _u, ...meta } = kubeconfigSecret.metadata;
+    expectSuccess(await mgmt.kubectl(['apply', '--server-side', '--field-manager=idpbuilder-test', '-f', '-'], JSON.stringify({ ...kubeconfigSecret, metadata: meta })), 'vc-target in the management cluster');
+    await ensureNamespaces(target, ['gitea-remote']);
+    const onTarget = [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gitea-http', namespace: 'gitea-remote' }, spec: { selector: { app: 'gitea' }, ports: [{ name: 'http', port: 3000, targetPort: 'http' }] } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gitea-0', namespace: 'gitea-remote', labels: { app: 'gitea' } }, spec: { containers: [{ name: 'gitea', image: 'gitea/gitea:stand-in', ports: [{ name: 'http', containerPort: 3000 }] }] } },
+    ];
+    expectSuccess(await target.kubectl(['apply', '--server-side', '--field-manager=idpbuilder-test', '-f', '-'], onTarget.map((o) => JSON.stringify(o)).join('\n---\n')), 'Service and Pod on the target');
+    const cli = join(repoRoot, 'bin', 'idpbuilder.mjs');
+    const runIt = () => run(process.execPath, [cli, ...p.command.slice(1).map(p.rooted), '--kubeconfig', mgmt.kubeconfig], { env: { ...p.env, PATH: process.env.PATH }, cwd: repoRoot, timeoutMs: 120_000 });
+    // no Pod Ready yet: the program says so (after retrying within its timeout)
+    const notReady = await runIt();
+    expect(notReady.code, notReady.stderr).toBe(1);
+    expect(notReady.stderr).toContain('Service gitea-remote/gitea-http: no Running and Ready Pod matches app=gitea');
+    // Ready (as a kubelet would report it): the program picks it, resolves the named port, asks the target's API server for the port-forward
+    expectSuccess(
+      await target.kubectl(['patch', 'pod', 'gitea-0', '-n', 'gitea-remote', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } })]),
+      'Pod status',
+    );
+    const res = await runIt();
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain('port-forward to Pod gitea-remote/gitea-0 port 3000 failed');
+    // nothing of the kubeconfig in what the program printed
+    expect(`${res.stdout}${res.stderr}`).not.toContain(b64(readFileSync(target.kubeconfig, 'utf8')).slice(0, 40));
+    expect(`${res.stdout}${res.stderr}`).not.toMatch(/client-key-data|BEGIN (RSA |EC )?PRIVATE KEY/);
   });
 });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { render } from '../../src/render/render.js';
 import { controllers } from '../../src/controllers/registry.js';
-import { argoClusterConfig, resolveCluster, summarizeKubeconfig } from '../../src/kit/cluster.js';
+import { argoClusterConfig, resolveCluster, serviceTunnel, summarizeKubeconfig } from '../../src/kit/cluster.js';
 import { clusterInventory } from '../../src/controllers/platform.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import type { PackageSpec } from '../../src/api/package.js';
@@ -14,7 +14,7 @@ import { application } from '../../src/controllers/package.js';
 import { fluxObjects, packagesFlux } from '../../src/controllers/packages-flux.js';
 import { packagesArgoCD } from '../../src/controllers/packages-argocd.js';
 import { packageHooks } from '../../src/controllers/package.js';
-import { giteaProviderHooks } from '../../src/controllers/giteaprovider.js';
+import { nginxGatewayHooks } from '../../src/controllers/nginxgateway.js';
 import { noUsers, parent, syncRequest, testEnv } from '../support/requests.js';
 import { toMap } from '../support/world.js';
 
@@ -72,8 +72,8 @@ function renderPlatform(ref: Record<string, string>, observed: KubeObject[]) {
 describe('a Platform targeting a Cluster API Cluster', () => {
   const out = renderPlatform({ kind: 'Cluster', name: 'prod' }, [capiCluster(true), secret('prod-kubeconfig', 'value', 'https://prod.example.com:6443')]);
 
-  it('installs Gitea and nginx with the Cluster\'s <name>-kubeconfig Secret, key value, mounted as a file named by KUBECONFIG', () => {
-    for (const provider of ['edge-gitea', 'edge-nginx']) {
+  it('installs nginx with the Cluster\'s <name>-kubeconfig Secret, key value, mounted as a file named by KUBECONFIG', () => {
+    for (const provider of ['edge-nginx']) {
       const jobs = installJobOf(out.objects, provider);
       expect(jobs.length, provider).toBe(1);
       const p = pod(jobs[0]);
@@ -85,6 +85,19 @@ describe('a Platform targeting a Cluster API Cluster', () => {
       // the kubeconfig never enters env values
       expect(JSON.stringify(c.env)).not.toContain(KEY);
     }
+  });
+
+  it('keeps Gitea beside the controllers with Argo CD: its install, bootstrap (no tunnel) and clone URLs stay in the management cluster', () => {
+    const [job] = installJobOf(out.objects, 'edge-gitea');
+    expect(pod(job).volumes.some((v) => v.name === 'target-kubeconfig')).toBe(false);
+    const gitea = find(out.objects, 'GiteaProvider')[0];
+    expect((gitea.spec as { clusterRef?: unknown }).clusterRef).toBeUndefined();
+    expect((gitea.status as { cluster?: unknown }).cluster).toBeUndefined();
+    const bootstrap = find(out.objects, 'ConfigMap', (c) => c.metadata.name.startsWith('edge-gitea-bootstrap-'));
+    expect(bootstrap).toHaveLength(1);
+    const cfg = JSON.parse((bootstrap[0].data as Record<string, string>)['config.json']) as { endpoint: string; tunnel?: unknown };
+    expect(cfg).toMatchObject({ endpoint: 'http://gitea-http.gitea.svc.cluster.local:3000' });
+    expect(cfg.tunnel).toBeUndefined();
   });
 
   it('keeps Argo CD beside the controllers and registers the target as an Argo CD cluster Secret', () => {
@@ -113,18 +126,19 @@ describe('a Platform targeting a Cluster API Cluster', () => {
     const clusters = (p.status as { clusters: { name: string; reachable: boolean; members: string[] }[] }).clusters;
     expect(clusters.map((c) => c.name)).toEqual(['default-prod-kubeconfig', 'in-cluster']);
     expect(clusters[0].reachable).toBe(true);
-    expect(clusters[0].members).toEqual(expect.arrayContaining(['GiteaProvider/edge-gitea', 'NginxGateway/edge-nginx', 'Package/edge-gitea']));
+    expect(clusters[0].members).toEqual(expect.arrayContaining(['NginxGateway/edge-nginx']));
     expect(clusters[0].members).not.toContain('ArgoCDProvider/edge-argocd');
-    expect(clusters[1].members).toContain('ArgoCDProvider/edge-argocd');
+    expect(clusters[0].members).not.toContain('GiteaProvider/edge-gitea');
+    expect(clusters[1].members).toEqual(expect.arrayContaining(['ArgoCDProvider/edge-argocd', 'GiteaProvider/edge-gitea']));
   });
 
   it('waits with Ready=False ClusterNotReady while the control plane is not ready, installing nothing there', () => {
     const waiting = renderPlatform({ kind: 'Cluster', name: 'prod' }, [capiCluster(false), secret('prod-kubeconfig', 'value', 'https://prod.example.com:6443')]);
-    expect(installJobOf(waiting.objects, 'edge-gitea')).toHaveLength(0);
-    const gitea = find(waiting.objects, 'GiteaProvider')[0];
-    const ready = (gitea.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
+    expect(installJobOf(waiting.objects, 'edge-nginx')).toHaveLength(0);
+    const nginx = find(waiting.objects, 'NginxGateway')[0];
+    const ready = (nginx.status as { conditions: { type: string; status: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'ClusterNotReady' });
-    expect((gitea.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
+    expect((nginx.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
   });
 });
 
@@ -132,7 +146,7 @@ describe('a Platform targeting a vCluster', () => {
   const out = renderPlatform({ kind: 'VCluster', name: 'dev' }, [secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
 
   it('installs with the vc-<name> Secret, key config, and registers it with Argo CD', () => {
-    const [job] = installJobOf(out.objects, 'edge-gitea');
+    const [job] = installJobOf(out.objects, 'edge-nginx');
     expect(pod(job).volumes.find((v) => v.name === 'target-kubeconfig')?.secret).toEqual({ secretName: 'vc-dev', items: [{ key: 'config', path: 'kubeconfig' }] });
     const [argoJob] = installJobOf(out.objects, 'edge-argocd');
     const script = (find(out.objects, 'ConfigMap', (c) => c.metadata.name === argoJob.metadata.name)[0].data as Record<string, string>)['run.sh'];
@@ -142,20 +156,60 @@ describe('a Platform targeting a vCluster', () => {
 
   it('rendered again with its output as observed but without the vc-dev Secret: Ready=False ClusterSecretNotFound, children kept', () => {
     const again = renderPlatform({ kind: 'VCluster', name: 'dev' }, out.objects);
-    const gitea = find(again.objects, 'GiteaProvider')[0];
-    const ready = (gitea.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    const nginx = find(again.objects, 'NginxGateway')[0];
+    const ready = (nginx.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
     expect(ready!.message).toContain('vc-dev');
-    expect((gitea.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
+    expect((nginx.status as { cluster: { reachable: boolean } }).cluster.reachable).toBe(false);
     // every child of the first render is still there (nothing is deleted because the target cannot be read)
-    const names = (objects: KubeObject[], kind: string) => find(objects, kind, (o) => o.metadata.name.startsWith('edge-gitea-')).map((o) => o.metadata.name).sort();
-    for (const kind of ['Job', 'ConfigMap', 'Secret']) {
+    const names = (objects: KubeObject[], kind: string) => find(objects, kind, (o) => o.metadata.name.startsWith('edge-nginx-')).map((o) => o.metadata.name).sort();
+    for (const kind of ['Job', 'ConfigMap']) {
       expect(names(out.objects, kind).length, kind).toBeGreaterThan(0);
       expect(names(again.objects, kind), kind).toEqual(names(out.objects, kind));
     }
     const platform = find(again.objects, 'Platform')[0];
     const inventory = (platform.status as { clusters: { name: string; reachable: boolean }[] }).clusters;
     expect(inventory.find((c) => c.name === 'default-vc-dev')?.reachable).toBe(false);
+  });
+});
+
+describe('a GiteaProvider on a target cluster (its own clusterRef)', () => {
+  const gitea = { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GiteaProvider', metadata: { name: 'remote', namespace: 'default' }, spec: { clusterRef: { kind: 'VCluster', name: 'dev' }, namespace: 'git' } } as KubeObject;
+  const repo = { apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GitRepository', metadata: { name: 'apps', namespace: 'default' }, spec: { gitServerRef: { kind: 'GiteaProvider', name: 'remote' }, sources: [{ type: 'Inline', files: { 'a.yaml': 'x: 1\n' } }] } } as KubeObject;
+  const out = render([gitea, repo], controllers(), { assumeReady: true, observed: [secret('vc-dev', 'config', 'https://dev.default.svc:443')] });
+  const configOf = (prefix: string) => {
+    const cms = find(out.objects, 'ConfigMap', (c) => c.metadata.name.startsWith(prefix));
+    expect(cms.map((c) => c.metadata.name), prefix).toHaveLength(1);
+    return JSON.parse((cms[0].data as Record<string, string>)['config.json']) as Record<string, unknown>;
+  };
+  const tunnel = { kubeconfigSecretRef: { namespace: 'default', name: 'vc-dev', key: 'config' }, namespace: 'git', service: 'gitea-http', port: 3000 };
+
+  it('its bootstrap Job reaches Gitea\'s Service through the target\'s API server: the config names the tunnel, the Job mounts no kubeconfig', () => {
+    expect(configOf('remote-bootstrap-')).toMatchObject({ endpoint: 'http://gitea-http.git.svc.cluster.local:3000', tunnel });
+    const job = find(out.objects, 'Job', (j) => j.metadata.name.startsWith('remote-bootstrap-'))[0];
+    expect(pod(job).volumes.some((v) => v.name === 'target-kubeconfig')).toBe(false);
+    expect(pod(job).containers[0].env.map((e) => e.name)).not.toContain('KUBECONFIG');
+  });
+
+  it('a GitRepository on it syncs through the same tunnel (read from the duck status.cluster) and is cloned through the published URL', () => {
+    expect(configOf('apps-sync-')).toMatchObject({ apiEndpoint: 'http://gitea-http.git.svc.cluster.local:3000', tunnel });
+    const status = find(out.objects, 'GitRepository')[0].status as { cloneURL: string };
+    expect(status.cloneURL).not.toContain('.svc.cluster.local');
+  });
+});
+
+describe('serviceTunnel', () => {
+  const kc = { namespace: 'ns', name: 'vc-x', key: 'config' };
+  it.each([
+    ['http://gitea-http.gitea.svc.cluster.local:3000', { namespace: 'gitea', service: 'gitea-http', port: 3000 }],
+    ['http://gitea-http.gitea.svc:3000/sub/', { namespace: 'gitea', service: 'gitea-http', port: 3000 }],
+    ['https://gitlab.tools.svc.cluster.local/api/v4', { namespace: 'tools', service: 'gitlab', port: 443 }],
+    ['http://web.apps.svc.cluster.local.', { namespace: 'apps', service: 'web', port: 80 }],
+  ])('%s is a Service', (endpoint, want) => {
+    expect(serviceTunnel(endpoint, kc)).toEqual({ kubeconfigSecretRef: kc, ...want });
+  });
+  it.each(['https://api.github.com', 'http://gitea.cnoe.localtest.me:8443', 'http://a.b.c.svc.cluster.local', 'ftp://x.y.svc', 'not a url'])('%s is reached directly', (endpoint) => {
+    expect(serviceTunnel(endpoint, kc)).toBeUndefined();
   });
 });
 
@@ -171,13 +225,13 @@ describe('Packages with a clusterRef', () => {
 
 describe('deleting a provider installed into a target cluster', () => {
   const out = renderPlatform({ kind: 'VCluster', name: 'dev' }, [secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
-  const gitea = { ...find(out.objects, 'GiteaProvider')[0], metadata: { ...find(out.objects, 'GiteaProvider')[0].metadata, deletionTimestamp: '2000-01-01T00:00:00Z' } } as KubeObject;
-  const installed = [...installJobOf(out.objects, 'edge-gitea'), ...find(out.objects, 'ConfigMap', (c) => c.metadata.name.startsWith('edge-gitea-install-'))];
-  const finalize = (related: KubeObject[], extra: KubeObject[] = []) => giteaProviderHooks.finalize!(syncRequest(gitea, toMap([...installed, ...extra]), { ...toMap(related), ...noUsers('GitRepository') }, true), testEnv());
+  const nginx = { ...find(out.objects, 'NginxGateway')[0], metadata: { ...find(out.objects, 'NginxGateway')[0].metadata, deletionTimestamp: '2000-01-01T00:00:00Z' } } as KubeObject;
+  const installed = [...installJobOf(out.objects, 'edge-nginx'), ...find(out.objects, 'ConfigMap', (c) => c.metadata.name.startsWith('edge-nginx-install-'))];
+  const finalize = (related: KubeObject[], extra: KubeObject[] = []) => nginxGatewayHooks.finalize!(syncRequest(nginx, toMap([...installed, ...extra]), toMap(related), true), testEnv());
 
   it('uninstalls there: the uninstall Job mounts the recorded target kubeconfig', () => {
     const res = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]);
-    const job = res.children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))!;
+    const job = res.children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-nginx-uninstall-'))!;
     expect(pod(job).volumes.find((v) => v.name === 'target-kubeconfig')?.secret).toEqual({ secretName: 'vc-dev', items: [{ key: 'config', path: 'kubeconfig' }] });
     expect(res.finalized).toBe(false);
   });
@@ -185,14 +239,14 @@ describe('deleting a provider installed into a target cluster', () => {
   it('with the kubeconfig Secret already gone: no uninstall Job pending in silence but Ready=False ClusterSecretNotFound saying what to do; a Job already made is kept', () => {
     const res = finalize([]);
     expect(res.finalized).toBe(false);
-    expect(res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))).toEqual([]);
+    expect(res.children.filter((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-nginx-uninstall-'))).toEqual([]);
     // the install ConfigMap that records the target stays, so the uninstall finds it once the Secret is back
     expect(res.children.map((c) => c.metadata.name)).toContain(installed.find((o) => o.kind === 'ConfigMap')!.metadata.name);
     const ready = (res.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find((c) => c.type === 'Ready')!;
     expect(ready).toMatchObject({ status: 'False', reason: 'ClusterSecretNotFound' });
     expect(ready.message).toContain('vc-dev');
     expect(ready.message).toContain('deletionPolicy: Retain');
-    const made = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]).children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-gitea-uninstall-'))!;
+    const made = finalize([secret('vc-dev', 'config', 'https://dev.default.svc:443')]).children.find((c) => c.kind === 'Job' && c.metadata.name.startsWith('edge-nginx-uninstall-'))!;
     const again = finalize([], [made]);
     expect(again.children.map((c) => c.metadata.name)).toContain(made.metadata.name);
     expect((again.status as { conditions: { type: string; reason: string }[] }).conditions.find((c) => c.type === 'Ready')!.reason).toBe('ClusterSecretNotFound');

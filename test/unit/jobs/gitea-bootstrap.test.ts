@@ -20,6 +20,10 @@ import { FakeGitea } from '../../fakes/gitea.js';
 
 class MemKube {
   applied: ApplySecretSpec[] = [];
+  secrets = new Map<string, Record<string, string>>();
+  async getSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    return this.secrets.get(`${namespace}/${name}`);
+  }
   async applySecret(spec: ApplySecretSpec): Promise<void> {
     this.applied.push(structuredClone(spec));
   }
