@@ -23,6 +23,10 @@ import {
 import { defaultProviders } from '../../../src/jobs/repo-sync.js';
 import { FakeGitea } from '../../fakes/gitea.js';
 
+import { EventEmitter, once } from 'node:events';
+import { connect } from 'node:net';
+import { openServiceTunnel, type ForwardSocket, type TunnelApi } from '../../../src/kube/tunnel.js';
+
 const execFileP = promisify(execFile);
 const GIT_ENV = {
   PATH: process.env.PATH,
@@ -159,6 +163,35 @@ beforeEach(() => {
   log = new CaptureLog();
   clock = Date.parse('2025-01-01T00:00:00Z');
   fake.clearFailures();
+});
+
+describe('runRepoSync of a git server on a target cluster', () => {
+  it('pushes through the tunnel (API and git over HTTP, token header included); the Service name is never dialled', async () => {
+    const tunnel = { kubeconfigSecretRef: { namespace: 'gitea', name: 'vc-target', key: 'config' }, namespace: 'gitea', service: 'gitea-http', port: 3000 };
+    const forwards: string[] = [];
+    // client-node's PortForward stood in for: each forward is a TCP connection to the fake Gitea
+    const api: TunnelApi = {
+      readService: async () => ({ spec: { selector: { app: 'gitea' }, ports: [{ port: 3000, targetPort: 3000 }] } }),
+      listPods: async () => [{ metadata: { name: 'gitea-0' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }],
+      portForward: async (_ns, pod, port, output, _errors, input) => {
+        forwards.push(`${pod}:${port}`);
+        const upstream = connect(Number(new URL(fake.baseURL).port), '127.0.0.1');
+        await once(upstream, 'connect');
+        input.pipe(upstream);
+        upstream.pipe(output);
+        const ws = Object.assign(new EventEmitter(), { close: () => upstream.end() });
+        upstream.on('close', () => ws.emit('close'));
+        return ws as unknown as ForwardSocket;
+      },
+    };
+    const cfg = config('through-tunnel', [{ type: 'Inline', files: { 'app.yaml': 'via the target API server\n' } }], embeddedFixture(), { apiEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000', tunnel });
+    const res = await runRepoSync(cfg, deps({ tunnel: (t) => openServiceTunnel(api, t) }));
+    expect(res).toMatchObject({ changed: true, cloneURL: 'https://gitea.cnoe.localtest.me:8443/idpbuilder/through-tunnel.git' });
+    expect((await cloneTree('idpbuilder', 'through-tunnel')).tree).toEqual({ 'app.yaml': 'via the target API server\n' });
+    expect(new Set(forwards)).toEqual(new Set(['gitea-0:3000']));
+    expect(fake.requests.some((r) => r.method === 'POST' && r.path === '/idpbuilder/through-tunnel.git/git-receive-pack' && r.user === 'giteaAdmin')).toBe(true);
+    expect(log.lines.some((l) => l.startsWith('info tunnel to the git server opened') && l.includes('gitea/gitea-0'))).toBe(true);
+  });
 });
 
 describe('runRepoSync end to end against the fake Gitea', () => {
