@@ -23,9 +23,8 @@ import {
 import { defaultProviders } from '../../../src/jobs/repo-sync.js';
 import { FakeGitea } from '../../fakes/gitea.js';
 
-import { EventEmitter, once } from 'node:events';
-import { connect } from 'node:net';
-import { openServiceTunnel, type ForwardSocket, type TunnelApi } from '../../../src/kube/tunnel.js';
+import { openServiceTunnel, type TunnelApi } from '../../../src/kube/tunnel.js';
+import { forwardToLoopback } from '../../fakes/portforward.js';
 
 const execFileP = promisify(execFile);
 const GIT_ENV = {
@@ -175,13 +174,7 @@ describe('runRepoSync of a git server on a target cluster', () => {
       listPods: async () => [{ metadata: { name: 'gitea-0' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }],
       portForward: async (_ns, pod, port, output, _errors, input) => {
         forwards.push(`${pod}:${port}`);
-        const upstream = connect(Number(new URL(fake.baseURL).port), '127.0.0.1');
-        await once(upstream, 'connect');
-        input.pipe(upstream);
-        upstream.pipe(output);
-        const ws = Object.assign(new EventEmitter(), { close: () => upstream.end() });
-        upstream.on('close', () => ws.emit('close'));
-        return ws as unknown as ForwardSocket;
+        return forwardToLoopback(Number(new URL(fake.baseURL).port), output, input);
       },
     };
     const cfg = config('through-tunnel', [{ type: 'Inline', files: { 'app.yaml': 'via the target API server\n' } }], embeddedFixture(), { apiEndpoint: 'http://gitea-http.gitea.svc.cluster.local:3000', tunnel });

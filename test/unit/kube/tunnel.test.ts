@@ -1,6 +1,6 @@
 // The Service tunnel (src/kube/tunnel.ts) and its use by the Job programs (src/jobs/tunnel.ts): a stand-in for
 // client-node's CoreV1Api and PortForward whose "Pod" is a loopback server, so the bytes really cross the tunnel.
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { connect, createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { openTunnel, withTunnel } from '../../../src/jobs/tunnel.js';
 import { runGiteaBootstrap } from '../../../src/jobs/gitea-bootstrap.js';
 import type { ServiceTunnel } from '../../../src/api/jobs.js';
 import { FakeGitea } from '../../fakes/gitea.js';
+import { forwardToLoopback } from '../../fakes/portforward.js';
 
 const gitea = new FakeGitea();
 let giteaPort = 0;
@@ -52,13 +53,7 @@ class StandIn implements TunnelApi {
     this.forwards.push({ namespace, pod, port });
     if (this.refuse) throw new Error(this.refuse);
     if (this.errorChannel) errors.write(this.errorChannel);
-    const upstream = connect(this.upstreamPort(), '127.0.0.1');
-    await once(upstream, 'connect');
-    input.pipe(upstream);
-    upstream.pipe(output);
-    const ws = Object.assign(new EventEmitter(), { close: () => upstream.end() });
-    upstream.on('close', () => ws.emit('close'));
-    return ws as unknown as ForwardSocket;
+    return forwardToLoopback(this.upstreamPort(), output, input);
   }
 }
 
