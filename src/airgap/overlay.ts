@@ -41,7 +41,7 @@ export interface OverlayResult {
 }
 
 /** The default chart of each Helm-installed provider kind, and whether spec.version picks its chart version. */
-export const PROVIDER_CHARTS: Record<string, { chart: ChartDefault; versionPicksChart?: boolean; valuesChart?: string }> = {
+const PROVIDER_CHARTS: Record<string, { chart: ChartDefault; versionPicksChart?: boolean; valuesChart?: string }> = {
   GiteaProvider: { chart: CHARTS.gitea },
   NginxGateway: { chart: CHARTS.ingressNginx },
   ArgoCDProvider: { chart: CHARTS.argoCD },
@@ -103,7 +103,7 @@ export function urlsIn(v: unknown, path: string): [string, string][] {
 }
 
 /** In-cluster names (Services) and the platform's own domains (served by its gateway, resolved by CoreDNS). */
-export function isClusterHost(host: string, clusterHosts: string[]): boolean {
+function isClusterHost(host: string, clusterHosts: string[]): boolean {
   const h = host.toLowerCase();
   if (h === 'localhost' || h === 'kubernetes.default.svc' || h.endsWith('.svc') || h.endsWith('.svc.cluster.local') || !h.includes('.')) return true;
   return clusterHosts.some((d) => h === d || h.endsWith(`.${d}`));

@@ -106,12 +106,12 @@ export const Condition = Obj(
 );
 export type Condition = Static<typeof Condition>;
 
-export const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const, {
+const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const, {
   description: 'One-word summary of the conditions: Pending, Installing, Ready, Failed or Deleting.',
 });
 export type Phase = Static<typeof Phase>;
 
-export const Conditions = Type.Array(Condition, {
+const Conditions = Type.Array(Condition, {
   maxItems: 16,
   description: 'Current state, one entry per type. Ready is the summary; its reason and message say why it is not True.',
 });
@@ -253,7 +253,7 @@ export type Routing = Static<typeof Routing>;
 
 // ---- duck-typed status contracts --------------------------------------------------------------
 
-export const CredentialsSecretRef = Obj(
+const CredentialsSecretRef = Obj(
   {
     name: Desc(DNS1123Subdomain, 'Name of the Secret.'),
     namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),

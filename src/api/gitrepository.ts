@@ -4,7 +4,7 @@ import { BaseStatus, ObjectRef } from './common.js';
 
 const RelPath = Type.String({ maxLength: 1024, pattern: '^[^\\0]*$' });
 
-export const RepoSource = Obj(
+const RepoSource = Obj(
   {
     type: Enum(['Embedded', 'Local', 'Git', 'Inline'] as const, {
       description: 'Embedded (content shipped in the image), Local (pushed by idpbuilder create -p), Git (another repository) or Inline (files).',

@@ -5,7 +5,7 @@
  */
 
 /** Label every object idpbuilder creates carries (DESIGN.md decision 5; Kubernetes recommended label). */
-export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
+const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 /** `app.kubernetes.io/managed-by: idpbuilder` as a label map to spread. */
 export const MANAGED_BY = { [MANAGED_BY_KEY]: 'idpbuilder' } as const;
 

@@ -18,7 +18,7 @@ const Kind = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z]([-a-
 /** An API group, `""` for the core group (Gateway API's Group). */
 const Group = Type.String({ maxLength: 253, pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' });
 
-export const ReferenceGrantFrom = Obj(
+const ReferenceGrantFrom = Obj(
   {
     group: Type.Optional(Enum([GROUP] as const, { default: GROUP, description: 'Group of the referring kind; only idpbuilder.cnoe.io kinds refer.' })),
     kind: Desc(Kind, 'The referring kind, e.g. Platform, Package, GitRepository.'),
@@ -28,7 +28,7 @@ export const ReferenceGrantFrom = Obj(
 );
 export type ReferenceGrantFrom = Static<typeof ReferenceGrantFrom>;
 
-export const ReferenceGrantTo = Obj(
+const ReferenceGrantTo = Obj(
   {
     group: Type.Optional(Type.String({ ...Group, default: GROUP, description: 'Group of the target kind (default idpbuilder.cnoe.io; "" is the core group).' })),
     kind: Desc(Kind, 'The target kind, e.g. GiteaProvider, or Deployment for a Package health check.'),

@@ -109,7 +109,7 @@ export type SchemaNode = {
 };
 
 /** Runs CEL rules and list-map uniqueness over `value`, walking its schema. Skips subtrees with schema errors. */
-export function checkRules(schema: TSchema, value: unknown, basePath: string, hasSchemaError: (path: string) => boolean): Problem[] {
+function checkRules(schema: TSchema, value: unknown, basePath: string, hasSchemaError: (path: string) => boolean): Problem[] {
   const problems: Problem[] = [];
   const visit = (node: SchemaNode | undefined, v: unknown, path: string): void => {
     if (!node || v === undefined || v === null) return;

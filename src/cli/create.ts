@@ -73,9 +73,9 @@ import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
-export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
-export const METACONTROLLER_VERSION = '4.17.2';
-export const DEFAULT_TIMEOUT = '15m';
+const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
+const METACONTROLLER_VERSION = '4.17.2';
+const DEFAULT_TIMEOUT = '15m';
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const RUNTIMES = ['docker', 'podman', 'nerdctl', 'finch'];
 
@@ -296,7 +296,7 @@ function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Ch
   return { existing, platform, kindInput, apps, timeoutMs: ms, tools, mirror };
 }
 
-export async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
+async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
   const say = (s: string) => deps.out(`${s}\n`);
   let p: Plan;
   // remote -p packages: cloned (shallow, temporary) only to find their Applications

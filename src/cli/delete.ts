@@ -36,7 +36,7 @@ const STEPS: { what: string; resources: string; allNamespaces?: boolean }[] = [
   { what: 'the settings, certificate and ingress Service', resources: 'secrets,configmaps,services', allNamespaces: true },
 ];
 
-export async function runDelete(o: DeleteOptions, deps: CliDeps): Promise<number> {
+async function runDelete(o: DeleteOptions, deps: CliDeps): Promise<number> {
   const say = (s: string) => deps.out(`${s}\n`);
   const existing = Boolean(o.kubeconfig || o.context);
   const runtime = deps.runner.env.KIND_EXPERIMENTAL_PROVIDER || 'docker';

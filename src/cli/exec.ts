@@ -99,7 +99,7 @@ export class CommandError extends Error {
 }
 
 /** The last few meaningful lines of a failed command's output, on one line. */
-export function summarize(r: RunResult): string {
+function summarize(r: RunResult): string {
   const lines = `${r.stderr}\n${r.stdout}`
     .split('\n')
     .map((l) => l.trim())
@@ -117,7 +117,7 @@ export async function runOk(runner: Runner, command: string, args: string[], opt
 }
 
 /** Where to get each tool, for the "missing binary" message. */
-export const INSTALL_HINTS: Record<string, string> = {
+const INSTALL_HINTS: Record<string, string> = {
   kind: 'https://kind.sigs.k8s.io/docs/user/quick-start/#installation',
   docker: 'https://docs.docker.com/get-docker/',
   podman: 'https://podman.io/docs/installation',

@@ -15,7 +15,7 @@ export const KIND_CONFIG_END = '#########################   config end    ######
 export const INGRESS_NODE_LABEL = 'ingress-ready';
 /** Gitea's SSH NodePort, mapped to the same host port (today's template). */
 export const GITEA_SSH_PORT = 32222;
-export const DEFAULT_REGISTRY_CONFIG = '$XDG_RUNTIME_DIR/containers/auth.json,$HOME/.docker/config.json';
+const DEFAULT_REGISTRY_CONFIG = '$XDG_RUNTIME_DIR/containers/auth.json,$HOME/.docker/config.json';
 
 export interface PortMapping {
   hostPort: number;
@@ -62,7 +62,7 @@ export function parseExtraPorts(value: string | undefined): PortMapping[] {
 }
 
 /** The container port ingress-nginx listens on (hostPort): 80 for http, 443 for https. */
-export function ingressContainerPort(protocol: 'http' | 'https'): number {
+function ingressContainerPort(protocol: 'http' | 'https'): number {
   return protocol === 'http' ? 80 : 443;
 }
 
@@ -104,7 +104,7 @@ export function defaultKindConfig(o: KindConfigInput): string {
 }
 
 /** The values a custom kind config may use as `{{ .Name }}` (today's TemplateConfig, scalars only). */
-export function templateValues(o: KindConfigInput): Record<string, string> {
+function templateValues(o: KindConfigInput): Record<string, string> {
   return {
     Protocol: o.protocol,
     Host: o.host,
@@ -188,9 +188,9 @@ export function resolveRegistryConfig(value: string | boolean | undefined, env: 
 }
 
 /** Where the certs.d directory is mounted in the kind node (containerd's registry `config_path`). */
-export const NODE_CERTS_DIR = '/etc/containerd/certs.d';
+const NODE_CERTS_DIR = '/etc/containerd/certs.d';
 /** The platform's CA certificate, beside hosts.toml in the registry's certs.d directory. */
-export const REGISTRY_CA_FILE = 'ca.crt';
+const REGISTRY_CA_FILE = 'ca.crt';
 
 /**
  * The containerd hosts.toml that lets the node pull from Gitea's registry behind the platform's self-signed

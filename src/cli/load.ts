@@ -13,7 +13,7 @@ export interface LoadedDocument {
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
-export function listFiles(path: string, recursive: boolean): string[] {
+function listFiles(path: string, recursive: boolean): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return [path];
   const out: string[] = [];
@@ -28,7 +28,7 @@ export function listFiles(path: string, recursive: boolean): string[] {
 }
 
 /** Parses one file's text; `List` objects are expanded into their items. */
-export function parseDocuments(file: string, text: string): LoadedDocument[] {
+function parseDocuments(file: string, text: string): LoadedDocument[] {
   const out: LoadedDocument[] = [];
   let n = 0;
   for (const doc of parseAllDocuments(text)) {

@@ -22,7 +22,7 @@ export function parseLogLevel(value: string): LogLevel {
 }
 
 /** Go's `time.Stamp` layout (`Jan _2 15:04:05`) in local time. */
-export function stamp(t: Date): string {
+function stamp(t: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${MONTHS[t.getMonth()]} ${String(t.getDate()).padStart(2, ' ')} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}`;
 }

@@ -51,12 +51,12 @@ function bool(v: unknown): boolean {
   return v === true || v === 'true';
 }
 
-export function isLocalbuild(o: unknown): o is KubeObject {
+function isLocalbuild(o: unknown): o is KubeObject {
   return isObj(o) && o.kind === 'Localbuild' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('idpbuilder.cnoe.io/');
 }
 
 /** The migration of one Localbuild. `baseDir` resolves relative customization file paths. */
-export function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; readFile?: (path: string) => string }): Migration {
+function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; readFile?: (path: string) => string }): Migration {
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const spec = (isObj(lb.spec) ? lb.spec : {}) as Obj;
   const bc = (isObj(spec.buildCustomization) ? spec.buildCustomization : {}) as Obj;
@@ -126,7 +126,7 @@ export function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; 
   return { name, objects, notes };
 }
 
-export function render(migrations: Migration[], format: string): string {
+function render(migrations: Migration[], format: string): string {
   const objects = migrations.flatMap((m) => m.objects);
   if (format === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: {}, items: objects }, null, 2)}\n`;
   const header = migrations.flatMap((m) => [`# Migrated from Localbuild ${m.name} by idpbuilder migrate.`, ...m.notes.map((n) => `# note: ${n}`)]);

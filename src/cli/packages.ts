@@ -33,16 +33,16 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 import type { Runner } from './exec.js';
 import { MANAGED_BY, CLI_PLATFORM_LABEL } from './create/platform.js';
 
-export const CNOE_SCHEME = 'cnoe://';
-export const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
-export const PACKAGE_TYPE_LABEL = 'cnoe.io/package-type';
-export const LOCAL_PACKAGE_LABEL = 'idpbuilder.cnoe.io/local-package';
-export const SOURCE_PATH_ANNOTATION = 'cnoe.io/package-source-path';
+const CNOE_SCHEME = 'cnoe://';
+const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
+const PACKAGE_TYPE_LABEL = 'cnoe.io/package-type';
+const LOCAL_PACKAGE_LABEL = 'idpbuilder.cnoe.io/local-package';
+const SOURCE_PATH_ANNOTATION = 'cnoe.io/package-source-path';
 /**
  * The index of the `-p` flag a Package came from. Informational only (which of two definitions won is
  * settled here); no controller orders on it.
  */
-export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
+const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
 export { COMMIT_AUTHOR } from '../api/names.js';
 import { COMMIT_AUTHOR } from '../api/names.js';
 
@@ -83,7 +83,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 /** Every string in `v` that starts with cnoe:// (depth-first, in order, without duplicates). */
-export function cnoeURLs(v: unknown, acc: string[] = []): string[] {
+function cnoeURLs(v: unknown, acc: string[] = []): string[] {
   if (typeof v === 'string') {
     if (v.startsWith(CNOE_SCHEME) && !acc.includes(v)) acc.push(v);
   } else if (Array.isArray(v)) for (const x of v) cnoeURLs(x, acc);
@@ -92,7 +92,7 @@ export function cnoeURLs(v: unknown, acc: string[] = []): string[] {
 }
 
 /** A deep copy of `v` with every string passed through `f`. */
-export function mapStrings(v: unknown, f: (s: string) => string): unknown {
+function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (typeof v === 'string') return f(v);
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
   if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]));
@@ -252,7 +252,7 @@ function slug(s: string): string {
 }
 
 /** A repository name on the git server (Gitea: letters, digits, - _ ., at most 100). */
-export function repoName(parts: string[]): string {
+function repoName(parts: string[]): string {
   const raw = parts.map(slug).join('-');
   if (raw.length <= 100) return raw;
   const hash = createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 8);
@@ -410,7 +410,7 @@ export interface PackageContext {
 }
 
 /** The Application as Argo CD gets it: cnoe:// rewritten to clone URLs, in Argo CD's namespace, without server fields. */
-export function rewrittenApplication(app: LocalApp, ctx: PackageContext): Obj {
+function rewrittenApplication(app: LocalApp, ctx: PackageContext): Obj {
   const urls = new Map(app.dirs.map((d) => [d.url, cloneURL(ctx.server, d.repo)]));
   const o = mapStrings(app.object, (s) => urls.get(s) ?? s) as Obj;
   const md = { ...((o.metadata as Obj | undefined) ?? {}) };
@@ -552,7 +552,7 @@ export async function watchDirectories(
 // ---- Argo CD refresh ------------------------------------------------------------------------------
 
 /** Argo CD's refresh request: the application controller refreshes the Application and removes the annotation. */
-export const ARGO_REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
+const ARGO_REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
 
 /**
  * Asks Argo CD to refresh the Application of a package now (`argocd.argoproj.io/refresh: normal`) instead

@@ -10,8 +10,8 @@ import { webcrypto, X509Certificate } from 'node:crypto';
 import type { KubeObject } from '../metacontroller/protocol.js';
 
 export const TLS_SECRET = 'platform-tls';
-export const CERT_ORGANIZATION = 'cnoe.io';
-export const CERT_VALIDITY_HOURS = 8766;
+const CERT_ORGANIZATION = 'cnoe.io';
+const CERT_VALIDITY_HOURS = 8766;
 /** A stored certificate closer than this to its expiry is replaced. */
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
@@ -64,7 +64,7 @@ export async function generateCertificate(names: string[], now: Date = new Date(
 }
 
 /** The DNS names and expiry of a PEM certificate; undefined when it cannot be parsed. */
-export function inspectCertificate(pem: string): { names: string[]; notAfter: Date } | undefined {
+function inspectCertificate(pem: string): { names: string[]; notAfter: Date } | undefined {
   try {
     const cert = new X509Certificate(pem);
     const names = (cert.subjectAltName ?? '')

@@ -44,7 +44,7 @@ function label(n: TraceNode, parentNamespace: string | undefined): string {
 }
 
 /** The table: one row per node, names indented with box-drawing characters. */
-export function traceTable(root: TraceNode, wide: boolean): string {
+function traceTable(root: TraceNode, wide: boolean): string {
   const rows: string[][] = [];
   const walk = (n: TraceNode, prefix: string, branch: string, parentNs: string | undefined) => {
     const message = oneLine(n.message);
@@ -65,7 +65,7 @@ const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"
 const COLORS: Record<string, string> = { True: 'darkgreen', False: 'red3' };
 
 /** A Graphviz digraph: one box per node (kind/name, namespace, READY and reason), edges parent → child. */
-export function traceDot(root: TraceNode): string {
+function traceDot(root: TraceNode): string {
   const lines = ['digraph trace {', '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];'];
   let next = 0;
   const walk = (n: TraceNode): string => {
@@ -87,7 +87,7 @@ export function traceOutput(root: TraceNode, format: string): string {
 }
 
 /** `<kind>/<name>` → the kind's group and Kind; throws a usage message when it is not one. */
-export function parseTarget(target: string): { kind: string; group: string; name: string } {
+function parseTarget(target: string): { kind: string; group: string; name: string } {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(target);
   if (!m) throw new Error(`expected <kind>/<name>, e.g. platform/localdev, not ${JSON.stringify(target)}`);
   const k = resolveKind(m[1]);
@@ -116,7 +116,7 @@ async function namespaceObjects(kube: Kube, namespace: string): Promise<KubeObje
 }
 
 /** The live objects around `root`: its namespace, then the namespaces of references not found yet. */
-export async function liveObjects(kube: Kube, root: TraceRef): Promise<KubeObject[]> {
+async function liveObjects(kube: Kube, root: TraceRef): Promise<KubeObject[]> {
   const objects: KubeObject[] = [];
   const read = new Set<string>();
   let todo = [root.namespace];

@@ -31,7 +31,7 @@ import { secret } from '../kit/secrets.js';
 import { repoURLs } from './gitrepository.js';
 
 /** Argo CD's label that makes a Secret of its namespace a repository or credential template. */
-export const ARGOCD_SECRET_TYPE = 'argocd.argoproj.io/secret-type';
+const ARGOCD_SECRET_TYPE = 'argocd.argoproj.io/secret-type';
 /** Keys of a repo-creds Secret the install Job writes (the child also keeps `ca.crt`, which goes to values). */
 const TEMPLATE_KEYS = ['password', 'type', 'url', 'username'];
 

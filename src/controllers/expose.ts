@@ -21,9 +21,9 @@ import { decoratorContract } from '../kit/contract.js';
 import { HTTPROUTES, INGRESSES } from './resources.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
 
-export const EXPOSE = 'idpbuilder.cnoe.io/expose';
-export const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
-export const EXPOSE_PORT = 'idpbuilder.cnoe.io/expose-port';
+const EXPOSE = 'idpbuilder.cnoe.io/expose';
+const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
+const EXPOSE_PORT = 'idpbuilder.cnoe.io/expose-port';
 /** `"true"`: forward `/<service>/x` as `/x` under path routing (default: unchanged). */
 export const EXPOSE_STRIP_PREFIX = 'idpbuilder.cnoe.io/expose-strip-prefix';
 export const EXPOSED_URL = 'idpbuilder.cnoe.io/exposed-url';
@@ -79,7 +79,7 @@ function platformFor(req: DecoratorSyncRequest, gw: KubeObject): PlatformSpec | 
     )?.spec;
 }
 
-export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { error: string } {
+function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { error: string } {
   const svc = req.object;
   const ref = gatewayName(svc, env);
   if (!ref.name) return { error: `annotation ${EXPOSE} names no gateway` };
@@ -115,7 +115,7 @@ export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { erro
 
 const backendPort = (port: number | string) => (typeof port === 'number' ? { number: port } : { name: port });
 
-export function ingress(svc: KubeObject, e: Exposure): KubeObject {
+function ingress(svc: KubeObject, e: Exposure): KubeObject {
   // Stripping through ingress-nginx: a regex path whose second group is what remains after the prefix.
   const path = e.strip ? { path: `${e.path}(/|$)(.*)`, pathType: 'ImplementationSpecific' } : { path: e.path, pathType: 'Prefix' };
   return {
@@ -135,7 +135,7 @@ export function ingress(svc: KubeObject, e: Exposure): KubeObject {
   } as KubeObject;
 }
 
-export function httpRoute(svc: KubeObject, e: Exposure): KubeObject {
+function httpRoute(svc: KubeObject, e: Exposure): KubeObject {
   // plan() gives an HTTPRoute exposure a port number; anything else is a programming error.
   if (e.target.kind !== 'HTTPRoute' || e.portNumber === undefined) throw new Error('httpRoute needs an HTTPRoute gateway and a port number');
   const rule = httpRouteRule(e.path, { name: svc.metadata.name, port: e.portNumber }, e.strip);

@@ -14,10 +14,10 @@ import { DEFAULT_VALIDATION_INTERVAL, finalizeValidated, syncValidated, validati
 import type { GitLabValidateConfigInput } from '../api/jobs.js';
 import { contract } from '../kit/contract.js';
 
-export const DEFAULT_GITLAB = 'https://gitlab.com';
+const DEFAULT_GITLAB = 'https://gitlab.com';
 
 /** The instance URL without trailing slash (an `/api/v4` suffix given by mistake is dropped). */
-export function gitlabInstance(endpoint: string | undefined): string {
+function gitlabInstance(endpoint: string | undefined): string {
   return (endpoint ?? DEFAULT_GITLAB).replace(/\/+$/, '').replace(/\/api\/v4$/, '');
 }
 

@@ -18,7 +18,7 @@ function observedApp(req: DecoratorSyncRequest): KubeObject | undefined {
   return req.attachments?.[groupKey(ARGO_APP.kind, ARGO_APP.apiVersion)]?.[objectKey(req.object.metadata.namespace, req.object.metadata.name)];
 }
 
-export function argoStatus(app: KubeObject): EngineStatus {
+function argoStatus(app: KubeObject): EngineStatus {
   const s = (app.status ?? {}) as { sync?: { status?: string }; health?: { status?: string } };
   const out: EngineStatus = { name: app.metadata.name, namespace: app.metadata.namespace ?? '' };
   if (s.sync?.status) out.syncStatus = s.sync.status;

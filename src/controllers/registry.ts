@@ -76,5 +76,3 @@ export function controllers(): ControllerDef[] {
 export function decorators(): DecoratorDef[] {
   return [packagesArgoCD, packagesFlux, exposeIngress, exposeHTTPRoute];
 }
-
-export { kind as kindDef };

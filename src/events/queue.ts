@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { EventSink, EventSpec, KubeEvent } from './types.js';
 import { Lru } from '../kit/lru.js';
 
-export const REPORTING_CONTROLLER = 'idpbuilder.cnoe.io/hooks';
+const REPORTING_CONTROLLER = 'idpbuilder.cnoe.io/hooks';
 const NOTE_LIMIT = 1024;
 
 export interface EventQueueMetrics {
@@ -43,7 +43,7 @@ function microTime(d: Date): string {
 }
 
 /** A UTF-8-safe cut to the API's note limit. */
-export function limitNote(note: string): string {
+function limitNote(note: string): string {
   if (Buffer.byteLength(note, 'utf8') <= NOTE_LIMIT) return note;
   let cut = note.slice(0, NOTE_LIMIT - 1);
   while (Buffer.byteLength(cut, 'utf8') > NOTE_LIMIT - 3) cut = cut.slice(0, -1);

@@ -5,7 +5,7 @@
  * event, and an event that cannot be written is dropped and counted.
  */
 
-export const EVENT_REASONS = [
+const EVENT_REASONS = [
   'PlatformCreated',
   'ComponentInstallStarted',
   'ComponentInstallCompleted',

@@ -23,7 +23,7 @@ import { GiteaBootstrapConfig as GiteaBootstrapConfigSchema, parseJobConfig, typ
 import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, MANAGED_BY, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
 
 export const DEFAULT_TOKEN_SCOPES: readonly string[] = ['write:organization', 'write:repository', 'write:user'];
-export const DEFAULT_TIMEOUT_SECONDS = 300;
+const DEFAULT_TIMEOUT_SECONDS = 300;
 
 /** The Job's config, as the GiteaProvider hook writes it (schema and field docs: src/api/jobs.ts). */
 export type { GiteaBootstrapConfig };

@@ -25,7 +25,7 @@ import { GitHubValidateConfig as GitHubValidateConfigSchema, parseJobConfig, typ
 import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, EXPIRES_AT_ANNOTATION, MANAGED_BY, RESULT_ANNOTATION, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
 import type { Dispatcher } from 'undici';
 
-export const GITHUB_TOKEN_USERNAME = 'x-access-token';
+const GITHUB_TOKEN_USERNAME = 'x-access-token';
 
 // --- shared by the validate jobs ---------------------------------------------------------------------
 
@@ -74,7 +74,7 @@ export async function readSecretKey(kube: Pick<KubeClient, 'getSecret'>, ref: Se
   return v;
 }
 
-export function failureOf(e: unknown, checkedAt: string): ValidateFailure {
+function failureOf(e: unknown, checkedAt: string): ValidateFailure {
   let code: ValidateErrorCode = 'Internal';
   let message = e instanceof Error ? e.message : String(e);
   if (e instanceof GitServerError || e instanceof ValidateError) code = e.code;
@@ -85,7 +85,7 @@ export function failureOf(e: unknown, checkedAt: string): ValidateFailure {
 }
 
 /** Where the result annotation goes: `config.result`, else the Job's own env (JOB_NAMESPACE, JOB_NAME). */
-export function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget | undefined {
+function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget | undefined {
   const r = (raw as { result?: { jobNamespace?: unknown; jobName?: unknown } } | undefined)?.result;
   if (r && typeof r.jobNamespace === 'string' && r.jobNamespace && typeof r.jobName === 'string' && r.jobName) return { jobNamespace: r.jobNamespace, jobName: r.jobName };
   const jobNamespace = env[ENV_JOB_NAMESPACE];

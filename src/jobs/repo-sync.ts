@@ -58,10 +58,6 @@ export const DEFAULT_COMMIT_AUTHOR = COMMIT_AUTHOR;
 export type { RepoSyncConfigInput };
 export type GitServerFlavor = RepoSyncConfigInput['flavor'];
 export type RepoSource = RepoSyncConfigInput['sources'][number];
-export type EmbeddedSource = Extract<RepoSource, { type: 'Embedded' }>;
-export type GitSource = Extract<RepoSource, { type: 'Git' }>;
-export type InlineSource = Extract<RepoSource, { type: 'Inline' }>;
-export type LocalSource = Extract<RepoSource, { type: 'Local' }>;
 export type RepositoryDefaults = NonNullable<RepoSyncConfigInput['repositoryDefaults']>;
 export type TeamGrant = NonNullable<RepoSyncConfigInput['teams']>[number];
 
@@ -167,7 +163,7 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
 }
 
 /** git check-ref-format rules for `refs/heads/<name>`. */
-export function validBranchName(name: string): boolean {
+function validBranchName(name: string): boolean {
   if (name === '' || name === '@' || name.length > 255) return false;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes('..') || name.includes('@{') || name.includes('//')) return false;

@@ -116,7 +116,7 @@ export interface InstallTarget {
 export type WaitFor = { resource: string; namespace: string; condition: string; timeout?: string } & ({ name: string; selector?: never } | { selector: Record<string, string>; name?: never });
 
 export const ROLE_INSTALL = 'install';
-export const ROLE_UNINSTALL = 'uninstall';
+const ROLE_UNINSTALL = 'uninstall';
 
 /**
  * Where a chart is, in the two forms helm takes it: the `helm upgrade` argument(s) and the `Chart.yaml`
@@ -147,7 +147,7 @@ export function chartLocation(r: Pick<HelmRelease, 'repository' | 'chart'>): Cha
 }
 
 /** `helm` chart argument(s) for a repository URL: classic repo (`--repo`) or OCI reference (chartLocation). */
-export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
+function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
   return chartLocation(r).args;
 }
 
@@ -192,10 +192,10 @@ const RECOVER_FN = [
  * only when this annotation names its own provider and no Helm release is left in it; a namespace that
  * existed before the install has no such annotation and stays.
  */
-export const ANNOTATION_CREATED_BY = 'idpbuilder.cnoe.io/created-by';
+const ANNOTATION_CREATED_BY = 'idpbuilder.cnoe.io/created-by';
 
 /** The value of ANNOTATION_CREATED_BY for a provider object: `<Kind>/<namespace>/<name>`. */
-export function installOwner(parent: Pick<KubeObject, 'kind' | 'metadata'>): string {
+function installOwner(parent: Pick<KubeObject, 'kind' | 'metadata'>): string {
   return `${parent.kind}/${parent.metadata.namespace ?? 'default'}/${parent.metadata.name}`;
 }
 
@@ -208,7 +208,7 @@ function releaseNamespaces(plan: InstallPlan): string[] {
  * Script lines that create namespace `ns` with ANNOTATION_CREATED_BY = `owner` when it does not exist (in one
  * request, so a namespace we created always says so); an existing namespace is left as it is.
  */
-export function namespaceEnsure(ns: string, owner: string): string[] {
+function namespaceEnsure(ns: string, owner: string): string[] {
   return [
     `if ! kubectl get namespace ${q(ns)} >/dev/null 2>&1; then`,
     `  echo ${q(`creating namespace ${ns}`)}`,
@@ -272,7 +272,7 @@ const changedVar = (i: number, j: number) => `secret_changed_${i}_${j}`;
  * with namespaceEnsure): `kubectl create secret generic --from-file` of the mounted child Secret,
  * rendered locally and applied server-side, so values travel only through files and pipes, never argv.
  */
-export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
+function releaseSecretsApply(r: HelmRelease, i: number): string[] {
   if (!r.secrets?.length) return [];
   // the namespace exists: the install script created it first (namespaceEnsure, marked as ours)
   const lines: string[] = [];
@@ -298,7 +298,7 @@ export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
 }
 
 /** Script lines after `helm upgrade`: restart `restart` workloads of each release Secret whose content changed. */
-export function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
+function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
   const lines: string[] = [];
   (r.secrets ?? []).forEach((s, j) => {
     if (!s.restart?.length) return;
@@ -311,7 +311,7 @@ export function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
 }
 
 /** Script lines after `helm uninstall`: delete the release's Secrets. */
-export function releaseSecretsDelete(r: Pick<HelmRelease, 'namespace' | 'secrets'>): string[] {
+function releaseSecretsDelete(r: Pick<HelmRelease, 'namespace' | 'secrets'>): string[] {
   if (!r.secrets?.length) return [];
   return [['kubectl', 'delete', 'secret', ...r.secrets.map((s) => s.name), '--namespace', r.namespace, '--ignore-not-found'].map(q).join(' ')];
 }
@@ -338,7 +338,7 @@ export const KEPT_TEMPLATE =
  *    PersistentVolume then follows its reclaimPolicy (the StorageClass's; `Delete` for most provisioners).
  * A release that no longer exists skips step 1 (nothing is known about it) and still gets step 3's PVCs.
  */
-export function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'timeout' | 'secrets'>, i: number): string[] {
+function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'timeout' | 'secrets'>, i: number): string[] {
   const manifest = `/tmp/release-${i}.yaml`;
   const hooks = `/tmp/hooks-${i}.yaml`;
   const kept = `/tmp/kept-${i}.txt`;
@@ -373,7 +373,7 @@ export function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'ti
  * Script lines that delete release namespace `ns` when it was created by `owner` (ANNOTATION_CREATED_BY) and
  * holds no Helm release any more (another release in it, of this or another provider, keeps it).
  */
-export function namespaceRelease(ns: string, owner: string): string[] {
+function namespaceRelease(ns: string, owner: string): string[] {
   const get = ['kubectl', 'get', 'namespace', ns, '--ignore-not-found', `-o=jsonpath={.metadata.annotations.${ANNOTATION_CREATED_BY.replace(/\./g, '\\.')}}`].map(q).join(' ');
   return [
     `if [ "$(${get})" = ${q(owner)} ]; then`,
@@ -414,7 +414,7 @@ export const LABEL_INSTALL = 'idpbuilder.cnoe.io/install';
 export const ANNOTATION_ATTEMPT = 'idpbuilder.cnoe.io/attempt';
 
 /** The Job name of attempt `attempt` of the install named `base` (attempt 0 is `base` itself). */
-export function attemptName(base: string, attempt: number): string {
+function attemptName(base: string, attempt: number): string {
   return attempt === 0 ? base : hashedName([base.replace(/-[0-9a-f]{8}$/, ''), `retry${attempt}`], { base, attempt });
 }
 

@@ -91,8 +91,8 @@ export interface JobSpecInput {
 }
 
 /** Directory and file of a mounted target kubeconfig (JobSpecInput.kubeconfig). */
-export const TARGET_KUBECONFIG_DIR = '/var/run/idpbuilder/target-cluster';
-export const TARGET_KUBECONFIG = `${TARGET_KUBECONFIG_DIR}/kubeconfig`;
+const TARGET_KUBECONFIG_DIR = '/var/run/idpbuilder/target-cluster';
+const TARGET_KUBECONFIG = `${TARGET_KUBECONFIG_DIR}/kubeconfig`;
 
 /** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
 export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {

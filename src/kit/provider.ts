@@ -238,7 +238,7 @@ export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan
  * and `status.cluster` says so. A target that is missing or not ready blocks the install (Ready=False with the
  * cluster's reason; the contract keeps the observed children). The caller's customize asks for clusterRules.
  */
-export function withTargetCluster(req: SyncRequest, plan: ProviderPlan): ProviderPlan {
+function withTargetCluster(req: SyncRequest, plan: ProviderPlan): ProviderPlan {
   const cluster = resolveCluster(req, clusterRefOf(req.parent));
   if (cluster.state === 'local') return plan;
   const status = { ...plan.status, cluster: cluster.status };
@@ -251,7 +251,7 @@ function capitalize(s: string): string {
 }
 
 /** The releases and manifests that were actually installed, read back from the observed install ConfigMaps. */
-export function installedPlan(req: SyncRequest): InstallPlan | undefined {
+function installedPlan(req: SyncRequest): InstallPlan | undefined {
   const cms = observedInstallConfigMaps(req);
   if (!cms.length) return undefined;
   const releases = new Map<string, HelmRelease>();
@@ -373,7 +373,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
  * takes all of it over as it is: `helm upgrade --install` upgrades the existing release, and a data volume
  * claimed by name (Gitea's `gitea-shared-storage`) is mounted again with its old content.
  */
-export function retainedMessage(plan: InstallPlan | undefined): string {
+function retainedMessage(plan: InstallPlan | undefined): string {
   if (!plan?.releases.length) return 'deletionPolicy is Retain: the installation is left in place';
   const releases = plan.releases.map((r) => `${r.name} in namespace ${r.namespace}`).join(', ');
   return (

@@ -24,9 +24,9 @@ import type { KubeObject, RelatedResourceRule, SyncRequest } from '../metacontro
 import { relatedObject, relatedObjects, relatedOurs } from './observed.js';
 
 /** Condition reason of a reference into another namespace that no ReferenceGrant allows. */
-export const REFERENCE_NOT_PERMITTED = 'ReferenceNotPermitted';
+const REFERENCE_NOT_PERMITTED = 'ReferenceNotPermitted';
 /** Condition reason of a Secret reference that names another namespace. */
-export const SECRET_REF_NOT_PERMITTED = 'SecretRefNotPermitted';
+const SECRET_REF_NOT_PERMITTED = 'SecretRefNotPermitted';
 
 /** Why a reference is not followed; the message names only what the referring object itself says. */
 export interface Refusal {
@@ -85,12 +85,12 @@ export function defaultResource(kind: string): string {
 }
 
 /** The plural resource of a kind: ours as registered, any other by `defaultResource`. */
-export function pluralOf(kind: string): string {
+function pluralOf(kind: string): string {
   return KIND_BY_NAME.get(kind)?.plural ?? defaultResource(kind);
 }
 
 /** The resource a reference asks for: its `resource`, else `pluralOf(kind)`. */
-export function refResource(ref: Pick<Ref, 'kind' | 'resource'>): string {
+function refResource(ref: Pick<Ref, 'kind' | 'resource'>): string {
   return ref.resource ?? pluralOf(ref.kind);
 }
 
@@ -141,7 +141,7 @@ export function refRules(refs: Ref[], parent: KubeObject): RelatedResourceRule[]
 }
 
 /** The ReferenceGrants of a namespace among the related objects (either served version), not being deleted. */
-export function grantsIn(req: RequestLike, namespace: string): KubeObject[] {
+function grantsIn(req: RequestLike, namespace: string): KubeObject[] {
   return ['v1alpha2', 'v1alpha1']
     .flatMap((v) => relatedObjects(req as SyncRequest, 'ReferenceGrant', `${GROUP}/${v}`))
     .filter((g) => g.metadata.namespace === namespace && !g.metadata.deletionTimestamp);
@@ -197,7 +197,7 @@ function duckSecretRefusal(obj: KubeObject): Refusal | undefined {
 }
 
 /** Condition reason of a referenced object of another API group whose status does not have the duck type's shape. */
-export const DUCK_STATUS_INVALID = 'InvalidDuckStatus';
+const DUCK_STATUS_INVALID = 'InvalidDuckStatus';
 
 /**
  * A referenced object of another API group (its CRD, not ours, decides what its status may hold) whose duck

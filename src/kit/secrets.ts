@@ -10,7 +10,7 @@ import { secretRefRefusal } from './refs.js';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A random password of `length` alphanumeric characters (unbiased: rejection sampling). */
-export function generatePassword(env: HookEnv, length = 40): string {
+function generatePassword(env: HookEnv, length = 40): string {
   let out = '';
   while (out.length < length) {
     for (const b of env.random(length * 2)) {
@@ -21,7 +21,7 @@ export function generatePassword(env: HookEnv, length = 40): string {
 }
 
 /** bcrypt hash (cost 10, `$2a$`) with a salt from the injected randomness. */
-export function bcrypt(env: HookEnv, password: string): string {
+function bcrypt(env: HookEnv, password: string): string {
   const salt = `$2a$10$${encodeBase64(Array.from(env.random(16)), 16)}`;
   return hashSync(password, salt);
 }

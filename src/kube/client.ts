@@ -84,7 +84,7 @@ export type KubeConfigSource =
   | { kind: 'server'; server: string; token?: string; caData?: string; insecureSkipTLSVerify?: boolean; namespace?: string };
 
 /** client-node's default service-account directory (without a prefix). */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
  * The single loader of Kubernetes client configuration (Job programs, events sink). Returns client-node's

@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const ObjectMetaLoose = Type.Object(
+const ObjectMetaLoose = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     namespace: Type.Optional(Type.String()),
@@ -59,7 +59,7 @@ export const SyncResponse = Type.Object(
 );
 export type SyncResponse = { status: Record<string, unknown>; children: KubeObject[]; resyncAfterSeconds?: number; finalized?: boolean };
 
-export const LabelSelector = Type.Object(
+const LabelSelector = Type.Object(
   {
     matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
     matchExpressions: Type.Optional(

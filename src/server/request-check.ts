@@ -40,7 +40,7 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
  * Verdicts remembered in all (one process-wide LRU), and the longest value (its JSON text, characters)
  * remembered; a longer one is evaluated every time: at most 4096 × 1024 characters of keys (4 MiB of Latin-1).
  */
-export const VERDICT_CACHE_ENTRIES = 4096;
+const VERDICT_CACHE_ENTRIES = 4096;
 export const VERDICT_CACHE_MAX_KEY = 1024;
 /** Value text → rule list number → verdict (the text as the key as is: no concatenated key to flatten). */
 const verdicts = new Lru<string, Map<number, boolean>>(VERDICT_CACHE_ENTRIES);

@@ -139,7 +139,7 @@ export function authPolicy(o: { token?: string; host: string; allowUnauthenticat
 }
 
 /** Paths pino replaces wherever they occur: tokens and every Secret-shaped field. Bodies are never logged. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

@@ -47,7 +47,7 @@ const GROUP = 'idpbuilder.cnoe.io';
 const VERSIONS: Record<string, string> = { [GROUP]: API_VERSION, 'argoproj.io': 'argoproj.io/v1alpha1', batch: 'batch/v1', 'kustomize.toolkit.fluxcd.io': 'kustomize.toolkit.fluxcd.io/v1', '': 'v1' };
 const HIDDEN = new Set(['ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
 
-export function groupOf(apiVersion: string): string {
+function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }
 
@@ -83,7 +83,7 @@ type Cond = { type: string; status?: string; reason?: string; message?: string }
 const conditions = (o: KubeObject): Cond[] => ((o.status as { conditions?: Cond[] } | undefined)?.conditions ?? []);
 
 /** Readiness of one object: READY, reason and message, by kind. */
-export function statusOf(o: KubeObject): { ready: string; reason: string; message: string } {
+function statusOf(o: KubeObject): { ready: string; reason: string; message: string } {
   const st = (o.status ?? {}) as Record<string, any>;
   if (o.kind === 'Job' && groupOf(o.apiVersion) === 'batch') {
     const cs = conditions(o);
@@ -159,7 +159,7 @@ function repoOf(pkg: KubeObject): TraceRef | undefined {
 }
 
 /** The references of one object's children, in display order (before removing what is shown elsewhere). */
-export function childRefs(o: KubeObject, objects: KubeObject[]): TraceRef[] {
+function childRefs(o: KubeObject, objects: KubeObject[]): TraceRef[] {
   const ns = o.metadata.namespace ?? '';
   const group = groupOf(o.apiVersion);
   const explicit: TraceRef[] = [];

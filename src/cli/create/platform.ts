@@ -18,8 +18,8 @@ export { MANAGED_BY } from '../../api/names.js';
 import { MANAGED_BY } from '../../api/names.js';
 /** Every object the CLI applies for a platform carries this label (value: the platform's name). */
 export const CLI_PLATFORM_LABEL = 'idpbuilder.cnoe.io/cli-platform';
-export const DEV_PASSWORD = 'developer';
-export const DEV_PASSWORD_SECRET = 'idpbuilder-dev-password';
+const DEV_PASSWORD = 'developer';
+const DEV_PASSWORD_SECRET = 'idpbuilder-dev-password';
 export const PROVIDERS = {
   gitea: { kind: 'GiteaProvider', name: 'gitea', namespace: 'gitea', plural: 'giteaproviders' },
   nginx: { kind: 'NginxGateway', name: 'nginx', namespace: 'ingress-nginx', plural: 'nginxgateways' },
@@ -52,13 +52,13 @@ export interface ProviderId {
  *   `expectedContainerPort`), so 80 → 10080 and 443 → 10443;
  * - the Istio `gateway` chart's Service targets ports 80 and 443 of the gateway pods.
  */
-export const GATEWAY_TARGET_PORTS: Record<GatewayChoice, { http: number | string; https: number | string }> = {
+const GATEWAY_TARGET_PORTS: Record<GatewayChoice, { http: number | string; https: number | string }> = {
   nginx: { http: 'http', https: 'https' },
   envoy: { http: 10080, https: 10443 },
   istio: { http: 80, https: 443 },
 };
 /** Pod labels of each gateway's proxy (what the CLI's ingress Service selects). */
-export function gatewaySelector(g: GatewayChoice): Record<string, string> {
+function gatewaySelector(g: GatewayChoice): Record<string, string> {
   if (g === 'envoy') return { 'gateway.envoyproxy.io/owning-gateway-name': GATEWAYS.envoy.name, 'gateway.envoyproxy.io/owning-gateway-namespace': GATEWAYS.envoy.namespace };
   if (g === 'istio') return { istio: 'ingressgateway' };
   return { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' };
@@ -67,7 +67,7 @@ export function gatewaySelector(g: GatewayChoice): Record<string, string> {
  * On kind, Envoy and Istio have no host port: the ingress Service is a NodePort on these fixed ports and the
  * kind node maps that container port to the host's `--port` (ingress-nginx binds host ports 80/443 itself).
  */
-export const KIND_NODE_PORTS = { http: 31080, https: 31443 } as const;
+const KIND_NODE_PORTS = { http: 31080, https: 31443 } as const;
 export const CORE_COMPONENTS = Object.keys(PROVIDERS) as CoreComponent[];
 /** The Service (in the gateway's namespace) that CoreDNS points the platform's host names at. */
 export const INGRESS_SERVICE = 'idpbuilder-ingress';

@@ -10,7 +10,7 @@ import type { KubeObject } from '../../metacontroller/protocol.js';
 import { SYSTEM_NAMESPACE } from './kube.js';
 import { labels } from './platform.js';
 
-export const SETTINGS_CONFIGMAP = 'idpbuilder-settings';
+const SETTINGS_CONFIGMAP = 'idpbuilder-settings';
 
 export interface Settings {
   protocol: string;
@@ -23,7 +23,7 @@ export interface Settings {
   gitops: string;
 }
 
-export const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword', 'gateway', 'gitops'];
+const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword', 'gateway', 'gitops'];
 
 export function settingsOf(o: { protocol: string; host: string; ingressHost?: string; port: number; usePathRouting: boolean; devPassword: boolean; gateway?: string; gitops?: string }): Settings {
   return {

@@ -55,7 +55,7 @@ export function label(w: Pick<Watched, 'kind' | 'namespace' | 'name'>): string {
 }
 
 /** A short explanation of a state, for progress lines and the time-out message. */
-export function describe(s: State): string {
+function describe(s: State): string {
   if (s.phase === 'NotFound') return 'not found';
   if (s.phase === 'NoStatus') return 'no status yet: its controller has not reconciled it (is Metacontroller running with the idpbuilder controllers?)';
   return s.message ? `${s.phase}: ${s.message}` : s.phase;
@@ -71,7 +71,7 @@ interface ProviderEntry {
 }
 
 /** The provider entries of a Platform's status, in group order. */
-export function platformProviders(o: KubeObject | undefined): ProviderEntry[] {
+function platformProviders(o: KubeObject | undefined): ProviderEntry[] {
   const p = ((o?.status as { providers?: Record<string, ProviderEntry[] | undefined> } | undefined)?.providers ?? {}) as Record<string, ProviderEntry[] | undefined>;
   return [...(p.gitProviders ?? []), ...(p.gateways ?? []), ...(p.gitOpsProviders ?? [])];
 }
