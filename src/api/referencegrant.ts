@@ -18,6 +18,10 @@ const Kind = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z]([-a-
 /** An API group, `""` for the core group (Gateway API's Group). */
 const Group = Type.String({ maxLength: 253, pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' });
 
+/**
+ * Schema of one `spec.from` entry: the referring objects' `group` (only idpbuilder.cnoe.io, the default), `kind` and
+ * `namespace` (Gateway API's ReferenceGrantFrom).
+ */
 const ReferenceGrantFrom = Obj(
   {
     group: Type.Optional(Enum([GROUP] as const, { default: GROUP, description: 'Group of the referring kind; only idpbuilder.cnoe.io kinds refer.' })),
@@ -28,6 +32,10 @@ const ReferenceGrantFrom = Obj(
 );
 export type ReferenceGrantFrom = Static<typeof ReferenceGrantFrom>;
 
+/**
+ * Schema of one `spec.to` entry: the target's `group` (default idpbuilder.cnoe.io; `""` is the core group), `kind`
+ * and optional `name` (Gateway API's ReferenceGrantTo).
+ */
 const ReferenceGrantTo = Obj(
   {
     group: Type.Optional(Type.String({ ...Group, default: GROUP, description: 'Group of the target kind (default idpbuilder.cnoe.io; "" is the core group).' })),
@@ -38,6 +46,7 @@ const ReferenceGrantTo = Obj(
 );
 export type ReferenceGrantTo = Static<typeof ReferenceGrantTo>;
 
+/** Schema of ReferenceGrant `spec`: 1–16 `from` entries allowed to refer to 1–16 `to` entries of this namespace. */
 export const ReferenceGrantSpec = Obj(
   {
     from: Type.Array(ReferenceGrantFrom, { minItems: 1, maxItems: 16, description: 'Who may refer here: kind and namespace pairs (1 to 16).' }),
