@@ -92,6 +92,11 @@ export interface ClusterStatusValue {
   reachable: boolean;
 }
 
+/**
+ * Where a parent's releases and Jobs go: `local` (no `spec.clusterRef`: the management cluster), `ready` (the target,
+ * its `status.cluster` value and the kubeconfig text) or `blocked` (a condition reason and message, e.g. waiting for
+ * the kubeconfig Secret, and the status to report).
+ */
 export type ClusterResolution =
   | { state: 'local' }
   | { state: 'ready'; target: ClusterTarget; status: ClusterStatusValue; kubeconfig: string }

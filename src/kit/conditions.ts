@@ -4,8 +4,13 @@
  */
 import type { Condition } from '../api/common.js';
 
+/** A condition's status, as in Kubernetes' metav1.Condition: `True`, `False` or `Unknown`. */
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/**
+ * One condition as a hook decides it (type, status, reason, optional message); `conditions()` adds lastTransitionTime
+ * and observedGeneration.
+ */
 export interface ConditionInput {
   type: string;
   status: ConditionStatus;

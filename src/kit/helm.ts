@@ -15,6 +15,10 @@ import { hashedName } from './names.js';
 import { q } from './shell.js';
 import { MANAGED_BY } from '../api/names.js';
 
+/**
+ * A Helm value taken from a Secret at install time: the value's path, the Secret (a child in the parent's namespace)
+ * and key. The install Job passes it with `--set-file`, so the value never enters the values ConfigMap.
+ */
 export interface SecretValue {
   /** Helm value path, e.g. `configs.secret.argocdServerAdminPassword`. */
   path: string;
@@ -48,6 +52,12 @@ export interface ReleaseSecret {
   restart?: string[];
 }
 
+/**
+ * One Helm release an install Job runs `helm upgrade --install` for: release name and namespace, chart `repository`
+ * (https:// or oci://), `chart` and `version`, the values (written into the values ConfigMap), values from Secrets,
+ * Secrets written before the release, GitOps-only values, the helm `--timeout` (a Go duration) and workloads to await
+ * with `kubectl rollout status` instead of `--wait`.
+ */
 export interface HelmRelease {
   name: string;
   namespace: string;
@@ -83,6 +93,11 @@ export function release(
   return { name, namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values, ...extra };
 }
 
+/**
+ * What one install Job does: its releases in order, then the manifests applied with kubectl, then the conditions to
+ * wait for; the digests of the Secrets it reads (so a changed credential makes a new Job) and the target cluster
+ * (absent: the management cluster).
+ */
 export interface InstallPlan {
   releases: HelmRelease[];
   /** Objects applied with kubectl after the releases (things a chart cannot make, e.g. AppProjects). */
@@ -115,6 +130,10 @@ export interface InstallTarget {
  */
 export type WaitFor = { resource: string; namespace: string; condition: string; timeout?: string } & ({ name: string; selector?: never } | { selector: Record<string, string>; name?: never });
 
+/**
+ * Value of the `idpbuilder.cnoe.io/role` label on install Jobs and their values ConfigMaps (uninstall Jobs carry
+ * `uninstall`).
+ */
 export const ROLE_INSTALL = 'install';
 const ROLE_UNINSTALL = 'uninstall';
 
@@ -134,6 +153,10 @@ export interface ChartLocation {
   dependency: { name: string; repository: string };
 }
 
+/**
+ * Where a release's chart is, in the two forms helm takes it (see ChartLocation): for `oci://` the reference ending
+ * in the chart, whether `repository` names the chart or the path above it; for http(s) `[chart, --repo, repository]`.
+ */
 export function chartLocation(r: Pick<HelmRelease, 'repository' | 'chart'>): ChartLocation {
   if (r.repository.startsWith('oci://')) {
     const repo = r.repository.replace(/\/+$/, '');
@@ -399,6 +422,7 @@ function uninstallScript(plan: InstallPlan, owner: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The children of one install or uninstall attempt (helmJob): the Job's name, its values ConfigMap and the Job. */
 export interface InstallChildren {
   name: string;
   configMap: KubeObject;

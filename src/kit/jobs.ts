@@ -8,8 +8,17 @@ import { LABEL_OWNER_UID } from './labels.js';
 import { clip } from './redact.js';
 import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, JOB_CONFIG_DIR } from '../api/names.js';
 
+/**
+ * A Job's state as the hooks see it: `Absent` (not observed), `Running` (neither complete nor failed), `Succeeded`
+ * (condition Complete or SuccessCriteriaMet) or `Failed` (condition Failed or FailureTarget).
+ */
 export type JobPhase = 'Absent' | 'Running' | 'Succeeded' | 'Failed';
 
+/**
+ * What jobState found of a Job: its phase, why it failed (condition reason and message, plus the failed container's
+ * termination message), `completionTime` (RFC 3339), its annotations and the pod's termination grace period in
+ * seconds.
+ */
 export interface JobState {
   phase: JobPhase;
   /** Why it failed: the Job condition, plus the failed container's termination message when observed. */
@@ -27,6 +36,12 @@ interface Cond {
   message?: string;
 }
 
+/**
+ * The state of an observed Job (`undefined` → Absent) from its `status.conditions` (batch/v1:
+ * Complete/SuccessCriteriaMet, Failed/FailureTarget); for a failed Job the message adds the last lines (at most 500
+ * characters) of the newest failed container's termination message among `pods` (matched by the
+ * `batch.kubernetes.io/job-name` or `job-name` label).
+ */
 export function jobState(job: KubeObject | undefined, pods: KubeObject[] = []): JobState {
   if (!job) return { phase: 'Absent' };
   const status = (job.status ?? {}) as { conditions?: Cond[]; succeeded?: number; failed?: number; completionTime?: string };
@@ -153,6 +168,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
   } as KubeObject;
 }
 
+/** A v1 ConfigMap with the given name, namespace, labels and data (keys in sorted order, for stable answers). */
 export function configMapObject(name: string, namespace: string, labels: Record<string, string>, data: Record<string, string>): KubeObject {
   const sorted: Record<string, string> = {};
   for (const k of Object.keys(data).sort()) sorted[k] = data[k];

@@ -18,11 +18,19 @@ import { asDesired, observedChild, observedChildren, relatedObject, relatedObjec
 import { CLUSTER_REASONS, clusterRefOf, kubeconfigSecretOf, resolveCluster } from './cluster.js';
 import { USED_BY_MAX, usersKnown, usersOf, usersText, type UserKind } from './users.js';
 
+/**
+ * Why a provider cannot go on: a condition `reason` (CamelCase) and a human `message`, reported on the Ready
+ * condition.
+ */
 export interface Blocker {
   reason: string;
   message: string;
 }
 
+/**
+ * A step after a successful install (e.g. Gitea's bootstrap Job): its name in messages, the children it needs and the
+ * state of its Job.
+ */
 export interface Step {
   /** Short name shown in messages, e.g. "bootstrap". */
   name: string;
@@ -30,6 +38,11 @@ export interface Step {
   state: JobState;
 }
 
+/**
+ * What a provider controller decides from its spec and observed objects, for providerSync: the install plan (or why
+ * it is blocked), children kept whatever the install state, steps after the install, readiness from related objects
+ * and its kind's status fields.
+ */
 export interface ProviderPlan {
   /** What to install; absent when `blocked`. */
   install?: InstallPlan;

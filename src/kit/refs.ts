@@ -50,6 +50,10 @@ export interface Referrer {
 
 type RequestLike = { parent: KubeObject; related?: SyncRequest['related'] };
 
+/**
+ * A reference to another object: apiVersion (default idpbuilder.cnoe.io's), kind, name, namespace (default the
+ * referrer's; another one needs a ReferenceGrant there) and plural resource (default derived from the kind).
+ */
 export interface Ref {
   /** `group/version`; default API_VERSION (our group). */
   apiVersion?: string;
@@ -94,10 +98,12 @@ function refResource(ref: Pick<Ref, 'kind' | 'resource'>): string {
   return ref.resource ?? pluralOf(ref.kind);
 }
 
+/** The namespace a reference points into: its own `namespace`, else the referrer's, else `default`. */
 export function refNamespace(ref: Ref, parent: KubeObject): string {
   return ref.namespace ?? parent.metadata.namespace ?? 'default';
 }
 
+/** A stable `kind/namespace/name` key of what a reference points at (namespace as refNamespace). */
 export function refKey(ref: Ref, parent: KubeObject): string {
   return `${ref.kind}/${refNamespace(ref, parent)}/${ref.name}`;
 }
@@ -247,6 +253,10 @@ export function lookup(req: RequestLike, ref: Ref): KubeObject | undefined {
   return resolveRef(req, ref).object;
 }
 
+/**
+ * What readiness() read of a referenced object's status: whether it is ready, its phase, the message of its Ready
+ * condition (or why it is not ready) and its observedGeneration.
+ */
 export interface Readiness {
   ready: boolean;
   phase?: string;

@@ -26,6 +26,10 @@ function bcrypt(env: HookEnv, password: string): string {
   return hashSync(password, salt);
 }
 
+/**
+ * The values of a Secret as text: `data` base64-decoded (UTF-8), overlaid by `stringData`; empty for an absent
+ * Secret.
+ */
 export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((secret?.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
@@ -33,18 +37,27 @@ export function decodeSecretData(secret: KubeObject | undefined): Record<string,
   return out;
 }
 
+/**
+ * An `Opaque` v1 Secret with the given name, namespace, labels and plain-text values (base64-encoded into `data`,
+ * keys sorted).
+ */
 export function secret(name: string, namespace: string, labels: Record<string, string>, data: Record<string, string>): KubeObject {
   const encoded: Record<string, string> = {};
   for (const k of Object.keys(data).sort()) encoded[k] = Buffer.from(data[k], 'utf8').toString('base64');
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels }, type: 'Opaque', data: encoded } as KubeObject;
 }
 
+/**
+ * A reference to a user's credential Secret: name, namespace (only the referrer's is allowed) and key (default
+ * `password`).
+ */
 export interface CredentialRef {
   name: string;
   namespace?: string;
   key?: string;
 }
 
+/** An admin credential as adminCredential answers it: the Secret child to return and its decoded values. */
 export interface AdminCredential {
   secret: KubeObject;
   data: Record<string, string>;
