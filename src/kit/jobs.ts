@@ -76,6 +76,12 @@ function podFailure(job: KubeObject, pods: KubeObject[]): string | undefined {
   return undefined;
 }
 
+/**
+ * What jobObject builds a batch/v1 Job from: name, namespace, labels (copied to the pod, plus the owner uid label),
+ * the command and env of its one container, its config ConfigMap (mounted at /config), Secrets mounted at
+ * /secrets/<name>, the target kubeconfig, `backoffLimit`, `activeDeadlineSeconds` (seconds), annotations, the
+ * termination grace period (seconds) and which configured ServiceAccount it runs as (default the runner).
+ */
 export interface JobSpecInput {
   name: string;
   namespace: string;
