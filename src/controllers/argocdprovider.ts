@@ -211,6 +211,11 @@ function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   };
 }
 
+/**
+ * The ArgoCDProvider hooks, wrapped by the controller contract: customize (referenced objects and the target
+ * cluster), sync (Helm install of the argo-cd chart pinned in ./defaults.ts, admin credentials, AppProjects, cluster
+ * registrations, repository credentials) and finalize (uninstall unless Retain; waits while Packages use it).
+ */
 export const argoCDProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),

@@ -272,6 +272,11 @@ function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
+/**
+ * The EnvoyGateway hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm install of
+ * gateway-helm, pinned in ./defaults.ts, then the GatewayClass and Gateway, waiting for the Gateway to be Programmed)
+ * and finalize (uninstall unless Retain).
+ */
 export const envoyGatewayHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),

@@ -26,7 +26,12 @@ const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
 const EXPOSE_PORT = 'idpbuilder.cnoe.io/expose-port';
 /** `"true"`: forward `/<service>/x` as `/x` under path routing (default: unchanged). */
 export const EXPOSE_STRIP_PREFIX = 'idpbuilder.cnoe.io/expose-strip-prefix';
+/** Annotation the expose decorators write on an exposed Service: the URL it is reached at. */
 export const EXPOSED_URL = 'idpbuilder.cnoe.io/exposed-url';
+/**
+ * Annotation the expose decorators write on a Service they cannot expose: why (e.g. the gateway is missing or not
+ * ready); removed once it is exposed.
+ */
 export const EXPOSE_ERROR = 'idpbuilder.cnoe.io/expose-error';
 
 const GATEWAY_KINDS = [
@@ -157,6 +162,10 @@ function decoratorSync(style: Exposure['style']) {
 
 const exposed = [{ apiVersion: 'v1', kind: 'Service', resource: 'services', annotationSelector: { matchExpressions: [{ key: EXPOSE, operator: 'Exists' as const }] } }];
 
+/**
+ * The `expose-ingress` DecoratorController: Services annotated `idpbuilder.cnoe.io/expose` whose gateway serves
+ * Ingresses (`routeKind: Ingress`) get an Ingress attachment.
+ */
 export const exposeIngress: DecoratorDef = {
   name: 'expose-ingress',
   resources: exposed,
@@ -164,6 +173,11 @@ export const exposeIngress: DecoratorDef = {
   hooks: decoratorContract({ sync: decoratorSync('ingress'), customize }),
 };
 
+/**
+ * The `expose-httproute` DecoratorController: Services annotated `idpbuilder.cnoe.io/expose` whose gateway serves
+ * HTTPRoutes (`routeKind: HTTPRoute`) get an HTTPRoute (gateway.networking.k8s.io/v1) attached to the gateway's
+ * `parentRef`.
+ */
 export const exposeHTTPRoute: DecoratorDef = {
   name: 'expose-httproute',
   resources: exposed,

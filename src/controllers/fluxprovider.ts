@@ -349,6 +349,11 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   return res;
 }
 
+/**
+ * The FluxProvider hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm install of
+ * the flux2 chart and, with spec.dashboard (default on), the Flux Operator's web UI chart, both pinned in
+ * ./defaults.ts) and finalize (uninstall unless Retain; waits while Packages use it).
+ */
 export const fluxProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => sync(req, env),

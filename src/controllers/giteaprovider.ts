@@ -265,6 +265,11 @@ function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   };
 }
 
+/**
+ * The GiteaProvider hooks, wrapped by the controller contract: customize (referenced Secrets, gateway and target
+ * cluster), sync (Helm install of the gitea chart pinned in ./defaults.ts, then the bootstrap Job that makes
+ * organizations and the API token) and finalize (uninstall unless Retain; waits while GitRepositories use it).
+ */
 export const giteaProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),

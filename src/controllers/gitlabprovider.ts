@@ -79,6 +79,11 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return { relatedResources: validationRelated(req.parent, gitlabPlan(req.parent).inputSecrets) };
 }
 
+/**
+ * The GitLabProvider hooks, wrapped by the controller contract: customize (the token Secret), sync (a gitlab-validate
+ * Job every validationInterval; its result becomes the status) and finalize (leaves the group, its subgroups and
+ * projects on GitLab).
+ */
 export const gitlabProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncValidated(req, env, gitlabPlan(req.parent)),

@@ -284,6 +284,11 @@ function plan(req: SyncRequest): ProviderPlan {
   return { install: { releases: releases(r), manifests: manifests(r) }, health, status, conditions: v.conditions };
 }
 
+/**
+ * The IstioGateway hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm installs of
+ * the istio base, istiod and gateway charts pinned in ./defaults.ts, by profile) and finalize (uninstall unless
+ * Retain).
+ */
 export const istioGatewayHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),

@@ -135,6 +135,10 @@ function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
+/**
+ * The NginxGateway hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm install of
+ * the ingress-nginx chart pinned in ./defaults.ts) and finalize (uninstall unless Retain).
+ */
 export const nginxGatewayHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),

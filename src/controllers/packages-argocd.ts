@@ -38,6 +38,10 @@ function sync(req: DecoratorSyncRequest): DecoratorSyncResponse {
   return { attachments: [application(pkg, spec, plan.cloneURL)], annotations };
 }
 
+/**
+ * The `packages-argocd` DecoratorController: a Package deployed by Argo CD gets its Application as an attachment, and
+ * the Application's sync and health status copied into an annotation of the Package.
+ */
 export const packagesArgoCD: DecoratorDef = {
   name: 'packages-argocd',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],

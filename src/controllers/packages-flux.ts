@@ -188,6 +188,12 @@ function customize(req: CustomizeRequest, env: HookEnv): CustomizeResponse {
   return { relatedResources: rules };
 }
 
+/**
+ * The `packages-flux` DecoratorController: a Package deployed by Flux gets a Flux GitRepository
+ * (source.toolkit.fluxcd.io/v1) and Kustomization (kustomize.toolkit.fluxcd.io/v1), with the tenant ServiceAccount,
+ * RoleBinding and credentials Secret when multi-tenant, and the Kustomization's Ready condition in an annotation of
+ * the Package.
+ */
 export const packagesFlux: DecoratorDef = {
   name: 'packages-flux',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],
