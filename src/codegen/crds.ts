@@ -60,6 +60,11 @@ const API_VERSION_DESCRIPTION =
 const KIND_DESCRIPTION =
   'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. In CamelCase.';
 
+/**
+ * The CustomResourceDefinition (apiextensions.k8s.io/v1) of one kind: every served version with its structural
+ * openAPIV3Schema from the TypeBox schemas (CEL rules as `x-kubernetes-validations`), the status subresource when the
+ * kind has a status, printer columns and the `idpbuilder` category.
+ */
 export function crdFor(def: KindDef): Record<string, Json> {
   const openAPIV3Schema: Json = {
     type: 'object',

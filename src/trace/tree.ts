@@ -20,6 +20,7 @@ import { KINDS } from '../api/kinds.js';
 import { labelValue } from '../kit/labels.js';
 import type { KubeObject } from '../metacontroller/protocol.js';
 
+/** A reference to an object in a trace: API group (`''` for core), kind, namespace and name. */
 export interface TraceRef {
   /** API group ('' for core), e.g. `idpbuilder.cnoe.io`, `batch`. */
   group: string;
@@ -28,6 +29,10 @@ export interface TraceRef {
   name: string;
 }
 
+/**
+ * One object in the tree `idpbuilder trace` prints: its apiVersion, kind, namespace and name, readiness (`True`,
+ * `False`, `Unknown` or `-`), the reason and message of that state, whether it was found and its children.
+ */
 export interface TraceNode {
   apiVersion: string;
   kind: string;
@@ -196,6 +201,7 @@ function childRefs(o: KubeObject, objects: KubeObject[]): TraceRef[] {
   });
 }
 
+/** The tree under a root object (traceTree) and the references to objects that were not in the list. */
 export interface TraceTree {
   root: TraceNode;
   /** References (at any depth) to objects that are not in the list: a live source may fetch their namespaces. */
