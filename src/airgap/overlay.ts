@@ -21,6 +21,10 @@ import { CHARTS, type ChartDefault } from '../controllers/defaults.js';
 import { mergeValues } from '../kit/helm.js';
 import { mirrorValues } from './mirror.js';
 
+/**
+ * The mirrors of an air-gapped install: the image registry (`host[:port][/path]`, parseRegistry) and the chart
+ * repository (`oci://…` or `https://…`, parseChartRepository).
+ */
 export interface Mirror {
   /** Registry mirror, `host[:port][/path]` (parseRegistry). */
   registry: string;
@@ -35,6 +39,9 @@ export interface Unmirrored {
   reason: string;
 }
 
+/**
+ * The objects pointed at the mirrors, and everything the overlay could not point there (object, field path, reason).
+ */
 export interface OverlayResult {
   objects: KubeObject[];
   unmirrored: Unmirrored[];
