@@ -71,6 +71,10 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/**
+ * The part of a sync request transitions() reads: the parent, its observed children and whether it is being
+ * finalized.
+ */
 export interface TransitionInput {
   parent: KubeObject;
   children?: ObjectMap;
