@@ -56,14 +56,22 @@ export const DEFAULT_COMMIT_AUTHOR = COMMIT_AUTHOR;
 
 /** The config as the hook writes it: schema and field docs in src/api/jobs.ts. */
 export type { RepoSyncConfigInput };
+/** Which API a git server speaks (config `flavor`): gitea, github or gitlab. */
 export type GitServerFlavor = RepoSyncConfigInput['flavor'];
+/** One source of the config (`sources[]`): Embedded, Local, Git or Inline content (schema in src/api/jobs.ts). */
 export type RepoSource = RepoSyncConfigInput['sources'][number];
+/** Settings of new repositories from the git provider (config `repositoryDefaults`; schema in src/api/jobs.ts). */
 export type RepositoryDefaults = NonNullable<RepoSyncConfigInput['repositoryDefaults']>;
+/** A team and the permission it gets on the repository (config `teams[]`, GitHub only). */
 export type TeamGrant = NonNullable<RepoSyncConfigInput['teams']>[number];
 
 /** The config as read: `repository.defaultBranch` filled in, `caSecretRef.key` defaulted. */
 export type RepoSyncConfig = Omit<RepoSyncConfigInput, 'repository' | 'caSecretRef'> & { repository: RepoSpec; caSecretRef?: SecretKeyRef };
 
+/**
+ * What a repo-sync reports (result annotation): the head commit SHA, the web URL, the clone URL the server advertises
+ * and whether this sync pushed a change.
+ */
 export interface RepoSyncResult {
   commitSHA: string;
   /** The repository's web page. */
@@ -75,6 +83,11 @@ export interface RepoSyncResult {
 
 // --- deps --------------------------------------------------------------------------------------------
 
+/**
+ * What runRepoSync needs: the Kubernetes client (read Secrets, annotate the Job), a logger, a clock, provider
+ * factories per flavor, the temp directory parent, the git binary, the push attempts (default 5), sleep and the
+ * jitter source ([0, 1), default Math.random).
+ */
 export interface RepoSyncDeps {
   kube: Pick<KubeClient, 'getSecret' | 'annotateJob'>;
   log: JobLogger;
