@@ -21,6 +21,9 @@ import { decodeData, Kube } from './create/kube.js';
 import { defaultDeps, type CliDeps } from './deps.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
 
+/**
+ * The flags of `idpbuilder get …`: output format (table, json or yaml), package names (`-p`), kubeconfig and context.
+ */
 export interface GetOptions {
   output: string;
   packages: string[];
@@ -116,6 +119,10 @@ const CORE_SECRETS: Record<string, { name: string; defaultNamespace: string; use
   ArgoCDProvider: { name: 'argocd-initial-admin-secret', defaultNamespace: 'argocd', username: 'admin' },
 };
 
+/**
+ * One row of `idpbuilder get secrets`: the Secret's name and namespace, and its username, password, token or other
+ * data as text (core provider rows show only those fields).
+ */
 export interface SecretRow {
   name: string;
   namespace: string;
@@ -210,6 +217,10 @@ export interface ClusterInfo {
   ExternalPort: number;
   Nodes: NodeInfo[] | null;
 }
+/**
+ * One node of `idpbuilder get clusters`, in today's idpbuilder field names: name, internal and external IP, capacity
+ * (memory bytes, pods, CPU cores) and what is allocated (CPU and memory as Kubernetes quantities).
+ */
 export interface NodeInfo {
   Name: string;
   InternalIP: string;
@@ -286,6 +297,7 @@ function targetClustersTable(targets: TargetClusterInfo[]): string {
   );
 }
 
+/** The `get clusters` table (Name, External-Port, Kube-Api, TLS, Kube-Port, Nodes); empty text for no clusters. */
 export function clustersTable(clusters: ClusterInfo[]): string {
   if (clusters.length === 0) return '';
   return table(
@@ -430,6 +442,10 @@ async function runGet(what: 'platforms' | 'packages' | 'secrets' | 'clusters', o
   }
 }
 
+/**
+ * Adds `get` with its subcommands platforms, packages, secrets and clusters to `parent` (each with `-o
+ * table|json|yaml` and `-p`). Output goes through `io`; `overrides` replace CliDeps (tests).
+ */
 export function getCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   const get = parent.command('get').description('Show platforms, packages and credentials of the current cluster');
   const sub = (name: 'platforms' | 'packages' | 'secrets' | 'clusters', description: string, pHelp: string) =>

@@ -24,6 +24,10 @@ import { loadDocuments } from './load.js';
 import { certificateFromSecret, TLS_SECRET, tlsSecret } from './tls.js';
 import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
+/**
+ * The flags of `idpbuilder migrate`: the Localbuild file (else the cluster's, through kubeconfig and context), the
+ * Platform name, `--apply`, the output format and whether the target is a kind cluster made by idpbuilder.
+ */
 export interface MigrateOptions {
   filename?: string;
   kubeconfig?: string;
@@ -37,6 +41,10 @@ export interface MigrateOptions {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * The result of translating one Localbuild: the name, the provider and Platform objects that replace it, and notes on
+ * what did not translate.
+ */
 export interface Migration {
   name: string;
   objects: KubeObject[];
@@ -181,6 +189,10 @@ async function runMigrate(o: MigrateOptions, deps: CliDeps): Promise<number> {
   }
 }
 
+/**
+ * Adds the `migrate` command to `parent` (Localbuild of an earlier idpbuilder → providers and Platform; prints them
+ * or applies them with --apply). Output goes through `io`; `overrides` replace CliDeps (tests).
+ */
 export function migrateCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   return parent
     .command('migrate')

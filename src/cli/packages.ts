@@ -48,6 +48,11 @@ import { COMMIT_AUTHOR } from '../api/names.js';
 
 type Obj = Record<string, unknown>;
 
+/**
+ * A `cnoe://` directory a package refers to: the URL as written, the directory (absolute, symlinks resolved), the
+ * GitRepository object and repository name it becomes, and for a remote package the Git source the cluster fetches it
+ * from.
+ */
 export interface ContentDir {
   /** The `cnoe://…` string as written. */
   url: string;
@@ -61,6 +66,10 @@ export interface ContentDir {
   remote?: { url: string; ref?: string; path: string };
 }
 
+/**
+ * An Argo CD Application or ApplicationSet found in a `-p` package: package name, application name and kind, where
+ * its file is, the object, its `cnoe://` directories and the index of the `-p` flag it came from (later wins).
+ */
 export interface LocalApp {
   /** Package name (from the application name). */
   name: string;
@@ -74,6 +83,7 @@ export interface LocalApp {
   priority: number;
 }
 
+/** A problem with a `-p` package the user must fix (unreadable file, bad `cnoe://` path, …); printed as an error. */
 export class PackageError extends Error {
   override readonly name = 'PackageError';
 }
@@ -400,6 +410,10 @@ export async function pushDirectory(server: GitServer, repo: string, dir: string
 
 // ---- objects ----------------------------------------------------------------------------------------
 
+/**
+ * Where local packages go: the Platform name and namespace, the git server, the gitops provider reference and the
+ * namespace Argo CD watches for Applications.
+ */
 export interface PackageContext {
   platform: string;
   namespace: string;
@@ -512,6 +526,7 @@ export function fingerprint(dir: string): string {
   return h.digest('hex');
 }
 
+/** A local package directory --no-exit watches, and how to push it when it changes. */
 export interface WatchTarget {
   dir: string;
   push: () => Promise<void>;

@@ -23,6 +23,10 @@ import { defaultDeps, type CliDeps } from './deps.js';
 import { table } from './get.js';
 import { loadDocuments } from './load.js';
 
+/**
+ * The flags of `idpbuilder trace`: namespace, output format (table, wide, json, dot), input files for an offline
+ * trace (or `--from-render` with `--assume-ready` and observed objects), kubeconfig and context.
+ */
 export interface TraceOptions {
   namespace?: string;
   output: string;
@@ -35,6 +39,7 @@ export interface TraceOptions {
   context?: string;
 }
 
+/** Most characters of a status cell in the trace table; longer text is cut and ends in `...`. */
 export const STATUS_WIDTH = 64;
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -80,6 +85,7 @@ function traceDot(root: TraceNode): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The trace tree as text in `format`: json, dot (Graphviz) or a table (wide with `wide`). */
 export function traceOutput(root: TraceNode, format: string): string {
   if (format === 'json') return `${JSON.stringify(root, null, 2)}\n`;
   if (format === 'dot') return traceDot(root);
@@ -130,6 +136,10 @@ async function liveObjects(kube: Kube, root: TraceRef): Promise<KubeObject[]> {
   return objects;
 }
 
+/**
+ * `idpbuilder trace <kind>/<name>`: reads the objects (cluster, files, or a render), builds the tree and prints it;
+ * returns the exit code (1 with a message on stderr for a bad target, output format or read failure).
+ */
 export async function runTrace(target: string, o: TraceOptions, deps: Pick<CliDeps, 'runner' | 'out' | 'err'>): Promise<number> {
   if (!['', 'table', 'wide', 'json', 'dot'].includes(o.output)) {
     deps.err(`error: --output must be wide, json or dot, not ${o.output}\n`);
@@ -174,6 +184,7 @@ export async function runTrace(target: string, o: TraceOptions, deps: Pick<CliDe
   }
 }
 
+/** Adds the `trace` command to `parent`. Output goes through `io`; `overrides` replace CliDeps (tests). */
 export function traceCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   return parent
     .command('trace')
