@@ -48,7 +48,10 @@ function docOf(sf: ts.SourceFile, node: ts.Node): string | undefined {
 const hasExport = (n: ts.Node): boolean =>
   ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
 
-/** Whether a function's own body throws: a `throw` statement not inside a nested function, class or accessor. */
+/**
+ * Whether a function's own body throws: a `throw` statement not inside a nested function, class or accessor,
+ * nor inside the `try` block of a try statement with a `catch` (its catch block counts: a rethrow there throws).
+ */
 function throwsDirectly(body: ts.Node | undefined): boolean {
   if (body === undefined) return false;
   let found = false;
@@ -59,6 +62,11 @@ function throwsDirectly(body: ts.Node | undefined): boolean {
       return;
     }
     if (ts.isFunctionLike(n) || ts.isClassLike(n)) return;
+    if (ts.isTryStatement(n) && n.catchClause) {
+      visit(n.catchClause);
+      if (n.finallyBlock) visit(n.finallyBlock);
+      return;
+    }
     ts.forEachChild(n, visit);
   };
   ts.forEachChild(body, visit);
@@ -182,6 +190,10 @@ describe('doc comments on the exports of src/', () => {
       "export const arrow = (): void => { throw new TypeError('x'); };",
       '/** The throw is in a nested callback, not this function. */',
       "export function nested(): () => void { return () => { throw new Error('x'); }; }",
+      '/** Every throw is caught here. */',
+      "export function caught(): number { try { throw new Error('x'); } catch { return 1; } }",
+      '/** Only the rethrow escapes. */',
+      "export function rethrows(): void { try { throw new Error('x'); } catch (e) { throw e; } }",
       'function local() {}',
       'export { local as renamed, imported };',
       '/** Overloads share the first one\'s comment. */',
@@ -200,6 +212,7 @@ describe('doc comments on the exports of src/', () => {
       'kit/x.ts: T (type): no doc comment',
       'kit/x.ts: E (enum): no doc comment',
       'kit/x.ts: thrower (function): throws, but its doc comment does not say what (@throws or "throws")',
+      'kit/x.ts: rethrows (function): throws, but its doc comment does not say what (@throws or "throws")',
       'kit/x.ts: renamed (= local) (function): no doc comment',
       'kit/x.ts: lined (const): no doc comment',
       'kit/x.ts: default (= bare) (function): no doc comment',
