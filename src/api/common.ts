@@ -131,7 +131,6 @@ export type Condition = Static<typeof Condition>;
 const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const, {
   description: 'One-word summary of the conditions: Pending, Installing, Ready, Failed or Deleting.',
 });
-export type Phase = Static<typeof Phase>;
 
 const Conditions = Type.Array(Condition, {
   maxItems: 16,

@@ -35,7 +35,6 @@ const RepoSource = Obj(
     ],
   },
 );
-export type RepoSource = Static<typeof RepoSource>;
 
 /**
  * Schema of GitRepository `spec`: the git provider (`gitServerRef`, an ObjectRef), repository `name` (default

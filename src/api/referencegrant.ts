@@ -30,7 +30,6 @@ const ReferenceGrantFrom = Obj(
   },
   { description: 'Objects of this kind in this namespace may reference the targets listed in `to`.' },
 );
-export type ReferenceGrantFrom = Static<typeof ReferenceGrantFrom>;
 
 /**
  * Schema of one `spec.to` entry: the target's `group` (default idpbuilder.cnoe.io; `""` is the core group), `kind`
@@ -44,7 +43,6 @@ const ReferenceGrantTo = Obj(
   },
   { description: 'Objects of this namespace that the `from` entries may reference.' },
 );
-export type ReferenceGrantTo = Static<typeof ReferenceGrantTo>;
 
 /** Schema of ReferenceGrant `spec`: 1–16 `from` entries allowed to refer to 1–16 `to` entries of this namespace. */
 export const ReferenceGrantSpec = Obj(
