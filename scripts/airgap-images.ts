@@ -156,6 +156,7 @@ export interface ChartImage {
   valuesKeys: string[];
 }
 
+/** The images one chart version pulls when rendered with one set of image-choosing values (a variant). */
 export interface ChartImages {
   chart: string;
   version: string;
@@ -166,6 +167,7 @@ export interface ChartImages {
   inputs: string[];
 }
 
+/** Every chart version and variant the default platform and the examples install, with the images it pulls. */
 export const CHART_IMAGES: ChartImages[] = [
 ${body}
 ];

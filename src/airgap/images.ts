@@ -31,6 +31,11 @@ export interface NeededImage {
   for: string[];
 }
 
+/**
+ * What an air-gapped install of a platform needs: every image with the components that pull it, the Helm releases it
+ * renders to, and the releases whose chart version CHART_IMAGES does not know (their images cannot be listed
+ * offline).
+ */
 export interface PlatformNeeds {
   images: NeededImage[];
   releases: RenderedRelease[];

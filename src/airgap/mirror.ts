@@ -31,7 +31,10 @@ export function normalizeImage(ref: string): string {
   return slash < 0 ? `${DOCKER_HUB}/library/${ref}` : `${DOCKER_HUB}/${ref}`;
 }
 
-/** A registry mirror given by the user: `host[:port][/path]`, without scheme or trailing slash. */
+/**
+ * A registry mirror given by the user: `host[:port][/path]`, without scheme or trailing slash.
+ * @throws Error naming the value when it is not `host[:port][/path]` (after dropping a scheme and trailing slashes).
+ */
 export function parseRegistry(value: string): string {
   const v = value.trim().replace(/^(https?|oci):\/\//, '').replace(/\/+$/, '');
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9._-]+)*$/i.test(v)) throw new Error(`registry mirror ${JSON.stringify(value)}: expected host[:port][/path]`);
@@ -49,7 +52,10 @@ export function inMirror(ref: string, registry: string): boolean {
   return ref.startsWith(`${registry}/`);
 }
 
-/** A chart repository mirror: `oci://host[/path]` or `http(s)://host[/path]` (no trailing slash). */
+/**
+ * A chart repository mirror: `oci://host[/path]` or `http(s)://host[/path]` (no trailing slash).
+ * @throws Error naming the value when it is not `oci://host[/path]` or `http(s)://host[/path]`.
+ */
 export function parseChartRepository(value: string): string {
   const v = value.trim().replace(/\/+$/, '');
   if (!/^(oci|https?):\/\/[^\s/]+(\/[^\s]*)?$/.test(v)) throw new Error(`chart mirror ${JSON.stringify(value)}: expected oci://host[/path] or https://host[/path]`);

@@ -21,6 +21,10 @@ import { CHARTS, type ChartDefault } from '../controllers/defaults.js';
 import { mergeValues } from '../kit/helm.js';
 import { mirrorValues } from './mirror.js';
 
+/**
+ * The mirrors of an air-gapped install: the image registry (`host[:port][/path]`, parseRegistry) and the chart
+ * repository (`oci://…` or `https://…`, parseChartRepository).
+ */
 export interface Mirror {
   /** Registry mirror, `host[:port][/path]` (parseRegistry). */
   registry: string;
@@ -35,13 +39,16 @@ export interface Unmirrored {
   reason: string;
 }
 
+/**
+ * The objects pointed at the mirrors, and everything the overlay could not point there (object, field path, reason).
+ */
 export interface OverlayResult {
   objects: KubeObject[];
   unmirrored: Unmirrored[];
 }
 
 /** The default chart of each Helm-installed provider kind, and whether spec.version picks its chart version. */
-export const PROVIDER_CHARTS: Record<string, { chart: ChartDefault; versionPicksChart?: boolean; valuesChart?: string }> = {
+const PROVIDER_CHARTS: Record<string, { chart: ChartDefault; versionPicksChart?: boolean; valuesChart?: string }> = {
   GiteaProvider: { chart: CHARTS.gitea },
   NginxGateway: { chart: CHARTS.ingressNginx },
   ArgoCDProvider: { chart: CHARTS.argoCD },
@@ -103,7 +110,7 @@ export function urlsIn(v: unknown, path: string): [string, string][] {
 }
 
 /** In-cluster names (Services) and the platform's own domains (served by its gateway, resolved by CoreDNS). */
-export function isClusterHost(host: string, clusterHosts: string[]): boolean {
+function isClusterHost(host: string, clusterHosts: string[]): boolean {
   const h = host.toLowerCase();
   if (h === 'localhost' || h === 'kubernetes.default.svc' || h.endsWith('.svc') || h.endsWith('.svc.cluster.local') || !h.includes('.')) return true;
   return clusterHosts.some((d) => h === d || h.endsWith(`.${d}`));

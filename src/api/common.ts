@@ -6,9 +6,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Enum, FreeForm, HttpURL, KindName, Obj, Port, Quantity, StringMap } from './schema.js';
 
+/** API group of every idpbuilder kind (`apiVersion: idpbuilder.cnoe.io/…`); the CRDs' `spec.group`. */
 export const GROUP = 'idpbuilder.cnoe.io';
+/** The CRD version objects are stored in (`storage: true`); the newest served version. */
 export const STORAGE_VERSION = 'v1alpha2';
+/** Every CRD version the API server serves, oldest first. */
 export const SERVED_VERSIONS = ['v1alpha1', 'v1alpha2'] as const;
+/** `apiVersion` of objects idpbuilder writes: `idpbuilder.cnoe.io/v1alpha2` (GROUP/STORAGE_VERSION). */
 export const API_VERSION = `${GROUP}/${STORAGE_VERSION}`;
 
 /**
@@ -35,6 +39,10 @@ const ForbiddenNamespace = Type.Optional(
 
 const SecretName = Desc(DNS1123Subdomain, "Name of the Secret, in the referring object's namespace.");
 
+/**
+ * Schema of a reference to one key of a Secret in the referring object's namespace: `{name, key?}` (`namespace`
+ * refused, see ownNamespaceOnly); the default key is the field's, given in its description.
+ */
 export const SecretKeyRef = Obj(
   {
     name: SecretName,
@@ -47,6 +55,7 @@ export const SecretKeyRef = Obj(
 );
 export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
+/** Schema of a reference to a whole Secret in the referring object's namespace: `{name}` (`namespace` refused). */
 export const SecretRef = Obj(
   { name: SecretName, namespace: ForbiddenNamespace },
   { description: "A Secret in the referring object's namespace.", ...ownNamespaceOnly },
@@ -70,6 +79,11 @@ export const ApiVersion = Type.String({
 /** A resource (plural) name as the API serves it, e.g. `bitbucketproviders`. */
 export const ResourceName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z][a-z0-9]*$' });
 
+/**
+ * Schema of a reference to another object by `kind` and `name` (plus optional `apiVersion`, `resource`, `namespace`);
+ * duck-typed: any kind that publishes the needed status contract will do. Another namespace needs a ReferenceGrant
+ * there.
+ */
 export const ObjectRef = Obj(
   {
     apiVersion: Type.Optional(
@@ -88,6 +102,10 @@ export const ObjectRef = Obj(
 );
 export type ObjectRef = Static<typeof ObjectRef>;
 
+/**
+ * Schema of one status condition, shaped like Kubernetes' `metav1.Condition` (`type`, `status` True/False/Unknown,
+ * `reason`, `message`, `lastTransitionTime` RFC 3339, `observedGeneration`).
+ */
 export const Condition = Obj(
   {
     type: Type.String({
@@ -106,12 +124,15 @@ export const Condition = Obj(
 );
 export type Condition = Static<typeof Condition>;
 
-export const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const, {
+/**
+ * `status.phase` of the provider kinds: a one-word summary of the conditions (Pending, Installing, Ready, Failed,
+ * Deleting).
+ */
+const Phase = Enum(['Pending', 'Installing', 'Ready', 'Failed', 'Deleting'] as const, {
   description: 'One-word summary of the conditions: Pending, Installing, Ready, Failed or Deleting.',
 });
-export type Phase = Static<typeof Phase>;
 
-export const Conditions = Type.Array(Condition, {
+const Conditions = Type.Array(Condition, {
   maxItems: 16,
   description: 'Current state, one entry per type. Ready is the summary; its reason and message say why it is not True.',
 });
@@ -125,6 +146,10 @@ export const BaseStatus = {
   phase: Type.Optional(Phase),
 };
 
+/**
+ * Schema of a chart to install instead of a provider's default: `repository` (https:// chart repository or oci://
+ * reference), chart `name` and chart `version`.
+ */
 export const HelmChart = Obj(
   {
     repository: Type.String({
@@ -142,6 +167,10 @@ export const HelmChart = Obj(
 );
 export type HelmChart = Static<typeof HelmChart>;
 
+/**
+ * Schema of `spec.installMethod`: `type` (only `Helm`, the default) and an optional `helm` chart overriding the
+ * default chart of src/controllers/defaults.ts.
+ */
 export const InstallMethod = Obj(
   {
     type: Enum(['Helm'] as const, { default: 'Helm', description: 'How the component is installed; only Helm.' }),
@@ -151,11 +180,19 @@ export const InstallMethod = Obj(
 );
 export type InstallMethod = Static<typeof InstallMethod>;
 
+/**
+ * Schema of `spec.deletionPolicy`: `Delete` (default; the uninstall Job runs `helm uninstall` when the object goes)
+ * or `Retain` (the release keeps running).
+ */
 export const DeletionPolicy = Enum(['Delete', 'Retain'] as const, {
   default: 'Delete',
   description: 'Delete uninstalls what the provider installed when it is deleted; Retain leaves it running.',
 });
 
+/**
+ * Schema of container resources as in a Pod container's `resources`: `requests` and `limits` maps of Kubernetes
+ * quantities (cpu in cores or millicores, memory in bytes with SI/binary suffixes).
+ */
 export const Resources = Obj(
   {
     limits: Type.Optional(StringMap(Quantity, { description: 'Maximum per resource name (cpu in cores or millicores like 500m, memory in bytes like 512Mi).' })),
@@ -253,7 +290,7 @@ export type Routing = Static<typeof Routing>;
 
 // ---- duck-typed status contracts --------------------------------------------------------------
 
-export const CredentialsSecretRef = Obj(
+const CredentialsSecretRef = Obj(
   {
     name: Desc(DNS1123Subdomain, 'Name of the Secret.'),
     namespace: Desc(DNS1123Label, "The provider's namespace, where the Secret is."),
@@ -349,8 +386,17 @@ export const GatewayStatusFields = {
 
 /** GitOps providers: same contract as git providers (gitAPI and the repository credentials aside: they are about git servers). */
 const { gitAPI: _gitAPI, repositoryCredentialsSecretRef: _repositoryCredentials, caSecretRef: _ca, ...gitOpsDuck } = GitProviderStatusFields;
+/**
+ * Status fields of the gitops duck contract (ArgoCDProvider, FluxProvider): the git provider fields without `gitAPI`,
+ * `repositoryCredentialsSecretRef` and `caSecretRef`.
+ */
 export const GitOpsProviderStatusFields = { ...gitOpsDuck };
 
+/**
+ * Status fields of every Helm-installed provider: `cluster`, `installed` (an install Job of the current spec
+ * succeeded), `version` (the chart's appVersion notation; absent while unverified) and `installation` (the Helm
+ * release and chart that ran).
+ */
 export const InstalledStatusFields = {
   cluster: Type.Optional(ClusterStatus),
   installed: Type.Optional(Type.Boolean({ description: 'True once an install Job of the current spec succeeded.' })),
@@ -370,6 +416,10 @@ export const InstalledStatusFields = {
   ),
 };
 
+/**
+ * Schema of one load balancer address of a gateway Service, as in a Service's `status.loadBalancer.ingress` (`type`
+ * IPAddress or Hostname, `value`).
+ */
 export const Address = Obj(
   {
     type: Type.String({ description: 'IPAddress or Hostname.' }),
@@ -377,6 +427,10 @@ export const Address = Obj(
   },
   { description: 'One load balancer address of the gateway Service.' },
 );
+/**
+ * Schema of the readiness of one workload (Deployment or StatefulSet) observed as a related object: `{ready}`, true
+ * with at least one ready replica.
+ */
 export const ReadyFlag = Obj(
   { ready: Type.Boolean({ description: 'True when the workload has at least one ready replica.' }) },
   { description: 'Readiness of one workload (Deployment or StatefulSet), observed as a related object.' },

@@ -15,6 +15,11 @@ const gatewayShorthands = {
 const Toggle = (description: string) => Obj({ enabled: Type.Boolean({ description: 'On or off.' }) }, { description });
 const Replicas = (description: string) => Type.Integer({ minimum: 0, maximum: 100, description });
 
+/**
+ * Schema of NginxGateway `spec`: install namespace (default ingress-nginx), the gateway shorthands (`serviceType`,
+ * `class`) and `config` of the ingress-nginx chart's controller; the chart and its pinned version are in
+ * src/controllers/defaults.ts.
+ */
 export const NginxGatewaySpec = Obj(
   {
     ...installedProviderSpec('ingress-nginx'),
@@ -73,6 +78,10 @@ export const NginxGatewaySpec = Obj(
 );
 export type NginxGatewaySpec = Static<typeof NginxGatewaySpec>;
 
+/**
+ * Schema of NginxGateway `status`: the gateway duck contract, the installed-provider fields and the controller
+ * Deployment's desired and ready replicas.
+ */
 export const NginxGatewayStatus = Obj(
   {
     ...GatewayStatusFields,
@@ -125,6 +134,10 @@ const Listener = Obj(
   },
 );
 
+/**
+ * Schema of EnvoyGateway `spec`: install namespace (default envoy-gateway-system), the gateway shorthands and
+ * `config` of the Envoy Gateway chart (gateway-helm) and the Gateway it creates.
+ */
 export const EnvoyGatewaySpec = Obj(
   {
     ...installedProviderSpec('envoy-gateway-system'),
@@ -182,6 +195,10 @@ export type EnvoyGatewaySpec = Static<typeof EnvoyGatewaySpec>;
 
 const GatewayAddresses = Type.Array(Address, { description: "The gateway Service's status.loadBalancer.ingress entries." });
 
+/**
+ * Schema of EnvoyGateway `status`: the gateway duck contract, the installed-provider fields, the GatewayClass name
+ * and the Gateway's state.
+ */
 export const EnvoyGatewayStatus = Obj(
   {
     ...GatewayStatusFields,
@@ -225,6 +242,10 @@ const IstioGatewayService = Obj(
   { description: 'One Istio ingress gateway release (gateway chart) and its Service.' },
 );
 
+/**
+ * Schema of IstioGateway `spec`: install namespace (default istio-system), the gateway shorthands, `profile`
+ * (default, demo, minimal, ambient; default `default`) and settings of the istio base, istiod and gateway charts.
+ */
 export const IstioGatewaySpec = Obj(
   {
     ...installedProviderSpec('istio-system'),
@@ -295,6 +316,10 @@ export const IstioGatewaySpec = Obj(
 );
 export type IstioGatewaySpec = Static<typeof IstioGatewaySpec>;
 
+/**
+ * Schema of IstioGateway `status`: the gateway duck contract, the installed-provider fields, the profile in use and
+ * the control plane (istiod) state.
+ */
 export const IstioGatewayStatus = Obj(
   {
     ...GatewayStatusFields,

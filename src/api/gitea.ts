@@ -2,6 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DNS1123Label, DNS1123Subdomain, Desc, Enum, Obj } from './schema.js';
 import { GitProviderStatusFields, InstalledStatusFields, Routing, SecretKeyRef, installedProviderSpec } from './common.js';
 
+/**
+ * Schema of GiteaProvider `spec`: install namespace (default gitea), version, chart override, Helm values, deletion
+ * policy and `config`, `routing`, `adminUser` and `organizations`, of the Gitea chart pinned in
+ * src/controllers/defaults.ts.
+ */
 export const GiteaProviderSpec = Obj({
     ...installedProviderSpec('gitea'),
     config: Type.Optional(
@@ -98,6 +103,10 @@ export const GiteaProviderSpec = Obj({
   }, { description: 'A Gitea installed with the gitea chart (default 12.1.2); docs/providers/giteaprovider.md maps each field to its chart value.' });
 export type GiteaProviderSpec = Static<typeof GiteaProviderSpec>;
 
+/**
+ * Schema of GiteaProvider `status`: the git provider duck contract (endpoint, internalEndpoint, credentialsSecretRef
+ * = the API token), the installed-provider fields, the admin user name and the default organization.
+ */
 export const GiteaProviderStatus = Obj({
   ...GitProviderStatusFields,
   ...InstalledStatusFields,

@@ -2,6 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Desc, Duration, Enum, HttpURL, Obj } from './schema.js';
 import { DeletionPolicy, GitProviderStatusFields, SecretKeyRef } from './common.js';
 
+/**
+ * Schema of GitHubProvider `spec`: the `organization` (GitHub login rules: 1–39 letters, digits, `-`), the API
+ * `endpoint`, the credentials (`authType`: a token Secret or `appAuth`, a GitHub App) checked by the validation Job,
+ * `repositoryDefaults` for new repositories and `teams`.
+ */
 export const GitHubProviderSpec = Obj(
   {
     organization: Type.String({
@@ -84,6 +89,10 @@ export const GitHubProviderSpec = Obj(
 );
 export type GitHubProviderSpec = Static<typeof GitHubProviderSpec>;
 
+/**
+ * Schema of GitHubProvider `status`: the git provider duck contract plus what the newest finished validation Job saw
+ * (organization, authenticated, rate limit from GitHub's `GET /rate_limit`).
+ */
 export const GitHubProviderStatus = Obj(
   {
     ...GitProviderStatusFields,

@@ -4,6 +4,10 @@ import { DeletionPolicy, GitProviderStatusFields, SecretKeyRef } from './common.
 
 const GroupPath = Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.][-A-Za-z0-9_.]*(/[A-Za-z0-9_.][-A-Za-z0-9_.]*)*$' });
 
+/**
+ * Schema of GitLabProvider `spec`: `endpoint` (default https://gitlab.com; the API is `<endpoint>/api/v4`), the group
+ * path, and the access token Secret (scope `api`; key default `token`).
+ */
 export const GitLabProviderSpec = Obj(
   {
     endpoint: Type.Optional(Type.String({ ...HttpURL, default: 'https://gitlab.com', description: 'GitLab instance URL (self-hosted or gitlab.com); the API is <endpoint>/api/v4.' })),
@@ -55,6 +59,10 @@ export const GitLabProviderSpec = Obj(
 );
 export type GitLabProviderSpec = Static<typeof GitLabProviderSpec>;
 
+/**
+ * Schema of GitLabProvider `status`: the git provider duck contract plus the group path and numeric group ID the
+ * newest finished validation Job checked and whether it authenticated.
+ */
 export const GitLabProviderStatus = Obj(
   {
     ...GitProviderStatusFields,

@@ -15,6 +15,11 @@ const ArgoComponent = (chartKey: string, description: string) =>
     { description },
   );
 
+/**
+ * Schema of ArgoCDProvider `spec`: install namespace (default argocd), version, chart override, Helm values, deletion
+ * policy, `clusters` to register (Argo CD cluster Secrets), `config`, `routing`, admin and repository credentials and
+ * AppProjects (`projects`); the chart is argo-cd, its version pinned in src/controllers/defaults.ts.
+ */
 export const ArgoCDProviderSpec = Obj(
   {
     ...installedProviderSpec('argocd'),
@@ -133,6 +138,11 @@ export const ArgoCDProviderSpec = Obj(
 );
 export type ArgoCDProviderSpec = Static<typeof ArgoCDProviderSpec>;
 
+/**
+ * Schema of ArgoCDProvider `status`: the gitops duck contract, the installed-provider fields and `serverHealth`
+ * (argocd-server), the application controller StatefulSet, `applicationNamespaces` and registered `clusters`,
+ * observed as related objects.
+ */
 export const ArgoCDProviderStatus = Obj(
   {
     ...GitOpsProviderStatusFields,
@@ -153,6 +163,11 @@ export type ArgoCDProviderStatus = Static<typeof ArgoCDProviderStatus>;
 const FluxController = (chartKey: string) =>
   Obj({ resources: Type.Optional(Desc(Resources, `Container resources: chart ${chartKey}.resources.`)) }, { description: `The ${chartKey} (chart ${chartKey}.*).` });
 
+/**
+ * Schema of FluxProvider `spec`: install namespace (default flux-system), version, chart override, Helm values,
+ * deletion policy and per-controller settings (source, kustomize, helm, notification controllers) and the optional
+ * web UI.
+ */
 export const FluxProviderSpec = Obj(
   {
     ...installedProviderSpec('flux-system'),
@@ -223,6 +238,10 @@ export type FluxProviderSpec = Static<typeof FluxProviderSpec>;
 
 const FluxReady = (deployment: string) => Type.Optional(Desc(ReadyFlag, `The ${deployment} Deployment, once observed.`));
 
+/**
+ * Schema of FluxProvider `status`: the gitops duck contract, the installed-provider fields and each Flux controller's
+ * readiness (`controllers.*.ready`).
+ */
 export const FluxProviderStatus = Obj(
   {
     ...GitOpsProviderStatusFields,

@@ -4,7 +4,11 @@ import { BaseStatus, ObjectRef } from './common.js';
 
 const RelPath = Type.String({ maxLength: 1024, pattern: '^[^\\0]*$' });
 
-export const RepoSource = Obj(
+/**
+ * Schema of one entry of GitRepository `spec.sources`: `type` Embedded (content in the image), Local (pushed by
+ * `idpbuilder create -p`), Git (another repository) or Inline (files), with the fields that type uses.
+ */
+const RepoSource = Obj(
   {
     type: Enum(['Embedded', 'Local', 'Git', 'Inline'] as const, {
       description: 'Embedded (content shipped in the image), Local (pushed by idpbuilder create -p), Git (another repository) or Inline (files).',
@@ -31,8 +35,12 @@ export const RepoSource = Obj(
     ],
   },
 );
-export type RepoSource = Static<typeof RepoSource>;
 
+/**
+ * Schema of GitRepository `spec`: the git provider (`gitServerRef`, an ObjectRef), repository `name` (default
+ * metadata.name), `organization`, description, privacy, `autoInit`, `defaultBranch`, the `sources` pushed into it and
+ * `sync` settings.
+ */
 export const GitRepositorySpec = Obj(
   {
     gitServerRef: Desc(
@@ -69,6 +77,11 @@ export const GitRepositorySpec = Obj(
 );
 export type GitRepositorySpec = Static<typeof GitRepositorySpec>;
 
+/**
+ * Schema of GitRepository `status`: the base status plus phase (Pending, Syncing, Ready, Failed), web `url`,
+ * `cloneURL` (in-cluster for in-cluster servers), `lastSyncTime` (RFC 3339), `commitSHA` of the default branch after
+ * the last successful sync, and the repository credentials Secret.
+ */
 export const GitRepositoryStatus = Obj(
   {
     ...BaseStatus,

@@ -45,7 +45,6 @@ const TokenSecret = Type.Object(
   },
   closed,
 );
-export type TokenSecret = Static<typeof TokenSecret>;
 
 /** The Job to annotate with the result (`idpbuilder.cnoe.io/result`). */
 const ResultTarget = Type.Object({ jobNamespace: NonEmpty(), jobName: NonEmpty() }, closed);
@@ -137,7 +136,7 @@ export type GitHubValidateConfigInput = GitHubValidateWritten;
 
 const GROUP_SEGMENT = '(?!\\.\\.?(?:/|$))[A-Za-z0-9_.][-A-Za-z0-9_.]*';
 /** A GitLab namespace path: `/`-separated segments of letters, digits, `_`, `-`, `.` (not `.` or `..`). */
-export const GROUP_PATH_PATTERN = `^${GROUP_SEGMENT}(?:/${GROUP_SEGMENT})*$`;
+const GROUP_PATH_PATTERN = `^${GROUP_SEGMENT}(?:/${GROUP_SEGMENT})*$`;
 const GroupPath = () => NonEmpty({ pattern: GROUP_PATH_PATTERN, [X_ERROR]: '{value} is not a group path' });
 
 /** Config of `idpbuilder job gitlab-validate` as written (written by the GitLabProvider hook). */
@@ -212,7 +211,7 @@ const RepositoryDefaults = Type.Object(
 );
 
 /** Who a sync writes as: one or two `/`-separated lower-case DNS-style segments. */
-export const WRITER_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(\\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$';
+const WRITER_PATTERN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(\\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$';
 
 /** Config of `idpbuilder job repo-sync` as written (by the GitRepository hook and the CLI). */
 export const RepoSyncConfig = Type.Object(

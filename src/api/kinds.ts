@@ -21,8 +21,16 @@ import { PackageSpec, PackageStatus } from './package.js';
 import { PlatformSpec, PlatformStatus } from './platform.js';
 import { ReferenceGrantSpec } from './referencegrant.js';
 
+/**
+ * The duck-typed status contracts a kind can honour: `git` (git providers), `gateway` (gateways), `gitops` (Argo CD,
+ * Flux).
+ */
 export type Duck = 'git' | 'gateway' | 'gitops';
 
+/**
+ * One `additionalPrinterColumns` entry of a CRD version (Kubernetes apiextensions v1): column name, type, JSON path
+ * into the object, and priority (0 in the default view, >0 only with `-o wide`).
+ */
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
@@ -30,6 +38,10 @@ export interface PrinterColumn {
   priority?: number;
 }
 
+/**
+ * What the code knows of one idpbuilder kind: its names (kind, plural, singular, short names), spec and status
+ * schemas, duck contract, whether a controller reconciles it, extra printer columns and the CRD description.
+ */
 export interface KindDef {
   kind: string;
   plural: string;
@@ -59,6 +71,10 @@ const lbEndpoint: PrinterColumn = { name: 'Endpoint', type: 'string', jsonPath: 
 const version: PrinterColumn = { name: 'Version', type: 'string', jsonPath: '.status.version' };
 const installed = (endpointColumn: PrinterColumn): PrinterColumn[] => [endpointColumn, version];
 
+/**
+ * Every idpbuilder kind, in the order the CRDs, manifests and docs list them; the single source of
+ * src/codegen/crds.ts.
+ */
 export const KINDS: readonly KindDef[] = [
   { kind: 'Platform', plural: 'platforms', singular: 'platform', shortNames: ['plat'], spec: PlatformSpec, status: PlatformStatus, columns: [{ name: 'Domain', type: 'string', jsonPath: '.spec.domain' }, { name: 'Clusters', type: 'string', jsonPath: '.status.clusters[*].name', priority: 1 }], description: 'An internal developer platform: references to git, gateway and GitOps providers (or inline components) wired together and bootstrapped through GitOps.' },
   { kind: 'GiteaProvider', plural: 'giteaproviders', singular: 'giteaprovider', shortNames: ['giteap'], duck: 'git', spec: GiteaProviderSpec, status: GiteaProviderStatus, columns: installed(endpoint), description: 'A Gitea server installed in the cluster with Helm.' },
@@ -84,7 +100,9 @@ export const KINDS: readonly KindDef[] = [
 /** The kinds a controller reconciles (every kind but ReferenceGrant). */
 export const CONTROLLED_KINDS: readonly KindDef[] = KINDS.filter((k) => k.controlled !== false);
 
+/** KINDS by `kind` (e.g. `GiteaProvider`). */
 export const KIND_BY_NAME: ReadonlyMap<string, KindDef> = new Map(KINDS.map((k) => [k.kind, k]));
+/** KINDS by plural resource name (e.g. `giteaproviders`, as in hook URLs and RBAC). */
 export const KIND_BY_PLURAL: ReadonlyMap<string, KindDef> = new Map(KINDS.map((k) => [k.plural, k]));
 
 const ObjectMeta = Type.Object({
@@ -111,6 +129,10 @@ export function objectSchema(def: KindDef): TSchema {
   );
 }
 
+/**
+ * Whether `apiVersion` is one of idpbuilder's served versions (`idpbuilder.cnoe.io/v1alpha1` or `/v1alpha2`); false
+ * for anything else, including non-strings.
+ */
 export function isOurApiVersion(apiVersion: unknown): boolean {
   return typeof apiVersion === 'string' && (apiVersion === `${GROUP}/v1alpha1` || apiVersion === `${GROUP}/v1alpha2`);
 }

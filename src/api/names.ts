@@ -5,7 +5,7 @@
  */
 
 /** Label every object idpbuilder creates carries (DESIGN.md decision 5; Kubernetes recommended label). */
-export const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
+const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 /** `app.kubernetes.io/managed-by: idpbuilder` as a label map to spread. */
 export const MANAGED_BY = { [MANAGED_BY_KEY]: 'idpbuilder' } as const;
 
@@ -30,19 +30,25 @@ export const COMMIT_AUTHOR = { name: 'git-reconciler', email: 'git-reconciler@id
 
 /** Key of a Job's config ConfigMap, and where the Job's pod mounts it. */
 export const JOB_CONFIG_KEY = 'config.json';
+/** Directory in a Job's pod where its config ConfigMap is mounted. */
 export const JOB_CONFIG_DIR = '/config';
+/** Full path of a Job's config file in its pod (`/config/config.json`). */
 export const JOB_CONFIG_PATH = `${JOB_CONFIG_DIR}/${JOB_CONFIG_KEY}`;
 
 /** Env of every Job pod: its own namespace and name (downward API), where a program records its result. */
 export const ENV_JOB_NAMESPACE = 'JOB_NAMESPACE';
+/** Env var holding the Job's own name (downward API); see ENV_JOB_NAMESPACE. */
 export const ENV_JOB_NAME = 'JOB_NAME';
 /** Env of the gitea-bootstrap Job: the Gitea admin's credentials (from the admin Secret). */
 export const ENV_GITEA_USERNAME = 'GITEA_USERNAME';
+/** Env var of the gitea-bootstrap Job holding the Gitea admin's password (from the admin Secret; never logged). */
 export const ENV_GITEA_PASSWORD = 'GITEA_PASSWORD';
 
 /** Keys of the credential Secrets the hooks and Jobs exchange. */
 export const SECRET_KEY_TOKEN = 'token';
+/** Key of a user name in the credential Secrets (basic-auth convention, as in `kubernetes.io/basic-auth`). */
 export const SECRET_KEY_USERNAME = 'username';
+/** Key of a password in the credential Secrets (basic-auth convention, as in `kubernetes.io/basic-auth`). */
 export const SECRET_KEY_PASSWORD = 'password';
 /** PEM CA bundle (the cert-manager / kubernetes.io/tls convention). */
 export const SECRET_KEY_CA = 'ca.crt';

@@ -31,6 +31,11 @@ const builtinCel = Object.entries(BUILTIN_HEALTH_KINDS)
   .map(([kind, k]) => `(self.type == '${kind}' && (!has(self.apiVersion) || self.apiVersion == '${k.apiVersion}'))`)
   .join(' || ');
 
+/**
+ * Schema of one entry of Package `spec.healthChecks`: the kind (`type`), its `apiVersion` (default the built-in
+ * kind's: apps/v1, batch/v1, v1) and plural `resource`, which object(s) to read, and an optional `readyWhen` CEL
+ * expression (see api/ready-when.ts) deciding readiness.
+ */
 export const HealthCheck = Obj(
   {
     type: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$', description: 'Kind of the object to check, e.g. Deployment or Certificate.' }),
@@ -77,6 +82,11 @@ export const HealthCheck = Obj(
 );
 export type HealthCheck = Static<typeof HealthCheck>;
 
+/**
+ * Schema of Package `spec`: the `source` (a GitRepository by name and namespace, and the path in it), the gitops
+ * provider (`gitOpsProviderRef`), the target `clusterRef`, Argo CD or Flux settings (`argocd`, `flux`),
+ * `dependencies` on other Packages and `healthChecks`.
+ */
 export const PackageSpec = Obj(
   {
     source: Obj(
@@ -182,6 +192,11 @@ export const PackageSpec = Obj(
 );
 export type PackageSpec = Static<typeof PackageSpec>;
 
+/**
+ * Schema of Package `status`: phase (Pending, Waiting, Deploying, Synced, Degraded, Failed), each health check's
+ * result, the dependencies still waited for, the target cluster, and the Argo CD Application or Flux Kustomization
+ * observed.
+ */
 export const PackageStatus = Obj(
   {
     ...BaseStatus,

@@ -10,6 +10,11 @@ const uniqueRefs = {
 };
 const RefList = (description: string) => Type.Optional(Type.Array(ObjectRef, { maxItems: 16, description, 'x-kubernetes-validations': [uniqueRefs] }));
 
+/**
+ * Schema of one component a Platform creates inline (a provider object): `enabled` (default true; false removes it),
+ * install `namespace`, `version`, `helmChart` override, Helm `values` and `deletionPolicy`, copied into the
+ * provider's spec.
+ */
 export const InlineComponent = Obj(
   {
     enabled: Type.Optional(Type.Boolean({ default: true, description: 'Create the provider object; false removes it.' })),
@@ -38,6 +43,10 @@ const BootstrapRef = (description: string) =>
     ),
   );
 
+/**
+ * Schema of Platform `spec`: base `domain` (default cnoe.localtest.me), `ingressConfig`, the target `clusterRef`, the
+ * inline or referenced `components` (git providers, gateways, gitops) and the `bootstrap` objects.
+ */
 export const PlatformSpec = Obj(
   {
     domain: Type.Optional(
@@ -128,6 +137,10 @@ const ProviderStatusEntry = Obj(
   { description: 'One provider as the Platform sees it.' },
 );
 
+/**
+ * Schema of Platform `status`: phase (Pending, Progressing, Ready, Degraded, Deleting), each provider's readiness,
+ * the clusters in use and the bootstrap state.
+ */
 export const PlatformStatus = Obj(
   {
     ...BaseStatus,

@@ -32,7 +32,7 @@ const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
  * well inside maxLength) take about 10 s, 5 levels about 10 min. Two levels (e.g. every container has a
  * ready port) cover readiness checks; a fixed bound keeps the verdict independent of machine load.
  */
-export const MAX_COMPREHENSION_NESTING = 2;
+const MAX_COMPREHENSION_NESTING = 2;
 
 /** The deepest nesting of comprehensions in a cel-js AST node (0: none). */
 function comprehensionDepth(node: unknown): number {
@@ -43,7 +43,7 @@ function comprehensionDepth(node: unknown): number {
   return n.op === 'rcall' && Array.isArray(n.args) && COMPREHENSIONS.has(n.args[0] as string) ? inner + 1 : inner;
 }
 
-export function compileReadyWhen(expr: string): { program: Program } | { error: string } {
+function compileReadyWhen(expr: string): { program: Program } | { error: string } {
   const hit = compiled.get(expr);
   if (hit) return hit;
   let out: { program: Program } | { error: string };

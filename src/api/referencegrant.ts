@@ -18,7 +18,11 @@ const Kind = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z]([-a-
 /** An API group, `""` for the core group (Gateway API's Group). */
 const Group = Type.String({ maxLength: 253, pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' });
 
-export const ReferenceGrantFrom = Obj(
+/**
+ * Schema of one `spec.from` entry: the referring objects' `group` (only idpbuilder.cnoe.io, the default), `kind` and
+ * `namespace` (Gateway API's ReferenceGrantFrom).
+ */
+const ReferenceGrantFrom = Obj(
   {
     group: Type.Optional(Enum([GROUP] as const, { default: GROUP, description: 'Group of the referring kind; only idpbuilder.cnoe.io kinds refer.' })),
     kind: Desc(Kind, 'The referring kind, e.g. Platform, Package, GitRepository.'),
@@ -26,9 +30,12 @@ export const ReferenceGrantFrom = Obj(
   },
   { description: 'Objects of this kind in this namespace may reference the targets listed in `to`.' },
 );
-export type ReferenceGrantFrom = Static<typeof ReferenceGrantFrom>;
 
-export const ReferenceGrantTo = Obj(
+/**
+ * Schema of one `spec.to` entry: the target's `group` (default idpbuilder.cnoe.io; `""` is the core group), `kind`
+ * and optional `name` (Gateway API's ReferenceGrantTo).
+ */
+const ReferenceGrantTo = Obj(
   {
     group: Type.Optional(Type.String({ ...Group, default: GROUP, description: 'Group of the target kind (default idpbuilder.cnoe.io; "" is the core group).' })),
     kind: Desc(Kind, 'The target kind, e.g. GiteaProvider, or Deployment for a Package health check.'),
@@ -36,8 +43,8 @@ export const ReferenceGrantTo = Obj(
   },
   { description: 'Objects of this namespace that the `from` entries may reference.' },
 );
-export type ReferenceGrantTo = Static<typeof ReferenceGrantTo>;
 
+/** Schema of ReferenceGrant `spec`: 1–16 `from` entries allowed to refer to 1–16 `to` entries of this namespace. */
 export const ReferenceGrantSpec = Obj(
   {
     from: Type.Array(ReferenceGrantFrom, { minItems: 1, maxItems: 16, description: 'Who may refer here: kind and namespace pairs (1 to 16).' }),

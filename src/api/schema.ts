@@ -6,6 +6,10 @@
  */
 import { Type, type Static, type TSchema, type TProperties, type ObjectOptions, type TObject } from '@sinclair/typebox';
 
+/**
+ * One `x-kubernetes-validations` rule of a CRD schema (Kubernetes apiextensions v1): the CEL expression, the message
+ * shown when it is false, an optional `fieldPath` the error points at, and the error `reason`.
+ */
 export interface CelRule {
   rule: string;
   message: string;
@@ -13,6 +17,10 @@ export interface CelRule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
+/**
+ * TypeBox object options plus `x-kubernetes-validations` (CEL rules the CRD carries and api/validate.ts checks
+ * offline).
+ */
 export interface K8sObjectOptions extends ObjectOptions {
   'x-kubernetes-validations'?: CelRule[];
 }
@@ -53,17 +61,36 @@ export const Quantity = Type.Unsafe<string | number>({
   pattern: '^[+]?[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$',
 });
 
+/**
+ * A Kubernetes DNS-1123 label (1–63 lower-case letters, digits and `-`, alphanumeric at both ends): namespace names
+ * and most object names.
+ */
 export const DNS1123Label = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+/**
+ * A Kubernetes DNS-1123 subdomain (1–253 characters; dot-separated DNS-1123 labels): object names such as Secret
+ * names, and domains.
+ */
 export const DNS1123Subdomain = Type.String({
   minLength: 1,
   maxLength: 253,
   pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
 });
+/** A Kubernetes kind name: 1–63 characters, upper-case first letter, then letters and digits (e.g. GiteaProvider). */
 export const KindName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$' });
+/**
+ * A Go-style duration string as Kubernetes and Flux take it (e.g. `30s`, `1m30s`, `1.5h`; units ms, s, m, h), at most
+ * 32 characters.
+ */
 export const Duration = Type.String({ pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$', maxLength: 32 });
+/** An http:// or https:// URL without whitespace, at most 2048 characters. */
 export const HttpURL = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 });
+/** A TCP/UDP port number, 1–65535. */
 export const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
+/**
+ * A string schema limited to `values` (JSON Schema `enum`), typed as their union, with an optional default and
+ * description.
+ */
 export function Enum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }

@@ -12,12 +12,20 @@ import type { CelRule } from './schema.js';
 import { toCel } from './cel.js';
 import { healthCheckProblems } from './ready-when.js';
 
+/**
+ * One reason an object is refused by the offline admission check, in kubectl's words: the JSON path of the field and
+ * the message.
+ */
 export interface Problem {
   /** JSON path in kubectl's style: `.spec.components.gateways[0].kind` */
   path: string;
   message: string;
 }
 
+/**
+ * What the offline admission check (`admit`) says of one object: `skipped` (not an idpbuilder kind or version; with
+ * the reason), `invalid` (the kind and every problem) or `valid` (the kind and the object with defaults applied).
+ */
 export type AdmitResult =
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'invalid'; kind: string; problems: Problem[] }
@@ -109,7 +117,7 @@ export type SchemaNode = {
 };
 
 /** Runs CEL rules and list-map uniqueness over `value`, walking its schema. Skips subtrees with schema errors. */
-export function checkRules(schema: TSchema, value: unknown, basePath: string, hasSchemaError: (path: string) => boolean): Problem[] {
+function checkRules(schema: TSchema, value: unknown, basePath: string, hasSchemaError: (path: string) => boolean): Problem[] {
   const problems: Problem[] = [];
   const visit = (node: SchemaNode | undefined, v: unknown, path: string): void => {
     if (!node || v === undefined || v === null) return;

@@ -51,6 +51,12 @@ const Monitor = (kind: string) =>
     `A ${kind} for the hook service's /metrics endpoint.`,
   );
 
+/**
+ * Schema of the values of the Helm chart charts/idpbuilder (the source of its values.schema.json via valuesSchema):
+ * images, replicas, log level, limits, the Metacontroller webhook and its token, service accounts, CRDs, metrics,
+ * events, probes, Service, PodDisruptionBudget, NetworkPolicy and pod scheduling; every object closed (unknown keys
+ * refused), every key optional (values.yaml holds the defaults).
+ */
 export const ChartValues = Type.Object(
   {
     global: Type.Optional(KubeObject('Helm global values (when the chart is a dependency); not read.')),

@@ -40,6 +40,10 @@ export function runImages(o: { filename: string[]; recursive: boolean }, out: (s
   return 0;
 }
 
+/**
+ * Options of `idpbuilder airgap bundle`: the input files or directories (`-f`, with `--recursive`), the output path,
+ * the registry and chart mirrors, and an optional directory of packaged charts to copy instead of `helm pull`.
+ */
 export interface BundleOptions {
   filename: string[];
   recursive: boolean;

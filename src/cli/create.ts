@@ -73,12 +73,18 @@ import { DEFAULT_SETTINGS } from '../kit/hooks.js';
 import { certificateFromSecret, certificateNames, generateCertificate, reuseProblem, TLS_SECRET, tlsSecret, type Certificate } from './tls.js';
 import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
-export const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
-export const METACONTROLLER_VERSION = '4.17.2';
-export const DEFAULT_TIMEOUT = '15m';
+const METACONTROLLER_CHART = 'oci://ghcr.io/metacontroller/metacontroller-helm';
+const METACONTROLLER_VERSION = '4.17.2';
+const DEFAULT_TIMEOUT = '15m';
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const RUNTIMES = ['docker', 'podman', 'nerdctl', 'finch'];
 
+/**
+ * The flags of `idpbuilder create`, after parsing: cluster name and recreate, Kubernetes version, extra ports, kind
+ * and registry configs, host, ingress host, protocol and port, path routing, packages (`-p`) and customizations
+ * (`-c`), dev password, --no-exit, kubeconfig and context, `--timeout` (a Go duration or seconds), the idpbuilder
+ * chart and image, gateway and gitops choices, and the air-gap mirrors.
+ */
 export interface CreateOptions {
   name: string;
   recreate: boolean;
@@ -113,7 +119,11 @@ export interface CreateOptions {
   chartMirror?: string;
 }
 
-/** The mirror of --registry-mirror and --chart-mirror (both or neither). */
+/**
+ * The mirror of --registry-mirror and --chart-mirror (both or neither).
+ * @throws UserError when only one of the two flags is given, or when either is not a valid mirror (parseRegistry,
+ *   parseChartRepository).
+ */
 export function mirrorOf(o: Pick<CreateOptions, 'registryMirror' | 'chartMirror'>): Mirror | undefined {
   if (!o.registryMirror && !o.chartMirror) return undefined;
   if (!o.registryMirror || !o.chartMirror) throw new UserError('--registry-mirror and --chart-mirror go together (docs/airgap.md)');
@@ -296,7 +306,7 @@ function plan(o: CreateOptions, deps: CliDeps, checkouts: ReadonlyMap<string, Ch
   return { existing, platform, kindInput, apps, timeoutMs: ms, tools, mirror };
 }
 
-export async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
+async function runCreate(o: CreateOptions, deps: CliDeps): Promise<number> {
   const say = (s: string) => deps.out(`${s}\n`);
   let p: Plan;
   // remote -p packages: cloned (shallow, temporary) only to find their Applications

@@ -17,6 +17,10 @@ import { CLI_PLATFORM_LABEL } from './create/platform.js';
 import { defaultDeps, timeoutMs, type CliDeps } from './deps.js';
 import { Kind } from './kind.js';
 
+/**
+ * The flags of `idpbuilder delete`: cluster/Platform name, kubeconfig and context (then only the platform is deleted,
+ * the cluster stays) and `--timeout`.
+ */
 export interface DeleteOptions {
   name: string;
   kubeconfig?: string;
@@ -36,7 +40,7 @@ const STEPS: { what: string; resources: string; allNamespaces?: boolean }[] = [
   { what: 'the settings, certificate and ingress Service', resources: 'secrets,configmaps,services', allNamespaces: true },
 ];
 
-export async function runDelete(o: DeleteOptions, deps: CliDeps): Promise<number> {
+async function runDelete(o: DeleteOptions, deps: CliDeps): Promise<number> {
   const say = (s: string) => deps.out(`${s}\n`);
   const existing = Boolean(o.kubeconfig || o.context);
   const runtime = deps.runner.env.KIND_EXPERIMENTAL_PROVIDER || 'docker';
@@ -91,6 +95,11 @@ export async function runDelete(o: DeleteOptions, deps: CliDeps): Promise<number
   }
 }
 
+/**
+ * Adds the `delete` command to `parent`: deletes the kind cluster, or with --kubeconfig/--context the local packages,
+ * repositories, Platform and providers `create` applied there, in order. Output goes through `io`; `overrides`
+ * replace CliDeps (tests).
+ */
 export function deleteCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   return parent
     .command('delete')

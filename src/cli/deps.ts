@@ -11,6 +11,11 @@ import { processRunner, type Runner } from './exec.js';
 /** The idpbuilder chart shipped with the CLI: charts/idpbuilder beside src/ (or dist/). */
 export const DEFAULT_CHART = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'charts', 'idpbuilder');
 
+/**
+ * What every command shares, injectable for tests: the process runner, stdout and stderr writers, sleep and clock
+ * (epoch ms), the poll interval while waiting (ms), the --no-exit watch interval (ms) and the signal that ends a
+ * wait.
+ */
 export interface CliDeps {
   runner: Runner;
   out: (s: string) => void;
@@ -43,7 +48,10 @@ export class UserError extends Error {
   override readonly name = 'UserError';
 }
 
-/** `--timeout`: a Go duration (`90s`, `15m`, `1h30m`) or plain seconds. */
+/**
+ * `--timeout`: a Go duration (`90s`, `15m`, `1h30m`) or plain seconds.
+ * @throws UserError when `value` is neither whole seconds nor a positive Go duration.
+ */
 export function timeoutMs(value: string): number {
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const s = durationSeconds(value, -1);

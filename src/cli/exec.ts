@@ -7,12 +7,20 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
+/**
+ * The outcome of one command: its exit code (127 when not found on PATH, 124 when killed on timeout), stdout and
+ * stderr as text.
+ */
 export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
+/**
+ * Options of one command run: text for its stdin, the working directory, extra environment, and a timeout (ms) after
+ * which it is killed with SIGKILL.
+ */
 export interface RunOptions {
   /** Written to the command's stdin (which is closed afterwards in any case). */
   input?: string;
@@ -23,6 +31,10 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Runs external programs (kind, docker, kubectl, helm, git) for the CLI, injectable for tests: its environment (whose
+ * PATH is searched), `run` (never rejects for a failing command: the code says it) and `which`.
+ */
 export interface Runner {
   /** The environment commands run in (its PATH is where commands are looked up). */
   readonly env: NodeJS.ProcessEnv;
@@ -99,7 +111,7 @@ export class CommandError extends Error {
 }
 
 /** The last few meaningful lines of a failed command's output, on one line. */
-export function summarize(r: RunResult): string {
+function summarize(r: RunResult): string {
   const lines = `${r.stderr}\n${r.stdout}`
     .split('\n')
     .map((l) => l.trim())
@@ -117,7 +129,7 @@ export async function runOk(runner: Runner, command: string, args: string[], opt
 }
 
 /** Where to get each tool, for the "missing binary" message. */
-export const INSTALL_HINTS: Record<string, string> = {
+const INSTALL_HINTS: Record<string, string> = {
   kind: 'https://kind.sigs.k8s.io/docs/user/quick-start/#installation',
   docker: 'https://docs.docker.com/get-docker/',
   podman: 'https://podman.io/docs/installation',

@@ -21,6 +21,9 @@ import { decodeData, Kube } from './create/kube.js';
 import { defaultDeps, type CliDeps } from './deps.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
 
+/**
+ * The flags of `idpbuilder get …`: output format (table, json or yaml), package names (`-p`), kubeconfig and context.
+ */
 export interface GetOptions {
   output: string;
   packages: string[];
@@ -28,8 +31,8 @@ export interface GetOptions {
   context?: string;
 }
 
-export const CLI_SECRET_LABEL = 'cnoe.io/cli-secret';
-export const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
+const CLI_SECRET_LABEL = 'cnoe.io/cli-secret';
+const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
 
 /** kubectl's table layout: upper-case headers, columns padded to the widest cell plus three spaces. */
 export function table(headers: string[], rows: string[][]): string {
@@ -38,7 +41,7 @@ export function table(headers: string[], rows: string[][]): string {
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
-export function age(created: string | undefined, now: number): string {
+function age(created: string | undefined, now: number): string {
   if (!created) return '<unknown>';
   const s = Math.max(0, Math.floor((now - Date.parse(created)) / 1000));
   if (s < 120) return `${s}s`;
@@ -65,7 +68,7 @@ function wanted(names: string[]): (name: string) => boolean {
 
 // ---- platforms ----------------------------------------------------------------------------------------
 
-export function platformsTable(items: KubeObject[], now: number): string {
+function platformsTable(items: KubeObject[], now: number): string {
   const rows = items.map((o) => {
     const st = (o.status ?? {}) as { phase?: string; providers?: Record<string, { ready: boolean }[] | undefined> };
     const providers = Object.values(st.providers ?? {}).flatMap((x) => x ?? []);
@@ -86,7 +89,7 @@ export function platformsTable(items: KubeObject[], now: number): string {
 
 // ---- packages -----------------------------------------------------------------------------------------
 
-export function packagesTable(packages: KubeObject[], repos: KubeObject[]): string {
+function packagesTable(packages: KubeObject[], repos: KubeObject[]): string {
   const repoOf = (ns: string, name: string) => repos.find((r) => r.metadata.name === name && r.metadata.namespace === ns);
   const rows = packages.map((p) => {
     const src = (p.spec as { source?: { gitRepository?: { name: string; namespace?: string } } } | undefined)?.source?.gitRepository;
@@ -111,11 +114,15 @@ export function packagesTable(packages: KubeObject[], repos: KubeObject[]): stri
 // ---- secrets ------------------------------------------------------------------------------------------
 
 /** Today's core Secret names, per provider kind: written into the release namespace by the install Job. */
-export const CORE_SECRETS: Record<string, { name: string; defaultNamespace: string; username?: string }> = {
+const CORE_SECRETS: Record<string, { name: string; defaultNamespace: string; username?: string }> = {
   GiteaProvider: { name: 'gitea-credential', defaultNamespace: 'gitea' },
   ArgoCDProvider: { name: 'argocd-initial-admin-secret', defaultNamespace: 'argocd', username: 'admin' },
 };
 
+/**
+ * One row of `idpbuilder get secrets`: the Secret's name and namespace, and its username, password, token or other
+ * data as text (core provider rows show only those fields).
+ */
 export interface SecretRow {
   name: string;
   namespace: string;
@@ -128,7 +135,7 @@ export interface SecretRow {
 }
 
 /** The credential rows of the git and GitOps providers, and the labelled Secrets. */
-export function secretRows(providers: KubeObject[], credentialSecrets: KubeObject[], labelled: KubeObject[], filter: string[]): SecretRow[] {
+function secretRows(providers: KubeObject[], credentialSecrets: KubeObject[], labelled: KubeObject[], filter: string[]): SecretRow[] {
   const want = wanted(filter);
   const any = filter.flatMap((n) => n.split(',')).filter(Boolean).length > 0;
   const rows: SecretRow[] = [];
@@ -182,7 +189,7 @@ export function secretRows(providers: KubeObject[], credentialSecrets: KubeObjec
   return rows;
 }
 
-export function secretsOutput(rows: SecretRow[], format: string): string {
+function secretsOutput(rows: SecretRow[], format: string): string {
   const plain = rows.map(({ core, ...r }) => ({ IsCore: Boolean(core), ...r }));
   if (format === 'json') return `${JSON.stringify(plain, null, 2)}\n`;
   if (format === 'yaml') return stringify(sortedKeys(plain), { lineWidth: 0 });
@@ -193,7 +200,7 @@ export function secretsOutput(rows: SecretRow[], format: string): string {
 }
 
 /** sigs.k8s.io/yaml (today's YAML output) writes map keys in byte order: `IsCore` before `data`, `name`…. */
-export function sortedKeys(v: unknown): unknown {
+function sortedKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedKeys);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortedKeys(x)]));
   return v;
@@ -210,6 +217,10 @@ export interface ClusterInfo {
   ExternalPort: number;
   Nodes: NodeInfo[] | null;
 }
+/**
+ * One node of `idpbuilder get clusters`, in today's idpbuilder field names: name, internal and external IP, capacity
+ * (memory bytes, pods, CPU cores) and what is allocated (CPU and memory as Kubernetes quantities).
+ */
 export interface NodeInfo {
   Name: string;
   InternalIP: string;
@@ -278,7 +289,7 @@ export function targetClusters(platforms: KubeObject[]): TargetClusterInfo[] {
 }
 
 /** The target clusters table: NAME, PLATFORM, KIND, REF, KUBE-API, REACHABLE, MEMBERS ('' when there are none). */
-export function targetClustersTable(targets: TargetClusterInfo[]): string {
+function targetClustersTable(targets: TargetClusterInfo[]): string {
   if (targets.length === 0) return '';
   return table(
     ['Name', 'Platform', 'Kind', 'Ref', 'Kube-Api', 'Reachable', 'Members'],
@@ -286,6 +297,7 @@ export function targetClustersTable(targets: TargetClusterInfo[]): string {
   );
 }
 
+/** The `get clusters` table (Name, External-Port, Kube-Api, TLS, Kube-Port, Nodes); empty text for no clusters. */
 export function clustersTable(clusters: ClusterInfo[]): string {
   if (clusters.length === 0) return '';
   return table(
@@ -430,6 +442,10 @@ async function runGet(what: 'platforms' | 'packages' | 'secrets' | 'clusters', o
   }
 }
 
+/**
+ * Adds `get` with its subcommands platforms, packages, secrets and clusters to `parent` (each with `-o
+ * table|json|yaml` and `-p`). Output goes through `io`; `overrides` replace CliDeps (tests).
+ */
 export function getCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   const get = parent.command('get').description('Show platforms, packages and credentials of the current cluster');
   const sub = (name: 'platforms' | 'packages' | 'secrets' | 'clusters', description: string, pHelp: string) =>

@@ -10,18 +10,29 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { runOk, type Runner } from './exec.js';
 
+/** Line printed before the kind config `create` generates (today's idpbuilder output). */
 export const KIND_CONFIG_BANNER = '########################### Our kind config ############################';
+/** Line printed after the kind config `create` generates. */
 export const KIND_CONFIG_END = '#########################   config end    ############################';
+/**
+ * Node label (`ingress-ready=true`) of the kind node that maps the host port; ingress-nginx runs there (kind's
+ * ingress guide).
+ */
 export const INGRESS_NODE_LABEL = 'ingress-ready';
 /** Gitea's SSH NodePort, mapped to the same host port (today's template). */
 export const GITEA_SSH_PORT = 32222;
-export const DEFAULT_REGISTRY_CONFIG = '$XDG_RUNTIME_DIR/containers/auth.json,$HOME/.docker/config.json';
+const DEFAULT_REGISTRY_CONFIG = '$XDG_RUNTIME_DIR/containers/auth.json,$HOME/.docker/config.json';
 
+/** A kind `extraPortMappings` entry: host port → node container port. */
 export interface PortMapping {
   hostPort: number;
   containerPort: number;
 }
 
+/**
+ * What the kind config is generated from: cluster name, Kubernetes version (node image tag), protocol, host, ingress
+ * host, port, path routing, dev password, extra port mappings and the registry auth file to mount.
+ */
 export interface KindConfigInput {
   name: string;
   kubeVersion: string;
@@ -62,7 +73,7 @@ export function parseExtraPorts(value: string | undefined): PortMapping[] {
 }
 
 /** The container port ingress-nginx listens on (hostPort): 80 for http, 443 for https. */
-export function ingressContainerPort(protocol: 'http' | 'https'): number {
+function ingressContainerPort(protocol: 'http' | 'https'): number {
   return protocol === 'http' ? 80 : 443;
 }
 
@@ -104,7 +115,7 @@ export function defaultKindConfig(o: KindConfigInput): string {
 }
 
 /** The values a custom kind config may use as `{{ .Name }}` (today's TemplateConfig, scalars only). */
-export function templateValues(o: KindConfigInput): Record<string, string> {
+function templateValues(o: KindConfigInput): Record<string, string> {
   return {
     Protocol: o.protocol,
     Host: o.host,
@@ -133,6 +144,8 @@ export function substitute(text: string, values: Record<string, string>, what: s
  * A user's kind config, templated, then patched like today's ensureCorrectConfig: the node that maps the
  * host port (else the first node) gets the port mapping and the `ingress-ready=true` label, so ingress-nginx
  * runs where the port is.
+ * @throws Error naming `source` when the text is not YAML, is not a kind Cluster config, has no nodes, or uses an
+ *   unsupported template action.
  */
 export function customKindConfig(text: string, o: KindConfigInput, source = '--kind-config'): string {
   const rendered = substitute(text, templateValues(o), source);
@@ -157,7 +170,10 @@ export function customKindConfig(text: string, o: KindConfigInput, source = '--k
   return stringify(cfg, { lineWidth: 0 });
 }
 
-/** Reads `--kind-config`: a file, or an http(s) URL. */
+/**
+ * Reads `--kind-config`: a file, or an http(s) URL.
+ * @throws Error when the URL cannot be fetched or answers a non-2xx status, or the file cannot be read.
+ */
 export async function loadKindConfig(pathOrURL: string): Promise<string> {
   if (/^https?:\/\//i.test(pathOrURL)) {
     let res: Response;
@@ -178,7 +194,10 @@ export async function loadKindConfig(pathOrURL: string): Promise<string> {
   }
 }
 
-/** `--registry-config [paths]`: the first of the (comma-separated, $VAR-expanded) paths that exists. */
+/**
+ * `--registry-config [paths]`: the first of the (comma-separated, $VAR-expanded) paths that exists.
+ * @throws Error when none of the listed paths exists.
+ */
 export function resolveRegistryConfig(value: string | boolean | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (value === undefined || value === false) return undefined;
   const list = (value === true ? DEFAULT_REGISTRY_CONFIG : value).split(',').map((s) => s.trim()).filter(Boolean);
@@ -188,9 +207,9 @@ export function resolveRegistryConfig(value: string | boolean | undefined, env: 
 }
 
 /** Where the certs.d directory is mounted in the kind node (containerd's registry `config_path`). */
-export const NODE_CERTS_DIR = '/etc/containerd/certs.d';
+const NODE_CERTS_DIR = '/etc/containerd/certs.d';
 /** The platform's CA certificate, beside hosts.toml in the registry's certs.d directory. */
-export const REGISTRY_CA_FILE = 'ca.crt';
+const REGISTRY_CA_FILE = 'ca.crt';
 
 /**
  * The containerd hosts.toml that lets the node pull from Gitea's registry behind the platform's self-signed

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
+/** One YAML/JSON document read from a file: the file, its 1-based position in it, and the object or the parse error. */
 export interface LoadedDocument {
   file: string;
   /** 1-based position of the document in its file. */
@@ -13,7 +14,7 @@ export interface LoadedDocument {
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
-export function listFiles(path: string, recursive: boolean): string[] {
+function listFiles(path: string, recursive: boolean): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return [path];
   const out: string[] = [];
@@ -28,7 +29,7 @@ export function listFiles(path: string, recursive: boolean): string[] {
 }
 
 /** Parses one file's text; `List` objects are expanded into their items. */
-export function parseDocuments(file: string, text: string): LoadedDocument[] {
+function parseDocuments(file: string, text: string): LoadedDocument[] {
   const out: LoadedDocument[] = [];
   let n = 0;
   for (const doc of parseAllDocuments(text)) {
@@ -52,6 +53,11 @@ export function parseDocuments(file: string, text: string): LoadedDocument[] {
   return out;
 }
 
+/**
+ * Every document of the given files and directories (`.yaml`, `.yml`, `.json`; subdirectories only with `recursive`),
+ * files in sorted order, `List` objects expanded. A document that does not parse is returned with its `error`; throws
+ * only when a path cannot be read.
+ */
 export function loadDocuments(paths: string[], recursive = false): LoadedDocument[] {
   return paths.flatMap((p) => listFiles(p, recursive)).flatMap((f) => parseDocuments(f, readFileSync(f, 'utf8')));
 }

@@ -7,7 +7,9 @@
  */
 import type { Runner } from './exec.js';
 
+/** The `--log-level` values, lowest first. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 const COLOR: Record<LogLevel, string> = { debug: '\x1b[35m', info: '\x1b[32m', warn: '\x1b[93m', error: '\x1b[91m' };
@@ -22,11 +24,15 @@ export function parseLogLevel(value: string): LogLevel {
 }
 
 /** Go's `time.Stamp` layout (`Jan _2 15:04:05`) in local time. */
-export function stamp(t: Date): string {
+function stamp(t: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${MONTHS[t.getMonth()]} ${String(t.getDate()).padStart(2, ' ')} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}`;
 }
 
+/**
+ * The CLI's logger: its level, whether a level is printed, and `log` (one line to stderr in today's idpbuilder
+ * format, with `key=value` attributes).
+ */
 export interface Logger {
   level: LogLevel;
   enabled(level: LogLevel): boolean;

@@ -24,6 +24,10 @@ import { loadDocuments } from './load.js';
 import { certificateFromSecret, TLS_SECRET, tlsSecret } from './tls.js';
 import { DEFAULT_DOMAIN, MANAGED_BY } from '../api/names.js';
 
+/**
+ * The flags of `idpbuilder migrate`: the Localbuild file (else the cluster's, through kubeconfig and context), the
+ * Platform name, `--apply`, the output format and whether the target is a kind cluster made by idpbuilder.
+ */
 export interface MigrateOptions {
   filename?: string;
   kubeconfig?: string;
@@ -37,6 +41,10 @@ export interface MigrateOptions {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * The result of translating one Localbuild: the name, the provider and Platform objects that replace it, and notes on
+ * what did not translate.
+ */
 export interface Migration {
   name: string;
   objects: KubeObject[];
@@ -51,12 +59,12 @@ function bool(v: unknown): boolean {
   return v === true || v === 'true';
 }
 
-export function isLocalbuild(o: unknown): o is KubeObject {
+function isLocalbuild(o: unknown): o is KubeObject {
   return isObj(o) && o.kind === 'Localbuild' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('idpbuilder.cnoe.io/');
 }
 
 /** The migration of one Localbuild. `baseDir` resolves relative customization file paths. */
-export function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; readFile?: (path: string) => string }): Migration {
+function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; readFile?: (path: string) => string }): Migration {
   const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const spec = (isObj(lb.spec) ? lb.spec : {}) as Obj;
   const bc = (isObj(spec.buildCustomization) ? spec.buildCustomization : {}) as Obj;
@@ -126,7 +134,7 @@ export function migrate(lb: KubeObject, opts: { baseDir: string; kind: boolean; 
   return { name, objects, notes };
 }
 
-export function render(migrations: Migration[], format: string): string {
+function render(migrations: Migration[], format: string): string {
   const objects = migrations.flatMap((m) => m.objects);
   if (format === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: {}, items: objects }, null, 2)}\n`;
   const header = migrations.flatMap((m) => [`# Migrated from Localbuild ${m.name} by idpbuilder migrate.`, ...m.notes.map((n) => `# note: ${n}`)]);
@@ -181,6 +189,10 @@ async function runMigrate(o: MigrateOptions, deps: CliDeps): Promise<number> {
   }
 }
 
+/**
+ * Adds the `migrate` command to `parent` (Localbuild of an earlier idpbuilder → providers and Platform; prints them
+ * or applies them with --apply). Output goes through `io`; `overrides` replace CliDeps (tests).
+ */
 export function migrateCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   return parent
     .command('migrate')

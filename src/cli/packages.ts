@@ -33,21 +33,26 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 import type { Runner } from './exec.js';
 import { MANAGED_BY, CLI_PLATFORM_LABEL } from './create/platform.js';
 
-export const CNOE_SCHEME = 'cnoe://';
-export const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
-export const PACKAGE_TYPE_LABEL = 'cnoe.io/package-type';
-export const LOCAL_PACKAGE_LABEL = 'idpbuilder.cnoe.io/local-package';
-export const SOURCE_PATH_ANNOTATION = 'cnoe.io/package-source-path';
+const CNOE_SCHEME = 'cnoe://';
+const PACKAGE_NAME_LABEL = 'cnoe.io/package-name';
+const PACKAGE_TYPE_LABEL = 'cnoe.io/package-type';
+const LOCAL_PACKAGE_LABEL = 'idpbuilder.cnoe.io/local-package';
+const SOURCE_PATH_ANNOTATION = 'cnoe.io/package-source-path';
 /**
  * The index of the `-p` flag a Package came from. Informational only (which of two definitions won is
  * settled here); no controller orders on it.
  */
-export const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
+const PRIORITY_ANNOTATION = 'cnoe.io/package-priority';
 export { COMMIT_AUTHOR } from '../api/names.js';
 import { COMMIT_AUTHOR } from '../api/names.js';
 
 type Obj = Record<string, unknown>;
 
+/**
+ * A `cnoe://` directory a package refers to: the URL as written, the directory (absolute, symlinks resolved), the
+ * GitRepository object and repository name it becomes, and for a remote package the Git source the cluster fetches it
+ * from.
+ */
 export interface ContentDir {
   /** The `cnoe://…` string as written. */
   url: string;
@@ -61,6 +66,10 @@ export interface ContentDir {
   remote?: { url: string; ref?: string; path: string };
 }
 
+/**
+ * An Argo CD Application or ApplicationSet found in a `-p` package: package name, application name and kind, where
+ * its file is, the object, its `cnoe://` directories and the index of the `-p` flag it came from (later wins).
+ */
 export interface LocalApp {
   /** Package name (from the application name). */
   name: string;
@@ -74,6 +83,7 @@ export interface LocalApp {
   priority: number;
 }
 
+/** A problem with a `-p` package the user must fix (unreadable file, bad `cnoe://` path, …); printed as an error. */
 export class PackageError extends Error {
   override readonly name = 'PackageError';
 }
@@ -83,7 +93,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 /** Every string in `v` that starts with cnoe:// (depth-first, in order, without duplicates). */
-export function cnoeURLs(v: unknown, acc: string[] = []): string[] {
+function cnoeURLs(v: unknown, acc: string[] = []): string[] {
   if (typeof v === 'string') {
     if (v.startsWith(CNOE_SCHEME) && !acc.includes(v)) acc.push(v);
   } else if (Array.isArray(v)) for (const x of v) cnoeURLs(x, acc);
@@ -92,7 +102,7 @@ export function cnoeURLs(v: unknown, acc: string[] = []): string[] {
 }
 
 /** A deep copy of `v` with every string passed through `f`. */
-export function mapStrings(v: unknown, f: (s: string) => string): unknown {
+function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (typeof v === 'string') return f(v);
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
   if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]));
@@ -252,7 +262,7 @@ function slug(s: string): string {
 }
 
 /** A repository name on the git server (Gitea: letters, digits, - _ ., at most 100). */
-export function repoName(parts: string[]): string {
+function repoName(parts: string[]): string {
   const raw = parts.map(slug).join('-');
   if (raw.length <= 100) return raw;
   const hash = createHash('sha256').update(parts.join('/')).digest('hex').slice(0, 8);
@@ -400,6 +410,10 @@ export async function pushDirectory(server: GitServer, repo: string, dir: string
 
 // ---- objects ----------------------------------------------------------------------------------------
 
+/**
+ * Where local packages go: the Platform name and namespace, the git server, the gitops provider reference and the
+ * namespace Argo CD watches for Applications.
+ */
 export interface PackageContext {
   platform: string;
   namespace: string;
@@ -410,7 +424,7 @@ export interface PackageContext {
 }
 
 /** The Application as Argo CD gets it: cnoe:// rewritten to clone URLs, in Argo CD's namespace, without server fields. */
-export function rewrittenApplication(app: LocalApp, ctx: PackageContext): Obj {
+function rewrittenApplication(app: LocalApp, ctx: PackageContext): Obj {
   const urls = new Map(app.dirs.map((d) => [d.url, cloneURL(ctx.server, d.repo)]));
   const o = mapStrings(app.object, (s) => urls.get(s) ?? s) as Obj;
   const md = { ...((o.metadata as Obj | undefined) ?? {}) };
@@ -512,6 +526,7 @@ export function fingerprint(dir: string): string {
   return h.digest('hex');
 }
 
+/** A local package directory --no-exit watches, and how to push it when it changes. */
 export interface WatchTarget {
   dir: string;
   push: () => Promise<void>;
@@ -552,7 +567,7 @@ export async function watchDirectories(
 // ---- Argo CD refresh ------------------------------------------------------------------------------
 
 /** Argo CD's refresh request: the application controller refreshes the Application and removes the annotation. */
-export const ARGO_REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
+const ARGO_REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
 
 /**
  * Asks Argo CD to refresh the Application of a package now (`argocd.argoproj.io/refresh: normal`) instead

@@ -7,6 +7,11 @@ import { redactSecrets, render, RenderInputError, RENDER_EPOCH } from '../render
 import { loadDocuments } from './load.js';
 import { toYaml } from '../codegen/generated.js';
 
+/**
+ * Options of `idpbuilder render`: input files or directories (none: the default platform), `--recursive`,
+ * `--assume-ready`, observed objects, output format (yaml or json), whether Secret data is shown, and the clock (an
+ * RFC 3339 time).
+ */
 export interface RenderCliOptions {
   filename: string[];
   recursive: boolean;
@@ -18,6 +23,7 @@ export interface RenderCliOptions {
   now?: string;
 }
 
+/** What `idpbuilder render` prints and exits with: exit code, stdout and stderr. */
 export interface RenderCliResult {
   code: number;
   stdout: string;
@@ -29,6 +35,12 @@ function clean(o: KubeObject): KubeObject {
   return { ...o, metadata } as KubeObject;
 }
 
+/**
+ * `idpbuilder render` without I/O besides reading the input files: loads the inputs (or the default platform),
+ * renders them (render()) and formats the objects; input errors come back as exit code 1 with stderr, not as
+ * exceptions.
+ * @throws whatever render() throws other than RenderInputError (a fault of the hooks, not of the input).
+ */
 export function runRender(o: RenderCliOptions): RenderCliResult {
   let inputs: KubeObject[];
   let stderr = '';

@@ -9,9 +9,10 @@
 import { webcrypto, X509Certificate } from 'node:crypto';
 import type { KubeObject } from '../metacontroller/protocol.js';
 
+/** Name of the Secret holding the platform's self-signed certificate (`kubernetes.io/tls`). */
 export const TLS_SECRET = 'platform-tls';
-export const CERT_ORGANIZATION = 'cnoe.io';
-export const CERT_VALIDITY_HOURS = 8766;
+const CERT_ORGANIZATION = 'cnoe.io';
+const CERT_VALIDITY_HOURS = 8766;
 /** A stored certificate closer than this to its expiry is replaced. */
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
@@ -25,6 +26,7 @@ async function x509lib(): Promise<typeof import('@peculiar/x509')> {
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+/** A certificate and its key as PEM text; the certificate is self-signed, so it is its own CA. */
 export interface Certificate {
   /** PEM of the certificate (also the CA: it is self-signed). */
   cert: string;
@@ -39,6 +41,11 @@ export function certificateNames(host: string, ingressHost?: string): string[] {
   return names;
 }
 
+/**
+ * A new self-signed ECDSA P-256 / SHA-256 certificate for `names` (subject alternative names; CN the first),
+ * organization cnoe.io, valid from one minute before `now` for 8766 hours (about a year), CA and server-auth usages,
+ * random 128-bit serial.
+ */
 export async function generateCertificate(names: string[], now: Date = new Date()): Promise<Certificate> {
   const x509 = await x509lib();
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
@@ -64,7 +71,7 @@ export async function generateCertificate(names: string[], now: Date = new Date(
 }
 
 /** The DNS names and expiry of a PEM certificate; undefined when it cannot be parsed. */
-export function inspectCertificate(pem: string): { names: string[]; notAfter: Date } | undefined {
+function inspectCertificate(pem: string): { names: string[]; notAfter: Date } | undefined {
   try {
     const cert = new X509Certificate(pem);
     const names = (cert.subjectAltName ?? '')
@@ -96,6 +103,7 @@ export function certificateFromSecret(secret: KubeObject | undefined): Certifica
   return { cert: Buffer.from(data['tls.crt'], 'base64').toString('utf8'), key: Buffer.from(data['tls.key'], 'base64').toString('utf8') };
 }
 
+/** A `kubernetes.io/tls` Secret with `tls.crt`, `tls.key` and `ca.crt` (the same self-signed certificate) from `c`. */
 export function tlsSecret(name: string, namespace: string, c: Certificate, labels: Record<string, string> = {}): KubeObject {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   return {

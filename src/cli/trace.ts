@@ -23,6 +23,10 @@ import { defaultDeps, type CliDeps } from './deps.js';
 import { table } from './get.js';
 import { loadDocuments } from './load.js';
 
+/**
+ * The flags of `idpbuilder trace`: namespace, output format (table, wide, json, dot), input files for an offline
+ * trace (or `--from-render` with `--assume-ready` and observed objects), kubeconfig and context.
+ */
 export interface TraceOptions {
   namespace?: string;
   output: string;
@@ -35,6 +39,7 @@ export interface TraceOptions {
   context?: string;
 }
 
+/** Most characters of a status cell in the trace table; longer text is cut and ends in `...`. */
 export const STATUS_WIDTH = 64;
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -44,7 +49,7 @@ function label(n: TraceNode, parentNamespace: string | undefined): string {
 }
 
 /** The table: one row per node, names indented with box-drawing characters. */
-export function traceTable(root: TraceNode, wide: boolean): string {
+function traceTable(root: TraceNode, wide: boolean): string {
   const rows: string[][] = [];
   const walk = (n: TraceNode, prefix: string, branch: string, parentNs: string | undefined) => {
     const message = oneLine(n.message);
@@ -65,7 +70,7 @@ const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"
 const COLORS: Record<string, string> = { True: 'darkgreen', False: 'red3' };
 
 /** A Graphviz digraph: one box per node (kind/name, namespace, READY and reason), edges parent → child. */
-export function traceDot(root: TraceNode): string {
+function traceDot(root: TraceNode): string {
   const lines = ['digraph trace {', '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];'];
   let next = 0;
   const walk = (n: TraceNode): string => {
@@ -80,6 +85,7 @@ export function traceDot(root: TraceNode): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The trace tree as text in `format`: json, dot (Graphviz) or a table (wide with `wide`). */
 export function traceOutput(root: TraceNode, format: string): string {
   if (format === 'json') return `${JSON.stringify(root, null, 2)}\n`;
   if (format === 'dot') return traceDot(root);
@@ -87,7 +93,7 @@ export function traceOutput(root: TraceNode, format: string): string {
 }
 
 /** `<kind>/<name>` → the kind's group and Kind; throws a usage message when it is not one. */
-export function parseTarget(target: string): { kind: string; group: string; name: string } {
+function parseTarget(target: string): { kind: string; group: string; name: string } {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(target);
   if (!m) throw new Error(`expected <kind>/<name>, e.g. platform/localdev, not ${JSON.stringify(target)}`);
   const k = resolveKind(m[1]);
@@ -116,7 +122,7 @@ async function namespaceObjects(kube: Kube, namespace: string): Promise<KubeObje
 }
 
 /** The live objects around `root`: its namespace, then the namespaces of references not found yet. */
-export async function liveObjects(kube: Kube, root: TraceRef): Promise<KubeObject[]> {
+async function liveObjects(kube: Kube, root: TraceRef): Promise<KubeObject[]> {
   const objects: KubeObject[] = [];
   const read = new Set<string>();
   let todo = [root.namespace];
@@ -130,6 +136,10 @@ export async function liveObjects(kube: Kube, root: TraceRef): Promise<KubeObjec
   return objects;
 }
 
+/**
+ * `idpbuilder trace <kind>/<name>`: reads the objects (cluster, files, or a render), builds the tree and prints it;
+ * returns the exit code (1 with a message on stderr for a bad target, output format or read failure).
+ */
 export async function runTrace(target: string, o: TraceOptions, deps: Pick<CliDeps, 'runner' | 'out' | 'err'>): Promise<number> {
   if (!['', 'table', 'wide', 'json', 'dot'].includes(o.output)) {
     deps.err(`error: --output must be wide, json or dot, not ${o.output}\n`);
@@ -174,6 +184,7 @@ export async function runTrace(target: string, o: TraceOptions, deps: Pick<CliDe
   }
 }
 
+/** Adds the `trace` command to `parent`. Output goes through `io`; `overrides` replace CliDeps (tests). */
 export function traceCommand(parent: Command, io: { out: (s: string) => void; err: (s: string) => void }, overrides: Partial<CliDeps> = {}): Command {
   return parent
     .command('trace')

@@ -2,6 +2,10 @@
 import { Admission } from '../api/validate.js';
 import { loadDocuments } from './load.js';
 
+/**
+ * What `idpbuilder validate` found: one line per problem (`file#doc: Kind/name: path: message`) and the counts of
+ * valid, invalid and skipped documents.
+ */
 export interface ValidateReport {
   lines: string[];
   valid: number;
@@ -16,6 +20,10 @@ function label(obj: Record<string, unknown> | undefined): string {
   return `${kind}/${name}`;
 }
 
+/**
+ * Offline admission (CRD schemas and CEL rules) of every document in `paths` (see loadDocuments); documents that are
+ * not idpbuilder objects are skipped.
+ */
 export function validatePaths(paths: string[], recursive = false): ValidateReport {
   const admission = new Admission();
   const report: ValidateReport = { lines: [], valid: 0, invalid: 0, skipped: 0 };

@@ -12,6 +12,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
+/**
+ * What `idpbuilder version` prints, in today's idpbuilder field names: the version, the runtime (`node<version>` in
+ * `goVersion`), OS and architecture in Go's names, the git commit and build date (from build-info.json).
+ */
 export interface VersionInfo {
   idpbuilderVersion: string;
   goVersion: string;
@@ -25,6 +29,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GO_OS: Record<string, string> = { win32: 'windows', sunos: 'solaris' };
 const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le' };
 
+/**
+ * The VersionInfo of the installation at `root`: `v` + package.json version (else `unknown`), Node's version,
+ * platform and arch mapped to Go's names (win32 → windows, x64 → amd64, …), commit and build date from
+ * build-info.json (else `unknown` and 1970-01-01T00:00:00Z).
+ */
 export function versionInfo(root = ROOT, runtime: { node: string; platform: string; arch: string } = { node: process.versions.node, platform: process.platform, arch: process.arch }): VersionInfo {
   const read = (f: string): Record<string, unknown> => (existsSync(join(root, f)) ? (JSON.parse(readFileSync(join(root, f), 'utf8')) as Record<string, unknown>) : {});
   const pkg = read('package.json');

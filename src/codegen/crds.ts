@@ -5,12 +5,12 @@
 import { GROUP, SERVED_VERSIONS, STORAGE_VERSION } from '../api/common.js';
 import type { KindDef, PrinterColumn } from '../api/kinds.js';
 
-export const CATEGORY = 'idpbuilder';
+const CATEGORY = 'idpbuilder';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Drops what a CRD schema may not carry: TypeBox symbols, closed objects, Ajv-only keywords. */
-export function toStructural(schema: unknown): Json {
+function toStructural(schema: unknown): Json {
   const plain = JSON.parse(JSON.stringify(schema)) as Json;
   const walk = (node: Json): Json => {
     if (Array.isArray(node)) return node.map(walk);
@@ -36,7 +36,7 @@ const READY = '.status.conditions[?(@.type=="Ready")]';
  * `kubectl get` columns: Ready and Phase (kinds with status), the kind's own columns (KindDef.columns), Age,
  * then the Ready condition's Reason and Message with priority 1 (shown by `kubectl get -o wide` only).
  */
-export function printerColumns(def: KindDef): PrinterColumn[] {
+function printerColumns(def: KindDef): PrinterColumn[] {
   const cols: PrinterColumn[] = def.status
     ? [
         { name: 'Ready', type: 'string', jsonPath: `${READY}.status` },
@@ -60,6 +60,11 @@ const API_VERSION_DESCRIPTION =
 const KIND_DESCRIPTION =
   'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. In CamelCase.';
 
+/**
+ * The CustomResourceDefinition (apiextensions.k8s.io/v1) of one kind: every served version with its structural
+ * openAPIV3Schema from the TypeBox schemas (CEL rules as `x-kubernetes-validations`), the status subresource when the
+ * kind has a status, printer columns and the `idpbuilder` category.
+ */
 export function crdFor(def: KindDef): Record<string, Json> {
   const openAPIV3Schema: Json = {
     type: 'object',

@@ -13,10 +13,19 @@ const CHART_HEADER =
   '# The controllers without their webhook target: templates/controllers.yaml adds the Service, namespace,\n' +
   '# timeout and token of the release to every hook.\n';
 
+/**
+ * YAML text of a value as every generated file writes it: no anchors or aliases for repeated objects, no line
+ * wrapping.
+ */
 export function toYaml(obj: unknown): string {
   return stringify(obj, { aliasDuplicateObjects: false, lineWidth: 0 });
 }
 
+/**
+ * The content of every file `npm run crds` writes, keyed by repository path: crds/, metacontroller/ (one manifest per
+ * controller and decorator), the chart's CRD copies, its controllers.yaml and its values.schema.json. `npm run
+ * check:generated` compares them with the files on disk.
+ */
 export function generatedFiles(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const k of KINDS) files[`crds/${GROUP}_${k.plural}.yaml`] = HEADER + toYaml(crdFor(k));

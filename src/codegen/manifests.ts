@@ -5,6 +5,10 @@
 import { API_VERSION } from '../api/common.js';
 import type { ControllerDef, DecoratorDef } from '../kit/hooks.js';
 
+/**
+ * Where Metacontroller sends the hooks: the hook Service (name, namespace, port, protocol default http), the webhook
+ * timeout (a Go duration) and the Secret with the bearer token (webhook `authorization`).
+ */
 export interface WebhookTarget {
   /** Service in front of the hook Deployment. */
   service: { name: string; namespace: string; port: number; protocol?: 'http' | 'https' };
@@ -13,6 +17,10 @@ export interface WebhookTarget {
   tokenSecretRef?: { name: string; namespace: string; key: string };
 }
 
+/**
+ * The webhook target of the generated metacontroller/ manifests: Service idpbuilder-hooks in idpbuilder-system on
+ * port 80, timeout 10s, no token.
+ */
 export const DEFAULT_TARGET: WebhookTarget = {
   service: { name: 'idpbuilder-hooks', namespace: 'idpbuilder-system', port: 80 },
   timeout: '10s',
@@ -26,6 +34,11 @@ function webhook(target: WebhookTarget, path: string): Record<string, unknown> {
   return w;
 }
 
+/**
+ * The CompositeController (metacontroller.k8s.io/v1alpha1) of a controlled kind: parent resource, child resources
+ * with their update strategies, `generateSelector: true`, the resync period and v2 webhooks `/hooks/<plural>/sync`
+ * (and finalize, customize when the kind has them) with strict response parsing.
+ */
 export function compositeController(c: ControllerDef, target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown> {
   const plural = c.kind.plural;
   const hooks: Record<string, unknown> = {
@@ -49,6 +62,11 @@ export function compositeController(c: ControllerDef, target: WebhookTarget = DE
   };
 }
 
+/**
+ * The DecoratorController (metacontroller.k8s.io/v1alpha1) of a decorator: the resources it decorates (with label or
+ * annotation selectors), its attachments, the resync period and v2 webhooks `/hooks/<name>/sync` (and finalize,
+ * customize when present) with strict response parsing.
+ */
 export function decoratorController(d: DecoratorDef, target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown> {
   const hooks: Record<string, unknown> = { sync: { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/sync`) } };
   if (d.hooks.finalize) hooks.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/finalize`) };

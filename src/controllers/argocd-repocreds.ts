@@ -31,10 +31,16 @@ import { secret } from '../kit/secrets.js';
 import { repoURLs } from './gitrepository.js';
 
 /** Argo CD's label that makes a Secret of its namespace a repository or credential template. */
-export const ARGOCD_SECRET_TYPE = 'argocd.argoproj.io/secret-type';
+const ARGOCD_SECRET_TYPE = 'argocd.argoproj.io/secret-type';
 /** Keys of a repo-creds Secret the install Job writes (the child also keeps `ca.crt`, which goes to values). */
 const TEMPLATE_KEYS = ['password', 'type', 'url', 'username'];
 
+/**
+ * What ArgoCDProvider `spec.repositoryCredentials` adds to an install: the child Secret copies of each git provider's
+ * credentials, the ReleaseSecrets that write them into Argo CD's namespace as credential templates (label
+ * `argocd.argoproj.io/secret-type: repo-creds`), their digests for the install's identity, the chart values
+ * (`configs.tls.certificates`, host → PEM CA) and the RepositoryCredentials condition.
+ */
 export interface RepositoryCredentialsPlan {
   /** Child Secrets (the copies), answered or kept as observed. */
   children: KubeObject[];
@@ -78,6 +84,12 @@ function hostOf(url: string): string | undefined {
   }
 }
 
+/**
+ * The RepositoryCredentialsPlan of an ArgoCDProvider: for each `spec.repositoryCredentials[].gitServerRef`, the
+ * referenced git provider's `repositoryCredentialsSecretRef` (read as a related object; another namespace needs a
+ * ReferenceGrant) copied for every URL prefix its repositories are cloned from; an empty plan when none are asked
+ * for. Missing or refused references are reported in the condition, never by dropping an observed copy.
+ */
 export function repositoryCredentials(req: SyncRequest, parent: KubeObject, spec: ArgoCDProviderSpec): RepositoryCredentialsPlan {
   const out: RepositoryCredentialsPlan = { children: [], secrets: [], digests: {}, values: {} };
   const refs = (spec.repositoryCredentials ?? []).map((r) => r.gitServerRef);

@@ -22,11 +22,11 @@ import { contract } from '../kit/contract.js';
 import { repositoryCredentials, repositoryCredentialsRules } from './argocd-repocreds.js';
 import { MANAGED_BY } from '../api/names.js';
 
-export const RELEASE = 'argocd';
+const RELEASE = 'argocd';
 /** Today's Secret with Argo CD's admin password (key `password`), in the Argo CD release namespace. */
-export const INITIAL_ADMIN_SECRET = 'argocd-initial-admin-secret';
+const INITIAL_ADMIN_SECRET = 'argocd-initial-admin-secret';
 
-export function adminSecretName(parent: KubeObject): string {
+function adminSecretName(parent: KubeObject): string {
   return childName([parent.metadata.name, 'argocd-admin']);
 }
 
@@ -39,7 +39,7 @@ function specOf(parent: KubeObject): ArgoCDProviderSpec {
  * gateway that serves Ingress, its `server.httproute` for one that serves HTTPRoutes; both forward paths
  * unchanged (under path routing argocd-server serves under `server.rootpath` itself).
  */
-export function values(spec: ArgoCDProviderSpec, r: Route, target: RouteTarget, applicationNamespaces: string[]): Record<string, unknown> {
+function values(spec: ArgoCDProviderSpec, r: Route, target: RouteTarget, applicationNamespaces: string[]): Record<string, unknown> {
   const c = spec.config ?? {};
   const params: Record<string, unknown> = { 'server.insecure': true, 'application.namespaces': applicationNamespaces.join(', ') };
   if (r.usePathRouting) {
@@ -87,7 +87,7 @@ export function values(spec: ArgoCDProviderSpec, r: Route, target: RouteTarget, 
 }
 
 /** Values the controller relies on (src/kit/values.ts). `application.namespaces` is joined with the user's list. */
-export function relied(r: Route, target: RouteTarget, applicationNamespaces: string[], ingressEnabled: boolean): Relied[] {
+function relied(r: Route, target: RouteTarget, applicationNamespaces: string[], ingressEnabled: boolean): Relied[] {
   const truthy = (v: unknown) => String(v) === 'true';
   const out: Relied[] = [
     { path: ['configs', 'params', 'application.namespaces'], value: applicationNamespaces.join(','), merge: 'commaList', why: 'Applications are created there' },
@@ -106,7 +106,7 @@ export function relied(r: Route, target: RouteTarget, applicationNamespaces: str
 }
 
 /** AppProjects: `default` always accepts Applications from the controllers' namespace; then the spec's projects. */
-export function appProjects(spec: ArgoCDProviderSpec, target: string, sourceNamespaces: string[]): KubeObject[] {
+function appProjects(spec: ArgoCDProviderSpec, target: string, sourceNamespaces: string[]): KubeObject[] {
   const byName = new Map<string, NonNullable<ArgoCDProviderSpec['projects']>[number]>();
   byName.set('default', { name: 'default' });
   for (const p of spec.projects ?? []) byName.set(p.name, p);
@@ -141,7 +141,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   };
 }
 
-export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
+function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   const parent = req.parent;
   const spec = specOf(parent);
   const ns = parent.metadata.namespace ?? 'default';
@@ -211,6 +211,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   };
 }
 
+/**
+ * The ArgoCDProvider hooks, wrapped by the controller contract: customize (referenced objects and the target
+ * cluster), sync (Helm install of the argo-cd chart pinned in ./defaults.ts, admin credentials, AppProjects, cluster
+ * registrations, repository credentials) and finalize (uninstall unless Retain; waits while Packages use it).
+ */
 export const argoCDProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),

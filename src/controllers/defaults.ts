@@ -11,6 +11,11 @@ export interface ChartDefault {
   appVersion: string;
 }
 
+/**
+ * The default chart of every installed component: repository (https:// or oci://), chart name, pinned chart version
+ * and the appVersion that chart version ships. Facts from /work/shared/facts/charts-and-apis.md (the gitea chart
+ * version as cnoe-io/idpbuilder pins it); overridable per object with spec.installMethod.helm.
+ */
 export const CHARTS = {
   gitea: { repository: 'https://dl.gitea.com/charts/', chart: 'gitea', version: '12.1.2', appVersion: '1.24.3' },
   ingressNginx: { repository: 'https://kubernetes.github.io/ingress-nginx', chart: 'ingress-nginx', version: '4.15.1', appVersion: '1.15.1' },

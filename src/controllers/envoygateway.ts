@@ -26,11 +26,11 @@ import { contract } from '../kit/contract.js';
 type Listener = NonNullable<EnvoyGatewaySpec['listeners']>[number];
 
 /** `GatewayControllerName` in envoyproxy/gateway: the controllerName Envoy Gateway answers to by default. */
-export const DEFAULT_CONTROLLER_NAME = 'gateway.envoyproxy.io/gatewayclass-controller';
+const DEFAULT_CONTROLLER_NAME = 'gateway.envoyproxy.io/gatewayclass-controller';
 /** The controller Deployment (and Service) of gateway-helm: fixed names, whatever the release. */
-export const CONTROLLER_DEPLOYMENT = 'envoy-gateway';
-export const OWNING_GATEWAY_NAME = 'gateway.envoyproxy.io/owning-gateway-name';
-export const OWNING_GATEWAY_NAMESPACE = 'gateway.envoyproxy.io/owning-gateway-namespace';
+const CONTROLLER_DEPLOYMENT = 'envoy-gateway';
+const OWNING_GATEWAY_NAME = 'gateway.envoyproxy.io/owning-gateway-name';
+const OWNING_GATEWAY_NAMESPACE = 'gateway.envoyproxy.io/owning-gateway-namespace';
 
 const DEFAULT_LISTENERS: Listener[] = [{ name: 'http', protocol: 'HTTP', port: 80 }];
 
@@ -47,7 +47,7 @@ interface Resolved {
   serviceType?: string;
 }
 
-export function resolve(parent: KubeObject): Resolved {
+function resolve(parent: KubeObject): Resolved {
   const spec = (parent.spec ?? {}) as EnvoyGatewaySpec;
   const namespace = spec.namespace ?? 'envoy-gateway-system';
   const className = spec.gatewayClass?.name ?? spec.class ?? 'envoy';
@@ -70,7 +70,7 @@ export function resolve(parent: KubeObject): Resolved {
 }
 
 /** spec → gateway-helm values (docs/providers/envoygateway.md). */
-export function values(r: Resolved): Record<string, unknown> {
+function values(r: Resolved): Record<string, unknown> {
   const c = r.spec.config ?? {};
   const deployment: Record<string, unknown> = {};
   if (c.deployment?.replicas !== undefined) deployment.replicas = c.deployment.replicas;
@@ -81,7 +81,7 @@ export function values(r: Resolved): Record<string, unknown> {
 }
 
 /** Values the controller relies on (src/kit/values.ts). */
-export function relied(r: Resolved): Relied[] {
+function relied(r: Resolved): Relied[] {
   return [
     { path: ['config', 'envoyGateway', 'gateway', 'controllerName'], value: r.controllerName, why: `GatewayClass ${r.className} names this controller` },
   ];
@@ -105,7 +105,7 @@ function listener(l: Listener, secretNamespace: string): Record<string, unknown>
 }
 
 /** Objects the install Job applies after the chart: [EnvoyProxy], GatewayClass, [ReferenceGrant], Gateway. */
-export function manifests(r: Resolved): KubeObject[] {
+function manifests(r: Resolved): KubeObject[] {
   const labels = ownerLabels(r.parent);
   const out: KubeObject[] = [];
   if (r.serviceType) {
@@ -167,13 +167,13 @@ export function manifests(r: Resolved): KubeObject[] {
  *   `AddressNotAssigned` for ever; the Job then waits for the proxy Deployment to be Available instead
  *   (installWaits), and `loadBalancerEndpoint` appears once an address is assigned.
  */
-export function gatewayWait(r: Pick<Resolved, 'spec' | 'serviceType'>): 'Programmed' | 'Accepted' | undefined {
+function gatewayWait(r: Pick<Resolved, 'spec' | 'serviceType'>): 'Programmed' | 'Accepted' | undefined {
   if (r.spec.config?.provider?.type === 'Custom') return undefined;
   return r.serviceType ? 'Programmed' : 'Accepted';
 }
 
 /** The install Job's waits: gatewayWait, and after `Accepted` the proxy Deployment `Available` (what Programmed includes). */
-export function installWaits(r: Resolved): WaitFor[] {
+function installWaits(r: Resolved): WaitFor[] {
   const wait = gatewayWait(r);
   if (!wait) return [];
   const gateway: WaitFor = { resource: 'gateways.gateway.networking.k8s.io', name: r.gateway, namespace: r.namespace, condition: wait };
@@ -208,7 +208,7 @@ function readyReplicas(d: KubeObject | undefined): number {
 }
 
 /** `scheme://host[:port]` for the first HTTP listener (else the first HTTPS one). */
-export function endpointFor(host: string, listeners: Listener[]): string {
+function endpointFor(host: string, listeners: Listener[]): string {
   const h = host.includes(':') ? `[${host}]` : host;
   const http = listeners.find((l) => l.protocol === 'HTTP');
   if (http) return `http://${h}${http.port === 80 ? '' : `:${http.port}`}`;
@@ -222,7 +222,7 @@ function addresses(svc: KubeObject | undefined): { type: string; value: string }
   return ingress.flatMap((i) => (i.ip ? [{ type: 'IPAddress', value: i.ip }] : i.hostname ? [{ type: 'Hostname', value: i.hostname }] : []));
 }
 
-export function plan(req: SyncRequest): ProviderPlan {
+function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
   const v = tagVersion(ENVOY_GATEWAY, r.spec);
   const settled = settle(values(r), relied(r), r.spec.values);
@@ -272,6 +272,11 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
+/**
+ * The EnvoyGateway hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm install of
+ * gateway-helm, pinned in ./defaults.ts, then the GatewayClass and Gateway, waiting for the Gateway to be Programmed)
+ * and finalize (uninstall unless Retain).
+ */
 export const envoyGatewayHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),

@@ -21,12 +21,17 @@ import { decoratorContract } from '../kit/contract.js';
 import { HTTPROUTES, INGRESSES } from './resources.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
 
-export const EXPOSE = 'idpbuilder.cnoe.io/expose';
-export const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
-export const EXPOSE_PORT = 'idpbuilder.cnoe.io/expose-port';
+const EXPOSE = 'idpbuilder.cnoe.io/expose';
+const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
+const EXPOSE_PORT = 'idpbuilder.cnoe.io/expose-port';
 /** `"true"`: forward `/<service>/x` as `/x` under path routing (default: unchanged). */
 export const EXPOSE_STRIP_PREFIX = 'idpbuilder.cnoe.io/expose-strip-prefix';
+/** Annotation the expose decorators write on an exposed Service: the URL it is reached at. */
 export const EXPOSED_URL = 'idpbuilder.cnoe.io/exposed-url';
+/**
+ * Annotation the expose decorators write on a Service they cannot expose: why (e.g. the gateway is missing or not
+ * ready); removed once it is exposed.
+ */
 export const EXPOSE_ERROR = 'idpbuilder.cnoe.io/expose-error';
 
 const GATEWAY_KINDS = [
@@ -79,7 +84,7 @@ function platformFor(req: DecoratorSyncRequest, gw: KubeObject): PlatformSpec | 
     )?.spec;
 }
 
-export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { error: string } {
+function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { error: string } {
   const svc = req.object;
   const ref = gatewayName(svc, env);
   if (!ref.name) return { error: `annotation ${EXPOSE} names no gateway` };
@@ -115,7 +120,7 @@ export function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { erro
 
 const backendPort = (port: number | string) => (typeof port === 'number' ? { number: port } : { name: port });
 
-export function ingress(svc: KubeObject, e: Exposure): KubeObject {
+function ingress(svc: KubeObject, e: Exposure): KubeObject {
   // Stripping through ingress-nginx: a regex path whose second group is what remains after the prefix.
   const path = e.strip ? { path: `${e.path}(/|$)(.*)`, pathType: 'ImplementationSpecific' } : { path: e.path, pathType: 'Prefix' };
   return {
@@ -135,7 +140,7 @@ export function ingress(svc: KubeObject, e: Exposure): KubeObject {
   } as KubeObject;
 }
 
-export function httpRoute(svc: KubeObject, e: Exposure): KubeObject {
+function httpRoute(svc: KubeObject, e: Exposure): KubeObject {
   // plan() gives an HTTPRoute exposure a port number; anything else is a programming error.
   if (e.target.kind !== 'HTTPRoute' || e.portNumber === undefined) throw new Error('httpRoute needs an HTTPRoute gateway and a port number');
   const rule = httpRouteRule(e.path, { name: svc.metadata.name, port: e.portNumber }, e.strip);
@@ -157,6 +162,10 @@ function decoratorSync(style: Exposure['style']) {
 
 const exposed = [{ apiVersion: 'v1', kind: 'Service', resource: 'services', annotationSelector: { matchExpressions: [{ key: EXPOSE, operator: 'Exists' as const }] } }];
 
+/**
+ * The `expose-ingress` DecoratorController: Services annotated `idpbuilder.cnoe.io/expose` whose gateway serves
+ * Ingresses (`routeKind: Ingress`) get an Ingress attachment.
+ */
 export const exposeIngress: DecoratorDef = {
   name: 'expose-ingress',
   resources: exposed,
@@ -164,6 +173,11 @@ export const exposeIngress: DecoratorDef = {
   hooks: decoratorContract({ sync: decoratorSync('ingress'), customize }),
 };
 
+/**
+ * The `expose-httproute` DecoratorController: Services annotated `idpbuilder.cnoe.io/expose` whose gateway serves
+ * HTTPRoutes (`routeKind: HTTPRoute`) get an HTTPRoute (gateway.networking.k8s.io/v1) attached to the gateway's
+ * `parentRef`.
+ */
 export const exposeHTTPRoute: DecoratorDef = {
   name: 'expose-httproute',
   resources: exposed,

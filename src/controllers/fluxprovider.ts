@@ -31,7 +31,7 @@ import { contract } from '../kit/contract.js';
 import { MANAGED_BY } from '../api/names.js';
 
 /** Status key (and chart values key, except image reflection) → Deployment name in the flux2 chart. */
-export const CONTROLLERS = {
+const CONTROLLERS = {
   sourceController: 'source-controller',
   kustomizeController: 'kustomize-controller',
   helmController: 'helm-controller',
@@ -51,12 +51,12 @@ interface Resolved {
 }
 
 /** Release of the Flux Operator chart that serves the web UI; also its Deployment and Service name. */
-export const OPERATOR_RELEASE = 'flux-operator';
+const OPERATOR_RELEASE = 'flux-operator';
 /**
  * Anonymous identity (user and group) the web UI impersonates: bound to our own read-only ClusterRole
  * ({@link VIEWER_RULES}), not the chart's `flux-web-user`, which reads every resource including Secrets.
  */
-export const WEB_IDENTITY = 'idpbuilder:flux-web';
+const WEB_IDENTITY = 'idpbuilder:flux-web';
 /**
  * What anyone who reaches the UI may read: the Flux groups (group list: the chart's `flux-web-admin` rule,
  * flux-operator chart 0.49.0 templates/web-standard-roles.yaml) and the workloads, events and routes Flux
@@ -85,14 +85,14 @@ export const VIEWER_RULES = [
   { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'events', 'serviceaccounts', 'persistentvolumeclaims'], verbs: ['get', 'list', 'watch'] },
 ];
 /** ClusterRole the flux-operator chart creates with `web.rbac.createRoles` (templates/web-standard-roles.yaml). */
-export const WEB_ADMIN_ROLE = 'flux-web-admin';
+const WEB_ADMIN_ROLE = 'flux-web-admin';
 
 /**
  * Names of what the dashboard adds, applied by the install Job after the releases: the admin
  * ServiceAccount and its token Secret (in spec.namespace), and the two ClusterRoleBindings (cluster-scoped,
  * so named after the parent's namespace and name).
  */
-export function dashboardNames(parent: KubeObject): { account: string; token: string; credentials: string; adminBinding: string; viewerBinding: string } {
+function dashboardNames(parent: KubeObject): { account: string; token: string; credentials: string; adminBinding: string; viewerBinding: string } {
   const ns = parent.metadata.namespace ?? 'default';
   const account = childName([parent.metadata.name, 'flux-admin']);
   return {
@@ -104,7 +104,7 @@ export function dashboardNames(parent: KubeObject): { account: string; token: st
   };
 }
 
-export function resolve(parent: KubeObject): Resolved {
+function resolve(parent: KubeObject): Resolved {
   const spec = (parent.spec ?? {}) as FluxProviderSpec;
   const namespace = spec.namespace ?? 'flux-system';
   const notification = spec.config?.notificationController?.enabled ?? true;
@@ -116,7 +116,7 @@ export function resolve(parent: KubeObject): Resolved {
 }
 
 /** The UI's route: always a host of its own (the UI serves only from `/`: no base path), default flux.<domain>. */
-export function dashboardRoute(spec: FluxProviderSpec): Route {
+function dashboardRoute(spec: FluxProviderSpec): Route {
   return route('flux', { ...(spec.routing ?? {}), usePathRouting: false }, spec.dashboard?.host);
 }
 
@@ -125,7 +125,7 @@ export function dashboardRoute(spec: FluxProviderSpec): Route {
  * chart 0.49.0): the web config (`web.config`, rendered into Secret flux-operator-web-config), anonymous access
  * as WEB_IDENTITY, and the route: `web.ingress` for an Ingress gateway, `web.httpRoute` for a Gateway API one.
  */
-export function dashboardValues(r: Route, target: RouteTarget): Record<string, unknown> {
+function dashboardValues(r: Route, target: RouteTarget): Record<string, unknown> {
   const web: Record<string, unknown> = {
     enabled: true,
     config: {
@@ -152,7 +152,7 @@ export function dashboardValues(r: Route, target: RouteTarget): Record<string, u
  * The flux-operator chart to install: spec.dashboard.installMethod.helm over CHARTS.fluxOperator. Unlike
  * chartFor, a helm block without `version` keeps the pinned version (the values above are checked against it).
  */
-export function dashboardChart(spec: FluxProviderSpec): { repository: string; chart: string; version: string } {
+function dashboardChart(spec: FluxProviderSpec): { repository: string; chart: string; version: string } {
   const h = spec.dashboard?.installMethod?.helm;
   const d = CHARTS.fluxOperator;
   return { repository: h?.repository ?? d.repository, chart: h?.chart ?? d.chart, version: h?.version ?? d.version };
@@ -167,7 +167,7 @@ const unchanged = (ours: unknown) => (user: unknown) => isDeepStrictEqual(mergeV
  * to VIEWER_RULES (the UI has no login), the chart's roles (WEB_ADMIN_ROLE is bound to the admin account), and
  * the route keys dashboardValues sets (annotations and other keys stay free).
  */
-export function dashboardRelied(ours: Record<string, unknown>): Relied[] {
+function dashboardRelied(ours: Record<string, unknown>): Relied[] {
   const web = ours.web as Record<string, Record<string, unknown>>;
   const out: Relied[] = [
     { path: ['web', 'enabled'], value: true, why: 'the UI is status.endpoint' },
@@ -187,7 +187,7 @@ export function dashboardRelied(ours: Record<string, unknown>): Relied[] {
 }
 
 /** What the install Job applies after the releases for the dashboard: the viewer binding, the admin account and its token. */
-export function dashboardManifests(parent: KubeObject, namespace: string): KubeObject[] {
+function dashboardManifests(parent: KubeObject, namespace: string): KubeObject[] {
   const n = dashboardNames(parent);
   const labels = { ...MANAGED_BY };
   const binding = (name: string, role: string, subject: Record<string, string>) => ({
@@ -214,7 +214,7 @@ export function dashboardManifests(parent: KubeObject, namespace: string): KubeO
 }
 
 /** spec → flux2 chart values (docs/providers/fluxprovider.md). */
-export function values(r: Resolved): Record<string, unknown> {
+function values(r: Resolved): Record<string, unknown> {
   const c = r.spec.config ?? {};
   const out: Record<string, unknown> = {};
   for (const k of ['sourceController', 'kustomizeController', 'helmController'] as const) {
@@ -241,7 +241,7 @@ export function values(r: Resolved): Record<string, unknown> {
 }
 
 /** Values the controller relies on (src/kit/values.ts): the controllers Packages use, watching every namespace. */
-export function relied(): Relied[] {
+function relied(): Relied[] {
   return [
     { path: ['sourceController', 'create'], value: true, why: 'Packages sync through GitRepositories, and status.internalEndpoint is source-controller' },
     { path: ['kustomizeController', 'create'], value: true, why: 'Packages sync through Kustomizations' },
@@ -267,7 +267,7 @@ function readyReplicas(d: KubeObject | undefined): number {
   return (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
 }
 
-export function plan(req: SyncRequest): ProviderPlan {
+function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
   const v = chartVersion(FLUX2, r.spec);
   const settled = settle(values(r), relied(), r.spec.values);
@@ -316,7 +316,7 @@ export function plan(req: SyncRequest): ProviderPlan {
  * and `ca.crt`): a copy of the ServiceAccount token Secret that Kubernetes fills in the Flux namespace, read as
  * a related object. Undefined while that token is not observed (an observed copy is then kept by the contract).
  */
-export function adminTokenSecret(req: SyncRequest, fluxNamespace: string): KubeObject | undefined {
+function adminTokenSecret(req: SyncRequest, fluxNamespace: string): KubeObject | undefined {
   const n = dashboardNames(req.parent);
   const source = decodeSecretData(relatedObject(req, 'Secret', 'v1', fluxNamespace, n.token));
   if (!source.token) return undefined;
@@ -330,7 +330,7 @@ export function adminTokenSecret(req: SyncRequest, fluxNamespace: string): KubeO
  * install Job of this very spec (both releases, the route and the token manifests) has succeeded (an older
  * install without the dashboard proves nothing about it), credentialsSecretRef only once the copy exists.
  */
-export function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const p = plan(req);
   const res = syncProvider(req, env, p);
   const r = resolve(req.parent);
@@ -349,6 +349,11 @@ export function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   return res;
 }
 
+/**
+ * The FluxProvider hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm install of
+ * the flux2 chart and, with spec.dashboard (default on), the Flux Operator's web UI chart, both pinned in
+ * ./defaults.ts) and finalize (uninstall unless Retain; waits while Packages use it).
+ */
 export const fluxProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => sync(req, env),

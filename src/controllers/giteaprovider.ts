@@ -24,10 +24,10 @@ import { GITEA, tagVersion } from './versions.js';
 import { settle, type Relied } from '../kit/values.js';
 import { contract } from '../kit/contract.js';
 
-export const RELEASE = 'gitea';
-export const DEFAULT_ORGANIZATION = 'idpbuilder';
+const RELEASE = 'gitea';
+const DEFAULT_ORGANIZATION = 'idpbuilder';
 
-export function names(parent: KubeObject) {
+function names(parent: KubeObject) {
   return {
     admin: childName([parent.metadata.name, 'gitea-admin']),
     token: childName([parent.metadata.name, 'gitea-token']),
@@ -38,7 +38,7 @@ function specOf(parent: KubeObject): GiteaProviderSpec {
   return (parent.spec ?? {}) as GiteaProviderSpec;
 }
 
-export function internalEndpoint(namespace: string): string {
+function internalEndpoint(namespace: string): string {
   return `http://${RELEASE}-http.${namespace}.svc.cluster.local:3000`;
 }
 
@@ -47,19 +47,19 @@ export function internalEndpoint(namespace: string): string {
  * (`gitea.admin.existingSecret`, keys `username` and `password`): written by the install Job from the admin
  * credential child, so the password is in no values file, pod spec or Git. Same name as today's idpbuilder.
  */
-export const CREDENTIAL_SECRET = 'gitea-credential';
+const CREDENTIAL_SECRET = 'gitea-credential';
 
 /** The Service the chart makes for release RELEASE (`<fullname>-http`, port `service.http.port`). */
 const HTTP_SERVICE = { name: `${RELEASE}-http`, port: 3000 };
 /** Gitea's container registry answers at `/v2` on the host's root, whatever ROOT_URL's path. */
-export const REGISTRY_PATH = '/v2';
+const REGISTRY_PATH = '/v2';
 
 /**
  * Why `target` cannot route Gitea as asked, if it cannot. Gitea under a sub-path (ROOT_URL `…/gitea/`)
  * expects requests without the prefix (docs.gitea.com "Reverse Proxies": pass `/gitea/foo` as `/foo`), so
  * path routing needs a gateway that strips it.
  */
-export function routeProblem(r: Route, target: RouteTarget): string | undefined {
+function routeProblem(r: Route, target: RouteTarget): string | undefined {
   if (!r.usePathRouting) return undefined;
   const can = target.kind === 'Ingress' ? target.prefixRewrite === 'NginxRewriteTarget' : target.prefixRewrite === 'URLRewrite';
   if (can) return undefined;
@@ -71,7 +71,7 @@ export function routeProblem(r: Route, target: RouteTarget): string | undefined 
  * (CREDENTIAL_SECRET), never given as a value; the username lives in that Secret. The chart's Ingress is used
  * when the gateway serves Ingress; an HTTPRoute gateway gets `routeManifests` instead.
  */
-export function values(spec: GiteaProviderSpec, r: Route, target: RouteTarget): Record<string, unknown> & { invalid?: string } {
+function values(spec: GiteaProviderSpec, r: Route, target: RouteTarget): Record<string, unknown> & { invalid?: string } {
   const db = spec.config?.database?.type ?? 'sqlite';
   const userDb = (spec.values as { gitea?: { config?: { database?: { HOST?: string } } } } | undefined)?.gitea?.config?.database;
   if (db === 'mysql' && !userDb?.HOST) return { invalid: 'database type mysql needs an external server: set values.gitea.config.database (DB_TYPE, HOST, NAME, USER, PASSWD)' };
@@ -131,7 +131,7 @@ export function values(spec: GiteaProviderSpec, r: Route, target: RouteTarget): 
  * `/v2` (the chart's Ingress carries the rewrite annotation, which would rewrite `/v2` too). Nothing when
  * routing is off (`config.ingress.enabled: false`).
  */
-export function routeManifests(spec: GiteaProviderSpec, r: Route, target: RouteTarget, namespace: string, labels: Record<string, string>): KubeObject[] {
+function routeManifests(spec: GiteaProviderSpec, r: Route, target: RouteTarget, namespace: string, labels: Record<string, string>): KubeObject[] {
   if (!(spec.config?.ingress?.enabled ?? true)) return [];
   if (target.kind === 'HTTPRoute') {
     const rules = [httpRouteRule(r.path, HTTP_SERVICE, r.usePathRouting)];
@@ -154,7 +154,7 @@ export function routeManifests(spec: GiteaProviderSpec, r: Route, target: RouteT
 }
 
 /** Values the controller relies on (src/kit/values.ts): Gitea's URL, the admin credential, the Service. */
-export function relied(spec: GiteaProviderSpec, r: Route, target: RouteTarget): Relied[] {
+function relied(spec: GiteaProviderSpec, r: Route, target: RouteTarget): Relied[] {
   const out: Relied[] = [
     { path: ['gitea', 'config', 'server', 'ROOT_URL'], value: `${r.endpoint}/`, same: (u) => String(u).replace(/\/+$/, '') === r.endpoint, why: 'status.endpoint: clone URLs and redirects' },
     { path: ['gitea', 'config', 'server', 'DOMAIN'], value: r.host, why: 'status.endpoint' },
@@ -175,7 +175,7 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   };
 }
 
-export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
+function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   const parent = req.parent;
   const spec = specOf(parent);
   const ns = parent.metadata.namespace ?? 'default';
@@ -270,6 +270,11 @@ export function plan(req: SyncRequest, env: HookEnv): ProviderPlan {
   };
 }
 
+/**
+ * The GiteaProvider hooks, wrapped by the controller contract: customize (referenced Secrets, gateway and target
+ * cluster), sync (Helm install of the gitea chart pinned in ./defaults.ts, then the bootstrap Job that makes
+ * organizations and the API token) and finalize (uninstall unless Retain; waits while GitRepositories use it).
+ */
 export const giteaProviderHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req, env) => syncProvider(req, env, plan(req, env)),

@@ -28,14 +28,21 @@ import { contract } from '../kit/contract.js';
 import { secretRefRefusal, type Refusal } from '../kit/refs.js';
 import { relatedSecretData, repositoryCredentialsName, repositoryCredentialsSecret, secretValue } from '../kit/repocreds.js';
 
+/** Value of the `idpbuilder.cnoe.io/role` label on the validation Jobs of GitHubProvider and GitLabProvider. */
 export const ROLE_VALIDATE = 'validate';
+/** Seconds between validation Jobs when `spec.validationInterval` is not set (10 minutes). */
 export const DEFAULT_VALIDATION_INTERVAL = 600;
 /** With app auth the installation token (valid 1 h) is re-minted by every check: keep the window shorter. */
 export const MAX_APP_VALIDATION_INTERVAL = 1800;
+/**
+ * GitHub's REST API base when `spec.endpoint` is not set (github.com; GitHub Enterprise Server uses
+ * `https://HOST/api/v3`).
+ */
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
 
 type Phase = 'Pending' | 'Installing' | 'Ready' | 'Failed' | 'Deleting';
 
+/** A Secret key reference with every part resolved: namespace, name and key (defaults applied). */
 export interface SecretRefFull {
   namespace: string;
   name: string;
@@ -309,6 +316,10 @@ export function githubWebBase(apiEndpoint: string): string {
   return `${u.origin}${path}`;
 }
 
+/**
+ * Name of the child Secret that holds a GitHubProvider's minted installation token (GitHub App auth): `<parent
+ * name>-github-token`, shortened with a hash when too long.
+ */
 export function githubTokenSecretName(parent: KubeObject): string {
   return childName([parent.metadata.name, 'github-token']);
 }
@@ -392,6 +403,11 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return { relatedResources: validationRelated(req.parent, githubPlan(req.parent).inputSecrets) };
 }
 
+/**
+ * The GitHubProvider hooks, wrapped by the controller contract: customize (the credentials Secret), sync (a
+ * github-validate Job every validationInterval; its result becomes the status) and finalize (leaves the organization,
+ * its teams and repositories on GitHub).
+ */
 export const githubProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncValidated(req, env, githubPlan(req.parent)),

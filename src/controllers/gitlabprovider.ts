@@ -14,10 +14,10 @@ import { DEFAULT_VALIDATION_INTERVAL, finalizeValidated, syncValidated, validati
 import type { GitLabValidateConfigInput } from '../api/jobs.js';
 import { contract } from '../kit/contract.js';
 
-export const DEFAULT_GITLAB = 'https://gitlab.com';
+const DEFAULT_GITLAB = 'https://gitlab.com';
 
 /** The instance URL without trailing slash (an `/api/v4` suffix given by mistake is dropped). */
-export function gitlabInstance(endpoint: string | undefined): string {
+function gitlabInstance(endpoint: string | undefined): string {
   return (endpoint ?? DEFAULT_GITLAB).replace(/\/+$/, '').replace(/\/api\/v4$/, '');
 }
 
@@ -79,6 +79,11 @@ function customize(req: CustomizeRequest): CustomizeResponse {
   return { relatedResources: validationRelated(req.parent, gitlabPlan(req.parent).inputSecrets) };
 }
 
+/**
+ * The GitLabProvider hooks, wrapped by the controller contract: customize (the token Secret), sync (a gitlab-validate
+ * Job every validationInterval; its result becomes the status) and finalize (leaves the group, its subgroups and
+ * projects on GitLab).
+ */
 export const gitlabProviderHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => syncValidated(req, env, gitlabPlan(req.parent)),

@@ -23,6 +23,7 @@ import { contract } from '../kit/contract.js';
 import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
 import { providerTunnel } from '../kit/cluster.js';
 
+/** Directory in the Job image where the embedded package content is (sources of type Embedded are read below it). */
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
 export { RESULT_ANNOTATION };
 const ROLE = 'repo-sync';
@@ -247,6 +248,10 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   ], fields, [cm, job, ...creds], resync);
 }
 
+/**
+ * The GitRepository hooks, wrapped by the controller contract: customize (the git provider and the Secrets it names)
+ * and sync (a repo-sync Job whenever the sources or the provider change; its result annotation becomes the status).
+ */
 export const gitRepositoryHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),

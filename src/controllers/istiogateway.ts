@@ -23,9 +23,9 @@ import { contract } from '../kit/contract.js';
 
 type GatewayService = NonNullable<NonNullable<IstioGatewaySpec['config']>['gateways']>[string];
 
-export const DEFAULT_GATEWAY = 'istio-ingressgateway';
-export const ISTIOD = 'istiod';
-export const INGRESS_CONTROLLER = 'istio.io/ingress-controller';
+const DEFAULT_GATEWAY = 'istio-ingressgateway';
+const ISTIOD = 'istiod';
+const INGRESS_CONTROLLER = 'istio.io/ingress-controller';
 /** The gateway chart's default Service ports (manifests/charts/gateway/values.yaml). */
 const STATUS_PORT = { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 };
 
@@ -42,7 +42,7 @@ interface Resolved {
   gatewayEnabled: boolean;
 }
 
-export function resolve(parent: KubeObject): Resolved {
+function resolve(parent: KubeObject): Resolved {
   const spec = (parent.spec ?? {}) as IstioGatewaySpec;
   const namespace = spec.namespace ?? 'istio-system';
   const gateway = spec.gateway?.name ?? DEFAULT_GATEWAY;
@@ -63,12 +63,12 @@ function selectorValue(r: Resolved): string {
   return r.spec.gateway?.selector?.istio ?? r.gateway.replace(/^istio-/, '');
 }
 
-export function baseValues(r: Resolved): Record<string, unknown> {
+function baseValues(r: Resolved): Record<string, unknown> {
   return { defaultRevision: 'default', ...(r.namespace !== 'istio-system' ? { global: { istioNamespace: r.namespace } } : {}) };
 }
 
 /** spec → istiod values (flat since Istio 1.24: no `pilot.` prefix). spec.values is merged last here. */
-export function istiodValues(r: Resolved): Record<string, unknown> {
+function istiodValues(r: Resolved): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   // 'default' is the chart's default; 'minimal' (istioctl's istiod-only profile) has no Helm profile.
   if (r.profile === 'demo' || r.profile === 'ambient') out.profile = r.profile;
@@ -88,7 +88,7 @@ export function istiodValues(r: Resolved): Record<string, unknown> {
 }
 
 /** Service values of one gateway release: type and ports (the status port is kept for LB health checks). */
-export function gatewayValues(svc: GatewayService | undefined, serviceType: string | undefined, labels?: Record<string, string>): Record<string, unknown> {
+function gatewayValues(svc: GatewayService | undefined, serviceType: string | undefined, labels?: Record<string, string>): Record<string, unknown> {
   const service: Record<string, unknown> = {};
   const type = svc?.type ?? serviceType;
   if (type) service.type = type;
@@ -103,7 +103,7 @@ export function gatewayValues(svc: GatewayService | undefined, serviceType: stri
 }
 
 /** The Istio version plan: spec.version picks the chart version (chart version = Istio version) unless installMethod.helm.version is set. */
-export function istioVersion(r: Resolved) {
+function istioVersion(r: Resolved) {
   // One repository and version for every Istio chart: installMethod.helm.chart cannot name three charts.
   const helm = r.spec.installMethod?.helm;
   return chartVersion(ISTIO, { ...r.spec, installMethod: helm ? { helm: { ...helm, chart: ISTIO.chart.chart } } : undefined });
@@ -114,7 +114,7 @@ function chart(r: Resolved, fallback: ChartDefault): { repository: string; chart
 }
 
 /** Values of istiod the controller relies on (src/kit/values.ts): Ingress translation to our gateway, the istiod name. */
-export function relied(r: Resolved): Relied[] {
+function relied(r: Resolved): Relied[] {
   const out: Relied[] = [
     { path: ['meshConfig', 'ingressClass'], value: r.className, why: `Ingresses of class ${r.className} are translated by istiod` },
     { path: ['global', 'istioNamespace'], value: r.namespace, why: 'the control plane namespace' },
@@ -132,7 +132,7 @@ export function relied(r: Resolved): Relied[] {
  * before 1.25.5, 1.26.0–1.26.3 and 1.27.0 has a values schema (root `additionalProperties: false` beside a
  * `$ref`) that helm ≥ 3.18 rejects whatever the values (checked with helm v3.19.5 `helm template`).
  */
-export function unsupportedVersion(version: string | undefined, gateways: boolean): Blocker | undefined {
+function unsupportedVersion(version: string | undefined, gateways: boolean): Blocker | undefined {
   if (!version) return undefined;
   const v = withV(version, false);
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
@@ -146,7 +146,7 @@ export function unsupportedVersion(version: string | undefined, gateways: boolea
   return undefined;
 }
 
-export function releases(r: Resolved): HelmRelease[] {
+function releases(r: Resolved): HelmRelease[] {
   const release = (name: string, namespace: string, def: ChartDefault, values: Record<string, unknown>): HelmRelease => helmRelease(name, namespace, chart(r, def), values);
   const out: HelmRelease[] = [
     release('istio-base', r.namespace, CHARTS.istioBase, baseValues(r)),
@@ -176,12 +176,12 @@ export function releases(r: Resolved): HelmRelease[] {
  * `kubectl rollout status deployment/<name>` (the chart names the Deployment after `name`, else the release),
  * as helm's --wait would time out on a cluster without a load balancer implementation.
  */
-export function gatewayWait(name: string, values: Record<string, unknown>): Pick<HelmRelease, 'waitRollout'> {
+function gatewayWait(name: string, values: Record<string, unknown>): Pick<HelmRelease, 'waitRollout'> {
   return (values.service as { type?: string } | undefined)?.type ? {} : { waitRollout: [`deployment/${name}`] };
 }
 
 /** The IngressClass for `ingressClassName: <class>`, and the mesh-wide PeerAuthentication when mtls is set. */
-export function manifests(r: Resolved): KubeObject[] {
+function manifests(r: Resolved): KubeObject[] {
   const labels = ownerLabels(r.parent);
   const out: KubeObject[] = [
     { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: r.className, labels }, spec: { controller: INGRESS_CONTROLLER } },
@@ -215,7 +215,7 @@ function readyReplicas(d: KubeObject | undefined): number {
 }
 
 /** The Istio version an istiod Deployment runs: the tag of its `discovery` container image, variant dropped. */
-export function istiodVersion(d: KubeObject): string | undefined {
+function istiodVersion(d: KubeObject): string | undefined {
   const containers = ((d.spec as { template?: { spec?: { containers?: { name: string; image?: string }[] } } } | undefined)?.template?.spec?.containers) ?? [];
   const image = (containers.find((c) => c.name === 'discovery') ?? containers[0])?.image;
   const tag = image && !image.includes('@') ? /:([^:/]+)$/.exec(image)?.[1] : undefined;
@@ -230,7 +230,7 @@ function addresses(svc: KubeObject | undefined): { type: string; value: string }
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** What the schema cannot catch: gateway release names that are invalid or would overwrite another release. */
-export function specProblem(r: Resolved): Blocker | undefined {
+function specProblem(r: Resolved): Blocker | undefined {
   const all = releases(r);
   const first = r.profile === 'ambient' ? 4 : 2;
   const gateways = all.slice(first);
@@ -242,7 +242,7 @@ export function specProblem(r: Resolved): Blocker | undefined {
   return undefined;
 }
 
-export function plan(req: SyncRequest): ProviderPlan {
+function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
   const problem = specProblem(r);
   const v = istioVersion(r);
@@ -284,6 +284,11 @@ export function plan(req: SyncRequest): ProviderPlan {
   return { install: { releases: releases(r), manifests: manifests(r) }, health, status, conditions: v.conditions };
 }
 
+/**
+ * The IstioGateway hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm installs of
+ * the istio base, istiod and gateway charts pinned in ./defaults.ts, by profile) and finalize (uninstall unless
+ * Retain).
+ */
 export const istioGatewayHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),

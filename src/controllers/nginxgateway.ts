@@ -25,7 +25,7 @@ interface Resolved {
   service: string;
 }
 
-export function resolve(parent: KubeObject): Resolved {
+function resolve(parent: KubeObject): Resolved {
   const spec = (parent.spec ?? {}) as NginxGatewaySpec;
   const namespace = spec.namespace ?? 'ingress-nginx';
   const className = spec.ingressClass?.name ?? spec.class ?? 'nginx';
@@ -40,7 +40,7 @@ function controllerValue(r: Resolved): string {
 }
 
 /** spec → chart values (documented in docs/providers.md). */
-export function values(r: Resolved): Record<string, unknown> {
+function values(r: Resolved): Record<string, unknown> {
   const c = r.spec.config?.controller ?? {};
   const serviceType = c.service?.type ?? r.spec.serviceType;
   const extraArgs: Record<string, string> = { ...(c.extraArgs ?? {}) };
@@ -72,7 +72,7 @@ export function values(r: Resolved): Record<string, unknown> {
 }
 
 /** Values the controller relies on (src/kit/values.ts): the class it reports, its controller value, the Service name. */
-export function relied(r: Resolved): Relied[] {
+function relied(r: Resolved): Relied[] {
   const out: Relied[] = [
     { path: ['controller', 'ingressClassResource', 'name'], value: r.className, why: 'status.ingressClassName names this IngressClass' },
     { path: ['controller', 'ingressClassResource', 'enabled'], value: true, why: 'the IngressClass the status names must exist' },
@@ -105,7 +105,7 @@ function loadBalancerEndpoint(svc: KubeObject | undefined): string | undefined {
   return host ? `http://${host}` : undefined;
 }
 
-export function plan(req: SyncRequest): ProviderPlan {
+function plan(req: SyncRequest): ProviderPlan {
   const r = resolve(req.parent);
   const v = tagVersion(INGRESS_NGINX, r.spec);
   const settled = settle(values(r), relied(r), r.spec.values);
@@ -135,6 +135,10 @@ export function plan(req: SyncRequest): ProviderPlan {
   };
 }
 
+/**
+ * The NginxGateway hooks, wrapped by the controller contract: customize (the target cluster), sync (Helm install of
+ * the ingress-nginx chart pinned in ./defaults.ts) and finalize (uninstall unless Retain).
+ */
 export const nginxGatewayHooks: Hooks = contract({
   customize: (req) => withClusterRules(customize)(req),
   sync: (req: SyncRequest, env: HookEnv): SyncResponse => syncProvider(req, env, plan(req)),

@@ -28,6 +28,7 @@ import { evaluateReadyWhen, readyWhenProblem } from '../api/ready-when.js';
 import { durationSeconds } from '../kit/duration.js';
 import { contract } from '../kit/contract.js';
 
+/** apiVersion and kind of an Argo CD Application (argoproj.io/v1alpha1). */
 export const ARGO_APP = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' } as const;
 
 
@@ -39,6 +40,12 @@ function dependencyRefs(spec: PackageSpec): Ref[] {
   return [...(spec.dependencies ?? []), ...(spec.gitOpsProviderRef ? [spec.gitOpsProviderRef] : [])];
 }
 
+/**
+ * customize hook of Package, also used by the packages-argocd and packages-flux decorators (exported as
+ * packageCustomize): the GitRepository, the gitops provider and the dependencies by name (Packages too, so their
+ * status.dependsOn finds cycles), each health check's target objects, the ReferenceGrants of the other namespaces
+ * those are in, and the target cluster's kubeconfig Secret (and Cluster API Cluster).
+ */
 function customize(req: CustomizeRequest): CustomizeResponse {
   const spec = specOf(req.parent);
   const ns = req.parent.metadata.namespace;
@@ -127,6 +134,13 @@ export function walkDependencies(req: SyncRequest, limit = MAX_DEPENDENCY_WALK):
   return { dependsOn: [...closure].sort(), ...(cycle ? { cycle } : {}) };
 }
 
+/**
+ * The Argo CD Application (argoproj.io/v1alpha1) that deploys a Package: named like the Package, `spec.source` =
+ * `repoURL` at `targetRevision` (default HEAD) and `path` (default `.`), project (default `default`), destination
+ * (the registered cluster name of `spec.clusterRef`, else `spec.argocd.destination`), sync policy from
+ * `spec.argocd.syncPolicy`; with `cascadeDelete` (default true) the finalizer
+ * `resources-finalizer.argocd.argoproj.io`.
+ */
 export function application(parent: KubeObject, spec: PackageSpec, repoURL: string): KubeObject {
   const a = spec.argocd ?? {};
   const source: Record<string, unknown> = { repoURL, targetRevision: spec.source.gitRepository.targetRevision ?? 'HEAD', path: spec.source.gitRepository.path ?? '.' };
@@ -211,6 +225,7 @@ export function evaluateHealth(req: SyncRequest, spec: PackageSpec, previous: He
   return out;
 }
 
+/** The GitOps engine that deploys a Package: Argo CD or Flux. */
 export type Engine = 'argocd' | 'flux';
 
 /** Which GitOps engine deploys the Package: Flux when asked for (spec.flux, or a FluxProvider reference), else Argo CD. */
@@ -226,6 +241,11 @@ export const ENGINE_STATUS_ANNOTATION: Record<Engine, string> = {
   flux: 'idpbuilder.cnoe.io/flux-status',
 };
 
+/**
+ * What a deploying decorator records on the Package (ENGINE_STATUS_ANNOTATION, JSON): the Application's or
+ * Kustomization's name and namespace, Argo CD's sync and health status, or Flux's Ready condition status, reason and
+ * message, and which repository credentials are missing.
+ */
 export interface EngineStatus {
   name: string;
   namespace: string;
@@ -240,6 +260,10 @@ export interface EngineStatus {
   credentials?: string;
 }
 
+/**
+ * What the Package hook decides: not to deploy (phase, condition reason and message, what it waits for, the
+ * dependency closure) or to deploy with an engine from `cloneURL`.
+ */
 export type PackagePlan =
   | { deploy: false; phase: string; reason: string; message: string; waitingFor?: string[]; dependsOn?: string[] }
   | { deploy: true; engine: Engine; cloneURL: string; dependsOn?: string[] };
@@ -386,6 +410,11 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   ], fields);
 }
 
+/**
+ * The Package hooks, wrapped by the controller contract: customize (see packageCustomize) and sync (the Package's
+ * status: waits for the source, provider and dependencies and evaluates the health checks; the Argo CD Application or
+ * Flux objects are attached by the packages-argocd and packages-flux decorators).
+ */
 export const packageHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),

@@ -18,7 +18,7 @@ function observedApp(req: DecoratorSyncRequest): KubeObject | undefined {
   return req.attachments?.[groupKey(ARGO_APP.kind, ARGO_APP.apiVersion)]?.[objectKey(req.object.metadata.namespace, req.object.metadata.name)];
 }
 
-export function argoStatus(app: KubeObject): EngineStatus {
+function argoStatus(app: KubeObject): EngineStatus {
   const s = (app.status ?? {}) as { sync?: { status?: string }; health?: { status?: string } };
   const out: EngineStatus = { name: app.metadata.name, namespace: app.metadata.namespace ?? '' };
   if (s.sync?.status) out.syncStatus = s.sync.status;
@@ -38,6 +38,10 @@ function sync(req: DecoratorSyncRequest): DecoratorSyncResponse {
   return { attachments: [application(pkg, spec, plan.cloneURL)], annotations };
 }
 
+/**
+ * The `packages-argocd` DecoratorController: a Package deployed by Argo CD gets its Application as an attachment, and
+ * the Application's sync and health status copied into an annotation of the Package.
+ */
 export const packagesArgoCD: DecoratorDef = {
   name: 'packages-argocd',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],

@@ -33,10 +33,10 @@ const KUSTOMIZATION = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kus
  * `cluster-admin`, the default of `flux create tenant --cluster-role` (fluxcd/flux2 cmd/flux/create_tenant.go),
  * which scoped by a RoleBinding is full control of that one namespace.
  */
-export const TENANT_CLUSTER_ROLE = 'cluster-admin';
+const TENANT_CLUSTER_ROLE = 'cluster-admin';
 
 /** Name of a Package's reconciler ServiceAccount and RoleBinding under Flux multitenancy: `<package>-flux`. */
-export function tenantAccountName(pkg: KubeObject): string {
+function tenantAccountName(pkg: KubeObject): string {
   return childName([pkg.metadata.name, 'flux']);
 }
 
@@ -45,7 +45,7 @@ export function tenantAccountName(pkg: KubeObject): string {
  * TENANT_CLUSTER_ROLE, both in the Package's namespace. Only the Package's namespace is granted: a
  * `flux.targetNamespace` elsewhere needs a RoleBinding there made by its owner.
  */
-export function tenantObjects(pkg: KubeObject): KubeObject[] {
+function tenantObjects(pkg: KubeObject): KubeObject[] {
   const name = tenantAccountName(pkg);
   const namespace = pkg.metadata.namespace;
   const labels = ownerLabels(pkg, 'flux-tenant');
@@ -64,7 +64,7 @@ const SERVICEACCOUNTS_TYPE = { apiVersion: SERVICEACCOUNTS.apiVersion, kind: SER
 const ROLEBINDINGS_TYPE = { apiVersion: ROLEBINDINGS.apiVersion, kind: ROLEBINDINGS.kind } as const;
 
 /** The Package's copy of its repository's credentials, which the Flux GitRepository's `spec.secretRef` names. */
-export function fluxCredentialsName(pkg: KubeObject): string {
+function fluxCredentialsName(pkg: KubeObject): string {
   return childName([pkg.metadata.name, 'git-credentials']);
 }
 
@@ -102,7 +102,7 @@ export function fluxObjects(pkg: KubeObject, spec: PackageSpec, cloneURL: string
   ] as KubeObject[];
 }
 
-export function fluxStatus(k: KubeObject): EngineStatus {
+function fluxStatus(k: KubeObject): EngineStatus {
   const ready = ((k.status as { conditions?: { type: string; status: string; reason?: string; message?: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
   const out: EngineStatus = { name: k.metadata.name, namespace: k.metadata.namespace ?? '' };
   if (ready) {
@@ -128,7 +128,7 @@ function fluxProviders(req: DecoratorSyncRequest, spec: PackageSpec, env: HookEn
  * Is the Flux that deploys this Package multitenant (`spec.multitenancy.enabled` of its FluxProvider)? With no
  * FluxProvider observed, unknown is not absent: the answer is whether a reconciler of this Package is attached.
  */
-export function multitenant(req: DecoratorSyncRequest, spec: PackageSpec, env: HookEnv): boolean {
+function multitenant(req: DecoratorSyncRequest, spec: PackageSpec, env: HookEnv): boolean {
   const providers = fluxProviders(req, spec, env);
   if (providers.length) return providers.some((p) => (p.spec as FluxProviderSpec | undefined)?.multitenancy?.enabled === true);
   return !!req.attachments?.[groupKey(SERVICEACCOUNTS.kind, SERVICEACCOUNTS.apiVersion)]?.[objectKey(req.object.metadata.namespace, tenantAccountName(req.object))];
@@ -188,6 +188,12 @@ function customize(req: CustomizeRequest, env: HookEnv): CustomizeResponse {
   return { relatedResources: rules };
 }
 
+/**
+ * The `packages-flux` DecoratorController: a Package deployed by Flux gets a Flux GitRepository
+ * (source.toolkit.fluxcd.io/v1) and Kustomization (kustomize.toolkit.fluxcd.io/v1), with the tenant ServiceAccount,
+ * RoleBinding and credentials Secret when multi-tenant, and the Kustomization's Ready condition in an annotation of
+ * the Package.
+ */
 export const packagesFlux: DecoratorDef = {
   name: 'packages-flux',
   resources: [{ apiVersion: API_VERSION, kind: 'Package', resource: 'packages' }],

@@ -558,6 +558,11 @@ function finalize(req: SyncRequest, env: HookEnv): SyncAnswer {
   return { status, children, released, finalized: current >= TEARDOWN_STEPS.length };
 }
 
+/**
+ * The Platform hooks, wrapped by the controller contract: customize (the referenced providers, gateway, grants and
+ * target cluster), sync (inline provider objects, then bootstrap GitRepositories and Packages once every provider is
+ * Ready) and finalize (tears the children down one step at a time, TEARDOWN_STEPS).
+ */
 export const platformHooks: Hooks = contract({
   customize: (req) => customize(req),
   sync: (req, env) => sync(req, env),

@@ -2,7 +2,7 @@
  * Every controller of the service, in one list. The HTTP routes (src/server) and the Metacontroller
  * manifests (metacontroller/, generated) both come from here, so they cannot disagree.
  */
-import { CONTROLLED_KINDS, KIND_BY_NAME, type KindDef } from '../api/kinds.js';
+import { CONTROLLED_KINDS } from '../api/kinds.js';
 import type { ControllerDef, Hooks } from '../kit/hooks.js';
 import { CONFIGMAPS, JOBS, SECRETS, ours } from './resources.js';
 import type { DecoratorDef } from '../kit/hooks.js';
@@ -20,12 +20,6 @@ import { platformHooks } from './platform.js';
 import { envoyGatewayHooks } from './envoygateway.js';
 import { istioGatewayHooks } from './istiogateway.js';
 import { fluxProviderHooks } from './fluxprovider.js';
-
-function kind(name: string): KindDef {
-  const def = KIND_BY_NAME.get(name);
-  if (!def) throw new Error(`unknown kind ${name}`);
-  return def;
-}
 
 const helmInstalled = [CONFIGMAPS, SECRETS, JOBS];
 
@@ -76,5 +70,3 @@ export function controllers(): ControllerDef[] {
 export function decorators(): DecoratorDef[] {
   return [packagesArgoCD, packagesFlux, exposeIngress, exposeHTTPRoute];
 }
-
-export { kind as kindDef };

@@ -19,7 +19,7 @@ import type { ConditionInput } from '../kit/conditions.js';
 import { CHARTS, chartFor, type ChartDefault } from './defaults.js';
 import { displayPath, getPath } from '../kit/values.js';
 
-export const VERSION_UNVERIFIED = 'VersionUnverified';
+const VERSION_UNVERIFIED = 'VersionUnverified';
 
 interface SpecWithVersion {
   version?: string;

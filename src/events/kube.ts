@@ -10,6 +10,10 @@
 import { KubeClient, KubeError, type KubeConfigSource } from '../kube/client.js';
 import type { EmitResult, EventSink, KubeEvent } from './types.js';
 
+/**
+ * Why the Kubernetes sink could not write an Event: the HTTP status (0 when no answer came) and `POST <path>: …`
+ * without the event's content.
+ */
 export class EventSinkError extends Error {
   override readonly name = 'EventSinkError';
   constructor(
@@ -23,6 +27,12 @@ export class EventSinkError extends Error {
 /** Per-request timeout of the sink, in milliseconds. */
 const EVENT_REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * The EventSink that writes events.k8s.io/v1 Events through the API server (`POST
+ * /apis/events.k8s.io/v1/namespaces/<ns>/events`, 10 s per request). `emit` answers `created`, or `exists` on 409
+ * (the event's name is a hash of what it reports, so a repeat is the same event), and throws EventSinkError
+ * otherwise.
+ */
 export class KubernetesEventSink implements EventSink {
   constructor(private readonly kube: Pick<KubeClient, 'createEvent'>) {}
 

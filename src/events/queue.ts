@@ -9,15 +9,24 @@ import { hostname } from 'node:os';
 import type { EventSink, EventSpec, KubeEvent } from './types.js';
 import { Lru } from '../kit/lru.js';
 
-export const REPORTING_CONTROLLER = 'idpbuilder.cnoe.io/hooks';
+const REPORTING_CONTROLLER = 'idpbuilder.cnoe.io/hooks';
 const NOTE_LIMIT = 1024;
 
+/**
+ * Where the queue counts what happens to events: each outcome per reason (emitted, exists, failed, timeout,
+ * duplicate), drops because the queue is full, and its length.
+ */
 export interface EventQueueMetrics {
   emitted(reason: string, result: 'emitted' | 'exists' | 'failed' | 'timeout' | 'duplicate'): void;
   dropped(reason: 'queue_full'): void;
   length(n: number): void;
 }
 
+/**
+ * Options of EventQueue: capacity (default 1000 waiting events; more are dropped), concurrent sink calls (default 2),
+ * per-call timeout (default 5000 ms), how long close() waits (default 5000 ms), how many reported changes are
+ * remembered to skip repeats (default 10 000), the clock, the `reportingInstance` (pod name) and the metrics.
+ */
 export interface EventQueueOptions {
   /** Events waiting at most; more are dropped. */
   capacity?: number;
@@ -43,7 +52,7 @@ function microTime(d: Date): string {
 }
 
 /** A UTF-8-safe cut to the API's note limit. */
-export function limitNote(note: string): string {
+function limitNote(note: string): string {
   if (Buffer.byteLength(note, 'utf8') <= NOTE_LIMIT) return note;
   let cut = note.slice(0, NOTE_LIMIT - 1);
   while (Buffer.byteLength(cut, 'utf8') > NOTE_LIMIT - 3) cut = cut.slice(0, -1);
@@ -56,6 +65,12 @@ export function eventName(spec: EventSpec): string {
   return `${spec.regarding.name.slice(0, 200).replace(/[.-]+$/, '')}.${hash}`;
 }
 
+/**
+ * The events.k8s.io/v1 Event for one EventSpec: named `<object name>.<16 hex of sha256 of the spec's key>` in the
+ * object's namespace (default `default`), `eventTime` from `now` (MicroTime: RFC 3339 with six fractional digits),
+ * `reportingController: idpbuilder.cnoe.io/hooks`, `reportingInstance` (at most 128 characters), action, reason, note
+ * (at most 1024 characters), type, regarding and related.
+ */
 export function toKubeEvent(spec: EventSpec, now: Date, instance: string): KubeEvent {
   const ev: KubeEvent = {
     apiVersion: 'events.k8s.io/v1',
@@ -74,6 +89,11 @@ export function toKubeEvent(spec: EventSpec, now: Date, instance: string): KubeE
   return ev;
 }
 
+/**
+ * A bounded, best-effort queue between the hooks and an EventSink: `push` never blocks or throws; events beyond the
+ * capacity are dropped and counted; repeats of a reported change are skipped; each sink call is limited by the
+ * timeout and aborted past it; `close` waits a bounded time for what is queued.
+ */
 export class EventQueue {
   private readonly queue: { ev: KubeEvent; key: string }[] = [];
   private readonly reported: Lru<string, true>;

@@ -44,7 +44,7 @@ function asStatus(v: unknown): StatusView {
 }
 
 /** Secret values the request or response carries (decoded), to keep them out of notes. */
-export function secretValues(children: ObjectMap | undefined, desired: KubeObject[] = []): string[] {
+function secretValues(children: ObjectMap | undefined, desired: KubeObject[] = []): string[] {
   const out = new Set<string>();
   const add = (o: KubeObject) => {
     if (o.kind !== 'Secret') return;
@@ -71,6 +71,10 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/**
+ * The part of a sync request transitions() reads: the parent, its observed children and whether it is being
+ * finalized.
+ */
 export interface TransitionInput {
   parent: KubeObject;
   children?: ObjectMap;

@@ -5,7 +5,7 @@
  * event, and an event that cannot be written is dropped and counted.
  */
 
-export const EVENT_REASONS = [
+const EVENT_REASONS = [
   'PlatformCreated',
   'ComponentInstallStarted',
   'ComponentInstallCompleted',
@@ -17,8 +17,16 @@ export const EVENT_REASONS = [
   'GitRepositorySyncCompleted',
   'PackageDeployed',
 ] as const;
+/**
+ * The reasons of the Events idpbuilder writes (EVENT_REASONS): installs started, completed, failed and upgraded,
+ * health checks passed and failed, Platform, GitRepository and Package milestones.
+ */
 export type EventReason = (typeof EVENT_REASONS)[number];
 
+/**
+ * A reference to the object an Event is about (events.k8s.io/v1 `regarding`/`related`, core/v1 ObjectReference fields
+ * used): apiVersion, kind, name, namespace and uid.
+ */
 export interface ObjectReference {
   apiVersion: string;
   kind: string;
@@ -61,6 +69,10 @@ export interface KubeEvent {
   related?: ObjectReference;
 }
 
+/**
+ * What an EventSink did with an event: `created`, or `exists` (an Event of that name was already there: the same
+ * change was reported before).
+ */
 export type EmitResult = 'created' | 'exists';
 
 /** Where events go. `emit` may be slow, hang or fail: the queue bounds all three. */

@@ -23,6 +23,10 @@ export class GitServerError extends Error {
   }
 }
 
+/**
+ * The GitServerErrorCode of an HTTP error status: 401 Unauthorized, 403 Forbidden, 404 NotFound, 409 Conflict, 429
+ * RateLimited, ≥ 500 ServerError, anything else Invalid.
+ */
 export function codeForStatus(status: number): GitServerErrorCode {
   if (status === 401) return 'Unauthorized';
   if (status === 403) return 'Forbidden';

@@ -7,7 +7,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import { GitServerError, codeForStatus, displayURL, oneLine } from './errors.js';
 
-/** Normalises an API base URL (no trailing slash); refuses non-http(s) URLs and URLs with credentials. */
+/**
+ * Normalises an API base URL (no trailing slash); refuses non-http(s) URLs and URLs with credentials.
+ * @throws TypeError (naming `label`, never the URL) when `raw` is not a URL, is not http(s), or carries a user name
+ *   or password.
+ */
 export function apiBaseURL(raw: string, label: string): string {
   let u: URL;
   try {
@@ -20,6 +24,11 @@ export function apiBaseURL(raw: string, label: string): string {
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
 }
 
+/**
+ * One git server API as the clients call it: the `label` of every error message, the `base` URL (see apiBaseURL), an
+ * optional undici dispatcher (e.g. with a private CA), the per-request timeout in milliseconds (headers and body
+ * each) and `scrub`, which removes credentials from any text put into an error.
+ */
 export interface ApiServer {
   /** `Gitea`, `GitHub`, `GitLab`: the prefix of every error message. */
   label: string;
@@ -29,6 +38,10 @@ export interface ApiServer {
   scrub(text: string): string;
 }
 
+/**
+ * One HTTP answer: status code, the body parsed as JSON (`undefined` when empty or not JSON), the raw body text, the
+ * Content-Type and the response headers.
+ */
 export interface ApiAnswer {
   status: number;
   data: unknown;
@@ -37,6 +50,11 @@ export interface ApiAnswer {
   headers: IncomingHttpHeaders;
 }
 
+/**
+ * A one-line reason for a failed request, for an error message: `no answer from <server> within <n>s` for undici's
+ * header/body timeouts (`timeoutMs` in milliseconds), otherwise `cannot reach <server> (<error code or scrubbed
+ * message>)`. The server is shown without credentials or query.
+ */
 export function networkReason(e: unknown, base: string, timeoutMs: number, scrub: (s: string) => string): string {
   const err = e as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
   const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : '';
@@ -46,7 +64,11 @@ export function networkReason(e: unknown, base: string, timeoutMs: number, scrub
   return `cannot reach ${where} (${code || msg})`;
 }
 
-/** One request; the body is parsed as JSON when it is JSON. Network failures become `Network` errors. */
+/**
+ * One request; the body is parsed as JSON when it is JSON. Network failures become `Network` errors.
+ * @throws GitServerError with code `Network` (status 0) when the request fails before an answer (connection refused,
+ *   DNS, timeout); an HTTP error status is returned as an answer, not thrown.
+ */
 export async function sendJSON(
   server: ApiServer,
   op: string,
@@ -85,6 +107,7 @@ export async function sendJSON(
   return { status: res.statusCode, data, text, contentType, headers: res.headers };
 }
 
+/** The first value of a response header (`name` lower-case, as Node gives them), or `undefined` when absent. */
 export function header(a: ApiAnswer, name: string): string | undefined {
   const v = a.headers[name];
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;

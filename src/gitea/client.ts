@@ -14,8 +14,16 @@ import { GitServerError, displayURL } from '../gitapi/errors.js';
 // Shared with the other git API clients; re-exported for the modules that import them from here.
 export { GitServerError, codeForStatus, displayURL, oneLine, type GitServerErrorCode } from '../gitapi/errors.js';
 
+/**
+ * How the client authenticates to Gitea: HTTP basic with the admin's user name and password (`Authorization: Basic
+ * …`; needed to mint tokens) or an API token (`Authorization: token …`).
+ */
 export type GiteaAuth = { basic: { username: string; password: string } } | { token: string };
 
+/**
+ * Options of GiteaClient: Gitea's base URL, the credentials, an optional undici dispatcher (e.g. a private CA) and
+ * the per-request timeout (ms, default 30 000).
+ */
 export interface GiteaClientOptions {
   /** Gitea's base URL, e.g. `http://gitea-http.gitea.svc.cluster.local:3000` or `https://host/gitea` (sub-path routing). */
   baseURL: string;
@@ -25,6 +33,10 @@ export interface GiteaClientOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * How `waitReady` polls Gitea: overall `timeoutMs` and `intervalMs` between probes (milliseconds), an injectable
+ * `sleep` and clock `now` (ms since the epoch), and `onWait`, told why each probe failed.
+ */
 export interface WaitReadyOptions {
   timeoutMs: number;
   intervalMs: number;
@@ -34,12 +46,17 @@ export interface WaitReadyOptions {
   onWait?: (reason: string) => void;
 }
 
+/** An organization to ensure: its name, description and visibility (Gitea's `public`, `limited` or `private`). */
 export interface OrgSpec {
   name: string;
   description?: string;
   visibility?: 'public' | 'limited' | 'private';
 }
 
+/**
+ * A repository to ensure in Gitea: name, description, `private`, `autoInit` (create with an initial commit) and the
+ * default branch name.
+ */
 export interface RepoSpec {
   name: string;
   description?: string;
@@ -48,6 +65,10 @@ export interface RepoSpec {
   defaultBranch: string;
 }
 
+/**
+ * A Gitea repository as this client reports it: web and clone URLs, default branch, whether it is empty or private,
+ * and whether this call created it.
+ */
 export interface RepoInfo {
   htmlURL: string;
   cloneURL: string;
@@ -87,6 +108,11 @@ export type OwnerKind = 'organization' | 'user' | 'none';
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Client of the Gitea API v1 (`/api/v1`) the Job programs use: version and readiness, the admin API token,
+ * organizations and repositories. Methods throw GitServerError (never carrying a credential) for refused or failed
+ * requests; the constructor throws TypeError for a bad base URL.
+ */
 export class GiteaClient {
   private readonly base: string;
   private readonly authHeader: string;

@@ -20,11 +20,23 @@ import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { GitServerError, displayURL } from '../gitapi/errors.js';
 import { apiBaseURL, apiError, header, networkReason, sendJSON, type ApiAnswer, type ApiServer } from '../gitapi/http.js';
 
+/**
+ * The GitHub REST API version every request asks for (`X-GitHub-Api-Version` header; GitHub's docs list 2022-11-28 as
+ * a supported version).
+ */
 export const GITHUB_API_VERSION = '2022-11-28';
 
+/**
+ * A team's permission on a repository, as GitHub's `PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}` takes it.
+ */
 export type TeamPermission = 'pull' | 'triage' | 'push' | 'maintain' | 'admin';
+/** A GitHub repository's visibility (`internal` only in GitHub Enterprise organizations). */
 export type Visibility = 'public' | 'private' | 'internal';
 
+/**
+ * Options of GitHubClient: the API base URL, the bearer token (a token or a GitHub App installation token), an
+ * optional undici dispatcher and the per-request timeout (ms, default 30 000).
+ */
 export interface GitHubClientOptions {
   /** API base: `https://api.github.com` or `https://HOST/api/v3`. */
   baseURL: string;
@@ -35,12 +47,17 @@ export interface GitHubClientOptions {
   requestTimeoutMs?: number;
 }
 
+/** A GitHub organization (`GET /orgs/{org}`): login, numeric id and web URL. */
 export interface OrgInfo {
   login: string;
   id: number;
   htmlURL: string;
 }
 
+/**
+ * The core REST rate limit (`GET /rate_limit`, `resources.core`): requests per window, remaining, reset time (epoch
+ * seconds) and used.
+ */
 export interface RateLimit {
   limit: number;
   remaining: number;
@@ -49,12 +66,18 @@ export interface RateLimit {
   used: number;
 }
 
+/** A GitHub team: numeric id, name and slug (the name in URLs). */
 export interface TeamInfo {
   id: number;
   name: string;
   slug: string;
 }
 
+/**
+ * A repository to ensure in an organization: name, description, visibility, `autoInit` (initial commit), default
+ * branch and which merge methods are allowed (GitHub's `allow_squash_merge`, `allow_merge_commit`,
+ * `allow_rebase_merge`).
+ */
 export interface GitHubRepoSpec {
   name: string;
   description?: string;
@@ -67,6 +90,10 @@ export interface GitHubRepoSpec {
   allowRebaseMerge?: boolean;
 }
 
+/**
+ * A GitHub repository as this client reports it: full name (`owner/name`), web and clone URLs, default branch,
+ * visibility and whether this call created it.
+ */
 export interface GitHubRepoInfo {
   fullName: string;
   htmlURL: string;
@@ -94,6 +121,11 @@ export function teamSlug(name: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
+/**
+ * Options of `installationToken`: API base, the App ID or client ID and its PEM private key, the installation (looked
+ * up from the organization when absent), the clock of the JWT, an undici dispatcher, per-request timeout (ms, default
+ * 30 000) and a sink for `@octokit/auth-app` warnings.
+ */
 export interface InstallationTokenOptions {
   /** API base: `https://api.github.com` or `https://HOST/api/v3` (GitHub Enterprise Server). */
   baseURL: string;
@@ -113,6 +145,10 @@ export interface InstallationTokenOptions {
   warn?: (message: string) => void;
 }
 
+/**
+ * A minted GitHub App installation token (`POST /app/installations/{id}/access_tokens`): the token, its expiry (ISO
+ * 8601, one hour after minting) and the installation ID it is for.
+ */
 export interface InstallationToken {
   token: string;
   /** ISO 8601, as GitHub answered (`expires_at`, one hour after minting); empty when absent. */
@@ -222,6 +258,11 @@ function octokitFailure(e: unknown, op: string, base: string, timeoutMs: number,
   return new GitServerError(0, 'Network', `GitHub: ${op} failed: ${networkReason(cause ?? e, base, timeoutMs, (t) => t)}`);
 }
 
+/**
+ * Client of the GitHub REST API (github.com or GitHub Enterprise Server `…/api/v3`) the Job programs use:
+ * organizations, rate limit, teams and organization repositories. Methods throw GitServerError (never carrying the
+ * token) for refused or failed requests; the constructor throws TypeError for a bad base URL.
+ */
 export class GitHubClient {
   private readonly base: string;
   private readonly token: string;
@@ -438,6 +479,7 @@ function githubMessage(data: unknown, text: string, contentType: string): string
   return '';
 }
 
+/** An epoch time in seconds as an RFC 3339 / ISO 8601 UTC string without milliseconds (`2026-01-02T03:04:05Z`). */
 export function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -13,8 +13,13 @@ import { Agent, type Dispatcher } from 'undici';
 import { apiBaseURL, apiError, sendJSON } from '../gitapi/http.js';
 import { GitServerError } from '../gitapi/errors.js';
 
+/** A GitLab group's or project's visibility level (`visibility` in the REST API v4). */
 export type GitLabVisibility = 'private' | 'internal' | 'public';
 
+/**
+ * Options of GitLabClient: the instance URL or its API base, the access token (sent as `PRIVATE-TOKEN`), an optional
+ * PEM CA bundle or undici dispatcher, and the per-request timeout (ms, default 30 000).
+ */
 export interface GitLabClientOptions {
   /** The instance (`https://gitlab.com`, `https://gitlab.example.com`) or its API base (`…/api/v4`). */
   baseURL: string;
@@ -25,6 +30,10 @@ export interface GitLabClientOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * A GitLab group (`GET /groups/:id`): numeric id, name, path, full path, visibility, web URL and parent group ID
+ * (null for a top-level group).
+ */
 export interface GroupInfo {
   id: number;
   name: string;
@@ -35,6 +44,10 @@ export interface GroupInfo {
   parentID: number | null;
 }
 
+/**
+ * A project to ensure in a group: name, URL path (default the name), description, visibility, default branch, whether
+ * to start with a README and whether CI/CD is enabled.
+ */
 export interface GitLabProjectSpec {
   name: string;
   /** The URL path (default: `name`). */
@@ -48,6 +61,10 @@ export interface GitLabProjectSpec {
   cicdEnabled?: boolean;
 }
 
+/**
+ * A GitLab project as this client reports it: numeric id, `path_with_namespace`, web and HTTP clone URLs, default
+ * branch, visibility and whether this call created it.
+ */
 export interface ProjectInfo {
   id: number;
   pathWithNamespace: string;
@@ -73,6 +90,11 @@ export function narrower(a: GitLabVisibility, b: GitLabVisibility): GitLabVisibi
   return VISIBILITY_RANK[a] <= VISIBILITY_RANK[b] ? a : b;
 }
 
+/**
+ * Client of the GitLab REST API v4 (gitlab.com or self-hosted) the Job programs use: groups, subgroups and projects.
+ * Methods throw GitServerError (never carrying the token) for refused or failed requests; the constructor throws
+ * TypeError for a bad instance URL.
+ */
 export class GitLabClient {
   private readonly base: string;
   private readonly token: string;

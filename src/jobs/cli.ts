@@ -15,6 +15,11 @@ import { runGitLabValidate } from './gitlab-validate.js';
 import { allProviders, parseRepoSyncConfig, runRepoSync, type JobLogger } from './repo-sync.js';
 import { ENV_JOB_NAME, ENV_JOB_NAMESPACE } from '../api/names.js';
 
+/**
+ * What `idpbuilder job` writes to and reads, injectable for tests: stdout and stderr writers, the environment, how
+ * the exit code is set and the termination-log path (default /dev/termination-log, the Kubernetes
+ * terminationMessagePath).
+ */
 export interface JobCommandIO {
   out?: (s: string) => void;
   err?: (s: string) => void;
@@ -31,6 +36,11 @@ interface CommonOptions {
   context?: string;
 }
 
+/**
+ * The `idpbuilder job` command (commander) with one subcommand per Job program: gitea-bootstrap, repo-sync,
+ * github-validate, gitlab-validate. Each reads its config file, logs JSON lines to stderr, prints its result on
+ * stdout, writes the error to the termination log on failure and sets exit code 0 or 1; nothing is thrown.
+ */
 export function jobCommand(io: JobCommandIO = {}): Command {
   const out = io.out ?? ((s: string) => void process.stdout.write(s));
   const err = io.err ?? ((s: string) => void process.stderr.write(s));

@@ -23,12 +23,20 @@ import type { JobLogger } from './repo-sync.js';
 import { GiteaBootstrapConfig as GiteaBootstrapConfigSchema, parseJobConfig, type GiteaBootstrapConfig } from '../api/jobs.js';
 import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, MANAGED_BY, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
 
+/**
+ * Scopes of the API token the bootstrap mints when the config names none (Gitea token scopes; see the module comment
+ * for why not `all`).
+ */
 export const DEFAULT_TOKEN_SCOPES: readonly string[] = ['write:organization', 'write:repository', 'write:user'];
-export const DEFAULT_TIMEOUT_SECONDS = 300;
+const DEFAULT_TIMEOUT_SECONDS = 300;
 
 /** The Job's config, as the GiteaProvider hook writes it (schema and field docs: src/api/jobs.ts). */
 export type { GiteaBootstrapConfig };
 
+/**
+ * What the gitea-bootstrap Job reports: the Gitea version, the admin user name, the token Secret it applied and each
+ * organization with whether it was created.
+ */
 export interface GiteaBootstrapResult {
   version: string;
   username: string;
@@ -36,8 +44,13 @@ export interface GiteaBootstrapResult {
   organizations: Array<{ name: string; created: boolean }>;
 }
 
+/** The GiteaClient methods the bootstrap uses (a fake in tests). */
 export type GiteaBootstrapClient = Pick<GiteaClient, 'waitReady' | 'recreateToken' | 'ensureOrg'>;
 
+/**
+ * What runGiteaBootstrap needs: the Kubernetes client (applySecret), a Gitea client factory, a logger, the
+ * environment (default process.env), sleep and clock for the readiness wait, and the poll interval (default 5000 ms).
+ */
 export interface GiteaBootstrapDeps {
   /** The management cluster: the token Secret is applied there, a tunnel's kubeconfig Secret read there. */
   kube: Pick<KubeClient, 'applySecret' | 'getSecret'>;
@@ -54,10 +67,20 @@ export interface GiteaBootstrapDeps {
   pollIntervalMs?: number;
 }
 
+/**
+ * A gitea-bootstrap failure of its own (invalid config, admin credentials missing from the environment); the message
+ * names no credential.
+ */
 export class GiteaBootstrapError extends Error {
   override readonly name = 'GiteaBootstrapError';
 }
 
+/**
+ * The gitea-bootstrap Job: waits for Gitea (timeoutSeconds, default 300 s), recreates the admin's API token with the
+ * configured scopes, applies it to the token Secret (keys `username`, `token`) and ensures every organization. Throws
+ * GiteaBootstrapError for a bad config or missing GITEA_USERNAME/GITEA_PASSWORD, and GitServerError or KubeError from
+ * the APIs.
+ */
 export async function runGiteaBootstrap(config: GiteaBootstrapConfig, deps: GiteaBootstrapDeps): Promise<GiteaBootstrapResult> {
   const cfg = parseGiteaBootstrapConfig(config);
   const env = deps.env ?? process.env;

@@ -25,7 +25,7 @@ import { GitHubValidateConfig as GitHubValidateConfigSchema, parseJobConfig, typ
 import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, EXPIRES_AT_ANNOTATION, MANAGED_BY, RESULT_ANNOTATION, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
 import type { Dispatcher } from 'undici';
 
-export const GITHUB_TOKEN_USERNAME = 'x-access-token';
+const GITHUB_TOKEN_USERNAME = 'x-access-token';
 
 // --- shared by the validate jobs ---------------------------------------------------------------------
 
@@ -45,12 +45,21 @@ export class ValidateError extends Error {
 
 export type { ResultTarget, SecretKeyRef };
 
+/**
+ * A failed validation as written onto the Job (result annotation): `authenticated: false`, the error code and
+ * message, and when it was checked (RFC 3339, seconds).
+ */
 export interface ValidateFailure {
   authenticated: false;
   error: { code: ValidateErrorCode; message: string };
   checkedAt: string;
 }
 
+/**
+ * What the validation programs need: the Kubernetes client (read Secrets, annotate the Job, apply the token Secret),
+ * a logger, a clock, the environment (JOB_NAMESPACE/JOB_NAME, default process.env) and an HTTP dispatcher for the git
+ * server API (tests).
+ */
 export interface ValidateDeps {
   kube: Pick<KubeClient, 'getSecret' | 'annotateJob' | 'applySecret'>;
   log: JobLogger;
@@ -61,11 +70,16 @@ export interface ValidateDeps {
   dispatcher?: Dispatcher;
 }
 
+/** A time as RFC 3339 UTC without milliseconds (`2026-01-02T03:04:05Z`), as the results record it. */
 export function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** One Secret key's value; a missing Secret or key is a `SecretNotFound` ValidateError. */
+/**
+ * One Secret key's value; a missing Secret or key is a `SecretNotFound` ValidateError.
+ * @throws ValidateError `SecretNotFound` when the Secret or the key is missing or empty; KubeError when the API
+ *   server fails.
+ */
 export async function readSecretKey(kube: Pick<KubeClient, 'getSecret'>, ref: SecretKeyRef, what: string): Promise<string> {
   const data = await kube.getSecret(ref.namespace, ref.name);
   if (!data) throw new ValidateError('SecretNotFound', `${what} Secret ${ref.namespace}/${ref.name} not found`);
@@ -74,7 +88,7 @@ export async function readSecretKey(kube: Pick<KubeClient, 'getSecret'>, ref: Se
   return v;
 }
 
-export function failureOf(e: unknown, checkedAt: string): ValidateFailure {
+function failureOf(e: unknown, checkedAt: string): ValidateFailure {
   let code: ValidateErrorCode = 'Internal';
   let message = e instanceof Error ? e.message : String(e);
   if (e instanceof GitServerError || e instanceof ValidateError) code = e.code;
@@ -85,7 +99,7 @@ export function failureOf(e: unknown, checkedAt: string): ValidateFailure {
 }
 
 /** Where the result annotation goes: `config.result`, else the Job's own env (JOB_NAMESPACE, JOB_NAME). */
-export function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget | undefined {
+function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget | undefined {
   const r = (raw as { result?: { jobNamespace?: unknown; jobName?: unknown } } | undefined)?.result;
   if (r && typeof r.jobNamespace === 'string' && r.jobNamespace && typeof r.jobName === 'string' && r.jobName) return { jobNamespace: r.jobNamespace, jobName: r.jobName };
   const jobNamespace = env[ENV_JOB_NAMESPACE];
@@ -97,6 +111,7 @@ export function resultTarget(raw: unknown, env: NodeJS.ProcessEnv): ResultTarget
 /**
  * Runs `body`, then writes its result (or the failure) onto the Job. A failure is re-thrown after the
  * annotation, so the program exits non-zero.
+ * @throws whatever `body` throws, after the failure is annotated; KubeError when the annotation cannot be written.
  */
 export async function withResult<T extends object>(raw: unknown, deps: ValidateDeps, body: () => Promise<T>): Promise<T> {
   const now = deps.now ?? (() => new Date());
@@ -130,6 +145,10 @@ export async function withResult<T extends object>(raw: unknown, deps: ValidateD
 /** The Job's config as read (defaults filled in); schema and field docs: src/api/jobs.ts. */
 export type { GitHubValidateConfig };
 
+/**
+ * A successful github-validate result: `authenticated: true`, the organization login, the core rate limit (remaining,
+ * limit, reset time RFC 3339) and when it was checked.
+ */
 export interface GitHubValidateResult {
   authenticated: true;
   organization: string;
@@ -137,6 +156,12 @@ export interface GitHubValidateResult {
   checkedAt: string;
 }
 
+/**
+ * The github-validate Job: with app auth, mints an installation token from the App's private key and applies it to
+ * the token Secret (user name `x-access-token`, expiry annotation); else reads the token; then checks the
+ * organization, ensures the teams and reads the rate limit. The result or failure is annotated on the Job
+ * (withResult); a failure is re-thrown (ValidateError, GitServerError, KubeError).
+ */
 export async function runGitHubValidate(config: GitHubValidateConfig | unknown, deps: ValidateDeps): Promise<GitHubValidateResult> {
   const now = deps.now ?? (() => new Date());
   const log = deps.log;

@@ -18,6 +18,10 @@ import { GitLabValidateConfig as GitLabValidateConfigSchema, parseJobConfig, typ
 /** The Job's config as read (defaults filled in); schema and field docs: src/api/jobs.ts. */
 export type { GitLabValidateConfig };
 
+/**
+ * A successful gitlab-validate result: `authenticated: true`, the group's full path and numeric ID, and when it was
+ * checked (RFC 3339).
+ */
 export interface GitLabValidateResult {
   authenticated: true;
   group: string;
@@ -25,6 +29,10 @@ export interface GitLabValidateResult {
   checkedAt: string;
 }
 
+/**
+ * The gitlab-validate Job: reads the token (and CA) Secrets, checks the group and ensures the subgroups. The result
+ * or failure is annotated on the Job (withResult); a failure is re-thrown (ValidateError, GitServerError, KubeError).
+ */
 export async function runGitLabValidate(config: GitLabValidateConfig | unknown, deps: ValidateDeps): Promise<GitLabValidateResult> {
   const now = deps.now ?? (() => new Date());
   const log = deps.log;

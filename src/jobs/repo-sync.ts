@@ -57,18 +57,22 @@ export const DEFAULT_COMMIT_AUTHOR = COMMIT_AUTHOR;
 
 /** The config as the hook writes it: schema and field docs in src/api/jobs.ts. */
 export type { RepoSyncConfigInput };
+/** Which API a git server speaks (config `flavor`): gitea, github or gitlab. */
 export type GitServerFlavor = RepoSyncConfigInput['flavor'];
+/** One source of the config (`sources[]`): Embedded, Local, Git or Inline content (schema in src/api/jobs.ts). */
 export type RepoSource = RepoSyncConfigInput['sources'][number];
-export type EmbeddedSource = Extract<RepoSource, { type: 'Embedded' }>;
-export type GitSource = Extract<RepoSource, { type: 'Git' }>;
-export type InlineSource = Extract<RepoSource, { type: 'Inline' }>;
-export type LocalSource = Extract<RepoSource, { type: 'Local' }>;
+/** Settings of new repositories from the git provider (config `repositoryDefaults`; schema in src/api/jobs.ts). */
 export type RepositoryDefaults = NonNullable<RepoSyncConfigInput['repositoryDefaults']>;
+/** A team and the permission it gets on the repository (config `teams[]`, GitHub only). */
 export type TeamGrant = NonNullable<RepoSyncConfigInput['teams']>[number];
 
 /** The config as read: `repository.defaultBranch` filled in, `caSecretRef.key` defaulted. */
 export type RepoSyncConfig = Omit<RepoSyncConfigInput, 'repository' | 'caSecretRef'> & { repository: RepoSpec; caSecretRef?: SecretKeyRef };
 
+/**
+ * What a repo-sync reports (result annotation): the head commit SHA, the web URL, the clone URL the server advertises
+ * and whether this sync pushed a change.
+ */
 export interface RepoSyncResult {
   commitSHA: string;
   /** The repository's web page. */
@@ -80,6 +84,11 @@ export interface RepoSyncResult {
 
 // --- deps --------------------------------------------------------------------------------------------
 
+/**
+ * What runRepoSync needs: the Kubernetes client (read Secrets, annotate the Job), a logger, a clock, provider
+ * factories per flavor, the temp directory parent, the git binary, the push attempts (default 5), sleep and the
+ * jitter source ([0, 1), default Math.random).
+ */
 export interface RepoSyncDeps {
   kube: Pick<KubeClient, 'getSecret' | 'annotateJob'>;
   log: JobLogger;
@@ -174,7 +183,7 @@ export function parseRepoSyncConfig(raw: unknown): RepoSyncConfig {
 }
 
 /** git check-ref-format rules for `refs/heads/<name>`. */
-export function validBranchName(name: string): boolean {
+function validBranchName(name: string): boolean {
   if (name === '' || name === '@' || name.length > 255) return false;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name) || name.includes('..') || name.includes('@{') || name.includes('//')) return false;

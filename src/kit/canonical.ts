@@ -1,6 +1,10 @@
 /** Deterministic JSON: object keys sorted, so equal inputs give byte-identical output and stable hashes. */
 import { createHash } from 'node:crypto';
 
+/**
+ * A deep copy of a JSON value with every object's keys in sorted order (arrays keep their order); properties whose
+ * value is `undefined` are dropped, as JSON.stringify would.
+ */
 export function sortKeysDeep<T>(value: T): T {
   if (Array.isArray(value)) return value.map(sortKeysDeep) as T;
   if (value === null || typeof value !== 'object') return value;
@@ -12,6 +16,10 @@ export function sortKeysDeep<T>(value: T): T {
   return out as T;
 }
 
+/**
+ * `JSON.stringify` of the value with keys sorted at every depth (sortKeysDeep): equal values give byte-identical
+ * text, the basis of every hash of a plan.
+ */
 export function canonicalJSON(value: unknown): string {
   return JSON.stringify(sortKeysDeep(value));
 }

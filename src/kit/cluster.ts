@@ -31,7 +31,7 @@ import { observedChild, relatedObject } from './observed.js';
 import { decodeSecretData, secret as secretObject } from './secrets.js';
 
 /** Cluster API's Cluster, read in the served version every current release serves. */
-export const CAPI_CLUSTER = { apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', resource: 'clusters' } as const;
+const CAPI_CLUSTER = { apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', resource: 'clusters' } as const;
 
 /** Condition reasons of a target that cannot be used (yet). */
 export const CLUSTER_REASONS = {
@@ -95,6 +95,11 @@ export interface ClusterStatusValue {
   reachable: boolean;
 }
 
+/**
+ * Where a parent's releases and Jobs go: `local` (no `spec.clusterRef`: the management cluster), `ready` (the target,
+ * its `status.cluster` value and the kubeconfig text) or `blocked` (a condition reason and message, e.g. waiting for
+ * the kubeconfig Secret, and the status to report).
+ */
 export type ClusterResolution =
   | { state: 'local' }
   | { state: 'ready'; target: ClusterTarget; status: ClusterStatusValue; kubeconfig: string }
@@ -224,7 +229,7 @@ export function withClusterRules<R extends { parent: KubeObject }>(customize: (r
 }
 
 /** Label that makes a Secret an Argo CD cluster (Argo CD declarative setup). */
-export const ARGO_CLUSTER_LABEL = 'argocd.argoproj.io/secret-type';
+const ARGO_CLUSTER_LABEL = 'argocd.argoproj.io/secret-type';
 
 /** What an ArgoCDProvider adds to its install to register `spec.clusters` (see argoRegistrations). */
 export interface ArgoRegistrations {

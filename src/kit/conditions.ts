@@ -4,8 +4,13 @@
  */
 import type { Condition } from '../api/common.js';
 
+/** A condition's status, as in Kubernetes' metav1.Condition: `True`, `False` or `Unknown`. */
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/**
+ * One condition as a hook decides it (type, status, reason, optional message); `conditions()` adds lastTransitionTime
+ * and observedGeneration.
+ */
 export interface ConditionInput {
   type: string;
   status: ConditionStatus;
@@ -13,7 +18,7 @@ export interface ConditionInput {
   message?: string;
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }
 

@@ -66,7 +66,7 @@ export function jobFinished(job: KubeObject): boolean {
 const ROLE_LOCK: Record<string, string> = { install: 'helm', uninstall: 'helm' };
 
 /** The lock a Job holds while it runs: helm install and uninstall of one parent share one. */
-export function jobLock(job: KubeObject): string | undefined {
+function jobLock(job: KubeObject): string | undefined {
   const role = job.metadata.labels?.[LABEL_ROLE];
   return role ? (ROLE_LOCK[role] ?? role) : undefined;
 }
@@ -237,7 +237,7 @@ function scrubAnnotation(redactor: Redactor, v: string): string {
  * related) and of the answer. Decorators copy engine and gateway text into annotations (a Flux
  * Kustomization's Ready message, a gateway's Ready message). Pure.
  */
-export function enforceDecorator(req: DecoratorSyncRequest, res: DecoratorSyncResponse): DecoratorSyncResponse {
+function enforceDecorator(req: DecoratorSyncRequest, res: DecoratorSyncResponse): DecoratorSyncResponse {
   const redactor = Redactor.fromObjects(res.attachments ?? [], req.attachments, req.related);
   const out: DecoratorSyncResponse = { ...res };
   if (res.annotations) {

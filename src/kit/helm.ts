@@ -15,6 +15,10 @@ import { hashedName } from './names.js';
 import { q } from './shell.js';
 import { MANAGED_BY } from '../api/names.js';
 
+/**
+ * A Helm value taken from a Secret at install time: the value's path, the Secret (a child in the parent's namespace)
+ * and key. The install Job passes it with `--set-file`, so the value never enters the values ConfigMap.
+ */
 export interface SecretValue {
   /** Helm value path, e.g. `configs.secret.argocdServerAdminPassword`. */
   path: string;
@@ -48,6 +52,12 @@ export interface ReleaseSecret {
   restart?: string[];
 }
 
+/**
+ * One Helm release an install Job runs `helm upgrade --install` for: release name and namespace, chart `repository`
+ * (https:// or oci://), `chart` and `version`, the values (written into the values ConfigMap), values from Secrets,
+ * Secrets written before the release, GitOps-only values, the helm `--timeout` (a Go duration) and workloads to await
+ * with `kubectl rollout status` instead of `--wait`.
+ */
 export interface HelmRelease {
   name: string;
   namespace: string;
@@ -83,6 +93,11 @@ export function release(
   return { name, namespace, repository: chart.repository, chart: chart.chart, version: chart.version, values, ...extra };
 }
 
+/**
+ * What one install Job does: its releases in order, then the manifests applied with kubectl, then the conditions to
+ * wait for; the digests of the Secrets it reads (so a changed credential makes a new Job) and the target cluster
+ * (absent: the management cluster).
+ */
 export interface InstallPlan {
   releases: HelmRelease[];
   /** Objects applied with kubectl after the releases (things a chart cannot make, e.g. AppProjects). */
@@ -115,8 +130,12 @@ export interface InstallTarget {
  */
 export type WaitFor = { resource: string; namespace: string; condition: string; timeout?: string } & ({ name: string; selector?: never } | { selector: Record<string, string>; name?: never });
 
+/**
+ * Value of the `idpbuilder.cnoe.io/role` label on install Jobs and their values ConfigMaps (uninstall Jobs carry
+ * `uninstall`).
+ */
 export const ROLE_INSTALL = 'install';
-export const ROLE_UNINSTALL = 'uninstall';
+const ROLE_UNINSTALL = 'uninstall';
 
 /**
  * Where a chart is, in the two forms helm takes it: the `helm upgrade` argument(s) and the `Chart.yaml`
@@ -134,6 +153,10 @@ export interface ChartLocation {
   dependency: { name: string; repository: string };
 }
 
+/**
+ * Where a release's chart is, in the two forms helm takes it (see ChartLocation): for `oci://` the reference ending
+ * in the chart, whether `repository` names the chart or the path above it; for http(s) `[chart, --repo, repository]`.
+ */
 export function chartLocation(r: Pick<HelmRelease, 'repository' | 'chart'>): ChartLocation {
   if (r.repository.startsWith('oci://')) {
     const repo = r.repository.replace(/\/+$/, '');
@@ -147,7 +170,7 @@ export function chartLocation(r: Pick<HelmRelease, 'repository' | 'chart'>): Cha
 }
 
 /** `helm` chart argument(s) for a repository URL: classic repo (`--repo`) or OCI reference (chartLocation). */
-export function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
+function chartRef(r: Pick<HelmRelease, 'repository' | 'chart'>): string[] {
   return chartLocation(r).args;
 }
 
@@ -192,10 +215,10 @@ const RECOVER_FN = [
  * only when this annotation names its own provider and no Helm release is left in it; a namespace that
  * existed before the install has no such annotation and stays.
  */
-export const ANNOTATION_CREATED_BY = 'idpbuilder.cnoe.io/created-by';
+const ANNOTATION_CREATED_BY = 'idpbuilder.cnoe.io/created-by';
 
 /** The value of ANNOTATION_CREATED_BY for a provider object: `<Kind>/<namespace>/<name>`. */
-export function installOwner(parent: Pick<KubeObject, 'kind' | 'metadata'>): string {
+function installOwner(parent: Pick<KubeObject, 'kind' | 'metadata'>): string {
   return `${parent.kind}/${parent.metadata.namespace ?? 'default'}/${parent.metadata.name}`;
 }
 
@@ -208,7 +231,7 @@ function releaseNamespaces(plan: InstallPlan): string[] {
  * Script lines that create namespace `ns` with ANNOTATION_CREATED_BY = `owner` when it does not exist (in one
  * request, so a namespace we created always says so); an existing namespace is left as it is.
  */
-export function namespaceEnsure(ns: string, owner: string): string[] {
+function namespaceEnsure(ns: string, owner: string): string[] {
   return [
     `if ! kubectl get namespace ${q(ns)} >/dev/null 2>&1; then`,
     `  echo ${q(`creating namespace ${ns}`)}`,
@@ -272,7 +295,7 @@ const changedVar = (i: number, j: number) => `secret_changed_${i}_${j}`;
  * with namespaceEnsure): `kubectl create secret generic --from-file` of the mounted child Secret,
  * rendered locally and applied server-side, so values travel only through files and pipes, never argv.
  */
-export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
+function releaseSecretsApply(r: HelmRelease, i: number): string[] {
   if (!r.secrets?.length) return [];
   // the namespace exists: the install script created it first (namespaceEnsure, marked as ours)
   const lines: string[] = [];
@@ -298,7 +321,7 @@ export function releaseSecretsApply(r: HelmRelease, i: number): string[] {
 }
 
 /** Script lines after `helm upgrade`: restart `restart` workloads of each release Secret whose content changed. */
-export function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
+function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
   const lines: string[] = [];
   (r.secrets ?? []).forEach((s, j) => {
     if (!s.restart?.length) return;
@@ -311,7 +334,7 @@ export function releaseSecretsRestart(r: HelmRelease, i: number): string[] {
 }
 
 /** Script lines after `helm uninstall`: delete the release's Secrets. */
-export function releaseSecretsDelete(r: Pick<HelmRelease, 'namespace' | 'secrets'>): string[] {
+function releaseSecretsDelete(r: Pick<HelmRelease, 'namespace' | 'secrets'>): string[] {
   if (!r.secrets?.length) return [];
   return [['kubectl', 'delete', 'secret', ...r.secrets.map((s) => s.name), '--namespace', r.namespace, '--ignore-not-found'].map(q).join(' ')];
 }
@@ -338,7 +361,7 @@ export const KEPT_TEMPLATE =
  *    PersistentVolume then follows its reclaimPolicy (the StorageClass's; `Delete` for most provisioners).
  * A release that no longer exists skips step 1 (nothing is known about it) and still gets step 3's PVCs.
  */
-export function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'timeout' | 'secrets'>, i: number): string[] {
+function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'timeout' | 'secrets'>, i: number): string[] {
   const manifest = `/tmp/release-${i}.yaml`;
   const hooks = `/tmp/hooks-${i}.yaml`;
   const kept = `/tmp/kept-${i}.txt`;
@@ -373,7 +396,7 @@ export function releaseUninstall(r: Pick<HelmRelease, 'name' | 'namespace' | 'ti
  * Script lines that delete release namespace `ns` when it was created by `owner` (ANNOTATION_CREATED_BY) and
  * holds no Helm release any more (another release in it, of this or another provider, keeps it).
  */
-export function namespaceRelease(ns: string, owner: string): string[] {
+function namespaceRelease(ns: string, owner: string): string[] {
   const get = ['kubectl', 'get', 'namespace', ns, '--ignore-not-found', `-o=jsonpath={.metadata.annotations.${ANNOTATION_CREATED_BY.replace(/\./g, '\\.')}}`].map(q).join(' ');
   return [
     `if [ "$(${get})" = ${q(owner)} ]; then`,
@@ -399,6 +422,7 @@ function uninstallScript(plan: InstallPlan, owner: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The children of one install or uninstall attempt (helmJob): the Job's name, its values ConfigMap and the Job. */
 export interface InstallChildren {
   name: string;
   configMap: KubeObject;
@@ -414,7 +438,7 @@ export const LABEL_INSTALL = 'idpbuilder.cnoe.io/install';
 export const ANNOTATION_ATTEMPT = 'idpbuilder.cnoe.io/attempt';
 
 /** The Job name of attempt `attempt` of the install named `base` (attempt 0 is `base` itself). */
-export function attemptName(base: string, attempt: number): string {
+function attemptName(base: string, attempt: number): string {
   return attempt === 0 ? base : hashedName([base.replace(/-[0-9a-f]{8}$/, ''), `retry${attempt}`], { base, attempt });
 }
 

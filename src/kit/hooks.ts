@@ -5,8 +5,16 @@
 import type { KindDef } from '../api/kinds.js';
 import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 
+/**
+ * How Metacontroller updates a child of this type when its desired state changes (CompositeController
+ * `childResources[].updateStrategy.method`; idpbuilder uses these three of Metacontroller's five).
+ */
 export type UpdateMethod = 'OnDelete' | 'Recreate' | 'InPlace';
 
+/**
+ * One `childResources` entry of a CompositeController (or `attachments` of a DecoratorController): apiVersion, kind,
+ * plural resource and the update strategy.
+ */
 export interface ChildResource {
   apiVersion: string;
   kind: string;
@@ -33,6 +41,11 @@ export interface Settings {
   controllerNamespace: string;
 }
 
+/**
+ * Settings used when the service's settings name none: the Job image of this release
+ * (ghcr.io/cnoe-io/idpbuilder-metacontroller:0.1.0), the `idpbuilder-installer` and `idpbuilder-runner`
+ * ServiceAccounts and the `idpbuilder-system` namespace (the chart's defaults).
+ */
 export const DEFAULT_SETTINGS: Settings = {
   jobImage: 'ghcr.io/cnoe-io/idpbuilder-metacontroller:0.1.0',
   jobServiceAccount: 'idpbuilder-installer',
@@ -48,12 +61,22 @@ export interface HookEnv {
   settings: Settings;
 }
 
+/**
+ * The hooks of a controlled kind: `sync` (required), `finalize` (when absent, Metacontroller deletes the children
+ * with the parent) and `customize` (which related objects to send). Each is pure: request and HookEnv in, response
+ * out.
+ */
 export interface Hooks {
   sync(req: SyncRequest, env: HookEnv): SyncResponse;
   finalize?(req: SyncRequest, env: HookEnv): SyncResponse;
   customize?(req: CustomizeRequest, env: HookEnv): CustomizeResponse;
 }
 
+/**
+ * One controlled kind as registry.ts lists it: the kind, its child types, the resync period in seconds
+ * (time-dependent status also asks with resyncAfterSeconds) and its hooks. Source of its CompositeController manifest
+ * and routes.
+ */
 export interface ControllerDef {
   kind: KindDef;
   children: ChildResource[];
@@ -62,6 +85,7 @@ export interface ControllerDef {
   hooks: Hooks;
 }
 
+/** The hooks of a DecoratorController: `sync` (required), `finalize` and `customize`; pure, like Hooks. */
 export interface DecoratorHooks {
   sync(req: DecoratorSyncRequest, env: HookEnv): DecoratorSyncResponse;
   finalize?(req: DecoratorSyncRequest, env: HookEnv): DecoratorSyncResponse;
@@ -77,6 +101,10 @@ export interface DecoratedResource {
   annotationSelector?: { matchExpressions: { key: string; operator: 'Exists' | 'DoesNotExist' }[] };
 }
 
+/**
+ * One DecoratorController: its route name, the resources it decorates, the attachment types it may create, the resync
+ * period in seconds and its hooks.
+ */
 export interface DecoratorDef {
   /** Route segment and manifest name suffix: POST /hooks/<name>/<hook>. */
   name: string;
@@ -86,4 +114,5 @@ export interface DecoratorDef {
   hooks: DecoratorHooks;
 }
 
+/** The hook names of the routes and manifests: POST /hooks/<plural or decorator>/<hook>. */
 export type HookName = 'sync' | 'finalize' | 'customize';

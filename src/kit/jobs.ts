@@ -8,8 +8,17 @@ import { LABEL_OWNER_UID } from './labels.js';
 import { clip } from './redact.js';
 import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, JOB_CONFIG_DIR } from '../api/names.js';
 
+/**
+ * A Job's state as the hooks see it: `Absent` (not observed), `Running` (neither complete nor failed), `Succeeded`
+ * (condition Complete or SuccessCriteriaMet) or `Failed` (condition Failed or FailureTarget).
+ */
 export type JobPhase = 'Absent' | 'Running' | 'Succeeded' | 'Failed';
 
+/**
+ * What jobState found of a Job: its phase, why it failed (condition reason and message, plus the failed container's
+ * termination message), `completionTime` (RFC 3339), its annotations and the pod's termination grace period in
+ * seconds.
+ */
 export interface JobState {
   phase: JobPhase;
   /** Why it failed: the Job condition, plus the failed container's termination message when observed. */
@@ -27,6 +36,12 @@ interface Cond {
   message?: string;
 }
 
+/**
+ * The state of an observed Job (`undefined` → Absent) from its `status.conditions` (batch/v1:
+ * Complete/SuccessCriteriaMet, Failed/FailureTarget); for a failed Job the message adds the last lines (at most 500
+ * characters) of the newest failed container's termination message among `pods` (matched by the
+ * `batch.kubernetes.io/job-name` or `job-name` label).
+ */
 export function jobState(job: KubeObject | undefined, pods: KubeObject[] = []): JobState {
   if (!job) return { phase: 'Absent' };
   const status = (job.status ?? {}) as { conditions?: Cond[]; succeeded?: number; failed?: number; completionTime?: string };
@@ -61,6 +76,12 @@ function podFailure(job: KubeObject, pods: KubeObject[]): string | undefined {
   return undefined;
 }
 
+/**
+ * What jobObject builds a batch/v1 Job from: name, namespace, labels (copied to the pod, plus the owner uid label),
+ * the command and env of its one container, its config ConfigMap (mounted at /config), Secrets mounted at
+ * /secrets/<name>, the target kubeconfig, `backoffLimit`, `activeDeadlineSeconds` (seconds), annotations, the
+ * termination grace period (seconds) and which configured ServiceAccount it runs as (default the runner).
+ */
 export interface JobSpecInput {
   name: string;
   namespace: string;
@@ -91,8 +112,8 @@ export interface JobSpecInput {
 }
 
 /** Directory and file of a mounted target kubeconfig (JobSpecInput.kubeconfig). */
-export const TARGET_KUBECONFIG_DIR = '/var/run/idpbuilder/target-cluster';
-export const TARGET_KUBECONFIG = `${TARGET_KUBECONFIG_DIR}/kubeconfig`;
+const TARGET_KUBECONFIG_DIR = '/var/run/idpbuilder/target-cluster';
+const TARGET_KUBECONFIG = `${TARGET_KUBECONFIG_DIR}/kubeconfig`;
 
 /** A batch/v1 Job running our image. No TTL: a vanished Job would be recreated by Metacontroller and run again. */
 export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
@@ -153,6 +174,7 @@ export function jobObject(input: JobSpecInput, env: HookEnv): KubeObject {
   } as KubeObject;
 }
 
+/** A v1 ConfigMap with the given name, namespace, labels and data (keys in sorted order, for stable answers). */
 export function configMapObject(name: string, namespace: string, labels: Record<string, string>, data: Record<string, string>): KubeObject {
   const sorted: Record<string, string> = {};
   for (const k of Object.keys(data).sort()) sorted[k] = data[k];

@@ -4,7 +4,9 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 
 export { MANAGED_BY } from '../api/names.js';
 import { MANAGED_BY } from '../api/names.js';
+/** Label naming what a child is for (e.g. `install`, `uninstall`, `bootstrap`), set by ownerLabels. */
 export const LABEL_ROLE = 'idpbuilder.cnoe.io/role';
+/** Label on a Job's pods holding the uid of the object the Job belongs to (set from JobSpecInput `ownerUid`). */
 export const LABEL_OWNER_UID = 'idpbuilder.cnoe.io/owner-uid';
 
 /** A valid label value for any object name: names longer than 63 characters are shortened with a hash suffix. */
@@ -14,6 +16,10 @@ export function labelValue(name: string): string {
   return `${name.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${hash}`;
 }
 
+/**
+ * The labels of a child of `parent`: `app.kubernetes.io/managed-by: idpbuilder`, `idpbuilder.cnoe.io/<kind
+ * lower-case>: <parent name>` (shortened by labelValue past 63 characters) and, with `role`, LABEL_ROLE.
+ */
 export function ownerLabels(parent: KubeObject, role?: string): Record<string, string> {
   const labels: Record<string, string> = {
     ...MANAGED_BY,

@@ -3,6 +3,10 @@ import { hashOfCanonical, shortHash } from './canonical.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * Whether `name` is a DNS-1123 label: at most 63 characters, lower-case letters, digits and `-`, alphanumeric at both
+ * ends (the rule of namespace names and Service names).
+ */
 export function isDNS1123Label(name: string): boolean {
   return name.length <= 63 && DNS1123_LABEL.test(name);
 }

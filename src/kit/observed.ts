@@ -10,6 +10,7 @@ function listOf(map: ObjectMap | undefined, kind: string, apiVersion: string): K
     .map((k) => group[k]);
 }
 
+/** The observed children (`req.children`) of one kind and apiVersion, in key order; empty when there are none. */
 export function observedChildren(req: SyncRequest, kind: string, apiVersion: string): KubeObject[] {
   return listOf(req.children, kind, apiVersion);
 }
@@ -24,14 +25,23 @@ export function allObservedChildren(req: SyncRequest): KubeObject[] {
   return out;
 }
 
+/** One observed child of `kind`/`apiVersion` named `name` in the parent's namespace, or `undefined`. */
 export function observedChild(req: SyncRequest, kind: string, apiVersion: string, name: string): KubeObject | undefined {
   return req.children?.[groupKey(kind, apiVersion)]?.[objectKey(req.parent.metadata.namespace, name)];
 }
 
+/**
+ * The related objects (`req.related`, asked for by customize) of one kind and apiVersion, in key order; empty when
+ * there are none.
+ */
 export function relatedObjects(req: SyncRequest, kind: string, apiVersion: string): KubeObject[] {
   return listOf(req.related, kind, apiVersion);
 }
 
+/**
+ * One related object by kind, apiVersion, namespace (`undefined` for a cluster-scoped object) and name, or
+ * `undefined` when Metacontroller did not send it.
+ */
 export function relatedObject(req: SyncRequest, kind: string, apiVersion: string, namespace: string | undefined, name: string): KubeObject | undefined {
   return req.related?.[groupKey(kind, apiVersion)]?.[objectKey(namespace, name)];
 }

@@ -18,11 +18,19 @@ import { asDesired, observedChild, observedChildren, relatedObject, relatedObjec
 import { CLUSTER_REASONS, clusterRefOf, kubeconfigSecretOf, resolveCluster } from './cluster.js';
 import { USED_BY_MAX, usersKnown, usersOf, usersText, type UserKind } from './users.js';
 
+/**
+ * Why a provider cannot go on: a condition `reason` (CamelCase) and a human `message`, reported on the Ready
+ * condition.
+ */
 export interface Blocker {
   reason: string;
   message: string;
 }
 
+/**
+ * A step after a successful install (e.g. Gitea's bootstrap Job): its name in messages, the children it needs and the
+ * state of its Job.
+ */
 export interface Step {
   /** Short name shown in messages, e.g. "bootstrap". */
   name: string;
@@ -30,6 +38,11 @@ export interface Step {
   state: JobState;
 }
 
+/**
+ * What a provider controller decides from its spec and observed objects, for providerSync: the install plan (or why
+ * it is blocked), children kept whatever the install state, steps after the install, readiness from related objects
+ * and its kind's status fields.
+ */
 export interface ProviderPlan {
   /** What to install; absent when `blocked`. */
   install?: InstallPlan;
@@ -238,7 +251,7 @@ export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan
  * and `status.cluster` says so. A target that is missing or not ready blocks the install (Ready=False with the
  * cluster's reason; the contract keeps the observed children). The caller's customize asks for clusterRules.
  */
-export function withTargetCluster(req: SyncRequest, plan: ProviderPlan): ProviderPlan {
+function withTargetCluster(req: SyncRequest, plan: ProviderPlan): ProviderPlan {
   const cluster = resolveCluster(req, clusterRefOf(req.parent));
   if (cluster.state === 'local') return plan;
   const status = { ...plan.status, cluster: cluster.status };
@@ -251,7 +264,7 @@ function capitalize(s: string): string {
 }
 
 /** The releases and manifests that were actually installed, read back from the observed install ConfigMaps. */
-export function installedPlan(req: SyncRequest): InstallPlan | undefined {
+function installedPlan(req: SyncRequest): InstallPlan | undefined {
   const cms = observedInstallConfigMaps(req);
   if (!cms.length) return undefined;
   const releases = new Map<string, HelmRelease>();
@@ -373,7 +386,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
  * takes all of it over as it is: `helm upgrade --install` upgrades the existing release, and a data volume
  * claimed by name (Gitea's `gitea-shared-storage`) is mounted again with its old content.
  */
-export function retainedMessage(plan: InstallPlan | undefined): string {
+function retainedMessage(plan: InstallPlan | undefined): string {
   if (!plan?.releases.length) return 'deletionPolicy is Retain: the installation is left in place';
   const releases = plan.releases.map((r) => `${r.name} in namespace ${r.namespace}`).join(', ');
   return (

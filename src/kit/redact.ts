@@ -8,7 +8,7 @@
 import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
 
 /** Secret values shorter than this are not redacted (they would mask ordinary words such as "true"). */
-export const MIN_SECRET_LENGTH = 4;
+const MIN_SECRET_LENGTH = 4;
 
 const MASK = '***';
 
@@ -40,7 +40,7 @@ const TRIGGERS = /authorization|token|:\/\/|gh[oprsu]_|github_pat_|gl(?:pat|dt|r
  * masking them would mask every repository URL in status. Credentials inside a URL (`://user:pass@`) are still
  * masked by the token shapes.
  */
-export const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email', 'url', 'type']);
+const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email', 'url', 'type']);
 
 /** Every key and decoded value of a Secret (`data` base64-decoded, then `stringData` as is); non-strings skipped. */
 function decodedEntries(secret: KubeObject): [string, string][] {
@@ -58,7 +58,7 @@ function decodedEntries(secret: KubeObject): [string, string][] {
  * Every decoded value of a Secret (`data` base64-decoded, `stringData` as is), except the values of
  * PUBLIC_SECRET_KEYS. Malformed data is skipped.
  */
-export function secretValues(secret: KubeObject): string[] {
+function secretValues(secret: KubeObject): string[] {
   return decodedEntries(secret)
     .filter(([k]) => !PUBLIC_SECRET_KEYS.has(k))
     .map(([, v]) => v);

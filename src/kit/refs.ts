@@ -24,9 +24,9 @@ import type { KubeObject, RelatedResourceRule, SyncRequest } from '../metacontro
 import { relatedObject, relatedObjects, relatedOurs } from './observed.js';
 
 /** Condition reason of a reference into another namespace that no ReferenceGrant allows. */
-export const REFERENCE_NOT_PERMITTED = 'ReferenceNotPermitted';
+const REFERENCE_NOT_PERMITTED = 'ReferenceNotPermitted';
 /** Condition reason of a Secret reference that names another namespace. */
-export const SECRET_REF_NOT_PERMITTED = 'SecretRefNotPermitted';
+const SECRET_REF_NOT_PERMITTED = 'SecretRefNotPermitted';
 
 /** Why a reference is not followed; the message names only what the referring object itself says. */
 export interface Refusal {
@@ -50,6 +50,10 @@ export interface Referrer {
 
 type RequestLike = { parent: KubeObject; related?: SyncRequest['related'] };
 
+/**
+ * A reference to another object: apiVersion (default idpbuilder.cnoe.io's), kind, name, namespace (default the
+ * referrer's; another one needs a ReferenceGrant there) and plural resource (default derived from the kind).
+ */
 export interface Ref {
   /** `group/version`; default API_VERSION (our group). */
   apiVersion?: string;
@@ -85,19 +89,21 @@ export function defaultResource(kind: string): string {
 }
 
 /** The plural resource of a kind: ours as registered, any other by `defaultResource`. */
-export function pluralOf(kind: string): string {
+function pluralOf(kind: string): string {
   return KIND_BY_NAME.get(kind)?.plural ?? defaultResource(kind);
 }
 
 /** The resource a reference asks for: its `resource`, else `pluralOf(kind)`. */
-export function refResource(ref: Pick<Ref, 'kind' | 'resource'>): string {
+function refResource(ref: Pick<Ref, 'kind' | 'resource'>): string {
   return ref.resource ?? pluralOf(ref.kind);
 }
 
+/** The namespace a reference points into: its own `namespace`, else the referrer's, else `default`. */
 export function refNamespace(ref: Ref, parent: KubeObject): string {
   return ref.namespace ?? parent.metadata.namespace ?? 'default';
 }
 
+/** A stable `kind/namespace/name` key of what a reference points at (namespace as refNamespace). */
 export function refKey(ref: Ref, parent: KubeObject): string {
   return `${ref.kind}/${refNamespace(ref, parent)}/${ref.name}`;
 }
@@ -141,7 +147,7 @@ export function refRules(refs: Ref[], parent: KubeObject): RelatedResourceRule[]
 }
 
 /** The ReferenceGrants of a namespace among the related objects (either served version), not being deleted. */
-export function grantsIn(req: RequestLike, namespace: string): KubeObject[] {
+function grantsIn(req: RequestLike, namespace: string): KubeObject[] {
   return ['v1alpha2', 'v1alpha1']
     .flatMap((v) => relatedObjects(req as SyncRequest, 'ReferenceGrant', `${GROUP}/${v}`))
     .filter((g) => g.metadata.namespace === namespace && !g.metadata.deletionTimestamp);
@@ -197,7 +203,7 @@ function duckSecretRefusal(obj: KubeObject): Refusal | undefined {
 }
 
 /** Condition reason of a referenced object of another API group whose status does not have the duck type's shape. */
-export const DUCK_STATUS_INVALID = 'InvalidDuckStatus';
+const DUCK_STATUS_INVALID = 'InvalidDuckStatus';
 
 /**
  * A referenced object of another API group (its CRD, not ours, decides what its status may hold) whose duck
@@ -247,6 +253,10 @@ export function lookup(req: RequestLike, ref: Ref): KubeObject | undefined {
   return resolveRef(req, ref).object;
 }
 
+/**
+ * What readiness() read of a referenced object's status: whether it is ready, its phase, the message of its Ready
+ * condition (or why it is not ready) and its observedGeneration.
+ */
 export interface Readiness {
   ready: boolean;
   phase?: string;

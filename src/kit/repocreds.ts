@@ -22,7 +22,7 @@ import { LABEL_ROLE } from './labels.js';
 /** Role label of a Secret holding repository credentials (username, password, ca.crt). */
 export const ROLE_REPOSITORY_CREDENTIALS = 'repository-credentials';
 /** The keys such a Secret may hold, in the format Flux's GitRepository `spec.secretRef` reads. */
-export const REPOSITORY_CREDENTIAL_KEYS = ['username', 'password', 'ca.crt'] as const;
+const REPOSITORY_CREDENTIAL_KEYS = ['username', 'password', 'ca.crt'] as const;
 
 /**
  * Name of the repository credentials child of an object, DNS-1123, ≤ 63: `<name>-repository-credentials` for a

@@ -9,6 +9,10 @@ import type { Blocker } from './provider.js';
 import { readiness, refRules, resolveRef } from './refs.js';
 import { DEFAULT_DOMAIN } from '../api/names.js';
 
+/**
+ * How a component with a UI is reached: host, path (`/` with host routing, `/<component>` with path routing), the
+ * external URL without a trailing slash, the protocol, whether path routing is used and the TLS Secret name, if any.
+ */
 export interface Route {
   host: string;
   /** `/` with host routing, `/<component>` with path routing. */
@@ -20,6 +24,11 @@ export interface Route {
   tlsSecretName?: string;
 }
 
+/**
+ * The Route of `component` under `routing` (a Platform's or provider's `routing`): host `<component>.<domain>` (or
+ * `hostOverride`), or the bare domain with path routing; domain default cnoe.localtest.me, protocol default https;
+ * the port appears in the endpoint only when it is not the protocol's default (443/80).
+ */
 export function route(component: string, routing: Routing | undefined, hostOverride?: string): Route {
   const domain = routing?.domain ?? DEFAULT_DOMAIN;
   const usePathRouting = routing?.usePathRouting ?? false;

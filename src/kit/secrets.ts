@@ -10,7 +10,7 @@ import { secretRefRefusal } from './refs.js';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A random password of `length` alphanumeric characters (unbiased: rejection sampling). */
-export function generatePassword(env: HookEnv, length = 40): string {
+function generatePassword(env: HookEnv, length = 40): string {
   let out = '';
   while (out.length < length) {
     for (const b of env.random(length * 2)) {
@@ -21,11 +21,15 @@ export function generatePassword(env: HookEnv, length = 40): string {
 }
 
 /** bcrypt hash (cost 10, `$2a$`) with a salt from the injected randomness. */
-export function bcrypt(env: HookEnv, password: string): string {
+function bcrypt(env: HookEnv, password: string): string {
   const salt = `$2a$10$${encodeBase64(Array.from(env.random(16)), 16)}`;
   return hashSync(password, salt);
 }
 
+/**
+ * The values of a Secret as text: `data` base64-decoded (UTF-8), overlaid by `stringData`; empty for an absent
+ * Secret.
+ */
 export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((secret?.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
@@ -33,18 +37,27 @@ export function decodeSecretData(secret: KubeObject | undefined): Record<string,
   return out;
 }
 
+/**
+ * An `Opaque` v1 Secret with the given name, namespace, labels and plain-text values (base64-encoded into `data`,
+ * keys sorted).
+ */
 export function secret(name: string, namespace: string, labels: Record<string, string>, data: Record<string, string>): KubeObject {
   const encoded: Record<string, string> = {};
   for (const k of Object.keys(data).sort()) encoded[k] = Buffer.from(data[k], 'utf8').toString('base64');
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels }, type: 'Opaque', data: encoded } as KubeObject;
 }
 
+/**
+ * A reference to a user's credential Secret: name, namespace (only the referrer's is allowed) and key (default
+ * `password`).
+ */
 export interface CredentialRef {
   name: string;
   namespace?: string;
   key?: string;
 }
 
+/** An admin credential as adminCredential answers it: the Secret child to return and its decoded values. */
 export interface AdminCredential {
   secret: KubeObject;
   data: Record<string, string>;

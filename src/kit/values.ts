@@ -8,6 +8,7 @@
  */
 import type { Blocker } from './provider.js';
 
+/** Condition reason when a user's `spec.values` replace a chart value the controller relies on with another value. */
 export const CONFLICTING_VALUES = 'ConflictingValues';
 
 /** One value a controller relies on. */

@@ -43,6 +43,10 @@ export class KubeError extends Error {
   }
 }
 
+/**
+ * A Kubernetes ownerReference (`metadata.ownerReferences[]`, meta/v1 OwnerReference): the owner's apiVersion, kind,
+ * name and uid; `controller` and `blockOwnerDeletion` as in the API.
+ */
 export interface OwnerReference {
   apiVersion: string;
   kind: string;
@@ -52,6 +56,10 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/**
+ * A Secret to server-side apply (`applySecret`): namespace and name, labels, annotations, owner references, the
+ * values in plain text (`stringData`, sent base64-encoded as `data`) and the Secret `type` (default `Opaque`).
+ */
 export interface ApplySecretSpec {
   namespace: string;
   name: string;
@@ -91,7 +99,7 @@ export type KubeConfigSource =
   | { kind: 'server'; server: string; token?: string; caData?: string; insecureSkipTLSVerify?: boolean; namespace?: string };
 
 /** client-node's default service-account directory (without a prefix). */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
  * The single loader of Kubernetes client configuration (Job programs, events sink). Returns client-node's
@@ -249,6 +257,12 @@ interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The project's Kubernetes API client: a thin adapter over `@kubernetes/client-node` with per-request timeouts
+ * (default 30 000 ms) that the Job programs and the events sink use to read and apply Secrets, annotate Jobs and
+ * create Events. Build it with `load`, `fromInCluster` or `fromKubeconfig` (they throw KubeError when the
+ * configuration cannot be loaded); failed requests throw KubeError with the HTTP status.
+ */
 export class KubeClient {
   /** API server URL without a trailing slash. */
   readonly server: string;

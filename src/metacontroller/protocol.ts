@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const ObjectMetaLoose = Type.Object(
+const ObjectMetaLoose = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     namespace: Type.Optional(Type.String()),
@@ -20,6 +20,11 @@ export const ObjectMetaLoose = Type.Object(
   { additionalProperties: true },
 );
 
+/**
+ * Schema of any Kubernetes object as hooks see it: `apiVersion`, `kind` and `metadata` (name required; namespace,
+ * uid, generation, resourceVersion, labels, annotations, deletionTimestamp read), other fields (spec, status, data,
+ * …) passed through.
+ */
 export const KubeObject = Type.Object(
   {
     apiVersion: Type.String({ minLength: 1 }),
@@ -36,6 +41,11 @@ export type ObjectMap = Record<string, Record<string, KubeObject>>;
 
 const Controller = Type.Object({}, { additionalProperties: true });
 
+/**
+ * Schema of a CompositeController v2 sync/finalize request (Metacontroller composite/api/v2 `SyncHookRequest`):
+ * `parent`, observed `children` and `related` objects as ObjectMaps, `finalizing` true on the finalize hook; unknown
+ * fields allowed.
+ */
 export const SyncRequest = Type.Object(
   {
     controller: Type.Optional(Controller),
@@ -48,6 +58,11 @@ export const SyncRequest = Type.Object(
 );
 export type SyncRequest = { controller?: Record<string, unknown>; parent: KubeObject; children?: ObjectMap; related?: ObjectMap; finalizing?: boolean };
 
+/**
+ * Schema of a CompositeController v2 sync/finalize response (`SyncHookResponse`): the parent's `status` (null leaves
+ * it), the desired `children` (any observed child left out is deleted), optional `resyncAfterSeconds` (seconds, ≥ 0)
+ * and `finalized` (finalize hook: true lets the parent go). Closed: v2 strict mode refuses other fields.
+ */
 export const SyncResponse = Type.Object(
   {
     status: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
@@ -59,7 +74,7 @@ export const SyncResponse = Type.Object(
 );
 export type SyncResponse = { status: Record<string, unknown>; children: KubeObject[]; resyncAfterSeconds?: number; finalized?: boolean };
 
-export const LabelSelector = Type.Object(
+const LabelSelector = Type.Object(
   {
     matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
     matchExpressions: Type.Optional(
@@ -69,6 +84,11 @@ export const LabelSelector = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Schema of one customize-hook rule (Metacontroller customize/api/v2 `RelatedResourceRule`): which objects to send as
+ * `related`, by `apiVersion` and plural `resource`, optionally limited to a `namespace`, `names`, a `labelSelector`
+ * and a `namespaceSelector`.
+ */
 export const RelatedResourceRule = Type.Object(
   {
     apiVersion: Type.String(),
@@ -82,9 +102,14 @@ export const RelatedResourceRule = Type.Object(
 );
 export type RelatedResourceRule = Static<typeof RelatedResourceRule>;
 
+/** Schema of a customize hook request (customize/api/v2): the `parent` (and the controller); unknown fields allowed. */
 export const CustomizeRequest = Type.Object({ controller: Type.Optional(Controller), parent: KubeObject }, { additionalProperties: true });
 export type CustomizeRequest = { controller?: Record<string, unknown>; parent: KubeObject };
 
+/**
+ * Schema of a customize hook response: `relatedResources`, the rules of the objects Metacontroller should send as
+ * `related`. Closed.
+ */
 export const CustomizeResponse = Type.Object({ relatedResources: Type.Array(RelatedResourceRule) }, { additionalProperties: false });
 export type CustomizeResponse = Static<typeof CustomizeResponse>;
 
@@ -101,6 +126,11 @@ export const DecoratorSyncRequest = Type.Object(
 );
 export type DecoratorSyncRequest = { controller?: Record<string, unknown>; object: KubeObject; attachments?: ObjectMap; related?: ObjectMap; finalizing?: boolean };
 
+/**
+ * Schema of a DecoratorController v2 sync/finalize response (decorator/api/v2): `labels` and `annotations` to set on
+ * the object (null removes one), its `status`, the desired `attachments`, optional `resyncAfterSeconds` (seconds, ≥
+ * 0) and `finalized`. Closed.
+ */
 export const DecoratorSyncResponse = Type.Object(
   {
     labels: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]))),

@@ -5,6 +5,10 @@ function sortKey(o: KubeObject): string {
   return [o.apiVersion, o.kind, o.metadata.namespace ?? '', o.metadata.name].join('\u0000');
 }
 
+/**
+ * A copy of `children` sorted by apiVersion, kind, namespace and name (byte order), so equal inputs give
+ * byte-identical answers; the input is not changed.
+ */
 export function sortChildren(children: KubeObject[]): KubeObject[] {
   return [...children].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 }

@@ -37,6 +37,12 @@ import { finishSync } from '../metacontroller/response.js';
 import { keyedRandom, objectIdentity } from '../kit/random.js';
 import { groupOf, kindAmong, kindOf } from './resources.js';
 
+/**
+ * Options of render: the DecoratorControllers to run too, `assumeReady` (every Job succeeded, every Application
+ * synced and healthy), `observed` objects standing for the cluster, the clock (default RENDER_EPOCH, 2000-01-01), the
+ * random seed (default `idpbuilder-render`), the hook Settings (default DEFAULT_SETTINGS), the most rounds to run
+ * (default 25) and an `onSync` observer.
+ */
 export interface RenderOptions {
   decorators?: DecoratorDef[];
   assumeReady?: boolean;
@@ -54,6 +60,11 @@ export interface RenderOptions {
   onSync?: (req: SyncRequest, res: SyncResponse) => void;
 }
 
+/**
+ * What render produced: every object of the fixed point (inputs and children, in a stable order), how many rounds it
+ * took, whether it converged within `maxRounds`, and warnings (duplicate inputs, children outside their parent's
+ * namespace, …).
+ */
 export interface RenderResult {
   objects: KubeObject[];
   rounds: number;
@@ -61,6 +72,10 @@ export interface RenderResult {
   warnings: string[];
 }
 
+/**
+ * Thrown by render when input objects (or children a controller answers) fail the offline admission check: `problems`
+ * lists each object and problem (path and message).
+ */
 export class RenderInputError extends Error {
   constructor(readonly problems: { object: string; problem: Problem }[]) {
     super(`${problems.length} invalid input object(s)`);
@@ -235,6 +250,12 @@ class Owners extends SequencedMap<string> {
   }
 }
 
+/**
+ * Runs the controllers' (and decorators') customize and sync hooks over `inputs` to a fixed point, like
+ * Metacontroller, offline and deterministic (see the module comment for `assumeReady` and `observed`). Throws
+ * RenderInputError when an input or a child fails admission; a run that does not settle within `maxRounds` is
+ * returned with `converged: false`.
+ */
 export function render(inputs: KubeObject[], controllers: ControllerDef[], opts: RenderOptions = {}): RenderResult {
   const admission = new Admission({ applyDefaults: true });
   const warnings: string[] = [];

@@ -20,11 +20,17 @@ const KNOWN: Record<string, string> = {
   'cluster.x-k8s.io/v1beta1/clusters': 'Cluster',
 };
 
+/**
+ * The kind of a plural resource name under `apiVersion` for the related rules render resolves offline: ours through
+ * KIND_BY_PLURAL, else a fixed table of the built-in, Argo CD, Gateway API, Flux and Cluster API resources our hooks
+ * ask for; `undefined` for any other.
+ */
 export function kindOf(apiVersion: string, resource: string): string | undefined {
   if (apiVersion.startsWith('idpbuilder.cnoe.io/')) return KIND_BY_PLURAL.get(resource)?.kind;
   return KNOWN[`${apiVersion}/${resource}`];
 }
 
+/** The API group of an apiVersion: the part before `/`, or `''` for the core group (`v1`). */
 export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }

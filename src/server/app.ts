@@ -45,6 +45,12 @@ import decoratorHooks from './routes/decorator-hooks.js';
 
 export { bearerCheck };
 
+/**
+ * Options of buildApp, the Fastify hook service: the controllers and decorators to serve, hook Settings, the bearer
+ * token, body limit (bytes, default 8 MiB), request timeout (ms), logger, injected clock and randomness, the random
+ * seed (at least 32 bytes), metrics, concurrency limit, response memo window, events and observer options. Each
+ * field's comment gives its default.
+ */
 export interface AppOptions {
   controllers: ControllerDef[];
   decorators?: DecoratorDef[];

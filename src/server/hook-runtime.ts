@@ -21,6 +21,11 @@ import { EventQueue, type EventQueueOptions } from '../events/queue.js';
 import type { EventSink } from '../events/types.js';
 import { HttpError, JSON_TYPE } from './http-error.js';
 
+/**
+ * What a HookRuntime is built from: hook Settings, injected clock/randomness, the secret seed of the keyed random
+ * streams, metrics, the response memo window (seconds, default 30; 0 off), an event sink or queue with its options,
+ * observer options and the server's logger (read lazily).
+ */
 export interface HookRuntimeOptions {
   settings: Settings;
   /** Injected clock and randomness; see AppOptions.env. */
@@ -45,6 +50,12 @@ interface MemoState {
 const MEMO = Symbol('idpbuilder.memo');
 type WithMemo = FastifyRequest & { [MEMO]?: MemoState };
 
+/**
+ * What every hook route shares, made once per app: the HookEnv (clock, keyed randomness, settings), metrics, the
+ * response memo, the event queue and observer, the Ajv validators of the request envelopes, and the parent and
+ * observed-object checks; `runHook` runs a hook with a fixed clock and memoises a stable answer, and a hook failure
+ * becomes 400 when an observed object is malformed (ObservedCheck), else it propagates (500).
+ */
 export class HookRuntime {
   readonly env: HookEnv;
   readonly metrics: HookMetrics;

@@ -4,7 +4,7 @@
  */
 
 /** The JSON body of every error answer: `{error, message}`, plus `id` on a 500 (the service log's key). */
-export const ErrorBody = {
+const ErrorBody = {
   type: 'object',
   properties: { error: { type: 'string' }, message: { type: 'string' }, id: { type: 'string' } },
   required: ['error', 'message'],

@@ -42,6 +42,10 @@ export const AMPLIFICATION = 6;
  */
 export const BASELINE_BYTES = 128 * 1024 * 1024;
 
+/**
+ * The limits the worst-case memory is computed from: requests in flight at most, the largest body (bytes) and the
+ * memo's byte bound (default MEMO_MAX_BYTES).
+ */
 export interface LimitInputs {
   /** Hook requests in flight at most (`--max-concurrency`); must be a positive integer. */
   maxConcurrency: number;
@@ -51,7 +55,11 @@ export interface LimitInputs {
   memoBytes?: number;
 }
 
-/** The worst-case memory of the service in bytes for these limits (see the module comment). */
+/**
+ * The worst-case memory of the service in bytes for these limits (see the module comment).
+ * @throws RangeError when `maxConcurrency` is not a positive integer or `bodyLimit` is not a positive number of
+ *   bytes.
+ */
 export function worstCaseBytes(l: LimitInputs): number {
   if (!Number.isInteger(l.maxConcurrency) || l.maxConcurrency < 1) throw new RangeError(`maxConcurrency must be a positive integer, got ${l.maxConcurrency}`);
   if (!Number.isFinite(l.bodyLimit) || l.bodyLimit < 1) throw new RangeError(`bodyLimit must be a positive number of bytes, got ${l.bodyLimit}`);

@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { Lru } from '../kit/lru.js';
 import { MEMO_MAX_BYTES } from './limits.js';
 
+/** One memoised answer: the serialized response, when it expires (epoch ms) and a callback run on each hit. */
 export interface MemoEntry {
   /** The serialized response. */
   body: string;
@@ -28,6 +29,10 @@ export interface MemoEntry {
   onHit?: () => void;
 }
 
+/**
+ * Options of ResponseMemo: the window (ms, default 30 000; 0 disables it), the most entries kept (default 512), the
+ * most bytes of answers kept (default MEMO_MAX_BYTES) and the clock (epoch ms).
+ */
 export interface MemoOptions {
   /** Window in ms an answer is checked for and then reused; 0 disables the memo. */
   horizonMs?: number;
@@ -36,6 +41,11 @@ export interface MemoOptions {
   now?: () => number;
 }
 
+/**
+ * The response memo: an LRU of serialized hook answers keyed by a SHA-256 digest of the route and the raw request
+ * body, reused within the window when a second identical request shows the answer does not move with the clock;
+ * bounded in entries and bytes.
+ */
 export class ResponseMemo {
   readonly horizonMs: number;
   private readonly entries: Lru<string, MemoEntry>;

@@ -7,6 +7,11 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * The prom-client registry of the hook service and its series: hook request duration (seconds), errors, 503
+ * rejections, in-flight requests, memo results; Platform, component and GitRepository domain metrics; event counters
+ * and queue length; observer errors. Names and labels in newMetrics and docs/operations.md.
+ */
 export interface HookMetrics {
   registry: Registry;
   hookDuration: Histogram<'controller' | 'hook' | 'code'>;
@@ -38,6 +43,10 @@ export interface HookMetrics {
   observerErrors: Counter;
 }
 
+/**
+ * A fresh registry with every HookMetrics series (names `idpbuilder_…`; durations in seconds); with `defaultMetrics`,
+ * also prom-client's process metrics prefixed `idpbuilder_hooks_`.
+ */
 export function newMetrics(options: { defaultMetrics?: boolean } = {}): HookMetrics {
   const registry = new Registry();
   const registers = [registry];

@@ -91,6 +91,9 @@ const SHAPES: Record<string, unknown> = {
   Gateway: object({ status: { type: 'object', properties: { conditions, addresses: { type: 'array', items: { type: 'object', properties: { type: str, value: str } } } } } }),
 };
 
+/**
+ * A malformed observed object: the path of the field (e.g. `.children["Secret.v1"]["ns/x"].data`) and what is wrong.
+ */
 export interface ObservedProblem {
   path: string;
   message: string;
@@ -105,6 +108,10 @@ function pathOf(instancePath: string): string {
     .join('');
 }
 
+/**
+ * The second look at a failed hook's observed children and related objects (see the module comment): `check` returns
+ * the first field with a shape no API server would send, or `undefined` (then the failure is the hook's own, 500).
+ */
 export class ObservedCheck {
   private readonly ajv = newAjv();
   private readonly compiled = new Map<string, ValidateFunction>();

@@ -27,6 +27,11 @@ const LABEL_ROLE = 'idpbuilder.cnoe.io/role';
 const JOB_GROUP = groupKey('Job', 'batch/v1');
 const CONFIGMAP_GROUP = groupKey('ConfigMap', 'v1');
 
+/**
+ * Options of Observer: the event queue, the time before which finished Jobs are not counted (default when the
+ * observer is made), how many finished Jobs are remembered (default 20 000), after how many seconds an object's
+ * series are dropped if it is not synced (default 7200), the clock (epoch ms) and an error callback.
+ */
 export interface ObserverOptions {
   events?: EventQueue;
   /**
@@ -43,6 +48,9 @@ export interface ObserverOptions {
   onError?: (err: unknown) => void;
 }
 
+/**
+ * The part of a sync request the observer reads: the parent, its observed children and whether it is being finalized.
+ */
 export interface SyncView {
   parent: KubeObject;
   children?: ObjectMap;
@@ -91,6 +99,10 @@ function finishedAt(job: KubeObject): number | undefined {
   return timeOf(conds.find((c) => c && (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True')?.lastTransitionTime);
 }
 
+/**
+ * Turns each hook call (request and answer) into the domain metrics and Events (see the module comment); never throws
+ * and never changes the answer.
+ */
 export class Observer {
   private readonly tracked = new Map<string, Tracked>();
   private readonly jobs: Lru<string, true>;

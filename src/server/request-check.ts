@@ -40,7 +40,11 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
  * Verdicts remembered in all (one process-wide LRU), and the longest value (its JSON text, characters)
  * remembered; a longer one is evaluated every time: at most 4096 × 1024 characters of keys (4 MiB of Latin-1).
  */
-export const VERDICT_CACHE_ENTRIES = 4096;
+const VERDICT_CACHE_ENTRIES = 4096;
+/**
+ * The longest value (its JSON text, in characters) whose CEL verdict is remembered; a longer one is evaluated every
+ * time.
+ */
 export const VERDICT_CACHE_MAX_KEY = 1024;
 /** Value text → rule list number → verdict (the text as the key as is: no concatenated key to flatten). */
 const verdicts = new Lru<string, Map<number, boolean>>(VERDICT_CACHE_ENTRIES);
@@ -119,6 +123,11 @@ interface Compiled {
   status?: TSchema;
 }
 
+/**
+ * The hot-path check of a request's parent against its kind's schema and CEL rules (one compiled Ajv validator per
+ * kind, first error only, precompiled CEL); a parent that fails is handed to Admission for the messages `idpbuilder
+ * validate` prints (400).
+ */
 export class ParentCheck {
   private readonly ajv = fastAjv();
   private readonly compiled = new Map<string, Compiled>();

@@ -14,6 +14,12 @@ import { KubernetesEventSink } from '../events/kube.js';
 import type { EventSink } from '../events/types.js';
 import { MIN_SEED_BYTES } from '../kit/random.js';
 
+/**
+ * Options of `idpbuilder serve`: listen port and host, the token file, the random seed file, whether to serve
+ * unauthenticated on a non-loopback address, body limit (bytes, default 8 MiB), request timeout (seconds, default
+ * 30), settings, log level, TLS certificate and key (PEM files), concurrency limit, Kubernetes Events, response memo
+ * window (seconds) and test overrides.
+ */
 export interface ServeOptions {
   port: number;
   host: string;
@@ -128,6 +134,8 @@ export type AuthDecision = { auth: 'bearer' } | { auth: 'off'; warning: string }
  * Fail-closed auth: with a token, bearer auth is on. Without one, a loopback listen address is allowed
  * with a warning, and any other address only with `allowUnauthenticated`; otherwise ServeConfigError says
  * how to fix it.
+ * @throws ServeConfigError when there is no token, the address is not loopback and unauthenticated serving was not
+ *   allowed.
  */
 export function authPolicy(o: { token?: string; host: string; allowUnauthenticated?: boolean }): AuthDecision {
   if (o.token) return { auth: 'bearer' };
@@ -139,7 +147,7 @@ export function authPolicy(o: { token?: string; host: string; allowUnauthenticat
 }
 
 /** Paths pino replaces wherever they occur: tokens and every Secret-shaped field. Bodies are never logged. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
@@ -158,6 +166,10 @@ export const REDACT_PATHS = [
   '*.body',
 ];
 
+/**
+ * The service's pino logger at `level` (default info), to `destination` or stdout, with tokens, passwords, Secret
+ * data and bodies replaced by `[redacted]` wherever they occur.
+ */
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
   const opts: pino.LoggerOptions = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   return destination ? pino(opts, destination) : pino(opts);

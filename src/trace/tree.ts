@@ -20,6 +20,7 @@ import { KINDS } from '../api/kinds.js';
 import { labelValue } from '../kit/labels.js';
 import type { KubeObject } from '../metacontroller/protocol.js';
 
+/** A reference to an object in a trace: API group (`''` for core), kind, namespace and name. */
 export interface TraceRef {
   /** API group ('' for core), e.g. `idpbuilder.cnoe.io`, `batch`. */
   group: string;
@@ -28,6 +29,10 @@ export interface TraceRef {
   name: string;
 }
 
+/**
+ * One object in the tree `idpbuilder trace` prints: its apiVersion, kind, namespace and name, readiness (`True`,
+ * `False`, `Unknown` or `-`), the reason and message of that state, whether it was found and its children.
+ */
 export interface TraceNode {
   apiVersion: string;
   kind: string;
@@ -47,7 +52,7 @@ const GROUP = 'idpbuilder.cnoe.io';
 const VERSIONS: Record<string, string> = { [GROUP]: API_VERSION, 'argoproj.io': 'argoproj.io/v1alpha1', batch: 'batch/v1', 'kustomize.toolkit.fluxcd.io': 'kustomize.toolkit.fluxcd.io/v1', '': 'v1' };
 const HIDDEN = new Set(['ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
 
-export function groupOf(apiVersion: string): string {
+function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
 }
 
@@ -83,7 +88,7 @@ type Cond = { type: string; status?: string; reason?: string; message?: string }
 const conditions = (o: KubeObject): Cond[] => ((o.status as { conditions?: Cond[] } | undefined)?.conditions ?? []);
 
 /** Readiness of one object: READY, reason and message, by kind. */
-export function statusOf(o: KubeObject): { ready: string; reason: string; message: string } {
+function statusOf(o: KubeObject): { ready: string; reason: string; message: string } {
   const st = (o.status ?? {}) as Record<string, any>;
   if (o.kind === 'Job' && groupOf(o.apiVersion) === 'batch') {
     const cs = conditions(o);
@@ -159,7 +164,7 @@ function repoOf(pkg: KubeObject): TraceRef | undefined {
 }
 
 /** The references of one object's children, in display order (before removing what is shown elsewhere). */
-export function childRefs(o: KubeObject, objects: KubeObject[]): TraceRef[] {
+function childRefs(o: KubeObject, objects: KubeObject[]): TraceRef[] {
   const ns = o.metadata.namespace ?? '';
   const group = groupOf(o.apiVersion);
   const explicit: TraceRef[] = [];
@@ -196,6 +201,7 @@ export function childRefs(o: KubeObject, objects: KubeObject[]): TraceRef[] {
   });
 }
 
+/** The tree under a root object (traceTree) and the references to objects that were not in the list. */
 export interface TraceTree {
   root: TraceNode;
   /** References (at any depth) to objects that are not in the list: a live source may fetch their namespaces. */

@@ -7,15 +7,15 @@
  */
 import type { KubeObject } from '../../metacontroller/protocol.js';
 
-export const BEGIN = '# idpbuilder:begin (managed by idpbuilder create)';
-export const END = '# idpbuilder:end';
+const BEGIN = '# idpbuilder:begin (managed by idpbuilder create)';
+const END = '# idpbuilder:end';
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The rewrite rules for each host (and its subdomains), pointing at `target`. */
-export function rewriteRules(hosts: string[], target: string, indent = '    '): string {
+function rewriteRules(hosts: string[], target: string, indent = '    '): string {
   const lines = [BEGIN];
   for (const h of [...new Set(hosts)]) {
     lines.push('rewrite stop {', `    name regex (.*)\\.${escapeRegex(h)} ${target}`, '}', `rewrite name exact ${h} ${target}`);

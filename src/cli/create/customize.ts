@@ -16,18 +16,26 @@ import { mergeValues } from '../../kit/helm.js';
 import { substitute } from '../kind.js';
 import { CORE_COMPONENTS, type CoreComponent } from './platform.js';
 
+/** One `-c name:path` flag: the core component it customizes (gitea, nginx, argocd) and the file. */
 export interface Customization {
   component: CoreComponent;
   file: string;
 }
 
+/**
+ * What a customization file turns into: Helm values for the component, and the objects that have no chart-values
+ * equivalent (`Kind namespace/name`), reported to the user.
+ */
 export interface CustomizationResult {
   values: Record<string, unknown>;
   /** Objects in the file that have no chart-values equivalent (`Kind namespace/name`). */
   untranslated: string[];
 }
 
-/** Parses `name:path` (today's `-c` syntax). */
+/**
+ * Parses `name:path` (today's `-c` syntax).
+ * @throws Error when `spec` is not `name:path` or the name is not one of CORE_COMPONENTS.
+ */
 export function parseCustomization(spec: string): Customization {
   const i = spec.indexOf(':');
   const name = i < 0 ? '' : spec.slice(0, i);
@@ -37,6 +45,11 @@ export function parseCustomization(spec: string): Customization {
   return { component: name as CoreComponent, file };
 }
 
+/**
+ * The values a customization file (or kind config) may use as Go-template placeholders (`{{ .Host }}`, `{{
+ * .IngressHost }}`, `{{ .Port }}`, `{{ .Protocol }}`, `{{ .UsePathRouting }}`, `{{ .DevPassword }}`), as idpbuilder's
+ * templates do.
+ */
 export interface TemplateData {
   host: string;
   ingressHost: string;
@@ -84,7 +97,11 @@ function translate(component: CoreComponent, o: Obj): Obj | undefined {
   return table[name]?.(data);
 }
 
-/** Turns the text of a customization file into Helm values for `component`. */
+/**
+ * Turns the text of a customization file into Helm values for `component`.
+ * @throws Error naming `source` when the text is not YAML, a document is neither a mapping of Helm values nor a
+ *   Kubernetes object, or uses a template action other than the supported placeholders.
+ */
 export function customizationValues(component: CoreComponent, text: string, data: TemplateData, source: string): CustomizationResult {
   const rendered = substitute(text, templateValues(data), source);
   const docs = parseAllDocuments(rendered);
@@ -105,6 +122,10 @@ export function customizationValues(component: CoreComponent, text: string, data
   return { values: mergeValues(...values), untranslated };
 }
 
+/**
+ * Reads `c.file` and turns it into Helm values (customizationValues). Throws Error naming the flag when the file
+ * cannot be read or is not valid.
+ */
 export function readCustomization(c: Customization, data: TemplateData): CustomizationResult {
   let text: string;
   try {

@@ -9,6 +9,10 @@ import { runOk, type RunResult, type Runner } from '../exec.js';
 export { FIELD_MANAGER, SYSTEM_NAMESPACE } from '../../api/names.js';
 import { FIELD_MANAGER } from '../../api/names.js';
 
+/**
+ * Which cluster kubectl and helm talk to: `--kubeconfig` and `--context` (`--kube-context` for helm); both default to
+ * the tools' own defaults.
+ */
 export interface KubeTarget {
   /** --kubeconfig for kubectl and helm; default: theirs ($KUBECONFIG, ~/.kube/config). */
   kubeconfig?: string;
@@ -18,10 +22,19 @@ export interface KubeTarget {
 
 const KUBECTL_TIMEOUT_MS = 120_000;
 
+/**
+ * Objects as one multi-document YAML stream (`---` between documents, no aliases, no line wrapping), for `kubectl
+ * apply -f -`.
+ */
 export function toYamlStream(objects: unknown[]): string {
   return objects.map((o) => stringify(o, { aliasDuplicateObjects: false, lineWidth: 0 })).join('---\n');
 }
 
+/**
+ * kubectl and helm against one cluster (KubeTarget flags on every call): get and list objects as JSON, server-side
+ * apply (field manager `idpbuilder`), helm commands. kubectl calls time out after 120 s, helm after 15 min; the `…Ok`
+ * methods and get/list/apply throw CommandError on a non-zero exit.
+ */
 export class Kube {
   constructor(
     readonly runner: Runner,
@@ -70,10 +83,15 @@ export class Kube {
   }
 }
 
+/** A v1 Namespace object named `name`. */
 export function namespaceObject(name: string): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as KubeObject;
 }
 
+/**
+ * The `data` of a Secret base64-decoded to UTF-8 text; empty for an absent Secret. `stringData` is not read (the API
+ * server never returns it).
+ */
 export function decodeData(secret: KubeObject | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((secret?.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');

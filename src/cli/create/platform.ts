@@ -18,13 +18,18 @@ export { MANAGED_BY } from '../../api/names.js';
 import { MANAGED_BY } from '../../api/names.js';
 /** Every object the CLI applies for a platform carries this label (value: the platform's name). */
 export const CLI_PLATFORM_LABEL = 'idpbuilder.cnoe.io/cli-platform';
-export const DEV_PASSWORD = 'developer';
-export const DEV_PASSWORD_SECRET = 'idpbuilder-dev-password';
+const DEV_PASSWORD = 'developer';
+const DEV_PASSWORD_SECRET = 'idpbuilder-dev-password';
+/**
+ * The core components `idpbuilder create` makes (provider kind, object name, install namespace, plural): gitea
+ * (GiteaProvider in gitea), nginx (NginxGateway in ingress-nginx), argocd (ArgoCDProvider in argocd).
+ */
 export const PROVIDERS = {
   gitea: { kind: 'GiteaProvider', name: 'gitea', namespace: 'gitea', plural: 'giteaproviders' },
   nginx: { kind: 'NginxGateway', name: 'nginx', namespace: 'ingress-nginx', plural: 'nginxgateways' },
   argocd: { kind: 'ArgoCDProvider', name: 'argocd', namespace: 'argocd', plural: 'argocdproviders' },
 } as const;
+/** A core component name: `gitea`, `nginx` or `argocd` (the names `-c name:path` takes). */
 export type CoreComponent = keyof typeof PROVIDERS;
 /** `--gateway` choices: the provider object of each (name, install namespace). */
 export const GATEWAYS = {
@@ -32,13 +37,16 @@ export const GATEWAYS = {
   envoy: { kind: 'EnvoyGateway', name: 'envoy', namespace: 'envoy-gateway-system', plural: 'envoygateways' },
   istio: { kind: 'IstioGateway', name: 'istio', namespace: 'istio-system', plural: 'istiogateways' },
 } as const;
+/** A `--gateway` value: nginx, envoy or istio. */
 export type GatewayChoice = keyof typeof GATEWAYS;
 /** `--gitops` choices. */
 export const GITOPS = {
   argocd: PROVIDERS.argocd,
   flux: { kind: 'FluxProvider', name: 'flux', namespace: 'flux-system', plural: 'fluxproviders' },
 } as const;
+/** A `--gitops` value: argocd or flux. */
 export type GitOpsChoice = keyof typeof GITOPS;
+/** A provider object the CLI creates: kind, name, install namespace and plural resource. */
 export interface ProviderId {
   kind: string;
   name: string;
@@ -52,13 +60,13 @@ export interface ProviderId {
  *   `expectedContainerPort`), so 80 → 10080 and 443 → 10443;
  * - the Istio `gateway` chart's Service targets ports 80 and 443 of the gateway pods.
  */
-export const GATEWAY_TARGET_PORTS: Record<GatewayChoice, { http: number | string; https: number | string }> = {
+const GATEWAY_TARGET_PORTS: Record<GatewayChoice, { http: number | string; https: number | string }> = {
   nginx: { http: 'http', https: 'https' },
   envoy: { http: 10080, https: 10443 },
   istio: { http: 80, https: 443 },
 };
 /** Pod labels of each gateway's proxy (what the CLI's ingress Service selects). */
-export function gatewaySelector(g: GatewayChoice): Record<string, string> {
+function gatewaySelector(g: GatewayChoice): Record<string, string> {
   if (g === 'envoy') return { 'gateway.envoyproxy.io/owning-gateway-name': GATEWAYS.envoy.name, 'gateway.envoyproxy.io/owning-gateway-namespace': GATEWAYS.envoy.namespace };
   if (g === 'istio') return { istio: 'ingressgateway' };
   return { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' };
@@ -67,12 +75,19 @@ export function gatewaySelector(g: GatewayChoice): Record<string, string> {
  * On kind, Envoy and Istio have no host port: the ingress Service is a NodePort on these fixed ports and the
  * kind node maps that container port to the host's `--port` (ingress-nginx binds host ports 80/443 itself).
  */
-export const KIND_NODE_PORTS = { http: 31080, https: 31443 } as const;
+const KIND_NODE_PORTS = { http: 31080, https: 31443 } as const;
+/** The core component names, in PROVIDERS order. */
 export const CORE_COMPONENTS = Object.keys(PROVIDERS) as CoreComponent[];
 /** The Service (in the gateway's namespace) that CoreDNS points the platform's host names at. */
 export const INGRESS_SERVICE = 'idpbuilder-ingress';
+/** User name of Gitea's admin account that `idpbuilder create` asks for (as idpbuilder names it). */
 export const GITEA_ADMIN = 'giteaAdmin';
 
+/**
+ * What `idpbuilder create` builds the platform objects from: Platform name and namespace, host and ingress host,
+ * protocol and port, path routing, dev password, kind mode (host ports, Gitea SSH NodePort), extra Helm values, and
+ * the chosen gateway and gitops engine.
+ */
 export interface PlatformConfig {
   /** The Platform's name (the cluster name with kind). */
   name: string;
@@ -106,6 +121,10 @@ export function kindIngressContainerPort(c: Pick<PlatformConfig, 'gateway' | 'pr
   return KIND_NODE_PORTS[c.protocol];
 }
 
+/**
+ * The labels of every object the CLI creates for a platform: `app.kubernetes.io/managed-by: idpbuilder` and
+ * `idpbuilder.cnoe.io/cli-platform: <platform name>`.
+ */
 export function labels(c: Pick<PlatformConfig, 'name'>): Record<string, string> {
   return { ...MANAGED_BY, [CLI_PLATFORM_LABEL]: c.name };
 }
@@ -275,6 +294,10 @@ export function ingressService(c: Pick<PlatformConfig, 'name' | 'protocol' | 'po
   } as KubeObject;
 }
 
+/**
+ * Thrown by validateObjects when generated objects fail offline admission; `problems` lists `Kind/name: path:
+ * message`.
+ */
 export class InvalidObjectsError extends Error {
   constructor(readonly problems: string[]) {
     super(`the generated objects are not valid:\n${problems.map((p) => `  ${p}`).join('\n')}`);

@@ -10,8 +10,12 @@ import type { KubeObject } from '../../metacontroller/protocol.js';
 import { SYSTEM_NAMESPACE } from './kube.js';
 import { labels } from './platform.js';
 
-export const SETTINGS_CONFIGMAP = 'idpbuilder-settings';
+const SETTINGS_CONFIGMAP = 'idpbuilder-settings';
 
+/**
+ * The settings a platform was created with, as strings (the ConfigMap's data): protocol, host, ingress host, port,
+ * path routing, dev password, gateway and gitops.
+ */
 export interface Settings {
   protocol: string;
   host: string;
@@ -23,8 +27,12 @@ export interface Settings {
   gitops: string;
 }
 
-export const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword', 'gateway', 'gitops'];
+const SETTINGS_KEYS: (keyof Settings)[] = ['protocol', 'host', 'ingressHost', 'port', 'usePathRouting', 'devPassword', 'gateway', 'gitops'];
 
+/**
+ * The Settings of a `create` invocation: numbers and booleans as strings, ingress host defaulting to the host,
+ * gateway to `nginx`, gitops to `argocd`.
+ */
 export function settingsOf(o: { protocol: string; host: string; ingressHost?: string; port: number; usePathRouting: boolean; devPassword: boolean; gateway?: string; gitops?: string }): Settings {
   return {
     protocol: o.protocol,
@@ -38,6 +46,10 @@ export function settingsOf(o: { protocol: string; host: string; ingressHost?: st
   };
 }
 
+/**
+ * The ConfigMap `idpbuilder-settings` in idpbuilder-system that records a platform's settings (data: `platform` and
+ * the Settings), labelled as the platform's.
+ */
 export function settingsConfigMap(name: string, s: Settings): KubeObject {
   return {
     apiVersion: 'v1',

@@ -6,6 +6,10 @@
 import type { KubeObject } from '../../metacontroller/protocol.js';
 import type { Kube } from './kube.js';
 
+/**
+ * What waitReady needs: the Kube client, a line printer, sleep and clock (epoch ms), the poll interval (ms) and an
+ * abort signal (Ctrl-C).
+ */
 export interface WaitDeps {
   kube: Kube;
   out: (line: string) => void;
@@ -16,6 +20,7 @@ export interface WaitDeps {
   signal?: AbortSignal;
 }
 
+/** An object waitReady polls: kind, the fully qualified kubectl resource, name and namespace. */
 export interface Watched {
   kind: string;
   /** kubectl resource, fully qualified (`platforms.idpbuilder.cnoe.io`). */
@@ -24,6 +29,10 @@ export interface Watched {
   namespace: string;
 }
 
+/**
+ * An object's readiness as waitReady sees it: whether it is Ready (Ready=True for the current generation), its phase
+ * (`NoStatus`, `NotFound` when so) and why it is not Ready.
+ */
 export interface State {
   ready: boolean;
   /** status.phase, or `NoStatus` when the object has no status yet, or `NotFound`. */
@@ -38,6 +47,11 @@ interface Condition {
   message?: string;
 }
 
+/**
+ * The State of an object: NotFound when absent, NoStatus when it has no status yet, else Ready when its Ready
+ * condition is True and `status.observedGeneration` (when reported) has caught up with `metadata.generation`; the
+ * message is the Ready condition's message or reason.
+ */
 export function stateOf(o: KubeObject | undefined): State {
   if (!o) return { ready: false, phase: 'NotFound' };
   const status = (o.status ?? {}) as { phase?: string; conditions?: Condition[]; observedGeneration?: number };
@@ -50,12 +64,13 @@ export function stateOf(o: KubeObject | undefined): State {
   return { ready: isReady, phase, ...(message ? { message } : {}) };
 }
 
+/** `Kind namespace/name` of a watched object, for progress lines. */
 export function label(w: Pick<Watched, 'kind' | 'namespace' | 'name'>): string {
   return `${w.kind} ${w.namespace}/${w.name}`;
 }
 
 /** A short explanation of a state, for progress lines and the time-out message. */
-export function describe(s: State): string {
+function describe(s: State): string {
   if (s.phase === 'NotFound') return 'not found';
   if (s.phase === 'NoStatus') return 'no status yet: its controller has not reconciled it (is Metacontroller running with the idpbuilder controllers?)';
   return s.message ? `${s.phase}: ${s.message}` : s.phase;
@@ -71,11 +86,15 @@ interface ProviderEntry {
 }
 
 /** The provider entries of a Platform's status, in group order. */
-export function platformProviders(o: KubeObject | undefined): ProviderEntry[] {
+function platformProviders(o: KubeObject | undefined): ProviderEntry[] {
   const p = ((o?.status as { providers?: Record<string, ProviderEntry[] | undefined> } | undefined)?.providers ?? {}) as Record<string, ProviderEntry[] | undefined>;
   return [...(p.gitProviders ?? []), ...(p.gateways ?? []), ...(p.gitOpsProviders ?? [])];
 }
 
+/**
+ * The outcome of waitReady: whether everything became Ready, what is not (`Kind ns/name (why)`) and the objects last
+ * read.
+ */
 export interface WaitResult {
   ready: boolean;
   /** What is not Ready (one entry per object, `Kind ns/name (why)`); empty when ready. */

@@ -38,6 +38,10 @@ export interface GitHostingProvider {
   gitCredentials(): { username: string; password: string };
 }
 
+/**
+ * What a hosting provider is built from: the server's API endpoint, the token and user name of the credentials
+ * Secret, repository defaults and team grants from the config, and a PEM CA bundle.
+ */
 export interface ProviderOptions {
   apiEndpoint: string;
   token: string;
@@ -49,6 +53,7 @@ export interface ProviderOptions {
   ca?: string;
 }
 
+/** Builds the GitHostingProvider of one flavor (Gitea, GitHub, GitLab) from ProviderOptions. */
 export type ProviderFactory = (opts: ProviderOptions) => GitHostingProvider;
 
 /**

@@ -76,6 +76,7 @@ async function readManifests(worktree: string, writer: string): Promise<{ mine: 
  * (its manifest) and no longer writes, unless another writer's manifest claims it too. A staged file that
  * needs a path held by content this writer did not write (a file where a directory goes, or a directory
  * with others' files where a file goes) is a conflict: nothing is deleted to make room.
+ * @throws RepoSyncError when a staged file needs a path held by content this writer did not write.
  */
 export async function applyOwned(worktree: string, stage: string, staged: string[], writer: string, log: JobLogger): Promise<void> {
   const { mine, others } = await readManifests(worktree, writer);

@@ -61,6 +61,6 @@ export function redactURL(raw: string): string {
 }
 
 /** `text` with the userinfo of every URL in it replaced by `***`. */
-export function redactURLsIn(text: string): string {
+function redactURLsIn(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s:]*(?::[^/@\s]*)?@/gi, '$1***@');
 }

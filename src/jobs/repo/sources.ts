@@ -121,7 +121,11 @@ async function copyTree(src: string, dst: string): Promise<void> {
   }
 }
 
-/** Writes the merged sources into the empty directory `stage` (later sources win) and lists its files. */
+/**
+ * Writes the merged sources into the empty directory `stage` (later sources win) and lists its files.
+ * @throws RepoSyncError when a source writes under `.idpbuilder/owners/` (reserved for the writer manifests); file
+ *   system errors as Node raises them.
+ */
 export async function stageSources(stage: string, prepared: Prepared[]): Promise<string[]> {
   await mkdir(stage, { recursive: true });
   for (const p of prepared) {

@@ -24,6 +24,10 @@ export function bearerCheck(token: string | undefined): (header: unknown) => boo
   return (header) => typeof header === 'string' && timingSafeEqual(digest(header), expected);
 }
 
+/**
+ * Options of the auth plugin: the check of the Authorization header (from bearerCheck); a request it refuses gets
+ * 401.
+ */
 export interface AuthOptions {
   /** The header check, from {@link bearerCheck} (built by the caller so a bad token throws at once). */
   authorized: (header: unknown) => boolean;

@@ -10,6 +10,7 @@ import { MAX_JSON_DEPTH, jsonDepthExceeds } from '../json-depth.js';
 import { HttpError } from '../http-error.js';
 import type { HookRuntime } from '../hook-runtime.js';
 
+/** Options of the JSON body plugin: the HookRuntime whose memo it looks requests up in. */
 export interface JsonBodyOptions {
   runtime: HookRuntime;
 }

@@ -8,6 +8,10 @@ import fp from 'fastify-plugin';
 import type { FastifyPluginCallback } from 'fastify';
 import type { HookMetrics } from '../metrics.js';
 
+/**
+ * Options of the load-shedding plugin: the most hook requests in flight (0, negative or unset: no limit; fractions
+ * floored) and the metrics that count rejections.
+ */
 export interface LoadSheddingOptions {
   /** Hook requests in flight at most; 0, negative or unset: no limit. Fractions are floored. */
   maxConcurrency?: number;

@@ -13,11 +13,16 @@ import { finishCustomize, finishSync } from '../../metacontroller/response.js';
 import { HttpError, JSON_TYPE, errorResponses } from '../http-error.js';
 import type { HookRuntime } from '../hook-runtime.js';
 
+/** Options of the controller hook routes: the controllers to serve and the shared HookRuntime. */
 export interface ControllerHooksOptions {
   controllers: ControllerDef[];
   runtime: HookRuntime;
 }
 
+/**
+ * Registers POST /hooks/<plural>/sync (and /finalize, /customize when the controller has them) for each controller;
+ * see the module comment for the checks (400) and errors (ErrorBody).
+ */
 const controllerHooks: FastifyPluginCallback<ControllerHooksOptions> = (app, { controllers, runtime: rt }, done) => {
   const { env, envelope, observer } = rt;
   for (const c of controllers) {

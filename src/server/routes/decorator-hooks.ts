@@ -11,11 +11,16 @@ import { finishCustomize, sortChildren } from '../../metacontroller/response.js'
 import { HttpError, JSON_TYPE, errorResponses } from '../http-error.js';
 import type { HookRuntime } from '../hook-runtime.js';
 
+/** Options of the decorator hook routes: the decorators to serve and the shared HookRuntime. */
 export interface DecoratorHooksOptions {
   decorators: DecoratorDef[];
   runtime: HookRuntime;
 }
 
+/**
+ * Registers POST /hooks/<name>/sync (and /finalize, /customize when present) for each decorator; see the module
+ * comment.
+ */
 const decoratorHooks: FastifyPluginCallback<DecoratorHooksOptions> = (app, { decorators, runtime: rt }, done) => {
   const { env, envelope } = rt;
   for (const d of decorators) {

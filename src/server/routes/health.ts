@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginCallback } from 'fastify';
 
+/** Registers GET /healthz and GET /readyz (see the module comment: /readyz answers 503 once the server is closing). */
 const health: FastifyPluginCallback = (app, _opts, done) => {
   let closing = false;
   app.addHook('onClose', async () => {

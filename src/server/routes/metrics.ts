@@ -5,10 +5,12 @@
 import type { FastifyPluginCallback } from 'fastify';
 import type { HookRuntime } from '../hook-runtime.js';
 
+/** Options of the /metrics route: the HookRuntime whose registry and observer it reads. */
 export interface MetricsRouteOptions {
   runtime: HookRuntime;
 }
 
+/** Registers GET /metrics (Prometheus text format). */
 const metricsRoute: FastifyPluginCallback<MetricsRouteOptions> = (app, { runtime }, done) => {
   app.get('/metrics', async (_req, reply) => {
     runtime.observer.sweep();
