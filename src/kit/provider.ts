@@ -8,8 +8,8 @@
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv } from './hooks.js';
-import type { Condition } from '../api/common.js';
-import { conditions, type ConditionInput } from './conditions.js';
+import type { ConditionInput } from './conditions.js';
+import { conditionSet, markBlocked, markFailed, markProgressing, markReady, writeStatus, type Marks } from './status.js';
 import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRelease, type InstallChildren, type InstallPlan, type InstallTarget, type ReleaseSummary } from './helm.js';
 import { jobFinished, runningPredecessors, type SyncAnswer } from './contract.js';
 import { jobState, type JobState } from './jobs.js';
@@ -53,30 +53,37 @@ function pods(req: SyncRequest): KubeObject[] {
   return relatedObjects(req, 'Pod', 'v1');
 }
 
-function previousConditions(req: SyncRequest): Condition[] | undefined {
-  return (req.parent.status as { conditions?: Condition[] } | undefined)?.conditions;
-}
+/**
+ * The conditions of every Helm-installed provider kind: the standard three, then what a plan adds
+ * (`VersionUnverified`: src/controllers/versions.ts; `RepositoryCredentials`: src/controllers/argocd-repocreds.ts;
+ * `ClustersRegistered`: ./cluster.ts).
+ */
+export const PROVIDER_CONDITIONS = conditionSet('provider', ['VersionUnverified', 'RepositoryCredentials', 'ClustersRegistered']);
 
-function statusWith(req: SyncRequest, env: HookEnv, fields: Record<string, unknown>, phase: Phase, conds: ConditionInput[]): Record<string, unknown> {
-  return {
-    ...fields,
-    phase,
-    conditions: conditions(previousConditions(req), conds, env.now(), req.parent.metadata.generation),
-    ...(req.parent.metadata.generation !== undefined ? { observedGeneration: req.parent.metadata.generation } : {}),
-  };
+function statusWith(req: SyncRequest, env: HookEnv, fields: Record<string, unknown>, phase: Phase, marks: Marks, extras?: ConditionInput[]): Record<string, unknown> {
+  return writeStatus(PROVIDER_CONDITIONS, req.parent, env, { phase, marks, ...(extras ? { extras } : {}) }, fields);
 }
 
 function observedInstallConfigMaps(req: SyncRequest): KubeObject[] {
   return observedChildren(req, 'ConfigMap', 'v1').filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL);
 }
 
-/** Conditions for the three standard types, from one summary. */
-export function standardConditions(phase: Phase, reason: string, message: string): ConditionInput[] {
-  return [
-    { type: 'Ready', status: phase === 'Ready' ? 'True' : 'False', reason, message },
-    { type: 'Progressing', status: phase === 'Installing' || phase === 'Deleting' ? 'True' : 'False', reason, message },
-    { type: 'Degraded', status: phase === 'Failed' ? 'True' : 'False', reason: phase === 'Failed' ? reason : 'AsExpected', message: phase === 'Failed' ? message : '' },
-  ];
+/**
+ * The standard conditions of a provider phase, from one summary: Ready → markReady, Installing and Deleting →
+ * markProgressing, Failed → markFailed, Pending → markBlocked (./status.ts).
+ */
+export function standardConditions(phase: Phase, reason: string, message: string): Marks {
+  switch (phase) {
+    case 'Ready':
+      return markReady(reason, message);
+    case 'Installing':
+    case 'Deleting':
+      return markProgressing(reason, message);
+    case 'Failed':
+      return markFailed(reason, message);
+    case 'Pending':
+      return markBlocked(reason, message);
+  }
 }
 
 /** Seconds before attempt `n + 1` after attempt `n` failed: 30 s doubling, at most 30 minutes. */
@@ -168,7 +175,7 @@ export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan
     // Errors never delete: the contract returns every observed child this answer leaves out.
     const prev = (req.parent.status ?? {}) as { installed?: boolean; installation?: unknown };
     const fields = { ...plan.status, installed: prev.installed ?? false, ...(prev.installation ? { installation: prev.installation } : {}) };
-    const status = statusWith(req, env, fields, 'Pending', [...standardConditions('Pending', blocked.reason, blocked.message), ...(plan.conditions ?? [])]);
+    const status = statusWith(req, env, fields, 'Pending', markBlocked(blocked.reason, blocked.message), plan.conditions);
     return { status, children };
   }
   const current = currentAttempt(req, env, plan.install);
@@ -222,14 +229,9 @@ export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan
   if (current.retries || retryScheduled) installation.retries = current.retries;
   if (retryScheduled) installation.nextRetryTime = stamp(current.nextRetry!);
   const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
-  const conds = ready && phase === 'Ready' && reason !== 'Available'
-    ? [
-        { type: 'Ready', status: 'True' as const, reason, message: `the installed release keeps serving; ${message}` },
-        { type: 'Progressing', status: 'True' as const, reason, message },
-        { type: 'Degraded', status: 'False' as const, reason: 'AsExpected', message: '' },
-      ]
-    : standardConditions(phase, reason, message);
-  const status = statusWith(req, env, fields, phase, [...conds, ...(plan.conditions ?? [])]);
+  // an upgrade: the installed release keeps serving (Ready=True) while the new install runs
+  const marks = ready && phase === 'Ready' && reason !== 'Available' ? markProgressing(reason, message, { reason, message: `the installed release keeps serving; ${message}` }) : standardConditions(phase, reason, message);
+  const status = statusWith(req, env, fields, phase, marks, plan.conditions);
   return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
 }
 
@@ -302,13 +304,13 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     // Errors never delete: the contract returns every observed child; no uninstall Job is added.
     if (!usersKnown(req, kinds)) {
       const message = `waiting to learn which ${kinds.join('s and ')}s use this ${req.parent.kind}: ${what} waits until none does`;
-      return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'WaitingForUsers', message)), children: [], finalized: false };
+      return { status: statusWith(req, env, prev, 'Deleting', markProgressing('WaitingForUsers', message)), children: [], finalized: false };
     }
     const users = usersOf(req, kinds);
     if (users.length) {
       const message = `in use by ${usersText(users)}: ${what} waits until they are gone`;
       const fields = { ...prev, usedBy: users.slice(0, USED_BY_MAX) };
-      return { status: statusWith(req, env, fields, 'Deleting', standardConditions('Deleting', 'InUse', message)), children: [], finalized: false };
+      return { status: statusWith(req, env, fields, 'Deleting', markProgressing('InUse', message)), children: [], finalized: false };
     }
   }
   const plan = installedPlan(req);
@@ -317,7 +319,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   const recorded = (prev.installation as { configMap?: unknown } | undefined)?.configMap;
   if (spec.deletionPolicy !== 'Retain' && typeof recorded === 'string' && !observedChild(req, 'ConfigMap', 'v1', recorded)) {
     const message = `cannot uninstall yet: ConfigMap ${recorded}, the record of what was installed, is not observed; waiting for it (restore it, or set deletionPolicy: Retain to delete without uninstalling)`;
-    return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'InstallRecordNotFound', message)), children: [], finalized: false };
+    return { status: statusWith(req, env, prev, 'Deleting', markProgressing('InstallRecordNotFound', message)), children: [], finalized: false };
   }
   const uninstall = spec.deletionPolicy !== 'Retain' && plan && plan.releases.length ? helmJob(req.parent, plan, env, 'uninstall') : undefined;
   // every attempt of this uninstall carries LABEL_INSTALL = its ConfigMap's name: a running one is ours, not a wait
@@ -325,15 +327,15 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   if (running.length) {
     const names = running.map((j) => j.metadata.name).join(', ');
     const message = `waiting for job ${names} to finish before ${uninstall ? 'uninstalling' : 'letting go'} (a running Job is never killed)`;
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'WaitingForRunningJob', message));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing('WaitingForRunningJob', message));
     return { status, children: uninstall ? [uninstall.configMap, ...observedInstallConfigMaps(req).map(asDesired)] : [], finalized: false };
   }
   if (spec.deletionPolicy === 'Retain') {
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', retainedMessage(plan)));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing('Retained', retainedMessage(plan)));
     return { status, children: [], finalized: true };
   }
   if (!uninstall) {
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'NothingInstalled', 'nothing was installed'));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing('NothingInstalled', 'nothing was installed'));
     return { status, children: [], finalized: true };
   }
   const gone = plan?.target ? targetKubeconfigGone(req, plan.target) : undefined;
@@ -341,7 +343,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     // The uninstall Job could not start (its kubeconfig volume is missing): say so instead of a Job pending in
     // silence. An uninstall Job already made is kept (a Job is never dropped); none is made until the Secret is back.
     const made = observedChild(req, 'Job', 'batch/v1', uninstall.name);
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', CLUSTER_REASONS.secretNotFound, gone));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing(CLUSTER_REASONS.secretNotFound, gone));
     return { status, children: [...(made ? [uninstall.configMap, uninstall.job] : []), ...observedInstallConfigMaps(req).map(asDesired)], finalized: false };
   }
   // A failed uninstall is retried like an install (retryDelaySeconds: 30 s doubling, at most 30 min), each
@@ -352,17 +354,17 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   // later finalize call still finds the same plan (and the same uninstall Job).
   const children = [current.children.configMap, current.children.job, ...observedInstallConfigMaps(req).map(asDesired)];
   if (state.phase === 'Succeeded') {
-    const status = statusWith(req, env, { ...prev, installed: false }, 'Deleting', standardConditions('Deleting', 'Uninstalled', 'uninstall finished'));
+    const status = statusWith(req, env, { ...prev, installed: false }, 'Deleting', markProgressing('Uninstalled', 'uninstall finished'));
     return { status, children, finalized: true };
   }
   if (state.phase === 'Failed') {
     const next = current.nextRetry!;
     const message = `uninstall job failed: ${state.message ?? 'unknown error'} (attempt ${current.retries + 1}; retry at ${stamp(next)}; set deletionPolicy: Retain to delete without uninstalling)`;
-    const status = statusWith(req, env, prev, 'Failed', standardConditions('Failed', 'UninstallFailed', message));
+    const status = statusWith(req, env, prev, 'Failed', markFailed('UninstallFailed', message));
     return { status, children, finalized: false, resyncAfterSeconds: Math.max(1, Math.ceil((next.getTime() - env.now().getTime()) / 1000)) };
   }
   const retry = current.previousFailure ? ` (retry ${current.retries} after: ${current.previousFailure})` : '';
-  const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}${retry}`));
+  const status = statusWith(req, env, prev, 'Deleting', markProgressing('Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}${retry}`));
   return { status, children, finalized: false };
 }
 
