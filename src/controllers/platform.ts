@@ -454,7 +454,9 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
   if (bootstrap?.repositories.length) fields.bootstrap = { repositories: bootstrap.repositories };
   const clusters = clusterInventory(all, observedChildren(req, 'Package', API_VERSION));
   if (clusters.length) fields.clusters = clusters;
-  return { status: writeStatus(PLATFORM_CONDITIONS, view.parent, env, decidePlatform(states, bootstrap), fields), children, released };
+  // phase and conditions first, as the Platform has always written them
+  const { phase, conditions, ...rest } = writeStatus(PLATFORM_CONDITIONS, view.parent, env, decidePlatform(states, bootstrap), fields);
+  return { status: { phase, conditions, ...rest }, children, released };
 }
 
 /**
