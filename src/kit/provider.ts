@@ -68,24 +68,6 @@ function observedInstallConfigMaps(req: SyncRequest): KubeObject[] {
   return observedChildren(req, 'ConfigMap', 'v1').filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL);
 }
 
-/**
- * The standard conditions of a provider phase, from one summary: Ready → markReady, Installing and Deleting →
- * markProgressing, Failed → markFailed, Pending → markBlocked (./status.ts).
- */
-export function standardConditions(phase: Phase, reason: string, message: string): Marks {
-  switch (phase) {
-    case 'Ready':
-      return markReady(reason, message);
-    case 'Installing':
-    case 'Deleting':
-      return markProgressing(reason, message);
-    case 'Failed':
-      return markFailed(reason, message);
-    case 'Pending':
-      return markBlocked(reason, message);
-  }
-}
-
 /** Seconds before attempt `n + 1` after attempt `n` failed: 30 s doubling, at most 30 minutes. */
 export function retryDelaySeconds(attempt: number): number {
   return Math.min(30 * 2 ** Math.min(attempt, 16), 1800);
@@ -168,7 +150,6 @@ function stamp(d: Date): string {
  */
 export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan): SyncAnswer {
   const plan = withTargetCluster(req, given);
-  const kind = req.parent.kind;
   const children = [...(plan.children ?? [])];
   if (plan.blocked || !plan.install) {
     const blocked = plan.blocked ?? { reason: 'NothingToInstall', message: 'no install plan' };
@@ -186,53 +167,60 @@ export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan
   for (const s of steps) children.push(...s.children);
   const upgrade = installedBefore(req, install.name);
 
-  const all: Step[] = [{ name: 'install', children: [], state: installState }, ...steps];
+  const d = decideInstall(req, env, current, steps, upgrade, plan.health);
+  const installation: Record<string, unknown> = { configMap: install.configMap.metadata.name, job: install.job.metadata.name };
+  // While a retry is scheduled the count is stated even when it is 0 (issue 10, example g).
+  const retryScheduled = !!current.nextRetry && installState.phase === 'Failed';
+  if (current.retries || retryScheduled) installation.retries = current.retries;
+  if (retryScheduled) installation.nextRetryTime = stamp(current.nextRetry!);
+  const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
+  const status = statusWith(req, env, fields, d.phase, d.marks, plan.conditions);
+  return d.resyncAfterSeconds ? { status, children, resyncAfterSeconds: d.resyncAfterSeconds } : { status, children };
+}
+
+/** A provider's transition: phase, marks and when to look again (a scheduled retry). */
+interface ProviderDecision {
+  phase: Phase;
+  marks: Marks;
+  resyncAfterSeconds?: number;
+}
+
+/**
+ * decide, from the install attempt and the steps after it: the first failed Job fails the provider (with the
+ * retry time of a failed install); a Job not finished yet is progress (an upgrade keeps Ready=True: the
+ * installed release serves; a new install Job held back by a running one says so); then `health`; else Ready.
+ */
+function decideInstall(req: SyncRequest, env: HookEnv, current: Attempt, steps: Step[], upgrade: boolean, health: Blocker | undefined): ProviderDecision {
+  const install = current.children;
+  const all: Step[] = [{ name: 'install', children: [], state: current.state }, ...steps];
   const failed = all.find((s) => s.state.phase === 'Failed');
-  const pending = all.find((s) => s.state.phase === 'Absent' || s.state.phase === 'Running');
-  let phase: Phase;
-  let reason: string;
-  let message: string;
-  let ready = false;
-  let resyncAfterSeconds: number | undefined;
   if (failed) {
-    phase = 'Failed';
-    reason = failed.name === 'install' ? 'InstallFailed' : `${capitalize(failed.name)}Failed`;
-    message = `${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`;
-    if (failed.name === 'install' && current.nextRetry) {
-      message += ` (attempt ${current.retries + 1}; retry at ${stamp(current.nextRetry)})`;
-      resyncAfterSeconds = Math.max(1, Math.ceil((current.nextRetry.getTime() - env.now().getTime()) / 1000));
-    }
-  } else if (pending) {
+    const reason = failed.name === 'install' ? 'InstallFailed' : `${capitalize(failed.name)}Failed`;
+    const message = `${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`;
+    if (failed.name !== 'install' || !current.nextRetry) return { phase: 'Failed', marks: markFailed(reason, message) };
+    const retry = current.nextRetry;
+    return {
+      phase: 'Failed',
+      marks: markFailed(reason, `${message} (attempt ${current.retries + 1}; retry at ${stamp(retry)})`),
+      resyncAfterSeconds: Math.max(1, Math.ceil((retry.getTime() - env.now().getTime()) / 1000)),
+    };
+  }
+  const pending = all.find((s) => s.state.phase === 'Absent' || s.state.phase === 'Running');
+  if (pending) {
     const blockers = pending.name === 'install' && pending.state.phase === 'Absent' ? runningPredecessors(req, install.job) : [];
-    phase = upgrade ? 'Ready' : 'Installing';
-    ready = upgrade;
-    reason = blockers.length ? 'WaitingForRunningJob' : upgrade ? 'Upgrading' : pending.name === 'install' ? 'Installing' : capitalize(pending.name);
-    message = blockers.length
+    const reason = blockers.length ? 'WaitingForRunningJob' : upgrade ? 'Upgrading' : pending.name === 'install' ? 'Installing' : capitalize(pending.name);
+    let message = blockers.length
       ? `waiting for job ${blockers.map((b) => b.metadata.name).join(', ')} to finish before starting ${install.name}`
       : pending.state.phase === 'Absent'
         ? `${pending.name} job created`
         : `${pending.name} job running`;
     if (current.previousFailure && pending.name === 'install') message += ` (retry ${current.retries} after: ${current.previousFailure})`;
-  } else if (plan.health) {
-    phase = 'Installing';
-    reason = plan.health.reason;
-    message = plan.health.message;
-  } else {
-    phase = 'Ready';
-    ready = true;
-    reason = 'Available';
-    message = `${kind} is installed and available`;
+    // an upgrade: the installed release keeps serving (Ready=True) while the new install runs
+    if (upgrade) return { phase: 'Ready', marks: markProgressing(reason, message, { reason, message: `the installed release keeps serving; ${message}` }) };
+    return { phase: 'Installing', marks: markProgressing(reason, message) };
   }
-  const installation: Record<string, unknown> = { configMap: install.configMap.metadata.name, job: install.job.metadata.name };
-  // While a retry is scheduled the count is stated even when it is 0 (issue 10, example g).
-  const retryScheduled = !!current.nextRetry && failed?.name === 'install';
-  if (current.retries || retryScheduled) installation.retries = current.retries;
-  if (retryScheduled) installation.nextRetryTime = stamp(current.nextRetry!);
-  const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
-  // an upgrade: the installed release keeps serving (Ready=True) while the new install runs
-  const marks = ready && phase === 'Ready' && reason !== 'Available' ? markProgressing(reason, message, { reason, message: `the installed release keeps serving; ${message}` }) : standardConditions(phase, reason, message);
-  const status = statusWith(req, env, fields, phase, marks, plan.conditions);
-  return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
+  if (health) return { phase: 'Installing', marks: markProgressing(health.reason, health.message) };
+  return { phase: 'Ready', marks: markReady('Available', `${req.parent.kind} is installed and available`) };
 }
 
 /**
