@@ -12,18 +12,17 @@
  * resourceVersions are part of the Job's name). The shared loop is exported for the GitLabProvider.
  */
 import type { GitHubProviderSpec } from '../api/github.js';
-import type { Condition } from '../api/common.js';
 import type { GitHubValidateConfigInput, GitLabValidateConfigInput } from '../api/jobs.js';
 import { JOB_CONFIG_KEY, JOB_CONFIG_PATH, RESULT_ANNOTATION } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from '../kit/hooks.js';
-import { conditions, type ConditionInput } from '../kit/conditions.js';
 import { durationSeconds } from '../kit/duration.js';
-import { configMapObject, jobObject, jobState } from '../kit/jobs.js';
+import { configMapObject, jobObject, jobState, type JobState } from '../kit/jobs.js';
 import { LABEL_ROLE, ownerLabels } from '../kit/labels.js';
 import { childName, hashedName } from '../kit/names.js';
 import { asDesired, observedChild, observedChildren, relatedObject, relatedObjects } from '../kit/observed.js';
-import { jobPodsRule, standardConditions } from '../kit/provider.js';
+import { jobPodsRule } from '../kit/provider.js';
+import { conditionSet, markBlocked, markFailed, markProgressing, markReady, markRetrying, readParent, writeStatus, type Marks, type ParentView } from '../kit/status.js';
 import { contract } from '../kit/contract.js';
 import { secretRefRefusal, type Refusal } from '../kit/refs.js';
 import { relatedSecretData, repositoryCredentialsName, repositoryCredentialsSecret, secretValue } from '../kit/repocreds.js';
@@ -169,25 +168,29 @@ function validateJobIdentity(req: SyncRequest, plan: ValidationPlan, round: numb
   return { name: nameFor(current), versions: current };
 }
 
-/** The shared reconcile loop of the validated git providers (GitHubProvider, GitLabProvider). */
-export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: ValidationPlan): SyncResponse {
-  let plan = validationPlan;
+/** The conditions of the validated git providers (GitHubProvider, GitLabProvider). */
+export const VALIDATED_CONDITIONS = conditionSet('validated git provider');
+
+/** What one sync of a validated provider wants: the children of this window's check and what it needs. */
+interface ValidationWant {
+  /** The plan, with `repositoryCredentialsSecretRef` in its fields while the copy is answered or observed. */
+  plan: ValidationPlan;
+  name: string;
+  versions: Record<string, string>;
+  children: KubeObject[];
+  /** Seconds to the next window. */
+  resync: number;
+}
+
+/**
+ * desired: the validate Job of this window (./validateJobIdentity), its ConfigMap, and the repository
+ * credentials child from the Secrets as observed; one not observed is not answered (the contract keeps the
+ * observed child: unknown is not absent) and the duck field names it while it exists.
+ */
+function validationChildren(req: SyncRequest, env: HookEnv, given: ValidationPlan): ValidationWant {
+  let plan = given;
   const parent = req.parent;
   const ns = parent.metadata.namespace ?? 'default';
-  const gen = parent.metadata.generation;
-  const prev = (parent.status ?? {}) as Record<string, unknown> & { conditions?: Condition[]; observedGeneration?: number; phase?: string };
-  const finish = (phase: Phase, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
-    const status: Record<string, unknown> = { ...plan.fields, ...fields, phase, conditions: conditions(prev.conditions, conds, env.now(), gen) };
-    if (gen !== undefined) status.observedGeneration = gen;
-    return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
-  };
-
-  if (plan.refused || plan.invalid) {
-    const keep = [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1')].filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_VALIDATE).map(asDesired);
-    const why = plan.refused ?? { reason: 'InvalidSpec', message: plan.invalid! };
-    return finish('Pending', standardConditions('Pending', why.reason, why.message), {}, keep);
-  }
-
   const interval = plan.intervalSeconds;
   const nowSeconds = Math.floor(env.now().getTime() / 1000);
   const round = Math.floor(nowSeconds / interval);
@@ -211,8 +214,6 @@ export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: Va
   );
   const children: KubeObject[] = [cm, job];
   const resync = (round + 1) * interval - nowSeconds;
-  // The repository credentials child, from the Secrets as observed; one not observed is not answered (the
-  // contract keeps the observed child: unknown is not absent) and the duck field names it while it exists.
   const rc = plan.repositoryCredentials;
   if (rc) {
     const credsName = repositoryCredentialsName(parent.metadata.name);
@@ -221,83 +222,85 @@ export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: Va
     if (token && (!rc.ca || ca)) children.push(repositoryCredentialsSecret(credsName, ns, ownerLabels(parent), { username: rc.username, password: token, ...(ca ? { 'ca.crt': ca } : {}) }));
     if (children.length > 2 || observedChild(req, 'Secret', 'v1', credsName)) plan = { ...plan, fields: { ...plan.fields, repositoryCredentialsSecretRef: { name: credsName, namespace: ns } } };
   }
-  const observedJob = observedChild(req, 'Job', 'batch/v1', name);
-  // No validation Job before the Secrets it reads exist: a Secret that is neither in the request nor
-  // recorded by an observed Job of this identity waits (the contract keeps the observed children).
-  const absent = Object.keys(versions).filter((k) => versions[k] === 'absent');
-  if (absent.length && !observedJob) {
-    const message = `waiting for Secret ${absent.join(', ')}: the validation Job starts once it exists`;
-    return finish('Pending', standardConditions('Pending', 'SecretNotFound', message), {}, [], resync);
-  }
-  const state = jobState(observedJob, relatedObjects(req, 'Pod', 'v1'));
-  const result = readResult(state.annotations);
+  return { plan, name, versions, children, resync };
+}
 
+/** decide: the transition of a check's Job (observed state and recorded result), and the status fields it sets. */
+interface ValidationDecision {
+  phase: Phase;
+  marks: Marks;
+  fields: Record<string, unknown>;
+}
+
+function decideValidation(view: ParentView<unknown, ValidatedStatus>, plan: ValidationPlan, name: string, state: JobState, result: ValidateResult | undefined): ValidationDecision {
   if (state.phase === 'Succeeded') {
     // Only a recorded result says the check passed: a Job that ended without one proves nothing.
     if (!result || result.authenticated !== true) {
       const message = result?.error?.message || `validation job ${name} completed without a result (annotation ${RESULT_ANNOTATION})`;
-      return finish('Failed', standardConditions('Failed', 'ValidationFailed', message), { authenticated: false }, children, resync);
+      return { phase: 'Failed', marks: markFailed('ValidationFailed', message), fields: { authenticated: false } };
     }
-    const message = `credentials valid for ${plan.subject}`;
-    const fields = { authenticated: true, ...plan.fromResult(result) };
-    return finish('Ready', standardConditions('Ready', 'Authenticated', message), fields, children, resync);
+    return { phase: 'Ready', marks: markReady('Authenticated', `credentials valid for ${plan.subject}`), fields: { authenticated: true, ...plan.fromResult(result) } };
   }
   if (state.phase === 'Failed') {
-    const code = result?.error?.code;
-    const reason = result?.error ? reasonFor(code, plan.notFoundReason) : 'ValidationFailed';
+    const reason = result?.error ? reasonFor(result.error.code, plan.notFoundReason) : 'ValidationFailed';
     const message = result?.error?.message || `validation job failed: ${state.message ?? 'unknown error'}`;
-    return finish('Failed', standardConditions('Failed', reason, message), { authenticated: false }, children, resync);
+    return { phase: 'Failed', marks: markFailed(reason, message), fields: { authenticated: false } };
+  }
+  // Absent or running: a re-check of an unchanged spec keeps what the last check found.
+  const prev = view.status;
+  const prevReady = view.condition('Ready');
+  const carried: Record<string, unknown> = {};
+  if (view.current) for (const k of plan.carried) if (prev[k] !== undefined) carried[k] = prev[k];
+  const progress = `validation job ${state.phase === 'Absent' ? 'created' : 'running'}`;
+  if (view.current && prev.phase === 'Ready' && prevReady?.status === 'True') {
+    return { phase: 'Ready', marks: markProgressing('Validating', progress, { reason: prevReady.reason ?? 'Authenticated', message: prevReady.message ?? '' }), fields: carried };
+  }
+  if (view.current && prev.phase === 'Failed' && prevReady) {
+    return { phase: 'Failed', marks: markRetrying({ reason: prevReady.reason ?? 'ValidationFailed', message: prevReady.message ?? '' }, 'Validating', progress), fields: carried };
+  }
+  return { phase: 'Installing', marks: markProgressing('Validating', progress), fields: {} };
+}
+
+type ValidatedStatus = Record<string, unknown> & { phase?: string };
+
+/** The shared reconcile loop of the validated git providers (GitHubProvider, GitLabProvider): observe → decide → desired. */
+export function syncValidated(req: SyncRequest, env: HookEnv, validationPlan: ValidationPlan): SyncResponse {
+  const view = readParent<unknown, ValidatedStatus>(req);
+  const answer = (plan: ValidationPlan, phase: Phase, marks: Marks, fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
+    const status = writeStatus(VALIDATED_CONDITIONS, req.parent, env, { phase, marks }, { ...plan.fields, ...fields });
+    return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
+  };
+
+  if (validationPlan.refused || validationPlan.invalid) {
+    const keep = [...observedChildren(req, 'ConfigMap', 'v1'), ...observedChildren(req, 'Job', 'batch/v1')].filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_VALIDATE).map(asDesired);
+    const why = validationPlan.refused ?? { reason: 'InvalidSpec', message: validationPlan.invalid! };
+    return answer(validationPlan, 'Pending', markBlocked(why.reason, why.message), {}, keep);
   }
 
-  // Absent or running: a re-check of an unchanged spec keeps what the last check found.
-  const sameGeneration = prev.observedGeneration === gen;
-  const prevReady = prev.conditions?.find((c) => c.type === 'Ready');
-  const prevDegraded = prev.conditions?.find((c) => c.type === 'Degraded');
-  const carried: Record<string, unknown> = {};
-  if (sameGeneration) for (const k of plan.carried) if (prev[k] !== undefined) carried[k] = prev[k];
-  const progress = `validation job ${state.phase === 'Absent' ? 'created' : 'running'}`;
-  if (sameGeneration && prev.phase === 'Ready' && prevReady?.status === 'True') {
-    return finish(
-      'Ready',
-      [
-        { type: 'Ready', status: 'True', reason: prevReady.reason ?? 'Authenticated', message: prevReady.message ?? '' },
-        { type: 'Progressing', status: 'True', reason: 'Validating', message: progress },
-        { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-      ],
-      carried,
-      children,
-      resync,
-    );
+  const want = validationChildren(req, env, validationPlan);
+  const observedJob = observedChild(req, 'Job', 'batch/v1', want.name);
+  // No validation Job before the Secrets it reads exist: a Secret that is neither in the request nor
+  // recorded by an observed Job of this identity waits (the contract keeps the observed children).
+  const absent = Object.keys(want.versions).filter((k) => want.versions[k] === 'absent');
+  if (absent.length && !observedJob) {
+    const message = `waiting for Secret ${absent.join(', ')}: the validation Job starts once it exists`;
+    return answer(want.plan, 'Pending', markBlocked('SecretNotFound', message), {}, [], want.resync);
   }
-  if (sameGeneration && prev.phase === 'Failed' && prevReady) {
-    return finish(
-      'Failed',
-      [
-        { type: 'Ready', status: 'False', reason: prevReady.reason ?? 'ValidationFailed', message: prevReady.message ?? '' },
-        { type: 'Progressing', status: 'True', reason: 'Validating', message: progress },
-        { type: 'Degraded', status: 'True', reason: prevDegraded?.reason ?? prevReady.reason ?? 'ValidationFailed', message: prevDegraded?.message ?? prevReady.message ?? '' },
-      ],
-      carried,
-      children,
-      resync,
-    );
-  }
-  return finish('Installing', standardConditions('Installing', 'Validating', progress), {}, children, resync);
+  const state = jobState(observedJob, relatedObjects(req, 'Pod', 'v1'));
+  const decision = decideValidation(view, want.plan, want.name, state, readResult(state.annotations));
+  return answer(want.plan, decision.phase, decision.marks, decision.fields, want.children, want.resync);
 }
 
 /** finalize: nothing was installed and nothing on the git server is ever deleted, so done at once. */
 export function finalizeValidated(req: SyncRequest, env: HookEnv, what: string): SyncResponse {
   const spec = (req.parent.spec ?? {}) as { deletionPolicy?: string };
   const prev = { ...((req.parent.status as Record<string, unknown>) ?? {}) };
-  const previous = prev.conditions as Condition[] | undefined;
   delete prev.conditions;
   delete prev.phase;
   const retain = spec.deletionPolicy === 'Retain';
   const reason = retain ? 'Retained' : 'NothingInstalled';
   const message = `nothing was installed; ${what} are left as they are`;
-  const gen = req.parent.metadata.generation;
-  const status: Record<string, unknown> = { ...prev, phase: 'Deleting', conditions: conditions(previous, standardConditions('Deleting', reason, message), env.now(), gen) };
-  if (gen !== undefined) status.observedGeneration = gen;
+  const status = writeStatus(VALIDATED_CONDITIONS, req.parent, env, { phase: 'Deleting', marks: markProgressing(reason, message) }, prev);
   return { status, children: [], finalized: true };
 }
 

@@ -5,14 +5,13 @@
  * writes its result (commit, time, URLs) onto its own Job, which this hook reads back.
  */
 import type { GitRepositorySpec, GitRepositoryStatus } from '../api/gitrepository.js';
-import type { Condition } from '../api/common.js';
 import type { RepoSyncConfigInput } from '../api/jobs.js';
 import { COMMIT_AUTHOR, JOB_CONFIG_KEY, JOB_CONFIG_PATH, RESULT_ANNOTATION } from '../api/names.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from '../kit/hooks.js';
-import { conditions, type ConditionInput } from '../kit/conditions.js';
+import { conditionSet, markBlocked, markFailed, markProgressing, markReady, readParent, writeStatus, type Marks, type ParentView } from '../kit/status.js';
 import { durationSeconds } from '../kit/duration.js';
-import { configMapObject, jobObject, jobState } from '../kit/jobs.js';
+import { configMapObject, jobObject, jobState, type JobState } from '../kit/jobs.js';
 import { ownerLabels } from '../kit/labels.js';
 import { hashedNameOfCanonical } from '../kit/names.js';
 import { canonicalJSON } from '../kit/canonical.js';
@@ -95,82 +94,99 @@ function readResult(annotations: Record<string, string> | undefined): Result {
   }
 }
 
-function sync(req: SyncRequest, env: HookEnv): SyncResponse {
-  const parent = req.parent;
-  const spec = parent.spec as GitRepositorySpec;
-  const ns = parent.metadata.namespace ?? 'default';
-  const prev = (parent.status ?? {}) as GitRepositoryStatus;
-  const gen = parent.metadata.generation;
-  const carried: Record<string, unknown> = {};
-  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA', 'repositoryCredentialsSecret'] as const) if (prev[k]) carried[k] = prev[k];
-  const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
-    const status: Record<string, unknown> = {
-      ...carried,
-      ...fields,
-      phase,
-      conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen),
-    };
-    if (gen !== undefined) status.observedGeneration = gen;
-    return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
-  };
-  // A sync that cannot go on answers no children: the contract keeps every observed one (errors never delete).
-  const notReady = (reason: string, message: string): ConditionInput[] => [
-    { type: 'Ready', status: 'False', reason, message },
-    { type: 'Progressing', status: 'False', reason, message },
-  ];
+/** The conditions of a GitRepository: the standard three (src/kit/status.ts). */
+export const GITREPOSITORY_CONDITIONS = conditionSet('GitRepository');
 
-  const ref = spec.gitServerRef;
-  const label = `${ref.kind} ${ref.namespace ?? ns}/${ref.name}`;
-  const { object: server, refusal } = resolveRef(req, ref);
-  if (!server) return finish('Pending', notReady(refusal?.reason ?? 'ProviderNotFound', refusal?.message ?? `git server ${label} not found`), {}, []);
-  const r = readiness(server);
-  if (!r.ready) return finish('Pending', notReady('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`), {}, []);
-  const duck = (server.status ?? {}) as ServerDuck;
+type View = ParentView<GitRepositorySpec, GitRepositoryStatus>;
+
+/** A transition of the status and the fields it sets (beside those carried from the observed status). */
+interface Decision {
+  phase: string;
+  marks: Marks;
+  fields?: Record<string, unknown>;
+}
+
+/** The git server as observed, complete enough to sync with. */
+interface Server {
+  object: KubeObject;
+  duck: ServerDuck;
+  cred: { name: string; namespace: string; key: string };
+  internalEndpoint: string;
+  /** `Kind namespace/name`, for messages. */
+  label: string;
+}
+
+/**
+ * observe: the git server gitServerRef names, ready, with a complete duck status; or why the sync cannot go
+ * on. A refused reference is an error only a change clears (Degraded=True); a server not found, not ready or
+ * not complete yet is a wait (Degraded=False).
+ */
+function observeServer(req: SyncRequest, view: View): { server: Server } | { blocked: Decision } {
+  const ref = view.spec.gitServerRef;
+  const label = `${ref.kind} ${ref.namespace ?? view.namespace}/${ref.name}`;
+  const { object, refusal } = resolveRef(req, ref);
+  if (!object) return { blocked: { phase: 'Pending', marks: refusal ? markFailed(refusal.reason, refusal.message) : markBlocked('ProviderNotFound', `git server ${label} not found`) } };
+  const r = readiness(object);
+  if (!r.ready) return { blocked: { phase: 'Pending', marks: markBlocked('WaitingForGitServer', `waiting for git server ${label}: ${r.message}`) } };
+  const duck = (object.status ?? {}) as ServerDuck;
   // The duck contract's credentialsSecretRef has name, namespace and key: a half-written one waits (a
   // guessed default would start a sync Job with other credentials, under another name).
   const cred = duck.credentialsSecretRef;
   if (!cred?.name || !cred.namespace || !cred.key || !duck.internalEndpoint) {
-    return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`), {}, []);
+    return { blocked: { phase: 'Pending', marks: markBlocked('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`) } };
   }
+  return { server: { object, duck, cred, internalEndpoint: duck.internalEndpoint, label } };
+}
 
-  // What GitOps engines read this repository with: a copy of the server's repository credentials (username,
-  // password, ca.crt) as `<name>-gitrepository-credentials`; while the server's Secret is not observed the
-  // observed copy is kept (not answered: the contract returns it).
-  const creds: KubeObject[] = [];
+/**
+ * desired: what GitOps engines read this repository with, a copy of the server's repository credentials
+ * (username, password, ca.crt) as `<name>-gitrepository-credentials`; while the server's Secret is not
+ * observed the observed copy is kept (not answered: the contract returns it). `named`: the copy is named in
+ * status while the server publishes credentials (the copy is answered, or kept as observed); a server that
+ * stops naming them while the copy exists is taken as not observed yet, so the copy stays named.
+ */
+function credentialsCopy(req: SyncRequest, view: View, server: KubeObject): { children: KubeObject[]; named: boolean } {
+  const name = repositoryCredentialsName(view.name, 'GitRepository');
+  const children: KubeObject[] = [];
   const credsRef = duckRepositoryCredentials(server);
-  const credsData = credsRef && credsRef.namespace === (server.metadata.namespace ?? ns) ? relatedSecretData(req, credsRef.namespace, credsRef.name) : undefined;
-  if (credsData && credentialKeys(credsData).password) {
-    creds.push(repositoryCredentialsSecret(repositoryCredentialsName(parent.metadata.name, 'GitRepository'), ns, ownerLabels(parent), credentialKeys(credsData)));
-  }
-  // named in status while the server publishes credentials (the copy is answered, or kept as observed)
-  // a server that stops naming them while the copy exists is taken as not observed yet: the copy stays named
-  if (credsRef || observedChild(req, 'Secret', 'v1', repositoryCredentialsName(parent.metadata.name, 'GitRepository'))) {
-    carried.repositoryCredentialsSecret = repositoryCredentialsName(parent.metadata.name, 'GitRepository');
-  } else delete carried.repositoryCredentialsSecret;
+  const credsData = credsRef && credsRef.namespace === (server.metadata.namespace ?? view.namespace) ? relatedSecretData(req, credsRef.namespace, credsRef.name) : undefined;
+  if (credsData && credentialKeys(credsData).password) children.push(repositoryCredentialsSecret(name, view.namespace, ownerLabels(view.parent), credentialKeys(credsData)));
+  return { children, named: !!credsRef || !!observedChild(req, 'Secret', 'v1', name) };
+}
 
-  const repo = spec.name ?? parent.metadata.name;
+/** observe: the organization and git API of the repository on this server; or why the sync cannot go on. */
+function observeTarget(view: View, server: Server): { org: string; flavor: 'gitea' | 'github' | 'gitlab' } | { blocked: Decision } {
+  const ref = view.spec.gitServerRef;
   // Never a default in place of what the server did not say (yet): a half-written duck status waits.
-  const org = spec.organization ?? duck.organization ?? duck.group;
-  if (!org) return finish('Pending', notReady('GitServerIncomplete', `git server ${label} reports no organization (or group) and the repository names none`), {}, []);
-  const urls = repoURLs(duck, org, repo);
-  const flavor = flavorOf(ref.kind, duck.gitAPI);
+  const org = view.spec.organization ?? server.duck.organization ?? server.duck.group;
+  if (!org) return { blocked: { phase: 'Pending', marks: markBlocked('GitServerIncomplete', `git server ${server.label} reports no organization (or group) and the repository names none`) } };
+  const flavor = flavorOf(ref.kind, server.duck.gitAPI);
   if (flavor === 'auto') {
-    return finish('Pending', notReady('UnsupportedGitServer', `git server ${label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are; another kind reports status.gitAPI: gitea, github or gitlab)`), {}, []);
+    // an error only a change clears (another kind of server, or one that reports its API)
+    const message = `git server ${server.label}: no git API is known for kind ${ref.kind} (GiteaProvider, GitHubProvider and GitLabProvider are; another kind reports status.gitAPI: gitea, github or gitlab)`;
+    return { blocked: { phase: 'Pending', marks: markFailed('UnsupportedGitServer', message) } };
   }
+  return { org, flavor };
+}
+
+/** desired: the sync Job of this round and its ConfigMap; the round's end is the resync (autoSync). */
+function syncJob(view: View, env: HookEnv, server: Server, org: string, flavor: 'gitea' | 'github' | 'gitlab'): { configMap: KubeObject; job: KubeObject; resync?: number } {
+  const { spec, namespace: ns, parent } = view;
+  const repo = spec.name ?? view.name;
   // What the server asks of new repositories (its spec, not its status: these are the server's settings).
-  const serverSpec = (server.spec ?? {}) as {
+  const serverSpec = (server.object.spec ?? {}) as {
     repositoryDefaults?: RepoSyncConfigInput['repositoryDefaults'];
     teams?: RepoSyncConfigInput['teams'];
     caSecretRef?: { name: string; namespace?: string; key?: string };
   };
-  const serverNs = server.metadata.namespace ?? ns;
-  const tunnel = providerTunnel(duck, serverNs, duck.internalEndpoint);
+  const serverNs = server.object.metadata.namespace ?? ns;
+  // a server on a target cluster: its Service is reached through the target's API server
+  const tunnel = providerTunnel(server.duck, serverNs, server.internalEndpoint);
   const config: RepoSyncConfigInput = {
     flavor,
-    apiEndpoint: duck.internalEndpoint,
-    // a server on a target cluster: its Service is reached through the target's API server
+    apiEndpoint: server.internalEndpoint,
     ...(tunnel ? { tunnel } : {}),
-    credentialsSecretRef: cred,
+    credentialsSecretRef: server.cred,
     organization: org,
     repository: {
       name: repo,
@@ -199,7 +215,7 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
   const cmName = hashedNameOfCanonical([parent.metadata.name, 'sync'], configJSON);
   const jobName = hashedNameOfCanonical([parent.metadata.name, 'sync'], `{"config":${configJSON},"round":${canonicalJSON(round)}}`);
   const labels = ownerLabels(parent, ROLE);
-  const cm = configMapObject(cmName, ns, labels, { [JOB_CONFIG_KEY]: JSON.stringify({ ...config }, null, 2) });
+  const configMap = configMapObject(cmName, ns, labels, { [JOB_CONFIG_KEY]: JSON.stringify({ ...config }, null, 2) });
   const job = jobObject(
     {
       name: jobName,
@@ -213,8 +229,15 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     },
     env,
   );
-  const resync = autoSync ? (round + 1) * interval - nowSeconds : undefined;
-  const state = jobState(observedChild(req, 'Job', 'batch/v1', jobName), relatedObjects(req, 'Pod', 'v1'));
+  return { configMap, job, ...(autoSync ? { resync: (round + 1) * interval - nowSeconds } : {}) };
+}
+
+/**
+ * decide: the status from the sync Job's state. Succeeded: Ready (the result's URLs, commit and time);
+ * Failed: SyncFailed (Degraded=True); running or not yet created: Syncing, and a periodic re-sync of an
+ * unchanged spec keeps the repository Ready. `carried`: the URL fields of the observed status.
+ */
+function decideSync(view: View, state: JobState, urls: { url: string; cloneURL: string }, name: string, carried: Record<string, unknown>): Decision {
   const fields: Record<string, unknown> = { url: carried.url ?? urls.url, cloneURL: carried.cloneURL ?? urls.cloneURL };
   if (state.phase === 'Succeeded') {
     const result = readResult(state.annotations);
@@ -225,27 +248,43 @@ function sync(req: SyncRequest, env: HookEnv): SyncResponse {
     if (result.commitSHA) fields.commitSHA = result.commitSHA;
     const at = result.syncedAt ?? state.completionTime;
     if (at) fields.lastSyncTime = at;
-    const ok = `repository ${org}/${repo} synced${result.commitSHA ? ` at ${result.commitSHA.slice(0, 12)}` : ''}`;
-    return finish('Ready', [
-      { type: 'Ready', status: 'True', reason: 'Synced', message: ok },
-      { type: 'Progressing', status: 'False', reason: 'Synced', message: ok },
-    ], fields, [cm, job, ...creds], resync);
+    return { phase: 'Ready', marks: markReady('Synced', `repository ${name} synced${result.commitSHA ? ` at ${result.commitSHA.slice(0, 12)}` : ''}`), fields };
   }
-  if (state.phase === 'Failed') {
-    const message = `sync job failed: ${state.message ?? 'unknown error'}`;
-    return finish('Failed', [
-      { type: 'Ready', status: 'False', reason: 'SyncFailed', message },
-      { type: 'Progressing', status: 'False', reason: 'SyncFailed', message },
-    ], fields, [cm, job, ...creds], resync);
-  }
-  // Running or not yet created: a periodic re-sync of an unchanged spec keeps the repository Ready.
-  const prevReady = (prev.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
-  const stillReady = prevReady?.status === 'True' && prev.observedGeneration === gen;
+  if (state.phase === 'Failed') return { phase: 'Failed', marks: markFailed('SyncFailed', `sync job failed: ${state.message ?? 'unknown error'}`), fields };
+  const prevReady = view.condition('Ready');
+  const stillReady = prevReady?.status === 'True' && view.current;
   const message = `sync job ${state.phase === 'Absent' ? 'created' : 'running'}`;
-  return finish(stillReady ? 'Ready' : 'Syncing', [
-    stillReady ? { type: 'Ready', status: 'True', reason: 'Synced', message: prevReady?.message ?? message } : { type: 'Ready', status: 'False', reason: 'Syncing', message },
-    { type: 'Progressing', status: 'True', reason: 'Syncing', message },
-  ], fields, [cm, job, ...creds], resync);
+  return { phase: stillReady ? 'Ready' : 'Syncing', marks: markProgressing('Syncing', message, stillReady ? { reason: 'Synced', message: prevReady?.message ?? message } : undefined), fields };
+}
+
+/**
+ * sync: observe (the git server, the repository's organization and API) → decide (from the sync Job) →
+ * desired (the sync Job and ConfigMap, the credentials copy). A sync that cannot go on answers no children:
+ * the contract keeps every observed one (errors never delete).
+ */
+function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+  const view = readParent<GitRepositorySpec, GitRepositoryStatus>(req);
+  const prev = view.status;
+  const carried: Record<string, unknown> = {};
+  for (const k of ['url', 'cloneURL', 'lastSyncTime', 'commitSHA', 'repositoryCredentialsSecret'] as const) if (prev[k]) carried[k] = prev[k];
+  const answer = (d: Decision, children: KubeObject[], resyncAfterSeconds?: number): SyncResponse => {
+    const status = writeStatus(GITREPOSITORY_CONDITIONS, view.parent, env, d, { ...carried, ...d.fields });
+    return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
+  };
+
+  const found = observeServer(req, view);
+  if ('blocked' in found) return answer(found.blocked, []);
+  const copy = credentialsCopy(req, view, found.server.object);
+  if (copy.named) carried.repositoryCredentialsSecret = repositoryCredentialsName(view.name, 'GitRepository');
+  else delete carried.repositoryCredentialsSecret;
+  const target = observeTarget(view, found.server);
+  if ('blocked' in target) return answer(target.blocked, []);
+
+  const repo = view.spec.name ?? view.name;
+  const want = syncJob(view, env, found.server, target.org, target.flavor);
+  const state = jobState(observedChild(req, 'Job', 'batch/v1', want.job.metadata.name), relatedObjects(req, 'Pod', 'v1'));
+  const decision = decideSync(view, state, repoURLs(found.server.duck, target.org, repo), `${target.org}/${repo}`, carried);
+  return answer(decision, [want.configMap, want.job, ...copy.children], want.resync);
 }
 
 /**

@@ -16,10 +16,9 @@
  */
 import { clusterRules, registeredName, resolveCluster } from '../kit/cluster.js';
 import type { PackageSpec, PackageStatus } from '../api/package.js';
-import type { Condition } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from '../kit/hooks.js';
-import { conditions, type ConditionInput } from '../kit/conditions.js';
+import { conditionSet, markBlocked, markFailed, markProgressing, markReady, readParent, writeStatus, type Marks, type ParentView } from '../kit/status.js';
 import { ownerLabels } from '../kit/labels.js';
 import { relatedObject, relatedObjects } from '../kit/observed.js';
 import { grantRules, lookup, readiness, referencePermitted, refKey, refRules, resolveRef, type Ref, type Refusal } from '../kit/refs.js';
@@ -265,7 +264,8 @@ export interface EngineStatus {
  * dependency closure) or to deploy with an engine from `cloneURL`.
  */
 export type PackagePlan =
-  | { deploy: false; phase: string; reason: string; message: string; waitingFor?: string[]; dependsOn?: string[] }
+  /** `error`: only a change clears it (a cycle, a graph over the bound, a refused reference); else a wait. */
+  | { deploy: false; phase: string; reason: string; message: string; error?: true; waitingFor?: string[]; dependsOn?: string[] }
   | { deploy: true; engine: Engine; cloneURL: string; dependsOn?: string[] };
 
 /** What a Package can do now: wait (and why), or deploy a clone URL with an engine. Shared by the Package controller and the decorators that deploy it. */
@@ -275,10 +275,10 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
   const sreq = req as SyncRequest;
   const walk = walkDependencies(sreq);
   if ('tooLarge' in walk) {
-    return { deploy: false, phase: 'Failed', reason: GRAPH_TOO_LARGE, message: `more than ${walk.tooLarge} Packages reachable through dependencies; shorten the dependency chains` };
+    return { deploy: false, phase: 'Failed', error: true, reason: GRAPH_TOO_LARGE, message: `more than ${walk.tooLarge} Packages reachable through dependencies; shorten the dependency chains` };
   }
   const dependsOn = walk.dependsOn.length ? { dependsOn: walk.dependsOn } : {};
-  if (walk.cycle) return { deploy: false, phase: 'Failed', reason: 'DependencyCycle', message: `dependency cycle: ${walk.cycle.join(' -> ')}`, ...dependsOn };
+  if (walk.cycle) return { deploy: false, phase: 'Failed', error: true, reason: 'DependencyCycle', message: `dependency cycle: ${walk.cycle.join(' -> ')}`, ...dependsOn };
   const src = spec.source.gitRepository;
   const srcRef = { kind: 'GitRepository', name: src.name, namespace: src.namespace };
   // a reference into a namespace that does not allow it is refused before anything is waited for
@@ -291,7 +291,7 @@ export function packagePlan(req: { parent: KubeObject; related?: SyncRequest['re
       return 'invalid' in t ? undefined : referencePermitted(req, { group: t.group, kind: h.type, namespace: h.namespace ?? ns, name: h.name });
     }),
   ].filter((r): r is Refusal => !!r);
-  if (refusals.length) return { deploy: false, phase: 'Pending', reason: refusals[0].reason, message: refusals.map((r) => r.message).join('; '), ...dependsOn };
+  if (refusals.length) return { deploy: false, phase: 'Pending', error: true, reason: refusals[0].reason, message: refusals.map((r) => r.message).join('; '), ...dependsOn };
   const waitingFor: string[] = [];
   for (const d of dependencyRefs(spec)) {
     const r = readiness(lookup(sreq, d));
@@ -323,91 +323,89 @@ function readEngineStatus(parent: KubeObject, engine: Engine): EngineStatus | un
   }
 }
 
-function sync(req: SyncRequest, env: HookEnv): SyncResponse {
-  const parent = req.parent;
-  const spec = specOf(parent);
-  const prev = (parent.status ?? {}) as PackageStatus;
-  const gen = parent.metadata.generation;
-  // health-check clocks of the same generation carry over; a new generation starts them again
-  const prevChecks = prev.observedGeneration === gen && Array.isArray(prev.healthChecks) ? prev.healthChecks : [];
-  let resyncAfterSeconds: number | undefined;
-  const finish = (phase: string, conds: ConditionInput[], fields: Record<string, unknown>): SyncResponse => {
-    const status: Record<string, unknown> = { ...fields, phase, conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen) };
-    if (gen !== undefined) status.observedGeneration = gen;
-    return resyncAfterSeconds ? { status, children: [], resyncAfterSeconds } : { status, children: [] };
+/** The conditions of a Package: the standard three (src/kit/status.ts). */
+export const PACKAGE_CONDITIONS = conditionSet('Package');
+
+/** A transition of the status and the fields it sets. */
+interface Decision {
+  phase: string;
+  marks: Marks;
+  fields: Record<string, unknown>;
+  resyncAfterSeconds?: number;
+}
+
+type View = ParentView<PackageSpec, PackageStatus>;
+
+/**
+ * decide, not deploying (any more): an error only a change clears fails (Degraded=True), anything else waits
+ * (Degraded=False). The checks are not evaluated, and their last entries stay as they were.
+ */
+function decideBlocked(plan: Extract<PackagePlan, { deploy: false }>, closure: Record<string, unknown>, prevChecks: HealthEntry[]): Decision {
+  const marks = plan.error ? markFailed(plan.reason, plan.message) : markBlocked(plan.reason, plan.message);
+  return { phase: plan.phase, marks, fields: { ...(plan.waitingFor ? { waitingFor: plan.waitingFor } : {}), ...closure, ...(prevChecks.length ? { healthChecks: prevChecks } : {}) } };
+}
+
+/** observe: what the engine reports (the deploying decorator's annotation), as status fields and a state. */
+function observeEngine(view: View, engine: Engine, closure: Record<string, unknown>): { fields: Record<string, unknown>; state: 'synced' | 'degraded' | 'deploying'; detail: string; credentials?: string } {
+  const es = readEngineStatus(view.parent, engine);
+  const ns = view.namespace;
+  const name = view.name;
+  if (engine === 'argocd') {
+    return {
+      fields: { ...closure, argoApplication: { name, namespace: ns, ...(es?.syncStatus ? { syncStatus: es.syncStatus } : {}), ...(es?.healthStatus ? { healthStatus: es.healthStatus } : {}) } },
+      state: es?.syncStatus === 'Synced' && es.healthStatus === 'Healthy' ? 'synced' : es?.healthStatus === 'Degraded' ? 'degraded' : 'deploying',
+      detail: es ? `application is ${es.syncStatus ?? 'Unknown'}/${es.healthStatus ?? 'Unknown'}` : 'waiting for the Argo CD Application to report',
+      ...(es?.credentials ? { credentials: es.credentials } : {}),
+    };
+  }
+  return {
+    fields: { ...closure, fluxKustomization: { name, namespace: ns, ...(es?.ready ? { ready: es.ready } : {}), ...(es?.reason ? { reason: es.reason } : {}) } },
+    state: es?.ready === 'True' ? 'synced' : es?.ready === 'False' && es.reason && !/Progressing|DependencyNotReady|Reconciling/.test(es.reason) ? 'degraded' : 'deploying',
+    detail: es ? `kustomization is ${es.ready ?? 'Unknown'}${es.reason ? ` (${es.reason}${es.message ? `: ${es.message}` : ''})` : ''}` : 'waiting for the Flux Kustomization to report',
+    ...(es?.credentials ? { credentials: es.credentials } : {}),
   };
-  const plan = packagePlan(req);
-  // spec.clusterRef (docs/multi-cluster.md): status.cluster says where it deploys; a target not usable now is Ready=False
-  const cluster = resolveCluster(req, spec.clusterRef);
-  const closure = { ...(plan.dependsOn ? { dependsOn: plan.dependsOn } : {}), ...(cluster.state !== 'local' ? { cluster: cluster.status } : {}) };
-  if (!plan.deploy) {
-    // not deploying (any more): the checks are not evaluated, and their last entries stay as they were
-    return finish(plan.phase, [
-      { type: 'Ready', status: 'False', reason: plan.reason, message: plan.message },
-      { type: 'Progressing', status: 'False', reason: plan.reason, message: plan.message },
-    ], { ...(plan.waitingFor ? { waitingFor: plan.waitingFor } : {}), ...closure, ...(prevChecks.length ? { healthChecks: prevChecks } : {}) });
-  }
-  const ns = parent.metadata.namespace ?? 'default';
-  const es = readEngineStatus(parent, plan.engine);
-  const health = evaluateHealth(req, spec, prevChecks, env.now());
-  const problems = health.pending;
-  const checkFields = health.entries.length ? { healthChecks: health.entries } : {};
-  let fields: Record<string, unknown>;
-  let state: 'synced' | 'degraded' | 'deploying';
-  let detail: string;
-  if (plan.engine === 'argocd') {
-    fields = { ...closure, argoApplication: { name: parent.metadata.name, namespace: ns, ...(es?.syncStatus ? { syncStatus: es.syncStatus } : {}), ...(es?.healthStatus ? { healthStatus: es.healthStatus } : {}) } };
-    state = es?.syncStatus === 'Synced' && es.healthStatus === 'Healthy' ? 'synced' : es?.healthStatus === 'Degraded' ? 'degraded' : 'deploying';
-    detail = es ? `application is ${es.syncStatus ?? 'Unknown'}/${es.healthStatus ?? 'Unknown'}` : 'waiting for the Argo CD Application to report';
-  } else {
-    fields = { ...closure, fluxKustomization: { name: parent.metadata.name, namespace: ns, ...(es?.ready ? { ready: es.ready } : {}), ...(es?.reason ? { reason: es.reason } : {}) } };
-    state = es?.ready === 'True' ? 'synced' : es?.ready === 'False' && es.reason && !/Progressing|DependencyNotReady|Reconciling/.test(es.reason) ? 'degraded' : 'deploying';
-    detail = es ? `kustomization is ${es.ready ?? 'Unknown'}${es.reason ? ` (${es.reason}${es.message ? `: ${es.message}` : ''})` : ''}` : 'waiting for the Flux Kustomization to report';
-  }
-  fields = { ...fields, ...checkFields };
-  // A health check that cannot be evaluated, or one past its timeout, fails the Package (the engine keeps deploying).
+}
+
+/**
+ * decide, deploying: a health check that cannot be evaluated, or one past its timeout, fails the Package (the
+ * engine keeps deploying); then the engine's state: synced with every check passing is Synced, degraded is
+ * Degraded, missing repository credentials or anything else is Deploying.
+ */
+function decideDeployed(engine: Engine, observed: ReturnType<typeof observeEngine>, health: HealthEvaluation): Decision {
+  const fields = { ...observed.fields, ...(health.entries.length ? { healthChecks: health.entries } : {}) };
   const failure = health.invalid.length
     ? { reason: 'InvalidHealthCheck', message: `invalid health check: ${health.invalid.join('; ')}` }
     : health.timedOut.length
       ? { reason: 'HealthCheckTimeout', message: `health check failed: ${health.timedOut.join('; ')}` }
       : undefined;
-  if (failure) {
-    return finish('Failed', [
-      { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message },
-      { type: 'Progressing', status: 'False', reason: failure.reason, message: failure.message },
-      { type: 'Degraded', status: 'True', reason: failure.reason, message: failure.message },
-    ], fields);
-  }
-  resyncAfterSeconds = health.resyncAfterSeconds;
+  if (failure) return { phase: 'Failed', marks: markFailed(failure.reason, failure.message), fields };
+  const resync = health.resyncAfterSeconds !== undefined ? { resyncAfterSeconds: health.resyncAfterSeconds } : {};
+  const problems = health.pending;
+  const { state, detail } = observed;
   if (state === 'synced' && problems.length === 0) {
-    return finish('Synced', [
-      { type: 'Ready', status: 'True', reason: 'Synced', message: plan.engine === 'argocd' ? 'application is synced and healthy' : 'kustomization is ready' },
-      { type: 'Progressing', status: 'False', reason: 'Synced', message: '' },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ], fields);
+    return { phase: 'Synced', marks: markReady('Synced', engine === 'argocd' ? 'application is synced and healthy' : 'kustomization is ready'), fields, ...resync };
   }
-  if (state === 'degraded') {
-    return finish('Degraded', [
-      { type: 'Ready', status: 'False', reason: 'DeploymentDegraded', message: detail },
-      { type: 'Progressing', status: 'False', reason: 'DeploymentDegraded', message: detail },
-      { type: 'Degraded', status: 'True', reason: 'DeploymentDegraded', message: detail },
-    ], fields);
-  }
-  if (es?.credentials) {
-    // the engine cannot read a private repository without them: not Ready while they are missing
-    return finish('Deploying', [
-      { type: 'Ready', status: 'False', reason: 'RepositoryCredentialsNotFound', message: es.credentials },
-      { type: 'Progressing', status: 'True', reason: 'RepositoryCredentialsNotFound', message: es.credentials },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ], fields);
-  }
+  if (state === 'degraded') return { phase: 'Degraded', marks: markFailed('DeploymentDegraded', detail), fields, ...resync };
+  // the engine cannot read a private repository without them: not Ready while they are missing
+  if (observed.credentials) return { phase: 'Deploying', marks: markProgressing('RepositoryCredentialsNotFound', observed.credentials), fields, ...resync };
   const message = problems.length && state === 'synced' ? `health checks pending: ${problems.join('; ')}` : detail;
   const reason = problems.length && state === 'synced' ? 'HealthCheckPending' : 'Deploying';
-  return finish('Deploying', [
-    { type: 'Ready', status: 'False', reason, message },
-    { type: 'Progressing', status: 'True', reason, message },
-    { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-  ], fields);
+  return { phase: 'Deploying', marks: markProgressing(reason, message), fields, ...resync };
+}
+
+/** sync: observe (the plan, the target cluster, the engine, the health checks) → decide; a Package has no children. */
+function sync(req: SyncRequest, env: HookEnv): SyncResponse {
+  const view = readParent<PackageSpec, PackageStatus>(req);
+  const prev = view.status;
+  // health-check clocks of the same generation carry over; a new generation starts them again
+  const prevChecks = view.current && Array.isArray(prev.healthChecks) ? prev.healthChecks : [];
+  const plan = packagePlan(req);
+  // spec.clusterRef (docs/multi-cluster.md): status.cluster says where it deploys; a target not usable now is Ready=False
+  const cluster = resolveCluster(req, view.spec.clusterRef);
+  const closure = { ...(plan.dependsOn ? { dependsOn: plan.dependsOn } : {}), ...(cluster.state !== 'local' ? { cluster: cluster.status } : {}) };
+  const d = plan.deploy ? decideDeployed(plan.engine, observeEngine(view, plan.engine, closure), evaluateHealth(req, view.spec, prevChecks, env.now())) : decideBlocked(plan, closure, prevChecks);
+  const status = writeStatus(PACKAGE_CONDITIONS, view.parent, env, d, d.fields);
+  return d.resyncAfterSeconds ? { status, children: [], resyncAfterSeconds: d.resyncAfterSeconds } : { status, children: [] };
 }
 
 /**

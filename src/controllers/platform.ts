@@ -15,11 +15,11 @@ import { clusterRefOf } from '../kit/cluster.js';
 import type { ClusterRef } from '../api/common.js';
 import { stringify } from 'yaml';
 import type { PlatformSpec, PlatformStatus, InlineComponent } from '../api/platform.js';
-import type { Condition, ObjectRef } from '../api/common.js';
+import type { ObjectRef } from '../api/common.js';
 import { API_VERSION } from '../api/common.js';
 import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from '../kit/hooks.js';
-import { conditions, type ConditionInput } from '../kit/conditions.js';
+import { conditionSet, markBlocked, markFailed, markProgressing, markReady, readParent, writeStatus, type Marks, type ParentView } from '../kit/status.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';
 import { ownerLabels } from '../kit/labels.js';
 import { childName } from '../kit/names.js';
@@ -281,17 +281,19 @@ function bootstrapRepos(req: SyncRequest, spec: PlatformSpec, all: Member[]): { 
   return { repos: out, unknown };
 }
 
-function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
-  const parent = req.parent;
-  const spec = specOf(parent);
-  const ns = parent.metadata.namespace ?? 'default';
-  const gen = parent.metadata.generation;
-  const prev = (parent.status ?? {}) as PlatformStatus;
-  const all = members(req, true);
-  const children = inlineChildren(parent, spec, all);
+/** The conditions of a Platform: the standard three (src/kit/status.ts). */
+export const PLATFORM_CONDITIONS = conditionSet('Platform');
 
-  const states = all.map((m) => ({ m, r: m.object ? readiness(m.object) : ({ ready: false, message: m.refusal?.message ?? (m.inline ? 'being created' : 'not found') } as Readiness) }));
-  const entry = ({ m, r }: (typeof states)[number]) => ({
+type MemberState = { m: Member; r: Readiness };
+
+/** observe: every member's readiness (a member not observed: refused, being created or not found). */
+function observeMembers(all: Member[]): MemberState[] {
+  return all.map((m) => ({ m, r: m.object ? readiness(m.object) : ({ ready: false, message: m.refusal?.message ?? (m.inline ? 'being created' : 'not found') } as Readiness) }));
+}
+
+/** status.providers: each member's readiness, by group. */
+function providersStatus(states: MemberState[]): Record<Group, Record<string, unknown>[]> {
+  const entry = ({ m, r }: MemberState) => ({
     name: m.name,
     ...(m.apiVersion ? { apiVersion: m.apiVersion } : {}),
     kind: m.kind,
@@ -301,154 +303,161 @@ function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
     ...(r.observedGeneration !== undefined ? { observedGeneration: r.observedGeneration } : {}),
     ...(!r.ready && r.message ? { message: r.message } : {}),
   });
-  const providers = {
+  return {
     gitProviders: states.filter((s) => s.m.group === 'gitProviders').map(entry),
     gateways: states.filter((s) => s.m.group === 'gateways').map(entry),
     gitOpsProviders: states.filter((s) => s.m.group === 'gitOpsProviders').map(entry),
   };
-  const missing = states.filter((s) => !s.m.inline && !s.m.object);
-  const failed = states.filter((s) => s.r.phase === 'Failed');
-  const waiting = states.filter((s) => !s.r.ready);
+}
 
-  // Bootstrap: only once every provider is Ready; until then the contract keeps what exists (nothing is released).
-  const repoStatus: { name: string; ready: boolean; cloneURL?: string; application?: string }[] = [];
-  const bootstrapKinds = ['GitRepository', 'Package'];
-  const observedBootstrap = () => bootstrapKinds.flatMap((k) => observedChildren(req, k, API_VERSION));
-  let bootstrapProblem: string | undefined;
-  let bootstrapPending: string[] = [];
-  let bootstrapUnknown: string[] = [];
-  // Inline components the spec no longer enables: their provider objects may go (the spec says so).
+/** desired: inline components the spec no longer enables: their provider objects may go (the spec says so). */
+function releasedInline(req: SyncRequest, children: KubeObject[]): string[] {
+  const parent = req.parent;
   const released: string[] = [];
   const inlineNames = new Set(children.map(childKey));
   for (const [component, def] of Object.entries(INLINE)) {
     const key = `${def.kind}/${inlineName(parent, component)}`;
     if (!inlineNames.has(key) && observedChildren(req, def.kind, API_VERSION).some((o) => o.metadata.name === inlineName(parent, component))) released.push(key);
   }
-  if (!waiting.length) {
-    const gitServers = all.filter((m) => m.group === 'gitProviders');
-    const wantServer = spec.bootstrap?.gitServerRef;
-    // the providers the Platform names (name, and kind and namespace when given); else the first git provider and
-    // the first ArgoCDProvider (the default repositories hold Helm charts), or the first GitOps provider of any kind
-    const named = (want: { name: string; kind?: string; namespace?: string }) => (g: Member) =>
-      g.name === want.name && (!want.kind || g.kind === want.kind) && (want.namespace ?? ns) === g.namespace;
-    const server = wantServer ? gitServers.find(named(wantServer)) : gitServers[0];
-    const gitOps = all.filter((m) => m.group === 'gitOpsProviders');
-    const wantOps = spec.bootstrap?.gitOpsProviderRef;
-    const ops = wantOps ? gitOps.find(named(wantOps)) : (gitOps.find((g) => g.kind === 'ArgoCDProvider') ?? gitOps[0]);
-    if (wantServer && !server) bootstrapProblem = `bootstrap.gitServerRef ${wantServer.name} is not one of the platform's git providers`;
-    else if (wantOps && !ops) bootstrapProblem = `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers`;
-    // with a bootstrap problem nothing new is written and the contract keeps what exists
-    if (!bootstrapProblem && server && ops) {
-      const wanted = bootstrapRepos(req, spec, all);
-      bootstrapUnknown = wanted.unknown;
-      for (const repo of wanted.repos) {
-        children.push({
-          apiVersion: API_VERSION,
-          kind: 'GitRepository',
-          metadata: { name: repo.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
-          spec: {
-            gitServerRef: memberRef(server),
-            ...(spec.bootstrap?.organization ? { organization: spec.bootstrap.organization } : {}),
-            description: `idpbuilder bootstrap repository of platform ${parent.metadata.name}`,
-            private: false,
-            sources: repo.sources,
-            // Git is the source of truth after the hand-off: the repository is written when its content changes, not on a timer.
-            sync: { autoSync: false },
+  return released;
+}
+
+/** The bootstrap objects the Platform wants, and what its status says of them. */
+interface Bootstrap {
+  children: KubeObject[];
+  /** Observed bootstrap objects no longer wanted (only when everything was known). */
+  released: string[];
+  repositories: { name: string; ready: boolean; cloneURL?: string; application?: string }[];
+  /** What the bootstrap waits for (objects not Ready, inputs not observed). */
+  pending: string[];
+  /** A bootstrap reference that names no member: nothing new is written and the contract keeps what exists. */
+  problem?: string;
+}
+
+/**
+ * desired, once every provider is Ready: the bootstrap GitRepositories and their Packages, through the git
+ * server and GitOps provider the spec names (name, and kind and namespace when given); else the first git
+ * provider and the first ArgoCDProvider (the default repositories hold Helm charts), or the first GitOps
+ * provider of any kind.
+ */
+function bootstrapChildren(req: SyncRequest, view: ParentView<PlatformSpec, PlatformStatus>, all: Member[], emittedBefore: KubeObject[]): Bootstrap {
+  const { parent, spec, namespace: ns } = view;
+  const out: Bootstrap = { children: [], released: [], repositories: [], pending: [] };
+  const gitServers = all.filter((m) => m.group === 'gitProviders');
+  const wantServer = spec.bootstrap?.gitServerRef;
+  const named = (want: { name: string; kind?: string; namespace?: string }) => (g: Member) =>
+    g.name === want.name && (!want.kind || g.kind === want.kind) && (want.namespace ?? ns) === g.namespace;
+  const server = wantServer ? gitServers.find(named(wantServer)) : gitServers[0];
+  const gitOps = all.filter((m) => m.group === 'gitOpsProviders');
+  const wantOps = spec.bootstrap?.gitOpsProviderRef;
+  const ops = wantOps ? gitOps.find(named(wantOps)) : (gitOps.find((g) => g.kind === 'ArgoCDProvider') ?? gitOps[0]);
+  if (wantServer && !server) return { ...out, problem: `bootstrap.gitServerRef ${wantServer.name} is not one of the platform's git providers` };
+  if (wantOps && !ops) return { ...out, problem: `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers` };
+  if (!server || !ops) return out;
+  const wanted = bootstrapRepos(req, spec, all);
+  for (const repo of wanted.repos) {
+    out.children.push({
+      apiVersion: API_VERSION,
+      kind: 'GitRepository',
+      metadata: { name: repo.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
+      spec: {
+        gitServerRef: memberRef(server),
+        ...(spec.bootstrap?.organization ? { organization: spec.bootstrap.organization } : {}),
+        description: `idpbuilder bootstrap repository of platform ${parent.metadata.name}`,
+        private: false,
+        sources: repo.sources,
+        // Git is the source of truth after the hand-off: the repository is written when its content changes, not on a timer.
+        sync: { autoSync: false },
+      },
+    } as KubeObject);
+    const observedRepo = observedChildren(req, 'GitRepository', API_VERSION).find((o) => o.metadata.name === repo.name);
+    const repoReady = readiness(observedRepo);
+    for (const p of repo.packages) {
+      out.children.push({
+        apiVersion: API_VERSION,
+        kind: 'Package',
+        metadata: { name: p.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
+        spec: {
+          source: { gitRepository: { name: repo.name, path: p.path } },
+          gitOpsProviderRef: memberRef(ops),
+          ...(p.clusterRef ? { clusterRef: p.clusterRef } : {}),
+          argocd: {
+            project: 'default',
+            // deleting the platform must not make Argo CD delete itself and the git server under it
+            cascadeDelete: false,
+            ...(p.releaseName ? { releaseName: p.releaseName } : {}),
+            destination: { ...(p.clusterRef ? {} : { server: 'https://kubernetes.default.svc' }), ...(p.namespace ? { namespace: p.namespace } : {}) },
+            syncPolicy: { ...(p.autoSync ? { automated: { prune: false, selfHeal: true } } : {}), syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'] },
           },
-        } as KubeObject);
-        const observedRepo = observedChildren(req, 'GitRepository', API_VERSION).find((o) => o.metadata.name === repo.name);
-        const repoReady = readiness(observedRepo);
-        for (const p of repo.packages) {
-          children.push({
-            apiVersion: API_VERSION,
-            kind: 'Package',
-            metadata: { name: p.name, namespace: ns, labels: ownerLabels(parent, 'bootstrap') },
-            spec: {
-              source: { gitRepository: { name: repo.name, path: p.path } },
-              gitOpsProviderRef: memberRef(ops),
-              ...(p.clusterRef ? { clusterRef: p.clusterRef } : {}),
-              argocd: {
-                project: 'default',
-                // deleting the platform must not make Argo CD delete itself and the git server under it
-                cascadeDelete: false,
-                ...(p.releaseName ? { releaseName: p.releaseName } : {}),
-                destination: { ...(p.clusterRef ? {} : { server: 'https://kubernetes.default.svc' }), ...(p.namespace ? { namespace: p.namespace } : {}) },
-                syncPolicy: { ...(p.autoSync ? { automated: { prune: false, selfHeal: true } } : {}), syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'] },
-              },
-            },
-          } as KubeObject);
-          const pkg = observedChildren(req, 'Package', API_VERSION).find((o) => o.metadata.name === p.name);
-          const pr = readiness(pkg);
-          repoStatus.push({
-            name: p.name,
-            ready: repoReady.ready && pr.ready,
-            ...((observedRepo?.status as { cloneURL?: string } | undefined)?.cloneURL ? { cloneURL: (observedRepo!.status as { cloneURL: string }).cloneURL } : {}),
-            application: `${ns}/${p.name}`,
-          });
-          if (!repoReady.ready) bootstrapPending.push(`GitRepository ${repo.name} (${repoReady.message})`);
-          else if (!pr.ready) bootstrapPending.push(`Package ${p.name} (${pr.message})`);
-        }
-      }
-      bootstrapPending = [...new Set([...bootstrapPending, ...bootstrapUnknown])];
-      // Everything was known: observed bootstrap objects the Platform no longer wants may go.
-      if (!bootstrapUnknown.length) {
-        const emitted = new Set(children.map(childKey));
-        for (const o of observedBootstrap()) if (!emitted.has(childKey(o))) released.push(childKey(o));
-      }
+        },
+      } as KubeObject);
+      const pkg = observedChildren(req, 'Package', API_VERSION).find((o) => o.metadata.name === p.name);
+      const pr = readiness(pkg);
+      out.repositories.push({
+        name: p.name,
+        ready: repoReady.ready && pr.ready,
+        ...((observedRepo?.status as { cloneURL?: string } | undefined)?.cloneURL ? { cloneURL: (observedRepo!.status as { cloneURL: string }).cloneURL } : {}),
+        application: `${ns}/${p.name}`,
+      });
+      if (!repoReady.ready) out.pending.push(`GitRepository ${repo.name} (${repoReady.message})`);
+      else if (!pr.ready) out.pending.push(`Package ${p.name} (${pr.message})`);
     }
   }
+  out.pending = [...new Set([...out.pending, ...wanted.unknown])];
+  // Everything was known: observed bootstrap objects the Platform no longer wants may go.
+  if (!wanted.unknown.length) {
+    const emitted = new Set([...emittedBefore, ...out.children].map(childKey));
+    for (const k of ['GitRepository', 'Package']) for (const o of observedChildren(req, k, API_VERSION)) if (!emitted.has(childKey(o))) out.released.push(childKey(o));
+  }
+  return out;
+}
 
-  let conds: ConditionInput[];
-  let phase: 'Progressing' | 'Ready' | 'Degraded';
-  const list = (xs: typeof states) => xs.map((s) => `${s.m.kind}/${s.m.name}`).join(', ');
+/**
+ * decide: a referenced member missing (not found, or refused) or failed, or a bootstrap problem, is Degraded
+ * (Degraded=True); members or bootstrap objects not Ready yet are Progressing; else Ready.
+ */
+function decidePlatform(states: MemberState[], bootstrap: Bootstrap | undefined): { phase: 'Progressing' | 'Ready' | 'Degraded'; marks: Marks } {
+  const missing = states.filter((s) => !s.m.inline && !s.m.object);
+  const failed = states.filter((s) => s.r.phase === 'Failed');
+  const waiting = states.filter((s) => !s.r.ready);
+  const list = (xs: MemberState[]) => xs.map((s) => `${s.m.kind}/${s.m.name}`).join(', ');
   if (missing.length) {
     const refused = missing.filter((s) => s.m.refusal);
     const notFound = missing.filter((s) => !s.m.refusal);
     const msg = [...refused.map((s) => s.m.refusal!.message), ...(notFound.length ? [`provider not found: ${list(notFound)}`] : [])].join('; ');
-    const reason = refused[0]?.m.refusal?.reason ?? 'ProviderNotFound';
-    phase = 'Degraded';
-    conds = [
-      { type: 'Ready', status: 'False', reason, message: msg },
-      { type: 'Progressing', status: 'False', reason, message: msg },
-      { type: 'Degraded', status: 'True', reason, message: msg },
-    ];
-  } else if (failed.length || bootstrapProblem) {
-    const msg = bootstrapProblem ?? `provider failed: ${failed.map((s) => `${s.m.kind}/${s.m.name}: ${s.r.message}`).join('; ')}`;
-    const reason = bootstrapProblem ? 'InvalidBootstrap' : 'ProviderFailed';
-    phase = 'Degraded';
-    conds = [
-      { type: 'Ready', status: 'False', reason, message: msg },
-      { type: 'Progressing', status: 'False', reason, message: msg },
-      { type: 'Degraded', status: 'True', reason, message: msg },
-    ];
-  } else if (waiting.length || bootstrapPending.length) {
-    const msg = waiting.length ? `waiting for providers: ${list(waiting)}` : `bootstrapping: waiting for ${bootstrapPending.join(', ')}`;
-    const reason = waiting.length ? 'WaitingForProviders' : 'Bootstrapping';
-    phase = 'Progressing';
-    conds = [
-      { type: 'Ready', status: 'False', reason, message: msg },
-      { type: 'Progressing', status: 'True', reason, message: msg },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ];
-  } else {
-    phase = 'Ready';
-    const msg = 'All platform components are operational';
-    conds = [
-      { type: 'Ready', status: 'True', reason: 'AllComponentsReady', message: msg },
-      { type: 'Progressing', status: 'False', reason: 'AllComponentsReady', message: '' },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ];
+    return { phase: 'Degraded', marks: markFailed(refused[0]?.m.refusal?.reason ?? 'ProviderNotFound', msg) };
   }
-  const status: Record<string, unknown> = {
-    phase,
-    conditions: conditions(prev.conditions as Condition[] | undefined, conds, env.now(), gen),
-    providers,
-  };
-  if (repoStatus.length) status.bootstrap = { repositories: repoStatus };
+  if (failed.length || bootstrap?.problem) {
+    const msg = bootstrap?.problem ?? `provider failed: ${failed.map((s) => `${s.m.kind}/${s.m.name}: ${s.r.message}`).join('; ')}`;
+    return { phase: 'Degraded', marks: markFailed(bootstrap?.problem ? 'InvalidBootstrap' : 'ProviderFailed', msg) };
+  }
+  if (waiting.length) return { phase: 'Progressing', marks: markProgressing('WaitingForProviders', `waiting for providers: ${list(waiting)}`) };
+  if (bootstrap?.pending.length) return { phase: 'Progressing', marks: markProgressing('Bootstrapping', `bootstrapping: waiting for ${bootstrap.pending.join(', ')}`) };
+  return { phase: 'Ready', marks: markReady('AllComponentsReady', 'All platform components are operational') };
+}
+
+/**
+ * sync: observe (members and their readiness) → decide → desired (inline providers; the bootstrap objects once
+ * every provider is Ready: until then the contract keeps what exists and nothing bootstrap is released).
+ */
+function sync(req: SyncRequest, env: HookEnv): SyncAnswer {
+  const view = readParent<PlatformSpec, PlatformStatus>(req);
+  const all = members(req, true);
+  const states = observeMembers(all);
+  const children = inlineChildren(view.parent, view.spec, all);
+  const released = releasedInline(req, children);
+  const bootstrap = states.every((s) => s.r.ready) ? bootstrapChildren(req, view, all, children) : undefined;
+  if (bootstrap) {
+    children.push(...bootstrap.children);
+    released.push(...bootstrap.released);
+  }
+  const fields: Record<string, unknown> = { providers: providersStatus(states) };
+  if (bootstrap?.repositories.length) fields.bootstrap = { repositories: bootstrap.repositories };
   const clusters = clusterInventory(all, observedChildren(req, 'Package', API_VERSION));
-  if (clusters.length) status.clusters = clusters;
-  if (gen !== undefined) status.observedGeneration = gen;
-  return { status, children, released };
+  if (clusters.length) fields.clusters = clusters;
+  // phase and conditions first, as the Platform has always written them
+  const { phase, conditions, ...rest } = writeStatus(PLATFORM_CONDITIONS, view.parent, env, decidePlatform(states, bootstrap), fields);
+  return { status: { phase, conditions, ...rest }, children, released };
 }
 
 /**
@@ -515,16 +524,12 @@ function finalize(req: SyncRequest, env: HookEnv): SyncAnswer {
   delete prev.phase;
   const observed = allObservedChildren(req);
   const current = Math.min(...observed.map((o) => teardownStep(o.kind)), TEARDOWN_STEPS.length);
-  let conds: ConditionInput[];
+  let marks: Marks;
   const children: KubeObject[] = [];
   const released: string[] = [];
   if (current >= TEARDOWN_STEPS.length) {
     const msg = 'every component the platform created is gone';
-    conds = [
-      { type: 'Ready', status: 'False', reason: 'TornDown', message: msg },
-      { type: 'Progressing', status: 'False', reason: 'TornDown', message: msg },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ];
+    marks = markBlocked('TornDown', msg);
   } else {
     const step = TEARDOWN_STEPS[current];
     const now = observed.filter((o) => teardownStep(o.kind) === current);
@@ -543,18 +548,9 @@ function finalize(req: SyncRequest, env: HookEnv): SyncAnswer {
       ...(retained.length ? [`deletionPolicy Retain keeps the installation of ${retained.map((o) => `${o.kind} ${o.metadata.name}`).join(', ')}`] : []),
       ...(later.length ? [`then ${later.join(', ')}`] : []),
     ].join('; ');
-    conds = [
-      { type: 'Ready', status: 'False', reason: 'TearingDown', message: msg },
-      { type: 'Progressing', status: 'True', reason: 'TearingDown', message: msg },
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '' },
-    ];
+    marks = markProgressing('TearingDown', msg);
   }
-  const status: Record<string, unknown> = {
-    ...prev,
-    phase: 'Deleting',
-    conditions: conditions((parent.status as PlatformStatus | undefined)?.conditions as Condition[] | undefined, conds, env.now(), parent.metadata.generation),
-  };
-  if (parent.metadata.generation !== undefined) status.observedGeneration = parent.metadata.generation;
+  const status = writeStatus(PLATFORM_CONDITIONS, parent, env, { phase: 'Deleting', marks }, prev);
   return { status, children, released, finalized: current >= TEARDOWN_STEPS.length };
 }
 

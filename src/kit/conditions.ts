@@ -18,7 +18,8 @@ export interface ConditionInput {
   message?: string;
 }
 
-function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+/** The condition of `type` in `conditions`, or undefined (none, or no such type). */
+export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }
 

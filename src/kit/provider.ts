@@ -8,8 +8,8 @@
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
 import type { HookEnv } from './hooks.js';
-import type { Condition } from '../api/common.js';
-import { conditions, type ConditionInput } from './conditions.js';
+import type { ConditionInput } from './conditions.js';
+import { conditionSet, markBlocked, markFailed, markProgressing, markReady, writeStatus, type Marks } from './status.js';
 import { ANNOTATION_ATTEMPT, helmJob, LABEL_INSTALL, ROLE_INSTALL, type HelmRelease, type InstallChildren, type InstallPlan, type InstallTarget, type ReleaseSummary } from './helm.js';
 import { jobFinished, runningPredecessors, type SyncAnswer } from './contract.js';
 import { jobState, type JobState } from './jobs.js';
@@ -66,30 +66,19 @@ function pods(req: SyncRequest): KubeObject[] {
   return relatedObjects(req, 'Pod', 'v1');
 }
 
-function previousConditions(req: SyncRequest): Condition[] | undefined {
-  return (req.parent.status as { conditions?: Condition[] } | undefined)?.conditions;
-}
+/**
+ * The conditions of every Helm-installed provider kind: the standard three, then what a plan adds
+ * (`VersionUnverified`: src/controllers/versions.ts; `RepositoryCredentials`: src/controllers/argocd-repocreds.ts;
+ * `ClustersRegistered`: ./cluster.ts).
+ */
+export const PROVIDER_CONDITIONS = conditionSet('provider', ['VersionUnverified', 'RepositoryCredentials', 'ClustersRegistered']);
 
-function statusWith(req: SyncRequest, env: HookEnv, fields: Record<string, unknown>, phase: Phase, conds: ConditionInput[]): Record<string, unknown> {
-  return {
-    ...fields,
-    phase,
-    conditions: conditions(previousConditions(req), conds, env.now(), req.parent.metadata.generation),
-    ...(req.parent.metadata.generation !== undefined ? { observedGeneration: req.parent.metadata.generation } : {}),
-  };
+function statusWith(req: SyncRequest, env: HookEnv, fields: Record<string, unknown>, phase: Phase, marks: Marks, extras?: ConditionInput[]): Record<string, unknown> {
+  return writeStatus(PROVIDER_CONDITIONS, req.parent, env, { phase, marks, ...(extras ? { extras } : {}) }, fields);
 }
 
 function observedInstallConfigMaps(req: SyncRequest): KubeObject[] {
   return observedChildren(req, 'ConfigMap', 'v1').filter((o) => o.metadata.labels?.[LABEL_ROLE] === ROLE_INSTALL);
-}
-
-/** Conditions for the three standard types, from one summary. */
-export function standardConditions(phase: Phase, reason: string, message: string): ConditionInput[] {
-  return [
-    { type: 'Ready', status: phase === 'Ready' ? 'True' : 'False', reason, message },
-    { type: 'Progressing', status: phase === 'Installing' || phase === 'Deleting' ? 'True' : 'False', reason, message },
-    { type: 'Degraded', status: phase === 'Failed' ? 'True' : 'False', reason: phase === 'Failed' ? reason : 'AsExpected', message: phase === 'Failed' ? message : '' },
-  ];
 }
 
 /** Seconds before attempt `n + 1` after attempt `n` failed: 30 s doubling, at most 30 minutes. */
@@ -174,14 +163,13 @@ function stamp(d: Date): string {
  */
 export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan): SyncAnswer {
   const plan = withTargetCluster(req, given);
-  const kind = req.parent.kind;
   const children = [...(plan.children ?? [])];
   if (plan.blocked || !plan.install) {
     const blocked = plan.blocked ?? { reason: 'NothingToInstall', message: 'no install plan' };
     // Errors never delete: the contract returns every observed child this answer leaves out.
     const prev = (req.parent.status ?? {}) as { installed?: boolean; installation?: unknown };
     const fields = { ...plan.status, installed: prev.installed ?? false, ...(prev.installation ? { installation: prev.installation } : {}) };
-    const status = statusWith(req, env, fields, 'Pending', [...standardConditions('Pending', blocked.reason, blocked.message), ...(plan.conditions ?? [])]);
+    const status = statusWith(req, env, fields, 'Pending', markBlocked(blocked.reason, blocked.message), plan.conditions);
     return { status, children };
   }
   const current = currentAttempt(req, env, plan.install);
@@ -192,58 +180,60 @@ export function syncProvider(req: SyncRequest, env: HookEnv, given: ProviderPlan
   for (const s of steps) children.push(...s.children);
   const upgrade = installedBefore(req, install.name);
 
-  const all: Step[] = [{ name: 'install', children: [], state: installState }, ...steps];
+  const d = decideInstall(req, env, current, steps, upgrade, plan.health);
+  const installation: Record<string, unknown> = { configMap: install.configMap.metadata.name, job: install.job.metadata.name };
+  // While a retry is scheduled the count is stated even when it is 0 (issue 10, example g).
+  const retryScheduled = !!current.nextRetry && installState.phase === 'Failed';
+  if (current.retries || retryScheduled) installation.retries = current.retries;
+  if (retryScheduled) installation.nextRetryTime = stamp(current.nextRetry!);
+  const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
+  const status = statusWith(req, env, fields, d.phase, d.marks, plan.conditions);
+  return d.resyncAfterSeconds ? { status, children, resyncAfterSeconds: d.resyncAfterSeconds } : { status, children };
+}
+
+/** A provider's transition: phase, marks and when to look again (a scheduled retry). */
+interface ProviderDecision {
+  phase: Phase;
+  marks: Marks;
+  resyncAfterSeconds?: number;
+}
+
+/**
+ * decide, from the install attempt and the steps after it: the first failed Job fails the provider (with the
+ * retry time of a failed install); a Job not finished yet is progress (an upgrade keeps Ready=True: the
+ * installed release serves; a new install Job held back by a running one says so); then `health`; else Ready.
+ */
+function decideInstall(req: SyncRequest, env: HookEnv, current: Attempt, steps: Step[], upgrade: boolean, health: Blocker | undefined): ProviderDecision {
+  const install = current.children;
+  const all: Step[] = [{ name: 'install', children: [], state: current.state }, ...steps];
   const failed = all.find((s) => s.state.phase === 'Failed');
-  const pending = all.find((s) => s.state.phase === 'Absent' || s.state.phase === 'Running');
-  let phase: Phase;
-  let reason: string;
-  let message: string;
-  let ready = false;
-  let resyncAfterSeconds: number | undefined;
   if (failed) {
-    phase = 'Failed';
-    reason = failed.name === 'install' ? 'InstallFailed' : `${capitalize(failed.name)}Failed`;
-    message = `${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`;
-    if (failed.name === 'install' && current.nextRetry) {
-      message += ` (attempt ${current.retries + 1}; retry at ${stamp(current.nextRetry)})`;
-      resyncAfterSeconds = Math.max(1, Math.ceil((current.nextRetry.getTime() - env.now().getTime()) / 1000));
-    }
-  } else if (pending) {
+    const reason = failed.name === 'install' ? 'InstallFailed' : `${capitalize(failed.name)}Failed`;
+    const message = `${failed.name} job failed: ${failed.state.message ?? 'unknown error'}`;
+    if (failed.name !== 'install' || !current.nextRetry) return { phase: 'Failed', marks: markFailed(reason, message) };
+    const retry = current.nextRetry;
+    return {
+      phase: 'Failed',
+      marks: markFailed(reason, `${message} (attempt ${current.retries + 1}; retry at ${stamp(retry)})`),
+      resyncAfterSeconds: Math.max(1, Math.ceil((retry.getTime() - env.now().getTime()) / 1000)),
+    };
+  }
+  const pending = all.find((s) => s.state.phase === 'Absent' || s.state.phase === 'Running');
+  if (pending) {
     const blockers = pending.name === 'install' && pending.state.phase === 'Absent' ? runningPredecessors(req, install.job) : [];
-    phase = upgrade ? 'Ready' : 'Installing';
-    ready = upgrade;
-    reason = blockers.length ? 'WaitingForRunningJob' : upgrade ? 'Upgrading' : pending.name === 'install' ? 'Installing' : capitalize(pending.name);
-    message = blockers.length
+    const reason = blockers.length ? 'WaitingForRunningJob' : upgrade ? 'Upgrading' : pending.name === 'install' ? 'Installing' : capitalize(pending.name);
+    let message = blockers.length
       ? `waiting for job ${blockers.map((b) => b.metadata.name).join(', ')} to finish before starting ${install.name}`
       : pending.state.phase === 'Absent'
         ? `${pending.name} job created`
         : `${pending.name} job running`;
     if (current.previousFailure && pending.name === 'install') message += ` (retry ${current.retries} after: ${current.previousFailure})`;
-  } else if (plan.health) {
-    phase = 'Installing';
-    reason = plan.health.reason;
-    message = plan.health.message;
-  } else {
-    phase = 'Ready';
-    ready = true;
-    reason = 'Available';
-    message = `${kind} is installed and available`;
+    // an upgrade: the installed release keeps serving (Ready=True) while the new install runs
+    if (upgrade) return { phase: 'Ready', marks: markProgressing(reason, message, { reason, message: `the installed release keeps serving; ${message}` }) };
+    return { phase: 'Installing', marks: markProgressing(reason, message) };
   }
-  const installation: Record<string, unknown> = { configMap: install.configMap.metadata.name, job: install.job.metadata.name };
-  // While a retry is scheduled the count is stated even when it is 0 (issue 10, example g).
-  const retryScheduled = !!current.nextRetry && failed?.name === 'install';
-  if (current.retries || retryScheduled) installation.retries = current.retries;
-  if (retryScheduled) installation.nextRetryTime = stamp(current.nextRetry!);
-  const fields = { ...plan.status, installed: installState.phase === 'Succeeded' || upgrade, installation };
-  const conds = ready && phase === 'Ready' && reason !== 'Available'
-    ? [
-        { type: 'Ready', status: 'True' as const, reason, message: `the installed release keeps serving; ${message}` },
-        { type: 'Progressing', status: 'True' as const, reason, message },
-        { type: 'Degraded', status: 'False' as const, reason: 'AsExpected', message: '' },
-      ]
-    : standardConditions(phase, reason, message);
-  const status = statusWith(req, env, fields, phase, [...conds, ...(plan.conditions ?? [])]);
-  return resyncAfterSeconds ? { status, children, resyncAfterSeconds } : { status, children };
+  if (health) return { phase: 'Installing', marks: markProgressing(health.reason, health.message) };
+  return { phase: 'Ready', marks: markReady('Available', `${req.parent.kind} is installed and available`) };
 }
 
 /**
@@ -315,13 +305,13 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     // Errors never delete: the contract returns every observed child; no uninstall Job is added.
     if (!usersKnown(req, kinds)) {
       const message = `waiting to learn which ${kinds.join('s and ')}s use this ${req.parent.kind}: ${what} waits until none does`;
-      return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'WaitingForUsers', message)), children: [], finalized: false };
+      return { status: statusWith(req, env, prev, 'Deleting', markProgressing('WaitingForUsers', message)), children: [], finalized: false };
     }
     const users = usersOf(req, kinds);
     if (users.length) {
       const message = `in use by ${usersText(users)}: ${what} waits until they are gone`;
       const fields = { ...prev, usedBy: users.slice(0, USED_BY_MAX) };
-      return { status: statusWith(req, env, fields, 'Deleting', standardConditions('Deleting', 'InUse', message)), children: [], finalized: false };
+      return { status: statusWith(req, env, fields, 'Deleting', markProgressing('InUse', message)), children: [], finalized: false };
     }
   }
   const plan = installedPlan(req);
@@ -330,7 +320,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   const recorded = (prev.installation as { configMap?: unknown } | undefined)?.configMap;
   if (spec.deletionPolicy !== 'Retain' && typeof recorded === 'string' && !observedChild(req, 'ConfigMap', 'v1', recorded)) {
     const message = `cannot uninstall yet: ConfigMap ${recorded}, the record of what was installed, is not observed; waiting for it (restore it, or set deletionPolicy: Retain to delete without uninstalling)`;
-    return { status: statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'InstallRecordNotFound', message)), children: [], finalized: false };
+    return { status: statusWith(req, env, prev, 'Deleting', markProgressing('InstallRecordNotFound', message)), children: [], finalized: false };
   }
   const uninstall = spec.deletionPolicy !== 'Retain' && plan && plan.releases.length ? helmJob(req.parent, plan, env, 'uninstall') : undefined;
   // every attempt of this uninstall carries LABEL_INSTALL = its ConfigMap's name: a running one is ours, not a wait
@@ -338,15 +328,15 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   if (running.length) {
     const names = running.map((j) => j.metadata.name).join(', ');
     const message = `waiting for job ${names} to finish before ${uninstall ? 'uninstalling' : 'letting go'} (a running Job is never killed)`;
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'WaitingForRunningJob', message));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing('WaitingForRunningJob', message));
     return { status, children: uninstall ? [uninstall.configMap, ...observedInstallConfigMaps(req).map(asDesired)] : [], finalized: false };
   }
   if (spec.deletionPolicy === 'Retain') {
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Retained', retainedMessage(plan)));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing('Retained', retainedMessage(plan)));
     return { status, children: [], finalized: true };
   }
   if (!uninstall) {
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'NothingInstalled', 'nothing was installed'));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing('NothingInstalled', 'nothing was installed'));
     return { status, children: [], finalized: true };
   }
   const gone = plan?.target ? targetKubeconfigGone(req, plan.target) : undefined;
@@ -354,7 +344,7 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
     // The uninstall Job could not start (its kubeconfig volume is missing): say so instead of a Job pending in
     // silence. An uninstall Job already made is kept (a Job is never dropped); none is made until the Secret is back.
     const made = observedChild(req, 'Job', 'batch/v1', uninstall.name);
-    const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', CLUSTER_REASONS.secretNotFound, gone));
+    const status = statusWith(req, env, prev, 'Deleting', markProgressing(CLUSTER_REASONS.secretNotFound, gone));
     return { status, children: [...(made ? [uninstall.configMap, uninstall.job] : []), ...observedInstallConfigMaps(req).map(asDesired)], finalized: false };
   }
   // A failed uninstall is retried like an install (retryDelaySeconds: 30 s doubling, at most 30 min), each
@@ -365,17 +355,17 @@ export function finalizeProvider(req: SyncRequest, env: HookEnv, opts: FinalizeO
   // later finalize call still finds the same plan (and the same uninstall Job).
   const children = [current.children.configMap, current.children.job, ...observedInstallConfigMaps(req).map(asDesired)];
   if (state.phase === 'Succeeded') {
-    const status = statusWith(req, env, { ...prev, installed: false }, 'Deleting', standardConditions('Deleting', 'Uninstalled', 'uninstall finished'));
+    const status = statusWith(req, env, { ...prev, installed: false }, 'Deleting', markProgressing('Uninstalled', 'uninstall finished'));
     return { status, children, finalized: true };
   }
   if (state.phase === 'Failed') {
     const next = current.nextRetry!;
     const message = `uninstall job failed: ${state.message ?? 'unknown error'} (attempt ${current.retries + 1}; retry at ${stamp(next)}; set deletionPolicy: Retain to delete without uninstalling)`;
-    const status = statusWith(req, env, prev, 'Failed', standardConditions('Failed', 'UninstallFailed', message));
+    const status = statusWith(req, env, prev, 'Failed', markFailed('UninstallFailed', message));
     return { status, children, finalized: false, resyncAfterSeconds: Math.max(1, Math.ceil((next.getTime() - env.now().getTime()) / 1000)) };
   }
   const retry = current.previousFailure ? ` (retry ${current.retries} after: ${current.previousFailure})` : '';
-  const status = statusWith(req, env, prev, 'Deleting', standardConditions('Deleting', 'Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}${retry}`));
+  const status = statusWith(req, env, prev, 'Deleting', markProgressing('Uninstalling', `uninstall job ${state.phase === 'Absent' ? 'created' : 'running'}${retry}`));
   return { status, children, finalized: false };
 }
 

@@ -115,6 +115,9 @@ describe('GitRepository on the BitbucketProvider', () => {
       reason: 'UnsupportedGitServer',
       message: `git server BitbucketProvider ${NS}/bitbucket: no git API is known for kind BitbucketProvider (GiteaProvider, GitHubProvider and GitLabProvider are; another kind reports status.gitAPI: gitea, github or gitlab)`,
     });
+    // an error only a change clears (the server reports its API): Degraded=True, the phase stays Pending
+    expect(res.status.phase).toBe('Pending');
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'UnsupportedGitServer', message: condition(res).message });
   });
 });
 

@@ -166,6 +166,9 @@ describe('references to our kinds in another namespace need a ReferenceGrant the
     const res = gitRepositoryHooks.sync(syncRequest(repo(), {}, toMap([server])), env);
     expect(res.status.phase).toBe('Pending');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'ReferenceNotPermitted', message: REFUSED });
+    // an error only a grant (a change) clears: Degraded=True with the same reason and message
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'ReferenceNotPermitted', message: REFUSED });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'ReferenceNotPermitted', message: REFUSED });
     expect(res.children).toEqual([]);
     expect(JSON.stringify(res)).not.toContain('gitea-gitea-token');
   });
@@ -256,6 +259,9 @@ describe('references to our kinds in another namespace need a ReferenceGrant the
         message:
           'GitRepository shared/apps: no ReferenceGrant in shared allows Package from team-a; ArgoCDProvider idpbuilder-system/argocd: no ReferenceGrant in idpbuilder-system allows Package from team-a',
       });
+      // an error only a grant (a change) clears: Degraded=True with the same reason
+      expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'ReferenceNotPermitted' });
+      expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'ReferenceNotPermitted', message: condition(res).message });
       expect(decorate(pkg(), toMap([source, argo])).attachments).toEqual([]);
       const dec = decorate(pkg(), toMap([source, argo, ...grants]));
       expect(dec.attachments.map((a) => (a.spec as { source: { repoURL: string } }).source.repoURL)).toEqual([CLONE]);

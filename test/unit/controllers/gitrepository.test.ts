@@ -54,6 +54,7 @@ describe('GitRepository', () => {
     });
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'Syncing', message: 'sync job created' });
     expect(condition(res, 'Progressing').status).toBe('True');
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected', message: '' });
     // 2026-01-01T00:00:00Z is on a 5m boundary: the next periodic sync is a whole interval away
     expect(res.resyncAfterSeconds).toBe(300);
   });
@@ -82,6 +83,7 @@ describe('GitRepository', () => {
     });
     expect(condition(res)).toMatchObject({ status: 'True', reason: 'Synced', message: 'repository idpbuilder/my-app synced at 0123456789ab' });
     expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'Synced' });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
     expect(keys(res)).toEqual(keys(first));
   });
 
@@ -108,7 +110,15 @@ describe('GitRepository', () => {
       reason: 'SyncFailed',
       message: 'sync job failed: BackoffLimitExceeded: Job has reached the specified backoff limit; last error: push rejected: 403 Forbidden',
     });
+    // a failure: all three conditions say it, with one reason and message
+    const failure = { reason: 'SyncFailed', message: condition(res).message };
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', ...failure });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', ...failure });
     expect(names(res, 'Job')).toEqual([jobName]);
+    // the next round's Job runs: Degraded=False again (a new attempt, not a failure)
+    const retry = hooks.sync(next(req, first, (o) => (o.kind === 'Job' ? jobFailed(o) : o), related), testEnv('2026-01-01T00:05:00Z'));
+    expect(retry.status.phase).toBe('Syncing');
+    expect(condition(retry, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
   });
 
   it('spec change: the new sync Job is created; the old (finished) Job and ConfigMap are kept until the new Job has finished, then dropped', () => {
@@ -167,6 +177,7 @@ describe('GitRepository', () => {
     const res = hooks.sync(syncRequest(repo()), env);
     expect(res.children).toEqual([]);
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'ProviderNotFound' });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
   });
 
   it('a provider that is not Ready: WaitingForGitServer with its message, no Job', () => {
@@ -174,6 +185,9 @@ describe('GitRepository', () => {
     expect(res.children).toEqual([]);
     expect(res.status.phase).toBe('Pending');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'WaitingForGitServer', message: `waiting for git server GiteaProvider ${NS}/gitea: install job running` });
+    // a wait, not a fault
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'WaitingForGitServer' });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
   });
 
   it('a Ready provider without credentialsSecretRef: GitServerIncomplete', () => {

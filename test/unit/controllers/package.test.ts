@@ -137,7 +137,9 @@ describe('Package', () => {
     expect(res.status.phase).toBe('Synced');
     expect(res.status.argoApplication).toEqual({ name: 'my-app', namespace: NS, syncStatus: 'Synced', healthStatus: 'Healthy' });
     expect(condition(res)).toMatchObject({ status: 'True', reason: 'Synced', message: 'application is synced and healthy', lastTransitionTime: '2026-01-01T00:03:00Z' });
-    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'Synced' });
+    // Progressing=False carries Ready's reason and message (src/kit/status.ts markReady; it was '' before issue 18)
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'Synced', message: 'application is synced and healthy' });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected', message: '' });
   });
 
   it('follows the observed Application: health Degraded gives phase Degraded', () => {
@@ -196,6 +198,9 @@ describe('Package', () => {
     const why = `Package/${NS}/database (application is OutOfSync/Progressing)`;
     expect(waiting.status).toMatchObject({ phase: 'Waiting', waitingFor: [why] });
     expect(condition(waiting)).toMatchObject({ status: 'False', reason: 'WaitingForDependencies', message: `waiting for ${why}` });
+    // not deploying because of a wait: all three conditions, Degraded=False
+    expect(condition(waiting, 'Progressing')).toMatchObject({ status: 'False', reason: 'WaitingForDependencies', message: `waiting for ${why}` });
+    expect(condition(waiting, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected', message: '' });
     const readyWorld = world(sibling('database', [], true));
     expect(keys(decorate(pkg(spec), readyWorld).attachments)).toEqual(['Application/my-app']);
     const ready = hooks.sync(syncRequest(pkg(spec), {}, readyWorld), env);
@@ -227,6 +232,10 @@ describe('Package', () => {
     const res = hooks.sync(syncRequest(pkg(spec, 'a'), {}, related), env);
     expect(res.status.phase).toBe('Failed');
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: 'dependency cycle: a -> b -> a' });
+    // a failure only a change clears: all three conditions with one reason and message, Degraded=True
+    expect(condition(res, 'Progressing')).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: 'dependency cycle: a -> b -> a' });
+    expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'DependencyCycle', message: 'dependency cycle: a -> b -> a' });
+    expect((res.status.conditions as { type: string }[]).map((c) => c.type)).toEqual(['Ready', 'Progressing', 'Degraded']);
     expect(decorate(pkg(spec, 'a'), related).attachments).toEqual([]);
   });
 
