@@ -23,8 +23,11 @@ import type { KubeObject } from '../metacontroller/protocol.js';
 import type { HookEnv } from './hooks.js';
 import { conditions, findCondition, type ConditionInput } from './conditions.js';
 
+/** Condition type: the object does what it is for (Kubernetes API conventions). */
 export const READY = 'Ready';
+/** Condition type: the controller is moving the object toward its spec (Kubernetes API conventions). */
 export const PROGRESSING = 'Progressing';
+/** Condition type: something failed that a change (spec, credentials, the server) must fix (Kubernetes API conventions). */
 export const DEGRADED = 'Degraded';
 /** The reason of `Degraded=False`. */
 export const AS_EXPECTED = 'AsExpected';
