@@ -26,11 +26,24 @@ export function bcrypt(env: HookEnv, password: string): string {
   return hashSync(password, salt);
 }
 
-export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((secret?.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
-  for (const [k, v] of Object.entries((secret?.stringData as Record<string, string> | undefined) ?? {})) out[k] = v;
+/**
+ * Every key and decoded value of a Secret: `data` base64-decoded (UTF-8), then `stringData` as is, so a key
+ * in both comes twice. Values that are not strings are skipped; never throws. `undefined`: no entries.
+ */
+export function secretEntries(secret: KubeObject | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries((secret?.data as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string') out.push([k, Buffer.from(v, 'base64').toString('utf8')]);
+  }
+  for (const [k, v] of Object.entries((secret?.stringData as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string') out.push([k, v]);
+  }
   return out;
+}
+
+/** A Secret's decoded data by key ({@link secretEntries}; `stringData` wins over `data`, as the API server merges them). */
+export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
+  return Object.fromEntries(secretEntries(secret));
 }
 
 export function secret(name: string, namespace: string, labels: Record<string, string>, data: Record<string, string>): KubeObject {
