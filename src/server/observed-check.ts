@@ -7,7 +7,7 @@
  * the failure is ours (500).
  */
 import type { ValidateFunction } from 'ajv';
-import { Admission, newAjv } from '../api/validate.js';
+import { Admission, newAjv, pointerPath } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion } from '../api/kinds.js';
 import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
 
@@ -96,15 +96,6 @@ export interface ObservedProblem {
   message: string;
 }
 
-function pathOf(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`))
-    .join('');
-}
-
 export class ObservedCheck {
   private readonly ajv = newAjv();
   private readonly compiled = new Map<string, ValidateFunction>();
@@ -148,7 +139,7 @@ export class ObservedCheck {
     const v = this.validator(o.kind);
     if (v && !v(o)) {
       const e = v.errors?.[0];
-      return { path: pathOf(e?.instancePath ?? ''), message: e?.message ?? 'invalid' };
+      return { path: pointerPath(e?.instancePath ?? ''), message: e?.message ?? 'invalid' };
     }
     return contract(o);
   }
