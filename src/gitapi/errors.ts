@@ -23,6 +23,17 @@ export class GitServerError extends Error {
   }
 }
 
+/**
+ * `text` with every occurrence of each of `secrets`, in the order given (put a value before any value it
+ * contains), replaced by `mask`; empty strings are skipped. The value-masking step of every scrubber: the API
+ * clients' (their token, password and Basic credential) and src/kit/redact.ts Redactor's. Never throws.
+ */
+export function maskSecrets(text: string, secrets: readonly string[], mask = '***'): string {
+  let out = text;
+  for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join(mask);
+  return out;
+}
+
 export function codeForStatus(status: number): GitServerErrorCode {
   if (status === 401) return 'Unauthorized';
   if (status === 403) return 'Forbidden';

@@ -11,7 +11,7 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { apiBaseURL, apiError, sendJSON } from '../gitapi/http.js';
-import { GitServerError } from '../gitapi/errors.js';
+import { GitServerError, maskSecrets } from '../gitapi/errors.js';
 
 export type GitLabVisibility = 'private' | 'internal' | 'public';
 
@@ -212,7 +212,7 @@ export class GitLabClient {
   }
 
   private scrub(text: string): string {
-    return this.token ? text.split(this.token).join('***') : text;
+    return maskSecrets(text, [this.token]);
   }
 
   private async call(

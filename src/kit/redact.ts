@@ -9,6 +9,7 @@
  */
 import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
 import { secretEntries } from './secrets.js';
+import { maskSecrets } from '../gitapi/errors.js';
 
 /** Secret values shorter than this are not redacted (they would mask ordinary words such as "true"). */
 export const MIN_SECRET_LENGTH = 4;
@@ -133,8 +134,7 @@ export class Redactor {
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(this.mask);
+    let out = maskSecrets(text, this.values, this.mask);
     if (!this.shapes || !TRIGGERS.test(out)) return out;
     for (const p of PATTERNS) out = out.replace(p, (_m, keep: string) => `${keep}${this.mask}`);
     return out;

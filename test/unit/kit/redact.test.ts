@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor, scrubStrings } from '../../../src/kit/redact.js';
+import { maskSecrets } from '../../../src/gitapi/errors.js';
 import { decodeSecretData, secretEntries } from '../../../src/kit/secrets.js';
 import { scrub as scrubNote } from '../../../src/events/transitions.js';
 import { scrubSecrets } from '../../../src/jobs/repo/scrub.js';
@@ -59,5 +60,13 @@ describe('Redactor: the one scrubber (status, Event notes, repo-sync logs)', () 
   it('repo-sync: token shapes too, and the whole userinfo of a URL', () => {
     const ghp = `ghp_${'a1'.repeat(18)}`;
     expect(scrubSecrets(`push ${ghp} to https://git:pw@github.com/o/r.git and ssh://git@host/x`, [])).toBe('push *** to https://***@github.com/o/r.git and ssh://***@host/x');
+  });
+});
+
+describe('maskSecrets: the value-masking step (API clients and the Redactor)', () => {
+  it('masks every value in the order given, skips empty ones, any length', () => {
+    expect(maskSecrets('user:abc abc ab', ['user:abc', 'abc', '', 'ab'])).toBe('*** *** ***');
+    expect(maskSecrets('a b', [], '[redacted]')).toBe('a b');
+    expect(maskSecrets('tok and tok', ['tok'], '[x]')).toBe('[x] and [x]');
   });
 });
