@@ -23,7 +23,7 @@ import type { KubeClient } from '../kube/client.js';
 import { RepoSyncError } from './repo/errors.js';
 import { defaultProviders, type ProviderFactory } from './repo/hosting.js';
 import { type JobLogger } from './repo/scrub.js';
-import { pushSources, withScrubbing } from './repo/sync.js';
+import { pushSources, withScrubbing, type PushOptions } from './repo/sync.js';
 
 export { GitCommandError, RepoSyncError } from './repo/errors.js';
 export { RETRYABLE_PUSH_REJECTION } from './repo/git.js';
@@ -79,20 +79,11 @@ export interface RepoSyncResult {
 
 // --- deps --------------------------------------------------------------------------------------------
 
-export interface RepoSyncDeps {
+/** What a sync needs: the API server, a logger, the git hosts' clients, and the push's tuning (PushOptions). */
+export interface RepoSyncDeps extends PushOptions {
   kube: Pick<KubeClient, 'getSecret' | 'annotateJob'>;
   log: JobLogger;
-  now?: () => Date;
   providers?: Partial<Record<GitServerFlavor, ProviderFactory>>;
-  /** Parent of the temp dirs (default: the OS temp dir). */
-  tmpDir?: string;
-  gitBinary?: string;
-  /** Push attempts when the branch moved or its ref was locked underneath (default 5). */
-  maxAttempts?: number;
-  /** Waits between push attempts (default: setTimeout). */
-  sleep?: (ms: number) => Promise<void>;
-  /** [0, 1) for the backoff jitter (default Math.random). */
-  random?: () => number;
 }
 
 // --- run ---------------------------------------------------------------------------------------------
