@@ -11,7 +11,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { newAjv } from './validate.js';
+import { newAjv, pointerPath } from './validate.js';
 import { SECRET_KEY_CA, SECRET_KEY_PRIVATE_KEY, SECRET_KEY_TOKEN } from './names.js';
 
 /** Custom message of a schema node: replaces the generic one; `{value}` stands for the JSON of the value. */
@@ -45,6 +45,8 @@ const TokenSecret = Type.Object(
   },
   closed,
 );
+/** A token Secret to apply, as read: namespace, name, labels and owner. */
+export type TokenSecret = Static<typeof TokenSecret>;
 
 /** The Job to annotate with the result (`idpbuilder.cnoe.io/result`). */
 const ResultTarget = Type.Object({ jobNamespace: NonEmpty(), jobName: NonEmpty() }, closed);
@@ -302,15 +304,6 @@ function dropNulls(node: Node | undefined, v: unknown): unknown {
   return out;
 }
 
-function pathOf(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
-    .join('');
-}
-
 /** What a value of `node` must be, in words. */
 function mustBe(node: Node | undefined): string {
   switch (node?.type) {
@@ -331,7 +324,7 @@ function mustBe(node: Node | undefined): string {
 }
 
 function describe(e: ErrorObject, root: string): string {
-  const path = `${root}${pathOf(e.instancePath)}`;
+  const path = `${root}${pointerPath(e.instancePath)}`;
   const node = e.parentSchema as Node | undefined;
   const custom = node?.[X_ERROR];
   switch (e.keyword) {

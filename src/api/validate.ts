@@ -63,14 +63,26 @@ export function newAjv(options: { useDefaults?: boolean; allErrors?: boolean; re
   return ajv;
 }
 
-function toPath(instancePath: string): string {
-  if (!instancePath) return '.';
+/**
+ * An Ajv `instancePath` (a JSON Pointer, RFC 6901: `/spec/items/0/a~1b`) as a path the way messages show it:
+ * `.spec.items[0]["a/b"]`. A segment matching `name` is written `.seg` (default: letters, digits and `_`, not
+ * starting with a digit); an all-digit one `[n]` when `index` (default true), else `["n"]`; any other
+ * `["…"]` (JSON-quoted). The empty pointer (the root) is `''`. Never throws.
+ */
+export function pointerPath(instancePath: string, opts: { name?: RegExp; index?: boolean } = {}): string {
+  const name = opts.name ?? /^[A-Za-z_][A-Za-z0-9_]*$/;
+  const index = opts.index ?? true;
   return instancePath
     .split('/')
     .slice(1)
     .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
+    .map((seg) => (index && /^\d+$/.test(seg) ? `[${seg}]` : name.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
     .join('');
+}
+
+/** The admission's path: Kubernetes field names may hold `-`; the root is `.`. */
+function toPath(instancePath: string): string {
+  return instancePath ? pointerPath(instancePath, { name: /^[A-Za-z_][A-Za-z0-9_-]*$/ }) : '.';
 }
 
 function describe(e: ErrorObject): Problem {

@@ -35,18 +35,24 @@ function webhook(target: WebhookTarget, path: string): Record<string, unknown> {
 }
 
 /**
+ * `spec.hooks` of a controller whose routes are `/hooks/<name>/<hook>`: sync always, finalize and customize
+ * only when the controller has them (the service serves exactly those routes); each a v2 webhook.
+ */
+function hooksOf(name: string, hooks: { finalize?: unknown; customize?: unknown }, target: WebhookTarget): Record<string, unknown> {
+  const out: Record<string, unknown> = { sync: { version: 'v2', webhook: webhook(target, `/hooks/${name}/sync`) } };
+  if (hooks.finalize) out.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${name}/finalize`) };
+  if (hooks.customize) out.customize = { version: 'v2', webhook: webhook(target, `/hooks/${name}/customize`) };
+  return out;
+}
+
+/**
  * The CompositeController (metacontroller.k8s.io/v1alpha1) of a controlled kind: parent resource, child resources
  * with their update strategies, `generateSelector: true`, the resync period and v2 webhooks `/hooks/<plural>/sync`
  * (and finalize, customize when the kind has them) with strict response parsing.
  */
 export function compositeController(c: ControllerDef, target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown> {
   const plural = c.kind.plural;
-  const hooks: Record<string, unknown> = {
-    sync: { version: 'v2', webhook: webhook(target, `/hooks/${plural}/sync`) },
-  };
-  // Only the hooks that exist are declared (the service serves exactly those routes).
-  if (c.hooks.finalize) hooks.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${plural}/finalize`) };
-  if (c.hooks.customize) hooks.customize = { version: 'v2', webhook: webhook(target, `/hooks/${plural}/customize`) };
+  const hooks = hooksOf(plural, c.hooks, target);
   const spec: Record<string, unknown> = {
     generateSelector: true,
     parentResource: { apiVersion: API_VERSION, resource: plural },
@@ -68,9 +74,7 @@ export function compositeController(c: ControllerDef, target: WebhookTarget = DE
  * customize when present) with strict response parsing.
  */
 export function decoratorController(d: DecoratorDef, target: WebhookTarget = DEFAULT_TARGET): Record<string, unknown> {
-  const hooks: Record<string, unknown> = { sync: { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/sync`) } };
-  if (d.hooks.finalize) hooks.finalize = { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/finalize`) };
-  if (d.hooks.customize) hooks.customize = { version: 'v2', webhook: webhook(target, `/hooks/${d.name}/customize`) };
+  const hooks = hooksOf(d.name, d.hooks, target);
   const spec: Record<string, unknown> = {
     resources: d.resources.map((r) => ({
       apiVersion: r.apiVersion,

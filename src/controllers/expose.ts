@@ -16,10 +16,9 @@ import type { DecoratorDef, HookEnv } from '../kit/hooks.js';
 import { ownerLabels } from '../kit/labels.js';
 import { asDesired, relatedObjects } from '../kit/observed.js';
 import { readiness } from '../kit/refs.js';
-import { httpRouteObject, httpRouteRule, targetOf, type RouteTarget } from '../kit/routing.js';
+import { httpRouteObject, httpRouteRule, route, targetOf, uiURL, type RouteTarget } from '../kit/routing.js';
 import { decoratorContract } from '../kit/contract.js';
 import { HTTPROUTES, INGRESSES } from './resources.js';
-import { DEFAULT_DOMAIN } from '../api/names.js';
 
 const EXPOSE = 'idpbuilder.cnoe.io/expose';
 const EXPOSE_HOST = 'idpbuilder.cnoe.io/expose-host';
@@ -95,19 +94,17 @@ function plan(req: DecoratorSyncRequest, env: HookEnv): Exposure | { error: stri
   const target = targetOf(gw.status);
   if ('missing' in target) return { error: `gateway ${gw.kind} ${ref.namespace}/${ref.name} reports no route target: ${target.missing}` };
   const platform = platformFor(req, gw);
-  const domain = platform?.domain ?? DEFAULT_DOMAIN;
-  const pathRouting = platform?.ingressConfig?.usePathRouting ?? false;
-  const protocol = platform?.ingressConfig?.protocol ?? 'https';
-  const extPort = platform?.ingressConfig?.port;
   const name = svc.metadata.name;
-  const host = svc.metadata.annotations?.[EXPOSE_HOST] ?? (pathRouting ? domain : `${name}.${domain}`);
-  const path = pathRouting && !svc.metadata.annotations?.[EXPOSE_HOST] ? `/${name}` : '/';
+  // an expose-host is served whole (host routing on that host), whatever the Platform's routing
+  const hostOverride = svc.metadata.annotations?.[EXPOSE_HOST];
+  const ic = platform?.ingressConfig;
+  const rt = route(name, { domain: platform?.domain, usePathRouting: !!ic?.usePathRouting && !hostOverride, protocol: ic?.protocol, port: ic?.port }, hostOverride);
+  const { host, path, protocol } = rt;
   const ports = ((svc.spec as { ports?: { port: number; name?: string }[] } | undefined)?.ports ?? []);
   const wanted = svc.metadata.annotations?.[EXPOSE_PORT];
   const port = wanted ? (/^\d+$/.test(wanted) ? Number(wanted) : wanted) : ports[0]?.port;
   if (port === undefined) return { error: `service ${svc.metadata.namespace}/${name} has no port to expose` };
-  const portPart = extPort && !((protocol === 'https' && extPort === 443) || (protocol === 'http' && extPort === 80)) ? `:${extPort}` : '';
-  const url = `${protocol}://${host}${portPart}${path === '/' ? '/' : path}`;
+  const url = uiURL(rt);
   const stripValue = svc.metadata.annotations?.[EXPOSE_STRIP_PREFIX];
   if (stripValue !== undefined && stripValue !== 'true' && stripValue !== 'false') return { error: `annotation ${EXPOSE_STRIP_PREFIX} must be "true" or "false", not ${JSON.stringify(stripValue)}` };
   const strip = stripValue === 'true' && path !== '/';

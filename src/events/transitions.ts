@@ -22,6 +22,8 @@ import type { Condition } from '../api/common.js';
 import { KIND_BY_NAME } from '../api/kinds.js';
 import type { KubeObject, ObjectMap, SyncResponse } from '../metacontroller/protocol.js';
 import type { EventReason, EventSpec, ObjectReference } from './types.js';
+import { Redactor } from '../kit/redact.js';
+import { secretEntries } from '../kit/secrets.js';
 
 interface StatusView {
   conditions?: Condition[];
@@ -43,32 +45,34 @@ function asStatus(v: unknown): StatusView {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as StatusView) : {};
 }
 
-/** Secret values the request or response carries (decoded), to keep them out of notes. */
-function secretValues(children: ObjectMap | undefined, desired: KubeObject[] = []): string[] {
+/**
+ * Every value of the Secrets the request or response carries, to keep them out of notes: the decoded
+ * values of every key (public ones such as `username` too) and the base64 text of `data` as it stands, each
+ * of at least 4 characters; longest first.
+ */
+export function secretValues(children: ObjectMap | undefined, desired: KubeObject[] = []): string[] {
   const out = new Set<string>();
   const add = (o: KubeObject) => {
     if (o.kind !== 'Secret') return;
-    for (const [field, decode] of [['data', true], ['stringData', false]] as const) {
-      const d = (o as Record<string, unknown>)[field];
-      if (!d || typeof d !== 'object') continue;
-      for (const v of Object.values(d as Record<string, unknown>)) {
-        if (typeof v !== 'string') continue;
-        const plain = decode ? Buffer.from(v, 'base64').toString('utf8') : v;
-        if (plain.length >= 4) out.add(plain);
-        if (decode && v.length >= 4) out.add(v);
-      }
-    }
+    for (const [, plain] of secretEntries(o)) if (plain.length >= 4) out.add(plain);
+    const data = (o as Record<string, unknown>).data;
+    for (const v of Object.values(data && typeof data === 'object' ? data : {})) if (typeof v === 'string' && v.length >= 4) out.add(v);
   };
   for (const group of Object.values(children ?? {})) for (const o of Object.values(group ?? {})) if (o) add(o);
   for (const o of desired) add(o);
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** Replaces every secret value in `text`. */
+/** The Redactor of Event notes: values only, masked as `[redacted]`. */
+const noteRedactor = (secrets: readonly string[]) => new Redactor(secrets, { mask: '[redacted]', shapes: false });
+
+/**
+ * `text` with every secret value (and its encoded forms, src/kit/redact.ts Redactor) replaced by
+ * `[redacted]`. Values only: a note is built from status the contract's Redactor already scrubbed of
+ * credential shapes.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
-  return out;
+  return noteRedactor(secrets).scrub(text);
 }
 
 /**
@@ -152,6 +156,9 @@ export function transitions(req: TransitionInput, res: SyncResponse): EventSpec[
   }
   if (out.length === 0) return out;
   const secrets = secretValues(req.children, res.children);
-  if (secrets.length) for (const e of out) e.note = scrub(e.note, secrets);
+  if (secrets.length) {
+    const redactor = noteRedactor(secrets);
+    for (const e of out) e.note = redactor.scrub(e.note);
+  }
   return out;
 }

@@ -24,6 +24,17 @@ export class GitServerError extends Error {
 }
 
 /**
+ * `text` with every occurrence of each of `secrets`, in the order given (put a value before any value it
+ * contains), replaced by `mask`; empty strings are skipped. The value-masking step of every scrubber: the API
+ * clients' (their token, password and Basic credential) and src/kit/redact.ts Redactor's. Never throws.
+ */
+export function maskSecrets(text: string, secrets: readonly string[], mask = '***'): string {
+  let out = text;
+  for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join(mask);
+  return out;
+}
+
+/**
  * The GitServerErrorCode of an HTTP error status: 401 Unauthorized, 403 Forbidden, 404 NotFound, 409 Conflict, 429
  * RateLimited, ≥ 500 ServerError, anything else Invalid.
  */

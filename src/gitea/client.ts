@@ -9,7 +9,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { apiBaseURL, apiError, sendJSON, type ApiAnswer } from '../gitapi/http.js';
-import { GitServerError, displayURL } from '../gitapi/errors.js';
+import { GitServerError, displayURL, maskSecrets } from '../gitapi/errors.js';
 
 // Shared with the other git API clients; re-exported for the modules that import them from here.
 export { GitServerError, codeForStatus, displayURL, oneLine, type GitServerErrorCode } from '../gitapi/errors.js';
@@ -337,9 +337,7 @@ export class GiteaClient {
   }
 
   private scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join('***');
-    return out;
+    return maskSecrets(text, this.secrets);
   }
 
   private async call(

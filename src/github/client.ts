@@ -17,7 +17,7 @@ import { request as octokitRequest } from '@octokit/request';
 import { RequestError } from '@octokit/request-error';
 import githubAppJwt from 'universal-github-app-jwt';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
-import { GitServerError, displayURL } from '../gitapi/errors.js';
+import { GitServerError, displayURL, maskSecrets } from '../gitapi/errors.js';
 import { apiBaseURL, apiError, header, networkReason, sendJSON, type ApiAnswer, type ApiServer } from '../gitapi/http.js';
 
 /**
@@ -429,7 +429,7 @@ export class GitHubClient {
   }
 
   private scrub(text: string): string {
-    return this.token ? text.split(this.token).join('***') : text;
+    return maskSecrets(text, [this.token]);
   }
 
   private async call(

@@ -11,7 +11,7 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import { apiBaseURL, apiError, sendJSON } from '../gitapi/http.js';
-import { GitServerError } from '../gitapi/errors.js';
+import { GitServerError, maskSecrets } from '../gitapi/errors.js';
 
 /** A GitLab group's or project's visibility level (`visibility` in the REST API v4). */
 export type GitLabVisibility = 'private' | 'internal' | 'public';
@@ -234,7 +234,7 @@ export class GitLabClient {
   }
 
   private scrub(text: string): string {
-    return this.token ? text.split(this.token).join('***') : text;
+    return maskSecrets(text, [this.token]);
   }
 
   private async call(

@@ -17,11 +17,12 @@
  * more to a token that sits in a Secret many workloads can read. Config `tokenScopes` overrides.
  */
 import { GiteaClient, type GiteaClientOptions } from '../gitea/client.js';
-import type { KubeClient, OwnerReference } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import { withTunnel, type TunnelOpener } from './tunnel.js';
 import type { JobLogger } from './repo-sync.js';
+import { applyTokenSecret } from './token-secret.js';
 import { GiteaBootstrapConfig as GiteaBootstrapConfigSchema, parseJobConfig, type GiteaBootstrapConfig } from '../api/jobs.js';
-import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME, MANAGED_BY, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
+import { ENV_GITEA_PASSWORD, ENV_GITEA_USERNAME } from '../api/names.js';
 
 /**
  * Scopes of the API token the bootstrap mints when the config names none (Gitea token scopes; see the module comment
@@ -126,17 +127,7 @@ async function bootstrap(
   log.info('API token recreated', { user: username, tokenName: cfg.tokenName, scopes });
 
   const ts = cfg.tokenSecret;
-  const ownerReferences: OwnerReference[] | undefined = ts.ownerReference
-    ? [{ apiVersion: ts.ownerReference.apiVersion, kind: ts.ownerReference.kind, name: ts.ownerReference.name, uid: ts.ownerReference.uid }]
-    : undefined;
-  await deps.kube.applySecret({
-    namespace: ts.namespace,
-    name: ts.name,
-    labels: { ...MANAGED_BY, ...(ts.labels ?? {}) },
-    ...(ownerReferences ? { ownerReferences } : {}),
-    stringData: { [SECRET_KEY_USERNAME]: username, [SECRET_KEY_TOKEN]: token },
-  });
-  log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: [SECRET_KEY_TOKEN, SECRET_KEY_USERNAME] });
+  await applyTokenSecret(deps.kube, log, ts, { token, username });
 
   const api = make({ baseURL: endpoint, auth: { token } });
   const organizations: GiteaBootstrapResult['organizations'] = [];

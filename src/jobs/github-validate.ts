@@ -19,10 +19,11 @@
  */
 import { GitServerError, type GitServerErrorCode } from '../gitea/client.js';
 import { GitHubClient, isoSeconds, mintInstallationToken, type TeamPermission } from '../github/client.js';
-import { KubeError, type KubeClient, type OwnerReference } from '../kube/client.js';
+import { KubeError, type KubeClient } from '../kube/client.js';
 import type { JobLogger } from './repo-sync.js';
+import { applyTokenSecret } from './token-secret.js';
 import { GitHubValidateConfig as GitHubValidateConfigSchema, parseJobConfig, type GitHubValidateConfig, type ResultTarget, type SecretKeyRef } from '../api/jobs.js';
-import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, EXPIRES_AT_ANNOTATION, MANAGED_BY, RESULT_ANNOTATION, SECRET_KEY_TOKEN, SECRET_KEY_USERNAME } from '../api/names.js';
+import { ENV_JOB_NAME, ENV_JOB_NAMESPACE, EXPIRES_AT_ANNOTATION, RESULT_ANNOTATION } from '../api/names.js';
 import type { Dispatcher } from 'undici';
 
 const GITHUB_TOKEN_USERNAME = 'x-access-token';
@@ -183,17 +184,8 @@ export async function runGitHubValidate(config: GitHubValidateConfig | unknown, 
       });
       token = minted.token;
       log.info('installation token minted', { appID: app.appID, installationID: minted.installationID, expiresAt: minted.expiresAt });
-      const ts = cfg.tokenSecret!;
-      const ownerReferences: OwnerReference[] | undefined = ts.ownerReference ? [{ ...ts.ownerReference }] : undefined;
-      await deps.kube.applySecret({
-        namespace: ts.namespace,
-        name: ts.name,
-        labels: { ...MANAGED_BY, ...(ts.labels ?? {}) },
-        ...(minted.expiresAt ? { annotations: { [EXPIRES_AT_ANNOTATION]: minted.expiresAt } } : {}),
-        ...(ownerReferences ? { ownerReferences } : {}),
-        stringData: { [SECRET_KEY_TOKEN]: token, [SECRET_KEY_USERNAME]: GITHUB_TOKEN_USERNAME },
-      });
-      log.info('token Secret applied', { secret: `${ts.namespace}/${ts.name}`, keys: [SECRET_KEY_TOKEN, SECRET_KEY_USERNAME] });
+      const annotations = minted.expiresAt ? { [EXPIRES_AT_ANNOTATION]: minted.expiresAt } : undefined;
+      await applyTokenSecret(deps.kube, log, cfg.tokenSecret!, { token, username: GITHUB_TOKEN_USERNAME }, annotations);
     } else {
       token = (await readSecretKey(deps.kube, cfg.credentialsSecretRef!, 'credentials')).trim();
     }

@@ -23,7 +23,7 @@ import type { KubeClient } from '../kube/client.js';
 import { RepoSyncError } from './repo/errors.js';
 import { defaultProviders, type ProviderFactory } from './repo/hosting.js';
 import { type JobLogger } from './repo/scrub.js';
-import { pushSources, withScrubbing } from './repo/sync.js';
+import { pushSources, withScrubbing, type PushOptions } from './repo/sync.js';
 import { withTunnel, type TunnelOpener } from './tunnel.js';
 
 export { GitCommandError, RepoSyncError } from './repo/errors.js';
@@ -85,24 +85,14 @@ export interface RepoSyncResult {
 // --- deps --------------------------------------------------------------------------------------------
 
 /**
- * What runRepoSync needs: the Kubernetes client (read Secrets, annotate the Job), a logger, a clock, provider
- * factories per flavor, the temp directory parent, the git binary, the push attempts (default 5), sleep and the
- * jitter source ([0, 1), default Math.random).
+ * What runRepoSync needs: the Kubernetes client (read Secrets, annotate the Job), a logger, provider factories
+ * per flavor, the tunnel opener, and the push's tuning (PushOptions: clock, temp directory parent, git binary,
+ * push attempts (default 5), sleep and the jitter source ([0, 1), default Math.random)).
  */
-export interface RepoSyncDeps {
+export interface RepoSyncDeps extends PushOptions {
   kube: Pick<KubeClient, 'getSecret' | 'annotateJob'>;
   log: JobLogger;
-  now?: () => Date;
   providers?: Partial<Record<GitServerFlavor, ProviderFactory>>;
-  /** Parent of the temp dirs (default: the OS temp dir). */
-  tmpDir?: string;
-  gitBinary?: string;
-  /** Push attempts when the branch moved or its ref was locked underneath (default 5). */
-  maxAttempts?: number;
-  /** Waits between push attempts (default: setTimeout). */
-  sleep?: (ms: number) => Promise<void>;
-  /** [0, 1) for the backoff jitter (default Math.random). */
-  random?: () => number;
   /** Opens `config.tunnel` (default: ./tunnel.ts openTunnel). */
   tunnel?: TunnelOpener;
 }

@@ -3,24 +3,31 @@
  * so into Events, which are built from status transitions) passes through here: every value of every
  * Secret the request carries (observed children, related objects, and the Secrets the answer creates) is
  * replaced by `***`, and so are the shapes of credentials that need no Secret to be recognised (an
- * `Authorization:` header, `token <t>`, a password in a URL, GitHub and GitLab token prefixes).
+ * `Authorization:` header, `token <t>`, a password in a URL, GitHub and GitLab token prefixes). The same
+ * Redactor masks the Event notes (src/events/transitions.ts) and repo-sync's logs and errors
+ * (src/jobs/repo/scrub.ts): there is no other scrubber.
  */
 import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
+import { secretEntries } from './secrets.js';
+import { maskSecrets } from '../gitapi/errors.js';
 
 /** Secret values shorter than this are not redacted (they would mask ordinary words such as "true"). */
 const MIN_SECRET_LENGTH = 4;
 
-const MASK = '***';
+/** What a secret value or a credential is replaced by, unless a Redactor is given another `mask`. */
+export const MASK = '***';
 
 /**
  * Credential shapes, each with the part to keep (group 1) before the masked part. Sources: RFC 7235
- * (`Authorization: <scheme> <credentials>`), Gitea/GitLab `token <t>` headers, RFC 3986 userinfo
- * (`scheme://user:password@host`), GitHub token prefixes (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
- * `github_pat_`), GitLab personal/project/group tokens (`glpat-`, `gldt-`, `glrt-`, `glptt-`).
+ * (`Authorization: <scheme> <credentials>`, also `Proxy-Authorization`, and quoted as in JSON or a header
+ * dump: `"authorization": "Bearer <t>"`), GitLab `PRIVATE-TOKEN` and OpenStack-style `X-Auth-Token` headers,
+ * Gitea/GitLab `token <t>` headers, RFC 3986 userinfo (`scheme://user:password@host`), GitHub token
+ * prefixes (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), GitLab personal/project/group tokens
+ * (`glpat-`, `gldt-`, `glrt-`, `glptt-`).
  */
 const PATTERNS: RegExp[] = [
-  /(authorization\s*[:=]\s*(?:bearer|basic|token|bot)?\s*)[^\s'",;]+/gi,
-  /(private-token\s*[:=]\s*)[^\s'",;]+/gi,
+  /(authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|bot)?\s*)[^\s'",;]+/gi,
+  /((?:private|x-auth)-token["']?\s*[:=]\s*["']?)[^\s'",;]+/gi,
   /(\btoken[ =:]+)(?=[A-Za-z0-9_\-.]*\d)[A-Za-z0-9_\-.]{12,}/gi,
   /(:\/\/[^\s/:@]*:)[^\s/@]+(?=@)/g,
   /()\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
@@ -42,33 +49,32 @@ const TRIGGERS = /authorization|token|:\/\/|gh[oprsu]_|github_pat_|gl(?:pat|dt|r
  */
 const PUBLIC_SECRET_KEYS: ReadonlySet<string> = new Set(['username', 'user', 'email', 'url', 'type']);
 
-/** Every key and decoded value of a Secret (`data` base64-decoded, then `stringData` as is); non-strings skipped. */
-function decodedEntries(secret: KubeObject): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [k, v] of Object.entries((secret.data as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v === 'string') out.push([k, Buffer.from(v, 'base64').toString('utf8')]);
-  }
-  for (const [k, v] of Object.entries((secret.stringData as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v === 'string') out.push([k, v]);
-  }
-  return out;
-}
-
 /**
  * Every decoded value of a Secret (`data` base64-decoded, `stringData` as is), except the values of
  * PUBLIC_SECRET_KEYS. Malformed data is skipped.
  */
-function secretValues(secret: KubeObject): string[] {
-  return decodedEntries(secret)
+export function secretValues(secret: KubeObject): string[] {
+  return secretEntries(secret)
     .filter(([k]) => !PUBLIC_SECRET_KEYS.has(k))
     .map(([, v]) => v);
 }
 
 /** The decoded values of a Secret's `username` / `user` keys (the names a Basic credential pairs with a value). */
 function publicValues(secret: KubeObject): string[] {
-  return decodedEntries(secret)
+  return secretEntries(secret)
     .filter(([k]) => k === 'username' || k === 'user')
     .map(([, v]) => v);
+}
+
+/** How a Redactor masks. */
+export interface RedactorOptions {
+  /** What a secret value or credential is replaced by (default MASK, `***`). */
+  mask?: string;
+  /**
+   * Also mask the credential shapes (PATTERNS) after the values (default true). Off only for text that
+   * already passed a Redactor with them (Event notes are built from redacted status).
+   */
+  shapes?: boolean;
 }
 
 /**
@@ -78,8 +84,12 @@ function publicValues(secret: KubeObject): string[] {
  */
 export class Redactor {
   private readonly values: string[];
+  private readonly mask: string;
+  private readonly shapes: boolean;
 
-  constructor(values: Iterable<string>) {
+  constructor(values: Iterable<string>, opts: RedactorOptions = {}) {
+    this.mask = opts.mask ?? MASK;
+    this.shapes = opts.shapes ?? true;
     const set = new Set<string>();
     for (const v of values) {
       if (v.length < MIN_SECRET_LENGTH) continue;
@@ -91,8 +101,10 @@ export class Redactor {
         for (const line of trimmed.split('\n')) if (line.trim().length >= MIN_SECRET_LENGTH) set.add(line.trim());
       }
       // the encoded forms tools print: base64 (a Secret manifest's `data` in a kubectl error, a Basic
-      // credential), padding left out so the bare and the padded form both match; percent-encoding (a URL)
-      set.add(Buffer.from(v, 'utf8').toString('base64').replace(/=+$/, ''));
+      // credential), padded and with the padding left out, so both forms are masked whole; percent-encoding (a URL)
+      const b64 = Buffer.from(v, 'utf8').toString('base64');
+      set.add(b64);
+      set.add(b64.replace(/=+$/, ''));
       const pct = encodeURIComponent(v);
       if (pct !== v) set.add(pct);
     }
@@ -122,10 +134,9 @@ export class Redactor {
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(MASK);
-    if (!TRIGGERS.test(out)) return out;
-    for (const p of PATTERNS) out = out.replace(p, (_m, keep: string) => `${keep}${MASK}`);
+    let out = maskSecrets(text, this.values, this.mask);
+    if (!this.shapes || !TRIGGERS.test(out)) return out;
+    for (const p of PATTERNS) out = out.replace(p, (_m, keep: string) => `${keep}${this.mask}`);
     return out;
   }
 
@@ -133,29 +144,37 @@ export class Redactor {
    * A copy of `value` in which every string is scrubbed, at any depth: free text (condition messages,
    * Job failure detail) and the fields a hook copied from a Job's result or an API (URLs, commit SHAs,
    * organization names), which are just as much text a Job or an API wrote. Keys are left as they are.
-   * Walked iteratively.
    */
   scrubDeep<T>(value: T): T {
-    const root = { v: value as unknown };
-    const stack: { holder: Record<string, unknown> | unknown[]; key: string | number }[] = [{ holder: root as unknown as Record<string, unknown>, key: 'v' }];
-    while (stack.length) {
-      const { holder, key } = stack.pop()!;
-      const cur = (holder as Record<string | number, unknown>)[key];
-      if (typeof cur === 'string') {
-        const s = this.scrub(cur);
-        if (s !== cur) (holder as Record<string | number, unknown>)[key] = s;
-      } else if (Array.isArray(cur)) {
-        const copy = [...cur];
-        (holder as Record<string | number, unknown>)[key] = copy;
-        for (let i = 0; i < copy.length; i++) stack.push({ holder: copy, key: i });
-      } else if (cur && typeof cur === 'object') {
-        const copy = { ...(cur as Record<string, unknown>) };
-        (holder as Record<string | number, unknown>)[key] = copy;
-        for (const k of Object.keys(copy)) stack.push({ holder: copy, key: k });
-      }
-    }
-    return root.v as T;
+    return scrubStrings(value, (t) => this.scrub(t));
   }
+}
+
+/**
+ * A copy of `value` in which every string, at any depth of arrays and plain objects, is `scrub(string)`;
+ * keys, numbers, booleans and null are left as they are. Walked iteratively (no stack overflow on deep
+ * values); `value` itself is not changed.
+ */
+export function scrubStrings<T>(value: T, scrub: (text: string) => string): T {
+  const root = { v: value as unknown };
+  const stack: { holder: Record<string, unknown> | unknown[]; key: string | number }[] = [{ holder: root as unknown as Record<string, unknown>, key: 'v' }];
+  while (stack.length) {
+    const { holder, key } = stack.pop()!;
+    const cur = (holder as Record<string | number, unknown>)[key];
+    if (typeof cur === 'string') {
+      const s = scrub(cur);
+      if (s !== cur) (holder as Record<string | number, unknown>)[key] = s;
+    } else if (Array.isArray(cur)) {
+      const copy = [...cur];
+      (holder as Record<string | number, unknown>)[key] = copy;
+      for (let i = 0; i < copy.length; i++) stack.push({ holder: copy, key: i });
+    } else if (cur && typeof cur === 'object') {
+      const copy = { ...(cur as Record<string, unknown>) };
+      (holder as Record<string | number, unknown>)[key] = copy;
+      for (const k of Object.keys(copy)) stack.push({ holder: copy, key: k });
+    }
+  }
+  return root.v as T;
 }
 
 /**

@@ -25,9 +25,11 @@ export interface Route {
 }
 
 /**
- * The Route of `component` under `routing` (a Platform's or provider's `routing`): host `<component>.<domain>` (or
- * `hostOverride`), or the bare domain with path routing; domain default cnoe.localtest.me, protocol default https;
- * the port appears in the endpoint only when it is not the protocol's default (443/80).
+ * The one rule of how a component's UI is reached under `routing` (the Routing defaults: domain
+ * cnoe.localtest.me, https, host routing). Host routing: host `<component>.<domain>`, path `/`, endpoint
+ * `<protocol>://<component>.<domain>[:<port>]`. Path routing: host `<domain>`, path `/<component>`, endpoint
+ * `<protocol>://<domain>[:<port>]/<component>`. `hostOverride` replaces the host only (the path stays). The
+ * port is left out when absent or the scheme's default (443 for https, 80 for http). Never throws.
  */
 export function route(component: string, routing: Routing | undefined, hostOverride?: string): Route {
   const domain = routing?.domain ?? DEFAULT_DOMAIN;
@@ -37,6 +39,14 @@ export function route(component: string, routing: Routing | undefined, hostOverr
   const path = usePathRouting ? `/${component}` : '/';
   const port = routing?.port && !((protocol === 'https' && routing.port === 443) || (protocol === 'http' && routing.port === 80)) ? `:${routing.port}` : '';
   return { host, path, endpoint: `${protocol}://${host}${port}${usePathRouting ? path : ''}`, protocol, usePathRouting, tlsSecretName: routing?.tlsSecretName };
+}
+
+/**
+ * The URL a browser is sent to for a route: its `endpoint`, with a trailing `/` when the path is `/` (host
+ * routing: `https://argocd.cnoe.localtest.me/`; path routing: `https://cnoe.localtest.me/argocd`).
+ */
+export function uiURL(r: Pick<Route, 'endpoint' | 'path'>): string {
+  return r.path === '/' ? `${r.endpoint}/` : r.endpoint;
 }
 
 /** customize: the referenced gateway, and the ReferenceGrants of its namespace when that is another one. */

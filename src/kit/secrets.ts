@@ -27,14 +27,23 @@ function bcrypt(env: HookEnv, password: string): string {
 }
 
 /**
- * The values of a Secret as text: `data` base64-decoded (UTF-8), overlaid by `stringData`; empty for an absent
- * Secret.
+ * Every key and decoded value of a Secret: `data` base64-decoded (UTF-8), then `stringData` as is, so a key
+ * in both comes twice. Values that are not strings are skipped; never throws. `undefined`: no entries.
  */
-export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((secret?.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
-  for (const [k, v] of Object.entries((secret?.stringData as Record<string, string> | undefined) ?? {})) out[k] = v;
+export function secretEntries(secret: KubeObject | undefined): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries((secret?.data as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string') out.push([k, Buffer.from(v, 'base64').toString('utf8')]);
+  }
+  for (const [k, v] of Object.entries((secret?.stringData as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v === 'string') out.push([k, v]);
+  }
   return out;
+}
+
+/** A Secret's decoded data by key ({@link secretEntries}; `stringData` wins over `data`, as the API server merges them). */
+export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
+  return Object.fromEntries(secretEntries(secret));
 }
 
 /**

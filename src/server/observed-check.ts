@@ -7,7 +7,7 @@
  * the failure is ours (500).
  */
 import type { ValidateFunction } from 'ajv';
-import { Admission, newAjv } from '../api/validate.js';
+import { Admission, newAjv, pointerPath } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion } from '../api/kinds.js';
 import type { KubeObject, ObjectMap } from '../metacontroller/protocol.js';
 
@@ -99,15 +99,6 @@ export interface ObservedProblem {
   message: string;
 }
 
-function pathOf(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`))
-    .join('');
-}
-
 /**
  * The second look at a failed hook's observed children and related objects (see the module comment): `check` returns
  * the first field with a shape no API server would send, or `undefined` (then the failure is the hook's own, 500).
@@ -155,7 +146,7 @@ export class ObservedCheck {
     const v = this.validator(o.kind);
     if (v && !v(o)) {
       const e = v.errors?.[0];
-      return { path: pathOf(e?.instancePath ?? ''), message: e?.message ?? 'invalid' };
+      return { path: pointerPath(e?.instancePath ?? ''), message: e?.message ?? 'invalid' };
     }
     return contract(o);
   }

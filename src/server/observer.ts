@@ -306,13 +306,7 @@ export class Observer {
         this.track(key, labelKey('phase', { component, phase: p }), () => this.m.componentReady.remove({ component, phase: p }));
       }
     }
-    const jobs = children?.[JOB_GROUP];
-    if (!jobs || typeof jobs !== 'object') return;
-    for (const job of Object.values(jobs)) {
-      if (!job?.metadata || job.metadata.labels?.[LABEL_ROLE] !== 'install') continue;
-      const state = jobState(job);
-      if (state.phase !== 'Succeeded' && state.phase !== 'Failed') continue;
-      if (!this.firstSight(job)) continue;
+    for (const { job, state } of this.newlyFinished(children, 'install')) {
       this.m.componentHelmReleases.inc({ component });
       this.track(key, labelKey('releases', { component }), () => this.m.componentHelmReleases.remove({ component }));
       if (state.phase === 'Failed') {
@@ -337,13 +331,7 @@ export class Observer {
       this.m.gitRepositoryLastSync.set({ name }, last / 1000);
       this.track(key, labelKey('last', { name }), () => this.m.gitRepositoryLastSync.remove({ name }));
     }
-    const jobs = children?.[JOB_GROUP];
-    if (!jobs || typeof jobs !== 'object') return;
-    for (const job of Object.values(jobs)) {
-      if (!job?.metadata || job.metadata.labels?.[LABEL_ROLE] !== 'repo-sync') continue;
-      const state = jobState(job);
-      if (state.phase !== 'Succeeded' && state.phase !== 'Failed') continue;
-      if (!this.firstSight(job)) continue;
+    for (const { state } of this.newlyFinished(children, 'repo-sync')) {
       this.m.gitRepositorySyncs.inc({ name });
       this.track(key, labelKey('syncs', { name }), () => this.m.gitRepositorySyncs.remove({ name }));
       if (state.phase === 'Failed') {
@@ -351,6 +339,23 @@ export class Observer {
         this.track(key, labelKey('syncFailures', { name }), () => this.m.gitRepositorySyncFailures.remove({ name }));
       }
     }
+  }
+
+  /**
+   * The observed child Jobs of `role` (label LABEL_ROLE) that finished (Succeeded or Failed) and are seen
+   * for the first time ({@link firstSight}), each with its state; none when the children hold no Jobs.
+   */
+  private newlyFinished(children: ObjectMap | undefined, role: string): { job: KubeObject; state: ReturnType<typeof jobState> }[] {
+    const jobs = children?.[JOB_GROUP];
+    if (!jobs || typeof jobs !== 'object') return [];
+    const out: { job: KubeObject; state: ReturnType<typeof jobState> }[] = [];
+    for (const job of Object.values(jobs)) {
+      if (!job?.metadata || job.metadata.labels?.[LABEL_ROLE] !== role) continue;
+      const state = jobState(job);
+      if (state.phase !== 'Succeeded' && state.phase !== 'Failed') continue;
+      if (this.firstSight(job)) out.push({ job, state });
+    }
+    return out;
   }
 
   /** True the first time a finished Job is seen (by uid, else namespace/name), if it finished after countSince. */

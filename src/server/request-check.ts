@@ -11,7 +11,7 @@
  */
 import type { Ajv, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { Admission, celProgram, newAjv, toCel, type AdmitResult, type SchemaNode } from '../api/validate.js';
+import { Admission, celProgram, newAjv, pointerPath, toCel, type AdmitResult, type SchemaNode } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from '../api/kinds.js';
 import type { CelRule } from '../api/schema.js';
 import { Lru } from '../kit/lru.js';
@@ -25,12 +25,7 @@ export function fastAjv(): Ajv {
 export function describeAjvError(v: ValidateFunction, root = 'body'): string {
   const e = v.errors?.[0];
   if (!e) return `${root} is invalid`;
-  const path = e.instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`))
-    .join('');
+  const path = pointerPath(e.instancePath, { name: /^[A-Za-z_$][A-Za-z0-9_$]*$/, index: false });
   const extra = e.keyword === 'additionalProperties' ? ` '${String((e.params as { additionalProperty?: string }).additionalProperty)}'` : '';
   return `${root}${path} ${e.message ?? 'is invalid'}${extra}`;
 }

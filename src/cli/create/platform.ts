@@ -10,6 +10,7 @@ import { API_VERSION } from '../../api/common.js';
 import { Admission } from '../../api/validate.js';
 import type { KubeObject } from '../../metacontroller/protocol.js';
 import { mergeValues } from '../../kit/helm.js';
+import { route, uiURL } from '../../kit/routing.js';
 import { SYSTEM_NAMESPACE } from './kube.js';
 import { TLS_SECRET } from '../tls.js';
 import { GITEA_SSH_PORT, INGRESS_NODE_LABEL } from '../kind.js';
@@ -129,14 +130,12 @@ export function labels(c: Pick<PlatformConfig, 'name'>): Record<string, string> 
   return { ...MANAGED_BY, [CLI_PLATFORM_LABEL]: c.name };
 }
 
-function isDefaultPort(protocol: string, port: number): boolean {
-  return (protocol === 'https' && port === 443) || (protocol === 'http' && port === 80);
-}
-
-/** `https://argocd.<host>:<port>/` or, with path routing, `https://<host>:<port>/argocd` (today's output). */
+/**
+ * `https://argocd.<host>:<port>/` or, with path routing, `https://<host>:<port>/argocd`; the port left out when
+ * it is the scheme's default. The controllers' rule (kit/routing.ts `route`, `uiURL`) with `host` as the domain.
+ */
 export function componentURL(c: Pick<PlatformConfig, 'host' | 'protocol' | 'port' | 'usePathRouting'>, component: string): string {
-  const port = isDefaultPort(c.protocol, c.port) ? '' : `:${c.port}`;
-  return c.usePathRouting ? `${c.protocol}://${c.host}${port}/${component}` : `${c.protocol}://${component}.${c.host}${port}/`;
+  return uiURL(route(component, { domain: c.host, usePathRouting: c.usePathRouting, protocol: c.protocol, port: c.port }));
 }
 
 /** The objects for a platform, in apply order. */

@@ -3,6 +3,7 @@
  * through these, so a token never reaches a log line, an error or the termination message.
  */
 import { GitServerError } from '../../gitea/client.js';
+import { Redactor, scrubStrings } from '../../kit/redact.js';
 import { GitCommandError, RepoSyncError } from './errors.js';
 
 /** Where repo-sync logs: one message and optional structured fields per line. */
@@ -12,36 +13,19 @@ export interface JobLogger {
 }
 
 /**
- * `text` with every secret (and its base64 and URL-encoded forms), URL userinfo (`https://user:token@…`)
- * and credential headers (`Authorization: Basic …`, `PRIVATE-TOKEN: …`) replaced by `***`.
+ * `text` through the one Redactor (src/kit/redact.ts: every secret of at least 4 characters and its
+ * base64 and URL-encoded forms, credential headers such as `Authorization: Basic …` and `PRIVATE-TOKEN: …`,
+ * token shapes) with `***`, then the whole userinfo of every URL (`https://***@…`, {@link redactURLsIn}).
  */
 export function scrubSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  const forms = new Set<string>();
-  for (const s of secrets) {
-    if (!s || s.length < 4) continue;
-    forms.add(s);
-    forms.add(Buffer.from(s, 'utf8').toString('base64'));
-    forms.add(encodeURIComponent(s));
-  }
-  for (const f of [...forms].sort((a, b) => b.length - a.length)) out = out.split(f).join('***');
-  out = out.replace(/\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)(basic|bearer|token)\s+[^\s"',;]+/gi, '$1$2$3 ***');
-  out = out.replace(/\b(private-token|x-auth-token)(["']?\s*[:=]\s*["']?)[^\s"',;]+/gi, '$1$2***');
-  return redactURLsIn(out);
-}
-
-function scrubValue(v: unknown, scrub: (t: string) => string): unknown {
-  if (typeof v === 'string') return scrub(v);
-  if (Array.isArray(v)) return v.map((x) => scrubValue(x, scrub));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubValue(x, scrub)]));
-  return v;
+  return redactURLsIn(new Redactor(secrets).scrub(text));
 }
 
 /** `log` with every message and every string in its fields passed through `scrub`. */
 export function scrubbingLogger(log: JobLogger, scrub: (t: string) => string): JobLogger {
   return {
-    info: (msg, fields) => (fields ? log.info(scrub(msg), scrubValue(fields, scrub) as Record<string, unknown>) : log.info(scrub(msg))),
-    warn: (msg, fields) => (fields ? log.warn(scrub(msg), scrubValue(fields, scrub) as Record<string, unknown>) : log.warn(scrub(msg))),
+    info: (msg, fields) => (fields ? log.info(scrub(msg), scrubStrings(fields, scrub)) : log.info(scrub(msg))),
+    warn: (msg, fields) => (fields ? log.warn(scrub(msg), scrubStrings(fields, scrub)) : log.warn(scrub(msg))),
   };
 }
 
