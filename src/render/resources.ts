@@ -26,7 +26,8 @@ export function kindOf(apiVersion: string, resource: string): string | undefined
 }
 
 export function groupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
 /**
