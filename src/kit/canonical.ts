@@ -30,7 +30,7 @@ export function sortKeysDeep<T>(value: T): T {
   for (let i = 1; inOrder && i < keys.length; i++) if (keys[i - 1] > keys[i]) inOrder = false;
   // copy mode from the start when the keys must be sorted; else from the first member that changes
   let out: Record<string, unknown> | undefined = inOrder ? undefined : {};
-  if (!inOrder) keys.sort();
+  if (!inOrder) sortStrings(keys);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const v = obj[key];
@@ -44,6 +44,27 @@ export function sortKeysDeep<T>(value: T): T {
     }
   }
   return (out ?? value) as T;
+}
+
+/**
+ * Sorts distinct strings in place in UTF-16 code unit order, the order of `Array#sort` without a comparator:
+ * by insertion for the few keys of most objects (cheaper than the generic sort's string conversions),
+ * `Array#sort` for longer lists.
+ */
+function sortStrings(keys: string[]): void {
+  if (keys.length > 12) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
+  }
 }
 
 export function canonicalJSON(value: unknown): string {
