@@ -36,7 +36,7 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
 
 
 /**
- * Verdicts remembered in all (one process-wide LRU), and the longest value (its JSON text, characters)
+ * Verdicts remembered in all (one process-wide cache, see Verdicts), and the longest value (its JSON text, characters)
  * remembered; a longer one is evaluated every time: at most 4096 × 1024 characters of keys (4 MiB of Latin-1).
  */
 export const VERDICT_CACHE_ENTRIES = 4096;
@@ -84,7 +84,7 @@ function evaluateRules(rules: CelRule[], v: unknown): boolean {
 /**
  * Whether all of one schema node's CEL rules hold for `v` (parsed JSON). CEL rules are pure functions of
  * `self`, so the verdict is remembered per node (its rule list) and value, the value keyed by its JSON
- * text (one text per JSON value: the same text is the same `self`), in a bounded LRU
+ * text (one text per JSON value: the same text is the same `self`), in a bounded cache (Verdicts)
  * (VERDICT_CACHE_ENTRIES, values of at most VERDICT_CACHE_MAX_KEY characters). A GitRepository's 64 sources
  * then cost 64 stringifications and lookups, not 64 × 4 interpreted rules, when most did not change. An
  * evaluation that throws is not remembered (the caller falls back to the full admission).
