@@ -27,7 +27,8 @@ export function sortKeysDeep<T>(value: T): T {
   const keys = Object.keys(obj);
   const proto = Object.getPrototypeOf(obj) as unknown;
   let inOrder = proto === Object.prototype || proto === null;
-  for (let i = 1; inOrder && i < keys.length; i++) if (keys[i - 1] > keys[i]) inOrder = false;
+  // an own `__proto__` member (JSON.parse makes one) goes through the copy's assignment, as it always did
+  for (let i = 0; inOrder && i < keys.length; i++) if (keys[i] === '__proto__' || (i > 0 && keys[i - 1] > keys[i])) inOrder = false;
   // copy mode from the start when the keys must be sorted; else from the first member that changes
   let out: Record<string, unknown> | undefined = inOrder ? undefined : {};
   if (!inOrder) sortStrings(keys);

@@ -108,5 +108,10 @@ describe('sortKeysDeep returns canonical parts as they are (issue 15)', () => {
     expect(Object.keys(inner)).toEqual(['y', 'x']);
     expect(sortKeysDeep({ a: 1, b: undefined })).toEqual({ a: 1 });
     expect(JSON.stringify(sortKeysDeep({ at: new Date(0) }))).toBe('{"at":{}}');
+    // an own __proto__ member, as JSON.parse makes it: written as the copying definition writes it
+    for (const text of ['{"__proto__":{"x":1},"a":1}', '{"__proto__":1,"a":1}', '{"a":{"__proto__":[1]}}']) {
+      const v = JSON.parse(text) as unknown;
+      expect(JSON.stringify(sortKeysDeep(v))).toBe(JSON.stringify(copying(v)));
+    }
   });
 });
