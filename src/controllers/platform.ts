@@ -166,7 +166,7 @@ interface BootstrapRepo {
  * gitOpsFiles is pure and its YAML rendering is the costliest step of a Platform sync; Metacontroller
  * asks again and again with the same input, so answers are remembered (bounded, keyed by the input).
  */
-const gitOpsCache = new Map<string, { releases: ReleaseSummary[]; files: Record<string, string> }>();
+const gitOpsCache = new Map<string, { releasesJson: string; manifests: string | undefined; releases: ReleaseSummary[]; files: Record<string, string> }>();
 const GITOPS_CACHE_SIZE = 256;
 
 /**
@@ -174,11 +174,13 @@ const GITOPS_CACHE_SIZE = 256;
  * hash of the parsed releases: the text determines the releases, and comparing it costs nothing next to
  * sorting and serializing the values again on every sync. The parsed releases are kept with the files
  * (callers only read them); undefined when the text is not JSON or not a list (not written by us).
+ * One entry per member (kind, namespace, name), holding the texts it was made from: a hit compares them
+ * (a string comparison), where a key serializing both texts cost a copy of them on every sync (issue 15).
  */
 function cachedGitOpsFiles(m: Member, releasesJson: string, manifests: string | undefined): { releases: ReleaseSummary[]; files: Record<string, string> } | undefined {
-  const key = JSON.stringify([m.kind, m.namespace, m.name, releasesJson, manifests ?? null]);
+  const key = `${m.kind}\u0000${m.namespace}\u0000${m.name}`;
   const hit = gitOpsCache.get(key);
-  if (hit) return hit; // the text parsed before: the same releases (read only) and files
+  if (hit && hit.releasesJson === releasesJson && hit.manifests === manifests) return hit; // the text parsed before: the same releases (read only) and files
   let releases: ReleaseSummary[];
   try {
     releases = JSON.parse(releasesJson) as ReleaseSummary[];
@@ -186,7 +188,8 @@ function cachedGitOpsFiles(m: Member, releasesJson: string, manifests: string | 
     return undefined; // not written by us: no GitOps copy of this component
   }
   if (!Array.isArray(releases)) return undefined;
-  const entry = { releases, files: gitOpsFiles(m, releases, manifests) };
+  const entry = { releasesJson, manifests, releases, files: gitOpsFiles(m, releases, manifests) };
+  gitOpsCache.delete(key);
   if (gitOpsCache.size >= GITOPS_CACHE_SIZE) gitOpsCache.delete(gitOpsCache.keys().next().value as string);
   gitOpsCache.set(key, entry);
   return entry;
@@ -355,6 +358,9 @@ function bootstrapChildren(req: SyncRequest, view: ParentView<PlatformSpec, Plat
   if (wantOps && !ops) return { ...out, problem: `bootstrap.gitOpsProviderRef ${wantOps.name} is not one of the platform's GitOps providers` };
   if (!server || !ops) return out;
   const wanted = bootstrapRepos(req, spec, all);
+  // listed once for every repository and Package below (each listing sorts the observed keys)
+  const observedRepos = observedChildren(req, 'GitRepository', API_VERSION);
+  const observedPackages = observedChildren(req, 'Package', API_VERSION);
   for (const repo of wanted.repos) {
     out.children.push({
       apiVersion: API_VERSION,
@@ -370,7 +376,7 @@ function bootstrapChildren(req: SyncRequest, view: ParentView<PlatformSpec, Plat
         sync: { autoSync: false },
       },
     } as KubeObject);
-    const observedRepo = observedChildren(req, 'GitRepository', API_VERSION).find((o) => o.metadata.name === repo.name);
+    const observedRepo = observedRepos.find((o) => o.metadata.name === repo.name);
     const repoReady = readiness(observedRepo);
     for (const p of repo.packages) {
       out.children.push({
@@ -391,7 +397,7 @@ function bootstrapChildren(req: SyncRequest, view: ParentView<PlatformSpec, Plat
           },
         },
       } as KubeObject);
-      const pkg = observedChildren(req, 'Package', API_VERSION).find((o) => o.metadata.name === p.name);
+      const pkg = observedPackages.find((o) => o.metadata.name === p.name);
       const pr = readiness(pkg);
       out.repositories.push({
         name: p.name,

@@ -16,15 +16,25 @@ export function labelValue(name: string): string {
   return `${name.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${hash}`;
 }
 
+/** `idpbuilder.cnoe.io/<kind in lowercase>` per kind, built once (one string, not a new one per child). */
+const ownerKeys = new Map<string, string>();
+function ownerKey(kind: string): string {
+  let key = ownerKeys.get(kind);
+  if (key === undefined) {
+    key = `idpbuilder.cnoe.io/${kind.toLowerCase()}`;
+    if (ownerKeys.size < 256) ownerKeys.set(kind, key);
+  }
+  return key;
+}
+
 /**
  * The labels of a child of `parent`: `app.kubernetes.io/managed-by: idpbuilder`, `idpbuilder.cnoe.io/<kind
  * lower-case>: <parent name>` (shortened by labelValue past 63 characters) and, with `role`, LABEL_ROLE.
  */
 export function ownerLabels(parent: KubeObject, role?: string): Record<string, string> {
-  const labels: Record<string, string> = {
-    ...MANAGED_BY,
-    [`idpbuilder.cnoe.io/${parent.kind.toLowerCase()}`]: labelValue(parent.metadata.name),
-  };
+  // the same keys in the same order as before: managed-by, the owner, the role
+  const labels: Record<string, string> = { ...MANAGED_BY };
+  labels[ownerKey(parent.kind)] = labelValue(parent.metadata.name);
   if (role) labels[LABEL_ROLE] = role;
   return labels;
 }

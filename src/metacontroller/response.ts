@@ -10,7 +10,10 @@ function sortKey(o: KubeObject): string {
  * byte-identical answers; the input is not changed.
  */
 export function sortChildren(children: KubeObject[]): KubeObject[] {
-  return [...children].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  // each key built once, not twice per comparison; the same comparison, and the sort is stable: the same order
+  const keyed = children.map((o) => ({ o, k: sortKey(o) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((e) => e.o);
 }
 
 /** Exactly the fields v2 strict mode accepts, nothing else. */

@@ -32,7 +32,8 @@ export function kindOf(apiVersion: string, resource: string): string | undefined
 
 /** The API group of an apiVersion: the part before `/`, or `''` for the core group (`v1`). */
 export function groupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
 /**

@@ -14,7 +14,6 @@ import type { TSchema } from '@sinclair/typebox';
 import { Admission, celProgram, newAjv, pointerPath, toCel, type AdmitResult, type SchemaNode } from '../api/validate.js';
 import { KIND_BY_NAME, isOurApiVersion, objectSchema, type KindDef } from '../api/kinds.js';
 import type { CelRule } from '../api/schema.js';
-import { Lru } from '../kit/lru.js';
 
 /** The hot path's Ajv: the schema extensions of src/api/validate.ts, first error only. */
 export function fastAjv(): Ajv {
@@ -32,7 +31,7 @@ export function describeAjvError(v: ValidateFunction, root = 'body'): string {
 
 
 /**
- * Verdicts remembered in all (one process-wide LRU), and the longest value (its JSON text, characters)
+ * Verdicts remembered in all (one process-wide cache, see Verdicts), and the longest value (its JSON text, characters)
  * remembered; a longer one is evaluated every time: at most 4096 × 1024 characters of keys (4 MiB of Latin-1).
  */
 const VERDICT_CACHE_ENTRIES = 4096;
@@ -41,8 +40,36 @@ const VERDICT_CACHE_ENTRIES = 4096;
  * time.
  */
 export const VERDICT_CACHE_MAX_KEY = 1024;
-/** Value text → rule list number → verdict (the text as the key as is: no concatenated key to flatten). */
-const verdicts = new Lru<string, Map<number, boolean>>(VERDICT_CACHE_ENTRIES);
+/**
+ * Value text → rule list number → verdict (the text as the key as is: no concatenated key to flatten), in two
+ * generations of at most VERDICT_CACHE_ENTRIES / 2 each: a hit in the young one is one `Map#get` (an LRU's
+ * delete-and-reinsert on every hit cost more than the lookup, issue 15); a hit in the old one is copied to the
+ * young one; when the young one is full it becomes the old one and the old one is dropped. So a value used
+ * since the last turnover stays, and at most VERDICT_CACHE_ENTRIES texts are held.
+ */
+class Verdicts {
+  private young = new Map<string, Map<number, boolean>>();
+  private old = new Map<string, Map<number, boolean>>();
+
+  constructor(private readonly half: number) {}
+
+  get(text: string): Map<number, boolean> | undefined {
+    const v = this.young.get(text);
+    if (v !== undefined) return v;
+    const o = this.old.get(text);
+    if (o !== undefined) this.set(text, o);
+    return o;
+  }
+
+  set(text: string, v: Map<number, boolean>): void {
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(text, v);
+  }
+}
+const verdicts = new Verdicts(VERDICT_CACHE_ENTRIES / 2);
 /** A number per schema node's rule list (the CRDs' fixed set). */
 const ruleIds = new WeakMap<CelRule[], number>();
 let nextRuleId = 0;
@@ -56,7 +83,7 @@ function evaluateRules(rules: CelRule[], v: unknown): boolean {
 /**
  * Whether all of one schema node's CEL rules hold for `v` (parsed JSON). CEL rules are pure functions of
  * `self`, so the verdict is remembered per node (its rule list) and value, the value keyed by its JSON
- * text (one text per JSON value: the same text is the same `self`), in a bounded LRU
+ * text (one text per JSON value: the same text is the same `self`), in a bounded cache (Verdicts)
  * (VERDICT_CACHE_ENTRIES, values of at most VERDICT_CACHE_MAX_KEY characters). A GitRepository's 64 sources
  * then cost 64 stringifications and lookups, not 64 × 4 interpreted rules, when most did not change. An
  * evaluation that throws is not remembered (the caller falls back to the full admission).
@@ -75,9 +102,22 @@ function celRulesHold(rules: CelRule[], v: unknown): boolean {
   return ok;
 }
 
-/** True when every CEL rule and list-map key constraint holds (the value already passed the schema). */
+/** Whether each schema node's subtree has rules (hasRules), per node of the CRDs' fixed schemas. */
+const subtreeHasRules = new WeakMap<SchemaNode, boolean>();
+function withRules(node: SchemaNode | undefined): SchemaNode | undefined {
+  if (!node) return undefined;
+  let has = subtreeHasRules.get(node);
+  if (has === undefined) subtreeHasRules.set(node, (has = hasRules(node)));
+  return has ? node : undefined;
+}
+
+/**
+ * True when every CEL rule and list-map key constraint holds (the value already passed the schema). A
+ * subtree whose schema has no rule is not walked (an Inline source's files, Helm values).
+ */
 function rulesHold(node: SchemaNode | undefined, v: unknown): boolean {
-  if (!node || v === undefined || v === null) return true;
+  if (!withRules(node) || v === undefined || v === null) return true;
+  node = node!;
   const rules = node['x-kubernetes-validations'];
   if (rules?.length && !celRulesHold(rules, v)) return false;
   if (Array.isArray(v)) {

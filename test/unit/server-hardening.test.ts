@@ -15,6 +15,7 @@ import { main } from '../../src/cli/main.js';
 import { jobObject } from '../../src/kit/jobs.js';
 import { helmJob } from '../../src/kit/helm.js';
 import { DEFAULT_SETTINGS } from '../../src/kit/hooks.js';
+import fc from 'fast-check';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../src/server/json-depth.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
@@ -257,6 +258,44 @@ describe('nesting depth of request bodies', () => {
     expect(jsonDepthExceeds(buf('{"a":"[[[[[[\\"{{{{"}'), 1)).toBe(false);
     expect(jsonDepthExceeds(buf('{"a":[1,{"b":2}],"c":{}}'), 3)).toBe(false);
     expect(jsonDepthExceeds(buf('{"a":[1,{"b":2}],"c":{}}'), 2)).toBe(true);
+    // escapes: an escaped quote does not end the string, an escaped backslash before a quote does
+    expect(jsonDepthExceeds('{"a\\\\":[["\\"[["]]}', 3)).toBe(false);
+    expect(jsonDepthExceeds('{"a\\\\":[[["\\\\"]]]}', 3)).toBe(true);
+    expect(jsonDepthExceeds('["\\"[[[[', 2)).toBe(false); // unterminated string
+  });
+
+  // The per-character scan the skipping one replaced (issue 15): the same verdict on any text.
+  const reference = (s: string, limit: number) => {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s[i];
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '{' || c === '[') {
+        if (++depth > limit) return true;
+      } else if (c === '}' || c === ']') depth--;
+    }
+    return false;
+  };
+
+  it('skipping strings gives the verdict of the per-character scan, as text and as UTF-8 bytes', () => {
+    const text = fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', '\\', 'a', ':', ',', 'é'), maxLength: 60 });
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 6 }), (s, limit) => {
+        expect(jsonDepthExceeds(s, limit)).toBe(reference(s, limit));
+        expect(jsonDepthExceeds(Buffer.from(s), limit)).toBe(reference(s, limit));
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 8 }), fc.integer({ min: 0, max: 10 }), (s, limit) => {
+        expect(jsonDepthExceeds(s, limit)).toBe(reference(s, limit));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('Helm values nested 6,000 levels: 400 before parsing, not a stack overflow (500)', async () => {

@@ -20,10 +20,12 @@ const jsonBody: FastifyPluginCallback<JsonBodyOptions> = (app, { runtime }, done
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, next) => {
     if (runtime.lookup(req, body as Buffer)) return next(null, null);
-    if (jsonDepthExceeds(body as Buffer, MAX_JSON_DEPTH)) {
+    // decoded once: the depth scan and Fastify's parser (which decodes a Buffer the same way) read the same text
+    const text = (body as Buffer).toString('utf8');
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       return next(new HttpError(400, 'BadRequest', `body: nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     }
-    parseJson(req, body as unknown as string, next);
+    parseJson(req, text, next);
   });
   done();
 };

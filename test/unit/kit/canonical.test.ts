@@ -71,3 +71,47 @@ describe('canonicalJSON', () => {
     );
   });
 });
+
+describe('sortKeysDeep returns canonical parts as they are (issue 15)', () => {
+  /** The always-copying definition it replaced. */
+  const copying = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(copying);
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = copying(v);
+    }
+    return out;
+  };
+
+  it('writes what the copying definition writes, and leaves its input alone', () => {
+    const values = fc.oneof(fc.anything({ withNullPrototype: true, withDate: true, withSparseArray: true, withObjectString: true }), fc.json().map((t) => JSON.parse(t) as unknown));
+    fc.assert(
+      fc.property(values, (v) => {
+        const before = JSON.stringify(copying(v));
+        expect(JSON.stringify(sortKeysDeep(v))).toBe(before);
+        expect(JSON.stringify(copying(v))).toBe(before);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('an object already sorted is returned as is; one member out of order or undefined makes a copy', () => {
+    const sorted = { a: 1, b: { c: [1, { d: 2 }] } };
+    expect(sortKeysDeep(sorted)).toBe(sorted);
+    const inner = { y: 1, x: 2 };
+    const outer = { a: [inner], b: 1 };
+    const copy = sortKeysDeep(outer);
+    expect(copy).not.toBe(outer);
+    expect(JSON.stringify(copy)).toBe('{"a":[{"x":2,"y":1}],"b":1}');
+    expect(Object.keys(inner)).toEqual(['y', 'x']);
+    expect(sortKeysDeep({ a: 1, b: undefined })).toEqual({ a: 1 });
+    expect(JSON.stringify(sortKeysDeep({ at: new Date(0) }))).toBe('{"at":{}}');
+    // an own __proto__ member, as JSON.parse makes it: written as the copying definition writes it
+    for (const text of ['{"__proto__":{"x":1},"a":1}', '{"__proto__":1,"a":1}', '{"a":{"__proto__":[1]}}']) {
+      const v = JSON.parse(text) as unknown;
+      expect(JSON.stringify(sortKeysDeep(v))).toBe(JSON.stringify(copying(v)));
+    }
+  });
+});
