@@ -212,26 +212,21 @@ describe('events through the hook service', () => {
     expect(sink.events[0].regarding).toEqual({ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'GiteaProvider', name: 'gitea', namespace: 'idpbuilder-system', uid: 'uid-gitea' });
   });
 
-  it('answers the same, as fast, whether the sink works, hangs or throws', async () => {
+  it('answers the same whether the sink works, hangs or throws, and never waits for it', async () => {
     const requests = Array.from({ length: 40 }, (_, i) => syncRequest(parent('Platform', `p${i}`, {})));
-    const timed = async (sink?: EventSink) => {
+    const answers = async (sink?: FakeSink) => {
       const a = app({ events: sink, eventQueue: { timeoutMs: 10_000, closeTimeoutMs: 10 }, responseMemoSeconds: 0 });
       const bodies: string[] = [];
-      // warm up the routes
-      await a.inject({ method: 'POST', url: '/hooks/platforms/sync', payload: requests[0] });
-      const t0 = performance.now();
       for (const r of requests) bodies.push((await a.inject({ method: 'POST', url: '/hooks/platforms/sync', payload: r })).body);
-      return { bodies, ms: performance.now() - t0 };
+      return bodies;
     };
-    const none = await timed();
-    const ok = await timed(new FakeSink('ok'));
-    const hang = await timed(new FakeSink('hang'));
-    const thrown = await timed(new FakeSink('throw'));
-    const rejected = await timed(new FakeSink('reject'));
-    for (const r of [ok, hang, thrown, rejected]) {
-      expect(r.bodies).toEqual(none.bodies);
-      // per request, a hanging or failing sink adds nothing measurable (generous bound for a busy CI machine)
-      expect(r.ms).toBeLessThan(none.ms * 3 + 100);
+    const none = await answers();
+    for (const behaviour of ['ok', 'hang', 'throw', 'reject'] as const) {
+      const sink = new FakeSink(behaviour);
+      expect(await answers(sink), behaviour).toEqual(none);
+      // every answer was sent while the sink was asked to emit (a hanging sink never settles, so nothing
+      // awaited it): the events go out beside the answers, not before them
+      expect(sink.calls, behaviour).toBeGreaterThan(0);
     }
   });
 
