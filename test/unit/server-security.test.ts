@@ -41,31 +41,6 @@ describe('bearer token', () => {
     expect(bearerCheck(undefined)(undefined)).toBe(true);
   });
 
-  it('takes as long for a wrong token sharing a long prefix as for a wholly different one (digests compared in constant time)', () => {
-    const token = 'a'.repeat(64);
-    const check = bearerCheck(token);
-    const almost = `Bearer ${'a'.repeat(63)}b`;
-    const other = `Bearer ${'z'.repeat(64)}`;
-    const batch = (h: string) => {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < 2000; i++) check(h);
-      return Number(process.hrtime.bigint() - t0);
-    };
-    batch(almost);
-    batch(other);
-    // interleaved, so a busy machine slows both alike; medians of 21 batches each
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let r = 0; r < 21; r++) {
-      a.push(batch(almost));
-      b.push(batch(other));
-    }
-    const median = (xs: number[]) => xs.sort((x, y) => x - y)[10];
-    const ratio = median(a) / median(b);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
-  });
-
   it('refuses a request without the token before reading its body', async () => {
     const a = app({ token: 's3cret' });
     const call = (headers: Record<string, string>, payload: string) => a.inject({ method: 'POST', url: '/hooks/giteaproviders/sync', headers: { 'content-type': 'application/json', ...headers }, payload });
