@@ -14,6 +14,7 @@ import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
 import { byKind, condition, toMap } from '../support/world.js';
 import { cmData, giteaDuck, NS, provider } from '../support/providers.js';
+import { referenceGrant } from '../support/grants.js';
 
 const env = testEnv();
 
@@ -125,5 +126,23 @@ describe('a git server of another API group whose status.cluster has the wrong s
     expect(condition(res)).toMatchObject({ status: 'False', reason: 'InvalidDuckStatus' });
     expect(condition(res).message).toContain('status.cluster');
     expect(condition(res, 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidDuckStatus' });
+  });
+});
+
+describe('a GitRepository in another namespace than its git server on a target', () => {
+  // status.cluster names a Secret, never a namespace: the kubeconfig is read in the server's namespace, which the
+  // ReferenceGrant opened to this GitRepository, never in the repository's own nor one status could name.
+  const cluster = { kind: 'VCluster', name: 'dev', secretName: 'vc-dev', key: 'config', registeredName: 'x', reachable: true, namespace: 'kube-system' };
+  const teamRepo = () => ({ ...repo({ kind: 'GiteaProvider', name: 'gitea', namespace: NS }), metadata: { ...repo().metadata, namespace: 'team' } }) as KubeObject;
+  it('with a grant: the tunnel\'s kubeconfig Secret is the server\'s, in the server\'s namespace (a namespace in status.cluster is ignored)', () => {
+    const grant = referenceGrant('git', NS, [{ kind: 'GitRepository', namespace: 'team' }], [{ kind: 'GiteaProvider' }]);
+    const res = hooks.sync(syncRequest(teamRepo(), {}, toMap([server(cluster), grant])), env);
+    const cfg = JSON.parse(cmData(byKind(res, 'ConfigMap')[0])['config.json']);
+    expect(cfg.tunnel.kubeconfigSecretRef).toEqual({ namespace: NS, name: 'vc-dev', key: 'config' });
+  });
+  it('without one: refused (ReferenceNotPermitted), no Job', () => {
+    const res = hooks.sync(syncRequest(teamRepo(), {}, toMap([server(cluster)])), env);
+    expect(res.children).toEqual([]);
+    expect(condition(res)).toMatchObject({ reason: 'ReferenceNotPermitted' });
   });
 });
