@@ -2,13 +2,18 @@
  * Breaker findings on issue 17's tunnel (git servers on a target cluster) and issue 18's status writer: each test
  * is an input a user (or a provider's controller) can give and the answer it must get.
  */
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitRepositoryHooks as hooks } from '../../src/controllers/gitrepository.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { openTunnel } from '../../src/jobs/tunnel.js';
+import { openServiceTunnel, type ForwardSocket, type PodLike, type TunnelApi } from '../../src/kube/tunnel.js';
+import { forwardToLoopback } from '../fakes/portforward.js';
 import type { ServiceTunnel } from '../../src/api/jobs.js';
 import type { KubeObject } from '../../src/metacontroller/protocol.js';
 import { parent, syncRequest, testEnv } from '../support/requests.js';
@@ -144,5 +149,46 @@ describe('a GitRepository in another namespace than its git server on a target',
     const res = hooks.sync(syncRequest(teamRepo(), {}, toMap([server(cluster)])), env);
     expect(res.children).toEqual([]);
     expect(condition(res)).toMatchObject({ reason: 'ReferenceNotPermitted' });
+  });
+});
+
+describe('a tunnel whose Pod is replaced while the Job runs', () => {
+  it('the next connection goes to the Ready Pod the Service selects then; the one before is never dialled again', async () => {
+    const echo = createServer((s) => s.on('data', (d) => s.write(d)));
+    await new Promise<void>((done) => echo.listen(0, '127.0.0.1', done));
+    const port = (echo.address() as AddressInfo).port;
+    const podOf = (name: string): PodLike => ({ metadata: { name }, spec: { containers: [{ ports: [{ name: 'http', containerPort: 3000 }] }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    let pods = [podOf('gitea-0')];
+    const gone = new Set<string>();
+    const forwards: string[] = [];
+    const api: TunnelApi = {
+      readService: async () => ({ spec: { selector: { app: 'gitea' }, ports: [{ port: 3000, targetPort: 'http' }] } }),
+      listPods: async () => pods,
+      portForward: async (_ns: string, pod: string, _port: number, output: Writable, _errors: Writable, input: Readable): Promise<ForwardSocket> => {
+        forwards.push(pod);
+        if (gone.has(pod)) throw new Error(`pods "${pod}" not found`);
+        return forwardToLoopback(port, output, input);
+      },
+    };
+    const tunnel = await openServiceTunnel(api, { namespace: 'git', service: 'gitea-http', port: 3000 });
+    const roundTrip = async (text: string) => {
+      const c = connect(tunnel.localPort, '127.0.0.1');
+      await once(c, 'connect');
+      c.write(text);
+      // a connection the tunnel drops answers 'closed' (rather than hanging)
+      const [d] = await Promise.race([once(c, 'data'), once(c, 'close').then(() => ['closed'])]);
+      c.destroy();
+      return String(d);
+    };
+    expect(await roundTrip('one')).toBe('one');
+    // the StatefulSet's Pod was deleted and came back under another name (or a rollout replaced it)
+    gone.add('gitea-0');
+    pods = [podOf('gitea-1')];
+    expect(await roundTrip('two')).toBe('two');
+    expect(await roundTrip('three')).toBe('three');
+    expect(forwards).toEqual(['gitea-0', 'gitea-0', 'gitea-0', 'gitea-1', 'gitea-1']);
+    await tunnel.close();
+    await tunnel.close(); // twice: nothing to do, no error
+    await new Promise<void>((done) => echo.close(() => done()));
   });
 });
