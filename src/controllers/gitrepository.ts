@@ -20,7 +20,7 @@ import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
 import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
-import { providerTunnel } from '../kit/cluster.js';
+import { duckClusterOf, providerTunnel } from '../kit/cluster.js';
 
 /** Directory in the Job image where the embedded package content is (sources of type Embedded are read below it). */
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
@@ -44,7 +44,7 @@ interface ServerDuck {
   group?: string;
   gitAPI?: string;
   /** Set when the server runs on a target cluster (duck `status.cluster`, docs/multi-cluster.md). */
-  cluster?: { secretName?: string; key?: string };
+  cluster?: unknown;
 }
 
 function trimSlash(s: string): string {
@@ -67,7 +67,7 @@ export function repoURLs(server: ServerDuck, org: string, repo: string): { url: 
   })();
   // A server on a target cluster is cloned through the URL it publishes: its cluster-local name resolves only
   // inside that cluster, and the GitOps engines reading this repository may run elsewhere (the controllers' cluster).
-  const onTarget = typeof server.cluster?.secretName === 'string' && server.cluster.secretName !== '';
+  const onTarget = duckClusterOf(server).state !== 'local';
   const cloneURL = internal && !apiPath && !onTarget && !/^https:\/\/api\./.test(internal) ? `${internal}/${org}/${repo}.git` : url;
   return { url, cloneURL };
 }
@@ -135,6 +135,10 @@ function observeServer(req: SyncRequest, view: View): { server: Server } | { blo
   if (!cred?.name || !cred.namespace || !cred.key || !duck.internalEndpoint) {
     return { blocked: { phase: 'Pending', marks: markBlocked('GitServerIncomplete', `git server ${label} reports no internalEndpoint or no complete credentialsSecretRef (name, namespace, key)`) } };
   }
+  // On a target cluster but not (yet) saying through which kubeconfig: its cluster-local name must not be dialled
+  // from the management cluster, where it may be another server.
+  const cluster = duckClusterOf(object.status);
+  if (cluster.state === 'incomplete') return { blocked: { phase: 'Pending', marks: markBlocked('GitServerIncomplete', `git server ${label}: ${cluster.message}`) } };
   return { server: { object, duck, cred, internalEndpoint: duck.internalEndpoint, label } };
 }
 

@@ -333,12 +333,33 @@ export function serviceTunnel(endpoint: string, kubeconfig: { namespace: string;
 }
 
 /**
+ * Where a referenced provider runs, read from its duck `status.cluster`: `local` (absent or null: beside the
+ * controllers), `target` (the kubeconfig Secret `secretName` and `key`, in the provider's own namespace), or
+ * `incomplete` (an object without a non-empty string `secretName` and `key`: on a target, but not how to reach
+ * it; `message` says what is missing). A caller waits on `incomplete`: the server is not beside the controllers,
+ * so its cluster-local name must not be dialled from here. (A value that is not an object is refused earlier, as
+ * the duck shape: ./refs.ts.)
+ */
+export type DuckCluster = { state: 'local' } | { state: 'target'; secretName: string; key: string } | { state: 'incomplete'; message: string };
+
+/** Reads a provider's duck `status.cluster` (see {@link DuckCluster}). */
+export function duckClusterOf(status: unknown): DuckCluster {
+  const c = (status as { cluster?: unknown } | undefined)?.cluster;
+  if (c === undefined || c === null) return { state: 'local' };
+  const o = (typeof c === 'object' && !Array.isArray(c) ? c : {}) as { secretName?: unknown; key?: unknown };
+  const missing = (['secretName', 'key'] as const).filter((k) => typeof o[k] !== 'string' || !o[k]);
+  if (missing.length) return { state: 'incomplete', message: `status.cluster names no ${missing.join(' nor ')} of the target's kubeconfig Secret` };
+  return { state: 'target', secretName: o.secretName as string, key: o.key as string };
+}
+
+/**
  * The tunnel to a provider's `internalEndpoint` when its duck `status.cluster` says it runs on a target
  * cluster (`secretName`, `key`: the kubeconfig Secret in the provider's namespace `namespace`); undefined for a
- * provider beside the controllers or an endpoint that is not a Service name.
+ * provider beside the controllers, one whose `status.cluster` is incomplete (the caller waits: duckClusterOf) or
+ * an endpoint that is not a Service name.
  */
-export function providerTunnel(status: { cluster?: Partial<ClusterStatusValue> } | undefined, namespace: string, endpoint: string): ServiceTunnel | undefined {
-  const c = status?.cluster;
-  if (!c || typeof c.secretName !== 'string' || !c.secretName || typeof c.key !== 'string' || !c.key) return undefined;
+export function providerTunnel(status: { cluster?: unknown } | undefined, namespace: string, endpoint: string): ServiceTunnel | undefined {
+  const c = duckClusterOf(status);
+  if (c.state !== 'target') return undefined;
   return serviceTunnel(endpoint, { namespace, name: c.secretName, key: c.key });
 }

@@ -223,6 +223,9 @@ function duckShapeRefusal(obj: KubeObject): Refusal | undefined {
     if (r === undefined) continue;
     if (!r || typeof r !== 'object' || typeof r.name !== 'string' || (r.namespace !== undefined && typeof r.namespace !== 'string') || (r.key !== undefined && typeof r.key !== 'string')) return bad(f, 'a Secret reference');
   }
+  // status.cluster (./cluster.ts DuckCluster): an object whose kubeconfig Secret fields, when given, are strings
+  const c = st.cluster as Record<string, unknown> | null | undefined;
+  if (c !== undefined && c !== null && (typeof c !== 'object' || Array.isArray(c) || ['secretName', 'key'].some((k) => c[k] !== undefined && typeof c[k] !== 'string'))) return bad('cluster', 'a cluster (secretName and key strings)');
   return undefined;
 }
 

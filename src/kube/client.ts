@@ -91,8 +91,9 @@ export type KubeConfigSource =
   | { kind: 'default'; context?: string }
   /**
    * A kubeconfig's text, e.g. read from a target cluster's Secret (`what` names it in errors), and a context in
-   * it (default: its `current-context`). Credentials must be embedded (`*-data`, `token`) or an `exec` plugin
-   * the image has: paths to files are refused, they would name files of another machine.
+   * it (default: its `current-context`). Credentials must be embedded (`*-data`, `token`): paths to files are
+   * refused (they would name files of another machine), and so are `exec` and `auth-provider` users (whoever may
+   * write the Secret would choose a program the reader runs).
    */
   | { kind: 'text'; text: string; what: string; context?: string }
   /** One server and an optional static token, for programmatic use. */
@@ -212,11 +213,21 @@ function loadFile(kc: KubeConfig, path: string, context: string | undefined): vo
   }
 }
 
-/** Loads a kubeconfig given as text (see {@link KubeConfigSource} `text`). @throws KubeError naming `what`. */
+/**
+ * Loads a kubeconfig given as text (see {@link KubeConfigSource} `text`).
+ * @throws KubeError naming `what`: not YAML (the position only: a YAML parser quotes the tag, alias or
+ *   directive it could not read, which may be a credential), no context, files referred to, or a user entry that
+ *   runs a program (`exec`, `auth-provider`).
+ */
 function loadText(kc: KubeConfig, text: string, what: string, context?: string): void {
   try {
     kc.loadFromString(text);
   } catch (e) {
+    const mark = (e as { mark?: { line?: unknown; column?: unknown } }).mark;
+    if (mark && typeof mark.line === 'number' && typeof mark.column === 'number') {
+      throw new KubeError(0, `${what} is not a kubeconfig: not valid YAML (line ${mark.line + 1}, column ${mark.column + 1})`);
+    }
+    // client-node's own checks name fields and entry names only (`clusters[0].cluster.server is missing`)
     throw new KubeError(0, `${what} is not a kubeconfig: ${oneLine((e as Error).message.split('\n')[0])}`);
   }
   kc.loadFromOptions({ clusters: kc.getClusters().map(plainHTTP), users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext() });
@@ -227,6 +238,9 @@ function loadText(kc: KubeConfig, text: string, what: string, context?: string):
   const user = kc.getCurrentUser();
   const cluster = kc.getCurrentCluster();
   if (cluster?.caFile || user?.certFile || user?.keyFile) throw new KubeError(0, `${what} refers to files (certificate-authority, client-certificate or client-key): embed them (*-data)`);
+  // Whoever may write the Secret would choose a command to run with the reader's rights (another namespace's Job).
+  const runs = user?.exec ? 'exec' : user?.authProvider ? 'auth-provider' : undefined;
+  if (runs) throw new KubeError(0, `${what}: user "${user!.name}" uses ${runs}: a kubeconfig read from a Secret must embed its credentials (token, or client-certificate-data and client-key-data)`);
 }
 
 /**

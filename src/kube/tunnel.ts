@@ -25,7 +25,7 @@ export interface ServiceTarget {
 export interface Tunnel {
   /** The loopback port connections are accepted on. */
   readonly localPort: number;
-  /** `namespace/name` of the Pod the connections go to. */
+  /** `namespace/name` of the Pod the connections went to when the tunnel opened (a later one may take over). */
   readonly pod: string;
   /** The container port on that Pod (the Service port's `targetPort`, resolved). */
   readonly podPort: number;
@@ -69,7 +69,8 @@ export interface PodLike {
 /**
  * Opens a tunnel to `target`. Before answering it checks that one connection can be forwarded, so a target
  * that refuses (RBAC, no kubelet route, Pod gone) fails here with a message naming the Pod, not later as a
- * reset connection.
+ * reset connection. Later, a connection whose forward is refused is tried once more on the Ready Pod the
+ * Service selects then (the first one restarted or was replaced), and that Pod serves the next connections.
  *
  * @throws KubeError when the Service cannot be read (its HTTP status), has no selector, no port `target.port`,
  *   no Running and Ready Pod, a named `targetPort` no container declares, or the port-forward is refused.
@@ -85,16 +86,37 @@ export async function openServiceTunnel(api: TunnelApi, target: ServiceTarget): 
     .sort()
     .map((k) => `${k}=${selector[k]}`)
     .join(',');
-  const pods = (await api.listPods(target.namespace, labelSelector)).filter(ready).sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
-  if (!pods.length) throw new KubeError(0, `${where}: no Running and Ready Pod matches ${labelSelector}`);
-  const pod = pods[0];
-  const podName = pod.metadata!.name!;
-  const podPort = containerPort(pod, sp.targetPort ?? sp.port);
-  if (podPort === undefined) throw new KubeError(0, `${where}: Pod ${podName} declares no container port named "${String(sp.targetPort)}"`);
+  /** The first Running and Ready Pod (by name) and its container port. @throws KubeError */
+  const pick = async (): Promise<{ name: string; port: number }> => {
+    const pods = (await api.listPods(target.namespace, labelSelector)).filter(ready).sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+    if (!pods.length) throw new KubeError(0, `${where}: no Running and Ready Pod matches ${labelSelector}`);
+    const name = pods[0].metadata!.name!;
+    const port = containerPort(pods[0], sp.targetPort ?? sp.port);
+    if (port === undefined) throw new KubeError(0, `${where}: Pod ${name} declares no container port named "${String(sp.targetPort)}"`);
+    return { name, port };
+  };
+  const first = await pick();
+  const podName = first.name;
+  const podPort = first.port;
   const what = `port-forward to Pod ${target.namespace}/${podName} port ${podPort}`;
 
   // Pre-flight: one forward opened and closed.
   await forward(api, target.namespace, podName, podPort, what);
+
+  // The Pod connections go to; when a forward to it is refused (the Pod restarted or was replaced during the
+  // Job), the connection is tried once more on the Ready Pod the Service then selects.
+  let current = first;
+  const open = async (output: Writable, errors: Writable, input: Readable): Promise<ForwardSocket> => {
+    const tried = current;
+    try {
+      return await api.portForward(target.namespace, tried.name, tried.port, output, errors, input);
+    } catch (e) {
+      const next = await pick().catch(() => undefined);
+      if (!next || (next.name === tried.name && next.port === tried.port)) throw e;
+      current = next;
+      return api.portForward(target.namespace, next.name, next.port, output, errors, input);
+    }
+  };
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -102,8 +124,7 @@ export async function openServiceTunnel(api: TunnelApi, target: ServiceTarget): 
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const errors = collector();
-    api
-      .portForward(target.namespace, podName, podPort, socket, errors.stream, socket)
+    open(socket, errors.stream, socket)
       .then((ws) => {
         // the client may have gone (or the tunnel closed) while the forward was being opened
         if (socket.destroyed) return ws.close();
