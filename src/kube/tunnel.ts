@@ -29,7 +29,7 @@ export interface Tunnel {
   readonly pod: string;
   /** The container port on that Pod (the Service port's `targetPort`, resolved). */
   readonly podPort: number;
-  /** `endpoint` with its scheme, host and port replaced by `http://127.0.0.1:<localPort>` (path kept). */
+  /** `endpoint` with its host and port replaced by `127.0.0.1:<localPort>` (scheme and path kept). */
   rewrite(endpoint: string): string;
   /** Stops accepting connections and closes the open ones. */
   close(): Promise<void>;
@@ -145,7 +145,9 @@ export async function openServiceTunnel(api: TunnelApi, target: ServiceTarget): 
     podPort,
     rewrite: (endpoint) => {
       const u = new URL(endpoint);
-      return `http://127.0.0.1:${localPort}${u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '')}`;
+      // the scheme stays: TLS to a Service's port is still TLS (verified against the Service's name, it fails
+      // closed on 127.0.0.1 rather than sending plain HTTP to a TLS port)
+      return `${u.protocol}//127.0.0.1:${localPort}${u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '')}`;
     },
     close: () =>
       new Promise<void>((resolve) => {

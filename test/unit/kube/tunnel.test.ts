@@ -69,6 +69,7 @@ describe('openServiceTunnel', () => {
       expect(api.selectors).toEqual(['app=gitea,release=gitea']);
       expect(tunnel.rewrite('http://gitea-http.gitea.svc.cluster.local:3000')).toBe(`http://127.0.0.1:${tunnel.localPort}`);
       expect(tunnel.rewrite('http://gitea-http.gitea.svc.cluster.local:3000/sub/')).toBe(`http://127.0.0.1:${tunnel.localPort}/sub`);
+      expect(tunnel.rewrite('https://gitlab.tools.svc:443/api/v4')).toBe(`https://127.0.0.1:${tunnel.localPort}/api/v4`);
       const basic = Buffer.from(`${gitea.adminUsername}:${gitea.adminPassword}`).toString('base64');
       const res = await fetch(`${tunnel.rewrite('http://gitea-http.gitea.svc.cluster.local:3000')}/api/v1/user`, { headers: { authorization: `Basic ${basic}` } });
       expect(res.status).toBe(200);
