@@ -85,12 +85,21 @@ export function markProgressing(reason: string, message: string, serving?: Summa
  * `Progressing=False` (same reason and message), `Degraded=False` (AsExpected).
  */
 export function markBlocked(reason: string, message: string): Marks {
-  return [
+  const marks: Marks = [
     { type: READY, status: 'False', reason, message },
     { type: PROGRESSING, status: 'False', reason, message },
     notDegraded(),
   ];
+  WAITS.add(marks);
+  return marks;
 }
+
+/**
+ * The marks of waits (markBlocked). A wait does not clear a failure: writeStatus keeps an observed
+ * `Degraded=True` of the same generation through it (something not seen for one sync, a cache lag, is not a
+ * recovery); a new attempt (markProgressing), a success or a spec change clears it.
+ */
+const WAITS = new WeakSet<Marks>();
 
 /**
  * A failure (a Job failed, a check timed out) or an error only a change clears (a refused reference, a
@@ -122,7 +131,7 @@ export interface Transition {
 
 /**
  * The status of `parent` after `t`: `fields`, then `phase`, `conditions` (marks, then extras in the order
- * given) and `observedGeneration`. Throws when an extra condition's type is not one of the set's extras
+ * given) and `observedGeneration`. A wait (markBlocked) keeps an observed `Degraded=True` of this generation. Throws when an extra condition's type is not one of the set's extras
  * (a programming error: the set is the kind's declaration).
  */
 export function writeStatus(set: ConditionSet, parent: KubeObject, env: HookEnv, t: Transition, fields: Record<string, unknown> = {}): Record<string, unknown> {
@@ -130,8 +139,14 @@ export function writeStatus(set: ConditionSet, parent: KubeObject, env: HookEnv,
     if (!set.extras.includes(c.type)) throw new Error(`${set.kind}: condition ${c.type} is not in its condition set (${set.types.join(', ')})`);
   }
   const gen = parent.metadata.generation;
-  const previous = (parent.status as { conditions?: Condition[] } | undefined)?.conditions;
-  const status: Record<string, unknown> = { ...fields, phase: t.phase, conditions: conditions(previous, [...t.marks, ...(t.extras ?? [])], env.now(), gen) };
+  const prior = parent.status as { conditions?: Condition[]; observedGeneration?: number } | undefined;
+  const previous = prior?.conditions;
+  let marks: readonly ConditionInput[] = t.marks;
+  const failed = WAITS.has(t.marks) ? findCondition(previous, DEGRADED) : undefined;
+  if (failed?.status === 'True' && prior?.observedGeneration === gen) {
+    marks = [t.marks[0], t.marks[1], { type: DEGRADED, status: 'True', reason: failed.reason ?? '', message: failed.message ?? '' }];
+  }
+  const status: Record<string, unknown> = { ...fields, phase: t.phase, conditions: conditions(previous, [...marks, ...(t.extras ?? [])], env.now(), gen) };
   if (gen !== undefined) status.observedGeneration = gen;
   return status;
 }

@@ -88,6 +88,21 @@ describe('writeStatus', () => {
     expect(JSON.stringify(again)).toBe(JSON.stringify(after));
   });
 
+  it('a wait keeps an observed Degraded=True of this generation (not seeing the server once is no recovery); an attempt, a success or a spec change clears it', () => {
+    const at = (gen: number, status?: Record<string, unknown>) => parent('Widget', 'w', {}, { metadata: { name: 'w', generation: gen }, ...(status ? { status } : {}) });
+    const failed = writeStatus(SET, at(2), testEnv('2026-01-01T00:00:00Z'), { phase: 'Failed', marks: markFailed('SyncFailed', 'sync job failed: push rejected') });
+    const degraded = (s: Record<string, unknown>) => (s.conditions as { type: string; status: string; reason: string; lastTransitionTime: string }[]).find((c) => c.type === 'Degraded')!;
+    const waiting = writeStatus(SET, at(2, failed), testEnv('2026-01-01T00:05:00Z'), { phase: 'Pending', marks: markBlocked('ProviderNotFound', 'git server not found') });
+    expect(degraded(waiting)).toMatchObject({ status: 'True', reason: 'SyncFailed', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    expect((waiting.conditions as { type: string; reason: string }[]).find((c) => c.type === 'Ready')!.reason).toBe('ProviderNotFound');
+    // a new attempt clears it
+    const retry = writeStatus(SET, at(2, waiting), testEnv('2026-01-01T00:06:00Z'), { phase: 'Syncing', marks: markProgressing('Syncing', 'sync job created') });
+    expect(degraded(retry)).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    // a spec change (new generation): the wait says Degraded=False
+    const changed = writeStatus(SET, at(3, failed), testEnv('2026-01-01T00:07:00Z'), { phase: 'Pending', marks: markBlocked('ProviderNotFound', 'git server not found') });
+    expect(degraded(changed)).toMatchObject({ status: 'False', reason: 'AsExpected' });
+  });
+
   it('extras of the set follow the three, in the order given; a type outside the set is refused', () => {
     const p = parent('Widget', 'w', {});
     const extra = { type: 'VersionUnverified', status: 'True' as const, reason: 'UnknownChartVersion', message: 'not checked' };
