@@ -17,7 +17,7 @@ import { stringify } from 'yaml';
 import type { PlatformSpec, PlatformStatus, InlineComponent } from '../api/platform.js';
 import type { ObjectRef } from '../api/common.js';
 import { API_VERSION } from '../api/common.js';
-import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { CustomizeRequest, CustomizeResponse, KubeObject, RelatedResourceRule, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv, Hooks } from '../kit/hooks.js';
 import { conditionSet, markBlocked, markFailed, markProgressing, markReady, readParent, writeStatus, type Marks, type ParentView } from '../kit/status.js';
 import { chartLocation, mergeValues, type ReleaseSummary } from '../kit/helm.js';

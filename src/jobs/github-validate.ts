@@ -18,7 +18,7 @@
  * Secret values never appear in the result, the logs or an error message.
  */
 import { GitServerError, type GitServerErrorCode } from '../gitea/client.js';
-import { GitHubClient, isoSeconds, mintInstallationToken, type TeamPermission } from '../github/client.js';
+import { GitHubClient, isoSeconds, mintInstallationToken } from '../github/client.js';
 import { KubeError, type KubeClient } from '../kube/client.js';
 import type { JobLogger } from './repo-sync.js';
 import { applyTokenSecret } from './token-secret.js';

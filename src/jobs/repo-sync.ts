@@ -18,7 +18,6 @@
  * servers' APIs), sync.ts (one push), scrub.ts (redaction); the CLI calls sync.ts directly.
  */
 import { GitServerError, type RepoSpec } from '../gitea/client.js';
-import type { TeamPermission, Visibility } from '../github/client.js';
 import type { KubeClient } from '../kube/client.js';
 import { RepoSyncError } from './repo/errors.js';
 import { defaultProviders, type ProviderFactory } from './repo/hosting.js';

@@ -6,7 +6,7 @@
  * children already observed are kept as they are.
  */
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject, SyncRequest, SyncResponse } from '../metacontroller/protocol.js';
+import type { KubeObject, SyncRequest } from '../metacontroller/protocol.js';
 import type { HookEnv } from './hooks.js';
 import type { ConditionInput } from './conditions.js';
 import { conditionSet, markBlocked, markFailed, markProgressing, markReady, writeStatus, type Marks } from './status.js';
