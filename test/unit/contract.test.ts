@@ -11,7 +11,6 @@ import { buildApp } from '../../src/server/app.js';
 import { controllers } from '../../src/controllers/registry.js';
 import { secretDigest } from '../../src/kit/helm.js';
 import { giteaProviderHooks as gitea } from '../../src/controllers/giteaprovider.js';
-import { argoCDProviderHooks as argocd } from '../../src/controllers/argocdprovider.js';
 import { nginxGatewayHooks as nginx } from '../../src/controllers/nginxgateway.js';
 import { gitRepositoryHooks as gitrepo } from '../../src/controllers/gitrepository.js';
 import { platformHooks as platform } from '../../src/controllers/platform.js';

@@ -15,7 +15,7 @@ import { fluxObjects, packagesFlux } from '../../src/controllers/packages-flux.j
 import { packagesArgoCD } from '../../src/controllers/packages-argocd.js';
 import { packageHooks } from '../../src/controllers/package.js';
 import { nginxGatewayHooks } from '../../src/controllers/nginxgateway.js';
-import { noUsers, parent, syncRequest, testEnv } from '../support/requests.js';
+import { parent, syncRequest, testEnv } from '../support/requests.js';
 import { toMap } from '../support/world.js';
 
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n').toString('base64');
