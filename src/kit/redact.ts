@@ -105,8 +105,8 @@ export class Redactor {
       const b64 = Buffer.from(v, 'utf8').toString('base64');
       set.add(b64);
       set.add(b64.replace(/=+$/, ''));
-      const pct = encodeURIComponent(v);
-      if (pct !== v) set.add(pct);
+      const pct = percentEncoded(v);
+      if (pct !== undefined && pct !== v) set.add(pct);
     }
     this.values = [...set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   }
@@ -147,6 +147,18 @@ export class Redactor {
    */
   scrubDeep<T>(value: T): T {
     return scrubStrings(value, (t) => this.scrub(t));
+  }
+}
+
+/**
+ * `encodeURIComponent(v)`, or undefined for a value that is not well-formed UTF-16 (a lone surrogate, which
+ * JSON's `\ud800` escape can put in a string): no URL can hold it, and the Redactor never throws.
+ */
+function percentEncoded(v: string): string | undefined {
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return undefined;
   }
 }
 

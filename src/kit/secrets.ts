@@ -41,9 +41,15 @@ export function secretEntries(secret: KubeObject | undefined): [string, string][
   return out;
 }
 
-/** A Secret's decoded data by key ({@link secretEntries}; `stringData` wins over `data`, as the API server merges them). */
+/**
+ * A Secret's decoded data by key ({@link secretEntries}; `stringData` wins over `data`, as the API server merges them).
+ * An object without a prototype: a key the Secret lacks is `undefined` even when it is named like an Object member
+ * (`constructor`, `toString`, `__proto__`: a user's `key` in a Secret reference is looked up here).
+ */
 export function decodeSecretData(secret: KubeObject | undefined): Record<string, string> {
-  return Object.fromEntries(secretEntries(secret));
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of secretEntries(secret)) out[k] = v;
+  return out;
 }
 
 /**
