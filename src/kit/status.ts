@@ -85,21 +85,22 @@ export function markProgressing(reason: string, message: string, serving?: Summa
  * `Progressing=False` (same reason and message), `Degraded=False` (AsExpected).
  */
 export function markBlocked(reason: string, message: string): Marks {
-  const marks: Marks = [
+  return [
     { type: READY, status: 'False', reason, message },
     { type: PROGRESSING, status: 'False', reason, message },
     notDegraded(),
   ];
-  WAITS.add(marks);
-  return marks;
 }
 
 /**
- * The marks of waits (markBlocked). A wait does not clear a failure: writeStatus keeps an observed
- * `Degraded=True` of the same generation through it (something not seen for one sync, a cache lag, is not a
- * recovery); a new attempt (markProgressing), a success or a spec change clears it.
+ * Marks of a wait (markBlocked's shape: all three False; no other marker gives it). A wait does not clear a
+ * failure: writeStatus keeps an observed `Degraded=True` of the same generation through it (something not
+ * seen for one sync, a cache lag, is not a recovery); a new attempt (markProgressing), a success or a spec
+ * change clears it. Read from the content, so a copy of the marks is a wait too.
  */
-const WAITS = new WeakSet<Marks>();
+function isWait(marks: Marks): boolean {
+  return marks.every((c) => c.status === 'False');
+}
 
 /**
  * A failure (a Job failed, a check timed out) or an error only a change clears (a refused reference, a
@@ -142,7 +143,7 @@ export function writeStatus(set: ConditionSet, parent: KubeObject, env: HookEnv,
   const prior = parent.status as { conditions?: Condition[]; observedGeneration?: number } | undefined;
   const previous = prior?.conditions;
   let marks: readonly ConditionInput[] = t.marks;
-  const failed = WAITS.has(t.marks) ? findCondition(previous, DEGRADED) : undefined;
+  const failed = isWait(t.marks) ? findCondition(previous, DEGRADED) : undefined;
   if (failed?.status === 'True' && prior?.observedGeneration === gen) {
     marks = [t.marks[0], t.marks[1], { type: DEGRADED, status: 'True', reason: failed.reason ?? '', message: failed.message ?? '' }];
   }

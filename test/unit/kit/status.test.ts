@@ -95,6 +95,9 @@ describe('writeStatus', () => {
     const waiting = writeStatus(SET, at(2, failed), testEnv('2026-01-01T00:05:00Z'), { phase: 'Pending', marks: markBlocked('ProviderNotFound', 'git server not found') });
     expect(degraded(waiting)).toMatchObject({ status: 'True', reason: 'SyncFailed', lastTransitionTime: '2026-01-01T00:00:00Z' });
     expect((waiting.conditions as { type: string; reason: string }[]).find((c) => c.type === 'Ready')!.reason).toBe('ProviderNotFound');
+    // a copy of the marks is a wait too (read from their content)
+    const copied = writeStatus(SET, at(2, failed), testEnv('2026-01-01T00:05:00Z'), { phase: 'Pending', marks: [...markBlocked('ProviderNotFound', 'git server not found')] as unknown as ReturnType<typeof markBlocked> });
+    expect(JSON.stringify(copied)).toBe(JSON.stringify(waiting));
     // a new attempt clears it
     const retry = writeStatus(SET, at(2, waiting), testEnv('2026-01-01T00:06:00Z'), { phase: 'Syncing', marks: markProgressing('Syncing', 'sync job created') });
     expect(degraded(retry)).toMatchObject({ status: 'False', reason: 'AsExpected' });
