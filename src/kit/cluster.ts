@@ -206,6 +206,11 @@ export function resolveCluster(req: Pick<SyncRequest, 'parent' | 'related'>, ref
   } catch (e) {
     return { state: 'blocked', reason: CLUSTER_REASONS.invalid, message: `${what}: Secret ${secret} key ${key}: ${(e as Error).message}`, status };
   }
+  // Fail closed, here rather than in a Job: the Job programs refuse to run a command a Secret names, the install
+  // image has no cloud plugins, and Argo CD and Flux read only embedded credentials from a Secret.
+  if (summary.external.length) {
+    return { state: 'blocked', reason: CLUSTER_REASONS.invalid, message: `${what}: Secret ${secret} key ${key}: the kubeconfig uses ${summary.external.join(', ')}; embed the credentials (client-certificate-data and client-key-data, or token)`, status };
+  }
   const ready: ClusterStatusValue = { ...status, server: summary.server, reachable: true };
   return { state: 'ready', target: { secret, key, registeredName: status.registeredName }, status: ready, kubeconfig: text };
 }

@@ -305,6 +305,32 @@ describe('kubeconfig handling', () => {
     expect(resolveCluster({ parent, related: { 'Secret.v1': { 'team/kc': own } } }, { kind: 'Secret', name: 'kc', key: 'other' })).toMatchObject({ state: 'blocked', reason: 'ClusterKubeconfigKeyNotFound' });
   });
 
+  it('refuses a kubeconfig that needs a command or files (exec, auth-provider, file paths): Ready=False ClusterKubeconfigInvalid, nothing installed', () => {
+    const parent = { apiVersion: 'x/v1', kind: 'GiteaProvider', metadata: { name: 'g', namespace: 'team' } } as KubeObject;
+    const kc = (user: string) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'kc', namespace: 'team' },
+        data: { value: Buffer.from(`apiVersion: v1\nclusters: [{name: t, cluster: {server: "https://t:6443"}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: t, context: {cluster: t, user: u}}]\ncurrent-context: t\n`).toString('base64') },
+      }) as KubeObject;
+    for (const [user, uses] of [
+      ['{exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, args: [eks, get-token]}}', 'exec'],
+      ['{auth-provider: {name: oidc}}', 'auth-provider'],
+      ['{client-certificate: /etc/c.crt, client-key: /etc/c.key}', 'client-certificate, client-key'],
+    ] as const) {
+      const r = resolveCluster({ parent, related: { 'Secret.v1': { 'team/kc': kc(user) } } }, { kind: 'Secret', name: 'kc' });
+      expect(r, uses).toMatchObject({ state: 'blocked', reason: 'ClusterKubeconfigInvalid' });
+      expect((r as { message: string }).message, uses).toContain(`the kubeconfig uses ${uses}; embed the credentials`);
+    }
+    expect(resolveCluster({ parent, related: { 'Secret.v1': { 'team/kc': kc('{token: abc}') } } }, { kind: 'Secret', name: 'kc' })).toMatchObject({ state: 'ready' });
+    // through a provider: waits, installs nothing
+    const out = render([{ apiVersion: 'idpbuilder.cnoe.io/v1alpha2', kind: 'NginxGateway', metadata: { name: 'edge', namespace: 'team' }, spec: { clusterRef: { kind: 'Secret', name: 'kc' } } } as KubeObject], controllers(), { assumeReady: true, observed: [kc('{exec: {command: sh}}')] });
+    expect(installJobOf(out.objects, 'edge')).toHaveLength(0);
+    const ready = ((find(out.objects, 'NginxGateway')[0].status as { conditions: { type: string; status: string; reason: string }[] }).conditions).find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'ClusterKubeconfigInvalid' });
+  });
+
   it('inventory groups members by the cluster they report', () => {
     const member = (kind: string, name: string, cluster?: Record<string, unknown>) => ({ group: 'gitProviders', kind, name, namespace: 'default', inline: true, object: { apiVersion: 'v', kind, metadata: { name }, status: cluster ? { cluster } : {} } as KubeObject });
     const inv = clusterInventory(
