@@ -104,9 +104,10 @@ function celRulesHold(rules: CelRule[], v: unknown): boolean {
 
 /**
  * The most characters of spec texts SpecsThatHold keeps per generation (two generations: at most twice this, plus
- * one spec, about 8 MiB of Latin-1), and the longest spec text it keeps (a longer spec is walked every time).
+ * one spec: 4 Mi characters, 4 MiB of Latin-1).
  */
 export const SPEC_VERDICT_BUDGET = 2 * 1024 * 1024;
+/** The longest spec text (characters) SpecsThatHold keeps; a longer spec is walked every time. */
 export const SPEC_VERDICT_MAX_TEXT = 256 * 1024;
 /**
  * Specs whose rules all held (rulesHold true), per kind, keyed by their JSON text (the same text is the same value:
