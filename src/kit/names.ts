@@ -11,6 +11,9 @@ export function isDNS1123Label(name: string): boolean {
   return name.length <= 63 && DNS1123_LABEL.test(name);
 }
 
+/** What sanitize returns as is, when not empty: lower-case letters and digits in runs joined by single `-`. */
+const CLEAN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 function sanitize(part: string): string {
   return part
     .toLowerCase()
@@ -25,6 +28,8 @@ function sanitize(part: string): string {
  */
 export function childName(parts: string[], max = 63): string {
   const raw = parts.join('-');
+  // already clean (sanitize would return it as is): no three replacements (issue 15; most names are)
+  if (raw.length <= max && CLEAN.test(raw)) return raw;
   const clean = sanitize(raw);
   if (clean === raw && clean.length <= max && clean.length > 0) return clean;
   const suffix = shortHash(parts, 6);

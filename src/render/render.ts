@@ -89,6 +89,40 @@ function keyOf(o: KubeObject): string {
   return `${groupOf(o.apiVersion)}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
 
+/**
+ * Whether `a` and `b` have the same canonicalJSON, without writing it when they are equal member by member
+ * (issue 15: render compares every object of the world after each round). Plain objects with the same keys
+ * (any order) and equal members, arrays of the same length with equal items, and identical primitives are
+ * equal; anything else (a Date, a `toJSON` member, NaN, an undefined member on one side) is decided by
+ * comparing the two canonicalJSON texts, so the answer is always the text comparison's.
+ */
+export function sameCanonicalJSON(a: unknown, b: unknown): boolean {
+  return sameMembers(a, b) || canonicalJSON(a) === canonicalJSON(b);
+}
+
+/** Equal member by member as sameCanonicalJSON describes it; false also when unsure (the caller then compares texts). */
+function sameMembers(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a !== 'bigint'; // the same value writes the same text (a BigInt: the text comparison throws)
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameMembers(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const pa = Object.getPrototypeOf(a) as unknown;
+  const pb = Object.getPrototypeOf(b) as unknown;
+  if ((pa !== Object.prototype && pa !== null) || (pb !== Object.prototype && pb !== null)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const k of ka) {
+    if (k === 'toJSON' || k === '__proto__' || !Object.hasOwn(rb, k) || !sameMembers(ra[k], rb[k])) return false;
+  }
+  return true;
+}
+
 /** sha256 of a render seed, computed once per seed text (render asks for it on every hook call). */
 const seedDigests = new Map<string, Buffer>();
 function seedDigest(seed: string): Buffer {
@@ -278,7 +312,7 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   const identify = (o: KubeObject, previous?: KubeObject): KubeObject => {
     const md = { ...o.metadata };
     md.uid = previous?.metadata.uid ?? md.uid ?? `00000000-0000-4000-8000-${shortHash(keyOf(o), 12)}`;
-    const changed = previous && canonicalJSON(previous.spec) !== canonicalJSON(o.spec);
+    const changed = previous && !sameCanonicalJSON(previous.spec, o.spec);
     md.generation = previous ? (previous.metadata.generation ?? 1) + (changed ? 1 : 0) : (md.generation ?? 1);
     return { ...o, metadata: md } as KubeObject;
   };
@@ -327,16 +361,21 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       if (!kind) continue;
       const group = groupOf(rule.apiVersion);
       // by name: the keys themselves (keyOf), put in the world's order as the scan would give them
-      const candidates =
-        rule.namespace && rule.names
-          ? world.inOrder(new Set(rule.names.map((n) => `${group}/${kind}/${rule.namespace}/${n}`).filter((k) => world.has(k)))).map((k) => world.get(k)!)
-          : world.ofKind(kind);
+      let candidates: KubeObject[];
+      if (rule.namespace && rule.names?.length === 1) {
+        // one name (most rules): one lookup, nothing to order
+        const one = world.get(`${group}/${kind}/${rule.namespace}/${rule.names[0]}`);
+        candidates = one ? [one] : [];
+      } else if (rule.namespace && rule.names) {
+        candidates = world.inOrder(new Set(rule.names.map((n) => `${group}/${kind}/${rule.namespace}/${n}`).filter((k) => world.has(k)))).map((k) => world.get(k)!);
+      } else candidates = world.ofKind(kind);
       for (const o of candidates) {
         if (o.kind !== kind || groupOf(o.apiVersion) !== group) continue;
         if (rule.namespace && o.metadata.namespace !== rule.namespace) continue;
         if (rule.names && !rule.names.includes(o.metadata.name)) continue;
         if (!matchesSelector(o.metadata.labels, rule.labelSelector)) continue;
-        map[gk][objectKey(o.metadata.namespace, o.metadata.name)] = { ...o, apiVersion: rule.apiVersion } as KubeObject;
+        // the object itself when the rule asks for its apiVersion (hooks never change their request)
+        map[gk][objectKey(o.metadata.namespace, o.metadata.name)] = o.apiVersion === rule.apiVersion ? o : ({ ...o, apiVersion: rule.apiVersion } as KubeObject);
       }
     }
     return map;
@@ -399,7 +438,18 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
   let rounds = 0;
   let converged = false;
   // observed objects claimed as children in a round are news too (their parents must sync them): part of the snapshot
-  const snapshot = () => canonicalJSON([[...world.entries()].sort(([a], [b]) => (a < b ? -1 : 1)), [...observedOnly].sort()]);
+  // (the world's objects are replaced, never changed in place: a copy of the Map and of the set is the round's start)
+  const snapshot = () => ({ objects: new Map(world), observedOnly: new Set(observedOnly) });
+  /** Whether the world is the same as at `s`: same keys, objects with the same canonical JSON, same observed-only keys. */
+  const unchangedSince = (s: ReturnType<typeof snapshot>): boolean => {
+    if (s.objects.size !== world.size || s.observedOnly.size !== observedOnly.size) return false;
+    for (const k of observedOnly) if (!s.observedOnly.has(k)) return false;
+    for (const [k, o] of world) {
+      const was = s.objects.get(k);
+      if (was === undefined || !sameCanonicalJSON(was, o)) return false;
+    }
+    return true;
+  };
   let before = snapshot();
   while (rounds < maxRounds) {
     rounds += 1;
@@ -448,12 +498,11 @@ export function render(inputs: KubeObject[], controllers: ControllerDef[], opts:
       }
     }
     // the world between two rounds does not change: this round's end is the next round's start
-    const after = snapshot();
-    if (after === before) {
+    if (unchangedSince(before)) {
       converged = true;
       break;
     }
-    before = after;
+    before = snapshot();
   }
   if (!converged) warnings.push(`no fixed point after ${maxRounds} rounds; the output is the last round's`);
   const generated = [...world.keys()].filter((k) => !inputKeys.has(k) && !observedOnly.has(k)).sort();

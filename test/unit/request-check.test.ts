@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../src/api/validate.js';
-import { ParentCheck, VERDICT_CACHE_MAX_KEY } from '../../src/server/request-check.js';
+import { ParentCheck, SPEC_VERDICT_BUDGET, SPEC_VERDICT_MAX_TEXT, VERDICT_CACHE_MAX_KEY } from '../../src/server/request-check.js';
 import { manySourcesRepository } from '../../bench/requests.js';
 
 /** The 64-source GitRepository of the benchmark, as parsed JSON (what the server checks). */
@@ -39,6 +39,42 @@ describe('ParentCheck: remembered CEL verdicts give the admission verdict', () =
     expect(check.admit(big)).toMatchObject({ outcome: 'invalid', problems: [{ path: '.spec.sources[3].targetPath' }] });
     big.spec.sources[3] = { ...big.spec.sources[3], targetPath: 'inline/3' };
     expect(check.admit(big).outcome).toBe('valid');
+  });
+});
+
+describe('ParentCheck: a spec whose rules held is remembered by its text, per kind (issue 15)', () => {
+  it('the same spec again is valid; a spec breaking a rule is refused every time, before and after a valid one', () => {
+    const check = new ParentCheck();
+    const escaping = repository();
+    escaping.spec.sources[7] = { ...escaping.spec.sources[7], targetPath: '/etc' };
+    const refused = new Admission().admit(escaping);
+    expect(refused.outcome).toBe('invalid');
+    expect(check.admit(escaping)).toEqual(refused);
+    expect(check.admit(repository()).outcome).toBe('valid');
+    expect(check.admit(repository()).outcome).toBe('valid');
+    expect(check.admit(JSON.parse(JSON.stringify(escaping)))).toEqual(refused);
+    // the spec of a valid GitRepository under another kind is that kind's own question
+    const other = { ...repository(), kind: 'Package' };
+    expect(check.admit(other)).toEqual(new Admission().admit(other));
+  });
+
+  it('a spec longer than the remembered size, and specs beyond the budget, get the admission verdict', () => {
+    const check = new ParentCheck();
+    const big = repository();
+    big.spec.sources[2] = { type: 'Inline', targetPath: 'inline/2', files: { 'README.md': 'y'.repeat(SPEC_VERDICT_MAX_TEXT) } };
+    expect(check.admit(big).outcome).toBe('valid');
+    big.spec.sources[2] = { ...big.spec.sources[2], targetPath: '../x' };
+    expect(check.admit(big)).toEqual(new Admission().admit(big));
+    // enough distinct valid specs to turn both generations over, then each again (kept or walked anew)
+    const specs = Array.from({ length: Math.ceil((3 * SPEC_VERDICT_BUDGET) / (SPEC_VERDICT_MAX_TEXT / 2)) }, (_, i) => {
+      const r = repository();
+      r.spec.sources[0] = { type: 'Inline', targetPath: `inline/${i}`, files: { 'a.txt': 'z'.repeat(SPEC_VERDICT_MAX_TEXT / 2) } };
+      return r;
+    });
+    for (const r of [...specs, ...specs]) expect(check.admit(r).outcome).toBe('valid');
+    const broken = specs[0];
+    broken.spec.sources[0] = { ...broken.spec.sources[0], targetPath: '/abs' };
+    expect(check.admit(broken).outcome).toBe('invalid');
   });
 });
 
