@@ -20,7 +20,7 @@ import { jobPodsRule } from '../kit/provider.js';
 import { readiness, refRules, resolveRef } from '../kit/refs.js';
 import { contract } from '../kit/contract.js';
 import { credentialKeys, duckRepositoryCredentials, relatedSecretData, repositoryCredentialsName, repositoryCredentialsRule, repositoryCredentialsSecret } from '../kit/repocreds.js';
-import { duckClusterOf, providerTunnel } from '../kit/cluster.js';
+import { duckClusterOf, serviceTunnel, type DuckCluster } from '../kit/cluster.js';
 
 /** Directory in the Job image where the embedded package content is (sources of type Embedded are read below it). */
 export const EMBEDDED_ROOT = '/opt/idpbuilder/embedded';
@@ -112,6 +112,8 @@ interface Server {
   duck: ServerDuck;
   cred: { name: string; namespace: string; key: string };
   internalEndpoint: string;
+  /** Where it runs (its duck `status.cluster`, read once); never `incomplete` here (that waits). */
+  cluster: Exclude<DuckCluster, { state: 'incomplete' }>;
   /** `Kind namespace/name`, for messages. */
   label: string;
 }
@@ -139,7 +141,7 @@ function observeServer(req: SyncRequest, view: View): { server: Server } | { blo
   // from the management cluster, where it may be another server.
   const cluster = duckClusterOf(object.status);
   if (cluster.state === 'incomplete') return { blocked: { phase: 'Pending', marks: markBlocked('GitServerIncomplete', `git server ${label}: ${cluster.message}`) } };
-  return { server: { object, duck, cred, internalEndpoint: duck.internalEndpoint, label } };
+  return { server: { object, duck, cred, internalEndpoint: duck.internalEndpoint, cluster, label } };
 }
 
 /**
@@ -185,7 +187,8 @@ function syncJob(view: View, env: HookEnv, server: Server, org: string, flavor: 
   };
   const serverNs = server.object.metadata.namespace ?? ns;
   // a server on a target cluster: its Service is reached through the target's API server
-  const tunnel = providerTunnel(server.duck, serverNs, server.internalEndpoint);
+  const c = server.cluster;
+  const tunnel = c.state === 'target' ? serviceTunnel(server.internalEndpoint, { namespace: serverNs, name: c.secretName, key: c.key }) : undefined;
   const config: RepoSyncConfigInput = {
     flavor,
     apiEndpoint: server.internalEndpoint,

@@ -356,15 +356,3 @@ export function duckClusterOf(status: unknown): DuckCluster {
   if (missing.length) return { state: 'incomplete', message: `status.cluster names no ${missing.join(' nor ')} of the target's kubeconfig Secret` };
   return { state: 'target', secretName: o.secretName as string, key: o.key as string };
 }
-
-/**
- * The tunnel to a provider's `internalEndpoint` when its duck `status.cluster` says it runs on a target
- * cluster (`secretName`, `key`: the kubeconfig Secret in the provider's namespace `namespace`); undefined for a
- * provider beside the controllers, one whose `status.cluster` is incomplete (the caller waits: duckClusterOf) or
- * an endpoint that is not a Service name.
- */
-export function providerTunnel(status: { cluster?: unknown } | undefined, namespace: string, endpoint: string): ServiceTunnel | undefined {
-  const c = duckClusterOf(status);
-  if (c.state !== 'target') return undefined;
-  return serviceTunnel(endpoint, { namespace, name: c.secretName, key: c.key });
-}

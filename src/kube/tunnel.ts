@@ -123,8 +123,8 @@ export async function openServiceTunnel(api: TunnelApi, target: ServiceTarget): 
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    const errors = collector();
-    open(socket, errors.stream, socket)
+    // a connection's error channel is not read: the client sees its connection end
+    open(socket, discard(), socket)
       .then((ws) => {
         // the client may have gone (or the tunnel closed) while the forward was being opened
         if (socket.destroyed) return ws.close();
@@ -174,11 +174,10 @@ function containerPort(pod: PodLike, targetPort: number | string): number | unde
 /** Opens one forward with an empty input and closes it. @throws KubeError naming `what`. */
 async function forward(api: TunnelApi, namespace: string, pod: string, port: number, what: string): Promise<void> {
   const errors = collector();
-  const sink = new Writable({ write: (_c, _e, done) => done() });
   const input = new PassThrough();
   let ws: ForwardSocket;
   try {
-    ws = await api.portForward(namespace, pod, port, sink, errors.stream, input);
+    ws = await api.portForward(namespace, pod, port, discard(), errors.stream, input);
   } catch (e) {
     input.destroy();
     throw new KubeError(0, `${what} failed: ${message(e)}`);
@@ -187,6 +186,11 @@ async function forward(api: TunnelApi, namespace: string, pod: string, port: num
   input.destroy();
   const said = errors.text();
   if (said) throw new KubeError(0, `${what} failed: ${said}`);
+}
+
+/** A Writable that drops what it is given. */
+function discard(): Writable {
+  return new Writable({ write: (_c, _e, done) => done() });
 }
 
 /** A Writable that keeps what the error channel says (at most 500 characters). */
