@@ -5,23 +5,7 @@
  * Envoy Gateway's proxy image included), the mirror values keys (src/airgap/mirror.ts) that move it, and the
  * inputs it was rendered from.
  */
-export interface ChartImage {
-  /** Normalized reference (registry host explicit), tag and digest as the chart renders them. */
-  image: string;
-  /** The MIRROR_VALUES leaves that, alone, move this image to the mirror. */
-  valuesKeys: string[];
-}
-
-/** The images one chart version pulls when rendered with one set of image-choosing values (a variant). */
-export interface ChartImages {
-  chart: string;
-  version: string;
-  /** The image-choosing values it was rendered with (imageVariant in src/airgap/images.ts). */
-  variant: string[];
-  images: ChartImage[];
-  /** The inputs (default platform, examples/*.yaml) whose rendered values this was made from. */
-  inputs: string[];
-}
+import type { ChartImages } from './chart-table.js';
 
 /** Every chart version and variant the default platform and the examples install, with the images it pulls. */
 export const CHART_IMAGES: ChartImages[] = [

@@ -12,7 +12,8 @@ import { DEFAULT_SETTINGS, type Settings } from '../kit/hooks.js';
 import { LABEL_ROLE } from '../kit/labels.js';
 import { ROLE_INSTALL, type ReleaseSummary } from '../kit/helm.js';
 import { render } from '../render/render.js';
-import { CHART_IMAGES, type ChartImages } from './chart-images.js';
+import { CHART_IMAGES } from './chart-images.js';
+import type { ChartImages } from './chart-table.js';
 import { normalizeImage } from './mirror.js';
 
 /** The chart `idpbuilder create` installs Metacontroller from (src/cli/create.ts), and its image (its chart's appVersion). */
