@@ -8,6 +8,11 @@
 const MANAGED_BY_KEY = 'app.kubernetes.io/managed-by';
 /** `app.kubernetes.io/managed-by: idpbuilder` as a label map to spread. */
 export const MANAGED_BY = { [MANAGED_BY_KEY]: 'idpbuilder' } as const;
+/**
+ * The labels of what idpbuilder's code generation writes (CRDs, Metacontroller controllers):
+ * `app.kubernetes.io/part-of: idpbuilder` and MANAGED_BY, in that order.
+ */
+export const GENERATED_LABELS = { 'app.kubernetes.io/part-of': 'idpbuilder', ...MANAGED_BY } as const;
 
 /** Annotation on a Job where its program records the outcome as JSON (repo-sync, github/gitlab-validate). */
 export const RESULT_ANNOTATION = 'idpbuilder.cnoe.io/result';

@@ -3,6 +3,7 @@
  * version; `v1alpha1` is served with the same schema so that the spec's examples apply as written.
  */
 import { GROUP, SERVED_VERSIONS, STORAGE_VERSION } from '../api/common.js';
+import { GENERATED_LABELS } from '../api/names.js';
 import type { KindDef, PrinterColumn } from '../api/kinds.js';
 
 const CATEGORY = 'idpbuilder';
@@ -83,7 +84,7 @@ export function crdFor(def: KindDef): Record<string, Json> {
     kind: 'CustomResourceDefinition',
     metadata: {
       name: `${def.plural}.${GROUP}`,
-      labels: { 'app.kubernetes.io/part-of': 'idpbuilder', 'app.kubernetes.io/managed-by': 'idpbuilder' },
+      labels: { ...GENERATED_LABELS },
     },
     spec: {
       group: GROUP,

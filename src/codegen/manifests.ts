@@ -3,6 +3,7 @@
  * that the hook paths Metacontroller calls are exactly the routes the service serves.
  */
 import { API_VERSION } from '../api/common.js';
+import { GENERATED_LABELS } from '../api/names.js';
 import type { ControllerDef, DecoratorDef } from '../kit/hooks.js';
 
 /**
@@ -59,13 +60,7 @@ export function compositeController(c: ControllerDef, target: WebhookTarget = DE
     childResources: c.children.map((r) => ({ apiVersion: r.apiVersion, resource: r.resource, updateStrategy: { method: r.updateStrategy } })),
     hooks,
   };
-  if (c.resyncPeriodSeconds) spec.resyncPeriodSeconds = c.resyncPeriodSeconds;
-  return {
-    apiVersion: 'metacontroller.k8s.io/v1alpha1',
-    kind: 'CompositeController',
-    metadata: { name: `idpbuilder-${plural}`, labels: { 'app.kubernetes.io/part-of': 'idpbuilder', 'app.kubernetes.io/managed-by': 'idpbuilder' } },
-    spec,
-  };
+  return metacontrollerObject('CompositeController', plural, spec, c.resyncPeriodSeconds);
 }
 
 /**
@@ -85,13 +80,13 @@ export function decoratorController(d: DecoratorDef, target: WebhookTarget = DEF
     attachments: d.attachments.map((a) => ({ apiVersion: a.apiVersion, resource: a.resource, updateStrategy: { method: a.updateStrategy } })),
     hooks,
   };
-  if (d.resyncPeriodSeconds) spec.resyncPeriodSeconds = d.resyncPeriodSeconds;
-  return {
-    apiVersion: 'metacontroller.k8s.io/v1alpha1',
-    kind: 'DecoratorController',
-    metadata: { name: `idpbuilder-${d.name}`, labels: { 'app.kubernetes.io/part-of': 'idpbuilder', 'app.kubernetes.io/managed-by': 'idpbuilder' } },
-    spec,
-  };
+  return metacontrollerObject('DecoratorController', d.name, spec, d.resyncPeriodSeconds);
+}
+
+/** A metacontroller.k8s.io/v1alpha1 object `idpbuilder-<name>` with GENERATED_LABELS; `resyncPeriodSeconds` (when set) ends its spec. */
+function metacontrollerObject(kind: 'CompositeController' | 'DecoratorController', name: string, spec: Record<string, unknown>, resyncPeriodSeconds?: number): Record<string, unknown> {
+  if (resyncPeriodSeconds) spec.resyncPeriodSeconds = resyncPeriodSeconds;
+  return { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind, metadata: { name: `idpbuilder-${name}`, labels: { ...GENERATED_LABELS } }, spec };
 }
 
 /** The webhook fields that depend on where the hook service runs; the Helm chart fills them in. */
