@@ -5,6 +5,7 @@
  * writes (token Secrets, result annotations) stay in the management cluster.
  */
 import type { ServiceTunnel } from '../api/jobs.js';
+import type { WaitReadyOptions } from '../gitea/client.js';
 import { KubeClient } from '../kube/client.js';
 import { openServiceTunnel, type Tunnel } from '../kube/tunnel.js';
 
@@ -29,15 +30,11 @@ export const openTunnel: TunnelOpener = async (tunnel, kube) => {
   return openServiceTunnel(target.tunnelApi(), tunnel);
 };
 
-/** How {@link withTunnel} retries opening (a Pod that is not Ready yet); none: one attempt. */
-export interface TunnelRetry {
-  timeoutMs: number;
-  intervalMs: number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Milliseconds since the epoch (default Date.now). */
-  now?: () => number;
-  onWait?: (reason: string) => void;
-}
+/**
+ * How {@link withTunnel} retries opening (a Pod that is not Ready yet); none: one attempt. The same polling
+ * settings as Gitea's waitReady (timeout and interval in ms, injectable sleep and clock, onWait per failure).
+ */
+export type TunnelRetry = WaitReadyOptions;
 
 /**
  * Runs `fn` with the endpoint to use: `endpoint` itself without a tunnel, else `endpoint` rewritten to the
