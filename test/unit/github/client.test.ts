@@ -3,20 +3,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GitServerError } from '../../../src/gitea/client.js';
 import { GITHUB_API_VERSION, GitHubClient, mintInstallationToken, teamSlug } from '../../../src/github/client.js';
 import { FakeGitHub } from '../../fakes/github.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PRIVATE_PEM = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 const PUBLIC_PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-async function rejection(p: Promise<unknown>): Promise<GitServerError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(GitServerError);
-  return e as GitServerError;
-}
+const rejection = (p: Promise<unknown>): Promise<GitServerError> => rejectionOf(p, GitServerError);
 
 describe('GitHubClient against the fake GitHub', () => {
   const fake = new FakeGitHub({ now: () => NOW });

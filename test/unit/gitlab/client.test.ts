@@ -8,15 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GitServerError } from '../../../src/gitea/client.js';
 import { GitLabClient, gitlabAPIBase } from '../../../src/gitlab/client.js';
 import { FakeGitLab, MAINTAINER, REPORTER, type GlGroup, type GlUser } from '../../fakes/gitlab.js';
+import { rejectionOf } from '../../support/rejection.js';
 
-async function rejection(p: Promise<unknown>): Promise<GitServerError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(GitServerError);
-  return e as GitServerError;
-}
+const rejection = (p: Promise<unknown>): Promise<GitServerError> => rejectionOf(p, GitServerError);
 
 function hasOpenSSL(): boolean {
   try {

@@ -11,6 +11,7 @@ import { jobCommand } from '../../../src/jobs/cli.js';
 import { ValidateError, parseGitHubValidateConfig, runGitHubValidate, type GitHubValidateConfig, type ValidateDeps } from '../../../src/jobs/github-validate.js';
 import { RESULT_ANNOTATION, type JobLogger } from '../../../src/jobs/repo-sync.js';
 import { FakeGitHub } from '../../fakes/github.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -111,14 +112,7 @@ function deps(extra: Partial<ValidateDeps> = {}): ValidateDeps {
   return { kube, log, now: () => NOW, env: {}, ...extra };
 }
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(Error);
-  return e as Error;
-}
+const failure = (p: Promise<unknown>): Promise<Error> => rejectionOf(p, Error);
 
 describe('runGitHubValidate with a token', () => {
   it('checks the organization, ensures the teams, reads the rate limit and records the result on its Job', async () => {

@@ -10,6 +10,7 @@ import type { ValidateDeps } from '../../../src/jobs/github-validate.js';
 import { parseGitLabValidateConfig, runGitLabValidate, type GitLabValidateConfig } from '../../../src/jobs/gitlab-validate.js';
 import { RESULT_ANNOTATION, type JobLogger } from '../../../src/jobs/repo-sync.js';
 import { FakeGitLab, MAINTAINER, type GlGroup } from '../../fakes/gitlab.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 
@@ -84,14 +85,7 @@ function deps(extra: Partial<ValidateDeps> = {}): ValidateDeps {
   return { kube, log, now: () => NOW, env: {}, ...extra };
 }
 
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(Error);
-  return e as Error;
-}
+const failure = (p: Promise<unknown>): Promise<Error> => rejectionOf(p, Error);
 
 describe('runGitLabValidate', () => {
   it('checks the group, ensures the subgroups and records the result on its Job', async () => {

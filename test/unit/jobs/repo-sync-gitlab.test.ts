@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GitServerError } from '../../../src/gitea/client.js';
 import { GitCommandError, RepoSyncError, allProviders, runRepoSync, type JobLogger, type RepoSource, type RepoSyncConfig, type RepoSyncDeps } from '../../../src/jobs/repo-sync.js';
 import { DEVELOPER, FakeGitLab, MAINTAINER, REPORTER, type GlGroup, type GlUser } from '../../fakes/gitlab.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 const execFileP = promisify(execFile);
 const GIT_ENV = { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
@@ -96,14 +97,7 @@ async function cloneTree(path: string, branch = 'main'): Promise<{ dir: string; 
   return { dir, tree: readTree(dir) };
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(Error);
-  return e as Error;
-}
+const rejection = (p: Promise<unknown>): Promise<Error> => rejectionOf(p, Error);
 
 describe('runRepoSync on GitLab', () => {
   it('creates the project in the (nested) group with the provider defaults and pushes the sources as oauth2', async () => {

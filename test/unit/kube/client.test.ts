@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KubeClient, KubeError, loadKubeConfig } from '../../../src/kube/client.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 interface Seen {
   method: string;
@@ -119,14 +120,7 @@ function kubeconfig(name: string, cluster: Record<string, unknown>, user: Record
 const httpCluster = (url: string): Record<string, unknown> => ({ server: url });
 
 /** What a failing call threw. */
-async function failure(p: Promise<unknown>): Promise<KubeError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(KubeError);
-  return e as KubeError;
-}
+const failure = (p: Promise<unknown>): Promise<KubeError> => rejectionOf(p, KubeError);
 
 describe('KubeClient over plain HTTP with a bearer token (kubeconfig)', () => {
   const api = new FakeAPI();
