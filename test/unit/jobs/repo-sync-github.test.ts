@@ -24,6 +24,7 @@ import {
   type RepoSyncDeps,
 } from '../../../src/jobs/repo-sync.js';
 import { FakeGitHub } from '../../fakes/github.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 const execFileP = promisify(execFile);
 const GIT_ENV = { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
@@ -182,11 +183,7 @@ describe('runRepoSync on GitHub', () => {
 
   it('failures surface as GitServerErrors without the token: 401, 403, 404 (team), 422, 429', async () => {
     const expectCode = async (p: Promise<unknown>, code: string, message: string) => {
-      const e = (await p.then(
-        () => undefined,
-        (x: unknown) => x,
-      )) as GitServerError;
-      expect(e).toBeInstanceOf(GitServerError);
+      const e = await rejectionOf(p, GitServerError);
       expect(e.code).toBe(code);
       expect(e.message).toBe(message);
       expect(e.message).not.toContain(token);

@@ -25,6 +25,7 @@ import { FakeGitea } from '../../fakes/gitea.js';
 
 import { openServiceTunnel, type TunnelApi } from '../../../src/kube/tunnel.js';
 import { forwardToLoopback } from '../../fakes/portforward.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 const execFileP = promisify(execFile);
 const GIT_ENV = {
@@ -392,14 +393,7 @@ describe('runRepoSync end to end against the fake Gitea', () => {
 });
 
 describe('runRepoSync failures', () => {
-  const expectReject = async (p: Promise<unknown>): Promise<Error> => {
-    const e = await p.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(Error);
-    return e as Error;
-  };
+  const expectReject = (p: Promise<unknown>): Promise<Error> => rejectionOf(p, Error);
 
   it('missing Secret or key', async () => {
     const e1 = await expectReject(
